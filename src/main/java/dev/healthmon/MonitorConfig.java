@@ -1,0 +1,66 @@
+package dev.healthmon;
+
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.registry.CheckDefaults;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything one monitor instance needs, validated on construction.
+ *
+ * @param groupProtocol  {@code classic} (cooperative-sticky) or {@code consumer} (KIP-848)
+ * @param monitorId      this instance's name in events; unique per instance
+ * @param bufferCapacity results that may wait for Kafka before new ones are dropped
+ */
+public record MonitorConfig(
+        KafkaSettings kafka,
+        Topics topics,
+        String groupId,
+        String groupProtocol,
+        String monitorId,
+        CheckDefaults checkDefaults,
+        Duration commitInterval,
+        Duration shutdownTimeout,
+        int bufferCapacity) {
+
+    public MonitorConfig {
+        Objects.requireNonNull(kafka, "kafka");
+        Objects.requireNonNull(topics, "topics");
+        Objects.requireNonNull(checkDefaults, "checkDefaults");
+        if (groupId == null || groupId.isBlank()) {
+            throw new IllegalArgumentException("group-id: must not be empty");
+        }
+        if (!groupProtocol.equals("classic") && !groupProtocol.equals("consumer")) {
+            throw new IllegalArgumentException("group-protocol: must be classic or consumer, was " + groupProtocol);
+        }
+        if (monitorId == null || monitorId.isBlank()) {
+            throw new IllegalArgumentException("monitor-id: must not be empty");
+        }
+        if (commitInterval.isNegative() || commitInterval.isZero()) {
+            throw new IllegalArgumentException("commit-interval: must be positive");
+        }
+        if (shutdownTimeout.isNegative() || shutdownTimeout.isZero()) {
+            throw new IllegalArgumentException("shutdown-timeout: must be positive");
+        }
+        if (bufferCapacity < 1) {
+            throw new IllegalArgumentException("buffer-capacity: must be at least 1, was " + bufferCapacity);
+        }
+    }
+
+    /** Defaults for everything but the Kafka connection and the instance name. */
+    public static MonitorConfig defaults(KafkaSettings kafka, String monitorId) {
+        return new MonitorConfig(kafka, Topics.DEFAULTS, "healthmon", "classic", monitorId, CheckDefaults.STANDARD,
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
+    }
+
+    public MonitorConfig withCheckDefaults(CheckDefaults defaults) {
+        return new MonitorConfig(kafka, topics, groupId, groupProtocol, monitorId, defaults, commitInterval,
+                shutdownTimeout, bufferCapacity);
+    }
+
+    public MonitorConfig withGroupId(String group) {
+        return new MonitorConfig(kafka, topics, group, groupProtocol, monitorId, checkDefaults, commitInterval,
+                shutdownTimeout, bufferCapacity);
+    }
+}

@@ -1,0 +1,98 @@
+package dev.healthmon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.events.HealthEventPublisher;
+import dev.healthmon.kafka.TopicAdmin;
+import dev.healthmon.monitor.ActiveCheck;
+import dev.healthmon.monitor.ExecutorCheckScheduler;
+import dev.healthmon.monitor.HealthMonitor;
+import dev.healthmon.probe.Probe;
+import dev.healthmon.probe.Probes;
+import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registry.RegistryConsumer;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running monitor instance: the registry consumer (poll thread), the health monitor and its
+ * scheduler, the probes and the publisher, started in that dependency order and closed in
+ * reverse. {@link #start} checks the topics first and refuses to run when
+ * {@code health-events} and {@code backend-registry} have different partition counts.
+ */
+public final class MonitorService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MonitorService.class);
+
+    private final MonitorConfig config;
+    private final ExecutorCheckScheduler scheduler;
+    private final HealthEventPublisher publisher;
+    private final HealthMonitor monitor;
+    private final RegistryConsumer registry;
+
+    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters) {
+        this.config = config;
+        ObjectMapper mapper = new ObjectMapper();
+        this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
+        this.publisher = new HealthEventPublisher(
+                new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId())),
+                config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
+                config.bufferCapacity(), meters);
+        this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher);
+        this.registry = new RegistryConsumer(
+                new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(), "healthmon-" + config.monitorId(),
+                        config.groupProtocol())),
+                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults()), monitor, publisher,
+                config.commitInterval(), meters);
+    }
+
+    /** Verifies the topics, then starts consuming; returns at once. */
+    public static MonitorService start(MonitorConfig config, MeterRegistry meters) {
+        return start(config, Probes.standard(), meters);
+    }
+
+    public static MonitorService start(MonitorConfig config, Probe probe, MeterRegistry meters) {
+        int partitions;
+        try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
+            partitions = admin.verifyCoPartitioned();
+        }
+        MonitorService service = new MonitorService(config, probe, meters);
+        service.registry.start();
+        log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={}", config.monitorId(),
+                config.groupId(), config.groupProtocol(), config.topics().registry(), partitions, config.topics().events());
+        return service;
+    }
+
+    public String monitorId() {
+        return config.monitorId();
+    }
+
+    /** True once every owned partition is restored. */
+    public boolean ready() {
+        return registry.ready();
+    }
+
+    /** The backends this instance checks now. Any thread. */
+    public Map<String, ActiveCheck> activeChecks() {
+        return monitor.snapshot();
+    }
+
+    /**
+     * Graceful shutdown within {@code shutdownTimeout}: stop polling and every check (nothing is
+     * published after that), commit, leave the group, then flush what the publisher holds.
+     */
+    @Override
+    public void close() {
+        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        registry.close(config.shutdownTimeout());
+        scheduler.close();
+        publisher.close(Duration.ofNanos(Math.max(Duration.ofMillis(100).toNanos(), deadline - System.nanoTime())));
+        log.info("monitor={} stopped", config.monitorId());
+    }
+}

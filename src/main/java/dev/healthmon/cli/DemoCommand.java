@@ -1,0 +1,111 @@
+package dev.healthmon.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.MonitorConfig;
+import dev.healthmon.MonitorService;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.kafka.EmbeddedKafka;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.TopicAdmin;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.registry.RegistryWriter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, five sample
+ * backends on loopback registered through the registry topic, a monitor, and a live view of
+ * their statuses. Ctrl-C (or {@code --duration-seconds}) shuts everything down in reverse order.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run an embedded Kafka broker, sample backends and a monitor; show live status.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Option(names = "--kafka-port", description = "Pin the broker's bootstrap port (default: a free port).")
+    Integer kafkaPort;
+
+    @Option(names = "--partitions", defaultValue = "3", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--duration-seconds", defaultValue = "0",
+            description = "Stop after this many seconds; 0 runs until Ctrl-C (default ${DEFAULT-VALUE}).")
+    long durationSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread hook = new Thread(stop::countDown, "healthmon-demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            out.println("starting an in-process Apache Kafka broker (KRaft)…");
+            EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort == null ? OptionalInt.empty() : OptionalInt.of(kafkaPort));
+            resources.push(kafka);
+            KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
+            out.println("Kafka bootstrap servers: " + kafka.bootstrapServers());
+            try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
+                admin.createTopics(partitions, (short) 1);
+            }
+
+            SampleBackends backends = SampleBackends.start();
+            resources.push(backends);
+            MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor"),
+                    new SimpleMeterRegistry());
+            resources.push(monitor);
+            StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()), out);
+            resources.push(view);
+            view.start();
+
+            try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
+                backends.registrations().forEach((id, json) -> writer.register(id, json.getBytes(StandardCharsets.UTF_8)));
+            }
+            out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
+                    + "demo-failing and demo-dead UNHEALTHY, demo-auth UNAUTHENTICATED%n%n", backends.registrations().size());
+            printHint(out, kafka.bootstrapServers());
+
+            if (durationSeconds > 0) {
+                stop.await(durationSeconds, TimeUnit.SECONDS);
+            } else {
+                stop.await();
+            }
+            out.println("shutting down…");
+            return 0;
+        } finally {
+            while (!resources.isEmpty()) {
+                try {
+                    resources.pop().close();
+                } catch (Exception e) {
+                    System.err.println("close failed: " + e);
+                }
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // the JVM is exiting because of Ctrl-C; the hook has done its job
+            }
+        }
+    }
+
+    private static void printHint(PrintStream out, String bootstrap) {
+        out.println("Register your own backend from another terminal:");
+        out.printf("  java -jar target/healthmon.jar register --bootstrap-servers %s \\%n"
+                + "      --id my-api --url http://127.0.0.1:8080/health --transport http --interval-ms 5000 --timeout-ms 2000%n",
+                bootstrap);
+        out.println("or with kcat (murmur2 partitioner, as Java clients use):");
+        out.printf("  echo 'my-api|{\"schemaVersion\":1,\"id\":\"my-api\",\"url\":\"http://127.0.0.1:8080/health\","
+                + "\"transport\":\"http\"}' \\%n      | kcat -P -b %s -t backend-registry -K '|' -X topic.partitioner=murmur2_random%n",
+                bootstrap);
+        out.println("Ctrl-C stops the demo.");
+        out.println();
+    }
+}

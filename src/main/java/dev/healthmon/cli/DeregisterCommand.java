@@ -1,0 +1,37 @@
+package dev.healthmon.cli;
+
+import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registry.RegistryWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+
+/** {@code healthmon deregister ID…}: publishes a tombstone per id; its check stops and its status is deleted. */
+@Command(name = "deregister", mixinStandardHelpOptions = true, description = "Publish tombstones for backend ids.")
+final class DeregisterCommand implements Callable<Integer> {
+
+    @Mixin
+    KafkaOptions kafka;
+
+    @Parameters(arity = "1..*", paramLabel = "ID", description = "Backend ids to deregister.")
+    List<String> ids;
+
+    @Override
+    public Integer call() {
+        for (String id : ids) {
+            if (!RegistrationCodec.ID_PATTERN.matcher(id).matches()) {
+                throw new IllegalArgumentException("ID " + id + ": must match [A-Za-z0-9._-]{1,200}");
+            }
+        }
+        try (RegistryWriter writer = new RegistryWriter(kafka.settings(), kafka.registryTopic)) {
+            for (String id : ids) {
+                RecordMetadata at = writer.deregister(id);
+                System.out.printf("deregistered %s at %s-%d@%d%n", id, at.topic(), at.partition(), at.offset());
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.healthmon.cli;
+
+import dev.healthmon.MonitorConfig;
+import dev.healthmon.MonitorService;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code healthmon monitor}: runs one monitor instance until SIGTERM or Ctrl-C. */
+@Command(name = "monitor", mixinStandardHelpOptions = true,
+        description = "Check the backends of the registry partitions this instance owns; publish every result.")
+final class MonitorCommand implements Callable<Integer> {
+
+    @Mixin
+    KafkaOptions kafka;
+
+    @ArgGroup(validate = false, heading = "Health-check defaults (a registration's healthCheck overrides them):%n")
+    CheckDefaultsOptions checks = new CheckDefaultsOptions();
+
+    @Option(names = "--group-id", defaultValue = "${env:HEALTHMON_GROUP_ID:-healthmon}",
+            description = "Consumer group shared by all monitor instances (default ${DEFAULT-VALUE}).")
+    String groupId;
+
+    @Option(names = "--group-protocol", defaultValue = "classic",
+            description = "classic (cooperative-sticky) or consumer (KIP-848). Default ${DEFAULT-VALUE}.")
+    String groupProtocol;
+
+    @Option(names = "--monitor-id", description = "This instance's name in events (default host-pid).")
+    String monitorId;
+
+    @Option(names = "--shutdown-timeout-ms", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
+    long shutdownTimeoutMs;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        MonitorConfig config = new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
+                monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(), Duration.ofSeconds(5),
+                Duration.ofMillis(shutdownTimeoutMs), 100_000);
+        MonitorService service = MonitorService.start(config, new SimpleMeterRegistry());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            stopped.countDown();
+        }, "healthmon-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    /** {@code host-pid}: unique per process, readable in events. */
+    static String defaultMonitorId() {
+        return ManagementFactory.getRuntimeMXBean().getName().replaceFirst("^(\\d+)@(.*)$", "$2-$1");
+    }
+}

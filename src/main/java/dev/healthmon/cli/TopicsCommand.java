@@ -1,0 +1,41 @@
+package dev.healthmon.cli;
+
+import dev.healthmon.kafka.TopicAdmin;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code healthmon topics create}: creates every topic with the settings of DESIGN.md §1. */
+@Command(name = "topics", mixinStandardHelpOptions = true, description = "Manage healthmon's topics.",
+        subcommands = TopicsCommand.Create.class)
+final class TopicsCommand {
+
+    @Command(name = "create", mixinStandardHelpOptions = true,
+            description = "Create the registry, events, status, transitions and dead-letter topics (existing ones are kept).")
+    static final class Create implements Callable<Integer> {
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Option(names = "--partitions", defaultValue = "12",
+                description = "Partitions of registry, events, status and transitions (default ${DEFAULT-VALUE}).")
+        int partitions;
+
+        @Option(names = "--replication-factor", defaultValue = "3", description = "Default ${DEFAULT-VALUE}.")
+        short replicationFactor;
+
+        @Override
+        public Integer call() {
+            if (partitions < 1) {
+                throw new IllegalArgumentException("--partitions: must be at least 1, was " + partitions);
+            }
+            try (TopicAdmin admin = new TopicAdmin(kafka.settings(), kafka.topics())) {
+                admin.createTopics(partitions, replicationFactor).forEach(t -> System.out.println("created " + t));
+                int count = admin.verifyCoPartitioned();
+                System.out.println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic + " have " + count + " partitions");
+            }
+            return 0;
+        }
+    }
+}

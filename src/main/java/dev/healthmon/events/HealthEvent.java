@@ -1,0 +1,59 @@
+package dev.healthmon.events;
+
+import dev.healthmon.probe.Failure;
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Reason;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One check result, the value of a {@code health-events} record
+ * ({@code schemas/health-event.v1.schema.json}).
+ *
+ * @param registration the registry record that was checked: its version
+ * @param sequence     1, 2, … within one check lifetime (restarts when the check restarts)
+ * @param ownerEpoch   the consumer-group generation (or KIP-848 member epoch) under which the
+ *                     publishing monitor owned the backend's partition
+ * @param scheduledAt  when the check was due
+ * @param checkedAt    when its result was known
+ * @param outcome      what this one check saw
+ * @param status       the status after the policy, with {@code previousStatus} and {@code reason}
+ */
+public record HealthEvent(
+        String backendId,
+        RegistrationVersion registration,
+        long sequence,
+        String monitorId,
+        int ownerEpoch,
+        Instant scheduledAt,
+        Instant checkedAt,
+        long latencyMs,
+        Outcome outcome,
+        HealthStatus status,
+        HealthStatus previousStatus,
+        Optional<Reason> reason,
+        int consecutiveFailures,
+        int consecutiveSuccesses,
+        Optional<Failure> failure) {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public HealthEvent {
+        Objects.requireNonNull(backendId, "backendId");
+        Objects.requireNonNull(registration, "registration");
+        Objects.requireNonNull(monitorId, "monitorId");
+        Objects.requireNonNull(scheduledAt, "scheduledAt");
+        Objects.requireNonNull(checkedAt, "checkedAt");
+        Objects.requireNonNull(outcome, "outcome");
+        Objects.requireNonNull(status, "status");
+        Objects.requireNonNull(previousStatus, "previousStatus");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(failure, "failure");
+        if (sequence < 1) {
+            throw new IllegalArgumentException("sequence starts at 1, was " + sequence);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.healthmon.kafka;
+
+import java.util.OptionalInt;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real Apache Kafka broker in KRaft mode (one combined broker+controller node) inside this JVM,
+ * from Kafka's own test kit. Used by {@code healthmon demo} and by the integration tests; its
+ * data lives in a temporary directory removed on {@link #close()}.
+ *
+ * <p>The kit binds its own listener to a random port. With a pinned port an extra PLAINTEXT
+ * listener, {@code HOST}, is added on {@code 127.0.0.1:<port>} and becomes the bootstrap address,
+ * so any Kafka client (console tools, kcat) can connect at a known address.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    private final KafkaClusterTestKit cluster;
+    private final String bootstrapServers;
+
+    private EmbeddedKafka(KafkaClusterTestKit cluster, String bootstrapServers) {
+        this.cluster = cluster;
+        this.bootstrapServers = bootstrapServers;
+    }
+
+    /** Starts a broker (≈ 3 s); {@code port} pins the bootstrap port, empty picks a free one. */
+    public static EmbeddedKafka start(OptionalInt port) throws Exception {
+        TestKitNodes nodes = new TestKitNodes.Builder()
+                .setCombined(true)
+                .setNumBrokerNodes(1)
+                .setNumControllerNodes(1)
+                .build();
+        KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes)
+                // A single broker: internal topics cannot have more replicas, or groups never form.
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("transaction.state.log.replication.factor", "1")
+                .setConfigProp("transaction.state.log.min.isr", "1")
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .setConfigProp("auto.create.topics.enable", "false");
+        String external = nodes.brokerListenerName().value();
+        String controller = nodes.controllerListenerName().value();
+        if (port.isPresent()) {
+            builder.setConfigProp("listeners", external + "://localhost:0," + controller + "://localhost:0,"
+                            + "HOST://127.0.0.1:" + port.getAsInt())
+                    .setConfigProp("listener.security.protocol.map",
+                            external + ":PLAINTEXT," + controller + ":PLAINTEXT,HOST:PLAINTEXT");
+        }
+        KafkaClusterTestKit cluster = builder.build();
+        try {
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+        } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+        String bootstrap = port.isPresent() ? "127.0.0.1:" + port.getAsInt() : cluster.bootstrapServers();
+        return new EmbeddedKafka(cluster, bootstrap);
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    @Override
+    public void close() throws Exception {
+        cluster.close();
+    }
+}

@@ -1,0 +1,111 @@
+package dev.healthmon.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates healthmon's topics with the settings of DESIGN.md §1 and checks the invariant the
+ * monitor depends on: {@code health-events} has as many partitions as {@code backend-registry}.
+ * Every call blocks for at most {@link #TIMEOUT}.
+ */
+public final class TopicAdmin implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
+    public static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String SEVEN_DAYS_MS = Long.toString(Duration.ofDays(7).toMillis());
+
+    private final Admin admin;
+    private final Topics topics;
+
+    public TopicAdmin(KafkaSettings settings, Topics topics) {
+        this.admin = Admin.create(settings.admin());
+        this.topics = topics;
+    }
+
+    /** Creates every topic that does not exist yet; returns the names created. Existing topics are left as they are. */
+    public List<String> createTopics(int partitions, short replicationFactor) {
+        List<NewTopic> wanted = List.of(
+                topic(topics.registry(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_COMPACT),
+                topic(topics.events(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE)
+                        .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+                                TopicConfig.RETENTION_MS_CONFIG, SEVEN_DAYS_MS)),
+                topic(topics.status(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_COMPACT),
+                topic(topics.transitions(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE),
+                topic(topics.registryDlq(), 1, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE));
+        List<String> created = new ArrayList<>();
+        admin.createTopics(wanted).values().forEach((name, future) -> {
+            try {
+                future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                created.add(name);
+                log.info("topic={} created", name);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted creating topic " + name, e);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("timed out creating topic " + name + " after " + TIMEOUT.toSeconds() + " s", e);
+            }
+        });
+        return created;
+    }
+
+    /**
+     * Checks that the registry and events topics exist and have the same partition count, which
+     * the monitor needs to write each event to the partition of the registration it checked.
+     *
+     * @return the partition count
+     * @throws IllegalStateException with a message that names both topics and the fix
+     */
+    public int verifyCoPartitioned() {
+        Map<String, TopicDescription> described = describe(Set.of(topics.registry(), topics.events()));
+        int registry = described.get(topics.registry()).partitions().size();
+        int events = described.get(topics.events()).partitions().size();
+        if (registry != events) {
+            throw new IllegalStateException("topic " + topics.events() + " has " + events + " partitions but "
+                    + topics.registry() + " has " + registry + "; they must match (each event goes to the partition "
+                    + "number of the registration it checked). Add partitions to the smaller one with "
+                    + "kafka-topics.sh --alter, or recreate it.");
+        }
+        return registry;
+    }
+
+    public Map<String, TopicDescription> describe(Collection<String> names) {
+        try {
+            return admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot describe topics " + names + ": " + e.getCause().getMessage()
+                    + " (run `healthmon topics create` first)", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted describing topics", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds() + " s describing " + names, e);
+        }
+    }
+
+    private static NewTopic topic(String name, int partitions, short replication, String cleanup) {
+        return new NewTopic(name, partitions, replication).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanup));
+    }
+
+    @Override
+    public void close() {
+        admin.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,7 @@
+package dev.healthmon.monitor;
+
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.HealthStatus;
+
+/** A read-only view of one running check, for admin reads and tests. */
+public record ActiveCheck(String backendId, long generation, RegistrationVersion version, HealthStatus status) {}

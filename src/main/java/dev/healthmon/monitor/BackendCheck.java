@@ -1,0 +1,191 @@
+package dev.healthmon.monitor;
+
+import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventSink;
+import dev.healthmon.probe.Failure;
+import dev.healthmon.probe.FailureKind;
+import dev.healthmon.probe.Probe;
+import dev.healthmon.probe.ProbeResult;
+import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.HealthPolicy;
+import dev.healthmon.status.PolicyState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The periodic check of one backend, for one registration and one generation: it owns the
+ * registration snapshot, its schedule, its in-flight probe and its policy state.
+ *
+ * <p><b>Threading.</b> {@link #start}, {@link #stop} and {@link #updateSnapshot} are called by
+ * the {@link HealthMonitor}'s thread; the check itself runs on the scheduler thread and completes
+ * on whatever thread completes the probe. Every transition takes this object's lock, which is
+ * never held while a probe is started or waited on.
+ *
+ * <p><b>Fencing.</b> A result is published only while holding the lock and only if the check is
+ * STARTED and the result belongs to the current attempt. {@link #stop()} takes the same lock, so
+ * once it returns this check publishes nothing more: a late result from a stopped or replaced
+ * check is dropped — neither success nor failure.
+ *
+ * <p><b>No overlap.</b> The next check is scheduled only when the previous one has completed
+ * (fixed delay), and every check ends by {@code settings.timeout()}: a guard completes it as a
+ * TIMEOUT and cancels the probe if the probe has not answered by then.
+ */
+final class BackendCheck {
+
+    private final long generation;
+    private final CheckSettings settings;
+    private final int ownerEpoch;
+    private final String monitorId;
+    private final Probe probe;
+    private final CheckScheduler scheduler;
+    private final HealthEventSink sink;
+    private final DoubleSupplier random;
+
+    // Guarded by this.
+    private BackendRegistration registration;
+    private RegistrationVersion version;
+    private CheckState state = CheckState.NEW;
+    private CheckScheduler.Cancellable nextCheck;
+    private CompletableFuture<ProbeResult> inFlight;
+    private CheckScheduler.Cancellable timeoutGuard;
+    private long attempts;
+    private long activeAttempt;
+    private PolicyState policy = PolicyState.INITIAL;
+    private long sequence;
+
+    BackendCheck(long generation, BackendRegistration registration, CheckSettings settings, RegistrationVersion version,
+                 int ownerEpoch, String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
+                 DoubleSupplier random) {
+        this.generation = generation;
+        this.registration = registration;
+        this.settings = settings;
+        this.version = version;
+        this.ownerEpoch = ownerEpoch;
+        this.monitorId = monitorId;
+        this.probe = probe;
+        this.scheduler = scheduler;
+        this.sink = sink;
+        this.random = random;
+    }
+
+    synchronized void start(Duration firstDelay) {
+        state = state.to(CheckState.STARTED);
+        scheduleCheck(firstDelay);
+    }
+
+    /** Cancels the schedule and the in-flight probe; idempotent. Nothing is published after it returns. */
+    synchronized void stop() {
+        if (state == CheckState.STOPPED) {
+            return;
+        }
+        state = state.to(CheckState.STOPPED);
+        cancel(nextCheck);
+        cancel(timeoutGuard);
+        if (inFlight != null) {
+            inFlight.cancel(true);
+        }
+        nextCheck = null;
+        timeoutGuard = null;
+        inFlight = null;
+        activeAttempt = 0;
+    }
+
+    /** Swaps in a registration that differs only in descriptive fields (or only in its version); the schedule is kept. */
+    synchronized void updateSnapshot(BackendRegistration newRegistration, RegistrationVersion newVersion) {
+        if (!registration.checkedLike(newRegistration)) {
+            throw new IllegalArgumentException("a change that affects checking needs a new check: " + newRegistration.id());
+        }
+        this.registration = newRegistration;
+        this.version = newVersion;
+    }
+
+    synchronized BackendRegistration registration() {
+        return registration;
+    }
+
+    synchronized RegistrationVersion version() {
+        return version;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    synchronized PolicyState policy() {
+        return policy;
+    }
+
+    private void scheduleCheck(Duration delay) {
+        Instant due = scheduler.clock().instant().plus(delay);
+        nextCheck = scheduler.schedule(() -> runCheck(due), delay);
+    }
+
+    private void runCheck(Instant scheduledAt) {
+        long attempt;
+        BackendRegistration target;
+        synchronized (this) {
+            if (state != CheckState.STARTED || activeAttempt != 0) {
+                return;
+            }
+            attempt = ++attempts;
+            activeAttempt = attempt;
+            nextCheck = null;
+            target = registration;
+        }
+        CompletableFuture<ProbeResult> result;
+        try {
+            result = probe.check(target, settings);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.completedFuture(
+                    ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, "probe failed: " + e)));
+        }
+        CompletableFuture<ProbeResult> probeResult = result;
+        CheckScheduler.Cancellable guard = scheduler.schedule(() -> {
+            probeResult.cancel(true);
+            complete(attempt, scheduledAt, ProbeResult.unhealthy(settings.timeout(), Failure.of(FailureKind.TIMEOUT,
+                    "no answer within " + settings.timeout().toMillis() + " ms")));
+        }, settings.timeout());
+        synchronized (this) {
+            if (activeAttempt == attempt) {
+                inFlight = probeResult;
+                timeoutGuard = guard;
+            } else {
+                guard.cancel(); // stopped meanwhile, or the guard has already fired
+            }
+            if (state == CheckState.STOPPED) {
+                probeResult.cancel(true);
+            }
+        }
+        probeResult.whenComplete((r, error) -> complete(attempt, scheduledAt, r != null ? r
+                : ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, "probe failed: " + error))));
+    }
+
+    private synchronized void complete(long attempt, Instant scheduledAt, ProbeResult result) {
+        if (state != CheckState.STARTED || attempt != activeAttempt) {
+            return; // fenced: stopped, replaced, or already completed by the timeout guard
+        }
+        activeAttempt = 0;
+        inFlight = null;
+        cancel(timeoutGuard);
+        timeoutGuard = null;
+
+        PolicyState previous = policy;
+        policy = HealthPolicy.next(previous, result.observation(), settings.thresholds());
+        sequence++;
+        sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
+                scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
+                policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
+                policy.consecutiveSuccesses(), result.failure()));
+        scheduleCheck(CheckTiming.jittered(settings.interval(), settings.jitterPercent(), random));
+    }
+
+    private static void cancel(CheckScheduler.Cancellable task) {
+        if (task != null) {
+            task.cancel();
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package dev.healthmon.monitor;
+
+import dev.healthmon.events.HealthEventSink;
+import dev.healthmon.probe.Probe;
+import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registry.RegistrationVersion;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs exactly one {@link BackendCheck} per registered backend that this instance owns, and
+ * reconciles them with registration changes (ToolHive's {@code UpdateBackends}, record by record):
+ * <ul>
+ *   <li>new id → start a check;
+ *   <li>a change to url, transport, healthCheck or auth → stop the old check (fenced: it publishes
+ *       nothing more) and start a new one with a new generation, sequence from 1 and fresh policy state;
+ *   <li>a change to name or labels only, or a re-published identical value → swap the snapshot
+ *       and its version, keep the schedule;
+ *   <li>tombstone → stop and forget (nothing is remembered about removed backends).
+ * </ul>
+ *
+ * <p><b>Threading.</b> Every mutating method must be called from one thread, the registry poll
+ * thread; {@code activeChecks} is confined to it and needs no lock. The first mutating call binds
+ * the thread, and a call from any other thread throws. {@link #snapshot()} may be called from any
+ * thread: it returns the immutable view last published by {@link #publishSnapshot()}.
+ */
+public final class HealthMonitor implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
+
+    private final String monitorId;
+    private final Probe probe;
+    private final CheckScheduler scheduler;
+    private final HealthEventSink sink;
+    private final DoubleSupplier random;
+
+    // Confined to the owner thread.
+    private final Map<String, BackendCheck> activeChecks = new HashMap<>();
+    private Thread owner;
+    private long generations;
+    private boolean snapshotStale;
+
+    private volatile Map<String, ActiveCheck> snapshot = Map.of();
+
+    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink) {
+        this(monitorId, probe, scheduler, sink, () -> ThreadLocalRandom.current().nextDouble());
+    }
+
+    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
+                         DoubleSupplier random) {
+        this.monitorId = monitorId;
+        this.probe = probe;
+        this.scheduler = scheduler;
+        this.sink = sink;
+        this.random = random;
+    }
+
+    public String monitorId() {
+        return monitorId;
+    }
+
+    /**
+     * Applies one valid registration of a partition this instance owns.
+     *
+     * @param ownerEpoch the group epoch under which the partition was assigned
+     * @param mode       how soon a newly started check runs
+     */
+    public void upsert(BackendRegistration registration, CheckSettings settings, RegistrationVersion version,
+                       int ownerEpoch, StartMode mode) {
+        confined();
+        String id = registration.id();
+        BackendCheck existing = activeChecks.get(id);
+        if (existing != null && existing.registration().checkedLike(registration)) {
+            existing.updateSnapshot(registration, version);
+            snapshotStale = true;
+            return;
+        }
+        if (existing != null) {
+            existing.stop();
+            log.info("backend={} restarting check: registration changed, url={}", id, registration.url());
+        } else {
+            log.info("backend={} starting check url={} type={} interval={}ms", id, registration.url(),
+                    settings.type().wireName(), settings.interval().toMillis());
+        }
+        BackendCheck check = new BackendCheck(++generations, registration, settings, version, ownerEpoch, monitorId,
+                probe, scheduler, sink, random);
+        activeChecks.put(id, check);
+        check.start(firstDelay(id, settings, mode));
+        snapshotStale = true;
+    }
+
+    /** A tombstone: stops the backend's check, if this instance runs one, and forgets it. */
+    public void remove(String backendId) {
+        confined();
+        BackendCheck check = activeChecks.remove(backendId);
+        if (check != null) {
+            check.stop();
+            snapshotStale = true;
+            log.info("backend={} stopped check: deregistered", backendId);
+        }
+    }
+
+    /** Stops every check of one registry partition (revoked or lost); returns how many. */
+    public int stopPartition(int partition) {
+        confined();
+        List<String> ids = new ArrayList<>();
+        activeChecks.forEach((id, check) -> {
+            if (check.version().partition() == partition) {
+                ids.add(id);
+            }
+        });
+        ids.forEach(id -> activeChecks.remove(id).stop());
+        snapshotStale |= !ids.isEmpty();
+        return ids.size();
+    }
+
+    /** Stops every check; used on shutdown and self-fencing. */
+    public void stopAll() {
+        confined();
+        activeChecks.values().forEach(BackendCheck::stop);
+        snapshotStale |= !activeChecks.isEmpty();
+        activeChecks.clear();
+    }
+
+    public int activeCount() {
+        confined();
+        return activeChecks.size();
+    }
+
+    /** Makes the current checks visible to {@link #snapshot()}; cheap when nothing changed. */
+    public void publishSnapshot() {
+        confined();
+        if (!snapshotStale) {
+            return;
+        }
+        Map<String, ActiveCheck> view = new HashMap<>();
+        activeChecks.forEach((id, c) -> view.put(id, new ActiveCheck(id, c.generation(), c.version(), c.policy().status())));
+        snapshot = Map.copyOf(view);
+        snapshotStale = false;
+    }
+
+    /** The checks as of the last {@link #publishSnapshot()}; any thread. */
+    public Map<String, ActiveCheck> snapshot() {
+        return snapshot;
+    }
+
+    @Override
+    public void close() {
+        stopAll();
+        publishSnapshot();
+    }
+
+    private Duration firstDelay(String id, CheckSettings settings, StartMode mode) {
+        return mode == StartMode.BULK
+                ? settings.initialDelay().plus(CheckTiming.phaseOffset(id, settings.interval()))
+                : settings.initialDelay();
+    }
+
+    private void confined() {
+        Thread current = Thread.currentThread();
+        if (owner == null) {
+            owner = current;
+        } else if (owner != current) {
+            throw new IllegalStateException("HealthMonitor is confined to thread " + owner.getName()
+                    + ", called from " + current.getName());
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package dev.healthmon.probe;
+
+import dev.healthmon.registry.AuthSpec;
+import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.status.Observation;
+import dev.healthmon.status.Reason;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). Uses one
+ * shared JDK {@link HttpClient} with {@code sendAsync}, so no thread waits on a backend;
+ * redirects are not followed; at most {@link #BODY_CAP_BYTES} of the body are read.
+ *
+ * <p>Classification, first match wins: 429 → DEGRADED/RATE_LIMITED (with Retry-After);
+ * a status in {@code expectStatus} → HEALTHY, or DEGRADED/SLOW when slower than
+ * {@code degradedLatency}; 401/403 → HEALTHY when the registration has {@code auth} (the backend
+ * is up and asks for credentials), otherwise UNAUTHENTICATED; any other status → UNHEALTHY with
+ * HTTP_STATUS; I/O errors → UNHEALTHY with TIMEOUT, CONNECTION_REFUSED, DNS, TLS or PROTOCOL.
+ */
+public final class HttpProbe implements Probe {
+
+    public static final int BODY_CAP_BYTES = 64 * 1024;
+    private static final String USER_AGENT = "healthmon/0.1";
+
+    private final HttpClient client;
+    private final SecretResolver secrets;
+
+    public HttpProbe(HttpClient client, SecretResolver secrets) {
+        this.client = client;
+        this.secrets = secrets;
+    }
+
+    /** A client with the settings every probe needs: no redirects, HTTP/1.1 (what health endpoints speak). */
+    public static HttpClient defaultClient() {
+        return HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .build();
+    }
+
+    @Override
+    public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
+        long start = System.nanoTime();
+        HttpRequest.Builder request = HttpRequest.newBuilder(target(registration.url(), settings.path()))
+                .timeout(settings.timeout())
+                .header("User-Agent", USER_AGENT)
+                .GET();
+        if (registration.auth().isPresent()) {
+            AuthSpec auth = registration.auth().get();
+            Optional<String> secret = secrets.resolve(auth.secretRef());
+            if (secret.isEmpty()) {
+                return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
+                        Failure.of(FailureKind.INTERNAL, "secret " + auth.secretRef() + " is missing or empty")));
+            }
+            request.header(auth.header(), auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get());
+        }
+        return client.sendAsync(request.build(), CappedBody.handler(BODY_CAP_BYTES))
+                .handle((response, error) -> {
+                    Duration latency = Duration.ofNanos(System.nanoTime() - start);
+                    return error != null
+                            ? ProbeResult.unhealthy(latency, Failures.classify(error))
+                            : classify(response, latency, registration, settings);
+                });
+    }
+
+    static URI target(URI base, String path) {
+        if (path.isEmpty()) {
+            return base;
+        }
+        String text = base.toString();
+        return URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) + path : text + path);
+    }
+
+    private static ProbeResult classify(HttpResponse<Long> response, Duration latency,
+                                        BackendRegistration registration, CheckSettings settings) {
+        int status = response.statusCode();
+        if (status == 429) {
+            return new ProbeResult(Observation.degraded(Reason.RATE_LIMITED), latency,
+                    Optional.of(Failure.http(FailureKind.HTTP_STATUS, status, "HTTP 429 Too Many Requests")),
+                    RetryAfter.parse(response.headers().firstValue("Retry-After")));
+        }
+        if (settings.expectStatus().contains(status)) {
+            return ProbeResult.success(latency.compareTo(settings.degradedLatency()) > 0
+                    ? Observation.degraded(Reason.SLOW) : Observation.healthy(), latency);
+        }
+        if (status == 401 || status == 403) {
+            Failure failure = Failure.http(FailureKind.AUTH, status, "HTTP " + status + " asks for credentials");
+            return registration.auth().isPresent()
+                    ? ProbeResult.success(Observation.healthy(), latency)
+                    : ProbeResult.failed(Observation.unauthenticated(), latency, failure);
+        }
+        return ProbeResult.unhealthy(latency, Failure.http(FailureKind.HTTP_STATUS, status,
+                "HTTP " + status + " is not in expectStatus " + settings.expectStatus()));
+    }
+}

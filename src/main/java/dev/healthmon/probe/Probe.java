@@ -1,0 +1,20 @@
+package dev.healthmon.probe;
+
+import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registry.CheckSettings;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One kind of health check (HTTP, MCP, TCP). Implementations are asynchronous: {@link #check}
+ * returns at once and holds no thread while the backend thinks, so one instance serves every
+ * backend of its type.
+ *
+ * <p>Contract: the returned future completes normally with a classified result, never
+ * exceptionally (a backend fault is a result, not an error), and by {@code settings.timeout()}
+ * plus a small margin. Cancelling the future aborts the exchange. Implementations are
+ * thread-safe.
+ */
+public interface Probe {
+
+    CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings);
+}

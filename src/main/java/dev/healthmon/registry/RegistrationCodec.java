@@ -1,0 +1,291 @@
+package dev.healthmon.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Turns {@code backend-registry} records into {@link DecodedRegistration}s and registrations back
+ * into JSON. Decoding never throws: every problem becomes {@link DecodedRegistration.Invalid}
+ * naming the field and why. Fields the schema does not know are ignored, for forward
+ * compatibility. Thread-safe.
+ */
+public final class RegistrationCodec {
+
+    public static final int SCHEMA_VERSION = 1;
+    /** The largest value accepted; larger ones are dead-lettered (Kafka's default max is 1 MiB too). */
+    public static final int MAX_VALUE_BYTES = 1024 * 1024;
+    public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+    private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9._/-]{1,63}");
+    private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}");
+    private static final Pattern SECRET_REF = Pattern.compile("env:[A-Za-z_][A-Za-z0-9_]{0,199}|file:/.{1,4000}");
+    private static final int MAX_LABELS = 64;
+    private static final int MAX_TEXT = 256;
+
+    private final ObjectMapper mapper;
+    private final CheckDefaults defaults;
+
+    public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults) {
+        this.mapper = mapper;
+        this.defaults = defaults;
+    }
+
+    /** Decodes one record. {@code key} and {@code value} are the raw bytes; a null value is a tombstone. */
+    public DecodedRegistration decode(byte[] key, byte[] value) {
+        String id = key == null ? "" : new String(key, StandardCharsets.UTF_8);
+        try {
+            if (key == null) {
+                throw new InvalidRegistrationException("$key", "record has no key; the key must be the backend id");
+            }
+            if (value == null) {
+                requireId("$key", id);
+                return new DecodedRegistration.Tombstone(id);
+            }
+            if (value.length > MAX_VALUE_BYTES) {
+                throw new InvalidRegistrationException("$", "value is " + value.length + " bytes, more than the "
+                        + MAX_VALUE_BYTES + " allowed");
+            }
+            BackendRegistration registration = parse(value);
+            if (!registration.id().equals(id)) {
+                throw new InvalidRegistrationException("id", "must equal the record key \"" + printable(id)
+                        + "\", was \"" + registration.id() + "\"");
+            }
+            CheckSettings settings = CheckSettings.resolve(registration.healthCheck(), registration.transport(), defaults);
+            return new DecodedRegistration.Valid(registration, settings);
+        } catch (InvalidRegistrationException e) {
+            return new DecodedRegistration.Invalid(id, e);
+        }
+    }
+
+    /** Parses and validates a value without a key, as {@code healthmon register} does before publishing. */
+    public DecodedRegistration decodeValue(byte[] value) {
+        try {
+            BackendRegistration registration = parse(value);
+            return decode(registration.id().getBytes(StandardCharsets.UTF_8), value);
+        } catch (InvalidRegistrationException e) {
+            return new DecodedRegistration.Invalid("", e);
+        }
+    }
+
+    private BackendRegistration parse(byte[] value) {
+        JsonNode root;
+        try {
+            root = mapper.readTree(value);
+        } catch (JsonProcessingException e) {
+            throw new InvalidRegistrationException("$", "not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new InvalidRegistrationException("$", "not readable: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new InvalidRegistrationException("$", "must be a JSON object");
+        }
+        JsonNode version = root.get("schemaVersion");
+        if (version == null || !version.isInt() || version.intValue() != SCHEMA_VERSION) {
+            throw new InvalidRegistrationException("schemaVersion", "must be " + SCHEMA_VERSION + ", was " + version);
+        }
+        String id = requireId("id", text(root, "id", true).orElseThrow());
+        String name = text(root, "name", false).orElse(id);
+        if (name.length() > MAX_TEXT) {
+            throw new InvalidRegistrationException("name", "must be at most " + MAX_TEXT + " characters");
+        }
+        URI url = url(text(root, "url", true).orElseThrow());
+        String transportName = text(root, "transport", true).orElseThrow();
+        Transport transport = Transport.fromWire(transportName).orElseThrow(() -> new InvalidRegistrationException(
+                "transport", "must be one of streamable-http, sse, http; was \"" + transportName + "\""));
+        return new BackendRegistration(id, name, url, transport, healthCheck(root.get("healthCheck")),
+                auth(root.get("auth")), labels(root.get("labels")));
+    }
+
+    private static String requireId(String field, String id) {
+        if (!ID_PATTERN.matcher(id).matches()) {
+            throw new InvalidRegistrationException(field, "must match [A-Za-z0-9._-]{1,200}, was \"" + printable(id) + "\"");
+        }
+        return id;
+    }
+
+    private static URI url(String text) {
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw new InvalidRegistrationException("url", "not a valid URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new InvalidRegistrationException("url", "scheme must be http or https, was \"" + scheme + "\"");
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            throw new InvalidRegistrationException("url", "must name a host");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw new InvalidRegistrationException("url", "must not carry credentials; use auth.secretRef");
+        }
+        return uri;
+    }
+
+    private static HealthCheckOverrides healthCheck(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return HealthCheckOverrides.NONE;
+        }
+        if (!node.isObject()) {
+            throw new InvalidRegistrationException("healthCheck", "must be an object");
+        }
+        Optional<CheckType> type = text(node, "type", false, "healthCheck.").map(t -> CheckType.fromWire(t)
+                .orElseThrow(() -> new InvalidRegistrationException("healthCheck.type",
+                        "must be one of mcp, http, tcp; was \"" + t + "\"")));
+        Optional<StatusRanges> expect = text(node, "expectStatus", false, "healthCheck.").map(s -> {
+            try {
+                return StatusRanges.parse(s);
+            } catch (IllegalArgumentException e) {
+                throw new InvalidRegistrationException("healthCheck.expectStatus", e.getMessage());
+            }
+        });
+        return new HealthCheckOverrides(type, text(node, "path", false, "healthCheck."), expect,
+                longField(node, "intervalMs"), longField(node, "timeoutMs"),
+                intField(node, "unhealthyThreshold"), intField(node, "healthyThreshold"),
+                longField(node, "degradedLatencyMs"), longField(node, "initialDelayMs"),
+                intField(node, "jitterPercent"));
+    }
+
+    private static Optional<Long> longField(JsonNode parent, String field) {
+        JsonNode node = parent.get(field);
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+            throw new InvalidRegistrationException("healthCheck." + field, "must be a whole number, was " + node);
+        }
+        return Optional.of(node.longValue());
+    }
+
+    private static Optional<Integer> intField(JsonNode parent, String field) {
+        return longField(parent, field).map(v -> {
+            if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+                throw new InvalidRegistrationException("healthCheck." + field, "is out of range: " + v);
+            }
+            return v.intValue();
+        });
+    }
+
+    private static Optional<AuthSpec> auth(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return Optional.empty();
+        }
+        if (!node.isObject()) {
+            throw new InvalidRegistrationException("auth", "must be an object");
+        }
+        String typeName = text(node, "type", true, "auth.").orElseThrow();
+        AuthSpec.Type type = switch (typeName) {
+            case "bearer" -> AuthSpec.Type.BEARER;
+            case "header" -> AuthSpec.Type.HEADER;
+            default -> throw new InvalidRegistrationException("auth.type", "must be bearer or header, was \"" + typeName + "\"");
+        };
+        String header = type == AuthSpec.Type.BEARER ? "Authorization" : text(node, "header", true, "auth.").orElseThrow();
+        if (!HEADER_NAME.matcher(header).matches()) {
+            throw new InvalidRegistrationException("auth.header", "is not a valid HTTP header name");
+        }
+        String ref = text(node, "secretRef", true, "auth.").orElseThrow();
+        if (!SECRET_REF.matcher(ref).matches()) {
+            // Do not echo the value: someone may have pasted the secret itself here.
+            throw new InvalidRegistrationException("auth.secretRef",
+                    "must be env:NAME or file:/absolute/path (the secret itself never goes in the topic)");
+        }
+        return Optional.of(new AuthSpec(type, header, ref));
+    }
+
+    private static Map<String, String> labels(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw new InvalidRegistrationException("labels", "must be an object of strings");
+        }
+        if (node.size() > MAX_LABELS) {
+            throw new InvalidRegistrationException("labels", "at most " + MAX_LABELS + " labels, was " + node.size());
+        }
+        Map<String, String> labels = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> entry : node.properties()) {
+            String field = "labels." + entry.getKey();
+            if (!LABEL_KEY.matcher(entry.getKey()).matches()) {
+                throw new InvalidRegistrationException(field, "label names must match [A-Za-z0-9._/-]{1,63}");
+            }
+            if (!entry.getValue().isTextual() || entry.getValue().textValue().length() > MAX_TEXT) {
+                throw new InvalidRegistrationException(field, "must be a string of at most " + MAX_TEXT + " characters");
+            }
+            labels.put(entry.getKey(), entry.getValue().textValue());
+        }
+        return labels;
+    }
+
+    private static Optional<String> text(JsonNode parent, String field, boolean required) {
+        return text(parent, field, required, "");
+    }
+
+    private static Optional<String> text(JsonNode parent, String field, boolean required, String prefix) {
+        JsonNode node = parent.get(field);
+        if (node == null || node.isNull()) {
+            if (required) {
+                throw new InvalidRegistrationException(prefix + field, "is required");
+            }
+            return Optional.empty();
+        }
+        if (!node.isTextual()) {
+            throw new InvalidRegistrationException(prefix + field, "must be a string");
+        }
+        return Optional.of(node.textValue());
+    }
+
+    private static String printable(String s) {
+        String cut = s.length() > 80 ? s.substring(0, 80) + "…" : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+
+    /** The JSON value of a registration, as published by {@code healthmon register}. */
+    public byte[] encode(BackendRegistration r) {
+        ObjectNode root = mapper.createObjectNode();
+        root.put("schemaVersion", SCHEMA_VERSION);
+        root.put("id", r.id());
+        root.put("name", r.name());
+        root.put("url", r.url().toString());
+        root.put("transport", r.transport().wireName());
+        HealthCheckOverrides h = r.healthCheck();
+        if (!h.equals(HealthCheckOverrides.NONE)) {
+            ObjectNode hc = root.putObject("healthCheck");
+            h.type().ifPresent(t -> hc.put("type", t.wireName()));
+            h.path().ifPresent(p -> hc.put("path", p));
+            h.expectStatus().ifPresent(s -> hc.put("expectStatus", s.spec()));
+            h.intervalMs().ifPresent(v -> hc.put("intervalMs", v));
+            h.timeoutMs().ifPresent(v -> hc.put("timeoutMs", v));
+            h.unhealthyThreshold().ifPresent(v -> hc.put("unhealthyThreshold", v));
+            h.healthyThreshold().ifPresent(v -> hc.put("healthyThreshold", v));
+            h.degradedLatencyMs().ifPresent(v -> hc.put("degradedLatencyMs", v));
+            h.initialDelayMs().ifPresent(v -> hc.put("initialDelayMs", v));
+            h.jitterPercent().ifPresent(v -> hc.put("jitterPercent", v));
+        }
+        r.auth().ifPresent(a -> {
+            ObjectNode auth = root.putObject("auth");
+            auth.put("type", a.type().name().toLowerCase(Locale.ROOT));
+            auth.put("header", a.header());
+            auth.put("secretRef", a.secretRef());
+        });
+        if (!r.labels().isEmpty()) {
+            ObjectNode labels = root.putObject("labels");
+            r.labels().forEach(labels::put);
+        }
+        try {
+            return mapper.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot happen for a tree of strings and numbers", e);
+        }
+    }
+}

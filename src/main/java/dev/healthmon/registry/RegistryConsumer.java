@@ -1,0 +1,328 @@
+package dev.healthmon.registry;
+
+import dev.healthmon.events.DeadLetter;
+import dev.healthmon.events.HealthEventPublisher;
+import dev.healthmon.monitor.HealthMonitor;
+import dev.healthmon.monitor.StartMode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.UnknownMemberIdException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes {@code backend-registry} in the monitor's consumer group and drives the
+ * {@link HealthMonitor}: partition ownership decides which backends this instance checks.
+ *
+ * <p><b>Threading.</b> Everything here — polling, the rebalance callbacks, the per-partition
+ * tables and every call into the {@link HealthMonitor} — runs on one thread,
+ * {@code healthmon-registry-poll}, owned by this object. {@link #close()} may be called from any
+ * thread: it wakes the poll thread, which then shuts down in order.
+ *
+ * <p><b>Restore</b> (as Kafka Connect's {@code KafkaBasedLog} does): on assignment the callback
+ * only seeks to the beginning, snapshots the end offsets and marks the partition RESTORING; the
+ * poll loop applies its records to the partition's table; the partition becomes ACTIVE when
+ * {@code position >= end snapshot} — never by offset arithmetic, which compaction gaps and
+ * transaction markers break — and only then starts its checks, spread by phase offset. Committed
+ * offsets are not state; positions of ACTIVE partitions are committed every
+ * {@code commitInterval} and on revoke so lag shows in standard tools.
+ *
+ * <p><b>Revocation and loss</b> stop every check of the partition before the callback returns.
+ * A commit failing with a fencing error means another member may own our partitions: all checks
+ * stop at once (self-fencing) and the partitions restore again when the group hands them back.
+ */
+public final class RegistryConsumer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RegistryConsumer.class);
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration BLOCKING_CALL_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Consumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final RegistrationCodec codec;
+    private final HealthMonitor monitor;
+    private final HealthEventPublisher publisher;
+    private final Duration commitInterval;
+    private final Counter deadLetters;
+    private final Counter foreignPartitioned;
+    private final Counter rebalances;
+    private final Thread thread;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    // Confined to the poll thread.
+    private final Map<Integer, OwnedPartition> owned = new HashMap<>();
+    private final Set<String> warnedForeignPartition = new HashSet<>();
+    private int partitionCount = -1;
+    private long lastCommitNanos = System.nanoTime();
+
+    private volatile boolean closing;
+    private volatile boolean ready;
+
+    public RegistryConsumer(Consumer<byte[], byte[]> consumer, String topic, RegistrationCodec codec,
+                            HealthMonitor monitor, HealthEventPublisher publisher, Duration commitInterval,
+                            MeterRegistry meters) {
+        this.consumer = consumer;
+        this.topic = topic;
+        this.codec = codec;
+        this.monitor = monitor;
+        this.publisher = publisher;
+        this.commitInterval = commitInterval;
+        this.deadLetters = meters.counter("healthmon.registry.invalid");
+        this.foreignPartitioned = meters.counter("healthmon.registry.foreign.partitioned");
+        this.rebalances = meters.counter("healthmon.rebalances");
+        this.thread = new Thread(this::run, "healthmon-registry-poll");
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** True once this instance has an assignment and every owned partition is restored. Any thread. */
+    public boolean ready() {
+        return ready;
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(topic), new Listener());
+            while (!closing) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL_TIMEOUT)) {
+                    apply(record);
+                }
+                activateRestoredPartitions();
+                maybeCommit();
+                monitor.publishSnapshot();
+            }
+        } catch (WakeupException e) {
+            if (!closing) {
+                log.error("registry consumer woken up unexpectedly", e);
+            }
+        } catch (RuntimeException e) {
+            log.error("registry consumer failed; stopping all checks", e);
+        } finally {
+            shutdown();
+            stopped.countDown();
+        }
+    }
+
+    private void apply(ConsumerRecord<byte[], byte[]> record) {
+        OwnedPartition partition = owned.get(record.partition());
+        if (partition == null) {
+            return; // revoked within this batch
+        }
+        DecodedRegistration decoded = codec.decode(record.key(), record.value());
+        RegistrationVersion version = new RegistrationVersion(record.partition(), record.offset());
+        if (decoded instanceof DecodedRegistration.Valid valid) {
+            warnIfForeignPartitioned(valid.id(), record);
+            partition.table.put(valid.id(), new OwnedPartition.Entry(valid, version));
+            if (partition.phase == PartitionPhase.ACTIVE) {
+                monitor.upsert(valid.registration(), valid.settings(), version, partition.ownerEpoch, StartMode.NEW);
+            }
+        } else if (decoded instanceof DecodedRegistration.Tombstone tombstone) {
+            partition.table.remove(tombstone.id());
+            if (partition.phase == PartitionPhase.ACTIVE) {
+                monitor.remove(tombstone.id());
+            }
+        } else if (decoded instanceof DecodedRegistration.Invalid invalid && record.offset() >= partition.committedOffset) {
+            // The previous valid registration, if any, stays in force.
+            deadLetters.increment();
+            log.warn("backend={} invalid registration at {}-{}@{} sent to dead-letter topic: {}",
+                    invalid.id(), topic, record.partition(), record.offset(), invalid.error().getMessage());
+            publisher.deadLetter(new DeadLetter(record.key(), record.value(), invalid.error().getMessage(),
+                    topic, record.partition(), record.offset()));
+        }
+    }
+
+    private void warnIfForeignPartitioned(String id, ConsumerRecord<byte[], byte[]> record) {
+        int expected = Utils.toPositive(Utils.murmur2(record.key())) % partitionCount();
+        if (expected != record.partition()) {
+            foreignPartitioned.increment();
+            if (warnedForeignPartition.add(id)) {
+                log.warn("backend={} registration is in partition {} but the Java default partitioner would pick {}; "
+                        + "its producer hashes keys differently (kcat: use -X topic.partitioner=murmur2_random). "
+                        + "Events still follow the registration's partition.", id, record.partition(), expected);
+            }
+        }
+    }
+
+    private int partitionCount() {
+        if (partitionCount < 0) {
+            partitionCount = consumer.partitionsFor(topic, BLOCKING_CALL_TIMEOUT).size();
+        }
+        return partitionCount;
+    }
+
+    private void activateRestoredPartitions() {
+        boolean allActive = !owned.isEmpty();
+        for (OwnedPartition partition : owned.values()) {
+            if (partition.phase == PartitionPhase.RESTORING
+                    && consumer.position(new TopicPartition(topic, partition.partition), BLOCKING_CALL_TIMEOUT)
+                    >= partition.endSnapshot) {
+                partition.moveTo(PartitionPhase.ACTIVE);
+                partition.table.values().forEach(entry -> monitor.upsert(entry.registration().registration(),
+                        entry.registration().settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
+                log.info("partition={}-{} restored: backends={} epoch={} took={}ms", topic, partition.partition,
+                        partition.table.size(), partition.ownerEpoch,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - partition.assignedAtNanos));
+            }
+            allActive &= partition.phase == PartitionPhase.ACTIVE;
+        }
+        ready = allActive;
+    }
+
+    private void maybeCommit() {
+        if (System.nanoTime() - lastCommitNanos < commitInterval.toNanos()) {
+            return;
+        }
+        lastCommitNanos = System.nanoTime();
+        commit(owned.values());
+    }
+
+    private void commit(Collection<OwnedPartition> partitions) {
+        commit(positionsOf(partitions));
+    }
+
+    /** The current positions of the ACTIVE partitions among {@code partitions}. */
+    private Map<TopicPartition, OffsetAndMetadata> positionsOf(Collection<OwnedPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        for (OwnedPartition partition : partitions) {
+            if (partition.phase == PartitionPhase.ACTIVE) {
+                TopicPartition tp = new TopicPartition(topic, partition.partition);
+                offsets.put(tp, new OffsetAndMetadata(consumer.position(tp, BLOCKING_CALL_TIMEOUT)));
+            }
+        }
+        return offsets;
+    }
+
+    /** Commits {@code offsets}; blocks up to 10 s. A fencing error stops every check (self-fencing). */
+    private void commit(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(offsets, BLOCKING_CALL_TIMEOUT);
+        } catch (CommitFailedException | FencedInstanceIdException | UnknownMemberIdException e) {
+            log.warn("commit fenced ({}); stopping all checks until the group assigns partitions again", e.toString());
+            selfFence();
+        } catch (RebalanceInProgressException e) {
+            log.debug("commit skipped during rebalance");
+        } catch (KafkaException e) {
+            log.warn("commit failed, will retry: {}", e.toString());
+        }
+    }
+
+    private void selfFence() {
+        monitor.stopAll();
+        owned.values().forEach(p -> p.moveTo(PartitionPhase.REVOKED));
+        owned.clear();
+        ready = false;
+    }
+
+    private void shutdown() {
+        monitor.stopAll();
+        try {
+            commit(owned.values());
+        } catch (RuntimeException e) {
+            log.warn("final commit failed: {}", e.toString());
+        }
+        owned.clear();
+        ready = false;
+        monitor.publishSnapshot();
+        try {
+            consumer.close(BLOCKING_CALL_TIMEOUT); // leaves the group, so partitions move at once
+        } catch (RuntimeException e) {
+            log.warn("consumer close failed: {}", e.toString());
+        }
+    }
+
+    /** Stops polling, stops every check, commits and leaves the group; waits up to {@code timeout}. */
+    public void close(Duration timeout) {
+        closing = true;
+        consumer.wakeup();
+        if (thread.isAlive()) {
+            try {
+                if (!stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("registry consumer did not stop within {} ms", timeout.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(15));
+    }
+
+    /** Runs on the poll thread, inside {@code poll()}. */
+    private final class Listener implements ConsumerRebalanceListener {
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            rebalances.increment();
+            if (partitions.isEmpty()) {
+                return;
+            }
+            int epoch = consumer.groupMetadata().generationId();
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, BLOCKING_CALL_TIMEOUT);
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions), BLOCKING_CALL_TIMEOUT);
+            consumer.seekToBeginning(partitions);
+            List<Integer> numbers = new ArrayList<>();
+            for (TopicPartition tp : partitions) {
+                OffsetAndMetadata done = committed.get(tp);
+                owned.put(tp.partition(), new OwnedPartition(tp.partition(), ends.getOrDefault(tp, 0L), epoch,
+                        done == null ? 0 : done.offset()));
+                numbers.add(tp.partition());
+            }
+            ready = false;
+            log.info("partitions assigned: topic={} partitions={} epoch={}; restoring", topic, numbers, epoch);
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            Map<TopicPartition, OffsetAndMetadata> positions = positionsOf(
+                    partitions.stream().map(tp -> owned.get(tp.partition())).filter(p -> p != null).toList());
+            release(partitions, "revoked"); // checks stop first; the commit may block
+            commit(positions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            release(partitions, "lost");
+        }
+
+        private void release(Collection<TopicPartition> partitions, String why) {
+            for (TopicPartition tp : partitions) {
+                OwnedPartition partition = owned.remove(tp.partition());
+                if (partition != null) {
+                    int stoppedChecks = monitor.stopPartition(tp.partition());
+                    log.info("partition={}-{} {}: stopped {} checks", topic, tp.partition(), why, stoppedChecks);
+                    partition.moveTo(PartitionPhase.REVOKED);
+                }
+            }
+            monitor.publishSnapshot();
+        }
+    }
+}
