@@ -145,9 +145,10 @@ final class BackendCheck {
         }
         CompletableFuture<ProbeResult> probeResult = result;
         CheckScheduler.Cancellable guard = scheduler.schedule(() -> {
-            probeResult.cancel(true);
+            // Record the timeout first: cancelling completes the probe future, and that must not win as INTERNAL.
             complete(attempt, scheduledAt, ProbeResult.unhealthy(settings.timeout(), Failure.of(FailureKind.TIMEOUT,
                     "no answer within " + settings.timeout().toMillis() + " ms")));
+            probeResult.cancel(true);
         }, settings.timeout());
         synchronized (this) {
             if (activeAttempt == attempt) {

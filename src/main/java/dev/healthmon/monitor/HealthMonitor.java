@@ -147,6 +147,12 @@ public final class HealthMonitor implements AutoCloseable {
         snapshotStale = false;
     }
 
+    /** Publishes and returns the current checks; owner thread only. */
+    public Map<String, ActiveCheck> snapshotNow() {
+        publishSnapshot();
+        return snapshot;
+    }
+
     /** The checks as of the last {@link #publishSnapshot()}; any thread. */
     public Map<String, ActiveCheck> snapshot() {
         return snapshot;

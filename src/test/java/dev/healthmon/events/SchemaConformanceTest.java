@@ -1,0 +1,115 @@
+package dev.healthmon.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.healthmon.probe.Failure;
+import dev.healthmon.probe.FailureKind;
+import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Reason;
+import dev.healthmon.support.Registrations;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The Java side and {@code schemas/} agree: what we write validates, and the codec accepts what the schema accepts. */
+class SchemaConformanceTest {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** Loads a schema file from {@code schemas/}, the source of truth. */
+    public static JsonSchema schema(String file) {
+        try (InputStream in = Files.newInputStream(Path.of("schemas", file))) {
+            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static Set<ValidationMessage> validate(JsonSchema schema, byte[] json) {
+        try {
+            return schema.validate(MAPPER.readTree(json));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static HealthEvent event(Optional<Reason> reason, HealthStatus status, Optional<Failure> failure) {
+        Instant at = Instant.parse("2026-11-24T10:00:00.123Z");
+        return new HealthEvent("api", new RegistrationVersion(2, 40), 3, "m1", 5, at, at.plusMillis(20), 20,
+                failure.isPresent() ? Outcome.UNHEALTHY : Outcome.HEALTHY, status, HealthStatus.UNKNOWN, reason, 0, 3,
+                failure);
+    }
+
+    @Test
+    void encodedHealthEventsValidateAgainstTheSchema() {
+        JsonSchema schema = schema("health-event.v1.schema.json");
+        HealthEventCodec codec = new HealthEventCodec(MAPPER);
+        List<HealthEvent> events = List.of(
+                event(Optional.empty(), HealthStatus.HEALTHY, Optional.empty()),
+                event(Optional.of(Reason.SLOW), HealthStatus.DEGRADED, Optional.empty()),
+                event(Optional.of(Reason.FAILING), HealthStatus.UNHEALTHY,
+                        Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 503", OptionalInt.of(503)))));
+        for (HealthEvent e : events) {
+            byte[] json = codec.encode(e);
+            assertThat(validate(schema, json)).as(new String(json, StandardCharsets.UTF_8)).isEmpty();
+            assertThat(codec.decode(json)).isEqualTo(e);
+        }
+    }
+
+    @Test
+    void schemaRejectsADegradedEventWithoutReason() {
+        ObjectNode node = (ObjectNode) readTree(new HealthEventCodec(MAPPER).encode(
+                event(Optional.of(Reason.SLOW), HealthStatus.DEGRADED, Optional.empty())));
+        node.remove("reason");
+        assertThat(schema("health-event.v1.schema.json").validate(node)).isNotEmpty();
+    }
+
+    @Test
+    void codecAndSchemaAgreeOnRegistrations() {
+        JsonSchema schema = schema("backend-registration.v1.schema.json");
+        List<ObjectNode> samples = List.of(
+                Registrations.json("ok", "http://ok.test/"),
+                Registrations.json("ok2", "https://ok.test/", j -> j.putObject("labels").put("team", "a")),
+                Registrations.json("ok3", "http://ok.test/", j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:T")),
+                Registrations.json("bad1", "ftp://x.test/"),
+                Registrations.json("bad2", "http://x.test/", j -> j.put("transport", "stdio")),
+                Registrations.json("bad3", "http://x.test/", j -> j.remove("schemaVersion")),
+                Registrations.json("bad4", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("jitterPercent", 90)),
+                Registrations.json("bad5", "http://x.test/", j -> j.putObject("auth").put("type", "header").put("secretRef", "env:T")),
+                Registrations.json("bad6", "http://x.test/", j -> j.putObject("labels").put("team", 1)),
+                Registrations.json("bad7", "http://x.test/", j -> j.putObject("auth").put("type", "bearer").put("secretRef", "plain")));
+        for (ObjectNode sample : samples) {
+            boolean schemaAccepts = schema.validate(sample).isEmpty();
+            boolean codecAccepts = Registrations.CODEC.decode(sample.get("id").asText().getBytes(StandardCharsets.UTF_8),
+                    Registrations.bytes(sample)) instanceof DecodedRegistration.Valid;
+            assertThat(codecAccepts).as(sample.toString()).isEqualTo(schemaAccepts);
+            assertThat(codecAccepts).as(sample.toString()).isEqualTo(sample.get("id").asText().startsWith("ok"));
+        }
+    }
+
+    private static JsonNode readTree(byte[] json) {
+        try {
+            return MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

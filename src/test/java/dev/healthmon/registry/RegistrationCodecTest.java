@@ -1,0 +1,204 @@
+package dev.healthmon.registry;
+
+import static dev.healthmon.support.Registrations.CODEC;
+import static dev.healthmon.support.Registrations.bytes;
+import static dev.healthmon.support.Registrations.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class RegistrationCodecTest {
+
+    private static DecodedRegistration decode(String key, byte[] value) {
+        return CODEC.decode(key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    private static InvalidRegistrationException invalid(String key, byte[] value) {
+        DecodedRegistration decoded = decode(key, value);
+        assertThat(decoded).isInstanceOf(DecodedRegistration.Invalid.class);
+        return ((DecodedRegistration.Invalid) decoded).error();
+    }
+
+    private static InvalidRegistrationException invalid(Consumer<ObjectNode> edit) {
+        return invalid("api", bytes(json("api", "http://api.test/", edit)));
+    }
+
+    @Test
+    void decodesAFullRegistration() {
+        ObjectNode node = json("api", "https://api.test/", j -> {
+            ObjectNode check = (ObjectNode) j.get("healthCheck");
+            check.put("type", "http").put("path", "/healthz").put("expectStatus", "200,204").put("unhealthyThreshold", 5)
+                    .put("healthyThreshold", 1).put("degradedLatencyMs", 250).put("initialDelayMs", 100).put("jitterPercent", 0);
+            j.putObject("auth").put("type", "header").put("header", "X-Api-Key").put("secretRef", "file:/run/secrets/key");
+            j.putObject("labels").put("team", "payments");
+            j.put("futureField", "ignored");
+        });
+
+        DecodedRegistration.Valid valid = (DecodedRegistration.Valid) decode("api", bytes(node));
+
+        BackendRegistration r = valid.registration();
+        assertThat(r.url().toString()).isEqualTo("https://api.test/");
+        assertThat(r.auth()).contains(new AuthSpec(AuthSpec.Type.HEADER, "X-Api-Key", "file:/run/secrets/key"));
+        assertThat(r.labels()).isEqualTo(Map.of("team", "payments"));
+        CheckSettings s = valid.settings();
+        assertThat(s.type()).isEqualTo(CheckType.HTTP);
+        assertThat(s.path()).isEqualTo("/healthz");
+        assertThat(s.expectStatus().contains(204)).isTrue();
+        assertThat(s.expectStatus().contains(201)).isFalse();
+        assertThat(s.interval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(s.thresholds().unhealthy()).isEqualTo(5);
+    }
+
+    @Test
+    void fillsDefaultsForAMinimalRegistration() {
+        String minimal = "{\"schemaVersion\":1,\"id\":\"m\",\"url\":\"http://m.test\",\"transport\":\"streamable-http\"}";
+        DecodedRegistration.Valid valid = (DecodedRegistration.Valid) decode("m", minimal.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(valid.registration().name()).isEqualTo("m");
+        assertThat(valid.settings()).satisfies(s -> {
+            assertThat(s.type()).as("MCP transports default to the mcp check").isEqualTo(CheckType.MCP);
+            assertThat(s.interval()).isEqualTo(Duration.ofSeconds(30));
+            assertThat(s.timeout()).isEqualTo(Duration.ofSeconds(10));
+            assertThat(s.jitterPercent()).isEqualTo(10);
+        });
+    }
+
+    @Test
+    void encodeThenDecodeGivesTheSameRegistration() {
+        DecodedRegistration.Valid valid = dev.healthmon.support.Registrations.valid(json("rt", "http://rt.test/x", j -> {
+            j.putObject("labels").put("env", "prod");
+            j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN");
+        }));
+        DecodedRegistration again = decode("rt", CODEC.encode(valid.registration()));
+        assertThat(again).isEqualTo(valid);
+    }
+
+    @Test
+    void nullValueIsATombstone() {
+        assertThat(decode("gone", null)).isEqualTo(new DecodedRegistration.Tombstone("gone"));
+    }
+
+    @Test
+    void rejectsValueThatIsNotJson() {
+        assertThat(invalid("api", "{not json".getBytes(StandardCharsets.UTF_8)).field()).isEqualTo("$");
+        assertThat(invalid("api", "[1,2]".getBytes(StandardCharsets.UTF_8)).problem()).contains("JSON object");
+    }
+
+    @Test
+    void rejectsMissingId() {
+        assertThat(invalid(j -> j.remove("id"))).satisfies(e -> {
+            assertThat(e.field()).isEqualTo("id");
+            assertThat(e.problem()).isEqualTo("is required");
+        });
+    }
+
+    @Test
+    void rejectsIdThatDiffersFromTheKey() {
+        InvalidRegistrationException e = invalid("other-key", bytes(json("api", "http://api.test/")));
+        assertThat(e.field()).isEqualTo("id");
+        assertThat(e.problem()).contains("must equal the record key \"other-key\"");
+    }
+
+    @Test
+    void rejectsMissingKeyAndMalformedIds() {
+        assertThat(invalid(null, bytes(json("api", "http://api.test/"))).field()).isEqualTo("$key");
+        assertThat(invalid("bad id", bytes(json("bad id", "http://api.test/"))).field()).isEqualTo("id");
+    }
+
+    @Test
+    void rejectsBadUrlScheme() {
+        InvalidRegistrationException e = invalid(j -> j.put("url", "ftp://api.test/"));
+        assertThat(e.field()).isEqualTo("url");
+        assertThat(e.problem()).contains("http or https").contains("ftp");
+    }
+
+    @Test
+    void rejectsUrlWithCredentials() {
+        assertThat(invalid(j -> j.put("url", "http://user:pw@api.test/")).problem()).contains("credentials");
+    }
+
+    @Test
+    void rejectsUnknownTransport() {
+        InvalidRegistrationException e = invalid(j -> j.put("transport", "stdio"));
+        assertThat(e.field()).isEqualTo("transport");
+        assertThat(e.problem()).contains("streamable-http, sse, http").contains("stdio");
+    }
+
+    @Test
+    void rejectsTimeoutNotBelowInterval() {
+        InvalidRegistrationException e = invalid(j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 1000));
+        assertThat(e.field()).isEqualTo("healthCheck.timeoutMs");
+        assertThat(e.problem()).contains("less than intervalMs (1000)");
+    }
+
+    @Test
+    void rejectsTimeoutNotBelowTheDefaultIntervalWhenOnlyTimeoutIsGiven() {
+        InvalidRegistrationException e = invalid(j -> {
+            j.remove("healthCheck");
+            j.putObject("healthCheck").put("timeoutMs", 40_000);
+        });
+        assertThat(e.field()).isEqualTo("healthCheck.timeoutMs");
+    }
+
+    @Test
+    void rejectsOutOfRangeAndNonIntegerSettings() {
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("jitterPercent", 80)).field())
+                .isEqualTo("healthCheck.jitterPercent");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs", 1.5)).problem())
+                .contains("whole number");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("type", "icmp")).field())
+                .isEqualTo("healthCheck.type");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("expectStatus", "2xx")).field())
+                .isEqualTo("healthCheck.expectStatus");
+    }
+
+    @Test
+    void rejectsOversizedValue() {
+        byte[] huge = new byte[RegistrationCodec.MAX_VALUE_BYTES + 1];
+        Arrays.fill(huge, (byte) ' ');
+        InvalidRegistrationException e = invalid("api", huge);
+        assertThat(e.field()).isEqualTo("$");
+        assertThat(e.problem()).contains("more than the 1048576 allowed");
+    }
+
+    @Test
+    void rejectsWrongSchemaVersion() {
+        assertThat(invalid(j -> j.put("schemaVersion", 2)).field()).isEqualTo("schemaVersion");
+    }
+
+    @Test
+    void rejectsSecretPastedInsteadOfAReferenceWithoutEchoingIt() {
+        InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer").put("secretRef", "s3cr3t-value"));
+        assertThat(e.field()).isEqualTo("auth.secretRef");
+        assertThat(e.getMessage()).doesNotContain("s3cr3t-value");
+    }
+
+    @Test
+    void rejectsHeaderAuthWithoutHeaderName() {
+        assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("secretRef", "env:KEY")).field())
+                .isEqualTo("auth.header");
+    }
+
+    @Test
+    void rejectsNonStringLabels() {
+        assertThat(invalid(j -> j.putObject("labels").put("team", 5)).field()).isEqualTo("labels.team");
+    }
+
+    @Test
+    void checkedLikeIgnoresOnlyNameAndLabels() {
+        BackendRegistration base = dev.healthmon.support.Registrations.valid("a", "http://a.test/").registration();
+        BackendRegistration renamed = new BackendRegistration("a", "other", base.url(), base.transport(),
+                base.healthCheck(), Optional.empty(), Map.of("x", "y"));
+        BackendRegistration moved = new BackendRegistration("a", base.name(), java.net.URI.create("http://b.test/"),
+                base.transport(), base.healthCheck(), Optional.empty(), Map.of());
+        assertThat(base.checkedLike(renamed)).isTrue();
+        assertThat(base.checkedLike(moved)).isFalse();
+    }
+}
