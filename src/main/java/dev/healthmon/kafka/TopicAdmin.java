@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,7 @@ public final class TopicAdmin implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
     public static final Duration TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration NEW_TOPIC_GRACE = Duration.ofSeconds(5);
     private static final String SEVEN_DAYS_MS = Long.toString(Duration.ofDays(7).toMillis());
 
     private final Admin admin;
@@ -86,17 +88,35 @@ public final class TopicAdmin implements AutoCloseable {
         return registry;
     }
 
+    /**
+     * Describes topics; blocks up to {@link #TIMEOUT}. A topic created moments ago may not be in
+     * the broker's metadata yet, so "unknown topic" is retried for up to {@link #NEW_TOPIC_GRACE}.
+     */
     public Map<String, TopicDescription> describe(Collection<String> names) {
+        long graceEnds = System.nanoTime() + NEW_TOPIC_GRACE.toNanos();
+        while (true) {
+            try {
+                return admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > graceEnds) {
+                    throw new IllegalStateException("cannot describe topics " + names + ": " + e.getCause().getMessage()
+                            + " (run `healthmon topics create` first)", e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted describing topics", e);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds() + " s describing " + names, e);
+            }
+            sleepQuietly(Duration.ofMillis(100));
+        }
+    }
+
+    private static void sleepQuietly(Duration pause) {
         try {
-            return admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot describe topics " + names + ": " + e.getCause().getMessage()
-                    + " (run `healthmon topics create` first)", e.getCause());
+            Thread.sleep(pause.toMillis()); // retry back-off, not synchronisation
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted describing topics", e);
-        } catch (TimeoutException e) {
-            throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds() + " s describing " + names, e);
         }
     }
 

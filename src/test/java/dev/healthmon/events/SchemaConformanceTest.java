@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
 import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
 import dev.healthmon.registry.DecodedRegistration;
@@ -17,39 +14,19 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
 import dev.healthmon.support.Registrations;
+import dev.healthmon.support.Schemas;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The Java side and {@code schemas/} agree: what we write validates, and the codec accepts what the schema accepts. */
 class SchemaConformanceTest {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
-
-    /** Loads a schema file from {@code schemas/}, the source of truth. */
-    public static JsonSchema schema(String file) {
-        try (InputStream in = Files.newInputStream(Path.of("schemas", file))) {
-            return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    public static Set<ValidationMessage> validate(JsonSchema schema, byte[] json) {
-        try {
-            return schema.validate(MAPPER.readTree(json));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     static HealthEvent event(Optional<Reason> reason, HealthStatus status, Optional<Failure> failure) {
         Instant at = Instant.parse("2026-11-24T10:00:00.123Z");
@@ -60,7 +37,7 @@ class SchemaConformanceTest {
 
     @Test
     void encodedHealthEventsValidateAgainstTheSchema() {
-        JsonSchema schema = schema("health-event.v1.schema.json");
+        JsonSchema schema = Schemas.load("health-event.v1.schema.json");
         HealthEventCodec codec = new HealthEventCodec(MAPPER);
         List<HealthEvent> events = List.of(
                 event(Optional.empty(), HealthStatus.HEALTHY, Optional.empty()),
@@ -69,7 +46,7 @@ class SchemaConformanceTest {
                         Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 503", OptionalInt.of(503)))));
         for (HealthEvent e : events) {
             byte[] json = codec.encode(e);
-            assertThat(validate(schema, json)).as(new String(json, StandardCharsets.UTF_8)).isEmpty();
+            assertThat(Schemas.validate(schema, json)).as(new String(json, StandardCharsets.UTF_8)).isEmpty();
             assertThat(codec.decode(json)).isEqualTo(e);
         }
     }
@@ -79,12 +56,12 @@ class SchemaConformanceTest {
         ObjectNode node = (ObjectNode) readTree(new HealthEventCodec(MAPPER).encode(
                 event(Optional.of(Reason.SLOW), HealthStatus.DEGRADED, Optional.empty())));
         node.remove("reason");
-        assertThat(schema("health-event.v1.schema.json").validate(node)).isNotEmpty();
+        assertThat(Schemas.load("health-event.v1.schema.json").validate(node)).isNotEmpty();
     }
 
     @Test
     void codecAndSchemaAgreeOnRegistrations() {
-        JsonSchema schema = schema("backend-registration.v1.schema.json");
+        JsonSchema schema = Schemas.load("backend-registration.v1.schema.json");
         List<ObjectNode> samples = List.of(
                 Registrations.json("ok", "http://ok.test/"),
                 Registrations.json("ok2", "https://ok.test/", j -> j.putObject("labels").put("team", "a")),

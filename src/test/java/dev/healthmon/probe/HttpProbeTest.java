@@ -1,0 +1,270 @@
+package dev.healthmon.probe;
+
+import static dev.healthmon.support.Registrations.json;
+import static dev.healthmon.support.Registrations.valid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Reason;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The http probe against real HTTP servers on loopback. */
+class HttpProbeTest {
+
+    private static final String TOKEN = "s3cret-token-value";
+    private static HttpServer server;
+    private static ExecutorService handlers;
+    private static String base;
+    private static final AtomicInteger redirectTargetHits = new AtomicInteger();
+    private static final CopyOnWriteArrayList<String> authorizationSeen = new CopyOnWriteArrayList<>();
+
+    private final HttpProbe probe = new HttpProbe(HttpProbe.defaultClient(),
+            new SecretResolver(Map.of("TOKEN", TOKEN)::get));
+
+    @BeforeAll
+    static void startServer() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        server.createContext("/ok", e -> respond(e, 200, "ok"));
+        server.createContext("/slow", e -> {
+            pause(300); // a slow backend: slower than the 100 ms degraded threshold used below
+            respond(e, 200, "ok");
+        });
+        server.createContext("/unavailable", e -> respond(e, 503, "down"));
+        server.createContext("/secure", e -> {
+            String authorization = e.getRequestHeaders().getFirst("Authorization");
+            authorizationSeen.add(String.valueOf(authorization));
+            respond(e, ("Bearer " + TOKEN).equals(authorization) ? 200 : 401, "");
+        });
+        server.createContext("/forbidden", e -> respond(e, 403, ""));
+        server.createContext("/busy", e -> {
+            e.getResponseHeaders().add("Retry-After", "7");
+            respond(e, 429, "slow down");
+        });
+        server.createContext("/moved", e -> {
+            e.getResponseHeaders().add("Location", "/target");
+            respond(e, 302, "");
+        });
+        server.createContext("/target", e -> {
+            redirectTargetHits.incrementAndGet();
+            respond(e, 500, "");
+        });
+        handlers = Executors.newCachedThreadPool();
+        server.setExecutor(handlers);
+        server.start();
+        base = "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.stop(0);
+        handlers.shutdownNow();
+    }
+
+    private ProbeResult check(String url, Consumer<ObjectNode> edit) throws Exception {
+        DecodedRegistration.Valid r = valid(json("b", url, j -> {
+            ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100).put("timeoutMs", 500).put("intervalMs", 5000);
+            edit.accept(j);
+        }));
+        return probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS);
+    }
+
+    private ProbeResult check(String url) throws Exception {
+        return check(url, j -> {});
+    }
+
+    @Test
+    void healthyOn200() throws Exception {
+        ProbeResult result = check(base + "/ok");
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        assertThat(result.failure()).isEmpty();
+    }
+
+    @Test
+    void appendsThePathToTheUrl() throws Exception {
+        ProbeResult result = check(base, j -> ((ObjectNode) j.get("healthCheck")).put("path", "/ok"));
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+    }
+
+    @Test
+    void degradedWithReasonSlowWhenSlowerThanTheThreshold() throws Exception {
+        ProbeResult result = check(base + "/slow");
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.DEGRADED);
+        assertThat(result.observation().reason()).contains(Reason.SLOW);
+        assertThat(result.latency()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    }
+
+    @Test
+    void unhealthyWithHttpStatusOn503() throws Exception {
+        ProbeResult result = check(base + "/unavailable");
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
+        assertThat(result.failure()).hasValueSatisfying(f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.HTTP_STATUS);
+            assertThat(f.httpStatus()).hasValue(503);
+        });
+    }
+
+    @Test
+    void unauthenticatedOn401WithoutAuth() throws Exception {
+        ProbeResult result = check(base + "/secure");
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.AUTH));
+    }
+
+    @Test
+    void unauthenticatedOn403WithoutAuth() throws Exception {
+        assertThat(check(base + "/forbidden").observation().outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+    }
+
+    @Test
+    void sendsTheBearerSecretFromItsReference() throws Exception {
+        ProbeResult result = check(base + "/secure",
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN"));
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        assertThat(authorizationSeen).contains("Bearer " + TOKEN);
+    }
+
+    @Test
+    void healthyOn401WhenTheRegistrationHasAuth() throws Exception {
+        // The backend is up and asks for credentials: with auth configured that is healthy (ToolHive parity).
+        ProbeResult result = check(base + "/forbidden",
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN"));
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+    }
+
+    @Test
+    void missingSecretIsAnInternalFailureNamingTheReference() throws Exception {
+        ProbeResult result = check(base + "/secure",
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:NOT_SET"));
+        assertThat(result.failure()).hasValueSatisfying(f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
+            assertThat(f.message()).contains("env:NOT_SET");
+        });
+    }
+
+    @Test
+    void rateLimitedIsDegradedAndCarriesRetryAfter() throws Exception {
+        ProbeResult result = check(base + "/busy");
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.DEGRADED);
+        assertThat(result.observation().reason()).contains(Reason.RATE_LIMITED);
+        assertThat(result.retryAfter()).contains(Duration.ofSeconds(7));
+    }
+
+    @Test
+    void doesNotFollowRedirects() throws Exception {
+        ProbeResult result = check(base + "/moved");
+        assertThat(result.observation().outcome()).as("302 is within the default 200-399").isEqualTo(Outcome.HEALTHY);
+        assertThat(redirectTargetHits).hasValue(0);
+    }
+
+    @Test
+    void connectionRefusedOnAClosedPort() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        ProbeResult result = check("http://127.0.0.1:" + port + "/");
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+    }
+
+    @Test
+    void timesOutWithinTheTimeoutWhenTheServerNeverAnswers() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = acceptAndHold(silent);
+            long start = System.nanoTime();
+            ProbeResult result = check("http://127.0.0.1:" + silent.getLocalPort() + "/");
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(took).isLessThan(Duration.ofMillis(500 + 1500));
+            acceptor.interrupt();
+        }
+    }
+
+    @Test
+    void readsAtMostTheCapOfAHugeBody() throws Exception {
+        // 10 MiB, trickled: reading all of it would take ~3 s, far past the 500 ms timeout.
+        // A capped read stops after 64 KiB and answers at once.
+        try (ServerSocket bigBody = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread writer = new Thread(() -> serveTrickledBody(bigBody, 10 * 1024 * 1024));
+            writer.setDaemon(true);
+            writer.start();
+
+            ProbeResult result = check("http://127.0.0.1:" + bigBody.getLocalPort() + "/");
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+            assertThat(result.latency()).isLessThan(Duration.ofMillis(500));
+        }
+    }
+
+    @Test
+    void dnsFailureForAnUnresolvableHost() throws Exception {
+        ProbeResult result = check("http://no-such-host.invalid/");
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isIn(FailureKind.DNS, FailureKind.CONNECTION_REFUSED));
+    }
+
+    private static Thread acceptAndHold(ServerSocket socket) {
+        Thread t = new Thread(() -> {
+            try (Socket held = socket.accept(); InputStream in = held.getInputStream()) {
+                in.transferTo(OutputStream.nullOutputStream()); // read the request, never answer
+            } catch (IOException ignored) {
+                // test over
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void serveTrickledBody(ServerSocket socket, int length) {
+        try (Socket client = socket.accept(); OutputStream out = client.getOutputStream()) {
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] chunk = new byte[64 * 1024];
+            for (int sent = 0; sent < length; sent += chunk.length) {
+                out.write(chunk);
+                out.flush();
+                pause(20);
+            }
+        } catch (IOException expected) {
+            // the probe closed the connection after its cap
+        }
+    }
+
+    private static void respond(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis); // simulates a slow backend; never used to wait for the code under test
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

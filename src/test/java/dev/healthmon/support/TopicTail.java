@@ -1,0 +1,53 @@
+package dev.healthmon.support;
+
+import dev.healthmon.kafka.KafkaSettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+
+/** Reads a whole topic from the beginning on a background thread, keeping every record for assertions. */
+public final class TopicTail implements AutoCloseable {
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final List<ConsumerRecord<byte[], byte[]>> records = new CopyOnWriteArrayList<>();
+    private final Thread thread;
+    private volatile boolean closing;
+
+    public TopicTail(KafkaSettings kafka, String topic) {
+        this.consumer = new KafkaConsumer<>(kafka.plainConsumer());
+        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        this.thread = new Thread(this::run, "tail-" + topic);
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            while (!closing) {
+                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+            }
+        } catch (WakeupException e) {
+            // closing
+        } finally {
+            consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    public List<ConsumerRecord<byte[], byte[]>> records() {
+        return List.copyOf(records);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        closing = true;
+        consumer.wakeup();
+        thread.join(5000);
+    }
+}
