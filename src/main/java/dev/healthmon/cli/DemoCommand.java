@@ -10,7 +10,7 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registry.RegistryWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -19,7 +19,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, five sample
@@ -29,6 +31,9 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run an embedded Kafka broker, sample backends and a monitor; show live status.")
 final class DemoCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--kafka-port", description = "Pin the broker's bootstrap port (default: a free port).")
     Integer kafkaPort;
@@ -42,7 +47,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintStream out = System.out;
+        PrintWriter out = spec.commandLine().getOut();
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         CountDownLatch stop = new CountDownLatch(1);
         Thread hook = new Thread(stop::countDown, "healthmon-demo-shutdown");
@@ -72,6 +77,7 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
                     + "demo-failing and demo-dead UNHEALTHY, demo-auth UNAUTHENTICATED%n%n", backends.registrations().size());
             printHint(out, kafka.bootstrapServers());
+            out.flush();
 
             if (durationSeconds > 0) {
                 stop.await(durationSeconds, TimeUnit.SECONDS);
@@ -85,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
                 try {
                     resources.pop().close();
                 } catch (Exception e) {
-                    System.err.println("close failed: " + e);
+                    spec.commandLine().getErr().println("close failed: " + e);
                 }
             }
             try {
@@ -96,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static void printHint(PrintStream out, String bootstrap) {
+    private static void printHint(PrintWriter out, String bootstrap) {
         out.println("Register your own backend from another terminal:");
         out.printf("  java -jar target/healthmon.jar register --bootstrap-servers %s \\%n"
                 + "      --id my-api --url http://127.0.0.1:8080/health --transport http --interval-ms 5000 --timeout-ms 2000%n",

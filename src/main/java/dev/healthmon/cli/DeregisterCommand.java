@@ -7,6 +7,8 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 
 /** {@code healthmon deregister ID…}: publishes a tombstone per id; its check stops and its status is deleted. */
@@ -15,6 +17,9 @@ final class DeregisterCommand implements Callable<Integer> {
 
     @Mixin
     KafkaOptions kafka;
+
+    @Spec
+    CommandSpec spec;
 
     @Parameters(arity = "1..*", paramLabel = "ID", description = "Backend ids to deregister.")
     List<String> ids;
@@ -29,7 +34,7 @@ final class DeregisterCommand implements Callable<Integer> {
         try (RegistryWriter writer = new RegistryWriter(kafka.settings(), kafka.registryTopic)) {
             for (String id : ids) {
                 RecordMetadata at = writer.deregister(id);
-                System.out.printf("deregistered %s at %s-%d@%d%n", id, at.topic(), at.partition(), at.offset());
+                spec.commandLine().getOut().printf("deregistered %s at %s-%d@%d%n", id, at.topic(), at.partition(), at.offset());
             }
         }
         return 0;

@@ -17,6 +17,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,6 +32,9 @@ final class RegisterCommand implements Callable<Integer> {
 
     @Mixin
     KafkaOptions kafka;
+
+    @Spec
+    CommandSpec spec;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
@@ -60,7 +65,7 @@ final class RegisterCommand implements Callable<Integer> {
         try (RegistryWriter writer = new RegistryWriter(kafka.settings(), kafka.registryTopic)) {
             for (DecodedRegistration.Valid registration : valid) {
                 RecordMetadata at = writer.register(registration.id(), codec.encode(registration.registration()));
-                System.out.printf("registered %s at %s-%d@%d%n", registration.id(), at.topic(), at.partition(), at.offset());
+                spec.commandLine().getOut().printf("registered %s at %s-%d@%d%n", registration.id(), at.topic(), at.partition(), at.offset());
             }
         }
         return 0;

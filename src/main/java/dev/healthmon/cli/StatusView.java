@@ -3,7 +3,7 @@ package dev.healthmon.cli;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
@@ -29,7 +29,7 @@ final class StatusView implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
     private final HealthEventCodec codec;
-    private final PrintStream out;
+    private final PrintWriter out;
     private final Thread thread;
     private final long startNanos = System.nanoTime();
     private final Map<String, HealthEvent> latest = new TreeMap<>();
@@ -38,7 +38,7 @@ final class StatusView implements AutoCloseable {
     private long lastTableNanos = System.nanoTime();
     private boolean firstEventSeen;
 
-    StatusView(KafkaSettings kafka, String topic, HealthEventCodec codec, PrintStream out) {
+    StatusView(KafkaSettings kafka, String topic, HealthEventCodec codec, PrintWriter out) {
         this.consumer = new KafkaConsumer<>(kafka.plainConsumer());
         this.topic = topic;
         this.codec = codec;
@@ -85,6 +85,7 @@ final class StatusView implements AutoCloseable {
                     event.failure().map(f -> f.kind() + ": " + f.message()).orElse(""));
             changedSinceTable = true;
         }
+        out.flush();
     }
 
     private void printTable() {
@@ -92,6 +93,7 @@ final class StatusView implements AutoCloseable {
         latest.values().forEach(e -> out.printf("%-14s %-33s %8d %6d  %s%n", e.backendId(), describe(e), e.latencyMs(),
                 e.consecutiveFailures(), e.failure().map(f -> f.kind().name()).orElse("")));
         out.println();
+        out.flush();
         changedSinceTable = false;
         lastTableNanos = System.nanoTime();
     }

@@ -4,6 +4,8 @@ import dev.healthmon.kafka.TopicAdmin;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code healthmon topics create}: creates every topic with the settings of DESIGN.md §1. */
@@ -18,6 +20,9 @@ final class TopicsCommand {
         @Mixin
         KafkaOptions kafka;
 
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--partitions", defaultValue = "12",
                 description = "Partitions of registry, events, status and transitions (default ${DEFAULT-VALUE}).")
         int partitions;
@@ -31,9 +36,9 @@ final class TopicsCommand {
                 throw new IllegalArgumentException("--partitions: must be at least 1, was " + partitions);
             }
             try (TopicAdmin admin = new TopicAdmin(kafka.settings(), kafka.topics())) {
-                admin.createTopics(partitions, replicationFactor).forEach(t -> System.out.println("created " + t));
+                admin.createTopics(partitions, replicationFactor).forEach(t -> spec.commandLine().getOut().println("created " + t));
                 int count = admin.verifyCoPartitioned();
-                System.out.println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic + " have " + count + " partitions");
+                spec.commandLine().getOut().println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic + " have " + count + " partitions");
             }
             return 0;
         }

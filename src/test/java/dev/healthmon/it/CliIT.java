@@ -1,0 +1,143 @@
+package dev.healthmon.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.healthmon.cli.HealthmonCli;
+import dev.healthmon.kafka.EmbeddedKafka;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.support.TopicTail;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The CLI commands end to end against a real broker (shared by the class). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CliIT {
+
+    private static EmbeddedKafka kafka;
+    private static String registry;
+
+    private record Run(int exit, String out, String err) {}
+
+    @BeforeAll
+    static void start() throws Exception {
+        kafka = EmbeddedKafka.start(OptionalInt.empty());
+        registry = "cli-registry";
+        Run created = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
+                "--registry-topic", registry, "--events-topic", "cli-events", "--dlq-topic", "cli-dlq");
+        assertThat(created.exit()).as(created.err()).isZero();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        kafka.close();
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = HealthmonCli.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        String[] withKafka = new String[args.length + 2];
+        System.arraycopy(args, 0, withKafka, 0, args.length);
+        withKafka[args.length] = "--bootstrap-servers";
+        withKafka[args.length + 1] = kafka.bootstrapServers();
+        int exit = cli.execute(withKafka);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    /** The registry's records once {@code ready} holds for them. */
+    private static List<ConsumerRecord<byte[], byte[]>> registryRecords(
+            Predicate<List<ConsumerRecord<byte[], byte[]>>> ready) throws Exception {
+        try (TopicTail tail = new TopicTail(KafkaSettings.of(kafka.bootstrapServers()), registry)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> ready.test(tail.records()));
+            return tail.records();
+        }
+    }
+
+    private static Predicate<List<ConsumerRecord<byte[], byte[]>>> hasKey(String key, long count) {
+        return records -> records.stream().filter(r -> key(r).equals(key)).count() >= count;
+    }
+
+    private static String key(ConsumerRecord<byte[], byte[]> r) {
+        return new String(r.key(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void topicsCreateIsIdempotent() {
+        Run again = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
+                "--registry-topic", registry, "--events-topic", "cli-events", "--dlq-topic", "cli-dlq");
+        assertThat(again.exit()).isZero();
+        assertThat(again.out()).doesNotContain("created").contains("have 2 partitions");
+    }
+
+    @Test
+    void registerFromFlagsThenDeregister() throws Exception {
+        Run registered = run("register", "--registry-topic", registry, "--id", "flag-api", "--url", "http://127.0.0.1:9/x",
+                "--interval-ms", "5000", "--timeout-ms", "1000", "--label", "team=payments");
+        assertThat(registered.exit()).as(registered.err()).isZero();
+        assertThat(registered.out()).contains("registered flag-api at " + registry);
+
+        Run deregistered = run("deregister", "--registry-topic", registry, "flag-api");
+        assertThat(deregistered.exit()).isZero();
+
+        List<ConsumerRecord<byte[], byte[]>> records = registryRecords(hasKey("flag-api", 2)).stream().filter(r -> key(r).equals("flag-api")).toList();
+        assertThat(records).hasSize(2);
+        assertThat(new String(records.get(0).value(), StandardCharsets.UTF_8))
+                .contains("\"url\":\"http://127.0.0.1:9/x\"").contains("\"team\":\"payments\"");
+        assertThat(records.get(1).value()).as("tombstone").isNull();
+    }
+
+    @Test
+    void fileWithOneBadEntryPublishesNothingAndNamesTheEntry(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("backends.json");
+        Files.writeString(file, "[{\"schemaVersion\":1,\"id\":\"file-good\",\"url\":\"http://a.test\",\"transport\":\"http\"},"
+                + "{\"schemaVersion\":1,\"id\":\"file-bad\",\"url\":\"ftp://a.test\",\"transport\":\"http\"}]");
+
+        Run result = run("register", "--registry-topic", registry, "--file", file.toString());
+
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.err()).contains("entry 1 (id file-bad)").contains("url: scheme must be http or https");
+        // A marker registered afterwards proves the topic was read past where file-good would be.
+        assertThat(run("register", "--registry-topic", registry, "--id", "marker", "--url", "http://m.test").exit()).isZero();
+        assertThat(registryRecords(hasKey("marker", 1))).extracting(CliIT::key).contains("marker").doesNotContain("file-good", "file-bad");
+    }
+
+    @Test
+    void registerRejectsATimeoutNotBelowTheIntervalBeforePublishing() {
+        Run result = run("register", "--registry-topic", registry, "--id", "bad-timing", "--url", "http://a.test",
+                "--interval-ms", "1000", "--timeout-ms", "1000");
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.err()).contains("healthCheck.timeoutMs: must be less than intervalMs (1000)");
+    }
+
+    @Test
+    void monitorRefusesBadDefaultsNamingTheSetting() {
+        Run result = run("monitor", "--default-interval-ms", "1000", "--default-timeout-ms", "5000");
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.err()).contains("timeoutMs").contains("less than intervalMs (1000)");
+    }
+
+    @Test
+    void kafkaPropertiesThatWeakenDeliveryAreRefused() {
+        Run result = run("deregister", "-X", "acks=1", "whatever");
+        assertThat(result.exit()).isEqualTo(2);
+        assertThat(result.err()).contains("acks: is set by healthmon");
+    }
+}
