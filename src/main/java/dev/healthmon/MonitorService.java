@@ -35,6 +35,7 @@ public final class MonitorService implements AutoCloseable {
     private final HealthEventPublisher publisher;
     private final HealthMonitor monitor;
     private final RegistryConsumer registry;
+    private Probes ownedProbes;
 
     private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters) {
         this.config = config;
@@ -54,7 +55,15 @@ public final class MonitorService implements AutoCloseable {
 
     /** Verifies the topics, then starts consuming; returns at once. */
     public static MonitorService start(MonitorConfig config, MeterRegistry meters) {
-        return start(config, Probes.standard(), meters);
+        Probes probes = Probes.standard();
+        try {
+            MonitorService service = start(config, probes, meters);
+            service.ownedProbes = probes;
+            return service;
+        } catch (RuntimeException e) {
+            probes.close();
+            throw e;
+        }
     }
 
     public static MonitorService start(MonitorConfig config, Probe probe, MeterRegistry meters) {
@@ -92,6 +101,9 @@ public final class MonitorService implements AutoCloseable {
         long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
         registry.close(config.shutdownTimeout());
         scheduler.close();
+        if (ownedProbes != null) {
+            ownedProbes.close();
+        }
         publisher.close(Duration.ofNanos(Math.max(Duration.ofMillis(100).toNanos(), deadline - System.nanoTime())));
         log.info("monitor={} stopped", config.monitorId());
     }

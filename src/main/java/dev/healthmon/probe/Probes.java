@@ -7,22 +7,47 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Dispatches a check to the probe of its {@link CheckType}. A type with no probe in this build
  * yields an INTERNAL failure that says so, rather than a silent success.
  */
-public final class Probes implements Probe {
+public final class Probes implements Probe, AutoCloseable {
+
+    /** Threads for blocking name resolution (the JDK has no asynchronous resolver). */
+    private static final int RESOLVER_THREADS = 4;
 
     private final Map<CheckType, Probe> byType;
+    private final ExecutorService resolver;
 
-    public Probes(Map<CheckType, Probe> byType) {
+    private Probes(Map<CheckType, Probe> byType, ExecutorService resolver) {
         this.byType = new EnumMap<>(byType);
+        this.resolver = resolver;
     }
 
-    /** The probes of this build: {@code http}. */
+    public Probes(Map<CheckType, Probe> byType) {
+        this(byType, null);
+    }
+
+    /** The probes of this build: {@code http} and {@code tcp}. */
     public static Probes standard() {
-        return new Probes(Map.of(CheckType.HTTP, new HttpProbe(HttpProbe.defaultClient(), new SecretResolver())));
+        ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
+            Thread thread = new Thread(runnable, "healthmon-resolver");
+            thread.setDaemon(true);
+            return thread;
+        });
+        return new Probes(Map.of(
+                CheckType.HTTP, new HttpProbe(HttpProbe.defaultClient(), new SecretResolver()),
+                CheckType.TCP, new TcpProbe(resolver)), resolver);
+    }
+
+    @Override
+    public void close() {
+        if (resolver != null) {
+            resolver.shutdownNow();
+        }
     }
 
     @Override
@@ -30,7 +55,7 @@ public final class Probes implements Probe {
         Probe probe = byType.get(settings.type());
         if (probe == null) {
             return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL,
-                    "no " + settings.type().wireName() + " probe in this build; set healthCheck.type to http")));
+                    "no " + settings.type().wireName() + " probe in this build; set healthCheck.type to http or tcp")));
         }
         return probe.check(registration, settings);
     }

@@ -1,0 +1,57 @@
+package dev.healthmon.probe;
+
+import static dev.healthmon.support.Registrations.json;
+import static dev.healthmon.support.Registrations.valid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.status.Outcome;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The tcp probe against real sockets on loopback. */
+class TcpProbeTest {
+
+    private final ExecutorService resolver = Executors.newSingleThreadExecutor();
+    private final TcpProbe probe = new TcpProbe(resolver);
+
+    @AfterEach
+    void stop() {
+        resolver.shutdownNow();
+    }
+
+    private ProbeResult check(String url) throws Exception {
+        DecodedRegistration.Valid r = valid(json("t", url, j -> ((ObjectNode) j.get("healthCheck")).put("type", "tcp")));
+        return probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void healthyWhenThePortAcceptsConnections() throws Exception {
+        try (ServerSocket open = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
+            assertThat(check("http://127.0.0.1:" + open.getLocalPort()).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        }
+    }
+
+    @Test
+    void connectionRefusedWhenNothingListens() throws Exception {
+        int port;
+        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = closed.getLocalPort();
+        }
+        ProbeResult result = check("http://127.0.0.1:" + port);
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+    }
+
+    @Test
+    void dnsFailureWhenTheHostDoesNotResolve() throws Exception {
+        ProbeResult result = check("http://no-such-host.invalid:80");
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.DNS));
+    }
+}
