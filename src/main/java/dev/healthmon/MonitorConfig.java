@@ -2,6 +2,7 @@ package dev.healthmon;
 
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
+import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.CheckDefaults;
 import java.time.Duration;
 import java.util.Objects;
@@ -20,6 +21,7 @@ public record MonitorConfig(
         String groupProtocol,
         String monitorId,
         CheckDefaults checkDefaults,
+        CircuitBreakerSettings circuitBreaker,
         Duration commitInterval,
         Duration shutdownTimeout,
         int bufferCapacity) {
@@ -28,6 +30,7 @@ public record MonitorConfig(
         Objects.requireNonNull(kafka, "kafka");
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(checkDefaults, "checkDefaults");
+        Objects.requireNonNull(circuitBreaker, "circuitBreaker");
         if (groupId == null || groupId.isBlank()) {
             throw new IllegalArgumentException("group-id: must not be empty");
         }
@@ -51,16 +54,6 @@ public record MonitorConfig(
     /** Defaults for everything but the Kafka connection and the instance name. */
     public static MonitorConfig defaults(KafkaSettings kafka, String monitorId) {
         return new MonitorConfig(kafka, Topics.DEFAULTS, "healthmon", "classic", monitorId, CheckDefaults.STANDARD,
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
-    }
-
-    public MonitorConfig withCheckDefaults(CheckDefaults defaults) {
-        return new MonitorConfig(kafka, topics, groupId, groupProtocol, monitorId, defaults, commitInterval,
-                shutdownTimeout, bufferCapacity);
-    }
-
-    public MonitorConfig withGroupId(String group) {
-        return new MonitorConfig(kafka, topics, group, groupProtocol, monitorId, checkDefaults, commitInterval,
-                shutdownTimeout, bufferCapacity);
+                CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
     }
 }

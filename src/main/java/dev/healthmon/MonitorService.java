@@ -45,7 +45,7 @@ public final class MonitorService implements AutoCloseable {
                 new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId())),
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
                 config.bufferCapacity(), meters);
-        this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher);
+        this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker());
         this.registry = new RegistryConsumer(
                 new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(), "healthmon-" + config.monitorId(),
                         config.groupProtocol())),

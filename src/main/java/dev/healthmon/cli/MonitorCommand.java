@@ -2,6 +2,7 @@ package dev.healthmon.cli;
 
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
+import dev.healthmon.monitor.CircuitBreakerSettings;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -34,13 +35,27 @@ final class MonitorCommand implements Callable<Integer> {
     @Option(names = "--monitor-id", description = "This instance's name in events (default host-pid).")
     String monitorId;
 
+    @Option(names = "--circuit-breaker", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Space out checks of dead backends (default on; --no-circuit-breaker disables).")
+    boolean circuitBreaker;
+
+    @Option(names = "--circuit-breaker-failures", defaultValue = "5",
+            description = "Consecutive failures that open the circuit (default ${DEFAULT-VALUE}; at least the unhealthy threshold).")
+    int circuitBreakerFailures;
+
+    @Option(names = "--circuit-breaker-open-ms", defaultValue = "60000",
+            description = "How long an open circuit waits before its half-open trial (default ${DEFAULT-VALUE}).")
+    long circuitBreakerOpenMs;
+
     @Option(names = "--shutdown-timeout-ms", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
     long shutdownTimeoutMs;
 
     @Override
     public Integer call() throws InterruptedException {
         MonitorConfig config = new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
-                monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(), Duration.ofSeconds(5),
+                monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(),
+                new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures, Duration.ofMillis(circuitBreakerOpenMs)),
+                Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000);
         MonitorService service = MonitorService.start(config, new SimpleMeterRegistry());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -2,6 +2,7 @@ package dev.healthmon.events;
 
 import dev.healthmon.probe.Failure;
 import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
@@ -21,6 +22,8 @@ import java.util.Optional;
  * @param checkedAt    when its result was known
  * @param outcome      what this one check saw
  * @param status       the status after the policy, with {@code previousStatus} and {@code reason}
+ * @param circuit      the backend's circuit breaker after this check (OPEN: the next check is the
+ *                     half-open trial, one open duration later)
  */
 public record HealthEvent(
         String backendId,
@@ -37,7 +40,8 @@ public record HealthEvent(
         Optional<Reason> reason,
         int consecutiveFailures,
         int consecutiveSuccesses,
-        Optional<Failure> failure) {
+        Optional<Failure> failure,
+        CircuitState circuit) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -52,6 +56,7 @@ public record HealthEvent(
         Objects.requireNonNull(previousStatus, "previousStatus");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(failure, "failure");
+        Objects.requireNonNull(circuit, "circuit");
         if (sequence < 1) {
             throw new IllegalArgumentException("sequence starts at 1, was " + sequence);
         }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
 import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
@@ -53,6 +54,7 @@ public final class HealthEventCodec {
             failure.put("message", f.message());
             f.httpStatus().ifPresent(s -> failure.put("httpStatus", s));
         });
+        root.put("circuit", e.circuit().name());
         try {
             return mapper.writeValueAsBytes(root);
         } catch (IOException ex) {
@@ -92,7 +94,8 @@ public final class HealthEventCodec {
                     n.has("reason") ? Optional.of(Reason.valueOf(n.get("reason").asText())) : Optional.empty(),
                     field(n, "consecutiveFailures").asInt(),
                     field(n, "consecutiveSuccesses").asInt(),
-                    failure);
+                    failure,
+                    CircuitState.valueOf(field(n, "circuit").asText()));
         } catch (DateTimeParseException ex) {
             throw new IllegalArgumentException("not a HealthEvent: " + ex.getMessage(), ex);
         }

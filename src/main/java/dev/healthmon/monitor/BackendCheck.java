@@ -9,10 +9,14 @@ import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthPolicy;
+import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.PolicyState;
+import dev.healthmon.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.DoubleSupplier;
 
@@ -44,6 +48,7 @@ final class BackendCheck {
     private final CheckScheduler scheduler;
     private final HealthEventSink sink;
     private final DoubleSupplier random;
+    private final CircuitBreaker circuit;
 
     // Guarded by this.
     private BackendRegistration registration;
@@ -59,7 +64,7 @@ final class BackendCheck {
 
     BackendCheck(long generation, BackendRegistration registration, CheckSettings settings, RegistrationVersion version,
                  int ownerEpoch, String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                 DoubleSupplier random) {
+                 DoubleSupplier random, CircuitBreakerSettings circuitSettings) {
         this.generation = generation;
         this.registration = registration;
         this.settings = settings;
@@ -70,6 +75,7 @@ final class BackendCheck {
         this.scheduler = scheduler;
         this.sink = sink;
         this.random = random;
+        this.circuit = new CircuitBreaker(circuitSettings, settings.thresholds().unhealthy());
     }
 
     synchronized void start(Duration firstDelay) {
@@ -133,6 +139,7 @@ final class BackendCheck {
             }
             attempt = ++attempts;
             activeAttempt = attempt;
+            circuit.beforeCheck();
             nextCheck = null;
             target = registration;
         }
@@ -175,13 +182,19 @@ final class BackendCheck {
         timeoutGuard = null;
 
         PolicyState previous = policy;
-        policy = HealthPolicy.next(previous, result.observation(), settings.thresholds());
+        PolicyState next = HealthPolicy.next(previous, result.observation(), settings.thresholds());
+        circuit.afterCheck(result.observation().outcome().isSuccess(), next.consecutiveFailures());
+        if (circuit.state() == CircuitState.OPEN && next.status() == HealthStatus.UNHEALTHY) {
+            next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
+                    next.consecutiveSuccesses());
+        }
+        policy = next;
         sequence++;
         sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
                 scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
                 policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
-                policy.consecutiveSuccesses(), result.failure()));
-        scheduleCheck(CheckTiming.jittered(settings.interval(), settings.jitterPercent(), random));
+                policy.consecutiveSuccesses(), result.failure(), circuit.state()));
+        scheduleCheck(circuit.nextDelay(CheckTiming.jittered(settings.interval(), settings.jitterPercent(), random)));
     }
 
     private static void cancel(CheckScheduler.Cancellable task) {

@@ -41,6 +41,7 @@ public final class HealthMonitor implements AutoCloseable {
     private final CheckScheduler scheduler;
     private final HealthEventSink sink;
     private final DoubleSupplier random;
+    private final CircuitBreakerSettings circuitSettings;
 
     // Confined to the owner thread.
     private final Map<String, BackendCheck> activeChecks = new HashMap<>();
@@ -50,17 +51,20 @@ public final class HealthMonitor implements AutoCloseable {
 
     private volatile Map<String, ActiveCheck> snapshot = Map.of();
 
-    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink) {
-        this(monitorId, probe, scheduler, sink, () -> ThreadLocalRandom.current().nextDouble());
+    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
+                         CircuitBreakerSettings circuitSettings) {
+        this(monitorId, probe, scheduler, sink, circuitSettings, () -> ThreadLocalRandom.current().nextDouble());
     }
 
+    /** @param random uniform in [0, 1), for jitter; injected so tests can fix it */
     public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                         DoubleSupplier random) {
+                         CircuitBreakerSettings circuitSettings, DoubleSupplier random) {
         this.monitorId = monitorId;
         this.probe = probe;
         this.scheduler = scheduler;
         this.sink = sink;
         this.random = random;
+        this.circuitSettings = circuitSettings;
     }
 
     public String monitorId() {
@@ -91,7 +95,7 @@ public final class HealthMonitor implements AutoCloseable {
                     settings.type().wireName(), settings.interval().toMillis());
         }
         BackendCheck check = new BackendCheck(++generations, registration, settings, version, ownerEpoch, monitorId,
-                probe, scheduler, sink, random);
+                probe, scheduler, sink, random, circuitSettings);
         activeChecks.put(id, check);
         check.start(firstDelay(id, settings, mode));
         snapshotStale = true;

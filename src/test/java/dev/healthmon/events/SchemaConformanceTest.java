@@ -10,6 +10,7 @@ import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
 import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
@@ -32,7 +33,7 @@ class SchemaConformanceTest {
         Instant at = Instant.parse("2026-11-24T10:00:00.123Z");
         return new HealthEvent("api", new RegistrationVersion(2, 40), 3, "m1", 5, at, at.plusMillis(20), 20,
                 failure.isPresent() ? Outcome.UNHEALTHY : Outcome.HEALTHY, status, HealthStatus.UNKNOWN, reason, 0, 3,
-                failure);
+                failure, failure.isPresent() ? CircuitState.OPEN : CircuitState.CLOSED);
     }
 
     @Test

@@ -17,6 +17,7 @@ import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
+import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.status.HealthStatus;
@@ -105,7 +106,7 @@ class MonitorIT {
 
     private MonitorService startMonitor(String id) {
         MonitorConfig config = new MonitorConfig(settings, topics, group, "classic", id, CheckDefaults.STANDARD,
-                Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
+                CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
         return closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
     }
 
@@ -282,7 +283,7 @@ class MonitorIT {
                     new NewTopic(mismatched.events(), 2, (short) 1))).all().get(10, TimeUnit.SECONDS);
         }
         MonitorConfig config = new MonitorConfig(settings, mismatched, group, "classic", "m1", CheckDefaults.STANDARD,
-                Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
+                CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
 
         assertThatThrownBy(() -> MonitorService.start(config, new SimpleMeterRegistry()))
                 .isInstanceOf(IllegalStateException.class)
