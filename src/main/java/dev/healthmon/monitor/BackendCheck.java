@@ -194,7 +194,8 @@ final class BackendCheck {
                 scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
                 policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
                 policy.consecutiveSuccesses(), result.failure(), circuit.state()));
-        scheduleCheck(circuit.nextDelay(CheckTiming.jittered(settings.interval(), settings.jitterPercent(), random)));
+        scheduleCheck(circuit.nextDelay(CheckTiming.nextDelay(settings, previous.status(), policy.status(),
+                result.retryAfter(), random)));
     }
 
     private static void cancel(CheckScheduler.Cancellable task) {

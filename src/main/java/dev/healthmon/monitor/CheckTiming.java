@@ -1,7 +1,10 @@
 package dev.healthmon.monitor;
 
 import java.nio.charset.StandardCharsets;
+import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.status.HealthStatus;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.DoubleSupplier;
 import org.apache.kafka.common.utils.Utils;
 
@@ -25,6 +28,33 @@ public final class CheckTiming {
         }
         double factor = 1.0 + (random.getAsDouble() * 2.0 - 1.0) * jitterPercent / 100.0;
         return Duration.ofNanos(Math.round(interval.toNanos() * factor));
+    }
+
+    /**
+     * The delay before the next check, jittered: {@code unhealthyInterval} while the backend is
+     * UNHEALTHY or UNAUTHENTICATED, else {@code interval}; right after a change to HEALTHY or to a
+     * failed status, the matching edge interval if one is set; never shorter than a
+     * {@code Retry-After} the backend asked for, itself capped at {@code unhealthyInterval}.
+     */
+    public static Duration nextDelay(CheckSettings settings, HealthStatus previous, HealthStatus current,
+                                     Optional<Duration> retryAfter, DoubleSupplier random) {
+        boolean failed = current == HealthStatus.UNHEALTHY || current == HealthStatus.UNAUTHENTICATED;
+        Duration base = failed ? settings.unhealthyInterval() : settings.interval();
+        if (current != previous) {
+            Optional<Duration> edge = current == HealthStatus.HEALTHY ? settings.healthyEdgeInterval()
+                    : failed ? settings.unhealthyEdgeInterval() : Optional.empty();
+            base = edge.orElse(base);
+        }
+        Duration delay = jittered(base, settings.jitterPercent(), random);
+        if (retryAfter.isPresent()) {
+            Duration asked = min(retryAfter.get(), settings.unhealthyInterval());
+            delay = delay.compareTo(asked) < 0 ? asked : delay;
+        }
+        return delay;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** A stable offset in [0, interval) from the backend id: the same id always lands in the same slot. */

@@ -2,6 +2,7 @@ package dev.healthmon.registry;
 
 import dev.healthmon.status.Thresholds;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The complete, validated health-check settings of one registration: its overrides applied over
@@ -17,7 +18,10 @@ public record CheckSettings(
         Duration degradedLatency,
         Duration initialDelay,
         int jitterPercent,
-        Thresholds thresholds) {
+        Thresholds thresholds,
+        Duration unhealthyInterval,
+        Optional<Duration> healthyEdgeInterval,
+        Optional<Duration> unhealthyEdgeInterval) {
 
     static final long MIN_INTERVAL_MS = 100;
     static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
@@ -34,6 +38,11 @@ public record CheckSettings(
         int unhealthy = o.unhealthyThreshold().orElse(d.unhealthyThreshold());
         int healthy = o.healthyThreshold().orElse(d.healthyThreshold());
         validate(interval, timeout, degraded, initialDelay, jitter, unhealthy, healthy, "healthCheck.");
+        long unhealthyInterval = o.unhealthyIntervalMs().orElse(interval);
+        requireRange("healthCheck.unhealthyIntervalMs", unhealthyInterval, timeout + 1, MAX_INTERVAL_MS);
+        o.healthyEdgeIntervalMs().ifPresent(v -> requireRange("healthCheck.healthyEdgeIntervalMs", v, MIN_INTERVAL_MS, interval));
+        o.unhealthyEdgeIntervalMs().ifPresent(v ->
+                requireRange("healthCheck.unhealthyEdgeIntervalMs", v, MIN_INTERVAL_MS, unhealthyInterval));
         String path = o.path().orElse("");
         if (!path.isEmpty() && !path.startsWith("/")) {
             throw new InvalidRegistrationException("healthCheck.path", "must start with '/', was \"" + path + "\"");
@@ -47,7 +56,10 @@ public record CheckSettings(
                 Duration.ofMillis(degraded),
                 Duration.ofMillis(initialDelay),
                 jitter,
-                new Thresholds(unhealthy, healthy));
+                new Thresholds(unhealthy, healthy),
+                Duration.ofMillis(unhealthyInterval),
+                o.healthyEdgeIntervalMs().map(Duration::ofMillis),
+                o.unhealthyEdgeIntervalMs().map(Duration::ofMillis));
     }
 
     static void validate(long intervalMs, long timeoutMs, long degradedMs, long initialDelayMs,

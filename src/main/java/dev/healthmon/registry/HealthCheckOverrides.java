@@ -17,9 +17,13 @@ public record HealthCheckOverrides(
         Optional<Integer> healthyThreshold,
         Optional<Long> degradedLatencyMs,
         Optional<Long> initialDelayMs,
-        Optional<Integer> jitterPercent) {
+        Optional<Integer> jitterPercent,
+        Optional<Long> unhealthyIntervalMs,
+        Optional<Long> healthyEdgeIntervalMs,
+        Optional<Long> unhealthyEdgeIntervalMs) {
 
     public static final HealthCheckOverrides NONE = new HealthCheckOverrides(
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+            Optional.empty(), Optional.empty(), Optional.empty());
 }

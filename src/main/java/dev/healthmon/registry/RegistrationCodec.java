@@ -154,7 +154,8 @@ public final class RegistrationCodec {
                 longField(node, "intervalMs"), longField(node, "timeoutMs"),
                 intField(node, "unhealthyThreshold"), intField(node, "healthyThreshold"),
                 longField(node, "degradedLatencyMs"), longField(node, "initialDelayMs"),
-                intField(node, "jitterPercent"));
+                intField(node, "jitterPercent"), longField(node, "unhealthyIntervalMs"),
+                longField(node, "healthyEdgeIntervalMs"), longField(node, "unhealthyEdgeIntervalMs"));
     }
 
     private static Optional<Long> longField(JsonNode parent, String field) {
@@ -271,6 +272,9 @@ public final class RegistrationCodec {
             h.degradedLatencyMs().ifPresent(v -> hc.put("degradedLatencyMs", v));
             h.initialDelayMs().ifPresent(v -> hc.put("initialDelayMs", v));
             h.jitterPercent().ifPresent(v -> hc.put("jitterPercent", v));
+            h.unhealthyIntervalMs().ifPresent(v -> hc.put("unhealthyIntervalMs", v));
+            h.healthyEdgeIntervalMs().ifPresent(v -> hc.put("healthyEdgeIntervalMs", v));
+            h.unhealthyEdgeIntervalMs().ifPresent(v -> hc.put("unhealthyEdgeIntervalMs", v));
         }
         r.auth().ifPresent(a -> {
             ObjectNode auth = root.putObject("auth");

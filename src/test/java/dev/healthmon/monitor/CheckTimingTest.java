@@ -2,7 +2,15 @@ package dev.healthmon.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static dev.healthmon.support.Registrations.json;
+import static dev.healthmon.support.Registrations.valid;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.status.HealthStatus;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -48,5 +56,54 @@ class CheckTimingTest {
         for (int count : counts) {
             assertThat(count).isLessThanOrEqualTo((int) (2 * mean));
         }
+    }
+
+    private static CheckSettings settings(Consumer<ObjectNode> check) {
+        return valid(json("t", "http://t.test/", j -> {
+            ObjectNode h = (ObjectNode) j.get("healthCheck");
+            h.put("intervalMs", 10_000).put("timeoutMs", 1000).put("jitterPercent", 0);
+            check.accept(h);
+        })).settings();
+    }
+
+    private static Duration next(CheckSettings s, HealthStatus from, HealthStatus to, Optional<Duration> retryAfter) {
+        return CheckTiming.nextDelay(s, from, to, retryAfter, () -> 0.5);
+    }
+
+    @Test
+    void unhealthyBackendsAreCheckedAtTheUnhealthyInterval() {
+        CheckSettings s = settings(h -> h.put("unhealthyIntervalMs", 60_000));
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(60));
+        assertThat(next(s, HealthStatus.UNAUTHENTICATED, HealthStatus.UNAUTHENTICATED, Optional.empty())).isEqualTo(Duration.ofSeconds(60));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void unhealthyIntervalDefaultsToTheInterval() {
+        CheckSettings s = settings(h -> {});
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void edgeIntervalsApplyOnlyRightAfterAStatusChange() {
+        CheckSettings s = settings(h -> h.put("unhealthyIntervalMs", 60_000).put("healthyEdgeIntervalMs", 1000)
+                .put("unhealthyEdgeIntervalMs", 2000));
+        assertThat(next(s, HealthStatus.DEGRADED, HealthStatus.HEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(1));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(10));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(2));
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(60));
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.DEGRADED, Optional.empty()))
+                .as("no edge interval for DEGRADED").isEqualTo(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void retryAfterPushesTheNextCheckBackUpToTheUnhealthyInterval() {
+        CheckSettings s = settings(h -> h.put("unhealthyIntervalMs", 30_000));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.DEGRADED, Optional.of(Duration.ofSeconds(20))))
+                .isEqualTo(Duration.ofSeconds(20));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.DEGRADED, Optional.of(Duration.ofHours(1))))
+                .as("bounded by the unhealthy interval").isEqualTo(Duration.ofSeconds(30));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.DEGRADED, Optional.of(Duration.ofSeconds(1))))
+                .as("never sooner than the interval").isEqualTo(Duration.ofSeconds(10));
     }
 }

@@ -34,6 +34,7 @@ class RegistrationCodecTest {
     void decodesAFullRegistration() {
         ObjectNode node = json("api", "https://api.test/", j -> {
             ObjectNode check = (ObjectNode) j.get("healthCheck");
+            check.put("unhealthyIntervalMs", 5000).put("healthyEdgeIntervalMs", 200).put("unhealthyEdgeIntervalMs", 300);
             check.put("type", "http").put("path", "/healthz").put("expectStatus", "200,204").put("unhealthyThreshold", 5)
                     .put("healthyThreshold", 1).put("degradedLatencyMs", 250).put("initialDelayMs", 100).put("jitterPercent", 0);
             j.putObject("auth").put("type", "header").put("header", "X-Api-Key").put("secretRef", "file:/run/secrets/key");
@@ -54,6 +55,9 @@ class RegistrationCodecTest {
         assertThat(s.expectStatus().contains(201)).isFalse();
         assertThat(s.interval()).isEqualTo(Duration.ofSeconds(1));
         assertThat(s.thresholds().unhealthy()).isEqualTo(5);
+        assertThat(s.unhealthyInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(s.healthyEdgeInterval()).contains(Duration.ofMillis(200));
+        assertThat(s.unhealthyEdgeInterval()).contains(Duration.ofMillis(300));
     }
 
     @Test
@@ -73,6 +77,7 @@ class RegistrationCodecTest {
     @Test
     void encodeThenDecodeGivesTheSameRegistration() {
         DecodedRegistration.Valid valid = dev.healthmon.support.Registrations.valid(json("rt", "http://rt.test/x", j -> {
+            ((ObjectNode) j.get("healthCheck")).put("unhealthyIntervalMs", 9000).put("healthyEdgeIntervalMs", 100);
             j.putObject("labels").put("env", "prod");
             j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN");
         }));
@@ -157,6 +162,16 @@ class RegistrationCodecTest {
                 .isEqualTo("healthCheck.type");
         assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("expectStatus", "2xx")).field())
                 .isEqualTo("healthCheck.expectStatus");
+    }
+
+    @Test
+    void rejectsEdgeAndUnhealthyIntervalsOutOfRange() {
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("unhealthyIntervalMs", 400)).field())
+                .as("not above the timeout").isEqualTo("healthCheck.unhealthyIntervalMs");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("healthyEdgeIntervalMs", 5000)).field())
+                .as("longer than the interval").isEqualTo("healthCheck.healthyEdgeIntervalMs");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("unhealthyEdgeIntervalMs", 50)).field())
+                .isEqualTo("healthCheck.unhealthyEdgeIntervalMs");
     }
 
     @Test
