@@ -146,9 +146,10 @@ final class BackendCheck {
         CompletableFuture<ProbeResult> result;
         try {
             result = probe.check(target, settings);
-        } catch (RuntimeException e) {
-            result = CompletableFuture.completedFuture(
-                    ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, "probe failed: " + e)));
+        } catch (Throwable e) {
+            // Class name only: an exception message may quote request data, secrets included.
+            result = CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
+                    Failure.of(FailureKind.INTERNAL, "probe failed: " + e.getClass().getSimpleName())));
         }
         CompletableFuture<ProbeResult> probeResult = result;
         CheckScheduler.Cancellable guard = scheduler.schedule(() -> {
@@ -169,7 +170,8 @@ final class BackendCheck {
             }
         }
         probeResult.whenComplete((r, error) -> complete(attempt, scheduledAt, r != null ? r
-                : ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, "probe failed: " + error))));
+                : ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL,
+                        "probe failed: " + (error == null ? "no result" : error.getClass().getSimpleName())))));
     }
 
     private synchronized void complete(long attempt, Instant scheduledAt, ProbeResult result) {
@@ -181,21 +183,26 @@ final class BackendCheck {
         cancel(timeoutGuard);
         timeoutGuard = null;
 
-        PolicyState previous = policy;
-        PolicyState next = HealthPolicy.next(previous, result.observation(), settings.thresholds());
-        circuit.afterCheck(result.observation().outcome().isSuccess(), next.consecutiveFailures());
-        if (circuit.state() == CircuitState.OPEN && next.status() == HealthStatus.UNHEALTHY) {
-            next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
-                    next.consecutiveSuccesses());
+        Duration nextDelay = settings.interval();
+        try {
+            PolicyState previous = policy;
+            PolicyState next = HealthPolicy.next(previous, result.observation(), settings.thresholds());
+            circuit.afterCheck(result.observation().outcome().isSuccess(), next.consecutiveFailures());
+            if (circuit.state() == CircuitState.OPEN && next.status() == HealthStatus.UNHEALTHY) {
+                next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
+                        next.consecutiveSuccesses());
+            }
+            policy = next;
+            sequence++;
+            sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
+                    scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
+                    policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
+                    policy.consecutiveSuccesses(), result.failure(), circuit.state()));
+            nextDelay = circuit.nextDelay(CheckTiming.nextDelay(settings, previous.status(), policy.status(),
+                    result.retryAfter(), random));
+        } finally {
+            scheduleCheck(nextDelay); // whatever went wrong above, the backend stays checked
         }
-        policy = next;
-        sequence++;
-        sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
-                scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
-                policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
-                policy.consecutiveSuccesses(), result.failure(), circuit.state()));
-        scheduleCheck(circuit.nextDelay(CheckTiming.nextDelay(settings, previous.status(), policy.status(),
-                result.retryAfter(), random)));
     }
 
     private static void cancel(CheckScheduler.Cancellable task) {

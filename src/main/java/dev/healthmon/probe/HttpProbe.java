@@ -3,9 +3,9 @@ package dev.healthmon.probe;
 import dev.healthmon.registry.AuthSpec;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registry.HttpTarget;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -48,7 +48,7 @@ public final class HttpProbe implements Probe {
     @Override
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         long start = System.nanoTime();
-        HttpRequest.Builder request = HttpRequest.newBuilder(target(registration.url(), settings.path()))
+        HttpRequest.Builder request = HttpRequest.newBuilder(HttpTarget.of(registration.url(), settings.path()))
                 .timeout(settings.timeout())
                 .header("User-Agent", USER_AGENT)
                 .GET();
@@ -56,26 +56,33 @@ public final class HttpProbe implements Probe {
             AuthSpec auth = registration.auth().get();
             Optional<String> secret = secrets.resolve(auth.secretRef());
             if (secret.isEmpty()) {
-                return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
-                        Failure.of(FailureKind.INTERNAL, "secret " + auth.secretRef() + " is missing or empty")));
+                return internalFailure("secret " + auth.secretRef() + " is missing, empty, not a regular file or over 8 KiB");
             }
-            request.header(auth.header(), auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get());
+            String value = auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get();
+            if (!SecretResolver.headerSafe(value)) {
+                // Never pass it on: the JDK's error message would quote the secret.
+                return internalFailure("secret " + auth.secretRef() + " holds characters not allowed in an HTTP header");
+            }
+            request.header(auth.header(), value);
         }
-        return client.sendAsync(request.build(), CappedBody.handler(BODY_CAP_BYTES))
-                .handle((response, error) -> {
-                    Duration latency = Duration.ofNanos(System.nanoTime() - start);
-                    return error != null
-                            ? ProbeResult.unhealthy(latency, Failures.classify(error))
-                            : classify(response, latency, registration, settings);
-                });
+        CompletableFuture<HttpResponse<Long>> exchange = client.sendAsync(request.build(), CappedBody.handler(BODY_CAP_BYTES));
+        CompletableFuture<ProbeResult> result = exchange.handle((response, error) -> {
+            Duration latency = Duration.ofNanos(System.nanoTime() - start);
+            return error != null
+                    ? ProbeResult.unhealthy(latency, Failures.classify(error))
+                    : classify(response, latency, registration, settings);
+        });
+        // Cancelling a dependent stage does not reach the exchange; this does (the JDK then aborts it).
+        result.whenComplete((r, error) -> {
+            if (result.isCancelled()) {
+                exchange.cancel(true);
+            }
+        });
+        return result;
     }
 
-    static URI target(URI base, String path) {
-        if (path.isEmpty()) {
-            return base;
-        }
-        String text = base.toString();
-        return URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) + path : text + path);
+    private static CompletableFuture<ProbeResult> internalFailure(String message) {
+        return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, message)));
     }
 
     private static ProbeResult classify(HttpResponse<Long> response, Duration latency,

@@ -1,6 +1,7 @@
 package dev.healthmon.probe;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,9 @@ import java.util.function.Function;
  * never logged, and errors name the reference, never a value. Thread-safe.
  */
 public final class SecretResolver {
+
+    /** Secrets are tokens and keys, not files: a larger file is refused rather than read. */
+    public static final int MAX_SECRET_BYTES = 8 * 1024;
 
     private final Function<String, String> environment;
 
@@ -31,13 +35,44 @@ public final class SecretResolver {
             return Optional.ofNullable(environment.apply(secretRef.substring(4))).filter(s -> !s.isEmpty());
         }
         if (secretRef.startsWith("file:")) {
-            try {
-                String content = Files.readString(Path.of(secretRef.substring(5)), StandardCharsets.UTF_8);
-                return Optional.of(content.strip()).filter(s -> !s.isEmpty());
-            } catch (IOException | SecurityException e) {
-                return Optional.empty();
-            }
+            return readSmallRegularFile(Path.of(secretRef.substring(5)));
         }
         return Optional.empty();
+    }
+
+    /**
+     * Reads at most {@link #MAX_SECRET_BYTES}; anything but a regular file (a pipe that would block
+     * the scheduler, a device) counts as missing.
+     */
+    private static Optional<String> readSmallRegularFile(Path path) {
+        try {
+            if (!Files.isRegularFile(path)) {
+                return Optional.empty();
+            }
+            try (InputStream in = Files.newInputStream(path)) {
+                byte[] bytes = in.readNBytes(MAX_SECRET_BYTES + 1);
+                if (bytes.length > MAX_SECRET_BYTES) {
+                    return Optional.empty();
+                }
+                return Optional.of(new String(bytes, StandardCharsets.UTF_8).strip()).filter(s -> !s.isEmpty());
+            }
+        } catch (IOException | SecurityException | java.nio.file.InvalidPathException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * True when {@code value} may be sent as an HTTP header value (visible ASCII, space, tab). The
+     * JDK's own check quotes the value in its error message, so callers check first and report
+     * without it.
+     */
+    public static boolean headerSafe(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c != '\t' && (c < 0x20 || c > 0x7e)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

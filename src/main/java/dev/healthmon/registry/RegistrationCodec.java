@@ -29,6 +29,9 @@ public final class RegistrationCodec {
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9._/-]{1,63}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}");
     private static final Pattern SECRET_REF = Pattern.compile("env:[A-Za-z_][A-Za-z0-9_]{0,199}|file:/.{1,4000}");
+    /** Headers the JDK HTTP client sets itself and refuses from callers. */
+    private static final java.util.Set<String> RESTRICTED_HEADERS =
+            java.util.Set.of("connection", "content-length", "expect", "host", "upgrade");
     private static final int MAX_LABELS = 64;
     private static final int MAX_TEXT = 256;
 
@@ -61,6 +64,7 @@ public final class RegistrationCodec {
                         + "\", was \"" + registration.id() + "\"");
             }
             CheckSettings settings = CheckSettings.resolve(registration.healthCheck(), registration.transport(), defaults);
+            HttpTarget.of(registration.url(), settings.path()); // a path that makes no valid URL fails here, not on every check
             return new DecodedRegistration.Valid(registration, settings);
         } catch (InvalidRegistrationException e) {
             return new DecodedRegistration.Invalid(id, e);
@@ -194,6 +198,9 @@ public final class RegistrationCodec {
         String header = type == AuthSpec.Type.BEARER ? "Authorization" : text(node, "header", true, "auth.").orElseThrow();
         if (!HEADER_NAME.matcher(header).matches()) {
             throw new InvalidRegistrationException("auth.header", "is not a valid HTTP header name");
+        }
+        if (RESTRICTED_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
+            throw new InvalidRegistrationException("auth.header", header + " is set by the HTTP client and cannot carry a secret");
         }
         String ref = text(node, "secretRef", true, "auth.").orElseThrow();
         if (!SECRET_REF.matcher(ref).matches()) {

@@ -3,6 +3,7 @@ package dev.healthmon.probe;
 import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
@@ -24,7 +25,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,7 +47,7 @@ class HttpProbeTest {
     private static final CopyOnWriteArrayList<String> authorizationSeen = new CopyOnWriteArrayList<>();
 
     private final HttpProbe probe = new HttpProbe(HttpProbe.defaultClient(),
-            new SecretResolver(Map.of("TOKEN", TOKEN)::get));
+            new SecretResolver(Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get));
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -161,6 +167,64 @@ class HttpProbeTest {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
             assertThat(f.message()).contains("env:NOT_SET");
         });
+    }
+
+    @Test
+    void secretThatCannotBeAHeaderIsRefusedWithoutQuotingIt() throws Exception {
+        ProbeResult result = check(base + "/secure",
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:MULTILINE"));
+        assertThat(result.failure()).hasValueSatisfying(f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
+            assertThat(f.message()).contains("env:MULTILINE").doesNotContain("first-line").doesNotContain("second-line");
+        });
+    }
+
+    @Test
+    void secretFileThatIsNotARegularFileCountsAsMissing(@TempDir Path dir) throws Exception {
+        ProbeResult result = check(base + "/secure",
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "file:" + dir));
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL));
+    }
+
+    @Test
+    void secretFileIsReadAtEachCheckSoRotationIsPickedUp(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("token");
+        Files.writeString(file, "old-token\n");
+        Consumer<ObjectNode> auth = j -> j.putObject("auth").put("type", "bearer").put("secretRef", "file:" + file);
+        assertThat(check(base + "/secure", auth).failure()).isEmpty(); // 401 with auth configured: up
+        Files.writeString(file, TOKEN + "\n");
+        check(base + "/secure", auth);
+        assertThat(authorizationSeen).contains("Bearer old-token", "Bearer " + TOKEN);
+    }
+
+    @Test
+    void cancellingTheProbeAbortsTheExchange() throws Exception {
+        try (ServerSocket endless = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            CountDownLatch streaming = new CountDownLatch(1);
+            AtomicBoolean clientHungUp = new AtomicBoolean();
+            Thread server = new Thread(() -> {
+                try (Socket client = endless.accept(); OutputStream out = client.getOutputStream()) {
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    streaming.countDown();
+                    for (int i = 0; i < 10_000; i++) {
+                        out.write('x');
+                        out.flush();
+                        pause(20);
+                    }
+                } catch (IOException e) {
+                    clientHungUp.set(true);
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            DecodedRegistration.Valid r = valid(json("b", "http://127.0.0.1:" + endless.getLocalPort() + "/", j -> {}));
+            var future = probe.check(r.registration(), r.settings());
+            assertThat(streaming.await(5, TimeUnit.SECONDS)).isTrue();
+
+            future.cancel(true);
+
+            await().atMost(Duration.ofSeconds(10)).untilTrue(clientHungUp);
+        }
     }
 
     @Test

@@ -202,6 +202,24 @@ class RegistrationCodecTest {
     }
 
     @Test
+    void rejectsAPathThatMakesNoValidUrl() {
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("path", "/a b")).field()).isEqualTo("healthCheck.path");
+    }
+
+    @Test
+    void rejectsAuthHeadersTheHttpClientSetsItself() {
+        assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", "Host").put("secretRef", "env:K"))
+                .field()).isEqualTo("auth.header");
+    }
+
+    @Test
+    void appendsThePathBeforeTheQuery() {
+        assertThat(HttpTarget.of(java.net.URI.create("http://a.test/api?x=1"), "/health").toString())
+                .isEqualTo("http://a.test/api/health?x=1");
+        assertThat(HttpTarget.of(java.net.URI.create("http://a.test/"), "/health").toString()).isEqualTo("http://a.test/health");
+    }
+
+    @Test
     void rejectsNonStringLabels() {
         assertThat(invalid(j -> j.putObject("labels").put("team", 5)).field()).isEqualTo("labels.team");
     }
