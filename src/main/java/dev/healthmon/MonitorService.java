@@ -82,6 +82,14 @@ public final class MonitorService implements AutoCloseable {
         return config.monitorId();
     }
 
+    /**
+     * Blocks until the instance stops; empty after {@link #close()}, else the error that stopped
+     * its registry consumer (every check is stopped by then).
+     */
+    public java.util.Optional<Throwable> awaitTermination() throws InterruptedException {
+        return registry.awaitTermination();
+    }
+
     /** True once every owned partition is restored. */
     public boolean ready() {
         return registry.ready();

@@ -7,10 +7,12 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /** {@code healthmon monitor}: runs one monitor instance until SIGTERM or Ctrl-C. */
@@ -20,6 +22,9 @@ final class MonitorCommand implements Callable<Integer> {
 
     @Mixin
     KafkaOptions kafka;
+
+    @Spec
+    CommandSpec spec;
 
     @ArgGroup(validate = false, heading = "Health-check defaults (a registration's healthCheck overrides them):%n")
     CheckDefaultsOptions checks = new CheckDefaultsOptions();
@@ -58,13 +63,16 @@ final class MonitorCommand implements Callable<Integer> {
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000);
         MonitorService service = MonitorService.start(config, new SimpleMeterRegistry());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            service.close();
-            stopped.countDown();
-        }, "healthmon-shutdown"));
-        stopped.await();
-        return 0;
+        Thread hook = new Thread(service::close, "healthmon-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        Optional<Throwable> failure = service.awaitTermination();
+        if (failure.isEmpty()) {
+            return 0; // SIGTERM / Ctrl-C: the hook is closing the service and the JVM waits for it
+        }
+        Runtime.getRuntime().removeShutdownHook(hook);
+        service.close();
+        spec.commandLine().getErr().println("error: monitor stopped: " + failure.get());
+        return 1;
     }
 
     /** {@code host-pid}: unique per process, readable in events. */

@@ -6,6 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
@@ -77,6 +79,30 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         }
     }
 
+    /** Queued by {@link #flush}: everything before it has been handed to the producer when the publisher thread reaches it. */
+    private record FlushMarker(CompletableFuture<Void> done) {}
+
+    /**
+     * Sends everything queued so far and waits for Kafka's acknowledgements; blocks up to
+     * {@code timeout}. Returns false if that was not enough.
+     */
+    public boolean flush(Duration timeout) {
+        FlushMarker marker = new FlushMarker(new CompletableFuture<>());
+        try {
+            if (!queue.offer(marker, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                return false;
+            }
+            marker.done().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("flush did not complete within {} ms", timeout.toMillis());
+            return false;
+        }
+    }
+
     private void run() {
         while (running || !queue.isEmpty()) {
             Object next;
@@ -91,8 +117,11 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
             try {
                 if (next instanceof HealthEvent event) {
                     send(event);
+                } else if (next instanceof DeadLetter letter) {
+                    send(letter);
                 } else {
-                    send((DeadLetter) next);
+                    producer.flush(); // blocks until everything sent so far is acknowledged or failed
+                    ((FlushMarker) next).done().complete(null);
                 }
             } catch (RuntimeException e) {
                 // Serialization or a closed producer: count it, keep the thread alive for the rest.

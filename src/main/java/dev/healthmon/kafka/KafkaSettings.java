@@ -87,6 +87,9 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
         props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
+        // Keep retrying through an outage instead of expiring results after the default 2 minutes;
+        // what cannot be sent waits in the producer's buffer, then in the publisher's queue.
+        props.putIfAbsent(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         return props;

@@ -13,20 +13,25 @@ final class OwnedPartition {
     /** The latest valid registration of one backend and where it was read. */
     record Entry(DecodedRegistration.Valid registration, RegistrationVersion version) {}
 
+    static final long UNKNOWN = -1;
+
     final int partition;
-    final long endSnapshot;
     final int ownerEpoch;
+    /** The end offset to restore up to; UNKNOWN until the poll loop has read it (the partition is paused until then). */
+    long endSnapshot = UNKNOWN;
     /** Records below this offset were handled by an earlier owner: do not dead-letter them again. */
-    final long committedOffset;
+    long committedOffset = UNKNOWN;
     final Map<String, Entry> table = new HashMap<>();
     final long assignedAtNanos = System.nanoTime();
     PartitionPhase phase = PartitionPhase.RESTORING;
 
-    OwnedPartition(int partition, long endSnapshot, int ownerEpoch, long committedOffset) {
+    OwnedPartition(int partition, int ownerEpoch) {
         this.partition = partition;
-        this.endSnapshot = endSnapshot;
         this.ownerEpoch = ownerEpoch;
-        this.committedOffset = committedOffset;
+    }
+
+    boolean snapshotTaken() {
+        return endSnapshot != UNKNOWN;
     }
 
     void moveTo(PartitionPhase next) {

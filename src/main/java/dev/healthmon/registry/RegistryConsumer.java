@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
@@ -41,8 +43,10 @@ import org.slf4j.LoggerFactory;
  * thread: it wakes the poll thread, which then shuts down in order.
  *
  * <p><b>Restore</b> (as Kafka Connect's {@code KafkaBasedLog} does): on assignment the callback
- * only seeks to the beginning, snapshots the end offsets and marks the partition RESTORING; the
- * poll loop applies its records to the partition's table; the partition becomes ACTIVE when
+ * only seeks to the beginning, pauses the partition and marks it RESTORING; the poll loop
+ * snapshots its end offset (a blocking call, kept out of the callback so that a timeout there is
+ * retried rather than thrown out of {@code poll()}), resumes it, and applies its records to the
+ * partition's table; the partition becomes ACTIVE when
  * {@code position >= end snapshot} — never by offset arithmetic, which compaction gaps and
  * transaction markers break — and only then starts its checks, spread by phase offset. Committed
  * offsets are not state; positions of ACTIVE partitions are committed every
@@ -51,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Revocation and loss</b> stop every check of the partition before the callback returns.
  * A commit failing with a fencing error means another member may own our partitions: all checks
  * stop at once (self-fencing) and the partitions restore again when the group hands them back.
+ *
+ * <p><b>Errors.</b> Retriable Kafka errors (timeouts, a broker restarting) are logged and retried
+ * on the next loop while checks go on; any other error ends the loop, stops every check, and is
+ * reported by {@link #awaitTermination()} so the process can exit non-zero.
  */
 public final class RegistryConsumer implements AutoCloseable {
 
@@ -78,6 +86,7 @@ public final class RegistryConsumer implements AutoCloseable {
 
     private volatile boolean closing;
     private volatile boolean ready;
+    private volatile Throwable failure;
 
     public RegistryConsumer(Consumer<byte[], byte[]> consumer, String topic, RegistrationCodec codec,
                             HealthMonitor monitor, HealthEventPublisher publisher, Duration commitInterval,
@@ -98,6 +107,12 @@ public final class RegistryConsumer implements AutoCloseable {
         thread.start();
     }
 
+    /** Blocks until the poll thread has ended; empty if it ended because of {@link #close}, else the error that ended it. */
+    public Optional<Throwable> awaitTermination() throws InterruptedException {
+        stopped.await();
+        return Optional.ofNullable(failure);
+    }
+
     /** True once this instance has an assignment and every owned partition is restored. Any thread. */
     public boolean ready() {
         return ready;
@@ -107,23 +122,76 @@ public final class RegistryConsumer implements AutoCloseable {
         try {
             consumer.subscribe(List.of(topic), new Listener());
             while (!closing) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL_TIMEOUT)) {
-                    apply(record);
+                try {
+                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL_TIMEOUT)) {
+                        apply(record);
+                    }
+                    adoptUntrackedAssignment();
+                    snapshotEndOffsets();
+                    activateRestoredPartitions();
+                    maybeCommit();
+                    monitor.publishSnapshot();
+                } catch (RetriableException e) {
+                    // Kafka is briefly unreachable (broker restart, leader election): checks go on, try again.
+                    log.warn("registry consumer: {}; retrying", e.toString());
                 }
-                activateRestoredPartitions();
-                maybeCommit();
-                monitor.publishSnapshot();
             }
         } catch (WakeupException e) {
             if (!closing) {
+                failure = e;
                 log.error("registry consumer woken up unexpectedly", e);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            failure = e;
             log.error("registry consumer failed; stopping all checks", e);
         } finally {
             shutdown();
             stopped.countDown();
         }
+    }
+
+    /**
+     * Partitions the consumer holds but we do not track (a callback failed midway, or we fenced
+     * ourselves while the group kept us) are restored like new assignments.
+     */
+    private void adoptUntrackedAssignment() {
+        List<TopicPartition> untracked = consumer.assignment().stream()
+                .filter(tp -> !owned.containsKey(tp.partition())).toList();
+        if (!untracked.isEmpty()) {
+            startRestore(untracked);
+        }
+    }
+
+    private void startRestore(Collection<TopicPartition> partitions) {
+        int epoch = consumer.groupMetadata().generationId();
+        consumer.pause(partitions); // until the end offsets are snapshotted
+        consumer.seekToBeginning(partitions);
+        List<Integer> numbers = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            owned.put(tp.partition(), new OwnedPartition(tp.partition(), epoch));
+            numbers.add(tp.partition());
+        }
+        ready = false;
+        log.info("partitions assigned: topic={} partitions={} epoch={}; restoring", topic, numbers, epoch);
+    }
+
+    /** Reads end and committed offsets of newly assigned partitions (blocks up to 10 s), then lets them be fetched. */
+    private void snapshotEndOffsets() {
+        List<TopicPartition> pending = owned.values().stream().filter(p -> !p.snapshotTaken())
+                .map(p -> new TopicPartition(topic, p.partition)).toList();
+        if (pending.isEmpty()) {
+            return;
+        }
+        partitionCount();
+        Map<TopicPartition, Long> ends = consumer.endOffsets(pending, BLOCKING_CALL_TIMEOUT);
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(pending), BLOCKING_CALL_TIMEOUT);
+        for (TopicPartition tp : pending) {
+            OwnedPartition partition = owned.get(tp.partition());
+            OffsetAndMetadata done = committed.get(tp);
+            partition.committedOffset = done == null ? 0 : done.offset();
+            partition.endSnapshot = ends.getOrDefault(tp, 0L);
+        }
+        consumer.resume(pending);
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> record) {
@@ -155,7 +223,10 @@ public final class RegistryConsumer implements AutoCloseable {
     }
 
     private void warnIfForeignPartitioned(String id, ConsumerRecord<byte[], byte[]> record) {
-        int expected = Utils.toPositive(Utils.murmur2(record.key())) % partitionCount();
+        if (partitionCount < 0) {
+            return; // never the case: partitions are paused until snapshotEndOffsets() has read the count
+        }
+        int expected = Utils.toPositive(Utils.murmur2(record.key())) % partitionCount;
         if (expected != record.partition()) {
             foreignPartitioned.increment();
             if (warnedForeignPartition.add(id)) {
@@ -166,17 +237,17 @@ public final class RegistryConsumer implements AutoCloseable {
         }
     }
 
-    private int partitionCount() {
+    /** Reads the registry's partition count once; blocks up to 10 s. */
+    private void partitionCount() {
         if (partitionCount < 0) {
             partitionCount = consumer.partitionsFor(topic, BLOCKING_CALL_TIMEOUT).size();
         }
-        return partitionCount;
     }
 
     private void activateRestoredPartitions() {
         boolean allActive = !owned.isEmpty();
         for (OwnedPartition partition : owned.values()) {
-            if (partition.phase == PartitionPhase.RESTORING
+            if (partition.phase == PartitionPhase.RESTORING && partition.snapshotTaken()
                     && consumer.position(new TopicPartition(topic, partition.partition), BLOCKING_CALL_TIMEOUT)
                     >= partition.endSnapshot) {
                 partition.moveTo(PartitionPhase.ACTIVE);
@@ -241,6 +312,8 @@ public final class RegistryConsumer implements AutoCloseable {
 
     private void shutdown() {
         monitor.stopAll();
+        // Results of the stopped checks leave before the commit and the group leave (DESIGN.md §4).
+        publisher.flush(BLOCKING_CALL_TIMEOUT);
         try {
             commit(owned.values());
         } catch (RuntimeException e) {
@@ -282,29 +355,22 @@ public final class RegistryConsumer implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             rebalances.increment();
-            if (partitions.isEmpty()) {
-                return;
+            // No blocking call here: one that times out would escape poll() and end the loop.
+            if (!partitions.isEmpty()) {
+                startRestore(partitions);
             }
-            int epoch = consumer.groupMetadata().generationId();
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, BLOCKING_CALL_TIMEOUT);
-            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions), BLOCKING_CALL_TIMEOUT);
-            consumer.seekToBeginning(partitions);
-            List<Integer> numbers = new ArrayList<>();
-            for (TopicPartition tp : partitions) {
-                OffsetAndMetadata done = committed.get(tp);
-                owned.put(tp.partition(), new OwnedPartition(tp.partition(), ends.getOrDefault(tp, 0L), epoch,
-                        done == null ? 0 : done.offset()));
-                numbers.add(tp.partition());
-            }
-            ready = false;
-            log.info("partitions assigned: topic={} partitions={} epoch={}; restoring", topic, numbers, epoch);
         }
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            Map<TopicPartition, OffsetAndMetadata> positions = positionsOf(
-                    partitions.stream().map(tp -> owned.get(tp.partition())).filter(p -> p != null).toList());
-            release(partitions, "revoked"); // checks stop first; the commit may block
+            Map<TopicPartition, OffsetAndMetadata> positions = Map.of();
+            try {
+                positions = positionsOf(partitions.stream().map(tp -> owned.get(tp.partition()))
+                        .filter(p -> p != null).toList());
+            } catch (KafkaException e) {
+                log.warn("cannot read positions to commit on revoke: {}", e.toString());
+            }
+            release(partitions, "revoked"); // checks stop first, whatever happens to the commit
             commit(positions);
         }
 
