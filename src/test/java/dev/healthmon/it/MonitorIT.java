@@ -256,6 +256,30 @@ class MonitorIT {
     }
 
     @Test
+    void closedMonitorPublishesNothingMoreAndItsBackendsMoveAtOnce() throws Exception {
+        MonitorService leaving = MonitorService.start(new MonitorConfig(settings, topics, group, "classic", "leaving",
+                CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(1), Duration.ofSeconds(10),
+                10_000), new SimpleMeterRegistry());
+        MonitorService staying = startMonitor("staying");
+        TopicTail events = tail(topics.events());
+        RegistryWriter writer = writer();
+        Set<String> ids = IntStream.range(0, 8).mapToObj(i -> "handover-" + i).collect(Collectors.toSet());
+        ids.forEach(id -> writer.register(id, registration(id, "/" + id)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> !leaving.activeChecks().isEmpty()
+                && !staying.activeChecks().isEmpty()
+                && leaving.activeChecks().size() + staying.activeChecks().size() == ids.size());
+
+        leaving.close();
+        events.awaitCaughtUp(settings, topics.events());
+        long publishedByLeaving = events.records().stream().filter(r -> eventCodec.decode(r.value()).monitorId().equals("leaving")).count();
+
+        // Leaving the group hands its partitions over without waiting for the session timeout (10 s).
+        await().atMost(Duration.ofSeconds(8)).until(() -> staying.activeChecks().keySet().equals(ids));
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> events.records().stream()
+                .filter(r -> eventCodec.decode(r.value()).monitorId().equals("leaving")).count() == publishedByLeaving);
+    }
+
+    @Test
     void eventsLandInThePartitionOfTheRegistrationNotTheKeyHash() throws Exception {
         startMonitor("m1");
         TopicTail events = tail(topics.events());

@@ -3,6 +3,8 @@ package dev.healthmon.support;
 import dev.healthmon.kafka.KafkaSettings;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -38,6 +40,19 @@ public final class TopicTail implements AutoCloseable {
         } finally {
             consumer.close(Duration.ofSeconds(2));
         }
+    }
+
+    /** Waits until every record written to the topic so far has been read (for a topic without transactions). */
+    public void awaitCaughtUp(KafkaSettings kafka, String topic) {
+        Map<TopicPartition, Long> ends;
+        try (KafkaConsumer<byte[], byte[]> probe = new KafkaConsumer<>(kafka.plainConsumer())) {
+            List<TopicPartition> partitions = probe.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            ends = probe.endOffsets(partitions, Duration.ofSeconds(10));
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> ends.entrySet().stream().allMatch(end ->
+                end.getValue() == 0 || records.stream().anyMatch(r -> r.partition() == end.getKey().partition()
+                        && r.offset() >= end.getValue() - 1)));
     }
 
     public List<ConsumerRecord<byte[], byte[]>> records() {
