@@ -4,6 +4,7 @@ import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.TargetPolicy;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -22,6 +23,7 @@ public record MonitorConfig(
         String monitorId,
         CheckDefaults checkDefaults,
         CircuitBreakerSettings circuitBreaker,
+        TargetPolicy targetPolicy,
         Duration commitInterval,
         Duration shutdownTimeout,
         int bufferCapacity) {
@@ -31,6 +33,7 @@ public record MonitorConfig(
         Objects.requireNonNull(topics, "topics");
         Objects.requireNonNull(checkDefaults, "checkDefaults");
         Objects.requireNonNull(circuitBreaker, "circuitBreaker");
+        Objects.requireNonNull(targetPolicy, "targetPolicy");
         if (groupId == null || groupId.isBlank()) {
             throw new IllegalArgumentException("group-id: must not be empty");
         }
@@ -54,6 +57,6 @@ public record MonitorConfig(
     /** Defaults for everything but the Kafka connection and the instance name. */
     public static MonitorConfig defaults(KafkaSettings kafka, String monitorId) {
         return new MonitorConfig(kafka, Topics.DEFAULTS, "healthmon", "classic", monitorId, CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
     }
 }

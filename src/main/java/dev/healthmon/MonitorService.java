@@ -49,13 +49,13 @@ public final class MonitorService implements AutoCloseable {
         this.registry = new RegistryConsumer(
                 new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(), "healthmon-" + config.monitorId(),
                         config.groupProtocol())),
-                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults()), monitor, publisher,
+                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy()), monitor, publisher,
                 config.commitInterval(), meters);
     }
 
     /** Verifies the topics, then starts consuming; returns at once. */
     public static MonitorService start(MonitorConfig config, MeterRegistry meters) {
-        Probes probes = Probes.standard();
+        Probes probes = Probes.standard(config.targetPolicy());
         try {
             MonitorService service = start(config, probes, meters);
             service.ownedProbes = probes;

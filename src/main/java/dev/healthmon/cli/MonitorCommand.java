@@ -3,6 +3,9 @@ package dev.healthmon.cli;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
 import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.registry.TargetPolicy;
+import java.util.ArrayList;
+import java.util.List;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -52,6 +55,14 @@ final class MonitorCommand implements Callable<Integer> {
             description = "How long an open circuit waits before its half-open trial (default ${DEFAULT-VALUE}).")
     long circuitBreakerOpenMs;
 
+    @Option(names = "--deny-target-cidr", paramLabel = "CIDR",
+            description = "Refuse probes to this range too (repeatable). Always denied: 169.254.0.0/16, fe80::/10, fd00:ec2::254.")
+    List<String> denyTargets = new ArrayList<>();
+
+    @Option(names = "--allow-target-cidr", paramLabel = "CIDR",
+            description = "Allow probes to this range even if denied (repeatable), e.g. 169.254.0.0/16.")
+    List<String> allowTargets = new ArrayList<>();
+
     @Option(names = "--shutdown-timeout-ms", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
     long shutdownTimeoutMs;
 
@@ -60,6 +71,7 @@ final class MonitorCommand implements Callable<Integer> {
         MonitorConfig config = new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
                 monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(),
                 new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures, Duration.ofMillis(circuitBreakerOpenMs)),
+                TargetPolicy.of(denyTargets, allowTargets),
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000);
         MonitorService service = MonitorService.start(config, new SimpleMeterRegistry());

@@ -12,10 +12,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). Uses one
- * shared JDK {@link HttpClient} with {@code sendAsync}, so no thread waits on a backend;
+ * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). The host is
+ * first resolved and vetted against the target policy ({@link TargetVetting}); then one shared JDK
+ * {@link HttpClient} sends with {@code sendAsync}, so no thread waits on a backend;
  * redirects are not followed; at most {@link #BODY_CAP_BYTES} of the body are read.
  *
  * <p>Classification, first match wins: 429 → DEGRADED/RATE_LIMITED (with Retry-After);
@@ -31,10 +33,12 @@ public final class HttpProbe implements Probe {
 
     private final HttpClient client;
     private final SecretResolver secrets;
+    private final TargetVetting vetting;
 
-    public HttpProbe(HttpClient client, SecretResolver secrets) {
+    public HttpProbe(HttpClient client, SecretResolver secrets, TargetVetting vetting) {
         this.client = client;
         this.secrets = secrets;
+        this.vetting = vetting;
     }
 
     /** A client with the settings every probe needs: no redirects, HTTP/1.1 (what health endpoints speak). */
@@ -65,17 +69,27 @@ public final class HttpProbe implements Probe {
             }
             request.header(auth.header(), value);
         }
-        CompletableFuture<HttpResponse<Long>> exchange = client.sendAsync(request.build(), CappedBody.handler(BODY_CAP_BYTES));
-        CompletableFuture<ProbeResult> result = exchange.handle((response, error) -> {
-            Duration latency = Duration.ofNanos(System.nanoTime() - start);
-            return error != null
-                    ? ProbeResult.unhealthy(latency, Failures.classify(error))
-                    : classify(response, latency, registration, settings);
+        HttpRequest built = request.build();
+        AtomicReference<CompletableFuture<HttpResponse<Long>>> exchange = new AtomicReference<>();
+        CompletableFuture<ProbeResult> result = vetting.vet(registration.url().getHost()).thenCompose(vetted -> {
+            if (vetted.failure().isPresent()) {
+                return CompletableFuture.completedFuture(
+                        ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
+            }
+            CompletableFuture<HttpResponse<Long>> sent = client.sendAsync(built, CappedBody.handler(BODY_CAP_BYTES));
+            exchange.set(sent);
+            return sent.handle((response, error) -> {
+                Duration latency = Duration.ofNanos(System.nanoTime() - start);
+                return error != null
+                        ? ProbeResult.unhealthy(latency, Failures.classify(error))
+                        : classify(response, latency, registration, settings);
+            });
         });
-        // Cancelling a dependent stage does not reach the exchange; this does (the JDK then aborts it).
+        // Cancelling a dependent stage need not reach the exchange; this does (the JDK then aborts it).
         result.whenComplete((r, error) -> {
-            if (result.isCancelled()) {
-                exchange.cancel(true);
+            CompletableFuture<HttpResponse<Long>> sent = exchange.get();
+            if (result.isCancelled() && sent != null) {
+                sent.cancel(true);
             }
         });
         return result;

@@ -3,6 +3,8 @@ package dev.healthmon.probe;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.CheckType;
+import dev.healthmon.registry.TargetPolicy;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -31,16 +33,22 @@ public final class Probes implements Probe, AutoCloseable {
         this(byType, null);
     }
 
-    /** The probes of this build: {@code http} and {@code tcp}. */
+    /** The probes of this build, {@code http} and {@code tcp}, with the default target policy. */
     public static Probes standard() {
+        return standard(TargetPolicy.DEFAULT);
+    }
+
+    /** The probes of this build, {@code http} and {@code tcp}, refusing what {@code targets} refuses. */
+    public static Probes standard(TargetPolicy targets) {
         ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
             Thread thread = new Thread(runnable, "healthmon-resolver");
             thread.setDaemon(true);
             return thread;
         });
+        TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
         return new Probes(Map.of(
-                CheckType.HTTP, new HttpProbe(HttpProbe.defaultClient(), new SecretResolver()),
-                CheckType.TCP, new TcpProbe(resolver)), resolver);
+                CheckType.HTTP, new HttpProbe(HttpProbe.defaultClient(), new SecretResolver(), vetting),
+                CheckType.TCP, new TcpProbe(vetting)), resolver);
     }
 
     @Override

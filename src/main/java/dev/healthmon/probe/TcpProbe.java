@@ -4,7 +4,6 @@ import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.status.Observation;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.channels.AsynchronousSocketChannel;
@@ -12,21 +11,19 @@ import java.nio.channels.CompletionHandler;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 
 /**
  * The {@code tcp} check: opens a TCP connection to the URL's host and port (80/443 by default)
  * and closes it. Connected → HEALTHY (DEGRADED/SLOW past {@code degradedLatency}); refused,
- * unreachable or unresolvable → UNHEALTHY. Name resolution, which the JDK only offers as a
- * blocking call, runs on {@code resolver}, never on the caller's thread; the connect itself is
- * asynchronous. Cancelling the returned future closes the socket.
+ * unreachable or unresolvable → UNHEALTHY. Name resolution and the target policy run in
+ * {@link TargetVetting}, off the caller's thread; the connect itself is asynchronous. Cancelling the returned future closes the socket.
  */
 public final class TcpProbe implements Probe {
 
-    private final Executor resolver;
+    private final TargetVetting vetting;
 
-    public TcpProbe(Executor resolver) {
-        this.resolver = resolver;
+    public TcpProbe(TargetVetting vetting) {
+        this.vetting = vetting;
     }
 
     @Override
@@ -35,22 +32,14 @@ public final class TcpProbe implements Probe {
         URI url = registration.url();
         int port = url.getPort() != -1 ? url.getPort() : url.getScheme().toLowerCase(Locale.ROOT).equals("https") ? 443 : 80;
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
-        CompletableFuture.supplyAsync(() -> resolve(url.getHost()), resolver).whenComplete((address, error) -> {
-            if (error != null) {
-                result.complete(ProbeResult.unhealthy(elapsed(start), Failures.classify(error)));
-            } else {
-                connect(new InetSocketAddress(address, port), start, settings, result);
+        vetting.vet(url.getHost()).thenAccept(vetted -> {
+            if (vetted.failure().isPresent()) {
+                result.complete(ProbeResult.unhealthy(elapsed(start), vetted.failure().get()));
+            } else if (!result.isDone()) {
+                connect(new InetSocketAddress(vetted.address().orElseThrow(), port), start, settings, result);
             }
         });
         return result;
-    }
-
-    private static InetAddress resolve(String host) {
-        try {
-            return InetAddress.getByName(host);
-        } catch (IOException e) {
-            throw new java.util.concurrent.CompletionException(e);
-        }
     }
 
     private static void connect(InetSocketAddress address, long start, CheckSettings settings,

@@ -37,10 +37,16 @@ public final class RegistrationCodec {
 
     private final ObjectMapper mapper;
     private final CheckDefaults defaults;
+    private final TargetPolicy targets;
 
     public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults) {
+        this(mapper, defaults, TargetPolicy.DEFAULT);
+    }
+
+    public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets) {
         this.mapper = mapper;
         this.defaults = defaults;
+        this.targets = targets;
     }
 
     /** Decodes one record. {@code key} and {@code value} are the raw bytes; a null value is a tombstone. */
@@ -65,6 +71,9 @@ public final class RegistrationCodec {
             }
             CheckSettings settings = CheckSettings.resolve(registration.healthCheck(), registration.transport(), defaults);
             HttpTarget.of(registration.url(), settings.path()); // a path that makes no valid URL fails here, not on every check
+            targets.refusalOfLiteral(registration.url()).ifPresent(reason -> {
+                throw new InvalidRegistrationException("url", reason);
+            });
             return new DecodedRegistration.Valid(registration, settings);
         } catch (InvalidRegistrationException e) {
             return new DecodedRegistration.Invalid(id, e);

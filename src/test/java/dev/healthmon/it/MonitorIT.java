@@ -19,6 +19,7 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.CountingBackend;
@@ -106,7 +107,7 @@ class MonitorIT {
 
     private MonitorService startMonitor(String id) {
         MonitorConfig config = new MonitorConfig(settings, topics, group, "classic", id, CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
         return closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
     }
 
@@ -258,7 +259,7 @@ class MonitorIT {
     @Test
     void closedMonitorPublishesNothingMoreAndItsBackendsMoveAtOnce() throws Exception {
         MonitorService leaving = MonitorService.start(new MonitorConfig(settings, topics, group, "classic", "leaving",
-                CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(1), Duration.ofSeconds(10),
+                CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10),
                 10_000), new SimpleMeterRegistry());
         MonitorService staying = startMonitor("staying");
         TopicTail events = tail(topics.events());
@@ -307,7 +308,7 @@ class MonitorIT {
                     new NewTopic(mismatched.events(), 2, (short) 1))).all().get(10, TimeUnit.SECONDS);
         }
         MonitorConfig config = new MonitorConfig(settings, mismatched, group, "classic", "m1", CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
 
         assertThatThrownBy(() -> MonitorService.start(config, new SimpleMeterRegistry()))
                 .isInstanceOf(IllegalStateException.class)

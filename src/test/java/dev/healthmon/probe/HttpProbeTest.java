@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
 import java.io.IOException;
@@ -46,8 +47,12 @@ class HttpProbeTest {
     private static final AtomicInteger redirectTargetHits = new AtomicInteger();
     private static final CopyOnWriteArrayList<String> authorizationSeen = new CopyOnWriteArrayList<>();
 
+    private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
+    /** Resolves like the system, except that metadata.test points at the cloud metadata address. */
+    private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("metadata.test")
+            ? new InetAddress[] {InetAddress.getByName("169.254.169.254")} : InetAddress.getAllByName(host), resolver);
     private final HttpProbe probe = new HttpProbe(HttpProbe.defaultClient(),
-            new SecretResolver(Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get));
+            new SecretResolver(Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get), vetting);
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -86,6 +91,7 @@ class HttpProbeTest {
     static void stopServer() {
         server.stop(0);
         handlers.shutdownNow();
+        resolver.shutdownNow();
     }
 
     private ProbeResult check(String url, Consumer<ObjectNode> edit) throws Exception {
@@ -281,6 +287,15 @@ class HttpProbeTest {
             assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
             assertThat(result.latency()).isLessThan(Duration.ofMillis(500));
         }
+    }
+
+    @Test
+    void refusesAHostNameThatResolvesToTheCloudMetadataAddress() throws Exception {
+        ProbeResult result = check("http://metadata.test/latest/meta-data/");
+        assertThat(result.failure()).hasValueSatisfying(f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
+            assertThat(f.message()).contains("refused by target policy").contains("169.254.169.254").contains("169.254.0.0/16");
+        });
     }
 
     @Test

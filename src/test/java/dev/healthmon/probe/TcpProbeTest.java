@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.Outcome;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class TcpProbeTest {
 
     private final ExecutorService resolver = Executors.newSingleThreadExecutor();
-    private final TcpProbe probe = new TcpProbe(resolver);
+    private final TcpProbe probe = new TcpProbe(new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("link-local.test")
+            ? new InetAddress[] {InetAddress.getByName("fe80::1")} : InetAddress.getAllByName(host), resolver));
 
     @AfterEach
     void stop() {
@@ -47,6 +49,12 @@ class TcpProbeTest {
         ProbeResult result = check("http://127.0.0.1:" + port);
         assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
         assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+    }
+
+    @Test
+    void refusesAHostNameThatResolvesToALinkLocalAddress() throws Exception {
+        ProbeResult result = check("http://link-local.test:80");
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.message()).contains("fe80::/10"));
     }
 
     @Test
