@@ -26,7 +26,15 @@ import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.Schemas;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -278,6 +286,43 @@ class MonitorIT {
         await().atMost(Duration.ofSeconds(8)).until(() -> staying.activeChecks().keySet().equals(ids));
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> events.records().stream()
                 .filter(r -> eventCodec.decode(r.value()).monitorId().equals("leaving")).count() == publishedByLeaving);
+    }
+
+    @Test
+    void secretsNeverAppearInLogsEventsOrDeadLetterHeaders(@TempDir Path dir) throws Exception {
+        String secret = "s3cr3t-" + java.util.UUID.randomUUID();
+        Path good = Files.writeString(dir.resolve("token"), secret + "\n");
+        Path broken = Files.writeString(dir.resolve("broken"), secret + "\nsecond line\n");
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.DEBUG);
+        logs.start();
+        root.addAppender(logs);
+        try {
+            startMonitor("m1");
+            TopicTail events = tail(topics.events());
+            TopicTail dlq = tail(topics.registryDlq());
+            RegistryWriter writer = writer();
+            writer.register("with-secret", bytes(json("with-secret", backend.url("/with-secret"), j -> j.putObject("auth")
+                    .put("type", "bearer").put("secretRef", "file:" + good))));
+            writer.register("broken-secret", bytes(json("broken-secret", backend.url("/broken"), j -> j.putObject("auth")
+                    .put("type", "header").put("header", "X-Api-Key").put("secretRef", "file:" + broken))));
+            writer.register("pasted", bytes(json("pasted", backend.url("/pasted"), j -> j.putObject("auth")
+                    .put("type", "bearer").put("secretRef", secret))));
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "with-secret").size() >= 2
+                    && events(events, "broken-secret").size() >= 2 && !dlq.records().isEmpty());
+
+            assertThat(events(events, "broken-secret").get(0).failure())
+                    .hasValueSatisfying(f -> assertThat(f.message()).contains("not allowed in an HTTP header"));
+            assertThat(logs.list).isNotEmpty().allSatisfy(line -> assertThat(line.getFormattedMessage()).doesNotContain(secret));
+            assertThat(events.records()).allSatisfy(r -> assertThat(new String(r.value(), StandardCharsets.UTF_8)).doesNotContain(secret));
+            assertThat(dlq.records()).allSatisfy(r -> r.headers().forEach(h ->
+                    assertThat(new String(h.value(), StandardCharsets.UTF_8)).doesNotContain(secret)));
+        } finally {
+            root.detachAppender(logs);
+            root.setLevel(Level.INFO);
+        }
     }
 
     @Test
