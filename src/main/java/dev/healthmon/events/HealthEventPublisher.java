@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * key hash — keyed by backend id. Events of one backend leave in the order they were enqueued,
  * and the idempotent producer keeps that order per partition.
  *
- * <p>The queue is bounded; when it is full (Kafka down for long) new results are dropped and
- * counted in {@code healthmon.events.dropped}.
+ * <p>The buffer is bounded and coalesces per backend ({@link CoalescingBuffer}): while Kafka is
+ * slow or down, each backend keeps its latest result and every status change
+ * ({@code healthmon.events.coalesced} counts the rest); a result that still does not fit is
+ * dropped and counted in {@code healthmon.events.dropped}.
  */
 public final class HealthEventPublisher implements HealthEventSink, AutoCloseable {
 
@@ -38,7 +38,7 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private final String eventsTopic;
     private final String dlqTopic;
     private final HealthEventCodec codec;
-    private final BlockingQueue<Object> queue;
+    private final CoalescingBuffer queue;
     private final Thread thread;
     private final Counter published;
     private final Counter failed;
@@ -52,12 +52,13 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         this.codec = codec;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.queue = new CoalescingBuffer(capacity);
         this.published = meters.counter("healthmon.events.published");
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");
         this.deadLettered = meters.counter("healthmon.registry.dead.lettered");
-        meters.gauge("healthmon.events.buffered", queue, BlockingQueue::size);
+        meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
+        meters.more().counter("healthmon.events.coalesced", java.util.List.of(), queue, CoalescingBuffer::coalesced);
         this.thread = new Thread(this::run, "healthmon-publisher");
         thread.setDaemon(true);
         thread.start();
@@ -73,7 +74,7 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
 
     /** Enqueues a dead letter; never blocks. */
     public void deadLetter(DeadLetter letter) {
-        if (!queue.offer(letter)) {
+        if (!queue.offerOther(letter)) {
             log.error("dead letter dropped: publish queue full; source={}-{}@{}", letter.sourceTopic(),
                     letter.sourcePartition(), letter.sourceOffset());
         }
@@ -89,7 +90,7 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     public boolean flush(Duration timeout) {
         FlushMarker marker = new FlushMarker(new CompletableFuture<>());
         try {
-            if (!queue.offer(marker, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!queue.offerOther(marker, timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 return false;
             }
             marker.done().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -107,7 +108,7 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         while (running || !queue.isEmpty()) {
             Object next;
             try {
-                next = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS);
+                next = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS).orElse(null);
             } catch (InterruptedException e) {
                 break;
             }

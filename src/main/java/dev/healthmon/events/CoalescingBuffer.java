@@ -1,0 +1,117 @@
+package dev.healthmon.events;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The publisher's bounded buffer (DESIGN.md §5). Items leave in the order they came. While a
+ * backend's previous result is still waiting (Kafka slow or down), a new result replaces it unless
+ * the waiting one changed the status: so the buffer keeps, per backend, every status change plus
+ * the latest result, and counts the results it dropped that way as coalesced. Items that are not
+ * health events (dead letters, flush markers) are never coalesced. When the buffer is full a new
+ * item that cannot be coalesced is refused.
+ *
+ * <p>Thread-safe: any number of producers, one consumer (the publisher thread).
+ */
+final class CoalescingBuffer {
+
+    /** One waiting item; {@code item} is replaced in place when a result is coalesced into it. */
+    private static final class Slot {
+        Object item;
+
+        Slot(Object item) {
+            this.item = item;
+        }
+    }
+
+    private final int capacity;
+    private final ArrayDeque<Slot> queue = new ArrayDeque<>();
+    /** Per backend, its last waiting result if that one did not change the status (so it may be replaced). */
+    private final Map<String, Slot> replaceable = new HashMap<>();
+    private long coalesced;
+
+    CoalescingBuffer(int capacity) {
+        this.capacity = capacity;
+    }
+
+    /** Adds a health event, coalescing it into the backend's waiting result when it may; false if refused (full). */
+    synchronized boolean offer(HealthEvent event) {
+        Slot waiting = replaceable.get(event.backendId());
+        boolean changesStatus = event.status() != event.previousStatus();
+        if (waiting != null) {
+            waiting.item = event;
+            coalesced++;
+            if (changesStatus) {
+                replaceable.remove(event.backendId());
+            }
+            return true;
+        }
+        if (queue.size() >= capacity) {
+            return false;
+        }
+        Slot slot = new Slot(event);
+        queue.addLast(slot);
+        if (!changesStatus) {
+            replaceable.put(event.backendId(), slot);
+        }
+        notifyAll();
+        return true;
+    }
+
+    /** Adds an item that is never coalesced; false if refused (full). */
+    synchronized boolean offerOther(Object item) {
+        if (queue.size() >= capacity) {
+            return false;
+        }
+        queue.addLast(new Slot(item));
+        notifyAll();
+        return true;
+    }
+
+    /** Adds an item that is never coalesced, waiting up to {@code timeout} for room. */
+    synchronized boolean offerOther(Object item, long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (queue.size() >= capacity) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return offerOther(item);
+    }
+
+    /** The oldest item, waiting up to {@code timeout} for one. */
+    synchronized Optional<Object> poll(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        while (queue.isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return Optional.empty();
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        Slot slot = queue.pollFirst();
+        if (slot.item instanceof HealthEvent event && replaceable.get(event.backendId()) == slot) {
+            replaceable.remove(event.backendId());
+        }
+        notifyAll(); // room for offerOther(…, timeout)
+        return Optional.of(slot.item);
+    }
+
+    synchronized int size() {
+        return queue.size();
+    }
+
+    synchronized boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    /** Results replaced by a newer one of the same backend before they could be sent. */
+    synchronized long coalesced() {
+        return coalesced;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.healthmon.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class CoalescingBufferTest {
+
+    private static HealthEvent event(String id, long sequence, HealthStatus from, HealthStatus to) {
+        Instant at = Instant.parse("2026-11-24T10:00:00Z").plusSeconds(sequence);
+        return new HealthEvent(id, new RegistrationVersion(0, 1), sequence, "m1", 1, at, at, 1,
+                to == HealthStatus.HEALTHY ? Outcome.HEALTHY : Outcome.UNHEALTHY, to, from, Optional.empty(), 0, 0,
+                Optional.empty(), CircuitState.CLOSED);
+    }
+
+    private static List<Object> drain(CoalescingBuffer buffer) throws InterruptedException {
+        List<Object> out = new ArrayList<>();
+        for (Optional<Object> next = buffer.poll(0, TimeUnit.MILLISECONDS); next.isPresent();
+                next = buffer.poll(0, TimeUnit.MILLISECONDS)) {
+            out.add(next.get());
+        }
+        return out;
+    }
+
+    private static List<Long> sequences(List<Object> items, String id) {
+        return items.stream().filter(i -> i instanceof HealthEvent e && e.backendId().equals(id))
+                .map(i -> ((HealthEvent) i).sequence()).toList();
+    }
+
+    @Test
+    void deliversEveryResultWhenThePublisherKeepsUp() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        List<Object> delivered = new ArrayList<>();
+        for (long s = 1; s <= 3; s++) {
+            buffer.offer(event("a", s, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+            delivered.addAll(drain(buffer));
+        }
+        assertThat(sequences(delivered, "a")).containsExactly(1L, 2L, 3L);
+        assertThat(buffer.coalesced()).isZero();
+    }
+
+    @Test
+    void underBackpressureKeepsEveryStatusChangeAndTheLatestResultInOrder() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        buffer.offer(event("a", 3, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY)); // a change: kept
+        buffer.offer(event("b", 1, HealthStatus.UNKNOWN, HealthStatus.HEALTHY));
+        buffer.offer(event("a", 4, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY));
+        buffer.offer(event("a", 5, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY)); // the latest: kept
+
+        List<Object> delivered = drain(buffer);
+
+        assertThat(sequences(delivered, "a")).containsExactly(3L, 5L);
+        assertThat(sequences(delivered, "b")).containsExactly(1L);
+        assertThat(buffer.coalesced()).isEqualTo(3);
+    }
+
+    @Test
+    void neverCoalescesOtherItemsAndRefusesWhatDoesNotFit() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(2);
+        assertThat(buffer.offerOther("dead letter 1")).isTrue();
+        assertThat(buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).isTrue();
+        assertThat(buffer.offerOther("dead letter 2")).as("full").isFalse();
+        assertThat(buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).as("coalesced, fits").isTrue();
+        assertThat(buffer.offer(event("b", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).as("full").isFalse();
+
+        assertThat(drain(buffer)).hasSize(2).first().isEqualTo("dead letter 1");
+    }
+
+    @Test
+    void aSentResultIsNeverReplaced() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        drain(buffer);
+        buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        assertThat(sequences(drain(buffer), "a")).containsExactly(2L);
+        assertThat(buffer.coalesced()).isZero();
+    }
+}
