@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.networknt.schema.JsonSchema;
+import com.networknt.schema.Schema;
 import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
 import dev.healthmon.registry.DecodedRegistration;
@@ -38,7 +38,7 @@ class SchemaConformanceTest {
 
     @Test
     void encodedHealthEventsValidateAgainstTheSchema() {
-        JsonSchema schema = Schemas.load("health-event.v1.schema.json");
+        Schema schema = Schemas.load("health-event.v1.schema.json");
         HealthEventCodec codec = new HealthEventCodec(MAPPER);
         List<HealthEvent> events = List.of(
                 event(Optional.empty(), HealthStatus.HEALTHY, Optional.empty()),
@@ -62,7 +62,7 @@ class SchemaConformanceTest {
 
     @Test
     void codecAndSchemaAgreeOnRegistrations() {
-        JsonSchema schema = Schemas.load("backend-registration.v1.schema.json");
+        Schema schema = Schemas.load("backend-registration.v1.schema.json");
         List<ObjectNode> samples = List.of(
                 Registrations.json("ok", "http://ok.test/"),
                 Registrations.json("ok2", "https://ok.test/", j -> j.putObject("labels").put("team", "a")),

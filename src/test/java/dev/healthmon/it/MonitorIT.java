@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchema;
+import com.networknt.schema.Schema;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
 import dev.healthmon.events.DeadLetter;
@@ -147,7 +147,7 @@ class MonitorIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> !events(events, "api").isEmpty());
 
         ConsumerRecord<byte[], byte[]> record = events.records().get(0);
-        JsonSchema schema = Schemas.load("health-event.v1.schema.json");
+        Schema schema = Schemas.load("health-event.v1.schema.json");
         assertThat(Schemas.validate(schema, record.value())).isEmpty();
         assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo("api");
         HealthEvent event = eventCodec.decode(record.value());
