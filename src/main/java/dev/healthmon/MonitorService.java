@@ -106,13 +106,14 @@ public final class MonitorService implements AutoCloseable {
      */
     @Override
     public void close() {
-        long deadline = System.nanoTime() + config.shutdownTimeout().toNanos();
+        long started = System.nanoTime();
+        long deadline = started + config.shutdownTimeout().toNanos();
         registry.close(config.shutdownTimeout());
         scheduler.close();
         if (ownedProbes != null) {
             ownedProbes.close();
         }
         publisher.close(Duration.ofNanos(Math.max(Duration.ofMillis(100).toNanos(), deadline - System.nanoTime())));
-        log.info("monitor={} stopped", config.monitorId());
+        log.info("monitor={} stopped in {} ms", config.monitorId(), (System.nanoTime() - started) / 1_000_000);
     }
 }

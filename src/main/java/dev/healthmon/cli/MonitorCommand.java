@@ -75,11 +75,16 @@ final class MonitorCommand implements Callable<Integer> {
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000);
         MonitorService service = MonitorService.start(config, new SimpleMeterRegistry());
-        Thread hook = new Thread(service::close, "healthmon-shutdown");
+        Thread hook = new Thread(() -> {
+            service.close();
+            // A graceful stop is a success: without this the JVM reports SIGTERM as exit code 143.
+            Runtime.getRuntime().halt(0);
+        }, "healthmon-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         Optional<Throwable> failure = service.awaitTermination();
         if (failure.isEmpty()) {
-            return 0; // SIGTERM / Ctrl-C: the hook is closing the service and the JVM waits for it
+            hook.join(); // closed by SIGTERM / Ctrl-C: the hook finishes the shutdown and exits 0
+            return 0;
         }
         Runtime.getRuntime().removeShutdownHook(hook);
         service.close();
