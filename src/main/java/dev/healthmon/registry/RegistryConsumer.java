@@ -126,7 +126,6 @@ public final class RegistryConsumer implements AutoCloseable {
                     for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL_TIMEOUT)) {
                         apply(record);
                     }
-                    adoptUntrackedAssignment();
                     snapshotEndOffsets();
                     activateRestoredPartitions();
                     maybeCommit();
@@ -150,18 +149,6 @@ public final class RegistryConsumer implements AutoCloseable {
         }
     }
 
-    /**
-     * Partitions the consumer holds but we do not track (a callback failed midway, or we fenced
-     * ourselves while the group kept us) are restored like new assignments.
-     */
-    private void adoptUntrackedAssignment() {
-        List<TopicPartition> untracked = consumer.assignment().stream()
-                .filter(tp -> !owned.containsKey(tp.partition())).toList();
-        if (!untracked.isEmpty()) {
-            startRestore(untracked);
-        }
-    }
-
     private void startRestore(Collection<TopicPartition> partitions) {
         int epoch = consumer.groupMetadata().generationId();
         consumer.pause(partitions); // until the end offsets are snapshotted
@@ -177,8 +164,9 @@ public final class RegistryConsumer implements AutoCloseable {
 
     /** Reads end and committed offsets of newly assigned partitions (blocks up to 10 s), then lets them be fetched. */
     private void snapshotEndOffsets() {
+        Set<TopicPartition> assigned = consumer.assignment();
         List<TopicPartition> pending = owned.values().stream().filter(p -> !p.snapshotTaken())
-                .map(p -> new TopicPartition(topic, p.partition)).toList();
+                .map(p -> new TopicPartition(topic, p.partition)).filter(assigned::contains).toList();
         if (pending.isEmpty()) {
             return;
         }
@@ -246,8 +234,11 @@ public final class RegistryConsumer implements AutoCloseable {
 
     private void activateRestoredPartitions() {
         boolean allActive = !owned.isEmpty();
+        Set<TopicPartition> assigned = consumer.assignment();
         for (OwnedPartition partition : owned.values()) {
+            // A partition on its way out (KIP-848 acknowledges revocations after the callback) is skipped.
             if (partition.phase == PartitionPhase.RESTORING && partition.snapshotTaken()
+                    && assigned.contains(new TopicPartition(topic, partition.partition))
                     && consumer.position(new TopicPartition(topic, partition.partition), BLOCKING_CALL_TIMEOUT)
                     >= partition.endSnapshot) {
                 partition.moveTo(PartitionPhase.ACTIVE);
@@ -277,9 +268,10 @@ public final class RegistryConsumer implements AutoCloseable {
     /** The current positions of the ACTIVE partitions among {@code partitions}. */
     private Map<TopicPartition, OffsetAndMetadata> positionsOf(Collection<OwnedPartition> partitions) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Set<TopicPartition> assigned = consumer.assignment();
         for (OwnedPartition partition : partitions) {
-            if (partition.phase == PartitionPhase.ACTIVE) {
-                TopicPartition tp = new TopicPartition(topic, partition.partition);
+            TopicPartition tp = new TopicPartition(topic, partition.partition);
+            if (partition.phase == PartitionPhase.ACTIVE && assigned.contains(tp)) {
                 offsets.put(tp, new OffsetAndMetadata(consumer.position(tp, BLOCKING_CALL_TIMEOUT)));
             }
         }

@@ -59,6 +59,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The monitor end to end against a real Apache Kafka broker (KRaft, in-process, shared by the
@@ -114,7 +116,11 @@ class MonitorIT {
     }
 
     private MonitorService startMonitor(String id) {
-        MonitorConfig config = new MonitorConfig(settings, topics, group, "classic", id, CheckDefaults.STANDARD,
+        return startMonitor(id, "classic");
+    }
+
+    private MonitorService startMonitor(String id, String groupProtocol) {
+        MonitorConfig config = new MonitorConfig(settings, topics, group, groupProtocol, id, CheckDefaults.STANDARD,
                 CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
         return closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
     }
@@ -323,6 +329,32 @@ class MonitorIT {
             root.detachAppender(logs);
             root.setLevel(Level.INFO);
         }
+    }
+
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void newOwnerPublishesANewerEpochAndUnmovedChecksKeepRunning(String protocol) {
+        MonitorService first = startMonitor("first", protocol);
+        TopicTail events = tail(topics.events());
+        RegistryWriter writer = writer();
+        Set<String> ids = IntStream.range(0, 12).mapToObj(i -> "epoch-" + i).collect(Collectors.toSet());
+        ids.forEach(id -> writer.register(id, registration(id, "/" + id)));
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.activeChecks().keySet().equals(ids)
+                && ids.stream().allMatch(id -> !events(events, id).isEmpty()));
+        int firstEpoch = events.records().stream().map(r -> eventCodec.decode(r.value()).ownerEpoch()).max(Integer::compare).orElseThrow();
+        Map<String, Long> generationsBefore = first.activeChecks().values().stream()
+                .collect(Collectors.toMap(c -> c.backendId(), c -> c.generation()));
+
+        MonitorService second = startMonitor("second", protocol);
+        await().atMost(Duration.ofSeconds(60)).until(() -> !second.activeChecks().isEmpty()
+                && first.activeChecks().size() + second.activeChecks().size() == ids.size()
+                && second.activeChecks().keySet().stream().allMatch(id -> events(events, id).stream()
+                        .anyMatch(e -> e.monitorId().equals("second"))));
+
+        assertThat(events.records()).map(r -> eventCodec.decode(r.value())).filteredOn(e -> e.monitorId().equals("second"))
+                .isNotEmpty().allSatisfy(e -> assertThat(e.ownerEpoch()).isGreaterThan(firstEpoch));
+        assertThat(first.activeChecks().values()).as("checks of partitions that did not move were not restarted")
+                .isNotEmpty().allSatisfy(c -> assertThat(c.generation()).isEqualTo(generationsBefore.get(c.backendId())));
     }
 
     @Test
