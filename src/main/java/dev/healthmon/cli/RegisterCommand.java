@@ -98,6 +98,8 @@ final class RegisterCommand implements Callable<Integer> {
         putIfSet(check, "type", f.checkType);
         putIfSet(check, "path", f.path);
         putIfSet(check, "expectStatus", f.expectStatus);
+        putIfSet(check, "mcpMethod", f.mcpMethod);
+        putIfSet(check, "mcpSession", f.mcpSession);
         if (f.intervalMs != null) check.put("intervalMs", f.intervalMs);
         if (f.timeoutMs != null) check.put("timeoutMs", f.timeoutMs);
         if (f.degradedLatencyMs != null) check.put("degradedLatencyMs", f.degradedLatencyMs);

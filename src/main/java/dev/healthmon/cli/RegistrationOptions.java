@@ -26,6 +26,12 @@ final class RegistrationOptions {
     @Option(names = "--expect-status", description = "Accepted HTTP statuses, e.g. 200-399 or 200,204.")
     String expectStatus;
 
+    @Option(names = "--mcp-method", description = "mcp checks: ping (default) or tools/list.")
+    String mcpMethod;
+
+    @Option(names = "--mcp-session", description = "mcp checks: reuse (default) or fresh.")
+    String mcpSession;
+
     @Option(names = "--interval-ms")
     Long intervalMs;
 

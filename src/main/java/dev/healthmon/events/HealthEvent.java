@@ -1,6 +1,7 @@
 package dev.healthmon.events;
 
 import dev.healthmon.probe.Failure;
+import dev.healthmon.probe.McpServerInfo;
 import dev.healthmon.registry.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
@@ -24,6 +25,8 @@ import java.util.Optional;
  * @param status       the status after the policy, with {@code previousStatus} and {@code reason}
  * @param circuit      the backend's circuit breaker after this check (OPEN: the next check is the
  *                     half-open trial, one open duration later)
+ * @param mcp          for MCP checks that got through {@code initialize}: the negotiated protocol
+ *                     version and the server's name and version
  */
 public record HealthEvent(
         String backendId,
@@ -41,7 +44,8 @@ public record HealthEvent(
         int consecutiveFailures,
         int consecutiveSuccesses,
         Optional<Failure> failure,
-        CircuitState circuit) {
+        CircuitState circuit,
+        Optional<McpServerInfo> mcp) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -57,6 +61,7 @@ public record HealthEvent(
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(failure, "failure");
         Objects.requireNonNull(circuit, "circuit");
+        Objects.requireNonNull(mcp, "mcp");
         if (sequence < 1) {
             throw new IllegalArgumentException("sequence starts at 1, was " + sequence);
         }

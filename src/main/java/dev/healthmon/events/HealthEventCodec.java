@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
+import dev.healthmon.probe.McpServerInfo;
 import dev.healthmon.registry.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
@@ -55,6 +56,12 @@ public final class HealthEventCodec {
             f.httpStatus().ifPresent(s -> failure.put("httpStatus", s));
         });
         root.put("circuit", e.circuit().name());
+        e.mcp().ifPresent(m -> {
+            ObjectNode mcp = root.putObject("mcp");
+            mcp.put("protocolVersion", m.protocolVersion());
+            mcp.put("serverName", m.serverName());
+            mcp.put("serverVersion", m.serverVersion());
+        });
         try {
             return mapper.writeValueAsBytes(root);
         } catch (IOException ex) {
@@ -95,10 +102,17 @@ public final class HealthEventCodec {
                     field(n, "consecutiveFailures").asInt(),
                     field(n, "consecutiveSuccesses").asInt(),
                     failure,
-                    CircuitState.valueOf(field(n, "circuit").asText()));
+                    CircuitState.valueOf(field(n, "circuit").asText()),
+                    mcp(n.get("mcp")));
         } catch (DateTimeParseException ex) {
             throw new IllegalArgumentException("not a HealthEvent: " + ex.getMessage(), ex);
         }
+    }
+
+    private static Optional<McpServerInfo> mcp(JsonNode node) {
+        return node == null || node.isNull() ? Optional.empty() : Optional.of(new McpServerInfo(
+                field(node, "protocolVersion").asText(), field(node, "serverName").asText(),
+                field(node, "serverVersion").asText()));
     }
 
     private static JsonNode field(JsonNode parent, String name) {

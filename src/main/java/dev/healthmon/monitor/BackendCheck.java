@@ -6,6 +6,7 @@ import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
 import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.ProbeResult;
+import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.RegistrationVersion;
@@ -44,7 +45,7 @@ final class BackendCheck {
     private final CheckSettings settings;
     private final int ownerEpoch;
     private final String monitorId;
-    private final Probe probe;
+    private final ProbeSession probe;
     private final CheckScheduler scheduler;
     private final HealthEventSink sink;
     private final DoubleSupplier random;
@@ -71,7 +72,7 @@ final class BackendCheck {
         this.version = version;
         this.ownerEpoch = ownerEpoch;
         this.monitorId = monitorId;
-        this.probe = probe;
+        this.probe = probe.openSession(settings);
         this.scheduler = scheduler;
         this.sink = sink;
         this.random = random;
@@ -98,6 +99,7 @@ final class BackendCheck {
         timeoutGuard = null;
         inFlight = null;
         activeAttempt = 0;
+        probe.close(); // e.g. the backend's MCP session: it lives exactly as long as this check
     }
 
     /** Swaps in a registration that differs only in descriptive fields (or only in its version); the schedule is kept. */
@@ -145,7 +147,7 @@ final class BackendCheck {
         }
         CompletableFuture<ProbeResult> result;
         try {
-            result = probe.check(target, settings);
+            result = probe.check(target);
         } catch (Throwable e) {
             // Class name only: an exception message may quote request data, secrets included.
             result = CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
@@ -197,7 +199,7 @@ final class BackendCheck {
             sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
                     scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
                     policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
-                    policy.consecutiveSuccesses(), result.failure(), circuit.state()));
+                    policy.consecutiveSuccesses(), result.failure(), circuit.state(), result.mcp()));
             nextDelay = circuit.nextDelay(CheckTiming.nextDelay(settings, previous.status(), policy.status(),
                     result.retryAfter(), random));
         } finally {

@@ -1,6 +1,5 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.AuthSpec;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.HttpTarget;
@@ -57,17 +56,12 @@ public final class HttpProbe implements Probe {
                 .header("User-Agent", USER_AGENT)
                 .GET();
         if (registration.auth().isPresent()) {
-            AuthSpec auth = registration.auth().get();
-            Optional<String> secret = secrets.resolve(auth.secretRef());
-            if (secret.isEmpty()) {
-                return internalFailure("secret " + auth.secretRef() + " is missing, empty, not a regular file or over 8 KiB");
+            try {
+                SecretResolver.Credential credential = secrets.credential(registration.auth().get());
+                request.header(credential.header(), credential.value());
+            } catch (SecretResolver.UnusableSecretException e) {
+                return internalFailure(e.getMessage());
             }
-            String value = auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get();
-            if (!SecretResolver.headerSafe(value)) {
-                // Never pass it on: the JDK's error message would quote the secret.
-                return internalFailure("secret " + auth.secretRef() + " holds characters not allowed in an HTTP header");
-            }
-            request.header(auth.header(), value);
         }
         HttpRequest built = request.build();
         AtomicReference<CompletableFuture<HttpResponse<Long>>> exchange = new AtomicReference<>();
@@ -103,19 +97,14 @@ public final class HttpProbe implements Probe {
                                         BackendRegistration registration, CheckSettings settings) {
         int status = response.statusCode();
         if (status == 429) {
-            return new ProbeResult(Observation.degraded(Reason.RATE_LIMITED), latency,
-                    Optional.of(Failure.http(FailureKind.HTTP_STATUS, status, "HTTP 429 Too Many Requests")),
-                    RetryAfter.parse(response.headers().firstValue("Retry-After")));
+            return HttpAnswers.rateLimited(latency, response.headers().firstValue("Retry-After"));
         }
         if (settings.expectStatus().contains(status)) {
             return ProbeResult.success(latency.compareTo(settings.degradedLatency()) > 0
                     ? Observation.degraded(Reason.SLOW) : Observation.healthy(), latency);
         }
-        if (status == 401 || status == 403) {
-            Failure failure = Failure.http(FailureKind.AUTH, status, "HTTP " + status + " asks for credentials");
-            return registration.auth().isPresent()
-                    ? ProbeResult.success(Observation.healthy(), latency)
-                    : ProbeResult.failed(Observation.unauthenticated(), latency, failure);
+        if (HttpAnswers.isAuthChallenge(status)) {
+            return HttpAnswers.authChallenge(status, latency, registration.auth().isPresent());
         }
         return ProbeResult.unhealthy(latency, Failure.http(FailureKind.HTTP_STATUS, status,
                 "HTTP " + status + " is not in expectStatus " + settings.expectStatus()));

@@ -17,4 +17,20 @@ import java.util.concurrent.CompletableFuture;
 public interface Probe {
 
     CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings);
+
+    /**
+     * A session for one check lifetime. Stateless probes (HTTP, TCP) keep nothing between checks,
+     * which is what this default does; the MCP probe keeps an initialized MCP session.
+     */
+    default ProbeSession openSession(CheckSettings settings) {
+        return new ProbeSession() {
+            @Override
+            public CompletableFuture<ProbeResult> check(BackendRegistration registration) {
+                return Probe.this.check(registration, settings);
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
 }

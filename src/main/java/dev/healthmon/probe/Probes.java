@@ -5,6 +5,7 @@ import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.CheckType;
 import dev.healthmon.registry.TargetPolicy;
 import java.net.InetAddress;
+import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -33,12 +34,15 @@ public final class Probes implements Probe, AutoCloseable {
         this(byType, null);
     }
 
-    /** The probes of this build, {@code http} and {@code tcp}, with the default target policy. */
+    /** The probes of this build, {@code mcp}, {@code http} and {@code tcp}, with the default target policy. */
     public static Probes standard() {
         return standard(TargetPolicy.DEFAULT);
     }
 
-    /** The probes of this build, {@code http} and {@code tcp}, refusing what {@code targets} refuses. */
+    /**
+     * The probes of this build, {@code mcp}, {@code http} and {@code tcp}, refusing what
+     * {@code targets} refuses. The HTTP-based probes share one JDK client (one selector thread).
+     */
     public static Probes standard(TargetPolicy targets) {
         ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
             Thread thread = new Thread(runnable, "healthmon-resolver");
@@ -46,8 +50,11 @@ public final class Probes implements Probe, AutoCloseable {
             return thread;
         });
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
+        HttpClient http = HttpProbe.defaultClient();
+        SecretResolver secrets = new SecretResolver();
         return new Probes(Map.of(
-                CheckType.HTTP, new HttpProbe(HttpProbe.defaultClient(), new SecretResolver(), vetting),
+                CheckType.MCP, new McpProbe(http, secrets, vetting),
+                CheckType.HTTP, new HttpProbe(http, secrets, vetting),
                 CheckType.TCP, new TcpProbe(vetting)), resolver);
     }
 
@@ -63,8 +70,14 @@ public final class Probes implements Probe, AutoCloseable {
         Probe probe = byType.get(settings.type());
         if (probe == null) {
             return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL,
-                    "no " + settings.type().wireName() + " probe in this build; set healthCheck.type to http or tcp")));
+                    "no " + settings.type().wireName() + " probe configured")));
         }
         return probe.check(registration, settings);
+    }
+
+    @Override
+    public ProbeSession openSession(CheckSettings settings) {
+        Probe probe = byType.get(settings.type());
+        return probe == null ? Probe.super.openSession(settings) : probe.openSession(settings);
     }
 }

@@ -1,5 +1,6 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.registry.AuthSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -38,6 +39,39 @@ public final class SecretResolver {
             return readSmallRegularFile(Path.of(secretRef.substring(5)));
         }
         return Optional.empty();
+    }
+
+    /** The header a registration's {@code auth} sends: its name and the resolved value. Never log it. */
+    public record Credential(String header, String value) {
+        @Override
+        public String toString() {
+            return "Credential[header=" + header + ", value=<redacted>]";
+        }
+    }
+
+    /** Why a credential cannot be sent; the message names the reference, never a value. */
+    public static final class UnusableSecretException extends Exception {
+        UnusableSecretException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Resolves {@code auth} to the header to send: {@code Authorization: Bearer <secret>} or the
+     * named header with the secret as its value.
+     */
+    public Credential credential(AuthSpec auth) throws UnusableSecretException {
+        Optional<String> secret = resolve(auth.secretRef());
+        if (secret.isEmpty()) {
+            throw new UnusableSecretException("secret " + auth.secretRef()
+                    + " is missing, empty, not a regular file or over 8 KiB");
+        }
+        String value = auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get();
+        if (!headerSafe(value)) {
+            // Never pass it on: the JDK's error message would quote the secret.
+            throw new UnusableSecretException("secret " + auth.secretRef() + " holds characters not allowed in an HTTP header");
+        }
+        return new Credential(auth.header(), value);
     }
 
     /**

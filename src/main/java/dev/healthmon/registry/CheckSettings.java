@@ -21,7 +21,9 @@ public record CheckSettings(
         Thresholds thresholds,
         Duration unhealthyInterval,
         Optional<Duration> healthyEdgeInterval,
-        Optional<Duration> unhealthyEdgeInterval) {
+        Optional<Duration> unhealthyEdgeInterval,
+        McpMethod mcpMethod,
+        McpSessionMode mcpSession) {
 
     static final long MIN_INTERVAL_MS = 100;
     static final long MAX_INTERVAL_MS = Duration.ofDays(1).toMillis();
@@ -59,7 +61,9 @@ public record CheckSettings(
                 new Thresholds(unhealthy, healthy),
                 Duration.ofMillis(unhealthyInterval),
                 o.healthyEdgeIntervalMs().map(Duration::ofMillis),
-                o.unhealthyEdgeIntervalMs().map(Duration::ofMillis));
+                o.unhealthyEdgeIntervalMs().map(Duration::ofMillis),
+                o.mcpMethod().orElse(McpMethod.PING),
+                o.mcpSession().orElse(McpSessionMode.REUSE));
     }
 
     static void validate(long intervalMs, long timeoutMs, long degradedMs, long initialDelayMs,

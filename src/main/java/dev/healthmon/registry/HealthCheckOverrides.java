@@ -20,10 +20,12 @@ public record HealthCheckOverrides(
         Optional<Integer> jitterPercent,
         Optional<Long> unhealthyIntervalMs,
         Optional<Long> healthyEdgeIntervalMs,
-        Optional<Long> unhealthyEdgeIntervalMs) {
+        Optional<Long> unhealthyEdgeIntervalMs,
+        Optional<McpMethod> mcpMethod,
+        Optional<McpSessionMode> mcpSession) {
 
     public static final HealthCheckOverrides NONE = new HealthCheckOverrides(
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-            Optional.empty(), Optional.empty(), Optional.empty());
+            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
 }

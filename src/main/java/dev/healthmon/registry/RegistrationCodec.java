@@ -168,7 +168,13 @@ public final class RegistrationCodec {
                 intField(node, "unhealthyThreshold"), intField(node, "healthyThreshold"),
                 longField(node, "degradedLatencyMs"), longField(node, "initialDelayMs"),
                 intField(node, "jitterPercent"), longField(node, "unhealthyIntervalMs"),
-                longField(node, "healthyEdgeIntervalMs"), longField(node, "unhealthyEdgeIntervalMs"));
+                longField(node, "healthyEdgeIntervalMs"), longField(node, "unhealthyEdgeIntervalMs"),
+                text(node, "mcpMethod", false, "healthCheck.").map(m -> McpMethod.fromWire(m)
+                        .orElseThrow(() -> new InvalidRegistrationException("healthCheck.mcpMethod",
+                                "must be ping or tools/list; was \"" + m + "\""))),
+                text(node, "mcpSession", false, "healthCheck.").map(m -> McpSessionMode.fromWire(m)
+                        .orElseThrow(() -> new InvalidRegistrationException("healthCheck.mcpSession",
+                                "must be reuse or fresh; was \"" + m + "\""))));
     }
 
     private static Optional<Long> longField(JsonNode parent, String field) {
@@ -291,6 +297,8 @@ public final class RegistrationCodec {
             h.unhealthyIntervalMs().ifPresent(v -> hc.put("unhealthyIntervalMs", v));
             h.healthyEdgeIntervalMs().ifPresent(v -> hc.put("healthyEdgeIntervalMs", v));
             h.unhealthyEdgeIntervalMs().ifPresent(v -> hc.put("unhealthyEdgeIntervalMs", v));
+            h.mcpMethod().ifPresent(m -> hc.put("mcpMethod", m.wireName()));
+            h.mcpSession().ifPresent(m -> hc.put("mcpSession", m.wireName()));
         }
         r.auth().ifPresent(a -> {
             ObjectNode auth = root.putObject("auth");

@@ -19,7 +19,7 @@ class CoalescingBufferTest {
         Instant at = Instant.parse("2026-11-24T10:00:00Z").plusSeconds(sequence);
         return new HealthEvent(id, new RegistrationVersion(0, 1), sequence, "m1", 1, at, at, 1,
                 to == HealthStatus.HEALTHY ? Outcome.HEALTHY : Outcome.UNHEALTHY, to, from, Optional.empty(), 0, 0,
-                Optional.empty(), CircuitState.CLOSED);
+                Optional.empty(), CircuitState.CLOSED, Optional.empty());
     }
 
     private static List<Object> drain(CoalescingBuffer buffer) throws InterruptedException {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Schema;
 import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
+import dev.healthmon.probe.McpServerInfo;
 import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
@@ -33,7 +34,13 @@ class SchemaConformanceTest {
         Instant at = Instant.parse("2026-11-24T10:00:00.123Z");
         return new HealthEvent("api", new RegistrationVersion(2, 40), 3, "m1", 5, at, at.plusMillis(20), 20,
                 failure.isPresent() ? Outcome.UNHEALTHY : Outcome.HEALTHY, status, HealthStatus.UNKNOWN, reason, 0, 3,
-                failure, failure.isPresent() ? CircuitState.OPEN : CircuitState.CLOSED);
+                failure, failure.isPresent() ? CircuitState.OPEN : CircuitState.CLOSED, Optional.empty());
+    }
+
+    static HealthEvent withMcp(HealthEvent e, McpServerInfo info) {
+        return new HealthEvent(e.backendId(), e.registration(), e.sequence(), e.monitorId(), e.ownerEpoch(),
+                e.scheduledAt(), e.checkedAt(), e.latencyMs(), e.outcome(), e.status(), e.previousStatus(), e.reason(),
+                e.consecutiveFailures(), e.consecutiveSuccesses(), e.failure(), e.circuit(), Optional.of(info));
     }
 
     @Test
@@ -44,7 +51,9 @@ class SchemaConformanceTest {
                 event(Optional.empty(), HealthStatus.HEALTHY, Optional.empty()),
                 event(Optional.of(Reason.SLOW), HealthStatus.DEGRADED, Optional.empty()),
                 event(Optional.of(Reason.FAILING), HealthStatus.UNHEALTHY,
-                        Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 503", OptionalInt.of(503)))));
+                        Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 503", OptionalInt.of(503)))),
+                withMcp(event(Optional.empty(), HealthStatus.HEALTHY, Optional.empty()),
+                        new McpServerInfo("2025-06-18", "tools-server", "1.4.2")));
         for (HealthEvent e : events) {
             byte[] json = codec.encode(e);
             assertThat(Schemas.validate(schema, json)).as(new String(json, StandardCharsets.UTF_8)).isEmpty();

@@ -1,0 +1,126 @@
+package dev.healthmon.probe;
+
+import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registry.McpMethod;
+import dev.healthmon.registry.Transport;
+import io.modelcontextprotocol.client.McpAsyncClient;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.client.transport.customizer.McpAsyncHttpClientRequestCustomizer;
+import io.modelcontextprotocol.spec.McpClientTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import reactor.core.publisher.Mono;
+
+/**
+ * One MCP client session with one backend, built on the official SDK's async client: the SDK sends
+ * {@code initialize} (with {@code Accept: application/json, text/event-stream}, and the
+ * negotiated {@code MCP-Protocol-Version} on every later request) and we identify as client
+ * {@code healthmon}. Exchanges go through the probe's shared HTTP client ({@link ObservedHttpClient}).
+ *
+ * <p>Threading: used by one check at a time; {@link #close()} may come from any thread.
+ */
+final class McpSession implements AutoCloseable {
+
+    /** Bounds what one answer may make us buffer; a {@code tools/list} of a large server fits easily. */
+    static final int MAX_RESPONSE_BYTES = 1024 * 1024;
+    private static final String CLIENT_NAME = "healthmon";
+    private static final String CLIENT_VERSION = Optional.ofNullable(McpSession.class.getPackage().getImplementationVersion())
+            .orElse("dev");
+    private static final String USER_AGENT = CLIENT_NAME + "/" + CLIENT_VERSION;
+
+    private final ObservedHttpClient http;
+    private final AtomicReference<SecretResolver.Credential> credential = new AtomicReference<>();
+    private final McpAsyncClient client;
+
+    McpSession(HttpClient shared, BackendRegistration registration, CheckSettings settings) {
+        this.http = new ObservedHttpClient(shared);
+        McpAsyncHttpClientRequestCustomizer headers = (request, method, uri, body, context) -> {
+            request.setHeader("User-Agent", USER_AGENT);
+            SecretResolver.Credential current = credential.get();
+            if (current != null) {
+                request.setHeader(current.header(), current.value());
+            }
+            return Mono.just(request);
+        };
+        this.client = McpClient.async(transport(registration, settings, headers))
+                .clientInfo(new McpSchema.Implementation(CLIENT_NAME, CLIENT_VERSION))
+                .requestTimeout(settings.timeout())
+                .initializationTimeout(settings.timeout())
+                .build();
+    }
+
+    private McpClientTransport transport(BackendRegistration registration, CheckSettings settings,
+                                         McpAsyncHttpClientRequestCustomizer headers) {
+        URI url = registration.url();
+        String origin = url.getScheme() + "://" + url.getRawAuthority();
+        String endpoint = (url.getRawPath() == null ? "" : url.getRawPath())
+                + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+        if (registration.transport() == Transport.SSE) {
+            return HttpClientSseClientTransport.builder(origin)
+                    .sseEndpoint(endpoint.isEmpty() ? "/sse" : endpoint)
+                    .clientBuilder(http.asBuilder())
+                    .asyncHttpRequestCustomizer(headers)
+                    .connectTimeout(settings.timeout())
+                    .maxResponseSize(MAX_RESPONSE_BYTES)
+                    .build();
+        }
+        return HttpClientStreamableHttpTransport.builder(origin)
+                .endpoint(endpoint.isEmpty() ? "/mcp" : endpoint)
+                .clientBuilder(http.asBuilder())
+                .asyncHttpRequestCustomizer(headers)
+                .connectTimeout(settings.timeout())
+                .maxResponseSize(MAX_RESPONSE_BYTES)
+                .build();
+    }
+
+    /**
+     * One check: {@code initialize} unless this session already did, then {@code method}
+     * ({@code tools/list} only when the server advertised tools; {@code ping} otherwise).
+     *
+     * @param credential the header to send on every request of this check, resolved just before it
+     */
+    Mono<McpSchema.InitializeResult> exchange(McpMethod method, Optional<SecretResolver.Credential> credential) {
+        this.credential.set(credential.orElse(null));
+        http.forgetRefusal();
+        return client.initialize().flatMap(init -> request(method, init).thenReturn(init));
+    }
+
+    private Mono<?> request(McpMethod method, McpSchema.InitializeResult init) {
+        boolean advertisesTools = init.capabilities() != null && init.capabilities().tools() != null;
+        return method == McpMethod.TOOLS_LIST && advertisesTools ? client.listTools() : client.ping();
+    }
+
+    boolean initialized() {
+        return client.isInitialized();
+    }
+
+    /** What the server answered to {@code initialize}, when it did. */
+    Optional<McpServerInfo> serverInfo() {
+        return Optional.ofNullable(client.getCurrentInitializationResult()).map(McpSession::serverInfo);
+    }
+
+    static McpServerInfo serverInfo(McpSchema.InitializeResult init) {
+        McpSchema.Implementation server = init.serverInfo();
+        return new McpServerInfo(String.valueOf(init.protocolVersion()),
+                server == null || server.name() == null ? "" : server.name(),
+                server == null || server.version() == null ? "" : server.version());
+    }
+
+    /** The last HTTP answer with status ≥ 400 during the current check. */
+    Optional<HttpResponse.ResponseInfo> lastRefusal() {
+        return http.lastRefusal();
+    }
+
+    /** Ends the session politely (streamable HTTP: DELETE), without waiting for it. */
+    @Override
+    public void close() {
+        client.closeGracefully().subscribe(done -> {}, error -> {});
+    }
+}

@@ -1,0 +1,308 @@
+package dev.healthmon.probe;
+
+import static dev.healthmon.support.Registrations.json;
+import static dev.healthmon.support.Registrations.valid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Reason;
+import dev.healthmon.support.McpTestServer;
+import dev.healthmon.support.McpTestServer.Kind;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The mcp probe against real MCP servers: the SDK's own server transports in Jetty on loopback. */
+class McpProbeTest {
+
+    private static final String TOKEN = "mcp-s3cret-token";
+    private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
+    private final McpProbe probe = new McpProbe(HttpProbe.defaultClient(),
+            new SecretResolver(Map.of("TOKEN", TOKEN)::get),
+            new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver));
+
+    @AfterAll
+    static void stopResolver() {
+        resolver.shutdownNow();
+    }
+
+    private static DecodedRegistration.Valid registration(McpTestServer server, Consumer<ObjectNode> edit) {
+        String transport = server.url().endsWith("/sse") ? "sse" : "streamable-http";
+        return valid(json("mcp-backend", server.url(), j -> {
+            j.put("transport", transport);
+            ((ObjectNode) j.get("healthCheck")).put("intervalMs", 5000).put("timeoutMs", 1000).put("degradedLatencyMs", 800);
+            edit.accept(j);
+        }));
+    }
+
+    private ProbeResult check(DecodedRegistration.Valid r) throws Exception {
+        return probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS);
+    }
+
+    private ProbeResult check(ProbeSession session, DecodedRegistration.Valid r) throws Exception {
+        return session.check(r.registration()).get(10, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void healthyServerIsHealthyWithItsProtocolVersionAndServerInfo(Kind kind) throws Exception {
+        try (McpTestServer server = McpTestServer.start(kind, false)) {
+            ProbeResult result = check(registration(server, j -> {}));
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            assertThat(result.failure()).isEmpty();
+            assertThat(result.mcp()).hasValueSatisfying(info -> {
+                assertThat(info.protocolVersion()).matches("\\d{4}-\\d{2}-\\d{2}");
+                assertThat(info.serverName()).isEqualTo("test-mcp-server");
+                assertThat(info.serverVersion()).isEqualTo("9.9.9");
+            });
+            assertThat(server.requests("initialize")).isEqualTo(1);
+            assertThat(server.requests("ping")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void sendsTheHeadersTheSpecRequiresAndIdentifiesAsHealthmon() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            check(registration(server, j -> {}));
+
+            assertThat(server.requestHeaders()).allSatisfy(h -> assertThat(h.get("user-agent")).startsWith("healthmon/"));
+            // Without both, spec-following servers answer 406.
+            assertThat(server.requestHeaders()).filteredOn(h -> h.get(":method").equals("POST")).hasSizeGreaterThanOrEqualTo(3)
+                    .allSatisfy(h -> assertThat(h.get("accept")).contains("application/json").contains("text/event-stream"));
+            // Every request after initialize carries the negotiated version.
+            assertThat(server.requestHeaders().subList(1, server.requestHeaders().size()))
+                    .allSatisfy(h -> assertThat(h).containsKey("mcp-protocol-version"));
+            assertThat(server.clientNames()).containsOnly("healthmon");
+        }
+    }
+
+    @Test
+    void reusedSessionPingsWithoutAnotherHandshake() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server, j -> {});
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 0; i < 3; i++) {
+                    assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                }
+            }
+            assertThat(server.requests("initialize")).isEqualTo(1);
+            assertThat(server.requests("ping")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void freshSessionHandshakesOnEveryCheck() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server,
+                    j -> ((ObjectNode) j.get("healthCheck")).put("mcpSession", "fresh"));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 0; i < 3; i++) {
+                    assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                }
+            }
+            assertThat(server.requests("initialize")).isEqualTo(3);
+            assertThat(server.requests("ping")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void reinitializesWhenTheServerHasDroppedTheSession() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server, j -> {});
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                server.forgetSessions(); // as after a server restart: the old session id now gets 404
+
+                ProbeResult afterDrop = check(session, r);
+
+                assertThat(afterDrop.observation().outcome()).as("%s", afterDrop).isEqualTo(Outcome.HEALTHY);
+                assertThat(server.requests("initialize")).isEqualTo(2);
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                assertThat(server.requests("initialize")).as("the new session is kept").isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void jsonRpcErrorToPingIsUnhealthyProtocol() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().pingError = true;
+
+            ProbeResult result = check(registration(server, j -> {}));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
+            assertThat(result.failure()).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                assertThat(f.message()).contains("-32603").contains("ping handler exploded");
+            });
+            assertThat(result.mcp()).as("initialize did succeed").isPresent();
+        }
+    }
+
+    @Test
+    void toolsListIsSentWhenAskedForAndAdvertised() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, true)) {
+            ProbeResult result = check(registration(server,
+                    j -> ((ObjectNode) j.get("healthCheck")).put("mcpMethod", "tools/list")));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+            assertThat(server.requests("tools/list")).isEqualTo(1);
+            assertThat(server.requests("ping")).isZero();
+        }
+    }
+
+    @Test
+    void serverWithoutToolsIsPingedInsteadOfFailed() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            ProbeResult result = check(registration(server,
+                    j -> ((ObjectNode) j.get("healthCheck")).put("mcpMethod", "tools/list")));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+            assertThat(server.requests("tools/list")).isZero();
+            assertThat(server.requests("ping")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void serverRequiringATokenIsUnauthenticatedWithoutAuth() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
+
+            ProbeResult result = check(registration(server, j -> {}));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
+            assertThat(result.failure()).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.AUTH);
+                assertThat(f.httpStatus()).hasValue(401);
+            });
+        }
+    }
+
+    @Test
+    void bearerTokenFromEnvGetsThrough() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
+
+            ProbeResult result = check(registration(server,
+                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN")));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+            assertThat(result.mcp()).as("got past initialize, not merely challenged").isPresent();
+            assertThat(server.requests("ping")).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void tokenFromAFileIsReReadWhenRotated(Kind kind, @TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("token");
+        Files.writeString(secret, "first-token\n");
+        try (McpTestServer server = McpTestServer.start(kind, false)) {
+            server.behaviour().requiredAuthorization = () -> "Bearer " + readQuietly(secret);
+            DecodedRegistration.Valid r = registration(server,
+                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "file:" + secret));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).mcp()).isPresent();
+                Files.writeString(secret, "rotated-token\n");
+
+                ProbeResult afterRotation = check(session, r);
+
+                assertThat(afterRotation.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                assertThat(afterRotation.failure()).isEmpty();
+                assertThat(server.requestHeaders().get(server.requestHeaders().size() - 1).get("authorization"))
+                        .isEqualTo("Bearer rotated-token");
+            }
+        }
+    }
+
+    @Test
+    void slowServerIsDegradedWithReasonSlow() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().delay = Duration.ofMillis(150); // per request; a check makes three (initialize, initialized, ping)
+
+            ProbeResult result = check(registration(server,
+                    j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 200)));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.DEGRADED);
+            assertThat(result.observation().reason()).contains(Reason.SLOW);
+            assertThat(result.mcp()).isPresent();
+        }
+    }
+
+    @Test
+    void serverThatHangsAfterInitializeTimesOutWithinTheTimeout() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().hangAfterInitialize = true;
+            long start = System.nanoTime();
+
+            ProbeResult result = check(registration(server, j -> {}));
+
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(took).isBetween(Duration.ofMillis(1000), Duration.ofMillis(2500)); // timeoutMs 1000 + margin
+        }
+    }
+
+    @Test
+    void rateLimitedServerIsDegradedAndItsRetryAfterIsKept() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().rateLimited = true;
+
+            ProbeResult result = check(registration(server, j -> {}));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.DEGRADED);
+            assertThat(result.observation().reason()).contains(Reason.RATE_LIMITED);
+            assertThat(result.retryAfter()).contains(Duration.ofSeconds(7));
+        }
+    }
+
+    @Test
+    void serverErrorStatusIsUnhealthyWithTheStatus() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            String wrongEndpoint = server.url().replace("/mcp", "/not-mcp");
+            ProbeResult result = check(valid(json("mcp-backend", wrongEndpoint, j -> j.put("transport", "streamable-http"))));
+
+            assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
+            assertThat(result.failure()).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.HTTP_STATUS);
+                assertThat(f.httpStatus()).isPresent();
+            });
+        }
+    }
+
+    @Test
+    void refusedPortIsConnectionRefused() throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        ProbeResult result = check(valid(json("mcp-backend", "http://127.0.0.1:" + port + "/mcp",
+                j -> j.put("transport", "streamable-http"))));
+
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+}
