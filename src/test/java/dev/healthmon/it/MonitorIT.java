@@ -23,6 +23,7 @@ import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.Schemas;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -295,15 +296,41 @@ class MonitorIT {
     }
 
     @Test
+    void mcpBackendIsCheckedOverMcpAndItsEventsCarryTheNegotiatedProtocol() throws Exception {
+        McpTestServer server = closeLater(McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false));
+        startMonitor("m1");
+        TopicTail events = tail(topics.events());
+        writer().register("mcp", bytes(json("mcp", server.url(), j -> {
+            j.put("transport", "streamable-http");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) j.get("healthCheck")).put("intervalMs", 500).put("timeoutMs", 300);
+        })));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "mcp").size() >= 3);
+
+        Schema schema = Schemas.load("health-event.v1.schema.json");
+        assertThat(events.records()).allSatisfy(r -> assertThat(Schemas.validate(schema, r.value())).isEmpty());
+        assertThat(events(events, "mcp")).allSatisfy(e -> {
+            assertThat(e.status()).isEqualTo(HealthStatus.HEALTHY);
+            assertThat(e.mcp()).hasValueSatisfying(info -> assertThat(info.serverName()).isEqualTo("test-mcp-server"));
+        });
+        assertThat(server.requests("initialize")).as("one session, reused by every check").isEqualTo(1);
+    }
+
+    @Test
     void secretsNeverAppearInLogsEventsOrDeadLetterHeaders(@TempDir Path dir) throws Exception {
         String secret = "s3cr3t-" + java.util.UUID.randomUUID();
         Path good = Files.writeString(dir.resolve("token"), secret + "\n");
         Path broken = Files.writeString(dir.resolve("broken"), secret + "\nsecond line\n");
         ListAppender<ILoggingEvent> logs = new ListAppender<>();
         Logger root = (Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        Logger mcpSdk = (Logger) LoggerFactory.getLogger("io.modelcontextprotocol");
+        Level mcpSdkLevel = mcpSdk.getLevel();
         root.setLevel(Level.DEBUG);
+        mcpSdk.setLevel(Level.DEBUG);
         logs.start();
         root.addAppender(logs);
+        McpTestServer mcpServer = closeLater(McpTestServer.start(McpTestServer.Kind.SSE, false));
+        mcpServer.behaviour().requiredAuthorization = () -> "Bearer " + secret;
         try {
             startMonitor("m1");
             TopicTail events = tail(topics.events());
@@ -315,9 +342,12 @@ class MonitorIT {
                     .put("type", "header").put("header", "X-Api-Key").put("secretRef", "file:" + broken))));
             writer.register("pasted", bytes(json("pasted", backend.url("/pasted"), j -> j.putObject("auth")
                     .put("type", "bearer").put("secretRef", secret))));
+            writer.register("mcp-with-secret", bytes(json("mcp-with-secret", mcpServer.url(), j -> j.put("transport", "sse")
+                    .putObject("auth").put("type", "bearer").put("secretRef", "file:" + good))));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "with-secret").size() >= 2
-                    && events(events, "broken-secret").size() >= 2 && !dlq.records().isEmpty());
+                    && events(events, "broken-secret").size() >= 2 && !dlq.records().isEmpty()
+                    && events(events, "mcp-with-secret").size() >= 2);
 
             assertThat(events(events, "broken-secret").get(0).failure())
                     .hasValueSatisfying(f -> assertThat(f.message()).contains("not allowed in an HTTP header"));
@@ -325,9 +355,11 @@ class MonitorIT {
             assertThat(events.records()).allSatisfy(r -> assertThat(new String(r.value(), StandardCharsets.UTF_8)).doesNotContain(secret));
             assertThat(dlq.records()).allSatisfy(r -> r.headers().forEach(h ->
                     assertThat(new String(h.value(), StandardCharsets.UTF_8)).doesNotContain(secret)));
+            assertThat(events(events, "mcp-with-secret")).allSatisfy(e -> assertThat(e.mcp()).isPresent());
         } finally {
             root.detachAppender(logs);
             root.setLevel(Level.INFO);
+            mcpSdk.setLevel(mcpSdkLevel);
         }
     }
 

@@ -157,6 +157,19 @@ class HealthMonitorTest {
     }
 
     @Test
+    void probeSessionLivesExactlyAsLongAsItsCheck() {
+        upsert(valid("a", "http://old.test/"), 1);
+        assertThat(probe.openSessions()).isEqualTo(1);
+
+        upsert(valid("a", "http://new.test/"), 2); // restart: the old check's session (e.g. MCP) must not linger
+        assertThat(probe.sessionsOpened()).isEqualTo(2);
+        assertThat(probe.openSessions()).isEqualTo(1);
+
+        monitor.remove("a");
+        assertThat(probe.openSessions()).isZero();
+    }
+
+    @Test
     void dropsResultOfCheckStoppedMidFlight() {
         upsert(valid("a", "http://a.test/"), 1);
         scheduler.advance(Duration.ZERO);

@@ -179,9 +179,10 @@ class McpProbeTest {
         }
     }
 
-    @Test
-    void serverRequiringATokenIsUnauthenticatedWithoutAuth() throws Exception {
-        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void serverRequiringATokenIsUnauthenticatedWithoutAuth(Kind kind) throws Exception {
+        try (McpTestServer server = McpTestServer.start(kind, false)) {
             server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
 
             ProbeResult result = check(registration(server, j -> {}));
@@ -245,9 +246,10 @@ class McpProbeTest {
         }
     }
 
-    @Test
-    void serverThatHangsAfterInitializeTimesOutWithinTheTimeout() throws Exception {
-        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void serverThatHangsAfterInitializeTimesOutWithinTheTimeout(Kind kind) throws Exception {
+        try (McpTestServer server = McpTestServer.start(kind, false)) {
             server.behaviour().hangAfterInitialize = true;
             long start = System.nanoTime();
 

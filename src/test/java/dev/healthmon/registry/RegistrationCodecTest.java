@@ -71,13 +71,16 @@ class RegistrationCodecTest {
             assertThat(s.interval()).isEqualTo(Duration.ofSeconds(30));
             assertThat(s.timeout()).isEqualTo(Duration.ofSeconds(10));
             assertThat(s.jitterPercent()).isEqualTo(10);
+            assertThat(s.mcpMethod()).isEqualTo(McpMethod.PING);
+            assertThat(s.mcpSession()).isEqualTo(McpSessionMode.REUSE);
         });
     }
 
     @Test
     void encodeThenDecodeGivesTheSameRegistration() {
         DecodedRegistration.Valid valid = dev.healthmon.support.Registrations.valid(json("rt", "http://rt.test/x", j -> {
-            ((ObjectNode) j.get("healthCheck")).put("unhealthyIntervalMs", 9000).put("healthyEdgeIntervalMs", 100);
+            ((ObjectNode) j.get("healthCheck")).put("unhealthyIntervalMs", 9000).put("healthyEdgeIntervalMs", 100)
+                    .put("mcpMethod", "tools/list").put("mcpSession", "fresh");
             j.putObject("labels").put("env", "prod");
             j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN");
         }));
@@ -160,6 +163,10 @@ class RegistrationCodecTest {
                 .contains("whole number");
         assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("type", "icmp")).field())
                 .isEqualTo("healthCheck.type");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("mcpMethod", "tools/call")).field())
+                .isEqualTo("healthCheck.mcpMethod");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("mcpSession", "pooled")).problem())
+                .contains("reuse or fresh");
         assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("expectStatus", "2xx")).field())
                 .isEqualTo("healthCheck.expectStatus");
     }

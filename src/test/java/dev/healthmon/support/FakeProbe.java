@@ -2,6 +2,7 @@ package dev.healthmon.support;
 
 import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.ProbeResult;
+import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.status.Observation;
@@ -31,6 +32,8 @@ public final class FakeProbe implements Probe {
     private final List<Call> calls = new ArrayList<>();
     private final Map<String, Integer> inFlight = new HashMap<>();
     private final Map<String, Integer> maxInFlight = new HashMap<>();
+    private int sessionsOpened;
+    private int sessionsClosed;
 
     @Override
     public synchronized CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
@@ -45,6 +48,41 @@ public final class FakeProbe implements Probe {
         });
         calls.add(new Call(registration, result));
         return result;
+    }
+
+    @Override
+    public ProbeSession openSession(CheckSettings settings) {
+        synchronized (this) {
+            sessionsOpened++;
+        }
+        ProbeSession stateless = Probe.super.openSession(settings);
+        return new ProbeSession() {
+            private boolean closed;
+
+            @Override
+            public CompletableFuture<ProbeResult> check(BackendRegistration registration) {
+                return stateless.check(registration);
+            }
+
+            @Override
+            public void close() {
+                synchronized (FakeProbe.this) {
+                    if (!closed) {
+                        closed = true;
+                        sessionsClosed++;
+                    }
+                }
+            }
+        };
+    }
+
+    /** Sessions opened and not yet closed. */
+    public synchronized int openSessions() {
+        return sessionsOpened - sessionsClosed;
+    }
+
+    public synchronized int sessionsOpened() {
+        return sessionsOpened;
     }
 
     public synchronized List<Call> calls() {
