@@ -1,0 +1,124 @@
+package dev.healthmon.bench;
+
+import static dev.healthmon.support.Registrations.json;
+import static dev.healthmon.support.Registrations.valid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.OperatingSystemMXBean;
+import dev.healthmon.probe.ProbeResult;
+import dev.healthmon.probe.ProbeSession;
+import dev.healthmon.probe.Probes;
+import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.status.Outcome;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CPU time the monitor spends per check, by probe: {@code http}, {@code mcp} on a reused session
+ * (one {@code ping}) and {@code mcp} with a fresh session (initialize, initialized, ping, DELETE).
+ * The backends run in another JVM ({@link BenchServers}), so the figure is this process's CPU
+ * time (all threads: JDK HTTP client, Reactor, the SDK) divided by the number of checks.
+ *
+ * <p>Run: {@code mvn -B -Pbench test -Dtest=ProbeCostBench}. Backends: {@value #BACKENDS}, each
+ * checked {@value #ROUNDS} times, all backends of a round in flight together.
+ */
+class ProbeCostBench {
+
+    private static final int BACKENDS = 50;
+    private static final int ROUNDS = 60;
+    private static final int WARMUP_ROUNDS = 20;
+
+    private static Process servers;
+    private static String mcpUrl;
+    private static String httpUrl;
+    private final Probes probes = Probes.standard();
+
+    @BeforeAll
+    static void startServers() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        servers = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), BenchServers.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(servers.getInputStream(), StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null && !line.startsWith("mcp=")) {
+            // skip anything else the child prints
+        }
+        assertThat(line).as("BenchServers started").isNotNull();
+        String[] parts = line.split(" ");
+        mcpUrl = parts[0].substring("mcp=".length());
+        httpUrl = parts[1].substring("http=".length());
+    }
+
+    @AfterAll
+    static void stopServers() throws Exception {
+        servers.getOutputStream().close();
+        if (!servers.waitFor(10, TimeUnit.SECONDS)) {
+            servers.destroyForcibly();
+        }
+    }
+
+    @Test
+    void cpuTimePerCheckByProbe() throws Exception {
+        double http = cpuMillisPerCheck("http", httpUrl, j -> {});
+        double mcpReuse = cpuMillisPerCheck("mcp reuse", mcpUrl, j -> j.put("transport", "streamable-http"));
+        double mcpFresh = cpuMillisPerCheck("mcp fresh", mcpUrl, j -> ((ObjectNode) j.put("transport", "streamable-http")
+                .get("healthCheck")).put("mcpSession", "fresh"));
+        System.out.printf(Locale.ROOT, "%nProbe CPU cost (%d cores, %s %s): http %.3f ms/check; mcp reuse %.3f ms/check"
+                        + " (%.1f× http); mcp fresh %.3f ms/check (%.1f× http)%n",
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
+                System.getProperty("java.version"), http, mcpReuse, mcpReuse / http, mcpFresh, mcpFresh / http);
+        probes.close();
+    }
+
+    private double cpuMillisPerCheck(String label, String url, Consumer<ObjectNode> edit) throws Exception {
+        List<ProbeSession> sessions = new ArrayList<>();
+        List<DecodedRegistration.Valid> registrations = new ArrayList<>();
+        for (int i = 0; i < BACKENDS; i++) {
+            DecodedRegistration.Valid r = valid(json("b" + i, url, j -> {
+                ((ObjectNode) j.get("healthCheck")).put("intervalMs", 60_000).put("timeoutMs", 10_000);
+                edit.accept(j);
+            }));
+            registrations.add(r);
+            sessions.add(probes.openSession(r.settings()));
+        }
+        rounds(WARMUP_ROUNDS, sessions, registrations);
+        OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long cpuBefore = os.getProcessCpuTime();
+        long wallBefore = System.nanoTime();
+        rounds(ROUNDS, sessions, registrations);
+        double cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1e6;
+        double wallMs = (System.nanoTime() - wallBefore) / 1e6;
+        sessions.forEach(ProbeSession::close);
+        int checks = ROUNDS * BACKENDS;
+        System.out.printf(Locale.ROOT, "%-10s %d checks: %.0f ms CPU, %.0f ms wall, %.3f ms CPU/check%n",
+                label, checks, cpuMs, wallMs, cpuMs / checks);
+        return cpuMs / checks;
+    }
+
+    private static void rounds(int rounds, List<ProbeSession> sessions, List<DecodedRegistration.Valid> registrations)
+            throws Exception {
+        for (int round = 0; round < rounds; round++) {
+            List<CompletableFuture<ProbeResult>> inFlight = new ArrayList<>();
+            for (int i = 0; i < sessions.size(); i++) {
+                inFlight.add(sessions.get(i).check(registrations.get(i).registration()));
+            }
+            for (CompletableFuture<ProbeResult> result : inFlight) {
+                ProbeResult r = result.get(30, TimeUnit.SECONDS);
+                assertThat(r.observation().outcome()).as("%s", r).isEqualTo(Outcome.HEALTHY);
+            }
+        }
+    }
+}
