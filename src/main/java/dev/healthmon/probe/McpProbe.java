@@ -3,12 +3,17 @@ package dev.healthmon.probe;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.McpSessionMode;
+import dev.healthmon.registry.Transport;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpTransportSessionNotFoundException;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.McpJsonMapper;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -49,6 +54,26 @@ public final class McpProbe implements Probe {
         this.shared = shared;
         this.secrets = secrets;
         this.vetting = vetting;
+    }
+
+    /**
+     * Loads and initializes the SDK now (its JSON mapping, Reactor, both transports), so that the
+     * first check of a backend is not charged for loading it (hundreds of milliseconds on a cold
+     * JVM, against timeouts that may be as short as 10 ms). Sends nothing.
+     */
+    public void warmUp() {
+        McpJsonMapper json = McpJsonDefaults.getMapper();
+        try {
+            McpSchema.JSONRPCRequest request = new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION,
+                    McpSchema.METHOD_INITIALIZE, "warm-up", new McpSchema.InitializeRequest("2025-06-18",
+                    McpSchema.ClientCapabilities.builder().build(), new McpSchema.Implementation("healthmon", "warm-up")));
+            McpSchema.deserializeJsonRpcMessage(json, json.writeValueAsString(request));
+        } catch (IOException e) {
+            throw new UncheckedIOException("the MCP SDK cannot map its own messages", e);
+        }
+        URI nowhere = URI.create("http://127.0.0.1:9/mcp");
+        new McpSession(shared, nowhere, Transport.STREAMABLE_HTTP, Duration.ofSeconds(1)).close();
+        new McpSession(shared, nowhere, Transport.SSE, Duration.ofSeconds(1)).close();
     }
 
     /** One check on a session of its own, closed afterwards (what {@code mcpSession: fresh} does every time). */

@@ -14,6 +14,7 @@ import io.modelcontextprotocol.spec.McpSchema;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
@@ -40,6 +41,10 @@ final class McpSession implements AutoCloseable {
     private final McpAsyncClient client;
 
     McpSession(HttpClient shared, BackendRegistration registration, CheckSettings settings) {
+        this(shared, registration.url(), registration.transport(), settings.timeout());
+    }
+
+    McpSession(HttpClient shared, URI url, Transport transportKind, Duration timeout) {
         this.http = new ObservedHttpClient(shared);
         McpAsyncHttpClientRequestCustomizer headers = (request, method, uri, body, context) -> {
             request.setHeader("User-Agent", USER_AGENT);
@@ -49,25 +54,24 @@ final class McpSession implements AutoCloseable {
             }
             return Mono.just(request);
         };
-        this.client = McpClient.async(transport(registration, settings, headers))
+        this.client = McpClient.async(transport(url, transportKind, timeout, headers))
                 .clientInfo(new McpSchema.Implementation(CLIENT_NAME, CLIENT_VERSION))
-                .requestTimeout(settings.timeout())
-                .initializationTimeout(settings.timeout())
+                .requestTimeout(timeout)
+                .initializationTimeout(timeout)
                 .build();
     }
 
-    private McpClientTransport transport(BackendRegistration registration, CheckSettings settings,
+    private McpClientTransport transport(URI url, Transport kind, Duration timeout,
                                          McpAsyncHttpClientRequestCustomizer headers) {
-        URI url = registration.url();
         String origin = url.getScheme() + "://" + url.getRawAuthority();
         String endpoint = (url.getRawPath() == null ? "" : url.getRawPath())
                 + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-        if (registration.transport() == Transport.SSE) {
+        if (kind == Transport.SSE) {
             return HttpClientSseClientTransport.builder(origin)
                     .sseEndpoint(endpoint.isEmpty() ? "/sse" : endpoint)
                     .clientBuilder(http.asBuilder())
                     .asyncHttpRequestCustomizer(headers)
-                    .connectTimeout(settings.timeout())
+                    .connectTimeout(timeout)
                     .maxResponseSize(MAX_RESPONSE_BYTES)
                     .build();
         }
@@ -75,7 +79,7 @@ final class McpSession implements AutoCloseable {
                 .endpoint(endpoint.isEmpty() ? "/mcp" : endpoint)
                 .clientBuilder(http.asBuilder())
                 .asyncHttpRequestCustomizer(headers)
-                .connectTimeout(settings.timeout())
+                .connectTimeout(timeout)
                 .maxResponseSize(MAX_RESPONSE_BYTES)
                 .build();
     }

@@ -52,8 +52,10 @@ public final class Probes implements Probe, AutoCloseable {
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
         HttpClient http = HttpProbe.defaultClient();
         SecretResolver secrets = new SecretResolver();
+        McpProbe mcp = new McpProbe(http, secrets, vetting);
+        mcp.warmUp();
         return new Probes(Map.of(
-                CheckType.MCP, new McpProbe(http, secrets, vetting),
+                CheckType.MCP, mcp,
                 CheckType.HTTP, new HttpProbe(http, secrets, vetting),
                 CheckType.TCP, new TcpProbe(vetting)), resolver);
     }
