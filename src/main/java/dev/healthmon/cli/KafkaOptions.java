@@ -27,11 +27,20 @@ final class KafkaOptions {
     @Option(names = "--dlq-topic", defaultValue = "backend-registry-dlq", description = "Default: ${DEFAULT-VALUE}.")
     String dlqTopic;
 
+    @Option(names = "--status-topic", defaultValue = "backend-status", description = "Default: ${DEFAULT-VALUE}.")
+    String statusTopic;
+
+    @Option(names = "--transitions-topic", defaultValue = "health-transitions", description = "Default: ${DEFAULT-VALUE}.")
+    String transitionsTopic;
+
+    @Option(names = "--events-dlq-topic", defaultValue = "health-events-dlq", description = "Default: ${DEFAULT-VALUE}.")
+    String eventsDlqTopic;
+
     KafkaSettings settings() {
         return new KafkaSettings(bootstrapServers, properties);
     }
 
     Topics topics() {
-        return new Topics(registryTopic, eventsTopic, dlqTopic, Topics.DEFAULTS.status(), Topics.DEFAULTS.transitions());
+        return new Topics(registryTopic, eventsTopic, dlqTopic, statusTopic, transitionsTopic, eventsDlqTopic);
     }
 }

@@ -47,7 +47,8 @@ public final class TopicAdmin implements AutoCloseable {
                                 TopicConfig.RETENTION_MS_CONFIG, SEVEN_DAYS_MS)),
                 topic(topics.status(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_COMPACT),
                 topic(topics.transitions(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE),
-                topic(topics.registryDlq(), 1, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE));
+                topic(topics.registryDlq(), 1, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE),
+                topic(topics.eventsDlq(), 1, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE));
         List<String> created = new ArrayList<>();
         admin.createTopics(wanted).values().forEach((name, future) -> {
             try {

@@ -3,10 +3,11 @@ package dev.healthmon.kafka;
 import java.util.Objects;
 
 /** The names of the topics healthmon reads and writes (DESIGN.md §1). */
-public record Topics(String registry, String events, String registryDlq, String status, String transitions) {
+public record Topics(String registry, String events, String registryDlq, String status, String transitions,
+                     String eventsDlq) {
 
-    public static final Topics DEFAULTS = new Topics(
-            "backend-registry", "health-events", "backend-registry-dlq", "backend-status", "health-transitions");
+    public static final Topics DEFAULTS = new Topics("backend-registry", "health-events", "backend-registry-dlq",
+            "backend-status", "health-transitions", "health-events-dlq");
 
     public Topics {
         Objects.requireNonNull(registry, "registry");
@@ -14,5 +15,6 @@ public record Topics(String registry, String events, String registryDlq, String 
         Objects.requireNonNull(registryDlq, "registryDlq");
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(transitions, "transitions");
+        Objects.requireNonNull(eventsDlq, "eventsDlq");
     }
 }

@@ -97,7 +97,7 @@ class MonitorIT {
     @BeforeEach
     void createTopics() {
         int n = testCounter.incrementAndGet();
-        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n);
+        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n, "events-dlq-" + n);
         group = "healthmon-it-" + n;
         try (TopicAdmin admin = new TopicAdmin(settings, topics)) {
             admin.createTopics(PARTITIONS, (short) 1);
@@ -411,7 +411,7 @@ class MonitorIT {
     @Test
     void refusesToStartWhenEventsAndRegistryPartitionCountsDiffer() throws Exception {
         Topics mismatched = new Topics(topics.registry() + "-m", topics.events() + "-m", topics.registryDlq(),
-                topics.status(), topics.transitions());
+                topics.status(), topics.transitions(), topics.eventsDlq());
         try (Admin admin = Admin.create(settings.admin())) {
             admin.createTopics(List.of(new NewTopic(mismatched.registry(), 3, (short) 1),
                     new NewTopic(mismatched.events(), 2, (short) 1))).all().get(10, TimeUnit.SECONDS);

@@ -1,0 +1,144 @@
+package dev.healthmon.aggregate;
+
+import dev.healthmon.events.HealthEvent;
+import dev.healthmon.probe.Failure;
+import dev.healthmon.status.CircuitState;
+import dev.healthmon.status.HealthPolicy;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Observation;
+import dev.healthmon.status.PolicyState;
+import dev.healthmon.status.Reason;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * The aggregator's logic, as pure functions of (state, input): registrations in, events judged
+ * and applied, transitions out. The Kafka Streams processors only load, call and store.
+ */
+public final class StatusFold {
+
+    /** What became of an event. */
+    public enum Verdict {
+        APPLY,
+        /** From a registration older than the one in force. */
+        SUPERSEDED,
+        /** Not newer, by (ownerEpoch, registration offset, sequence), than what was applied: a zombie or a duplicate. */
+        STALE
+    }
+
+    /** The new state and the transitions to publish. */
+    public record Update(StatusState state, List<StatusTransition> transitions) {}
+
+    private StatusFold() {}
+
+    /**
+     * A valid registration was read at {@code at}. A new backend, or one whose checking fields
+     * changed (a new target), starts UNKNOWN; a descriptive change keeps the status.
+     */
+    public static Update registered(Optional<TrackedBackend> previous, Optional<StatusState> current,
+                                    TrackedBackend backend, Instant at, AggregatorSettings settings) {
+        if (previous.isPresent() && current.isPresent()
+                && previous.get().checkingFingerprint().equals(backend.checkingFingerprint())) {
+            StatusState s = current.get();
+            return new Update(new StatusState(s.view().describedBy(backend), s.applied(), s.flapping(), s.availability(),
+                    s.history()), List.of());
+        }
+        StatusState fresh = StatusState.fresh(BackendStatus.unknown(backend, at));
+        HealthStatus before = current.map(s -> s.view().status()).orElse(HealthStatus.UNKNOWN);
+        if (before == HealthStatus.UNKNOWN) {
+            return new Update(fresh, List.of());
+        }
+        StatusTransition reset = new StatusTransition(backend.id(), backend.name(), backend.labels(),
+                StatusTransition.Kind.CHANGE, before, HealthStatus.UNKNOWN, Optional.empty(), at);
+        return new Update(withHistory(fresh, List.of(reset), settings), List.of(reset));
+    }
+
+    /** Fencing (DESIGN.md §4): superseded registration first, then (ownerEpoch, registration offset, sequence), epoch first. */
+    public static Verdict judge(StatusState state, TrackedBackend backend, HealthEvent event, Duration epochFenceWindow) {
+        if (event.registration().offset() < backend.version().offset()) {
+            return Verdict.SUPERSEDED;
+        }
+        if (state.applied().isEmpty()) {
+            return Verdict.APPLY;
+        }
+        StatusState.Applied last = state.applied().get();
+        int byEpoch = Integer.compare(event.ownerEpoch(), last.ownerEpoch());
+        if (byEpoch < 0) {
+            // A recreated group restarts its epochs at 1: accept a lower epoch once the stream has been quiet long enough.
+            boolean groupRecreated = Duration.between(last.checkedAt(), event.checkedAt()).compareTo(epochFenceWindow) > 0;
+            return groupRecreated ? Verdict.APPLY : Verdict.STALE;
+        }
+        if (byEpoch > 0) {
+            return Verdict.APPLY;
+        }
+        int byOffset = Long.compare(event.registration().offset(), last.registrationOffset());
+        if (byOffset != 0) {
+            return byOffset > 0 ? Verdict.APPLY : Verdict.STALE;
+        }
+        return event.sequence() > last.sequence() ? Verdict.APPLY : Verdict.STALE;
+    }
+
+    /** Applies an event {@link #judge} accepted: the same policy as the monitor, from the raw outcome. */
+    public static Update apply(StatusState state, TrackedBackend backend, HealthEvent event, AggregatorSettings settings) {
+        BackendStatus view = state.view();
+        PolicyState next = HealthPolicy.next(state.policy(), observation(event), backend.thresholds());
+        if (event.circuit() == CircuitState.OPEN && next.status() == HealthStatus.UNHEALTHY) {
+            next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
+                    next.consecutiveSuccesses());
+        }
+        boolean changed = next.status() != view.status();
+        Flapping flapping = state.flapping().next(next.status(), settings);
+        Availability availability = state.availability().record(event.checkedAt(), event.outcome().isSuccess());
+        BackendStatus updated = new BackendStatus(view.id(), view.name(), view.labels(), next.status(), next.reason(),
+                changed ? event.checkedAt() : view.since(), Optional.of(event.checkedAt()), OptionalLong.of(event.latencyMs()),
+                next.consecutiveFailures(), next.consecutiveSuccesses(), flapping.flapping(), availability.figures(),
+                event.failure().map(f -> new BackendStatus.LastFailure(f, event.checkedAt())).or(view::lastFailure),
+                Optional.of(event.monitorId()), OptionalInt.of(event.ownerEpoch()), view.registration());
+        List<StatusTransition> transitions = new ArrayList<>();
+        StatusTransition.Kind kind = null;
+        if (flapping.flapping() && !state.flapping().flapping()) {
+            kind = StatusTransition.Kind.FLAPPING_STARTED;
+        } else if (!flapping.flapping() && state.flapping().flapping()) {
+            kind = StatusTransition.Kind.FLAPPING_ENDED;
+        } else if (changed && !flapping.flapping()) {
+            kind = StatusTransition.Kind.CHANGE;
+        }
+        if (kind != null) {
+            transitions.add(new StatusTransition(view.id(), view.name(), view.labels(), kind, view.status(), next.status(),
+                    next.reason(), event.checkedAt()));
+        }
+        StatusState.Applied applied = new StatusState.Applied(event.ownerEpoch(), event.registration().offset(),
+                event.sequence(), event.checkedAt());
+        StatusState after = new StatusState(updated, Optional.of(applied), flapping, availability, state.history());
+        return new Update(withHistory(after, transitions, settings), transitions);
+    }
+
+    /** The observation an event reports, rebuilt from its outcome (and, for DEGRADED, its failure). */
+    static Observation observation(HealthEvent event) {
+        return switch (event.outcome()) {
+            case HEALTHY -> Observation.healthy();
+            case DEGRADED -> Observation.degraded(event.failure().map(Failure::httpStatus)
+                    .filter(status -> status.isPresent() && status.getAsInt() == 429).isPresent()
+                    ? Reason.RATE_LIMITED : Reason.SLOW);
+            case UNHEALTHY -> Observation.unhealthy();
+            case UNAUTHENTICATED -> Observation.unauthenticated();
+        };
+    }
+
+    private static StatusState withHistory(StatusState state, List<StatusTransition> added, AggregatorSettings settings) {
+        if (added.isEmpty()) {
+            return state;
+        }
+        List<StatusTransition> history = new ArrayList<>(state.history());
+        history.addAll(added);
+        while (history.size() > settings.historyPerBackend()) {
+            history.remove(0);
+        }
+        return new StatusState(state.view(), state.applied(), state.flapping(), state.availability(), history);
+    }
+}

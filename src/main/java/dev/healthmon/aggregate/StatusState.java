@@ -1,0 +1,44 @@
+package dev.healthmon.aggregate;
+
+import dev.healthmon.status.PolicyState;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything the aggregator keeps per backend (the {@code statuses} store): the published view
+ * and what it needs to compute the next one. Immutable.
+ *
+ * @param view         the status as published
+ * @param applied      position of the last applied event, for fencing
+ * @param flapping     recent statuses
+ * @param availability up/total buckets
+ * @param history      the latest transitions, newest last, for {@code /api/transitions}
+ */
+public record StatusState(BackendStatus view, Optional<Applied> applied, Flapping flapping, Availability availability,
+                          List<StatusTransition> history) {
+
+    /** Where a backend's event stream stands: events not after this are stale. */
+    public record Applied(int ownerEpoch, long registrationOffset, long sequence, Instant checkedAt) {
+        public Applied {
+            Objects.requireNonNull(checkedAt, "checkedAt");
+        }
+    }
+
+    public StatusState {
+        Objects.requireNonNull(view, "view");
+        Objects.requireNonNull(applied, "applied");
+        Objects.requireNonNull(flapping, "flapping");
+        Objects.requireNonNull(availability, "availability");
+        history = List.copyOf(history);
+    }
+
+    public static StatusState fresh(BackendStatus view) {
+        return new StatusState(view, Optional.empty(), Flapping.NONE, Availability.EMPTY, List.of());
+    }
+
+    PolicyState policy() {
+        return new PolicyState(view.status(), view.reason(), view.consecutiveFailures(), view.consecutiveSuccesses());
+    }
+}

@@ -1,0 +1,374 @@
+package dev.healthmon.aggregate;
+
+import static dev.healthmon.support.Registrations.bytes;
+import static dev.healthmon.support.Registrations.json;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.Schema;
+import dev.healthmon.events.DeadLetter;
+import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.probe.Failure;
+import dev.healthmon.probe.FailureKind;
+import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Reason;
+import dev.healthmon.support.Schemas;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Properties;
+import java.util.function.Consumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The aggregator's topology, record by record, with {@link TopologyTestDriver}. */
+class StatusTopologyTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
+    private static final Topics TOPICS = Topics.DEFAULTS;
+
+    @TempDir
+    Path stateDir;
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final StatusJson json = new StatusJson(new ObjectMapper());
+    private final HealthEventCodec eventCodec = new HealthEventCodec(new ObjectMapper());
+    private TopologyTestDriver driver;
+    private TestInputTopic<byte[], byte[]> registry;
+    private TestInputTopic<byte[], byte[]> events;
+    private TestOutputTopic<String, byte[]> statuses;
+    private TestOutputTopic<String, byte[]> transitions;
+    private TestOutputTopic<String, byte[]> dlq;
+    private long registryOffset = -1;
+    private final Map<String, Long> sequences = new HashMap<>();
+
+    @BeforeEach
+    void startDriver() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        driver = new TopologyTestDriver(StatusTopology.build(TOPICS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, meters),
+                props, T0);
+        registry = driver.createInputTopic(TOPICS.registry(), new ByteArraySerializer(), new ByteArraySerializer());
+        events = driver.createInputTopic(TOPICS.events(), new ByteArraySerializer(), new ByteArraySerializer());
+        statuses = driver.createOutputTopic(TOPICS.status(), new StringDeserializer(), new ByteArrayDeserializer());
+        transitions = driver.createOutputTopic(TOPICS.transitions(), new StringDeserializer(), new ByteArrayDeserializer());
+        dlq = driver.createOutputTopic(TOPICS.eventsDlq(), new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    // ---- helpers
+
+    /** Registers {@code id} (thresholds 3 failures / 2 successes) and returns the record's offset. */
+    private long register(String id, String url, Consumer<ObjectNode> edit) {
+        registry.pipeInput(id.getBytes(StandardCharsets.UTF_8), bytes(json(id, url, edit)), T0);
+        return ++registryOffset;
+    }
+
+    private long register(String id) {
+        return register(id, "http://" + id + ".test/", j -> j.putObject("labels").put("team", "payments"));
+    }
+
+    private void deregister(String id) {
+        registry.pipeInput(id.getBytes(StandardCharsets.UTF_8), null, T0);
+        registryOffset++;
+    }
+
+    private HealthEvent event(String id, int epoch, long registration, long sequence, Outcome outcome, Instant at,
+                              Optional<Failure> failure, CircuitState circuit) {
+        return new HealthEvent(id, new RegistrationVersion(0, registration), sequence, "monitor-" + epoch, epoch, at, at, 12,
+                outcome, HealthStatus.UNKNOWN, HealthStatus.UNKNOWN,
+                outcome == Outcome.DEGRADED ? Optional.of(Reason.SLOW) : Optional.empty(), 0, 0,
+                failure, circuit, Optional.empty());
+    }
+
+    private void send(HealthEvent e) {
+        events.pipeInput(e.backendId().getBytes(StandardCharsets.UTF_8), eventCodec.encode(e), e.checkedAt());
+    }
+
+    /** Sends the next event of {@code id} from owner {@code epoch} for registration {@code registration}. */
+    private void send(String id, int epoch, long registration, Outcome outcome, Instant at) {
+        long sequence = sequences.merge(id + "/" + epoch + "/" + registration, 1L, Long::sum);
+        Optional<Failure> failure = outcome.isSuccess() ? Optional.empty()
+                : Optional.of(Failure.of(FailureKind.CONNECTION_REFUSED, "connection refused"));
+        send(event(id, epoch, registration, sequence, outcome, at, failure, CircuitState.CLOSED));
+    }
+
+    private Map<String, BackendStatus> latest() {
+        Map<String, BackendStatus> latest = new HashMap<>();
+        for (var kv : statuses.readKeyValuesToList()) {
+            if (kv.value == null) {
+                latest.put(kv.key, null);
+            } else {
+                latest.put(kv.key, json.decodeStatus(kv.value));
+            }
+        }
+        return latest;
+    }
+
+    private BackendStatus status(String id) {
+        return json.decodeState(driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES).get(id)).view();
+    }
+
+    private List<StatusTransition> transitions() {
+        return transitions.readValuesToList().stream().map(json::decodeTransition).toList();
+    }
+
+    private double dropped(String reason) {
+        return meters.get("healthmon.aggregator.events.dropped").tag("reason", reason).counter().count();
+    }
+
+    // ---- tests
+
+    @Test
+    void newRegistrationIsPublishedAsUnknownWithItsLabels() {
+        register("api");
+
+        BackendStatus status = latest().get("api");
+        assertThat(status.status()).isEqualTo(HealthStatus.UNKNOWN);
+        assertThat(status.labels()).containsEntry("team", "payments");
+        assertThat(status.registration().offset()).isZero();
+        assertThat(status.since()).isEqualTo(T0);
+    }
+
+    @Test
+    void statusFollowsThePolicyFromRawOutcomes() {
+        long r = register("api");
+        Instant t = T0;
+        send("api", 1, r, Outcome.HEALTHY, t = t.plusSeconds(10));
+        assertThat(status("api").status()).isEqualTo(HealthStatus.HEALTHY);
+        send("api", 1, r, Outcome.UNHEALTHY, t = t.plusSeconds(10));
+        send("api", 1, r, Outcome.UNHEALTHY, t = t.plusSeconds(10));
+        assertThat(status("api").status()).as("below the unhealthy threshold").isEqualTo(HealthStatus.HEALTHY);
+        send("api", 1, r, Outcome.UNHEALTHY, t = t.plusSeconds(10));
+        assertThat(status("api")).satisfies(s -> {
+            assertThat(s.status()).isEqualTo(HealthStatus.UNHEALTHY);
+            assertThat(s.reason()).contains(Reason.FAILING);
+            assertThat(s.lastFailure()).hasValueSatisfying(f -> assertThat(f.failure().kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+        });
+        send("api", 1, r, Outcome.HEALTHY, t = t.plusSeconds(10));
+        assertThat(status("api").reason()).contains(Reason.RECOVERING);
+        assertThat(status("api").status()).isEqualTo(HealthStatus.DEGRADED);
+        Instant recovered = t = t.plusSeconds(10);
+        send("api", 1, r, Outcome.HEALTHY, recovered);
+        assertThat(status("api").status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(status("api").since()).isEqualTo(recovered);
+
+        assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                org.assertj.core.groups.Tuple.tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
+                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED),
+                org.assertj.core.groups.Tuple.tuple(HealthStatus.DEGRADED, HealthStatus.HEALTHY));
+    }
+
+    @Test
+    void degradedCarriesSlowOrRateLimitedAndCircuitOpenIsReported() {
+        long r = register("slow");
+        send("slow", 1, r, Outcome.DEGRADED, T0.plusSeconds(1));
+        assertThat(status("slow").reason()).contains(Reason.SLOW);
+        send(event("slow", 1, r, 2, Outcome.DEGRADED, T0.plusSeconds(2),
+                Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 429", OptionalInt.of(429))), CircuitState.CLOSED));
+        assertThat(status("slow").reason()).contains(Reason.RATE_LIMITED);
+
+        long d = register("dead");
+        for (int i = 1; i <= 5; i++) {
+            send(event("dead", 1, d, i, Outcome.UNHEALTHY, T0.plusSeconds(i), Optional.of(Failure.of(FailureKind.TIMEOUT, "t")),
+                    i == 5 ? CircuitState.OPEN : CircuitState.CLOSED));
+        }
+        assertThat(status("dead").reason()).contains(Reason.CIRCUIT_OPEN);
+    }
+
+    @Test
+    void failureCountSurvivesAMonitorFailover() {
+        long r = register("api");
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(1));
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(2));
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(3));
+        // monitor-1 dies; monitor-2 owns the partition from epoch 2 on and its check starts at sequence 1
+        send("api", 2, r, Outcome.UNHEALTHY, T0.plusSeconds(20));
+
+        assertThat(status("api").status()).as("third consecutive failure, across owners").isEqualTo(HealthStatus.UNHEALTHY);
+        assertThat(status("api").consecutiveFailures()).isEqualTo(3);
+        assertThat(status("api").checkedBy()).contains("monitor-2");
+    }
+
+    @Test
+    void deregistrationTombstonesTheStatus() {
+        long r = register("api");
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(1));
+        deregister("api");
+
+        Map<String, BackendStatus> latest = latest();
+        assertThat(latest).containsEntry("api", null);
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(2));
+        assertThat(dropped("unknown_backend")).isEqualTo(1);
+        assertThat(statuses.isEmpty()).as("nothing published for a deregistered backend").isTrue();
+    }
+
+    @Test
+    void eventsOfASupersededRegistrationAreDropped() {
+        long v1 = register("api", "http://old.test/", j -> {});
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
+        long v2 = register("api", "http://new.test/", j -> {});
+        assertThat(status("api").status()).as("a new target starts over").isEqualTo(HealthStatus.UNKNOWN);
+
+        send("api", 1, v1, Outcome.UNHEALTHY, T0.plusSeconds(2)); // the old check's late result
+        assertThat(dropped("superseded")).isEqualTo(1);
+        send("api", 1, v2, Outcome.HEALTHY, T0.plusSeconds(3));
+        assertThat(status("api").status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(status("api").registration().offset()).isEqualTo(v2);
+    }
+
+    @Test
+    void descriptiveChangeKeepsTheStatusAndUpdatesTheLabels() {
+        long v1 = register("api");
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
+        long v2 = register("api", "http://api.test/", j -> j.putObject("labels").put("team", "platform"));
+        send("api", 1, v2, Outcome.HEALTHY, T0.plusSeconds(2));
+
+        assertThat(status("api").status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(status("api").labels()).containsEntry("team", "platform");
+        assertThat(status("api").since()).isEqualTo(T0.plusSeconds(1));
+    }
+
+    @Test
+    void zombieOwnerIsFencedOnceTheNewOwnerHasReported() {
+        long v1 = register("api");
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
+        send("api", 2, v1, Outcome.HEALTHY, T0.plusSeconds(2)); // the new owner's first event
+        long v2 = register("api", "http://api.test/", j -> j.put("name", "renamed"));
+
+        // The zombie (epoch 1) has read the newer registration too, and reports a failure.
+        send(event("api", 1, v2, 99, Outcome.UNHEALTHY, T0.plusSeconds(3),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
+
+        assertThat(dropped("stale")).isEqualTo(1);
+        assertThat(status("api").consecutiveFailures()).isZero();
+        assertThat(status("api").ownerEpoch()).hasValue(2);
+    }
+
+    @Test
+    void lowerEpochIsAcceptedAgainAfterTheFenceWindowWhenTheGroupWasRecreated() {
+        long r = register("api");
+        send("api", 7, r, Outcome.HEALTHY, T0.plusSeconds(1));
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(60)); // within the window: a zombie
+        assertThat(dropped("stale")).isEqualTo(1);
+
+        Instant later = T0.plusSeconds(1).plus(AggregatorSettings.DEFAULTS.epochFenceWindow()).plusSeconds(1);
+        send(event("api", 1, r, 1, Outcome.UNHEALTHY, later, Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
+
+        assertThat(status("api").ownerEpoch()).hasValue(1);
+        assertThat(status("api").consecutiveFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void duplicateSequenceIsIgnored() {
+        long r = register("api");
+        HealthEvent failure = event("api", 1, r, 1, Outcome.UNHEALTHY, T0.plusSeconds(1),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED);
+        send(failure);
+        send(failure);
+
+        assertThat(status("api").consecutiveFailures()).isEqualTo(1);
+        assertThat(dropped("stale")).isEqualTo(1);
+    }
+
+    @Test
+    void flappingBackendReportsEntryAndExitInsteadOfEveryChange() {
+        AggregatorSettings s = AggregatorSettings.DEFAULTS;
+        long r = register("flaky", "http://flaky.test/", j -> ((ObjectNode) j.get("healthCheck"))
+                .put("unhealthyThreshold", 1).put("healthyThreshold", 1));
+        Instant t = T0;
+        for (int i = 0; i < 6; i++) { // HEALTHY, UNHEALTHY, HEALTHY, … : a change on every result
+            send("flaky", 1, r, i % 2 == 0 ? Outcome.HEALTHY : Outcome.UNHEALTHY, t = t.plusSeconds(10));
+        }
+        assertThat(status("flaky").flapping()).isTrue();
+        List<StatusTransition> whileFlapping = transitions();
+        // UNKNOWN→H, H→U, U→H, H→U are ordinary; the fourth change within the window starts flapping,
+        // and the sixth result's change is not reported on its own.
+        assertThat(whileFlapping).extracting(StatusTransition::kind).containsExactly(
+                StatusTransition.Kind.CHANGE, StatusTransition.Kind.CHANGE, StatusTransition.Kind.CHANGE,
+                StatusTransition.Kind.CHANGE, StatusTransition.Kind.FLAPPING_STARTED);
+
+        for (int i = 0; i < s.flapWindow(); i++) { // steady again: the changes leave the window
+            send("flaky", 1, r, Outcome.HEALTHY, t = t.plusSeconds(10));
+        }
+        assertThat(status("flaky").flapping()).isFalse();
+        assertThat(transitions()).extracting(StatusTransition::kind).containsExactly(StatusTransition.Kind.FLAPPING_ENDED);
+    }
+
+    @Test
+    void availabilityCoversTheLastHourAndDay() {
+        long r = register("api");
+        Instant t = T0;
+        for (int i = 0; i < 30; i++) { // 30 min of failures, a day ago
+            send("api", 1, r, Outcome.UNHEALTHY, t = t.plusSeconds(60));
+        }
+        t = t.plus(Duration.ofHours(20));
+        for (int i = 0; i < 30; i++) { // then 30 min up
+            send("api", 1, r, Outcome.HEALTHY, t = t.plusSeconds(60));
+        }
+        assertThat(status("api").availability().lastHour()).hasValue(1.0);
+        assertThat(status("api").availability().lastDay()).hasValue(0.5);
+
+        send("api", 1, r, Outcome.HEALTHY, t.plus(Duration.ofHours(5))); // the failures fall out of the day
+        assertThat(status("api").availability().lastDay()).hasValue(1.0);
+    }
+
+    @Test
+    void unreadableEventGoesToTheDeadLetterTopicAndTheNextIsApplied() {
+        long r = register("api");
+        events.pipeInput("api".getBytes(StandardCharsets.UTF_8), "{not json".getBytes(StandardCharsets.UTF_8), T0);
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(1));
+
+        TestRecord<String, byte[]> dead = dlq.readRecord();
+        assertThat(new String(dead.headers().lastHeader(DeadLetter.ERROR_HEADER).value(), StandardCharsets.UTF_8))
+                .contains("not JSON");
+        assertThat(dead.headers().lastHeader(DeadLetter.SOURCE_OFFSET_HEADER)).isNotNull();
+        assertThat(status("api").status()).isEqualTo(HealthStatus.HEALTHY);
+    }
+
+    @Test
+    void publishedRecordsValidateAgainstTheirSchemas() {
+        long r = register("api");
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(1));
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(2));
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(3));
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(4));
+
+        Schema status = Schemas.load("backend-status.v1.schema.json");
+        Schema transition = Schemas.load("status-transition.v1.schema.json");
+        assertThat(statuses.readValuesToList()).hasSize(5)
+                .allSatisfy(v -> assertThat(Schemas.validate(status, v)).as(new String(v, StandardCharsets.UTF_8)).isEmpty());
+        assertThat(transitions.readValuesToList()).isNotEmpty()
+                .allSatisfy(v -> assertThat(Schemas.validate(transition, v)).as(new String(v, StandardCharsets.UTF_8)).isEmpty());
+    }
+}
