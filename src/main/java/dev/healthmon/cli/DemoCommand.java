@@ -3,14 +3,24 @@ package dev.healthmon.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
+import dev.healthmon.aggregate.AggregatorConfig;
+import dev.healthmon.aggregate.AggregatorService;
+import dev.healthmon.aggregate.AggregatorSettings;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
+import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -25,8 +35,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, five sample
- * backends on loopback registered through the registry topic, a monitor, and a live view of
- * their statuses. Ctrl-C (or {@code --duration-seconds}) shuts everything down in reverse order.
+ * backends on loopback registered through the registry topic, a monitor, the aggregator with its
+ * status page, and a live view of the health events. Ctrl-C (or {@code --duration-seconds}) shuts everything down in reverse order.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run an embedded Kafka broker, sample backends and a monitor; show live status.")
@@ -40,6 +50,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--partitions", defaultValue = "3", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
     int partitions;
+
+    @Option(names = "--http-port", defaultValue = "8080",
+            description = "Port of the status page and query API (default ${DEFAULT-VALUE}; a free port if taken).")
+    int httpPort;
 
     @Option(names = "--duration-seconds", defaultValue = "0",
             description = "Stop after this many seconds; 0 runs until Ctrl-C (default ${DEFAULT-VALUE}).")
@@ -67,6 +81,10 @@ final class DemoCommand implements Callable<Integer> {
             MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor"),
                     new SimpleMeterRegistry());
             resources.push(monitor);
+            Path stateDir = Files.createTempDirectory("healthmon-demo-streams");
+            resources.push(() -> deleteRecursively(stateDir));
+            AggregatorService aggregator = startAggregator(settings, stateDir);
+            resources.push(aggregator);
             StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()), out);
             resources.push(view);
             view.start();
@@ -76,6 +94,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
                     + "demo-failing and demo-dead UNHEALTHY, demo-auth UNAUTHENTICATED%n%n", backends.registrations().size());
+            out.printf("status page: http://127.0.0.1:%d/   (query API: /api/status, /api/summary, /api/transitions)%n%n",
+                    aggregator.httpPort());
             printHint(out, kafka.bootstrapServers());
             out.flush();
 
@@ -98,6 +118,27 @@ final class DemoCommand implements Callable<Integer> {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException alreadyShuttingDown) {
                 // the JVM is exiting because of Ctrl-C; the hook has done its job
+            }
+        }
+    }
+
+    private AggregatorService startAggregator(KafkaSettings settings, Path stateDir) {
+        try {
+            return AggregatorService.start(aggregatorConfig(settings, stateDir, httpPort), new SimpleMeterRegistry());
+        } catch (UncheckedIOException portTaken) {
+            return AggregatorService.start(aggregatorConfig(settings, stateDir, 0), new SimpleMeterRegistry());
+        }
+    }
+
+    private static AggregatorConfig aggregatorConfig(KafkaSettings settings, Path stateDir, int port) {
+        return new AggregatorConfig(settings, Topics.DEFAULTS, "healthmon-demo-aggregator", CheckDefaults.STANDARD,
+                AggregatorSettings.DEFAULTS, "127.0.0.1", port, "127.0.0.1", stateDir, 0);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }

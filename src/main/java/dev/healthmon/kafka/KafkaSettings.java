@@ -95,6 +95,22 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
         return props;
     }
 
+    /**
+     * The aggregator's Kafka Streams settings (DESIGN.md §6): exactly-once (100 ms commits, so a
+     * status is published within a fraction of a second, not after the default 30 s), no record
+     * cache, one standby replica per store.
+     */
+    public Map<String, Object> streams(String applicationId, String applicationServer, String stateDir, int standbyReplicas) {
+        Map<String, Object> props = common();
+        props.put("application.id", applicationId);
+        props.put("application.server", applicationServer);
+        props.put("processing.guarantee", "exactly_once_v2");
+        props.put("statestore.cache.max.bytes", 0);
+        props.putIfAbsent("num.standby.replicas", standbyReplicas);
+        props.putIfAbsent("state.dir", stateDir);
+        return props;
+    }
+
     public static Properties toProperties(Map<String, Object> map) {
         Properties properties = new Properties();
         properties.putAll(map);

@@ -1,0 +1,111 @@
+package dev.healthmon.aggregate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.TopicAdmin;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.HostInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One aggregator instance: the Kafka Streams application ({@link StatusTopology}) and its HTTP
+ * server (query API and status page, {@link StatusApi}). {@link #start} verifies that the registry
+ * and events topics are co-partitioned and refuses to start otherwise.
+ */
+public final class AggregatorService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AggregatorService.class);
+
+    private final KafkaStreams streams;
+    private final HttpServer http;
+    private final ExecutorService httpThreads;
+    private final HostInfo self;
+    private final CountDownLatch stopped;
+
+    private AggregatorService(KafkaStreams streams, HttpServer http, ExecutorService httpThreads, HostInfo self,
+                              CountDownLatch stopped) {
+        this.streams = streams;
+        this.http = http;
+        this.httpThreads = httpThreads;
+        this.self = self;
+        this.stopped = stopped;
+    }
+
+    public static AggregatorService start(AggregatorConfig config, MeterRegistry meters) {
+        int partitions;
+        try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
+            partitions = admin.verifyCoPartitioned();
+        }
+        HttpServer http;
+        try {
+            http = HttpServer.create(new InetSocketAddress(config.httpHost(), config.httpPort()), 50);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot listen on " + config.httpHost() + ":" + config.httpPort()
+                    + ": " + e.getMessage(), e);
+        }
+        HostInfo self = new HostInfo(config.advertisedHost(), http.getAddress().getPort());
+        KafkaStreams streams = new KafkaStreams(
+                StatusTopology.build(config.topics(), config.checkDefaults(), config.settings(), meters),
+                KafkaSettings.toProperties(config.kafka().streams(config.applicationId(), self.host() + ":" + self.port(),
+                        config.stateDir().toString(), config.standbyReplicas())));
+        streams.setUncaughtExceptionHandler(error -> {
+            log.error("aggregator stream thread failed; stopping this instance", error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        CountDownLatch stopped = new CountDownLatch(1);
+        streams.setStateListener((now, before) -> {
+            log.info("aggregator state {} -> {}", before, now);
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                stopped.countDown();
+            }
+        });
+        ObjectMapper mapper = new ObjectMapper();
+        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper), mapper);
+        ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {
+            Thread thread = new Thread(runnable, "healthmon-aggregator-http");
+            thread.setDaemon(true);
+            return thread;
+        });
+        http.setExecutor(httpThreads);
+        streams.start();
+        http.start();
+        log.info("aggregator={} started: {} partitions, status page http://{}:{}/", config.applicationId(), partitions,
+                self.host(), self.port());
+        return new AggregatorService(streams, http, httpThreads, self, stopped);
+    }
+
+    /** The port the query API and status page listen on. */
+    public int httpPort() {
+        return self.port();
+    }
+
+    /** True while the streams application runs (all tasks assigned and restored). */
+    public boolean ready() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** Blocks until the streams application has stopped: after {@link #close()}, or on a fatal error (state ERROR). */
+    public KafkaStreams.State awaitTermination() throws InterruptedException {
+        stopped.await();
+        return streams.state();
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        httpThreads.shutdownNow();
+        streams.close(Duration.ofSeconds(10));
+        log.info("aggregator stopped");
+    }
+}

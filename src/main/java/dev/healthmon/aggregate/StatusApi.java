@@ -1,0 +1,188 @@
+package dev.healthmon.aggregate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The aggregator's HTTP surface: the query API (JSON) and the status page.
+ *
+ * <ul>
+ *   <li>{@code GET /api/status?status=&label=key:value&offset=&limit=} — a page of statuses, by id
+ *   <li>{@code GET /api/status/{id}} — one status, 404 if unknown
+ *   <li>{@code GET /api/summary} — counts by status, overall and per label value
+ *   <li>{@code GET /api/transitions?since=<ISO-8601>&limit=} — recent transitions, newest first
+ *   <li>{@code GET /} — the status page (static files from the jar; it polls the API)
+ * </ul>
+ *
+ * Any instance answers any query; {@code scope=local} (used between instances) answers from this
+ * instance's stores only. Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
+ * 503 while the stores are not queryable (starting, rebalancing), 502 when a peer did not answer.
+ */
+final class StatusApi {
+
+    private static final Logger log = LoggerFactory.getLogger(StatusApi.class);
+    private static final Map<String, String> STATIC = Map.of(
+            "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/style.css", "style.css");
+
+    private final StatusQueries queries;
+    private final StatusJson json;
+    private final ObjectMapper mapper;
+
+    StatusApi(HttpServer server, StatusQueries queries, StatusJson json, ObjectMapper mapper) {
+        this.queries = queries;
+        this.json = json;
+        this.mapper = mapper;
+        server.createContext("/api/status", exchange -> handle(exchange, this::status));
+        server.createContext("/api/summary", exchange -> handle(exchange, this::summary));
+        server.createContext("/api/transitions", exchange -> handle(exchange, this::transitions));
+        server.createContext("/", this::staticFile);
+    }
+
+    @FunctionalInterface
+    private interface Endpoint {
+        Response answer(String path, Map<String, String> query) throws IOException, InterruptedException;
+    }
+
+    private record Response(int status, Object body) {}
+
+    private Response status(String path, Map<String, String> query) throws IOException, InterruptedException {
+        boolean local = "local".equals(query.get("scope"));
+        if (path.startsWith("/api/status/")) {
+            String id = URLDecoder.decode(path.substring("/api/status/".length()), StandardCharsets.UTF_8);
+            Optional<BackendStatus> status = local ? queries.local(id) : queries.one(id);
+            return status.<Response>map(s -> new Response(200, json.statusNode(s)))
+                    .orElseGet(() -> new Response(404, error("no backend " + id)));
+        }
+        StatusFilter filter = local ? StatusFilter.ALL : StatusFilter.parse(query);
+        List<BackendStatus> statuses = local ? queries.localStates().stream().map(StatusState::view).toList() : queries.all();
+        StatusFilter.Page page = local ? new StatusFilter.Page(statuses, statuses.size(), 0, statuses.size())
+                : filter.page(statuses);
+        ObjectNode body = mapper.createObjectNode();
+        ArrayNode items = body.putArray("items");
+        page.items().forEach(s -> items.add(json.statusNode(s)));
+        body.put("total", page.total());
+        body.put("offset", page.offset());
+        body.put("limit", page.limit());
+        return new Response(200, body);
+    }
+
+    private Response summary(String path, Map<String, String> query) throws IOException, InterruptedException {
+        StatusFilter.Summary summary = StatusFilter.summarize(queries.all());
+        ObjectNode body = mapper.createObjectNode();
+        body.put("total", summary.total());
+        ObjectNode byStatus = body.putObject("byStatus");
+        summary.byStatus().forEach((status, count) -> byStatus.put(status.name(), count));
+        ObjectNode byLabel = body.putObject("byLabel");
+        summary.byLabel().forEach((key, values) -> {
+            ObjectNode perKey = byLabel.putObject(key);
+            values.forEach((value, counts) -> {
+                ObjectNode perValue = perKey.putObject(value);
+                counts.forEach((status, count) -> perValue.put(status.name(), count));
+            });
+        });
+        return new Response(200, body);
+    }
+
+    private Response transitions(String path, Map<String, String> query) throws IOException, InterruptedException {
+        Instant since;
+        try {
+            since = query.containsKey("since") ? Instant.parse(query.get("since")) : Instant.EPOCH;
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("since: must be an ISO-8601 instant such as 2026-11-24T10:00:00Z, was \""
+                    + query.get("since") + "\"");
+        }
+        int limit = StatusFilter.parse(Map.of("limit", query.getOrDefault("limit", "100"))).limit();
+        List<StatusTransition> found = "local".equals(query.get("scope"))
+                ? queries.localTransitions(since) : queries.transitions(since, limit);
+        ObjectNode body = mapper.createObjectNode();
+        ArrayNode items = body.putArray("items");
+        found.forEach(t -> items.add(json.transitionNode(t)));
+        return new Response(200, body);
+    }
+
+    private void handle(HttpExchange exchange, Endpoint endpoint) throws IOException {
+        try (exchange) {
+            Response response;
+            if (!exchange.getRequestMethod().equals("GET")) {
+                response = new Response(405, error("only GET"));
+            } else {
+                try {
+                    response = endpoint.answer(exchange.getRequestURI().getRawPath(), query(exchange));
+                } catch (IllegalArgumentException e) {
+                    response = new Response(400, error(e.getMessage()));
+                } catch (InvalidStateStoreException e) {
+                    response = new Response(503, error("status store not queryable yet (starting or rebalancing); retry"));
+                } catch (IOException e) {
+                    log.warn("query {} failed: {}", exchange.getRequestURI(), e.getMessage());
+                    response = new Response(502, error("another aggregator instance did not answer: " + e.getMessage()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    response = new Response(503, error("shutting down"));
+                }
+            }
+            byte[] body = mapper.writeValueAsBytes(response.body());
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            exchange.sendResponseHeaders(response.status(), body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private void staticFile(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String file = STATIC.get(exchange.getRequestURI().getPath());
+            InputStream resource = file == null ? null : StatusApi.class.getResourceAsStream("/statuspage/" + file);
+            if (resource == null) {
+                byte[] body = "not found\n".getBytes(StandardCharsets.UTF_8);
+                exchange.sendResponseHeaders(404, body.length);
+                exchange.getResponseBody().write(body);
+                return;
+            }
+            byte[] body;
+            try (resource) {
+                body = resource.readAllBytes();
+            }
+            String type = file.endsWith(".js") ? "text/javascript" : file.endsWith(".css") ? "text/css" : "text/html";
+            exchange.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+        }
+    }
+
+    private ObjectNode error(String message) {
+        return mapper.createObjectNode().put("error", message);
+    }
+
+    private static Map<String, String> query(HttpExchange exchange) {
+        Map<String, String> query = new HashMap<>();
+        String raw = exchange.getRequestURI().getRawQuery();
+        if (raw != null) {
+            for (String pair : raw.split("&")) {
+                int eq = pair.indexOf('=');
+                String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+                query.put(key, value);
+            }
+        }
+        return query;
+    }
+}

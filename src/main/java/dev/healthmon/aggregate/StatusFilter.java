@@ -1,0 +1,102 @@
+package dev.healthmon.aggregate;
+
+import dev.healthmon.status.HealthStatus;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A {@code GET /api/status} query: which statuses (by status and by one label), and which page.
+ * Pure; the API parses it from the query string.
+ */
+public record StatusFilter(Optional<HealthStatus> status, Optional<String> labelKey, Optional<String> labelValue,
+                           int offset, int limit) {
+
+    public static final int MAX_LIMIT = 1000;
+    public static final StatusFilter ALL = new StatusFilter(Optional.empty(), Optional.empty(), Optional.empty(), 0, MAX_LIMIT);
+
+    public StatusFilter {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset: must be >= 0, was " + offset);
+        }
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new IllegalArgumentException("limit: must be 1.." + MAX_LIMIT + ", was " + limit);
+        }
+    }
+
+    /**
+     * Parses {@code status=UNHEALTHY}, {@code label=team:payments}, {@code offset}, {@code limit}.
+     *
+     * @throws IllegalArgumentException naming the parameter at fault
+     */
+    public static StatusFilter parse(Map<String, String> query) {
+        Optional<HealthStatus> status = Optional.ofNullable(query.get("status")).map(s -> {
+            try {
+                return HealthStatus.valueOf(s.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("status: must be one of UNKNOWN, HEALTHY, DEGRADED, UNHEALTHY, "
+                        + "UNAUTHENTICATED; was \"" + s + "\"");
+            }
+        });
+        Optional<String> key = Optional.empty();
+        Optional<String> value = Optional.empty();
+        String label = query.get("label");
+        if (label != null) {
+            int colon = label.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("label: must be key:value, was \"" + label + "\"");
+            }
+            key = Optional.of(label.substring(0, colon));
+            value = Optional.of(label.substring(colon + 1));
+        }
+        return new StatusFilter(status, key, value, integer(query, "offset", 0), integer(query, "limit", 100));
+    }
+
+    private static int integer(Map<String, String> query, String name, int fallback) {
+        String text = query.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + ": must be a whole number, was \"" + text + "\"");
+        }
+    }
+
+    public boolean matches(BackendStatus s) {
+        return status.map(wanted -> wanted == s.status()).orElse(true)
+                && labelKey.map(k -> labelValue.get().equals(s.labels().get(k))).orElse(true);
+    }
+
+    /** One page of the matching statuses, sorted by id; {@code total} counts every match. */
+    public record Page(List<BackendStatus> items, int total, int offset, int limit) {}
+
+    public Page page(List<BackendStatus> statuses) {
+        List<BackendStatus> matching = statuses.stream().filter(this::matches)
+                .sorted(Comparator.comparing(BackendStatus::id)).toList();
+        int from = Math.min(offset, matching.size());
+        int to = Math.min(from + limit, matching.size());
+        return new Page(matching.subList(from, to), matching.size(), offset, limit);
+    }
+
+    /** Counts by status, overall and per value of every label key. */
+    public record Summary(int total, Map<HealthStatus, Integer> byStatus, Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel) {}
+
+    public static Summary summarize(List<BackendStatus> statuses) {
+        Map<HealthStatus, Integer> byStatus = new TreeMap<>();
+        for (HealthStatus s : HealthStatus.values()) {
+            byStatus.put(s, 0);
+        }
+        Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel = new TreeMap<>();
+        for (BackendStatus s : statuses) {
+            byStatus.merge(s.status(), 1, Integer::sum);
+            s.labels().forEach((key, value) -> byLabel.computeIfAbsent(key, k -> new TreeMap<>())
+                    .computeIfAbsent(value, v -> new TreeMap<>()).merge(s.status(), 1, Integer::sum));
+        }
+        return new Summary(statuses.size(), byStatus, byLabel);
+    }
+}

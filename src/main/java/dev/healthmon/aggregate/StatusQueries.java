@@ -1,0 +1,128 @@
+package dev.healthmon.aggregate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * Answers the query API from the {@code statuses} stores of every aggregator instance
+ * (interactive queries): the local store directly, the others over HTTP with {@code scope=local}.
+ *
+ * <p>Why fan out instead of routing by key: a backend's status lives in the task of its
+ * registration's partition, which a producer may have chosen freely (DESIGN.md §1), so the key's
+ * hash does not say which instance holds it. Instances are few; asking each is cheap.
+ *
+ * <p>Thread-safe.
+ */
+final class StatusQueries {
+
+    private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(5);
+
+    private final KafkaStreams streams;
+    private final HostInfo self;
+    private final StatusJson json;
+    private final ObjectMapper mapper;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(REMOTE_TIMEOUT).build();
+
+    StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper) {
+        this.streams = streams;
+        this.self = self;
+        this.json = json;
+        this.mapper = mapper;
+    }
+
+    /** Every status this instance holds as the active owner. */
+    List<StatusState> localStates() {
+        List<StatusState> states = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> all = store().all()) {
+            all.forEachRemaining(kv -> states.add(json.decodeState(kv.value)));
+        }
+        return states;
+    }
+
+    Optional<BackendStatus> local(String id) {
+        return Optional.ofNullable(store().get(id)).map(json::decodeState).map(StatusState::view);
+    }
+
+    /** Every status, from every instance. */
+    List<BackendStatus> all() throws IOException, InterruptedException {
+        List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
+        for (HostInfo other : others()) {
+            JsonNode page = get(other, "/api/status?scope=local&limit=" + Integer.MAX_VALUE);
+            page.path("items").forEach(item -> statuses.add(json.status(item)));
+        }
+        return statuses;
+    }
+
+    Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
+        Optional<BackendStatus> local = local(id);
+        if (local.isPresent()) {
+            return local;
+        }
+        for (HostInfo other : others()) {
+            HttpResponse<byte[]> response = send(other, "/api/status/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
+                    + "?scope=local");
+            if (response.statusCode() == 200) {
+                return Optional.of(json.decodeStatus(response.body()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Transitions at or after {@code since}, newest first, from every instance's bounded history. */
+    List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
+        List<StatusTransition> all = new ArrayList<>(localTransitions(since));
+        for (HostInfo other : others()) {
+            JsonNode page = get(other, "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE);
+            page.path("items").forEach(item -> all.add(json.transition(item)));
+        }
+        return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
+    }
+
+    List<StatusTransition> localTransitions(Instant since) {
+        return localStates().stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since)).toList();
+    }
+
+    private ReadOnlyKeyValueStore<String, byte[]> store() {
+        return streams.store(StoreQueryParameters.fromNameAndType(StatusStores.STATUSES,
+                QueryableStoreTypes.<String, byte[]>keyValueStore()));
+    }
+
+    private List<HostInfo> others() {
+        return streams.metadataForAllStreamsClients().stream().map(StreamsMetadata::hostInfo)
+                .filter(host -> !host.equals(self)).distinct().toList();
+    }
+
+    private JsonNode get(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = send(host, pathAndQuery);
+        if (response.statusCode() != 200) {
+            throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered HTTP " + response.statusCode());
+        }
+        return mapper.readTree(response.body());
+    }
+
+    private HttpResponse<byte[]> send(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
+                .timeout(REMOTE_TIMEOUT).GET().build();
+        return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+    }
+}

@@ -1,0 +1,88 @@
+package dev.healthmon.cli;
+
+import dev.healthmon.aggregate.AggregatorConfig;
+import dev.healthmon.aggregate.AggregatorService;
+import dev.healthmon.aggregate.AggregatorSettings;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.apache.kafka.streams.KafkaStreams;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code healthmon aggregate}: the Kafka Streams aggregator with its query API and status page. */
+@Command(name = "aggregate", mixinStandardHelpOptions = true,
+        description = "Run the aggregator: authoritative status per backend, transitions, query API and status page.")
+final class AggregateCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    KafkaOptions kafka;
+
+    @picocli.CommandLine.ArgGroup(validate = false, heading = "Health-check defaults (use the monitors' values):%n")
+    CheckDefaultsOptions checks = new CheckDefaultsOptions();
+
+    @Option(names = "--application-id", defaultValue = "${env:HEALTHMON_APPLICATION_ID:-healthmon-aggregator}",
+            description = "Kafka Streams application id; instances with the same id share the work. Default ${DEFAULT-VALUE}.")
+    String applicationId;
+
+    @Option(names = "--http-host", defaultValue = "0.0.0.0", description = "Listen address of the API. Default ${DEFAULT-VALUE}.")
+    String httpHost;
+
+    @Option(names = "--http-port", defaultValue = "${env:HEALTHMON_HTTP_PORT:-8080}", description = "Default ${DEFAULT-VALUE}.")
+    int httpPort;
+
+    @Option(names = "--advertised-host", description = "How other instances reach this one (default: this host's name).")
+    String advertisedHost;
+
+    @Option(names = "--state-dir", description = "Kafka Streams state directory (default: <tmp>/healthmon-streams).")
+    Path stateDir;
+
+    @Option(names = "--standby-replicas", defaultValue = "1", description = "Default ${DEFAULT-VALUE}.")
+    int standbyReplicas;
+
+    @Option(names = "--flap-changes", defaultValue = "4", description = "Status changes that make a backend flapping. Default ${DEFAULT-VALUE}.")
+    int flapChanges;
+
+    @Option(names = "--flap-window", defaultValue = "20", description = "Results flap detection looks at. Default ${DEFAULT-VALUE}.")
+    int flapWindow;
+
+    @Option(names = "--epoch-fence-window-ms", defaultValue = "600000",
+            description = "A lower owner epoch is accepted after this much quiet (recreated group). Default ${DEFAULT-VALUE}.")
+    long epochFenceWindowMs;
+
+    @Override
+    public Integer call() throws InterruptedException, UnknownHostException {
+        AggregatorConfig config = new AggregatorConfig(kafka.settings(), kafka.topics(), applicationId, checks.toDefaults(),
+                new AggregatorSettings(flapChanges, flapWindow, Duration.ofMillis(epochFenceWindowMs),
+                        AggregatorSettings.DEFAULTS.historyPerBackend()),
+                httpHost, httpPort, advertisedHost != null ? advertisedHost : InetAddress.getLocalHost().getHostName(),
+                stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "healthmon-streams"),
+                standbyReplicas);
+        AggregatorService service = AggregatorService.start(config, new SimpleMeterRegistry());
+        spec.commandLine().getOut().printf("status page: http://%s:%d/%n", config.advertisedHost(), service.httpPort());
+        spec.commandLine().getOut().flush();
+        Thread hook = new Thread(() -> {
+            service.close();
+            Runtime.getRuntime().halt(0); // a graceful stop is a success, not exit code 143
+        }, "healthmon-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        KafkaStreams.State end = service.awaitTermination();
+        if (end != KafkaStreams.State.ERROR) {
+            hook.join();
+            return 0;
+        }
+        Runtime.getRuntime().removeShutdownHook(hook);
+        service.close();
+        spec.commandLine().getErr().println("error: aggregator stopped after a fatal error (see the log)");
+        return 1;
+    }
+}

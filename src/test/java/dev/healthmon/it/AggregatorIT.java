@@ -1,0 +1,248 @@
+package dev.healthmon.it;
+
+import static dev.healthmon.support.Registrations.bytes;
+import static dev.healthmon.support.Registrations.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.Schema;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.MonitorConfig;
+import dev.healthmon.MonitorService;
+import dev.healthmon.aggregate.AggregatorConfig;
+import dev.healthmon.aggregate.AggregatorService;
+import dev.healthmon.aggregate.AggregatorSettings;
+import dev.healthmon.kafka.EmbeddedKafka;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.TopicAdmin;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.RegistryWriter;
+import dev.healthmon.support.HeadlessChromium;
+import dev.healthmon.support.Schemas;
+import dev.healthmon.support.TopicTail;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Monitor + aggregator on a real broker: five kinds of backends (and one the test takes down)
+ * reach their statuses in the query API, the status topics hold schema-valid records, and the
+ * status page, in a real headless Chromium, shows them and follows a backend going down.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the page test takes a backend down: it goes last
+class AggregatorIT {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Map<String, String> EXPECTED = Map.of(
+            "healthy", "HEALTHY", "slow", "DEGRADED", "failing", "UNHEALTHY", "dead", "UNHEALTHY",
+            "auth", "UNAUTHENTICATED", "toggle", "HEALTHY");
+
+    @TempDir
+    static Path stateDir;
+    private static EmbeddedKafka kafka;
+    private static KafkaSettings settings;
+    private static HttpServer backends;
+    private static final AtomicBoolean toggleUp = new AtomicBoolean(true);
+    private static MonitorService monitor;
+    private static AggregatorService aggregator;
+    private static final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void startEverything() throws Exception {
+        kafka = EmbeddedKafka.start(OptionalInt.empty());
+        settings = KafkaSettings.of(kafka.bootstrapServers());
+        try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
+            admin.createTopics(3, (short) 1);
+        }
+        backends = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+        backends.createContext("/healthy", e -> respond(e, 200));
+        backends.createContext("/slow", e -> {
+            pause(300);
+            respond(e, 200);
+        });
+        backends.createContext("/failing", e -> respond(e, 503));
+        backends.createContext("/auth", e -> respond(e, 401));
+        backends.createContext("/toggle", e -> respond(e, toggleUp.get() ? 200 : 503));
+        backends.setExecutor(Executors.newFixedThreadPool(4));
+        backends.start();
+        monitor = MonitorService.start(MonitorConfig.defaults(settings, "it-monitor"), new SimpleMeterRegistry());
+        aggregator = AggregatorService.start(new AggregatorConfig(settings, Topics.DEFAULTS, "it-aggregator",
+                CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1", stateDir, 0),
+                new SimpleMeterRegistry());
+
+        String base = "http://127.0.0.1:" + backends.getAddress().getPort();
+        int deadPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            deadPort = socket.getLocalPort();
+        }
+        try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
+            register(writer, "healthy", base + "/healthy", "payments", j -> {});
+            register(writer, "slow", base + "/slow", "search", j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100));
+            register(writer, "failing", base + "/failing", "search", j -> {});
+            register(writer, "dead", "http://127.0.0.1:" + deadPort + "/", "legacy", j -> {});
+            register(writer, "auth", base + "/auth", "payments", j -> {});
+            register(writer, "toggle", base + "/toggle", "payments", j -> {});
+        }
+    }
+
+    private static void register(RegistryWriter writer, String id, String url, String team, Consumer<ObjectNode> edit) {
+        writer.register(id, bytes(json(id, url, j -> {
+            ((ObjectNode) j.get("healthCheck")).put("intervalMs", 700).put("timeoutMs", 500).put("jitterPercent", 0);
+            j.putObject("labels").put("team", team);
+            edit.accept(j);
+        })));
+    }
+
+    @AfterAll
+    static void stopEverything() throws Exception {
+        if (aggregator != null) {
+            aggregator.close();
+        }
+        if (monitor != null) {
+            monitor.close();
+        }
+        if (backends != null) {
+            backends.stop(0);
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static JsonNode get(String pathAndQuery) throws Exception {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + aggregator.httpPort() + pathAndQuery)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+        return MAPPER.readTree(response.body());
+    }
+
+    private static Map<String, String> apiStatuses() throws Exception {
+        Map<String, String> statuses = new HashMap<>();
+        get("/api/status").path("items").forEach(s -> statuses.put(s.get("id").asText(), s.get("status").asText()));
+        return statuses;
+    }
+
+    @Test
+    @Order(1)
+    void queryApiReportsEveryBackendsStatusAndTheSummaryCountsThem() throws Exception {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .untilAsserted(() -> assertThat(apiStatuses()).containsAllEntriesOf(EXPECTED));
+
+        JsonNode one = get("/api/status/slow");
+        assertThat(one.get("reason").asText()).isEqualTo("SLOW");
+        assertThat(one.get("labels").get("team").asText()).isEqualTo("search");
+        JsonNode unhealthy = get("/api/status?status=UNHEALTHY");
+        assertThat(unhealthy.get("total").asInt()).isEqualTo(2);
+        JsonNode payments = get("/api/status?label=team:payments&limit=2");
+        assertThat(payments.get("total").asInt()).isEqualTo(3);
+        assertThat(payments.get("items")).hasSize(2);
+        JsonNode summary = get("/api/summary");
+        assertThat(summary.get("total").asInt()).isEqualTo(6);
+        assertThat(summary.path("byStatus").path("UNHEALTHY").asInt()).isEqualTo(2);
+        assertThat(summary.path("byLabel").path("team").path("payments").path("HEALTHY").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(get("/api/transitions?since=2000-01-01T00:00:00Z").path("items")).isNotEmpty();
+
+        HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + aggregator.httpPort() + "/api/status/nope")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        HttpResponse<String> bad = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + aggregator.httpPort() + "/api/status?status=SIDEWAYS")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("status: must be one of");
+    }
+
+    @Test
+    @Order(2)
+    void statusAndTransitionRecordsValidateAgainstTheirSchemas() throws Exception {
+        Schema status = Schemas.load("backend-status.v1.schema.json");
+        Schema transition = Schemas.load("status-transition.v1.schema.json");
+        try (TopicTail statuses = new TopicTail(settings, Topics.DEFAULTS.status());
+             TopicTail transitions = new TopicTail(settings, Topics.DEFAULTS.transitions())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> statuses.records().size() >= 12 && transitions.records().size() >= 5);
+            assertThat(statuses.records()).allSatisfy(r ->
+                    assertThat(Schemas.validate(status, r.value())).as(new String(r.value(), StandardCharsets.UTF_8)).isEmpty());
+            assertThat(transitions.records()).allSatisfy(r ->
+                    assertThat(Schemas.validate(transition, r.value())).as(new String(r.value(), StandardCharsets.UTF_8)).isEmpty());
+        }
+    }
+
+    @Test
+    @Order(3)
+    void statusPageShowsEveryBackendAndFollowsOneGoingDown() throws Exception {
+        String page = "http://127.0.0.1:" + aggregator.httpPort() + "/";
+        String rows = "JSON.stringify(Object.fromEntries([...document.querySelectorAll('tr[data-backend-id]')]"
+                + ".map(r => [r.dataset.backendId, r.dataset.status])))";
+        try (HeadlessChromium chromium = HeadlessChromium.open(page)) {
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                    assertThat(statusesOnPage(chromium, rows)).containsAllEntriesOf(EXPECTED));
+            assertThat(chromium.evaluate("document.getElementById('summary').innerText").asText()).contains("6 backends");
+
+            toggleUp.set(false); // the page is not reloaded: it must pick the change up by itself
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                    assertThat(statusesOnPage(chromium, rows)).containsEntry("toggle", "UNHEALTHY"));
+            assertThat(chromium.evaluate("document.querySelector('tr[data-backend-id=toggle]').innerText").asText())
+                    .contains("UNHEALTHY").contains("HTTP 503");
+            chromium.screenshot(Path.of("target", "status-page.png"));
+        } finally {
+            toggleUp.set(true);
+        }
+        assertThat(Files.size(Path.of("target", "status-page.png"))).isPositive();
+    }
+
+    private static Map<String, String> statusesOnPage(HeadlessChromium chromium, String rows) throws Exception {
+        Map<String, String> statuses = new HashMap<>();
+        MAPPER.readTree(chromium.evaluate(rows).asText()).fields()
+                .forEachRemaining(e -> statuses.put(e.getKey(), e.getValue().asText()));
+        return statuses;
+    }
+
+    private static void respond(HttpExchange exchange, int status) throws IOException {
+        exchange.sendResponseHeaders(status, -1);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.flush();
+        }
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis); // this backend's job is to be slow
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
