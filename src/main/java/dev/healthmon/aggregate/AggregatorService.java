@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.HostInfo;
@@ -105,7 +106,10 @@ public final class AggregatorService implements AutoCloseable {
     public void close() {
         http.stop(0);
         httpThreads.shutdownNow();
-        streams.close(Duration.ofSeconds(10));
+        // Leave the group: otherwise the other instances wait a session timeout (45 s) before taking
+        // over this instance's partitions, and their statuses are not queryable meanwhile.
+        streams.close(CloseOptions.timeout(Duration.ofSeconds(10))
+                .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         log.info("aggregator stopped");
     }
 }

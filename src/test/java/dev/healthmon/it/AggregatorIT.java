@@ -142,8 +142,12 @@ class AggregatorIT {
     }
 
     private static JsonNode get(String pathAndQuery) throws Exception {
+        return get(aggregator, pathAndQuery);
+    }
+
+    private static JsonNode get(AggregatorService instance, String pathAndQuery) throws Exception {
         HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + aggregator.httpPort() + pathAndQuery)).build(),
+                URI.create("http://127.0.0.1:" + instance.httpPort() + pathAndQuery)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
         return MAPPER.readTree(response.body());
@@ -203,6 +207,33 @@ class AggregatorIT {
 
     @Test
     @Order(3)
+    void aSecondInstanceSharesTheWorkAndEitherAnswersForAllBackends(@TempDir Path secondStateDir) throws Exception {
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .untilAsserted(() -> assertThat(apiStatuses()).containsAllEntriesOf(EXPECTED));
+        try (AggregatorService second = AggregatorService.start(new AggregatorConfig(settings, Topics.DEFAULTS,
+                "it-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
+                secondStateDir, 0), new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> second.ready() && aggregator.ready() && localCount(second) > 0);
+            assertThat(localCount(second)).as("the second instance owns some backends").isLessThan(6);
+
+            for (AggregatorService instance : new AggregatorService[] {aggregator, second}) {
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
+                    JsonNode all = get(instance, "/api/status");
+                    assertThat(all.get("total").asInt()).isEqualTo(6);
+                    for (String id : EXPECTED.keySet()) {
+                        assertThat(get(instance, "/api/status/" + id).get("id").asText()).isEqualTo(id);
+                    }
+                });
+            }
+        }
+    }
+
+    private static int localCount(AggregatorService instance) throws Exception {
+        return get(instance, "/api/status?scope=local").get("total").asInt();
+    }
+
+    @Test
+    @Order(4)
     void statusPageShowsEveryBackendAndFollowsOneGoingDown() throws Exception {
         String page = "http://127.0.0.1:" + aggregator.httpPort() + "/";
         String rows = "JSON.stringify(Object.fromEntries([...document.querySelectorAll('tr[data-backend-id]')]"
