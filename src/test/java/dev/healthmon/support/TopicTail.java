@@ -16,6 +16,7 @@ public final class TopicTail implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<ConsumerRecord<byte[], byte[]>> records = new CopyOnWriteArrayList<>();
+    private final List<Long> arrivalNanos = new CopyOnWriteArrayList<>();
     private final Thread thread;
     private volatile boolean closing;
 
@@ -33,7 +34,10 @@ public final class TopicTail implements AutoCloseable {
     private void run() {
         try {
             while (!closing) {
-                consumer.poll(Duration.ofMillis(100)).forEach(records::add);
+                consumer.poll(Duration.ofMillis(100)).forEach(record -> {
+                    records.add(record);
+                    arrivalNanos.add(System.nanoTime());
+                });
             }
         } catch (WakeupException e) {
             // closing
@@ -53,6 +57,19 @@ public final class TopicTail implements AutoCloseable {
         Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> ends.entrySet().stream().allMatch(end ->
                 end.getValue() == 0 || records.stream().anyMatch(r -> r.partition() == end.getKey().partition()
                         && r.offset() >= end.getValue() - 1)));
+    }
+
+    /** The longest time between two consecutive records reaching this reader, from {@code sinceNanos} on. */
+    public Duration longestArrivalGap(long sinceNanos) {
+        long previous = sinceNanos;
+        long longest = 0;
+        for (long at : List.copyOf(arrivalNanos)) {
+            if (at >= sinceNanos) {
+                longest = Math.max(longest, at - previous);
+                previous = at;
+            }
+        }
+        return Duration.ofNanos(longest);
     }
 
     public List<ConsumerRecord<byte[], byte[]>> records() {

@@ -1,0 +1,247 @@
+package dev.healthmon.it;
+
+import static dev.healthmon.support.Registrations.bytes;
+import static dev.healthmon.support.Registrations.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.aggregate.AggregatorConfig;
+import dev.healthmon.aggregate.AggregatorService;
+import dev.healthmon.aggregate.AggregatorSettings;
+import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.TopicAdmin;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.RegistryWriter;
+import dev.healthmon.support.BrokerProcesses;
+import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.Figures;
+import dev.healthmon.support.MonitorProcess;
+import dev.healthmon.support.TopicTail;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Monitors as separate processes on a real broker process, treated the way machines and
+ * orchestrators treat them: SIGKILL, SIGTERM, SIGSTOP/SIGCONT. Session timeout 6 s, heartbeat
+ * 1.5 s, check interval 1 s; measured figures go to {@code target/it-figures.txt}.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ClusterIT {
+
+    static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+    static final Duration INTERVAL = Duration.ofSeconds(1);
+    private static final AtomicInteger TEST = new AtomicInteger();
+
+    private static BrokerProcesses broker;
+    private static KafkaSettings settings;
+    private static CountingBackend backend;
+    private final HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private Topics topics;
+    private String group;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = BrokerProcesses.start(1);
+        settings = KafkaSettings.of(broker.bootstrapServers());
+        backend = new CountingBackend();
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        backend.close();
+        broker.close();
+    }
+
+    @AfterEach
+    void closeResources() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closeLater(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    /** Fresh topics and group for one test, {@code backends} registered with a 1 s interval. */
+    private List<String> setUp(int partitions, int backends) throws Exception {
+        int n = TEST.incrementAndGet();
+        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n, "events-dlq-" + n);
+        group = "cluster-it-" + n;
+        try (TopicAdmin admin = new TopicAdmin(settings, topics)) {
+            admin.createTopics(partitions, (short) 1);
+        }
+        List<String> ids = new ArrayList<>();
+        try (RegistryWriter writer = new RegistryWriter(settings, topics.registry())) {
+            for (int i = 0; i < backends; i++) {
+                String id = "b" + n + "-" + i;
+                ids.add(id);
+                writer.register(id, bytes(json(id, backend.url("/" + id), j -> ((ObjectNode) j.get("healthCheck"))
+                        .put("intervalMs", INTERVAL.toMillis()).put("timeoutMs", 500).put("jitterPercent", 0))));
+            }
+        }
+        return ids;
+    }
+
+    private MonitorProcess monitor(String id) throws Exception {
+        return closeLater(MonitorProcess.start(id, List.of("--bootstrap-servers", broker.bootstrapServers(),
+                "--registry-topic", topics.registry(), "--events-topic", topics.events(), "--dlq-topic", topics.registryDlq(),
+                "--group-id", group, "--shutdown-timeout-ms", "10000",
+                "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500")));
+    }
+
+    private List<HealthEvent> events(TopicTail tail) {
+        return tail.records().stream().map(r -> codec.decode(r.value())).toList();
+    }
+
+    /** Backend → the monitors that checked it in the last {@code window}; empty until every backend was checked. */
+    private Map<String, Set<String>> recentCheckers(TopicTail tail, List<String> ids, Duration window) {
+        Instant since = Instant.now().minus(window);
+        Map<String, Set<String>> checkers = new HashMap<>();
+        for (HealthEvent e : events(tail)) {
+            if (e.checkedAt().isAfter(since)) {
+                checkers.computeIfAbsent(e.backendId(), k -> new HashSet<>()).add(e.monitorId());
+            }
+        }
+        return checkers.keySet().containsAll(ids) ? checkers : Map.of();
+    }
+
+    /** Waits until every backend was checked by exactly one monitor over the last 3 s, and returns who. */
+    private Map<String, String> awaitSettled(TopicTail tail, List<String> ids, int monitors) {
+        Map<String, String> owners = new HashMap<>();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            Map<String, Set<String>> checkers = recentCheckers(tail, ids, Duration.ofSeconds(3));
+            boolean settled = !checkers.isEmpty() && checkers.values().stream().allMatch(s -> s.size() == 1)
+                    && checkers.values().stream().flatMap(Set::stream).distinct().count() == monitors;
+            if (settled) {
+                owners.clear();
+                checkers.forEach((id, who) -> owners.put(id, who.iterator().next()));
+            }
+            return settled;
+        });
+        return owners;
+    }
+
+    /** Waits until each of {@code ids} was checked by a monitor other than {@code gone} after {@code since}; returns the longest wait. */
+    private Duration awaitTakenOver(TopicTail tail, Set<String> ids, String gone, Instant since) {
+        Map<String, Instant> firstByOther = new HashMap<>();
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            for (HealthEvent e : events(tail)) {
+                if (ids.contains(e.backendId()) && !e.monitorId().equals(gone) && e.checkedAt().isAfter(since)) {
+                    firstByOther.merge(e.backendId(), e.checkedAt(), (a, b) -> a.isBefore(b) ? a : b);
+                }
+            }
+            return firstByOther.keySet().containsAll(ids);
+        });
+        return firstByOther.values().stream().map(t -> Duration.between(since, t)).max(Duration::compareTo).orElseThrow();
+    }
+
+    @Test
+    void killedMonitorsBackendsResumeOnTheSurvivorsWithinSessionTimeoutPlusAnInterval() throws Exception {
+        List<String> ids = setUp(6, 30);
+        TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        List<MonitorProcess> monitors = List.of(monitor("kill-1"), monitor("kill-2"), monitor("kill-3"));
+        Map<String, String> owners = awaitSettled(tail, ids, 3);
+        Set<String> victims = owners.entrySet().stream().filter(e -> e.getValue().equals("kill-2"))
+                .map(Map.Entry::getKey).collect(Collectors.toSet());
+        assertThat(victims).isNotEmpty();
+
+        Instant killedAt = Instant.now();
+        monitors.get(1).kill();
+        Duration failover = awaitTakenOver(tail, victims, "kill-2", killedAt);
+
+        Figures.record("kill -9 failover (session timeout " + SESSION_TIMEOUT.toSeconds() + " s, interval "
+                + INTERVAL.toSeconds() + " s, " + victims.size() + " backends): " + failover.toMillis() + " ms");
+        // Session timeout for the group to notice, a rebalance and restore, then the first check at once.
+        assertThat(failover).isLessThan(SESSION_TIMEOUT.plus(INTERVAL).plusSeconds(10));
+        awaitSettled(tail, ids, 2);
+    }
+
+    @Test
+    void sigtermedMonitorExitsZeroHandsItsBackendsOverAndPublishesNothingAfterwards() throws Exception {
+        List<String> ids = setUp(6, 20);
+        TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        monitor("term-1");
+        MonitorProcess leaving = monitor("term-2");
+        Map<String, String> owners = awaitSettled(tail, ids, 2);
+        Set<String> moving = owners.entrySet().stream().filter(e -> e.getValue().equals("term-2"))
+                .map(Map.Entry::getKey).collect(Collectors.toSet());
+
+        Instant stoppedAt = Instant.now();
+        leaving.terminate();
+        assertThat(leaving.process().waitFor(15, TimeUnit.SECONDS)).as(leaving.log()).isTrue();
+        Instant exitedAt = Instant.now();
+        assertThat(leaving.process().exitValue()).as(leaving.log()).isZero();
+        Duration handover = awaitTakenOver(tail, moving, "term-2", stoppedAt);
+
+        Figures.record("graceful (SIGTERM) handover of " + moving.size() + " backends: " + handover.toMillis()
+                + " ms; process exit after " + Duration.between(stoppedAt, exitedAt).toMillis() + " ms");
+        assertThat(handover).as("the leaving member says so: no session timeout to wait for").isLessThan(SESSION_TIMEOUT);
+        assertThat(events(tail)).filteredOn(e -> e.monitorId().equals("term-2"))
+                .allSatisfy(e -> assertThat(e.checkedAt()).isBefore(exitedAt));
+    }
+
+    @Test
+    void frozenMonitorThatWakesUpAfterLosingItsPartitionsCannotChangeAStatus(@TempDir Path stateDir) throws Exception {
+        List<String> ids = setUp(4, 12);
+        SimpleMeterRegistry aggregatorMeters = new SimpleMeterRegistry();
+        AggregatorService aggregator = closeLater(AggregatorService.start(new AggregatorConfig(settings, topics,
+                group + "-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
+                stateDir, 0), aggregatorMeters));
+        TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        MonitorProcess zombie = monitor("zombie-1");
+        monitor("zombie-2");
+        Map<String, String> owners = awaitSettled(tail, ids, 2);
+        Set<String> frozenBackends = owners.entrySet().stream().filter(e -> e.getValue().equals("zombie-1"))
+                .map(Map.Entry::getKey).collect(Collectors.toSet());
+
+        Instant frozenAt = Instant.now();
+        zombie.freeze();
+        awaitTakenOver(tail, frozenBackends, "zombie-1", frozenAt);
+        int recordsBeforeThaw = tail.records().size();
+        zombie.thaw();
+
+        // It notices it lost its partitions and stops (self-fencing) …
+        await().atMost(Duration.ofSeconds(30)).until(() -> zombie.log().contains("lost: stopped")
+                || zombie.log().contains("commit fenced"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> aggregator.ready());
+        // … and whatever it published on waking up was fenced by the aggregator (lower owner epoch).
+        List<HealthEvent> zombieEvents = tail.records().subList(recordsBeforeThaw, tail.records().size()).stream()
+                .map(r -> codec.decode(r.value())).filter(e -> e.monitorId().equals("zombie-1")).toList();
+        Figures.record("zombie (SIGSTOP past session timeout, then SIGCONT) published " + zombieEvents.size()
+                + " late events before stopping itself");
+        // Frozen for longer than the session timeout, every backend it owned has an overdue check
+        // that runs the moment it wakes, before its consumer learns of the loss.
+        assertThat(zombieEvents).as("the zombie published late results: the scenario happened").isNotEmpty();
+        awaitSettled(tail, ids, 1);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(aggregatorMeters
+                .get("healthmon.aggregator.events.dropped").tag("reason", "stale").counter().count())
+                .isGreaterThanOrEqualTo(zombieEvents.size()));
+        assertThat(zombie.process().isAlive()).as("it fenced itself; it did not crash").isTrue();
+    }
+
+}

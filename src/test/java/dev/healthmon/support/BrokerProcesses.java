@@ -1,0 +1,187 @@
+package dev.healthmon.support;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * A KRaft cluster of real broker processes (each node broker + controller), for tests that kill
+ * or stop brokers: brokers inside one JVM cannot be killed independently and a 3-node cluster in
+ * one JVM is unreliable (DESIGN.md §9). Each node is {@code java -cp <test classpath> kafka.Kafka},
+ * formatted with {@code kafka.tools.StorageTool}; ports are fixed at creation so a restarted node
+ * comes back at the same address. {@link #close()} kills every node and deletes the data.
+ */
+public final class BrokerProcesses implements AutoCloseable {
+
+    private final Path root;
+    private final List<Node> nodes = new ArrayList<>();
+
+    private static final class Node {
+        final int id;
+        final int port;
+        final int controllerPort;
+        final Path config;
+        final Path log;
+        Process process;
+
+        Node(int id, int port, int controllerPort, Path config, Path log) {
+            this.id = id;
+            this.port = port;
+            this.controllerPort = controllerPort;
+            this.config = config;
+            this.log = log;
+        }
+    }
+
+    /** Formats and starts {@code count} nodes, and waits until all are in the cluster. */
+    public static BrokerProcesses start(int count) throws Exception {
+        BrokerProcesses cluster = new BrokerProcesses(count);
+        try {
+            for (Node node : cluster.nodes) {
+                cluster.launch(node);
+            }
+            cluster.awaitBrokers(count, Duration.ofSeconds(60));
+            return cluster;
+        } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    private BrokerProcesses(int count) throws Exception {
+        root = Files.createTempDirectory("healthmon-brokers");
+        List<int[]> ports = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ports.add(new int[] {freePort(), freePort()});
+        }
+        String voters = java.util.stream.IntStream.range(0, count)
+                .mapToObj(i -> (i + 1) + "@127.0.0.1:" + ports.get(i)[1]).collect(Collectors.joining(","));
+        int replication = Math.min(3, count);
+        String clusterId = Uuid.randomUuid().toString();
+        for (int i = 0; i < count; i++) {
+            int id = i + 1;
+            Path dir = Files.createDirectories(root.resolve("node-" + id));
+            Properties p = new Properties();
+            p.put("process.roles", "broker,controller");
+            p.put("node.id", Integer.toString(id));
+            p.put("controller.quorum.voters", voters);
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + ports.get(i)[0] + ",CONTROLLER://127.0.0.1:" + ports.get(i)[1]);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + ports.get(i)[0]);
+            p.put("controller.listener.names", "CONTROLLER");
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", "PLAINTEXT");
+            p.put("log.dirs", dir.resolve("data").toString());
+            p.put("offsets.topic.replication.factor", Integer.toString(replication));
+            p.put("transaction.state.log.replication.factor", Integer.toString(replication));
+            p.put("transaction.state.log.min.isr", Integer.toString(Math.min(2, replication)));
+            p.put("min.insync.replicas", Integer.toString(Math.min(2, replication)));
+            p.put("default.replication.factor", Integer.toString(replication));
+            p.put("group.initial.rebalance.delay.ms", "0");
+            p.put("auto.create.topics.enable", "false");
+            Path config = dir.resolve("server.properties");
+            try (var out = Files.newOutputStream(config)) {
+                p.store(out, "healthmon test broker " + id);
+            }
+            Node node = new Node(id, ports.get(i)[0], ports.get(i)[1], config, dir.resolve("broker.log"));
+            Process format = java("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config.toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
+            if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
+                throw new IllegalStateException("formatting node " + id + " failed: " + Files.readString(dir.resolve("format.log")));
+            }
+            nodes.add(node);
+        }
+    }
+
+    private static ProcessBuilder java(String mainClass, String... args) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx384m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command);
+    }
+
+    private void launch(Node node) throws IOException {
+        node.process = java("kafka.Kafka", node.config.toString()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(node.log.toFile())).start();
+    }
+
+    public String bootstrapServers() {
+        return nodes.stream().map(n -> "127.0.0.1:" + n.port).collect(Collectors.joining(","));
+    }
+
+    /** Node ids, 1…n. */
+    public List<Integer> nodeIds() {
+        return nodes.stream().map(n -> n.id).toList();
+    }
+
+    /** SIGKILL: the node dies at once, as in a crash. */
+    public void kill(int nodeId) throws InterruptedException {
+        Node node = node(nodeId);
+        node.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** Starts a killed node again, same ports and data. */
+    public void restart(int nodeId) throws IOException {
+        launch(node(nodeId));
+    }
+
+    /** Waits until {@code count} brokers are registered and answering. */
+    public void awaitBrokers(int count, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            for (Node n : nodes) {
+                if (n.process != null && !n.process.isAlive() && n.process.exitValue() != 0 && n.process.exitValue() != 137) {
+                    throw new IllegalStateException("broker " + n.id + " exited: " + Files.readString(n.log));
+                }
+            }
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+                if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count) {
+                    return;
+                }
+            } catch (Exception e) {
+                last = e;
+            }
+            Thread.sleep(200); // brokers starting: polling is all an outside observer can do
+        }
+        throw new IllegalStateException("fewer than " + count + " brokers within " + timeout, last);
+    }
+
+    private Node node(int id) {
+        return nodes.stream().filter(n -> n.id == id).findFirst().orElseThrow();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Node node : nodes) {
+            if (node.process != null) {
+                node.process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
