@@ -5,6 +5,7 @@ import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.monitor.ActiveCheck;
+import dev.healthmon.monitor.CheckMetrics;
 import dev.healthmon.monitor.ExecutorCheckScheduler;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.probe.Probe;
@@ -12,6 +13,7 @@ import dev.healthmon.probe.Probes;
 import dev.healthmon.registry.RegistrationCodec;
 import dev.healthmon.registry.RegistryConsumer;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -35,20 +37,28 @@ public final class MonitorService implements AutoCloseable {
     private final HealthEventPublisher publisher;
     private final HealthMonitor monitor;
     private final RegistryConsumer registry;
+    private final KafkaClientMetrics producerMetrics;
+    private final KafkaClientMetrics consumerMetrics;
     private Probes ownedProbes;
 
     private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters) {
         this.config = config;
         ObjectMapper mapper = new ObjectMapper();
         this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
-        this.publisher = new HealthEventPublisher(
-                new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId())),
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId()));
+        this.producerMetrics = new KafkaClientMetrics(producer);
+        producerMetrics.bindTo(meters);
+        this.publisher = new HealthEventPublisher(producer,
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
                 config.bufferCapacity(), meters);
-        this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker());
-        this.registry = new RegistryConsumer(
-                new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(), "healthmon-" + config.monitorId(),
-                        config.groupProtocol())),
+        this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker(),
+                () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
+        meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(),
+                "healthmon-" + config.monitorId(), config.groupProtocol()));
+        this.consumerMetrics = new KafkaClientMetrics(consumer);
+        consumerMetrics.bindTo(meters);
+        this.registry = new RegistryConsumer(consumer,
                 config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy()), monitor, publisher,
                 config.commitInterval(), meters);
     }
@@ -90,9 +100,9 @@ public final class MonitorService implements AutoCloseable {
         return registry.awaitTermination();
     }
 
-    /** True once every owned partition is restored. */
+    /** Ready for traffic (Kubernetes readiness): every owned partition restored and Kafka taking our results. */
     public boolean ready() {
-        return registry.ready();
+        return registry.ready() && publisher.healthy();
     }
 
     /** The backends this instance checks now. Any thread. */
@@ -114,6 +124,8 @@ public final class MonitorService implements AutoCloseable {
             ownedProbes.close();
         }
         publisher.close(Duration.ofNanos(Math.max(Duration.ofMillis(100).toNanos(), deadline - System.nanoTime())));
+        producerMetrics.close();
+        consumerMetrics.close();
         log.info("monitor={} stopped in {} ms", config.monitorId(), (System.nanoTime() - started) / 1_000_000);
     }
 }

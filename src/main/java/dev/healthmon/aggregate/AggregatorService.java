@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import dev.healthmon.http.OpsEndpoints;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -71,6 +73,9 @@ public final class AggregatorService implements AutoCloseable {
                 stopped.countDown();
             }
         });
+        KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(meters);
+        OpsEndpoints.install(http, meters, () -> streams.state() == KafkaStreams.State.RUNNING);
         ObjectMapper mapper = new ObjectMapper();
         new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper), mapper);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {

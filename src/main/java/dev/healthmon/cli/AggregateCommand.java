@@ -3,7 +3,7 @@ package dev.healthmon.cli;
 import dev.healthmon.aggregate.AggregatorConfig;
 import dev.healthmon.aggregate.AggregatorService;
 import dev.healthmon.aggregate.AggregatorSettings;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.healthmon.http.Meters;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -67,7 +67,7 @@ final class AggregateCommand implements Callable<Integer> {
                 httpHost, httpPort, advertisedHost != null ? advertisedHost : InetAddress.getLocalHost().getHostName(),
                 stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "healthmon-streams"),
                 standbyReplicas);
-        AggregatorService service = AggregatorService.start(config, new SimpleMeterRegistry());
+        AggregatorService service = AggregatorService.start(config, Meters.prometheus());
         spec.commandLine().getOut().printf("status page: http://%s:%d/%n", config.advertisedHost(), service.httpPort());
         spec.commandLine().getOut().flush();
         Thread hook = new Thread(() -> {

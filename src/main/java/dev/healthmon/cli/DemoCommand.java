@@ -13,7 +13,8 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.healthmon.http.Meters;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -59,6 +60,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Stop after this many seconds; 0 runs until Ctrl-C (default ${DEFAULT-VALUE}).")
     long durationSeconds;
 
+    /** The aggregator's registry: its /metrics, next to the status page. */
+    private final PrometheusMeterRegistry meters = Meters.prometheus();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -79,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
             SampleBackends backends = SampleBackends.start();
             resources.push(backends);
             MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor"),
-                    new SimpleMeterRegistry());
+                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
             resources.push(monitor);
             Path stateDir = Files.createTempDirectory("healthmon-demo-streams");
             resources.push(() -> deleteRecursively(stateDir));
@@ -124,9 +128,9 @@ final class DemoCommand implements Callable<Integer> {
 
     private AggregatorService startAggregator(KafkaSettings settings, Path stateDir) {
         try {
-            return AggregatorService.start(aggregatorConfig(settings, stateDir, httpPort), new SimpleMeterRegistry());
+            return AggregatorService.start(aggregatorConfig(settings, stateDir, httpPort), meters);
         } catch (UncheckedIOException portTaken) {
-            return AggregatorService.start(aggregatorConfig(settings, stateDir, 0), new SimpleMeterRegistry());
+            return AggregatorService.start(aggregatorConfig(settings, stateDir, 0), meters);
         }
     }
 

@@ -6,7 +6,9 @@ import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.TargetPolicy;
 import java.util.ArrayList;
 import java.util.List;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.healthmon.http.Meters;
+import dev.healthmon.http.OpsServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -63,6 +65,14 @@ final class MonitorCommand implements Callable<Integer> {
             description = "Allow probes to this range even if denied (repeatable), e.g. 169.254.0.0/16.")
     List<String> allowTargets = new ArrayList<>();
 
+    @Option(names = "--http-host", defaultValue = "0.0.0.0",
+            description = "Listen address of /metrics, /healthz, /readyz. Default ${DEFAULT-VALUE}.")
+    String httpHost;
+
+    @Option(names = "--http-port", defaultValue = "8081",
+            description = "Port of /metrics, /healthz, /readyz; 0 picks a free port. Default ${DEFAULT-VALUE}.")
+    int httpPort;
+
     @Option(names = "--shutdown-timeout-ms", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
     long shutdownTimeoutMs;
 
@@ -74,9 +84,13 @@ final class MonitorCommand implements Callable<Integer> {
                 TargetPolicy.of(denyTargets, allowTargets),
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000);
-        MonitorService service = MonitorService.start(config, new SimpleMeterRegistry());
+        PrometheusMeterRegistry meters = Meters.prometheus();
+        MonitorService service = MonitorService.start(config, meters);
+        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, service::ready);
+        spec.commandLine().getErr().printf("metrics and probes: http://%s:%d/metrics /healthz /readyz%n", httpHost, ops.port());
         Thread hook = new Thread(() -> {
             service.close();
+            ops.close();
             // A graceful stop is a success: without this the JVM reports SIGTERM as exit code 143.
             Runtime.getRuntime().halt(0);
         }, "healthmon-shutdown");
@@ -88,6 +102,7 @@ final class MonitorCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().removeShutdownHook(hook);
         service.close();
+        ops.close();
         spec.commandLine().getErr().println("error: monitor stopped: " + failure.get());
         return 1;
     }

@@ -33,6 +33,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
     private static final Duration POLL = Duration.ofMillis(100);
+    /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
+    public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
 
     private final Producer<byte[], byte[]> producer;
     private final String eventsTopic;
@@ -45,6 +47,12 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private final Counter dropped;
     private final Counter deadLettered;
     private volatile boolean running = true;
+    private final long startedNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicLong sends = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong completions = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long lastCompletedNanos;
+    private volatile long lastAcknowledgedNanos;
+    private volatile long lastFailedNanos;
 
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
                                 HealthEventCodec codec, int capacity, MeterRegistry meters) {
@@ -150,14 +158,32 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     }
 
     private Callback callback(String backendId, Counter onSuccess) {
+        sends.incrementAndGet();
         return (metadata, error) -> {
+            completions.incrementAndGet();
+            lastCompletedNanos = System.nanoTime();
             if (error == null) {
                 onSuccess.increment();
+                lastAcknowledgedNanos = System.nanoTime();
             } else {
+                lastFailedNanos = System.nanoTime();
                 failed.increment();
                 log.warn("backend={} publish failed: {}", backendId, error.toString());
             }
         };
+    }
+
+    /**
+     * False while Kafka does not take what we send: the last send failed, or records have been
+     * outstanding for {@link #UNHEALTHY_AFTER} without a single acknowledgement (the producer
+     * retries through an outage, so that is how an outage shows). Any thread.
+     */
+    public boolean healthy() {
+        if (lastFailedNanos > lastAcknowledgedNanos) {
+            return false;
+        }
+        boolean outstanding = sends.get() > completions.get() || !queue.isEmpty();
+        return !outstanding || System.nanoTime() - Math.max(lastCompletedNanos, startedNanos) < UNHEALTHY_AFTER.toNanos();
     }
 
     /** Results waiting to be sent. */

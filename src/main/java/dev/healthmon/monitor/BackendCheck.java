@@ -41,6 +41,8 @@ import java.util.function.DoubleSupplier;
  */
 final class BackendCheck {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackendCheck.class);
+
     private final long generation;
     private final CheckSettings settings;
     private final int ownerEpoch;
@@ -50,6 +52,7 @@ final class BackendCheck {
     private final HealthEventSink sink;
     private final DoubleSupplier random;
     private final CircuitBreaker circuit;
+    private final CheckMetrics metrics;
 
     // Guarded by this.
     private BackendRegistration registration;
@@ -65,7 +68,8 @@ final class BackendCheck {
 
     BackendCheck(long generation, BackendRegistration registration, CheckSettings settings, RegistrationVersion version,
                  int ownerEpoch, String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                 DoubleSupplier random, CircuitBreakerSettings circuitSettings) {
+                 DoubleSupplier random, CircuitBreakerSettings circuitSettings, CheckMetrics metrics) {
+        this.metrics = metrics;
         this.generation = generation;
         this.registration = registration;
         this.settings = settings;
@@ -141,6 +145,7 @@ final class BackendCheck {
             }
             attempt = ++attempts;
             activeAttempt = attempt;
+            metrics.started(Duration.between(scheduledAt, scheduler.clock().instant()));
             circuit.beforeCheck();
             nextCheck = null;
             target = registration;
@@ -194,8 +199,13 @@ final class BackendCheck {
                 next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
                         next.consecutiveSuccesses());
             }
+            if (next.status() != previous.status()) {
+                log.info("backend={} status {} -> {}{}", registration.id(), previous.status(), next.status(),
+                        next.reason().map(r -> " (" + r + ")").orElse(""));
+            }
             policy = next;
             sequence++;
+            metrics.completed(settings.type(), result.observation().outcome(), result.latency());
             sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
                     scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
                     policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),

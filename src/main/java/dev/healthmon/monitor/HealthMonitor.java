@@ -42,6 +42,7 @@ public final class HealthMonitor implements AutoCloseable {
     private final HealthEventSink sink;
     private final DoubleSupplier random;
     private final CircuitBreakerSettings circuitSettings;
+    private final CheckMetrics metrics;
 
     // Confined to the owner thread.
     private final Map<String, BackendCheck> activeChecks = new HashMap<>();
@@ -59,6 +60,12 @@ public final class HealthMonitor implements AutoCloseable {
     /** @param random uniform in [0, 1), for jitter; injected so tests can fix it */
     public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
                          CircuitBreakerSettings circuitSettings, DoubleSupplier random) {
+        this(monitorId, probe, scheduler, sink, circuitSettings, random, CheckMetrics.NONE);
+    }
+
+    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
+                         CircuitBreakerSettings circuitSettings, DoubleSupplier random, CheckMetrics metrics) {
+        this.metrics = metrics;
         this.monitorId = monitorId;
         this.probe = probe;
         this.scheduler = scheduler;
@@ -95,7 +102,7 @@ public final class HealthMonitor implements AutoCloseable {
                     settings.type().wireName(), settings.interval().toMillis());
         }
         BackendCheck check = new BackendCheck(++generations, registration, settings, version, ownerEpoch, monitorId,
-                probe, scheduler, sink, random, circuitSettings);
+                probe, scheduler, sink, random, circuitSettings, metrics);
         activeChecks.put(id, check);
         check.start(firstDelay(id, settings, mode));
         snapshotStale = true;

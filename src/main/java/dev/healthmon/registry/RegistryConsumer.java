@@ -74,6 +74,8 @@ public final class RegistryConsumer implements AutoCloseable {
     private final Duration commitInterval;
     private final Counter deadLetters;
     private final Counter foreignPartitioned;
+    private final io.micrometer.core.instrument.Timer restoreTime;
+    private final java.util.concurrent.atomic.AtomicInteger ownedCount = new java.util.concurrent.atomic.AtomicInteger();
     private final Counter rebalances;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -100,6 +102,9 @@ public final class RegistryConsumer implements AutoCloseable {
         this.deadLetters = meters.counter("healthmon.registry.invalid");
         this.foreignPartitioned = meters.counter("healthmon.registry.foreign.partitioned");
         this.rebalances = meters.counter("healthmon.rebalances");
+        this.restoreTime = io.micrometer.core.instrument.Timer.builder("healthmon.partition.restore")
+                .description("From assignment of a registry partition to its checks starting").register(meters);
+        meters.gauge("healthmon.partitions.owned", ownedCount, java.util.concurrent.atomic.AtomicInteger::get);
         this.thread = new Thread(this::run, "healthmon-registry-poll");
     }
 
@@ -244,13 +249,15 @@ public final class RegistryConsumer implements AutoCloseable {
                 partition.moveTo(PartitionPhase.ACTIVE);
                 partition.table.values().forEach(entry -> monitor.upsert(entry.registration().registration(),
                         entry.registration().settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
+                long took = System.nanoTime() - partition.assignedAtNanos;
+                restoreTime.record(took, TimeUnit.NANOSECONDS);
                 log.info("partition={}-{} restored: backends={} epoch={} took={}ms", topic, partition.partition,
-                        partition.table.size(), partition.ownerEpoch,
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - partition.assignedAtNanos));
+                        partition.table.size(), partition.ownerEpoch, TimeUnit.NANOSECONDS.toMillis(took));
             }
             allActive &= partition.phase == PartitionPhase.ACTIVE;
         }
         ready = allActive;
+        ownedCount.set(owned.size());
     }
 
     private void maybeCommit() {

@@ -1,0 +1,44 @@
+package dev.healthmon.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The operational endpoints every healthmon process serves, for Prometheus and Kubernetes:
+ * {@code /metrics} (Prometheus text format, when the registry is a Prometheus one),
+ * {@code /healthz} (200 while the process runs: a liveness probe) and {@code /readyz}
+ * (200 when {@code ready} says so, else 503: a readiness probe).
+ */
+public final class OpsEndpoints {
+
+    private OpsEndpoints() {}
+
+    public static void install(HttpServer server, MeterRegistry meters, BooleanSupplier ready) {
+        if (meters instanceof PrometheusMeterRegistry prometheus) {
+            server.createContext("/metrics", exchange -> respond(exchange, 200,
+                    "text/plain; version=0.0.4; charset=utf-8", prometheus.scrape()));
+        }
+        server.createContext("/healthz", exchange -> respond(exchange, 200, "text/plain; charset=utf-8", "ok\n"));
+        server.createContext("/readyz", exchange -> {
+            boolean isReady = ready.getAsBoolean();
+            respond(exchange, isReady ? 200 : 503, "text/plain; charset=utf-8", isReady ? "ready\n" : "not ready\n");
+        });
+    }
+
+    private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
+        try (exchange) {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", type);
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+    }
+}
