@@ -30,14 +30,14 @@ final class AggregateCommand implements Callable<Integer> {
     @picocli.CommandLine.ArgGroup(validate = false, heading = "Health-check defaults (use the monitors' values):%n")
     CheckDefaultsOptions checks = new CheckDefaultsOptions();
 
-    @Option(names = "--application-id", defaultValue = "${env:HEALTHMON_APPLICATION_ID:-healthmon-aggregator}",
+    @Option(names = "--application-id", defaultValue = "healthmon-aggregator",
             description = "Kafka Streams application id; instances with the same id share the work. Default ${DEFAULT-VALUE}.")
     String applicationId;
 
     @Option(names = "--http-host", defaultValue = "0.0.0.0", description = "Listen address of the API. Default ${DEFAULT-VALUE}.")
     String httpHost;
 
-    @Option(names = "--http-port", defaultValue = "${env:HEALTHMON_HTTP_PORT:-8080}", description = "Default ${DEFAULT-VALUE}.")
+    @Option(names = "--http-port", defaultValue = "8080", description = "Default ${DEFAULT-VALUE}.")
     int httpPort;
 
     @Option(names = "--advertised-host", description = "How other instances reach this one (default: this host's name).")
@@ -59,8 +59,16 @@ final class AggregateCommand implements Callable<Integer> {
             description = "A lower owner epoch is accepted after this much quiet (recreated group). Default ${DEFAULT-VALUE}.")
     long epochFenceWindowMs;
 
+    @Option(names = "--print-config", description = "Print the effective settings (flags > HEALTHMON_* environment > "
+            + "--config file > defaults) and exit.")
+    boolean printConfig;
+
     @Override
     public Integer call() throws InterruptedException, UnknownHostException {
+        if (printConfig) {
+            EffectiveSettings.print(spec, kafka.settings(), spec.commandLine().getOut());
+            return 0;
+        }
         AggregatorConfig config = new AggregatorConfig(kafka.settings(), kafka.topics(), applicationId, checks.toDefaults(),
                 new AggregatorSettings(flapChanges, flapWindow, Duration.ofMillis(epochFenceWindowMs),
                         AggregatorSettings.DEFAULTS.historyPerBackend()),

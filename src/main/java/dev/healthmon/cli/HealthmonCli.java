@@ -1,5 +1,8 @@
 package dev.healthmon.cli;
 
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,13 +20,51 @@ public final class HealthmonCli {
         System.exit(commandLine().execute(args));
     }
 
-    /** The configured command line, shared by {@link #main} and the tests. */
+    /** The configured command line, shared by {@link #main} and the tests; settings from the process environment. */
     public static CommandLine commandLine() {
+        return commandLine(System.getenv());
+    }
+
+    /** As {@link #commandLine()}, with {@code environment} as the source of {@code HEALTHMON_*} settings. */
+    public static CommandLine commandLine(Map<String, String> environment) {
         CommandLine cli = new CommandLine(new HealthmonCli());
+        SettingsProvider settings = new SettingsProvider(environment);
+        cli.setDefaultValueProvider(settings);
         cli.setExecutionExceptionHandler((error, command, parseResult) -> {
             command.getErr().println(command.getColorScheme().errorText("error: " + error.getMessage()));
             return error instanceof IllegalArgumentException ? 2 : 1;
         });
+        cli.setExecutionStrategy(parseResult -> {
+            CommandLine.ParseResult leaf = leafOf(parseResult);
+            Optional<Path> config = leaf.hasMatchedOption("--config")
+                    ? Optional.of(leaf.<Path>matchedOptionValue("--config", null)) : Optional.empty();
+            if (config.isPresent() && !config.equals(settings.file())) {
+                // Defaults were applied before --config was known: read the file, then parse again.
+                try {
+                    settings.load(config.get());
+                } catch (java.io.UncheckedIOException e) {
+                    throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(), e.getMessage());
+                }
+                return cli.execute(parseResult.originalArgs().toArray(new String[0]));
+            }
+            SettingsProvider.Unknown unknown = settings.unknown(leaf.commandSpec());
+            if (!unknown.fileKeys().isEmpty()) {
+                throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(), "unknown setting(s) "
+                        + unknown.fileKeys() + " in " + config.orElseThrow() + "; settings of '" + leaf.commandSpec().name()
+                        + "': " + SettingsProvider.settingNames(leaf.commandSpec()) + ", and kafka.* client properties");
+            }
+            unknown.environment().forEach(name -> leaf.commandSpec().commandLine().getErr().println(
+                    "warning: " + name + " is not a setting of '" + leaf.commandSpec().name() + "'; ignored"));
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         return cli;
+    }
+
+    private static CommandLine.ParseResult leafOf(CommandLine.ParseResult parseResult) {
+        CommandLine.ParseResult leaf = parseResult;
+        while (leaf.hasSubcommand()) {
+            leaf = leaf.subcommand();
+        }
+        return leaf;
     }
 }

@@ -4,14 +4,17 @@ import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Kafka connection and topic options shared by every command that talks to Kafka. */
 final class KafkaOptions {
 
     @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,…]",
-            defaultValue = "${env:HEALTHMON_BOOTSTRAP_SERVERS:-localhost:9092}",
-            description = "Kafka brokers (env HEALTHMON_BOOTSTRAP_SERVERS; default ${DEFAULT-VALUE}).")
+            defaultValue = "localhost:9092",
+            description = "Kafka brokers. Default ${DEFAULT-VALUE}.")
     String bootstrapServers;
 
     @Option(names = {"-X", "--kafka-property"}, paramLabel = "KEY=VALUE",
@@ -36,8 +39,22 @@ final class KafkaOptions {
     @Option(names = "--events-dlq-topic", defaultValue = "health-events-dlq", description = "Default: ${DEFAULT-VALUE}.")
     String eventsDlqTopic;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "Settings file (.properties or .yaml): keys are flag names without dashes, kafka.* are "
+                    + "Kafka client properties. Precedence: flags > HEALTHMON_* environment > this file > defaults.")
+    Path config;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     KafkaSettings settings() {
-        return new KafkaSettings(bootstrapServers, properties);
+        Map<String, String> merged = new LinkedHashMap<>();
+        if (mixee != null && mixee.root().commandLine() != null
+                && mixee.root().commandLine().getDefaultValueProvider() instanceof SettingsProvider provider) {
+            merged.putAll(provider.kafkaProperties());
+        }
+        merged.putAll(properties); // -X beats the file
+        return new KafkaSettings(bootstrapServers, merged);
     }
 
     Topics topics() {

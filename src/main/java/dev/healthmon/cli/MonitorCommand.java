@@ -34,7 +34,7 @@ final class MonitorCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "Health-check defaults (a registration's healthCheck overrides them):%n")
     CheckDefaultsOptions checks = new CheckDefaultsOptions();
 
-    @Option(names = "--group-id", defaultValue = "${env:HEALTHMON_GROUP_ID:-healthmon}",
+    @Option(names = "--group-id", defaultValue = "healthmon",
             description = "Consumer group shared by all monitor instances (default ${DEFAULT-VALUE}).")
     String groupId;
 
@@ -76,8 +76,16 @@ final class MonitorCommand implements Callable<Integer> {
     @Option(names = "--shutdown-timeout-ms", defaultValue = "10000", description = "Default ${DEFAULT-VALUE}.")
     long shutdownTimeoutMs;
 
+    @Option(names = "--print-config", description = "Print the effective settings (flags > HEALTHMON_* environment > "
+            + "--config file > defaults) and exit.")
+    boolean printConfig;
+
     @Override
     public Integer call() throws InterruptedException {
+        if (printConfig) {
+            EffectiveSettings.print(spec, kafka.settings(), spec.commandLine().getOut());
+            return 0;
+        }
         MonitorConfig config = new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
                 monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(),
                 new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures, Duration.ofMillis(circuitBreakerOpenMs)),
