@@ -17,6 +17,10 @@ import picocli.CommandLine.Command;
                 TopicsCommand.class, CommandLine.HelpCommand.class})
 public final class HealthmonCli {
 
+    @picocli.CommandLine.Option(names = "--log-format", defaultValue = "text", scope = CommandLine.ScopeType.INHERIT,
+            description = "text (default) or json: one JSON object per log line.")
+    String logFormat;
+
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
@@ -54,6 +58,15 @@ public final class HealthmonCli {
                         + unknown.fileKeys() + " in " + config.orElseThrow() + "; settings of '" + leaf.commandSpec().name()
                         + "': " + SettingsProvider.settingNames(leaf.commandSpec()) + ", and kafka.* client properties");
             }
+            LogFormat format;
+            try {
+                format = LogFormat.valueOf(String.valueOf((Object) leaf.commandSpec().findOption("--log-format").getValue())
+                        .toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(),
+                        "--log-format: must be text or json, was " + leaf.commandSpec().findOption("--log-format").getValue());
+            }
+            format.apply();
             unknown.environment().forEach(name -> leaf.commandSpec().commandLine().getErr().println(
                     "warning: " + name + " is not a setting of '" + leaf.commandSpec().name() + "'; ignored"));
             return new CommandLine.RunLast().execute(parseResult);

@@ -1,0 +1,62 @@
+package dev.healthmon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** --log-format json turns every log line into one JSON object a log shipper can read. */
+class LogFormatTest {
+
+    private final PrintStream originalErr = System.err;
+
+    @AfterEach
+    void restore() {
+        System.setErr(originalErr);
+        LogFormat.TEXT.apply();
+    }
+
+    private String logOneLine(LogFormat format) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        format.apply();
+        LoggerFactory.getLogger("dev.healthmon.test").info("backend={} status {} -> {}", "api", "HEALTHY", "UNHEALTHY");
+        return captured.toString(StandardCharsets.UTF_8).strip();
+    }
+
+    @Test
+    void jsonFormatWritesOneParsableObjectPerLine() throws Exception {
+        String line = logOneLine(LogFormat.JSON);
+
+        assertThat(line.lines()).hasSize(1);
+        JsonNode json = new ObjectMapper().readTree(line);
+        assertThat(json.path("level").asText()).isEqualTo("INFO");
+        assertThat(json.path("loggerName").asText()).isEqualTo("dev.healthmon.test");
+        assertThat(json.path("formattedMessage").asText()).isEqualTo("backend=api status HEALTHY -> UNHEALTHY");
+    }
+
+    @Test
+    void textFormatIsTheReadableDefault() {
+        assertThat(logOneLine(LogFormat.TEXT)).contains("INFO").contains("test - backend=api status HEALTHY -> UNHEALTHY");
+    }
+
+    @Test
+    void unknownFormatIsRefusedNamingTheFlag() {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = HealthmonCli.commandLine(Map.of());
+        cli.setErr(new PrintWriter(err, true));
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+
+        assertThat(cli.execute("monitor", "--log-format", "xml", "--print-config")).isEqualTo(2);
+        assertThat(err.toString()).contains("--log-format: must be text or json");
+    }
+}
