@@ -37,6 +37,12 @@ final class TopicsCommand {
             }
             try (TopicAdmin admin = new TopicAdmin(kafka.settings(), kafka.topics())) {
                 admin.createTopics(partitions, replicationFactor).forEach(t -> spec.commandLine().getOut().println("created " + t));
+                TopicAdmin.Audit audit = admin.audit(partitions);
+                audit.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
+                if (!audit.errors().isEmpty()) {
+                    audit.errors().forEach(e -> spec.commandLine().getErr().println("error: " + e));
+                    return 1;
+                }
                 int count = admin.verifyCoPartitioned();
                 spec.commandLine().getOut().println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic + " have " + count + " partitions");
             }

@@ -121,6 +121,51 @@ public final class TopicAdmin implements AutoCloseable {
         }
     }
 
+    /** What is wrong with topics that already existed: {@code errors} break healthmon, {@code warnings} are worth knowing. */
+    public record Audit(List<String> errors, List<String> warnings) {}
+
+    /**
+     * Checks existing topics against what healthmon needs: compacted registry and status topics,
+     * deleting events, transitions and dead-letter topics, and the partition count asked for.
+     */
+    public Audit audit(int partitions) {
+        Map<String, String> wantedPolicy = new java.util.LinkedHashMap<>();
+        wantedPolicy.put(topics.registry(), TopicConfig.CLEANUP_POLICY_COMPACT);
+        wantedPolicy.put(topics.events(), TopicConfig.CLEANUP_POLICY_DELETE);
+        wantedPolicy.put(topics.status(), TopicConfig.CLEANUP_POLICY_COMPACT);
+        wantedPolicy.put(topics.transitions(), TopicConfig.CLEANUP_POLICY_DELETE);
+        Map<String, TopicDescription> described = describe(wantedPolicy.keySet());
+        List<String> errors = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        try {
+            List<org.apache.kafka.common.config.ConfigResource> resources = wantedPolicy.keySet().stream()
+                    .map(t -> new org.apache.kafka.common.config.ConfigResource(
+                            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t)).toList();
+            var configs = admin.describeConfigs(resources).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            configs.forEach((resource, config) -> {
+                String actual = config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+                String wanted = wantedPolicy.get(resource.name());
+                if (!actual.contains(wanted)) {
+                    errors.add("topic " + resource.name() + " has cleanup.policy=" + actual + "; healthmon needs " + wanted
+                            + (wanted.equals(TopicConfig.CLEANUP_POLICY_COMPACT)
+                            ? " (with delete, old registrations or statuses expire)" : " (compaction would keep only the last record per backend)"));
+                }
+            });
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot read topic settings: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading topic settings", e);
+        }
+        described.forEach((name, description) -> {
+            if (description.partitions().size() != partitions) {
+                warnings.add("topic " + name + " has " + description.partitions().size() + " partitions, not the "
+                        + partitions + " asked for (kept as it is)");
+            }
+        });
+        return new Audit(errors, warnings);
+    }
+
     private static NewTopic topic(String name, int partitions, short replication, String cleanup) {
         return new NewTopic(name, partitions, replication).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanup));
     }

@@ -88,6 +88,22 @@ class CliIT {
     }
 
     @Test
+    void topicsCreateReportsExistingTopicsWithTheWrongSettings() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                dev.healthmon.kafka.KafkaSettings.of(kafka.bootstrapServers()).admin())) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("wrong-registry", 3, (short) 1)))
+                    .all().get(10, java.util.concurrent.TimeUnit.SECONDS); // cleanup.policy=delete: registrations would expire
+        }
+        Run result = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
+                "--registry-topic", "wrong-registry", "--events-topic", "wrong-events", "--dlq-topic", "wrong-dlq",
+                "--status-topic", "wrong-status", "--transitions-topic", "wrong-transitions", "--events-dlq-topic", "wrong-edlq");
+
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.err()).contains("topic wrong-registry has cleanup.policy=delete; healthmon needs compact")
+                .contains("warning: topic wrong-registry has 3 partitions, not the 2 asked for");
+    }
+
+    @Test
     void registerFromFlagsThenDeregister() throws Exception {
         Run registered = run("register", "--registry-topic", registry, "--id", "flag-api", "--url", "http://127.0.0.1:9/x",
                 "--interval-ms", "5000", "--timeout-ms", "1000", "--label", "team=payments");
