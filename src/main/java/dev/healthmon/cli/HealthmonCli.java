@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "healthmon", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Kafka-native health monitor for backend servers.",
         subcommands = {DemoCommand.class, MonitorCommand.class, AggregateCommand.class, RegisterCommand.class, DeregisterCommand.class,
-                TailCommand.class, StatusCommand.class,
+                TailCommand.class, StatusCommand.class, SampleBackendsCommand.class,
                 TopicsCommand.class, CommandLine.HelpCommand.class})
 public final class HealthmonCli {
 

@@ -93,8 +93,17 @@ final class MonitorCommand implements Callable<Integer> {
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000);
         PrometheusMeterRegistry meters = Meters.prometheus();
-        MonitorService service = MonitorService.start(config, meters);
-        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, service::ready);
+        // Bind the port first: a taken port fails the start before anything joins the group.
+        java.util.concurrent.atomic.AtomicReference<MonitorService> running = new java.util.concurrent.atomic.AtomicReference<>();
+        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, () -> running.get() != null && running.get().ready());
+        MonitorService service;
+        try {
+            service = MonitorService.start(config, meters);
+        } catch (RuntimeException e) {
+            ops.close();
+            throw e;
+        }
+        running.set(service);
         spec.commandLine().getErr().printf("metrics and probes: http://%s:%d/metrics /healthz /readyz%n", httpHost, ops.port());
         Thread hook = new Thread(() -> {
             service.close();

@@ -31,7 +31,12 @@ final class SampleBackends implements AutoCloseable {
     }
 
     static SampleBackends start() throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    /** Serves the samples on {@code address} (the compose file runs them on 0.0.0.0:8000). */
+    static SampleBackends start(InetSocketAddress address) throws IOException {
+        HttpServer server = HttpServer.create(address, 64);
         server.createContext("/healthy", exchange -> respond(exchange, 200, "ok"));
         server.createContext("/slow", exchange -> {
             try {

@@ -55,7 +55,7 @@ class MonitorProcessIT {
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
                 "dev.healthmon.cli.HealthmonCli", "monitor", "--bootstrap-servers", kafka.bootstrapServers(),
-                "--monitor-id", monitorId, "--shutdown-timeout-ms", "10000"))
+                "--monitor-id", monitorId, "--shutdown-timeout-ms", "10000", "--http-port", "0"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

@@ -28,7 +28,7 @@ public final class MonitorProcess implements AutoCloseable {
         Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve(monitorId + ".log");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "dev.healthmon.cli.HealthmonCli", "monitor", "--monitor-id", monitorId));
+                "dev.healthmon.cli.HealthmonCli", "monitor", "--monitor-id", monitorId, "--http-port", "0"));
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new MonitorProcess(monitorId, process, log);
