@@ -41,7 +41,8 @@ public final class Probes implements Probe, AutoCloseable {
 
     /**
      * The probes of this build, {@code mcp}, {@code http} and {@code tcp}, refusing what
-     * {@code targets} refuses. The HTTP-based probes share one JDK client (one selector thread).
+     * {@code targets} refuses. All HTTP checks share one JDK client, all MCP sessions another (one
+     * selector thread each).
      */
     public static Probes standard(TargetPolicy targets) {
         ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
@@ -52,7 +53,10 @@ public final class Probes implements Probe, AutoCloseable {
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
         HttpClient http = HttpProbe.defaultClient();
         SecretResolver secrets = new SecretResolver();
-        McpProbe mcp = new McpProbe(http, secrets, vetting);
+        // The MCP SDK runs its Reactor pipelines on the client's executor: keep those off the selector thread.
+        HttpClient mcpHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1).build();
+        McpProbe mcp = new McpProbe(mcpHttp, secrets, vetting);
         mcp.warmUp();
         return new Probes(Map.of(
                 CheckType.MCP, mcp,

@@ -32,7 +32,8 @@ class McpProbeTest {
 
     private static final String TOKEN = "mcp-s3cret-token";
     private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
-    private final McpProbe probe = new McpProbe(HttpProbe.defaultClient(),
+    private final McpProbe probe = new McpProbe(java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
             new SecretResolver(Map.of("TOKEN", TOKEN)::get),
             new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver));
 
