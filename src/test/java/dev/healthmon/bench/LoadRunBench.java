@@ -1,0 +1,227 @@
+package dev.healthmon.bench;
+
+import static dev.healthmon.support.Registrations.bytes;
+import static dev.healthmon.support.Registrations.json;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.MonitorConfig;
+import dev.healthmon.MonitorService;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.TopicAdmin;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.support.BrokerProcesses;
+import dev.healthmon.support.TopicTail;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The load run: one monitor (in this JVM) checks N backends of a target farm (another process)
+ * and publishes to a broker (a third process), so this process's CPU time is the monitor's (plus
+ * a consumer that records the events, named in the results). Reports checks/s achieved vs
+ * scheduled, CPU per check, schedule lateness, heap per backend, registration→first event latency
+ * and events published/s to {@code target/bench/load-run.{json,md}}.
+ *
+ * <p>Run: {@code mvn -B -Pbench test -Dtest=LoadRunBench} with, optionally,
+ * {@code -Dbench.backends=20000 -Dbench.intervalMs=5000 -Dbench.measureSeconds=60}.
+ */
+class LoadRunBench {
+
+    private static final int BACKENDS = Integer.getInteger("bench.backends", 20_000);
+    private static final long INTERVAL_MS = Long.getLong("bench.intervalMs", 5_000);
+    private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmupSeconds", 20);
+    private static final int MEASURE_SECONDS = Integer.getInteger("bench.measureSeconds", 60);
+    private static final int FARM_SERVERS = 16;
+    private static final int FRESH = 200;
+
+    @Test
+    void loadRun() throws Exception {
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
+                "jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+                "os", System.getProperty("os.name") + " " + System.getProperty("os.version"),
+                "kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion()));
+        results.put("backends", BACKENDS);
+        results.put("intervalMs", INTERVAL_MS);
+        Process farm = startFarm();
+        try (BrokerProcesses broker = BrokerProcesses.start(1)) {
+            KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers());
+            try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
+                admin.createTopics(12, (short) 1);
+            }
+            String[] hosts = new BufferedReader(new InputStreamReader(farm.getInputStream(), StandardCharsets.UTF_8))
+                    .readLine().substring("farm=".length()).split(",");
+            long heapBefore = usedHeapAfterGc();
+            SimpleMeterRegistry meters = new SimpleMeterRegistry();
+            try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "bench",
+                    "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT,
+                    Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters);
+                 KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
+                for (int i = 0; i < BACKENDS; i++) {
+                    String id = "b" + i;
+                    producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
+                            registration(id, "http://" + hosts[i % hosts.length] + "/" + id)));
+                }
+                producer.flush();
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> monitor.activeChecks().size() == BACKENDS);
+                TimeUnit.SECONDS.sleep(WARMUP_SECONDS); // warm-up of a benchmark: a fixed time, not a condition
+                results.put("heapBytesPerBackend", Math.round((usedHeapAfterGc() - heapBefore) / (double) BACKENDS));
+
+                try (TopicTail tail = new TopicTail(settings, Topics.DEFAULTS.events())) {
+                    com.sun.management.OperatingSystemMXBean os =
+                            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+                    double checks0 = checks(meters);
+                    double published0 = meters.counter("healthmon.events.published").count();
+                    Map<String, Long> threads0 = cpuByThreadGroup();
+                    long cpu0 = os.getProcessCpuTime();
+                    long wall0 = System.nanoTime();
+                    long windowStartMs = System.currentTimeMillis();
+                    TimeUnit.SECONDS.sleep(MEASURE_SECONDS); // the measurement window
+                    double seconds = (System.nanoTime() - wall0) / 1e9;
+                    double checks = checks(meters) - checks0;
+                    double cpuMicros = (os.getProcessCpuTime() - cpu0) / 1e3;
+                    long windowEndMs = System.currentTimeMillis();
+                    results.put("checksPerSecondScheduled", Math.round(BACKENDS * 1000.0 / INTERVAL_MS));
+                    results.put("checksPerSecondAchieved", Math.round(checks / seconds));
+                    results.put("cpuMicrosPerCheck", Math.round(cpuMicros / checks));
+                    results.put("checksPerCpuSecond", Math.round(checks / (cpuMicros / 1e6)));
+                    results.put("eventsPublishedPerSecond",
+                            Math.round((meters.counter("healthmon.events.published").count() - published0) / seconds));
+                    results.put("latenessMs", lateness(tail.records(), windowStartMs, windowEndMs));
+                    Map<String, Long> threads1 = cpuByThreadGroup();
+                    Map<String, Long> perCheck = new LinkedHashMap<>();
+                    threads1.entrySet().stream()
+                            .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0L)))
+                            .filter(e -> e.getValue() / 1e3 / checks >= 5)
+                            .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                            .forEach(e -> perCheck.put(e.getKey(), Math.round(e.getValue() / 1e3 / checks)));
+                    results.put("cpuMicrosPerCheckByThread", perCheck);
+
+                    results.put("registrationToFirstEventMs", registrationToFirstEvent(producer, tail, hosts));
+                }
+            }
+        } finally {
+            farm.getOutputStream().close();
+            if (!farm.waitFor(10, TimeUnit.SECONDS)) {
+                farm.destroyForcibly();
+            }
+        }
+        write(results);
+    }
+
+    private static byte[] registration(String id, String url) {
+        return bytes(json(id, url, j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs", INTERVAL_MS).put("timeoutMs", 2000)));
+    }
+
+    private static Process startFarm() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), TargetFarm.class.getName(),
+                Integer.toString(FARM_SERVERS), "0", "0", "0.0").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** CPU nanoseconds of the live threads, summed by name with numbers stripped ("HttpClient-1-SelectorManager" → "HttpClient-SelectorManager"). */
+    private static Map<String, Long> cpuByThreadGroup() {
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        Map<String, Long> groups = new HashMap<>();
+        for (java.lang.management.ThreadInfo info : bean.getThreadInfo(bean.getAllThreadIds())) {
+            if (info != null) {
+                long cpu = bean.getThreadCpuTime(info.getThreadId());
+                if (cpu > 0) {
+                    groups.merge(info.getThreadName().replaceAll("-?\\d+", ""), cpu, Long::sum);
+                }
+            }
+        }
+        return groups;
+    }
+
+    private static double checks(SimpleMeterRegistry meters) {
+        return meters.find("healthmon.checks").counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    private static long usedHeapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** Start of each check minus when it was due, for checks that started in the window. */
+    private static Map<String, Long> lateness(List<ConsumerRecord<byte[], byte[]>> records, long fromMs, long toMs) {
+        HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
+        long[] late = records.stream().map(r -> codec.decode(r.value()))
+                .filter(e -> e.scheduledAt().toEpochMilli() >= fromMs && e.scheduledAt().toEpochMilli() < toMs)
+                .mapToLong(e -> Math.max(0, e.checkedAt().toEpochMilli() - e.latencyMs() - e.scheduledAt().toEpochMilli()))
+                .sorted().toArray();
+        return percentiles(late);
+    }
+
+    private static Map<String, Long> registrationToFirstEvent(KafkaProducer<byte[], byte[]> producer, TopicTail tail,
+                                                              String[] hosts) throws Exception {
+        Map<String, Long> registeredAt = new HashMap<>();
+        for (int i = 0; i < FRESH; i++) {
+            String id = "fresh-" + i;
+            long acked = producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
+                    registration(id, "http://" + hosts[i % hosts.length] + "/" + id))).get().timestamp();
+            registeredAt.put(id, acked);
+            TimeUnit.MILLISECONDS.sleep(10); // spread the registrations: one at a time, as people register
+        }
+        HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
+        Map<String, Long> firstEvent = new HashMap<>();
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            for (ConsumerRecord<byte[], byte[]> r : tail.records()) {
+                String key = new String(r.key(), StandardCharsets.UTF_8);
+                if (registeredAt.containsKey(key)) {
+                    firstEvent.merge(key, r.timestamp(), Math::min);
+                }
+            }
+            return firstEvent.size() == FRESH;
+        });
+        long[] latencies = firstEvent.entrySet().stream().mapToLong(e -> e.getValue() - registeredAt.get(e.getKey()))
+                .sorted().toArray();
+        return percentiles(latencies);
+    }
+
+    private static Map<String, Long> percentiles(long[] sorted) {
+        Map<String, Long> p = new LinkedHashMap<>();
+        p.put("count", (long) sorted.length);
+        if (sorted.length > 0) {
+            p.put("p50", sorted[(int) Math.floor(0.50 * (sorted.length - 1))]);
+            p.put("p99", sorted[(int) Math.floor(0.99 * (sorted.length - 1))]);
+            p.put("max", sorted[sorted.length - 1]);
+        }
+        return p;
+    }
+
+    private static void write(Map<String, Object> results) throws Exception {
+        Path dir = Files.createDirectories(Path.of("target", "bench"));
+        ObjectMapper mapper = new ObjectMapper();
+        Files.writeString(dir.resolve("load-run.json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(results));
+        StringBuilder md = new StringBuilder("| figure | value |\n|---|---|\n");
+        results.forEach((k, v) -> md.append("| ").append(k).append(" | ").append(v).append(" |\n"));
+        Files.writeString(dir.resolve("load-run.md"), md.toString());
+        System.out.println("\nLoad run results (" + dir.resolve("load-run.json") + "):\n" + md);
+    }
+
+}
