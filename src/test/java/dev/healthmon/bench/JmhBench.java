@@ -1,0 +1,29 @@
+package dev.healthmon.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs {@link HotPathBenchmarks} with JMH (in this JVM: forks would need the surefire class path
+ * rebuilt; the figures are for comparing hot paths, not absolute). Results: {@code target/bench/jmh.json}.
+ * Run: {@code mvn -B -Pbench test -Dtest=JmhBench}.
+ */
+class JmhBench {
+
+    @Test
+    void hotPaths() throws Exception {
+        Path out = Files.createDirectories(Path.of("target", "bench")).resolve("jmh.json");
+        new Runner(new OptionsBuilder()
+                .include(HotPathBenchmarks.class.getName())
+                .forks(0)
+                .warmupIterations(2).warmupTime(TimeValue.seconds(1))
+                .measurementIterations(3).measurementTime(TimeValue.seconds(1))
+                .resultFormat(ResultFormatType.JSON).result(out.toString())
+                .build()).run();
+    }
+}
