@@ -14,6 +14,7 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.KafkaFixture;
 import dev.healthmon.support.TopicTail;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,31 +31,27 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class MonitorProcessIT {
 
-    private static EmbeddedKafka kafka;
+    private static KafkaFixture fixture;
     private static KafkaSettings settings;
     private static CountingBackend backend;
     private final HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = EmbeddedKafka.start(OptionalInt.empty());
-        settings = KafkaSettings.of(kafka.bootstrapServers());
-        try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
-            admin.createTopics(2, (short) 1);
-        }
-        backend = new CountingBackend();
+        fixture = KafkaFixture.start(2);
+        settings = fixture.settings();
+        backend = fixture.backend();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        backend.close();
-        kafka.close();
+        fixture.close();
     }
 
     private static Process monitorProcess(String monitorId, Path log) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "dev.healthmon.cli.HealthmonCli", "monitor", "--bootstrap-servers", kafka.bootstrapServers(),
+                "dev.healthmon.cli.HealthmonCli", "monitor", "--bootstrap-servers", fixture.bootstrapServers(),
                 "--monitor-id", monitorId, "--shutdown-timeout-ms", "10000", "--http-port", "0"))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

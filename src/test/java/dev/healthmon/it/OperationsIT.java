@@ -22,6 +22,7 @@ import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.KafkaFixture;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,25 +45,21 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class OperationsIT {
 
-    private static EmbeddedKafka kafka;
+    private static KafkaFixture fixture;
     private static KafkaSettings settings;
     private static CountingBackend backend;
     private static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = EmbeddedKafka.start(OptionalInt.empty());
-        settings = KafkaSettings.of(kafka.bootstrapServers());
-        try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
-            admin.createTopics(2, (short) 1);
-        }
-        backend = new CountingBackend();
+        fixture = KafkaFixture.start(2);
+        settings = fixture.settings();
+        backend = fixture.backend();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        backend.close();
-        kafka.close();
+        fixture.close();
     }
 
     private static HttpResponse<String> get(int port, String path) throws Exception {
@@ -71,7 +68,7 @@ class OperationsIT {
     }
 
     private static MonitorService monitor(String group, PrometheusMeterRegistry meters, Map<String, String> kafkaProps) {
-        return MonitorService.start(new MonitorConfig(new KafkaSettings(kafka.bootstrapServers(), kafkaProps), Topics.DEFAULTS,
+        return MonitorService.start(new MonitorConfig(new KafkaSettings(fixture.bootstrapServers(), kafkaProps), Topics.DEFAULTS,
                 group, "classic", group + "-m1", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
                 TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000), meters);
     }

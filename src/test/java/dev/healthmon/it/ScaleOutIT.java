@@ -20,6 +20,7 @@ import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.KafkaFixture;
 import dev.healthmon.support.Figures;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -50,26 +51,21 @@ class ScaleOutIT {
 
     private static final int BACKENDS = 300;
     private static final Duration INTERVAL = Duration.ofSeconds(1);
-    private static EmbeddedKafka kafka;
+    private static KafkaFixture fixture;
     private static KafkaSettings settings;
     private static CountingBackend backend;
     private final HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
 
     @BeforeAll
     static void start() throws Exception {
-        kafka = EmbeddedKafka.start(OptionalInt.empty());
-        settings = new KafkaSettings(kafka.bootstrapServers(), Map.of("session.timeout.ms", "6000",
-                "heartbeat.interval.ms", "1500"));
-        try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
-            admin.createTopics(12, (short) 1);
-        }
-        backend = new CountingBackend();
+        fixture = KafkaFixture.start(12, Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "1500"));
+        settings = fixture.settings();
+        backend = fixture.backend();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        backend.close();
-        kafka.close();
+        fixture.close();
     }
 
     private static MonitorService monitor(String id) {
