@@ -5,9 +5,12 @@ import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.HttpTarget;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -15,9 +18,11 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). The host is
- * first resolved and vetted against the target policy ({@link TargetVetting}); then one shared JDK
- * {@link HttpClient} sends with {@code sendAsync}, so no thread waits on a backend;
- * redirects are not followed; at most {@link #BODY_CAP_BYTES} of the body are read.
+ * first resolved and vetted against the target policy ({@link TargetVetting}); then the request
+ * goes to the vetted address — {@code http://} through the shared {@link PlainHttpClient} (a
+ * health check's fixed GET at a fraction of the JDK client's cost), {@code https://} through one
+ * shared JDK {@link HttpClient} (TLS). No thread waits on a backend; redirects are not followed;
+ * at most {@link #BODY_CAP_BYTES} of the body are read.
  *
  * <p>Classification, first match wins: 429 → DEGRADED/RATE_LIMITED (with Retry-After);
  * a status in {@code expectStatus} → HEALTHY, or DEGRADED/SLOW when slower than
@@ -30,18 +35,20 @@ public final class HttpProbe implements Probe {
     public static final int BODY_CAP_BYTES = 64 * 1024;
     private static final String USER_AGENT = "healthmon/0.1";
 
-    private final HttpClient client;
+    private final PlainHttpClient plain;
+    private final HttpClient tls;
     private final SecretResolver secrets;
     private final TargetVetting vetting;
 
-    public HttpProbe(HttpClient client, SecretResolver secrets, TargetVetting vetting) {
-        this.client = client;
+    public HttpProbe(PlainHttpClient plain, HttpClient tls, SecretResolver secrets, TargetVetting vetting) {
+        this.plain = plain;
+        this.tls = tls;
         this.secrets = secrets;
         this.vetting = vetting;
     }
 
     /**
-     * A client with the settings every probe needs: no redirects, HTTP/1.1 (what health endpoints
+     * The client for {@code https://} checks, with the settings every probe needs: no redirects, HTTP/1.1 (what health endpoints
      * speak). Dependent tasks run on the client's own selector thread instead of hopping to a pool:
      * what runs there (classify, publish to a queue, schedule) is short and never blocks, and the
      * hop cost about 15 % of a check's CPU (ProbeCostBench: 0.93 → 0.78 ms/check).
@@ -57,18 +64,71 @@ public final class HttpProbe implements Probe {
     @Override
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         long start = System.nanoTime();
-        HttpRequest.Builder request = HttpRequest.newBuilder(HttpTarget.of(registration.url(), settings.path()))
-                .timeout(settings.timeout())
-                .header("User-Agent", USER_AGENT)
-                .GET();
+        Optional<SecretResolver.Credential> credential = Optional.empty();
         if (registration.auth().isPresent()) {
             try {
-                SecretResolver.Credential credential = secrets.credential(registration.auth().get());
-                request.header(credential.header(), credential.value());
+                credential = Optional.of(secrets.credential(registration.auth().get()));
             } catch (SecretResolver.UnusableSecretException e) {
                 return internalFailure(e.getMessage());
             }
         }
+        URI target = HttpTarget.of(registration.url(), settings.path());
+        return "http".equalsIgnoreCase(target.getScheme())
+                ? checkPlain(target, credential, registration, settings, start)
+                : checkTls(target, credential, registration, settings, start);
+    }
+
+    private CompletableFuture<ProbeResult> checkPlain(URI target, Optional<SecretResolver.Credential> credential,
+                                                      BackendRegistration registration, CheckSettings settings, long start) {
+        byte[] request = requestHead(target, credential);
+        int port = target.getPort() == -1 ? 80 : target.getPort();
+        AtomicReference<CompletableFuture<PlainHttpClient.Response>> exchange = new AtomicReference<>();
+        CompletableFuture<ProbeResult> result = vetting.vet(target.getHost()).thenCompose(vetted -> {
+            if (vetted.failure().isPresent()) {
+                return CompletableFuture.completedFuture(
+                        ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
+            }
+            CompletableFuture<PlainHttpClient.Response> sent = plain.send(
+                    new InetSocketAddress(vetted.address().orElseThrow(), port), request, settings.timeout(), BODY_CAP_BYTES);
+            exchange.set(sent);
+            return sent.handle((response, error) -> {
+                Duration latency = Duration.ofNanos(System.nanoTime() - start);
+                return error != null
+                        ? ProbeResult.unhealthy(latency, Failures.classify(error))
+                        : classify(response.status(), Optional.ofNullable(response.retryAfter()), latency, registration, settings);
+            });
+        });
+        cancelWith(result, exchange);
+        return result;
+    }
+
+    /**
+     * The request head: origin-form target, {@code Host}, and the credential if any. Its parts
+     * cannot smuggle a line break: a URI's raw path and query have none, a header name is a
+     * token (RegistrationCodec), and {@link SecretResolver} refuses values with control characters.
+     */
+    static byte[] requestHead(URI target, Optional<SecretResolver.Credential> credential) {
+        String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
+        StringBuilder head = new StringBuilder(160).append("GET ").append(path);
+        if (target.getRawQuery() != null) {
+            head.append('?').append(target.getRawQuery());
+        }
+        head.append(" HTTP/1.1\r\nHost: ").append(target.getHost());
+        if (target.getPort() != -1) {
+            head.append(':').append(target.getPort());
+        }
+        head.append("\r\nUser-Agent: ").append(USER_AGENT).append("\r\nAccept: */*\r\n");
+        credential.ifPresent(c -> head.append(c.header()).append(": ").append(c.value()).append("\r\n"));
+        return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private CompletableFuture<ProbeResult> checkTls(URI target, Optional<SecretResolver.Credential> credential,
+                                                    BackendRegistration registration, CheckSettings settings, long start) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(target)
+                .timeout(settings.timeout())
+                .header("User-Agent", USER_AGENT)
+                .GET();
+        credential.ifPresent(c -> request.header(c.header(), c.value()));
         HttpRequest built = request.build();
         AtomicReference<CompletableFuture<HttpResponse<Long>>> exchange = new AtomicReference<>();
         CompletableFuture<ProbeResult> result = vetting.vet(registration.url().getHost()).thenCompose(vetted -> {
@@ -76,34 +136,38 @@ public final class HttpProbe implements Probe {
                 return CompletableFuture.completedFuture(
                         ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
             }
-            CompletableFuture<HttpResponse<Long>> sent = client.sendAsync(built, CappedBody.handler(BODY_CAP_BYTES));
+            CompletableFuture<HttpResponse<Long>> sent = tls.sendAsync(built, CappedBody.handler(BODY_CAP_BYTES));
             exchange.set(sent);
             return sent.handle((response, error) -> {
                 Duration latency = Duration.ofNanos(System.nanoTime() - start);
                 return error != null
                         ? ProbeResult.unhealthy(latency, Failures.classify(error))
-                        : classify(response, latency, registration, settings);
+                        : classify(response.statusCode(), response.headers().firstValue("Retry-After"), latency,
+                                registration, settings);
             });
         });
-        // Cancelling a dependent stage need not reach the exchange; this does (the JDK then aborts it).
+        cancelWith(result, exchange);
+        return result;
+    }
+
+    /** Cancelling a dependent stage need not reach the exchange; this does (the client then aborts it). */
+    private static <T> void cancelWith(CompletableFuture<ProbeResult> result, AtomicReference<CompletableFuture<T>> exchange) {
         result.whenComplete((r, error) -> {
-            CompletableFuture<HttpResponse<Long>> sent = exchange.get();
+            CompletableFuture<T> sent = exchange.get();
             if (result.isCancelled() && sent != null) {
                 sent.cancel(true);
             }
         });
-        return result;
     }
 
     private static CompletableFuture<ProbeResult> internalFailure(String message) {
         return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, message)));
     }
 
-    private static ProbeResult classify(HttpResponse<Long> response, Duration latency,
+    private static ProbeResult classify(int status, Optional<String> retryAfter, Duration latency,
                                         BackendRegistration registration, CheckSettings settings) {
-        int status = response.statusCode();
         if (status == 429) {
-            return HttpAnswers.rateLimited(latency, response.headers().firstValue("Retry-After"));
+            return HttpAnswers.rateLimited(latency, retryAfter);
         }
         if (settings.expectStatus().contains(status)) {
             return ProbeResult.success(latency.compareTo(settings.degradedLatency()) > 0

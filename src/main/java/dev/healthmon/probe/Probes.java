@@ -24,14 +24,16 @@ public final class Probes implements Probe, AutoCloseable {
 
     private final Map<CheckType, Probe> byType;
     private final ExecutorService resolver;
+    private final PlainHttpClient plainHttp;
 
-    private Probes(Map<CheckType, Probe> byType, ExecutorService resolver) {
+    private Probes(Map<CheckType, Probe> byType, ExecutorService resolver, PlainHttpClient plainHttp) {
         this.byType = new EnumMap<>(byType);
         this.resolver = resolver;
+        this.plainHttp = plainHttp;
     }
 
     public Probes(Map<CheckType, Probe> byType) {
-        this(byType, null);
+        this(byType, null, null);
     }
 
     /** The probes of this build, {@code mcp}, {@code http} and {@code tcp}, with the default target policy. */
@@ -41,8 +43,8 @@ public final class Probes implements Probe, AutoCloseable {
 
     /**
      * The probes of this build, {@code mcp}, {@code http} and {@code tcp}, refusing what
-     * {@code targets} refuses. All HTTP checks share one JDK client, all MCP sessions another (one
-     * selector thread each).
+     * {@code targets} refuses. Plain-text HTTP checks share one {@link PlainHttpClient}, HTTPS checks
+     * one JDK client, all MCP sessions another (one selector thread each).
      */
     public static Probes standard(TargetPolicy targets) {
         ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
@@ -51,7 +53,8 @@ public final class Probes implements Probe, AutoCloseable {
             return thread;
         });
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
-        HttpClient http = HttpProbe.defaultClient();
+        PlainHttpClient plainHttp = new PlainHttpClient();
+        HttpClient tls = HttpProbe.defaultClient();
         SecretResolver secrets = new SecretResolver();
         // The MCP SDK runs its Reactor pipelines on the client's executor: keep those off the selector thread.
         HttpClient mcpHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
@@ -60,14 +63,17 @@ public final class Probes implements Probe, AutoCloseable {
         mcp.warmUp();
         return new Probes(Map.of(
                 CheckType.MCP, mcp,
-                CheckType.HTTP, new HttpProbe(http, secrets, vetting),
-                CheckType.TCP, new TcpProbe(vetting)), resolver);
+                CheckType.HTTP, new HttpProbe(plainHttp, tls, secrets, vetting),
+                CheckType.TCP, new TcpProbe(vetting)), resolver, plainHttp);
     }
 
     @Override
     public void close() {
         if (resolver != null) {
             resolver.shutdownNow();
+        }
+        if (plainHttp != null) {
+            plainHttp.close();
         }
     }
 

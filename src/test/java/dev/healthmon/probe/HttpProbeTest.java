@@ -51,7 +51,8 @@ class HttpProbeTest {
     /** Resolves like the system, except that metadata.test points at the cloud metadata address. */
     private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("metadata.test")
             ? new InetAddress[] {InetAddress.getByName("169.254.169.254")} : InetAddress.getAllByName(host), resolver);
-    private final HttpProbe probe = new HttpProbe(HttpProbe.defaultClient(),
+    private static final PlainHttpClient plain = new PlainHttpClient();
+    private final HttpProbe probe = new HttpProbe(plain, HttpProbe.defaultClient(),
             new SecretResolver(Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get), vetting);
 
     @BeforeAll
@@ -92,6 +93,7 @@ class HttpProbeTest {
         server.stop(0);
         handlers.shutdownNow();
         resolver.shutdownNow();
+        plain.close();
     }
 
     private ProbeResult check(String url, Consumer<ObjectNode> edit) throws Exception {
@@ -246,6 +248,35 @@ class HttpProbeTest {
         ProbeResult result = check(base + "/moved");
         assertThat(result.observation().outcome()).as("302 is within the default 200-399").isEqualTo(Outcome.HEALTHY);
         assertThat(redirectTargetHits).hasValue(0);
+    }
+
+    @Test
+    void httpsGoesThroughTls() throws Exception {
+        // A server that answers a TLS hello in plain text: the handshake fails, and says so.
+        try (ServerSocket plainText = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try (Socket client = plainText.accept()) {
+                    client.getInputStream().read(new byte[512]);
+                    client.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException ignored) {
+                    // test over
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+
+            ProbeResult result = check("https://127.0.0.1:" + plainText.getLocalPort() + "/");
+
+            assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TLS));
+        }
+    }
+
+    @Test
+    void keepsOneConnectionForRepeatedChecksOfABackend() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            assertThat(check(base + "/ok").observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        }
+        assertThat(plain.openConnections()).isEqualTo(1);
     }
 
     @Test

@@ -1,0 +1,348 @@
+package dev.healthmon.probe;
+
+import java.io.IOException;
+import java.net.ProtocolException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads one HTTP/1.1 response from bytes as they arrive, keeping only what a health check needs:
+ * the status, {@code Retry-After}, and whether the connection can carry another request. The body
+ * is counted and dropped, up to a cap; informational (1xx) responses are skipped.
+ *
+ * <p>Framing follows RFC 9112 §6.3: no body for 204 and 304, else {@code Transfer-Encoding:
+ * chunked}, else {@code Content-Length}, else the body runs to the end of the connection. A
+ * response that was not framed, or that passed the cap, leaves its connection unusable.
+ *
+ * <p>Not thread-safe: one connection's I/O thread owns it; {@link #reset} makes it ready for the
+ * next response on the same connection, so a connection allocates one reader for its life.
+ */
+final class ResponseReader {
+
+    /** The longest line (status line, header line, chunk size line) accepted. */
+    static final int MAX_LINE = 8 * 1024;
+    /** The most header bytes accepted per response. */
+    static final int MAX_HEADER_BYTES = 64 * 1024;
+
+    private enum State { STATUS_LINE, HEADERS, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_TO_EOF, DONE }
+
+    private final byte[] line = new byte[MAX_LINE];
+    private int lineLength;
+    private int headerBytes;
+    private State state;
+    private int status;
+    private boolean http11;
+    private boolean closeRequested;
+    private boolean chunked;
+    private long contentLength;
+    private long remaining;
+    private long bodyBytes;
+    private boolean capped;
+    private String retryAfter;
+    private int bodyCap;
+    private boolean started;
+
+    ResponseReader() {
+        reset(0);
+    }
+
+    void reset(int bodyCap) {
+        this.bodyCap = bodyCap;
+        state = State.STATUS_LINE;
+        lineLength = 0;
+        headerBytes = 0;
+        status = 0;
+        http11 = false;
+        closeRequested = false;
+        chunked = false;
+        contentLength = -1;
+        remaining = 0;
+        bodyBytes = 0;
+        capped = false;
+        retryAfter = null;
+        started = false;
+    }
+
+    /**
+     * Consumes bytes from {@code in} until the response is complete or {@code in} is empty.
+     *
+     * @return true when the response is complete (bytes after it are left in {@code in})
+     * @throws ProtocolException when the bytes are not an HTTP/1.x response
+     */
+    boolean read(ByteBuffer in) throws ProtocolException {
+        if (in.hasRemaining()) {
+            started = true;
+        }
+        while (in.hasRemaining() && state != State.DONE) {
+            switch (state) {
+                case STATUS_LINE, HEADERS, CHUNK_SIZE, CHUNK_END, TRAILERS -> {
+                    if (readLine(in)) {
+                        onLine();
+                    }
+                }
+                case FIXED_BODY, CHUNK_DATA -> {
+                    int n = (int) Math.min(remaining, in.remaining());
+                    in.position(in.position() + n);
+                    remaining -= n;
+                    if (remaining == 0) {
+                        state = state == State.FIXED_BODY ? State.DONE : State.CHUNK_END;
+                    }
+                    countBody(n);
+                }
+                case BODY_TO_EOF -> {
+                    int n = in.remaining();
+                    in.position(in.limit());
+                    countBody(n);
+                }
+                default -> throw new IllegalStateException(state.name());
+            }
+        }
+        return state == State.DONE;
+    }
+
+    /**
+     * The connection ended. Returns true if that completes the response (a body delimited by the
+     * end of the connection); false if the response is cut short.
+     */
+    boolean endOfStream() {
+        if (state == State.BODY_TO_EOF) {
+            state = State.DONE;
+        }
+        return state == State.DONE;
+    }
+
+    /** True once any byte of the response has arrived: a request on a stale connection gets none. */
+    boolean started() {
+        return started;
+    }
+
+    int status() {
+        return status;
+    }
+
+    String retryAfter() {
+        return retryAfter;
+    }
+
+    /** Whether the connection may carry another request: framed, fully read, and not asked to close. */
+    boolean reusable() {
+        return state == State.DONE && !capped && http11 && !closeRequested && (chunked || contentLength >= 0 || !hasBody());
+    }
+
+    private void countBody(int n) {
+        bodyBytes += n;
+        if (bodyBytes >= bodyCap && state != State.DONE) {
+            capped = true; // enough: the rest is not worth reading, and the connection goes
+            state = State.DONE;
+        }
+    }
+
+    /** Appends to {@link #line} up to LF; true when a whole line (without CR LF) is there. */
+    private boolean readLine(ByteBuffer in) throws ProtocolException {
+        while (in.hasRemaining()) {
+            byte b = in.get();
+            if (state == State.STATUS_LINE || state == State.HEADERS) {
+                if (++headerBytes > MAX_HEADER_BYTES) {
+                    throw new ProtocolException("response headers over " + MAX_HEADER_BYTES + " bytes");
+                }
+            }
+            if (b == '\n') {
+                if (lineLength > 0 && line[lineLength - 1] == '\r') {
+                    lineLength--;
+                }
+                return true;
+            }
+            if (lineLength == line.length) {
+                throw new ProtocolException("response line over " + MAX_LINE + " bytes");
+            }
+            line[lineLength++] = b;
+        }
+        return false;
+    }
+
+    private void onLine() throws ProtocolException {
+        int length = lineLength;
+        lineLength = 0;
+        switch (state) {
+            case STATUS_LINE -> statusLine(length);
+            case HEADERS -> {
+                if (length == 0) {
+                    endOfHeaders();
+                } else {
+                    header(length);
+                }
+            }
+            case CHUNK_SIZE -> {
+                long size = chunkSize(length);
+                if (size == 0) {
+                    state = State.TRAILERS;
+                } else {
+                    remaining = size;
+                    state = State.CHUNK_DATA;
+                }
+            }
+            case CHUNK_END -> {
+                if (length != 0) {
+                    throw new ProtocolException("chunk not followed by CRLF");
+                }
+                state = State.CHUNK_SIZE;
+            }
+            case TRAILERS -> {
+                if (length == 0) {
+                    state = State.DONE;
+                }
+            }
+            default -> throw new IllegalStateException(state.name());
+        }
+    }
+
+    private void statusLine(int length) throws ProtocolException {
+        // "HTTP/1.1 200 OK": version, space, three digits, then a space or the end.
+        if (length < 12 || !startsWith("HTTP/1.") || line[8] != ' ' || (length > 12 && line[12] != ' ')) {
+            throw new ProtocolException("not an HTTP/1.x status line");
+        }
+        http11 = line[7] == '1';
+        int code = 0;
+        for (int i = 9; i < 12; i++) {
+            if (line[i] < '0' || line[i] > '9') {
+                throw new ProtocolException("not an HTTP/1.x status line");
+            }
+            code = code * 10 + (line[i] - '0');
+        }
+        if (code < 100) {
+            throw new ProtocolException("status code " + code);
+        }
+        status = code;
+        state = State.HEADERS;
+    }
+
+    private void header(int length) throws ProtocolException {
+        int colon = indexOf((byte) ':', length);
+        if (colon <= 0) {
+            throw new ProtocolException("malformed header line");
+        }
+        if (nameIs("content-length", colon)) {
+            long value = parseDecimal(valueString(colon, length));
+            if (contentLength >= 0 && contentLength != value) {
+                throw new ProtocolException("conflicting Content-Length headers");
+            }
+            contentLength = value;
+        } else if (nameIs("transfer-encoding", colon)) {
+            // Only chunked is framing we read; it must come last (RFC 9112 §6.1).
+            String value = valueString(colon, length).toLowerCase(java.util.Locale.ROOT);
+            chunked = value.endsWith("chunked");
+            if (!chunked) {
+                closeRequested = true; // framed by the end of the connection
+            }
+        } else if (nameIs("connection", colon)) {
+            closeRequested |= valueString(colon, length).toLowerCase(java.util.Locale.ROOT).contains("close");
+        } else if (nameIs("retry-after", colon)) {
+            retryAfter = valueString(colon, length);
+        }
+    }
+
+    private void endOfHeaders() {
+        if (status < 200 && status != 101) {
+            headerBytes = 0;
+            status = 0;
+            state = State.STATUS_LINE; // an interim answer: the real one follows
+            return;
+        }
+        if (!hasBody()) {
+            state = State.DONE;
+        } else if (chunked) {
+            state = State.CHUNK_SIZE;
+        } else if (contentLength >= 0) {
+            remaining = contentLength;
+            state = remaining == 0 ? State.DONE : State.FIXED_BODY;
+        } else {
+            state = State.BODY_TO_EOF;
+        }
+    }
+
+    private boolean hasBody() {
+        return status != 204 && status != 304 && status != 101;
+    }
+
+    private long chunkSize(int length) throws ProtocolException {
+        long size = 0;
+        int digits = 0;
+        for (int i = 0; i < length && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
+            int d = Character.digit(line[i], 16);
+            if (d < 0 || ++digits > 15) {
+                throw new ProtocolException("malformed chunk size");
+            }
+            size = size * 16 + d;
+        }
+        if (digits == 0) {
+            throw new ProtocolException("malformed chunk size");
+        }
+        return size;
+    }
+
+    private boolean startsWith(String prefix) {
+        for (int i = 0; i < prefix.length(); i++) {
+            if (line[i] != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean nameIs(String lowerName, int nameLength) {
+        if (nameLength != lowerName.length()) {
+            return false;
+        }
+        for (int i = 0; i < nameLength; i++) {
+            int c = line[i];
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != lowerName.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int indexOf(byte b, int length) {
+        for (int i = 0; i < length; i++) {
+            if (line[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private String valueString(int colon, int length) {
+        int from = colon + 1;
+        int to = length;
+        while (from < to && (line[from] == ' ' || line[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (line[to - 1] == ' ' || line[to - 1] == '\t')) {
+            to--;
+        }
+        return new String(line, from, to - from, StandardCharsets.ISO_8859_1);
+    }
+
+    private static long parseDecimal(String value) throws ProtocolException {
+        if (value.isEmpty() || value.length() > 18) {
+            throw new ProtocolException("malformed Content-Length");
+        }
+        long n = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                throw new ProtocolException("malformed Content-Length");
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+
+    /** What a connection that ends before its response did fails with. */
+    static IOException cutShort() {
+        return new ProtocolException("connection closed before the response was complete");
+    }
+}

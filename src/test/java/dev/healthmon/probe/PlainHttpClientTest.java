@@ -1,0 +1,300 @@
+package dev.healthmon.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The plain-text HTTP/1.1 client against scripted servers on loopback, byte for byte. */
+class PlainHttpClientTest {
+
+    private static final PlainHttpClient client = new PlainHttpClient();
+    private static final byte[] GET = "GET /health HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+    private ScriptedServer server;
+
+    @AfterAll
+    static void closeClient() {
+        client.close();
+    }
+
+    @AfterEach
+    void stopServer() throws IOException {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /**
+     * Answers each request with {@code script.answer(connection, request)}; closes the connection
+     * when that returns null, or after the first answer if {@code closeAfterAnswer}.
+     */
+    @FunctionalInterface
+    interface Script {
+        String answer(int connection, int request);
+    }
+
+    private static final class ScriptedServer implements AutoCloseable {
+        final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final AtomicInteger connections = new AtomicInteger();
+        final List<String> requests = new CopyOnWriteArrayList<>();
+        final List<Socket> open = new CopyOnWriteArrayList<>();
+
+        ScriptedServer(Script script) throws IOException {
+            this(script, false);
+        }
+
+        ScriptedServer(Script script, boolean closeAfterAnswer) throws IOException {
+            Thread acceptor = new Thread(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        Socket s = socket.accept();
+                        open.add(s);
+                        int index = connections.incrementAndGet();
+                        Thread handler = new Thread(() -> serve(s, index, script, closeAfterAnswer));
+                        handler.setDaemon(true);
+                        handler.start();
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        private void serve(Socket s, int connection, Script script, boolean closeAfterAnswer) {
+            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                for (int request = 1; ; request++) {
+                    String head = readHead(in);
+                    if (head == null) {
+                        return;
+                    }
+                    requests.add(head);
+                    String answer = script.answer(connection, request);
+                    if (answer == null) {
+                        return;
+                    }
+                    out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    if (closeAfterAnswer) {
+                        return;
+                    }
+                }
+            } catch (IOException ignored) {
+                // the client hung up
+            }
+        }
+
+        private static String readHead(InputStream in) throws IOException {
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            int b;
+            while ((b = in.read()) != -1) {
+                head.write(b);
+                String text = head.toString(StandardCharsets.ISO_8859_1);
+                if (text.endsWith("\r\n\r\n")) {
+                    return text;
+                }
+            }
+            return null;
+        }
+
+        InetSocketAddress address() {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), socket.getLocalPort());
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+            for (Socket s : open) {
+                s.close();
+            }
+        }
+    }
+
+    private PlainHttpClient.Response get(ScriptedServer on) throws Exception {
+        return client.send(on.address(), GET, TIMEOUT, 64 * 1024).get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void sendsTheRequestAsGivenAndReadsStatusAndRetryAfter() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 429 Too Many Requests\r\nretry-after:  12 \r\nContent-Length: 4\r\n\r\nbusy");
+
+        PlainHttpClient.Response response = get(server);
+
+        assertThat(response.status()).isEqualTo(429);
+        assertThat(response.retryAfter()).isEqualTo("12");
+        assertThat(server.requests).containsExactly(new String(GET, StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void keepsTheConnectionForTheNextCheckOfTheSameAddress() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+
+        for (int i = 0; i < 5; i++) {
+            assertThat(get(server).status()).isEqualTo(200);
+        }
+
+        assertThat(server.connections).hasValue(1);
+        assertThat(server.requests).hasSize(5);
+    }
+
+    @Test
+    void readsAChunkedBodyToItsEndAndReusesTheConnection() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+
+        assertThat(get(server).status()).isEqualTo(200);
+        assertThat(get(server).status()).isEqualTo(200);
+
+        assertThat(server.connections).hasValue(1);
+    }
+
+    @Test
+    void aServerThatDroppedTheIdleConnectionCostsNoFailure() throws Exception {
+        // Each connection answers one request, then the server closes it without saying so
+        // (no "Connection: close"), as servers do when their keep-alive timeout passes.
+        server = new ScriptedServer((c, r) -> r == 1 ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" : null);
+
+        assertThat(get(server).status()).isEqualTo(200);
+        assertThat(get(server).status()).as("sent again on a new connection").isEqualTo(200);
+
+        assertThat(server.connections).hasValue(2);
+    }
+
+    @Test
+    void connectionCloseIsHonouredAndTheConnectionNotKept() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+
+        get(server);
+        get(server);
+
+        assertThat(server.connections).hasValue(2);
+    }
+
+    @Test
+    void aBodyWithoutLengthRunsToTheEndOfTheConnection() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.0 503 Service Unavailable\r\n\r\ndown for maintenance", true);
+
+        assertThat(get(server).status()).isEqualTo(503);
+    }
+
+    @Test
+    void skipsAnInterimAnswer() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n");
+
+        assertThat(get(server).status()).isEqualTo(204);
+    }
+
+    @Test
+    void somethingThatIsNotHttpIsAProtocolError() throws Exception {
+        server = new ScriptedServer((c, r) -> "SSH-2.0-OpenSSH_9.6\r\n\r\n");
+
+        assertThatThrownBy(() -> get(server)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(ProtocolException.class);
+    }
+
+    @Test
+    void anAnswerCutShortIsAnErrorAndIsNotSentAgain() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", true);
+
+        assertThatThrownBy(() -> get(server)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
+        assertThat(server.connections).hasValue(1);
+    }
+
+    @Test
+    void noAnswerWithinTheTimeoutIsATimeout() throws Exception {
+        server = new ScriptedServer((c, r) -> {
+            try {
+                Thread.sleep(5_000); // a backend that does not answer in time
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> client.send(server.address(), GET, Duration.ofMillis(200), 1024).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(HttpTimeoutException.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void cancellingClosesTheConnection() throws Exception {
+        CountDownLatch asked = new CountDownLatch(1);
+        server = new ScriptedServer((c, r) -> {
+            asked.countDown();
+            try {
+                Thread.sleep(10_000); // a backend still thinking when the check is cancelled
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        var pending = client.send(server.address(), GET, TIMEOUT, 1024);
+        assertThat(asked.await(5, TimeUnit.SECONDS)).isTrue();
+
+        pending.cancel(true);
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> client.openConnections() == 0);
+    }
+
+    @Test
+    void readerAcceptsAnAnswerSplitAnywhere() throws Exception {
+        byte[] answer = ("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        ResponseReader reader = new ResponseReader();
+        reader.reset(1024);
+        boolean done = false;
+        for (int i = 0; i < answer.length; i++) {
+            assertThat(done).as("done only at the last byte").isFalse();
+            done = reader.read(ByteBuffer.wrap(answer, i, 1));
+        }
+        assertThat(done).isTrue();
+        assertThat(reader.status()).isEqualTo(200);
+        assertThat(reader.reusable()).isTrue();
+    }
+
+    @Test
+    void readerStopsAtTheCapAndGivesUpTheConnection() throws Exception {
+        ResponseReader reader = new ResponseReader();
+        reader.reset(10);
+        boolean done = reader.read(ByteBuffer.wrap(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + "x".repeat(20))
+                .getBytes(StandardCharsets.US_ASCII)));
+        assertThat(done).isTrue();
+        assertThat(reader.reusable()).isFalse();
+    }
+
+    @Test
+    void readerRefusesConflictingLengths() {
+        ResponseReader reader = new ResponseReader();
+        reader.reset(1024);
+        assertThatThrownBy(() -> reader.read(ByteBuffer.wrap(
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n".getBytes(StandardCharsets.US_ASCII))))
+                .isInstanceOf(ProtocolException.class);
+    }
+
+}
