@@ -4,11 +4,11 @@ import static dev.healthmon.support.Registrations.bytes;
 import static dev.healthmon.support.Registrations.json;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
-import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
@@ -16,7 +16,6 @@ import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.support.BrokerProcesses;
-import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
@@ -28,23 +27,22 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
 /**
  * The load run: one monitor (in this JVM) checks N backends of a target farm (another process)
- * and publishes to a broker (a third process), so this process's CPU time is the monitor's (plus
- * a consumer that records the events, named in the results). Reports checks/s achieved vs
+ * and publishes to a broker (a third process). Reports checks/s achieved vs
  * scheduled, CPU per check, schedule lateness, heap per backend, registration→first event latency
- * and events published/s to {@code target/bench/load-run.{json,md}}.
+ * and events published/s to {@code target/bench/load-run.{json,md}}. The events are read by an
+ * {@link EventRecorder} in a fourth process, so this process's CPU time is the monitor's alone.
  *
  * <p>Run: {@code mvn -B -Pbench test -Dtest=LoadRunBench} with, optionally,
- * {@code -Dbench.backends=20000 -Dbench.intervalMs=5000 -Dbench.measureSeconds=60}.
+ * {@code -Dbench.backends=20000 -Dbench.intervalMs=5000 -Dbench.measureSeconds=60
+ * -Dbench.kafka=linger.ms=20,compression.type=lz4}.
  */
 class LoadRunBench {
 
@@ -54,6 +52,10 @@ class LoadRunBench {
     private static final int MEASURE_SECONDS = Integer.getInteger("bench.measureSeconds", 60);
     private static final int FARM_SERVERS = 16;
     private static final int FRESH = 200;
+    /** Client settings to try, as the monitor's {@code kafka.*} settings would give them: {@code -Dbench.kafka=linger.ms=20,compression.type=lz4}. */
+    private static final Map<String, String> KAFKA_OVERRIDES = System.getProperty("bench.kafka", "").isBlank() ? Map.of()
+            : java.util.Arrays.stream(System.getProperty("bench.kafka").split(",")).map(kv -> kv.split("=", 2))
+                    .collect(java.util.stream.Collectors.toMap(kv -> kv[0].trim(), kv -> kv[1].trim()));
 
     @Test
     void loadRun() throws Exception {
@@ -66,7 +68,8 @@ class LoadRunBench {
         results.put("intervalMs", INTERVAL_MS);
         Process farm = startFarm();
         try (BrokerProcesses broker = BrokerProcesses.start(1)) {
-            KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers());
+            KafkaSettings settings = new KafkaSettings(broker.bootstrapServers(), KAFKA_OVERRIDES);
+            results.put("kafkaOverrides", KAFKA_OVERRIDES);
             try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
                 admin.createTopics(12, (short) 1);
             }
@@ -89,27 +92,33 @@ class LoadRunBench {
                 TimeUnit.SECONDS.sleep(WARMUP_SECONDS); // warm-up of a benchmark: a fixed time, not a condition
                 results.put("heapBytesPerBackend", Math.round((usedHeapAfterGc() - heapBefore) / (double) BACKENDS));
 
-                try (TopicTail tail = new TopicTail(settings, Topics.DEFAULTS.events())) {
+                Process recorder = startRecorder(broker.bootstrapServers());
+                try {
+                    BufferedReader recorderOut = new BufferedReader(new InputStreamReader(recorder.getInputStream(),
+                            StandardCharsets.UTF_8));
+                    String ready = recorderOut.readLine();
+                    if (ready == null || !ready.startsWith("ready ")) {
+                        throw new IllegalStateException("event recorder did not start: " + ready);
+                    }
                     com.sun.management.OperatingSystemMXBean os =
                             (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
                     double checks0 = checks(meters);
                     double published0 = meters.counter("healthmon.events.published").count();
                     Map<String, Long> threads0 = cpuByThreadGroup();
                     long cpu0 = os.getProcessCpuTime();
+                    Duration farm0 = cpu(farm);
+                    Duration broker0 = broker.cpuTime();
                     long wall0 = System.nanoTime();
-                    long windowStartMs = System.currentTimeMillis();
                     TimeUnit.SECONDS.sleep(MEASURE_SECONDS); // the measurement window
                     double seconds = (System.nanoTime() - wall0) / 1e9;
                     double checks = checks(meters) - checks0;
                     double cpuMicros = (os.getProcessCpuTime() - cpu0) / 1e3;
-                    long windowEndMs = System.currentTimeMillis();
                     results.put("checksPerSecondScheduled", Math.round(BACKENDS * 1000.0 / INTERVAL_MS));
                     results.put("checksPerSecondAchieved", Math.round(checks / seconds));
                     results.put("cpuMicrosPerCheck", Math.round(cpuMicros / checks));
                     results.put("checksPerCpuSecond", Math.round(checks / (cpuMicros / 1e6)));
                     results.put("eventsPublishedPerSecond",
                             Math.round((meters.counter("healthmon.events.published").count() - published0) / seconds));
-                    results.put("latenessMs", lateness(tail.records(), windowStartMs, windowEndMs));
                     Map<String, Long> threads1 = cpuByThreadGroup();
                     Map<String, Long> perCheck = new LinkedHashMap<>();
                     threads1.entrySet().stream()
@@ -118,8 +127,27 @@ class LoadRunBench {
                             .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                             .forEach(e -> perCheck.put(e.getKey(), Math.round(e.getValue() / 1e3 / checks)));
                     results.put("cpuMicrosPerCheckByThread", perCheck);
+                    // The other processes on the same cores, for context: what the monitor competes with.
+                    results.put("otherProcessesCpuMicrosPerCheck", Map.of(
+                            "targetFarm", Math.round(cpu(farm).minus(farm0).toNanos() / 1e3 / checks),
+                            "broker", Math.round(broker.cpuTime().minus(broker0).toNanos() / 1e3 / checks)));
 
-                    results.put("registrationToFirstEventMs", registrationToFirstEvent(producer, tail, hosts));
+                    Map<String, Long> registeredAt = registerFresh(producer, hosts);
+                    String line = recorderOut.readLine();
+                    if (line == null || !line.startsWith("result ")) {
+                        throw new IllegalStateException("event recorder gave no result: " + line);
+                    }
+                    JsonNode recorded = new ObjectMapper().readTree(line.substring("result ".length()));
+                    results.put("latenessMs", recorded.get("lateness"));
+                    long[] latencies = registeredAt.entrySet().stream()
+                            .filter(e -> recorded.get("firstEventMs").has(e.getKey()))
+                            .mapToLong(e -> recorded.get("firstEventMs").get(e.getKey()).asLong() - e.getValue())
+                            .sorted().toArray();
+                    Map<String, Long> firstEvent = new LinkedHashMap<>(EventRecorder.percentiles(latencies));
+                    firstEvent.put("registered", (long) registeredAt.size());
+                    results.put("registrationToFirstEventMs", firstEvent);
+                } finally {
+                    recorder.destroy();
                 }
             }
         } finally {
@@ -133,6 +161,18 @@ class LoadRunBench {
 
     private static byte[] registration(String id, String url) {
         return bytes(json(id, url, j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs", INTERVAL_MS).put("timeoutMs", 2000)));
+    }
+
+    private static Process startRecorder(String bootstrapServers) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                EventRecorder.class.getName(), bootstrapServers, Topics.DEFAULTS.events(),
+                Long.toString(MEASURE_SECONDS * 1000L), "fresh-", Integer.toString(FRESH), "60000")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    private static Duration cpu(Process process) {
+        return process.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
     private static Process startFarm() throws Exception {
@@ -167,18 +207,8 @@ class LoadRunBench {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
-    /** Start of each check minus when it was due, for checks that started in the window. */
-    private static Map<String, Long> lateness(List<ConsumerRecord<byte[], byte[]>> records, long fromMs, long toMs) {
-        HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
-        long[] late = records.stream().map(r -> codec.decode(r.value()))
-                .filter(e -> e.scheduledAt().toEpochMilli() >= fromMs && e.scheduledAt().toEpochMilli() < toMs)
-                .mapToLong(e -> Math.max(0, e.checkedAt().toEpochMilli() - e.latencyMs() - e.scheduledAt().toEpochMilli()))
-                .sorted().toArray();
-        return percentiles(late);
-    }
-
-    private static Map<String, Long> registrationToFirstEvent(KafkaProducer<byte[], byte[]> producer, TopicTail tail,
-                                                              String[] hosts) throws Exception {
+    /** Registers {@link #FRESH} new backends one at a time; returns each one's registration time (broker timestamp). */
+    private static Map<String, Long> registerFresh(KafkaProducer<byte[], byte[]> producer, String[] hosts) throws Exception {
         Map<String, Long> registeredAt = new HashMap<>();
         for (int i = 0; i < FRESH; i++) {
             String id = "fresh-" + i;
@@ -187,31 +217,7 @@ class LoadRunBench {
             registeredAt.put(id, acked);
             TimeUnit.MILLISECONDS.sleep(10); // spread the registrations: one at a time, as people register
         }
-        HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
-        Map<String, Long> firstEvent = new HashMap<>();
-        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> {
-            for (ConsumerRecord<byte[], byte[]> r : tail.records()) {
-                String key = new String(r.key(), StandardCharsets.UTF_8);
-                if (registeredAt.containsKey(key)) {
-                    firstEvent.merge(key, r.timestamp(), Math::min);
-                }
-            }
-            return firstEvent.size() == FRESH;
-        });
-        long[] latencies = firstEvent.entrySet().stream().mapToLong(e -> e.getValue() - registeredAt.get(e.getKey()))
-                .sorted().toArray();
-        return percentiles(latencies);
-    }
-
-    private static Map<String, Long> percentiles(long[] sorted) {
-        Map<String, Long> p = new LinkedHashMap<>();
-        p.put("count", (long) sorted.length);
-        if (sorted.length > 0) {
-            p.put("p50", sorted[(int) Math.floor(0.50 * (sorted.length - 1))]);
-            p.put("p99", sorted[(int) Math.floor(0.99 * (sorted.length - 1))]);
-            p.put("max", sorted[sorted.length - 1]);
-        }
-        return p;
+        return registeredAt;
     }
 
     private static void write(Map<String, Object> results) throws Exception {

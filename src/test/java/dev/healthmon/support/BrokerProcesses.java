@@ -127,6 +127,12 @@ public final class BrokerProcesses implements AutoCloseable {
         return nodes.stream().map(n -> n.id).toList();
     }
 
+    /** CPU time used so far by the live nodes' processes (for benchmarks). */
+    public Duration cpuTime() {
+        return nodes.stream().map(n -> n.process.info().totalCpuDuration().orElse(Duration.ZERO))
+                .reduce(Duration.ZERO, Duration::plus);
+    }
+
     /** SIGKILL: the node dies at once, as in a crash. */
     public void kill(int nodeId) throws InterruptedException {
         Node node = node(nodeId);

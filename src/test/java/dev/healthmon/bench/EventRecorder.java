@@ -1,0 +1,96 @@
+package dev.healthmon.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.kafka.KafkaSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The load run's view of the events topic, in a process of its own so that neither its CPU nor
+ * its garbage is counted as the monitor's. From the topic's end it reads for {@code windowMs}
+ * and records each check's schedule lateness (start minus due, for checks due in the window),
+ * then keeps reading until it has the first event of {@code freshCount} backends whose id starts
+ * with {@code freshPrefix}, or until {@code giveUpMs} after the window.
+ *
+ * <p>Prints {@code ready <epoch ms>} when it has its positions (the window starts then), then one
+ * line {@code result <json>}: {@code lateness} percentiles in ms and {@code firstEventMs}, the
+ * broker timestamp of each fresh backend's first event.
+ *
+ * <p>Arguments: bootstrapServers topic windowMs freshPrefix freshCount giveUpMs
+ */
+public final class EventRecorder {
+
+    public static void main(String[] args) throws Exception {
+        KafkaSettings kafka = KafkaSettings.of(args[0]);
+        String topic = args[1];
+        long windowMs = Long.parseLong(args[2]);
+        String freshPrefix = args[3];
+        int freshCount = Integer.parseInt(args[4]);
+        long giveUpMs = Long.parseLong(args[5]);
+        HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
+
+        long[] lateness = new long[1 << 16];
+        int latenessCount = 0;
+        Map<String, Long> firstEvent = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.plainConsumer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position); // resolve the end now, not at the first poll
+            long from = System.currentTimeMillis();
+            long to = from + windowMs;
+            System.out.println("ready " + from);
+            System.out.flush();
+            // Checks due in the window are published by its end plus their timeout; read a while past it.
+            long windowDrained = to + 5_000;
+            long giveUp = to + giveUpMs;
+            while (System.currentTimeMillis() < giveUp
+                    && (System.currentTimeMillis() < windowDrained || firstEvent.size() < freshCount)) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    String key = new String(record.key(), StandardCharsets.UTF_8);
+                    if (key.startsWith(freshPrefix)) {
+                        firstEvent.merge(key, record.timestamp(), Math::min);
+                        continue;
+                    }
+                    HealthEvent event = codec.decode(record.value());
+                    long due = event.scheduledAt().toEpochMilli();
+                    if (due >= from && due < to) {
+                        if (latenessCount == lateness.length) {
+                            lateness = Arrays.copyOf(lateness, lateness.length * 2);
+                        }
+                        lateness[latenessCount++] = Math.max(0, event.checkedAt().toEpochMilli() - event.latencyMs() - due);
+                    }
+                }
+            }
+        }
+        long[] sorted = Arrays.copyOf(lateness, latenessCount);
+        Arrays.sort(sorted);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("lateness", percentiles(sorted));
+        result.put("firstEventMs", firstEvent);
+        System.out.println("result " + new ObjectMapper().writeValueAsString(result));
+        System.out.flush();
+    }
+
+    static Map<String, Long> percentiles(long[] sorted) {
+        Map<String, Long> p = new LinkedHashMap<>();
+        p.put("count", (long) sorted.length);
+        if (sorted.length > 0) {
+            p.put("p50", sorted[(int) Math.floor(0.50 * (sorted.length - 1))]);
+            p.put("p99", sorted[(int) Math.floor(0.99 * (sorted.length - 1))]);
+            p.put("max", sorted[sorted.length - 1]);
+        }
+        return p;
+    }
+}
