@@ -33,6 +33,8 @@ final class Failures {
             kind = hasCause(e, UnresolvedAddressException.class) ? FailureKind.DNS : FailureKind.CONNECTION_REFUSED;
         } else if (e instanceof UnknownHostException || e instanceof UnresolvedAddressException) {
             kind = FailureKind.DNS;
+        } else if (e instanceof PlainHttpClient.ClientFailure) {
+            kind = FailureKind.INTERNAL; // our client failed, not the backend
         } else if (e instanceof SSLException) {
             kind = FailureKind.TLS;
         } else if (e instanceof IOException) {

@@ -14,14 +14,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). The host is
  * first resolved and vetted against the target policy ({@link TargetVetting}); then the request
- * goes to the vetted address — {@code http://} through the shared {@link PlainHttpClient} (a
- * health check's fixed GET at a fraction of the JDK client's cost), {@code https://} through one
- * shared JDK {@link HttpClient} (TLS). No thread waits on a backend; redirects are not followed;
+ * goes out — {@code http://} through the shared {@link PlainHttpClient} (a health check's fixed
+ * GET at a fraction of the JDK client's cost) to the vetted address itself, {@code https://}
+ * through one shared JDK {@link HttpClient} (TLS), which resolves the name again: a name whose
+ * DNS answer changes between the two lookups (rebinding) can reach an address the policy refuses
+ * over https, never over http. No thread waits on a backend; redirects are not followed;
  * at most {@link #BODY_CAP_BYTES} of the body are read.
  *
  * <p>Classification, first match wins: 429 → DEGRADED/RATE_LIMITED (with Retry-After);
@@ -82,7 +83,7 @@ public final class HttpProbe implements Probe {
                                                       BackendRegistration registration, CheckSettings settings, long start) {
         byte[] request = requestHead(target, credential);
         int port = target.getPort() == -1 ? 80 : target.getPort();
-        AtomicReference<CompletableFuture<PlainHttpClient.Response>> exchange = new AtomicReference<>();
+        ExchangeLink exchange = new ExchangeLink();
         CompletableFuture<ProbeResult> result = vetting.vet(target.getHost()).thenCompose(vetted -> {
             if (vetted.failure().isPresent()) {
                 return CompletableFuture.completedFuture(
@@ -108,6 +109,9 @@ public final class HttpProbe implements Probe {
      * token (RegistrationCodec), and {@link SecretResolver} refuses values with control characters.
      */
     static byte[] requestHead(URI target, Optional<SecretResolver.Credential> credential) {
+        if (!isAscii(target.getRawPath()) || !isAscii(target.getRawQuery())) {
+            target = URI.create(target.toASCIIString()); // percent-encodes what the registration left raw
+        }
         String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
         StringBuilder head = new StringBuilder(160).append("GET ").append(path);
         if (target.getRawQuery() != null) {
@@ -122,6 +126,17 @@ public final class HttpProbe implements Probe {
         return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    private static boolean isAscii(String s) {
+        if (s != null) {
+            for (int i = 0; i < s.length(); i++) {
+                if (s.charAt(i) > 0x7f) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     private CompletableFuture<ProbeResult> checkTls(URI target, Optional<SecretResolver.Credential> credential,
                                                     BackendRegistration registration, CheckSettings settings, long start) {
         HttpRequest.Builder request = HttpRequest.newBuilder(target)
@@ -130,7 +145,7 @@ public final class HttpProbe implements Probe {
                 .GET();
         credential.ifPresent(c -> request.header(c.header(), c.value()));
         HttpRequest built = request.build();
-        AtomicReference<CompletableFuture<HttpResponse<Long>>> exchange = new AtomicReference<>();
+        ExchangeLink exchange = new ExchangeLink();
         CompletableFuture<ProbeResult> result = vetting.vet(registration.url().getHost()).thenCompose(vetted -> {
             if (vetted.failure().isPresent()) {
                 return CompletableFuture.completedFuture(
@@ -151,13 +166,32 @@ public final class HttpProbe implements Probe {
     }
 
     /** Cancelling a dependent stage need not reach the exchange; this does (the client then aborts it). */
-    private static <T> void cancelWith(CompletableFuture<ProbeResult> result, AtomicReference<CompletableFuture<T>> exchange) {
+    private static void cancelWith(CompletableFuture<ProbeResult> result, ExchangeLink exchange) {
         result.whenComplete((r, error) -> {
-            CompletableFuture<T> sent = exchange.get();
-            if (result.isCancelled() && sent != null) {
-                sent.cancel(true);
+            if (result.isCancelled()) {
+                exchange.cancel();
             }
         });
+    }
+
+    /** Carries a cancel from a check's result to its exchange, whichever of the two exists first. */
+    private static final class ExchangeLink {
+        private CompletableFuture<?> exchange;
+        private boolean cancelled;
+
+        synchronized void set(CompletableFuture<?> sent) {
+            exchange = sent;
+            if (cancelled) {
+                sent.cancel(true);
+            }
+        }
+
+        synchronized void cancel() {
+            cancelled = true;
+            if (exchange != null) {
+                exchange.cancel(true);
+            }
+        }
     }
 
     private static CompletableFuture<ProbeResult> internalFailure(String message) {

@@ -50,6 +50,13 @@ public final class PlainHttpClient implements AutoCloseable {
     /** The answer, reduced to what classification needs. {@code retryAfter} is null when absent. */
     public record Response(int status, String retryAfter) {}
 
+    /** The client itself failed (closed, or a bug), not the backend: {@link Failures} makes it INTERNAL. */
+    static final class ClientFailure extends IOException {
+        ClientFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(PlainHttpClient.class);
     /** How often timeouts and idle connections are looked at; a timeout fires at most this late. */
     private static final long SWEEP_NANOS = Duration.ofMillis(20).toNanos();
@@ -93,21 +100,21 @@ public final class PlainHttpClient implements AutoCloseable {
     public CompletableFuture<Response> send(InetSocketAddress address, byte[] request, Duration timeout, int bodyCap) {
         Exchange exchange = new Exchange(address, request, System.nanoTime() + timeout.toNanos(), bodyCap);
         if (closed) {
-            exchange.completeExceptionally(new IOException("HTTP client closed"));
+            exchange.completeExceptionally(new ClientFailure("HTTP client closed", null));
             return exchange;
         }
-        submit(() -> start(exchange));
+        submit(() -> start(exchange, false));
         if (closed) {
-            exchange.completeExceptionally(new IOException("HTTP client closed")); // raced with close()
+            exchange.completeExceptionally(new ClientFailure("HTTP client closed", null)); // raced with close()
         }
         return exchange;
     }
 
     /** Open connections, idle and busy; for tests. */
-    int openConnections() {
+    int openConnections() throws Exception {
         CompletableFuture<Integer> count = new CompletableFuture<>();
         submit(() -> count.complete(idleCount + busy.size()));
-        return count.join();
+        return count.get(5, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private void submit(Runnable command) {
@@ -192,24 +199,23 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
-    private void start(Exchange exchange) {
+    /** Starts an exchange on a kept connection, or on a new one when {@code fresh} or none is kept. */
+    private void start(Exchange exchange, boolean fresh) {
         if (exchange.isDone()) {
             return; // cancelled while queued
         }
         if (closed) {
-            exchange.completeExceptionally(new IOException("HTTP client closed"));
+            exchange.completeExceptionally(new ClientFailure("HTTP client closed", null));
             return;
         }
-        Connection connection = takeIdle(exchange.address);
-        if (connection == null) {
-            try {
-                connection = open(exchange.address);
-            } catch (IOException e) {
-                exchange.completeExceptionally(e);
-                return;
-            }
+        try {
+            Connection connection = fresh ? null : takeIdle(exchange.address);
+            attach(connection != null ? connection : open(exchange.address), exchange);
+        } catch (IOException e) {
+            exchange.completeExceptionally(e);
+        } catch (RuntimeException e) {
+            exchange.completeExceptionally(new ClientFailure("HTTP client error: " + e.getClass().getSimpleName(), e));
         }
-        attach(connection, exchange);
     }
 
     private Connection open(InetSocketAddress address) throws IOException {
@@ -221,10 +227,23 @@ public final class PlainHttpClient implements AutoCloseable {
             boolean connected = channel.connect(address);
             connection.key = channel.register(selector, connected ? 0 : SelectionKey.OP_CONNECT, connection);
             return connection;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            channel.close();
+            throw connectFailure(e);
+        } catch (RuntimeException e) {
             channel.close();
             throw e;
         }
+    }
+
+    /** Whatever stops a connection being made (refused, unreachable network or host) is a connection failure. */
+    private static IOException connectFailure(IOException e) {
+        if (e instanceof java.net.ConnectException || e instanceof java.net.NoRouteToHostException) {
+            return e;
+        }
+        java.net.ConnectException failure = new java.net.ConnectException(e.getMessage());
+        failure.initCause(e);
+        return failure;
     }
 
     private void attach(Connection connection, Exchange exchange) {
@@ -249,7 +268,11 @@ public final class PlainHttpClient implements AutoCloseable {
                 return;
             }
             if (key.isConnectable()) {
-                connection.channel.finishConnect();
+                try {
+                    connection.channel.finishConnect();
+                } catch (IOException e) {
+                    throw connectFailure(e);
+                }
                 write(connection);
             } else if (key.isWritable()) {
                 write(connection);
@@ -259,7 +282,7 @@ public final class PlainHttpClient implements AutoCloseable {
         } catch (IOException e) {
             fail(connection, e);
         } catch (RuntimeException e) {
-            fail(connection, new IOException("HTTP client error: " + e.getClass().getSimpleName(), e));
+            fail(connection, new ClientFailure("HTTP client error: " + e.getClass().getSimpleName(), e));
         }
     }
 
@@ -302,10 +325,11 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
+    /** Sends again on a new connection: the pool may hold more connections the server has dropped. */
     private void retry(Connection stale, Exchange exchange) {
         exchange.retried = true;
         discard(stale);
-        start(exchange);
+        start(exchange, true);
     }
 
     private void finish(Connection connection) {
@@ -361,11 +385,28 @@ public final class PlainHttpClient implements AutoCloseable {
         if (pool == null) {
             return null;
         }
-        Connection connection = pool.pollLast(); // the most recently used: the likeliest to be alive
-        if (connection != null) {
+        Connection connection;
+        while ((connection = pool.pollLast()) != null) { // the most recently used: the likeliest to be alive
             idleCount--;
+            if (quiet(connection)) {
+                return connection;
+            }
+            close(connection);
         }
-        return connection;
+        return null;
+    }
+
+    /**
+     * True if a kept connection has nothing to read: no end of stream (closed by the server) and
+     * no stray bytes, which would otherwise be taken for the next answer. One non-blocking read.
+     */
+    private boolean quiet(Connection connection) {
+        try {
+            readBuffer.clear();
+            return connection.channel.read(readBuffer) == 0;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Closes a busy connection (its exchange, if still open, is ended by the caller). */
@@ -431,7 +472,7 @@ public final class PlainHttpClient implements AutoCloseable {
         for (Connection connection : new ArrayList<>(busy)) {
             Exchange exchange = connection.exchange;
             discard(connection);
-            exchange.completeExceptionally(new ClosedChannelException());
+            exchange.completeExceptionally(new ClientFailure("HTTP client closed", new ClosedChannelException()));
         }
         idle.values().forEach(pool -> pool.forEach(PlainHttpClient::close));
         idle.clear();

@@ -26,7 +26,8 @@ final class ResponseReader {
 
     private enum State { STATUS_LINE, HEADERS, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_TO_EOF, DONE }
 
-    private final byte[] line = new byte[MAX_LINE];
+    /** Grows up to MAX_LINE as needed: most lines are short, and a kept connection keeps its reader. */
+    private byte[] line = new byte[128];
     private int lineLength;
     private int headerBytes;
     private State state;
@@ -126,7 +127,8 @@ final class ResponseReader {
 
     /** Whether the connection may carry another request: framed, fully read, and not asked to close. */
     boolean reusable() {
-        return state == State.DONE && !capped && http11 && !closeRequested && (chunked || contentLength >= 0 || !hasBody());
+        return state == State.DONE && !capped && http11 && !closeRequested && status != 101
+                && (chunked || contentLength >= 0 || !hasBody());
     }
 
     private void countBody(int n) {
@@ -153,7 +155,10 @@ final class ResponseReader {
                 return true;
             }
             if (lineLength == line.length) {
-                throw new ProtocolException("response line over " + MAX_LINE + " bytes");
+                if (line.length == MAX_LINE) {
+                    throw new ProtocolException("response line over " + MAX_LINE + " bytes");
+                }
+                line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 4));
             }
             line[lineLength++] = b;
         }
@@ -217,9 +222,12 @@ final class ResponseReader {
     }
 
     private void header(int length) throws ProtocolException {
+        if (line[0] == ' ' || line[0] == '\t') {
+            return; // an obsolete folded continuation: none of the headers read here is ever folded in practice
+        }
         int colon = indexOf((byte) ':', length);
-        if (colon <= 0) {
-            throw new ProtocolException("malformed header line");
+        if (colon <= 0 || line[colon - 1] == ' ' || line[colon - 1] == '\t') {
+            throw new ProtocolException("malformed header line"); // RFC 9112 §5.1: no whitespace before the colon
         }
         if (nameIs("content-length", colon)) {
             long value = parseDecimal(valueString(colon, length));
@@ -243,10 +251,18 @@ final class ResponseReader {
 
     private void endOfHeaders() {
         if (status < 200 && status != 101) {
+            // An interim answer: the real one follows, with its own headers.
             headerBytes = 0;
             status = 0;
-            state = State.STATUS_LINE; // an interim answer: the real one follows
+            contentLength = -1;
+            chunked = false;
+            closeRequested = false;
+            retryAfter = null;
+            state = State.STATUS_LINE;
             return;
+        }
+        if (chunked && contentLength >= 0) {
+            closeRequested = true; // RFC 9112 §6.3: chunked wins, and the connection must not be reused
         }
         if (!hasBody()) {
             state = State.DONE;

@@ -29,9 +29,9 @@ public final class RegistrationCodec {
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9._/-]{1,63}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}");
     private static final Pattern SECRET_REF = Pattern.compile("env:[A-Za-z_][A-Za-z0-9_]{0,199}|file:/.{1,4000}");
-    /** Headers the JDK HTTP client sets itself and refuses from callers. */
-    private static final java.util.Set<String> RESTRICTED_HEADERS =
-            java.util.Set.of("connection", "content-length", "expect", "host", "upgrade");
+    /** Headers the HTTP clients set themselves, or that change the framing of the request. */
+    private static final java.util.Set<String> RESTRICTED_HEADERS = java.util.Set.of("connection", "content-length",
+            "expect", "host", "upgrade", "transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
     private static final int MAX_LABELS = 64;
     private static final int MAX_TEXT = 256;
 

@@ -42,6 +42,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Run: {@code mvn -B -Pbench test -Dtest=LoadRunBench} with, optionally,
  * {@code -Dbench.backends=20000 -Dbench.intervalMs=5000 -Dbench.measureSeconds=60
+ * -Dbench.targets=512 -Dbench.latencyMs=0 -Dbench.jitterMs=0 -Dbench.failureRate=0
  * -Dbench.kafka=linger.ms=20,compression.type=lz4}.
  */
 class LoadRunBench {
@@ -50,7 +51,11 @@ class LoadRunBench {
     private static final long INTERVAL_MS = Long.getLong("bench.intervalMs", 5_000);
     private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmupSeconds", 20);
     private static final int MEASURE_SECONDS = Integer.getInteger("bench.measureSeconds", 60);
-    private static final int FARM_SERVERS = 16;
+    /** The farm: listening sockets, over targets / 2 loopback addresses; answer latency ± jitter; share of 503s. */
+    private static final int TARGETS = Integer.getInteger("bench.targets", 512);
+    private static final long LATENCY_MS = Long.getLong("bench.latencyMs", 0);
+    private static final long JITTER_MS = Long.getLong("bench.jitterMs", 0);
+    private static final double FAILURE_RATE = Double.parseDouble(System.getProperty("bench.failureRate", "0"));
     private static final int FRESH = 200;
     /** Client settings to try, as the monitor's {@code kafka.*} settings would give them: {@code -Dbench.kafka=linger.ms=20,compression.type=lz4}. */
     private static final Map<String, String> KAFKA_OVERRIDES = System.getProperty("bench.kafka", "").isBlank() ? Map.of()
@@ -66,6 +71,8 @@ class LoadRunBench {
                 "kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion()));
         results.put("backends", BACKENDS);
         results.put("intervalMs", INTERVAL_MS);
+        results.put("farm", Map.of("targets", TARGETS, "latencyMs", LATENCY_MS, "jitterMs", JITTER_MS,
+                "failureRate", FAILURE_RATE));
         Process farm = startFarm();
         try (BrokerProcesses broker = BrokerProcesses.start(1)) {
             KafkaSettings settings = new KafkaSettings(broker.bootstrapServers(), KAFKA_OVERRIDES);
@@ -178,7 +185,8 @@ class LoadRunBench {
     private static Process startFarm() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), TargetFarm.class.getName(),
-                Integer.toString(FARM_SERVERS), "0", "0", "0.0").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                Integer.toString(TARGETS), "2", Long.toString(LATENCY_MS), Long.toString(JITTER_MS),
+                Double.toString(FAILURE_RATE)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     /** CPU nanoseconds of the live threads, summed by name with numbers stripped ("HttpClient-1-SelectorManager" → "HttpClient-SelectorManager"). */

@@ -273,10 +273,35 @@ class HttpProbeTest {
 
     @Test
     void keepsOneConnectionForRepeatedChecksOfABackend() throws Exception {
-        for (int i = 0; i < 3; i++) {
-            assertThat(check(base + "/ok").observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        try (PlainHttpClient own = new PlainHttpClient()) {
+            HttpProbe probe = new HttpProbe(own, HttpProbe.defaultClient(), new SecretResolver(Map.<String, String>of()::get), vetting);
+            DecodedRegistration.Valid r = valid(json("b", base + "/ok", j -> {}));
+            for (int i = 0; i < 3; i++) {
+                assertThat(probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS).observation().outcome())
+                        .isEqualTo(Outcome.HEALTHY);
+            }
+            assertThat(own.openConnections()).isEqualTo(1);
         }
-        assertThat(plain.openConnections()).isEqualTo(1);
+    }
+
+    @Test
+    void requestHeadIsAnOriginFormGetWithHostAndTheCredential() {
+        String head = new String(HttpProbe.requestHead(java.net.URI.create("http://[::1]:8080/v1/health?deep=1#frag"),
+                java.util.Optional.of(new SecretResolver.Credential("X-Api-Key", "k"))), StandardCharsets.ISO_8859_1);
+
+        assertThat(head).isEqualTo("GET /v1/health?deep=1 HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: healthmon/0.1\r\n"
+                + "Accept: */*\r\nX-Api-Key: k\r\n\r\n");
+    }
+
+    @Test
+    void requestHeadPercentEncodesARawNonAsciiPathAndDefaultsToSlash() {
+        String encoded = new String(HttpProbe.requestHead(java.net.URI.create("http://h/sant\u00e9"), java.util.Optional.empty()),
+                StandardCharsets.ISO_8859_1);
+        String bare = new String(HttpProbe.requestHead(java.net.URI.create("http://h"), java.util.Optional.empty()),
+                StandardCharsets.ISO_8859_1);
+
+        assertThat(encoded).startsWith("GET /sant%C3%A9 HTTP/1.1\r\nHost: h\r\n");
+        assertThat(bare).startsWith("GET / HTTP/1.1\r\n");
     }
 
     @Test

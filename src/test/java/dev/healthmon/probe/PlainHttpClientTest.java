@@ -186,6 +186,73 @@ class PlainHttpClientTest {
     }
 
     @Test
+    void aRetryGoesToANewConnectionNotToAnotherKeptOne() throws Exception {
+        // Two kept connections, both dropped by the server (it closes each when its second request comes).
+        CountDownLatch bothOpen = new CountDownLatch(2);
+        server = new ScriptedServer((c, r) -> {
+            if (r > 1 && c <= 2) {
+                return null;
+            }
+            if (c <= 2) {
+                bothOpen.countDown();
+                try {
+                    bothOpen.await(5, TimeUnit.SECONDS); // answer only once both are open: two connections
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        });
+        var first = client.send(server.address(), GET, TIMEOUT, 1024);
+        var second = client.send(server.address(), GET, TIMEOUT, 1024);
+        assertThat(first.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(second.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+
+        assertThat(get(server).status()).isEqualTo(200);
+
+        assertThat(server.connections).as("two kept, then one new").hasValue(3);
+    }
+
+    @Test
+    void aLengthNextToChunkedIsReadAsChunkedAndTheConnectionNotKept() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "2\r\nok\r\n0\r\n\r\n");
+
+        assertThat(get(server).status()).isEqualTo(200);
+        assertThat(get(server).status()).isEqualTo(200);
+
+        assertThat(server.connections).hasValue(2);
+    }
+
+    @Test
+    void anHttp10AnswerDoesNotKeepTheConnection() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+
+        get(server);
+        get(server);
+
+        assertThat(server.connections).hasValue(2);
+    }
+
+    @Test
+    void whitespaceBeforeAHeaderColonIsAProtocolError() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok");
+
+        assertThatThrownBy(() -> get(server)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
+    }
+
+    @Test
+    void afterCloseEverySendFailsAsTheClientsOwnFailure() throws Exception {
+        PlainHttpClient closed = new PlainHttpClient();
+        closed.close();
+
+        assertThatThrownBy(() -> closed.send(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9), GET, TIMEOUT, 1024)
+                .get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(PlainHttpClient.ClientFailure.class);
+        assertThat(Failures.classify(new PlainHttpClient.ClientFailure("HTTP client closed", null)).kind())
+                .isEqualTo(FailureKind.INTERNAL);
+    }
+
+    @Test
     void connectionCloseIsHonouredAndTheConnectionNotKept() throws Exception {
         server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 
@@ -240,6 +307,7 @@ class PlainHttpClientTest {
         assertThatThrownBy(() -> client.send(server.address(), GET, Duration.ofMillis(200), 1024).get(10, TimeUnit.SECONDS))
                 .hasCauseInstanceOf(HttpTimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+        assertThat(client.openConnections()).as("the timed-out connection is closed, not kept").isZero();
     }
 
     @Test

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -214,9 +215,11 @@ class RegistrationCodecTest {
     }
 
     @Test
-    void rejectsAuthHeadersTheHttpClientSetsItself() {
-        assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", "Host").put("secretRef", "env:K"))
-                .field()).isEqualTo("auth.header");
+    void rejectsAuthHeadersTheHttpClientSetsItselfOrThatChangeTheFraming() {
+        for (String header : List.of("Host", "transfer-encoding", "TE", "Keep-Alive")) {
+            assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", header).put("secretRef", "env:K"))
+                    .field()).as(header).isEqualTo("auth.header");
+        }
     }
 
     @Test
