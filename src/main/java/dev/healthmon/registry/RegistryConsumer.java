@@ -320,7 +320,7 @@ public final class RegistryConsumer implements AutoCloseable {
         }
         owned.clear();
         ready = false;
-        monitor.publishSnapshot();
+        monitor.publishSnapshotNow();
         try {
             consumer.close(BLOCKING_CALL_TIMEOUT); // leaves the group, so partitions move at once
         } catch (RuntimeException e) {
@@ -387,7 +387,7 @@ public final class RegistryConsumer implements AutoCloseable {
                     partition.moveTo(PartitionPhase.REVOKED);
                 }
             }
-            monitor.publishSnapshot();
+            monitor.publishSnapshotNow();
         }
     }
 }

@@ -244,6 +244,30 @@ class HealthMonitorTest {
     }
 
     @Test
+    void thePollLoopPublishesTheSnapshotAtMostOncePerSecondSoABurstOfRegistrationsIsNotQuadratic() {
+        upsert(valid("a", "http://a.test/"), 1);
+        monitor.publishSnapshot();
+        assertThat(monitor.snapshot()).containsOnlyKeys("a");
+
+        upsert(valid("b", "http://b.test/"), 2);
+        monitor.publishSnapshot();
+        assertThat(monitor.snapshot()).as("within a second of the last copy").containsOnlyKeys("a");
+
+        scheduler.advance(HealthMonitor.SNAPSHOT_EVERY);
+        monitor.publishSnapshot();
+        assertThat(monitor.snapshot()).containsOnlyKeys("a", "b");
+    }
+
+    @Test
+    void snapshotNowPublishesAtOnce() {
+        upsert(valid("a", "http://a.test/"), 1);
+        monitor.publishSnapshot();
+        upsert(valid("b", "http://b.test/"), 2);
+
+        assertThat(monitor.snapshotNow()).containsOnlyKeys("a", "b");
+    }
+
+    @Test
     void refusesCallsFromAThreadOtherThanItsOwner() throws Exception {
         upsert(valid("a", "http://a.test/"), 1);
         AtomicReference<Throwable> error = new AtomicReference<>();
