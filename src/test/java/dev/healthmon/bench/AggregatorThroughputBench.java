@@ -109,6 +109,9 @@ class AggregatorThroughputBench {
                                 + " = %.0f events/s (exactly_once_v2, 3 partitions, one instance, broker in-process)%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), total, BACKENDS,
                         seconds, total / seconds);
+                BenchResults.write("aggregator", java.util.Map.of("events", total, "backends", BACKENDS,
+                        "seconds", Math.round(seconds * 10) / 10.0, "eventsPerSecond", Math.round(total / seconds),
+                        "setup", "exactly_once_v2, 3 partitions, one instance, broker in-process"));
             }
         }
     }

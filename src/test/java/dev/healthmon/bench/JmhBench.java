@@ -10,7 +10,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs {@link HotPathBenchmarks} with JMH (in this JVM: forks would need the surefire class path
- * rebuilt; the figures are for comparing hot paths, not absolute). Results: {@code target/bench/jmh.json}.
+ * rebuilt; the figures are for comparing hot paths, not absolute). Results: {@code target/bench/jmh.json}
+ * (JMH's own) and {@code target/bench/hot-paths.{json,md}} (score per benchmark).
  * Run: {@code mvn -B -Pbench test -Dtest=JmhBench}.
  */
 class JmhBench {
@@ -18,12 +19,16 @@ class JmhBench {
     @Test
     void hotPaths() throws Exception {
         Path out = Files.createDirectories(Path.of("target", "bench")).resolve("jmh.json");
-        new Runner(new OptionsBuilder()
+        var runs = new Runner(new OptionsBuilder()
                 .include(HotPathBenchmarks.class.getName())
                 .forks(0)
                 .warmupIterations(2).warmupTime(TimeValue.seconds(1))
                 .measurementIterations(3).measurementTime(TimeValue.seconds(1))
                 .resultFormat(ResultFormatType.JSON).result(out.toString())
                 .build()).run();
+        java.util.Map<String, String> figures = new java.util.TreeMap<>();
+        runs.forEach(run -> figures.put(run.getParams().getBenchmark().replaceFirst(".*\\.", ""), String.format(
+                java.util.Locale.ROOT, "%.1f %s", run.getPrimaryResult().getScore(), run.getPrimaryResult().getScoreUnit())));
+        BenchResults.write("hot-paths", figures);
     }
 }

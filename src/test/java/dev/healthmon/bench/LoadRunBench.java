@@ -65,10 +65,6 @@ class LoadRunBench {
     @Test
     void loadRun() throws Exception {
         Map<String, Object> results = new LinkedHashMap<>();
-        results.put("machine", Map.of("cores", Runtime.getRuntime().availableProcessors(),
-                "jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
-                "os", System.getProperty("os.name") + " " + System.getProperty("os.version"),
-                "kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion()));
         results.put("backends", BACKENDS);
         results.put("intervalMs", INTERVAL_MS);
         results.put("farm", Map.of("targets", TARGETS, "latencyMs", LATENCY_MS, "jitterMs", JITTER_MS,
@@ -82,22 +78,27 @@ class LoadRunBench {
             }
             String[] hosts = new BufferedReader(new InputStreamReader(farm.getInputStream(), StandardCharsets.UTF_8))
                     .readLine().substring("farm=".length()).split(",");
-            long heapBefore = usedHeapAfterGc();
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "bench",
                     "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT,
                     Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters);
                  KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
-                for (int i = 0; i < BACKENDS; i++) {
-                    String id = "b" + i;
-                    producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
-                            registration(id, "http://" + hosts[i % hosts.length] + "/" + id)));
-                }
-                producer.flush();
+                // Heap per backend is the slope between half and all of the backends running: what one
+                // more backend costs, without the fixed costs (classes, buffers, pools) that a
+                // before/after difference would spread over the backends.
+                int half = BACKENDS / 2;
+                register(producer, hosts, 0, half);
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> monitor.activeChecks().size() == half);
+                TimeUnit.SECONDS.sleep(WARMUP_SECONDS / 2); // warm-up of a benchmark: a fixed time, not a condition
+                long heapHalf = usedHeapAfterGc();
+                register(producer, hosts, half, BACKENDS);
                 await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                         .until(() -> monitor.activeChecks().size() == BACKENDS);
-                TimeUnit.SECONDS.sleep(WARMUP_SECONDS); // warm-up of a benchmark: a fixed time, not a condition
-                results.put("heapBytesPerBackend", Math.round((usedHeapAfterGc() - heapBefore) / (double) BACKENDS));
+                TimeUnit.SECONDS.sleep(WARMUP_SECONDS / 2);
+                long heapAll = usedHeapAfterGc();
+                results.put("heapBytesPerBackend", Math.round((heapAll - heapHalf) / (double) (BACKENDS - half)));
+                results.put("heapUsedAfterGcMiB", Math.round(heapAll / 1024.0 / 1024.0));
 
                 Process recorder = startRecorder(broker.bootstrapServers());
                 try {
@@ -163,11 +164,20 @@ class LoadRunBench {
                 farm.destroyForcibly();
             }
         }
-        write(results);
+        BenchResults.write("load-run", results);
     }
 
     private static byte[] registration(String id, String url) {
         return bytes(json(id, url, j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs", INTERVAL_MS).put("timeoutMs", 2000)));
+    }
+
+    private static void register(KafkaProducer<byte[], byte[]> producer, String[] hosts, int from, int to) {
+        for (int i = from; i < to; i++) {
+            String id = "b" + i;
+            producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
+                    registration(id, "http://" + hosts[i % hosts.length] + "/" + id)));
+        }
+        producer.flush();
     }
 
     private static Process startRecorder(String bootstrapServers) throws Exception {
@@ -228,14 +238,5 @@ class LoadRunBench {
         return registeredAt;
     }
 
-    private static void write(Map<String, Object> results) throws Exception {
-        Path dir = Files.createDirectories(Path.of("target", "bench"));
-        ObjectMapper mapper = new ObjectMapper();
-        Files.writeString(dir.resolve("load-run.json"), mapper.writerWithDefaultPrettyPrinter().writeValueAsString(results));
-        StringBuilder md = new StringBuilder("| figure | value |\n|---|---|\n");
-        results.forEach((k, v) -> md.append("| ").append(k).append(" | ").append(v).append(" |\n"));
-        Files.writeString(dir.resolve("load-run.md"), md.toString());
-        System.out.println("\nLoad run results (" + dir.resolve("load-run.json") + "):\n" + md);
-    }
 
 }

@@ -17,8 +17,10 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -80,6 +82,12 @@ class ProbeCostBench {
                         + " (%.1f× http); mcp fresh %.3f ms/check (%.1f× http)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
                 System.getProperty("java.version"), http, mcpReuse, mcpReuse / http, mcpFresh, mcpFresh / http);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("checksPerProbe", ROUNDS * BACKENDS);
+        figures.put("httpCpuMicrosPerCheck", Math.round(http * 1000));
+        figures.put("mcpReusedSessionCpuMicrosPerCheck", Math.round(mcpReuse * 1000));
+        figures.put("mcpFreshSessionCpuMicrosPerCheck", Math.round(mcpFresh * 1000));
+        BenchResults.write("probe-cost", figures);
         probes.close();
     }
 
