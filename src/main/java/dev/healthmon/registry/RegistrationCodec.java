@@ -33,6 +33,9 @@ public final class RegistrationCodec {
     private static final java.util.Set<String> RESTRICTED_HEADERS = java.util.Set.of("connection", "content-length",
             "expect", "host", "upgrade", "transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
     private static final int MAX_LABELS = 64;
+    /** Equal settings are shared between backends: see {@link Interner}. */
+    private static final Interner<CheckSettings> SHARED_SETTINGS = new Interner<>(4096);
+    private static final Interner<HealthCheckOverrides> SHARED_OVERRIDES = new Interner<>(4096);
     private static final int MAX_TEXT = 256;
 
     private final ObjectMapper mapper;
@@ -69,7 +72,8 @@ public final class RegistrationCodec {
                 throw new InvalidRegistrationException("id", "must equal the record key \"" + printable(id)
                         + "\", was \"" + registration.id() + "\"");
             }
-            CheckSettings settings = CheckSettings.resolve(registration.healthCheck(), registration.transport(), defaults);
+            CheckSettings settings = SHARED_SETTINGS.intern(
+                    CheckSettings.resolve(registration.healthCheck(), registration.transport(), defaults));
             HttpTarget.of(registration.url(), settings.path()); // a path that makes no valid URL fails here, not on every check
             targets.refusalOfLiteral(registration.url()).ifPresent(reason -> {
                 throw new InvalidRegistrationException("url", reason);
@@ -163,7 +167,7 @@ public final class RegistrationCodec {
                 throw new InvalidRegistrationException("healthCheck.expectStatus", e.getMessage());
             }
         });
-        return new HealthCheckOverrides(type, text(node, "path", false, "healthCheck."), expect,
+        return SHARED_OVERRIDES.intern(new HealthCheckOverrides(type, text(node, "path", false, "healthCheck."), expect,
                 longField(node, "intervalMs"), longField(node, "timeoutMs"),
                 intField(node, "unhealthyThreshold"), intField(node, "healthyThreshold"),
                 longField(node, "degradedLatencyMs"), longField(node, "initialDelayMs"),
@@ -174,7 +178,7 @@ public final class RegistrationCodec {
                                 "must be ping or tools/list; was \"" + m + "\""))),
                 text(node, "mcpSession", false, "healthCheck.").map(m -> McpSessionMode.fromWire(m)
                         .orElseThrow(() -> new InvalidRegistrationException("healthCheck.mcpSession",
-                                "must be reuse or fresh; was \"" + m + "\""))));
+                                "must be reuse or fresh; was \"" + m + "\"")))));
     }
 
     private static Optional<Long> longField(JsonNode parent, String field) {
