@@ -38,14 +38,7 @@ public final class TopicAdmin implements AutoCloseable {
         this.topics = topics;
     }
 
-    /**
-     * Creates every topic that does not exist yet; returns the names created. Existing topics are
-     * left as they are. Returns once every partition of the new topics has a leader in the
-     * brokers' metadata: an idempotent producer whose first request to a partition lands before
-     * the broker knows the partition can lose that request's records, or (with healthmon's
-     * unbounded delivery timeout) retry it forever with OUT_OF_ORDER_SEQUENCE_NUMBER (KAFKA-15591;
-     * seen in LoadRunBench, producing right after creation).
-     */
+    /** Creates every topic that does not exist yet; returns the names created. Existing topics are left as they are. */
     public List<String> createTopics(int partitions, short replicationFactor) {
         List<NewTopic> wanted = List.of(
                 topic(topics.registry(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_COMPACT),
@@ -73,28 +66,7 @@ public final class TopicAdmin implements AutoCloseable {
                 throw new IllegalStateException("timed out creating topic " + name + " after " + TIMEOUT.toSeconds() + " s", e);
             }
         });
-        awaitLeaders(created);
         return created;
-    }
-
-    private void awaitLeaders(List<String> created) {
-        if (created.isEmpty()) {
-            return;
-        }
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (true) {
-            List<String> leaderless = describe(created).values().stream()
-                    .filter(t -> t.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty()))
-                    .map(TopicDescription::name).toList();
-            if (leaderless.isEmpty()) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                log.warn("topics {} still have partitions without a leader after {} s", leaderless, TIMEOUT.toSeconds());
-                return;
-            }
-            sleepQuietly(Duration.ofMillis(100));
-        }
     }
 
     /**
