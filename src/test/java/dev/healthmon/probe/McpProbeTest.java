@@ -16,6 +16,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -82,13 +83,14 @@ class McpProbeTest {
     void sendsTheHeadersTheSpecRequiresAndIdentifiesAsHealthmon() throws Exception {
         try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
             check(registration(server, j -> {}));
+            List<Map<String, String>> requests = server.requestHeaders();
 
-            assertThat(server.requestHeaders()).allSatisfy(h -> assertThat(h.get("user-agent")).startsWith("healthmon/"));
+            assertThat(requests).allSatisfy(h -> assertThat(h.get("user-agent")).startsWith("healthmon/"));
             // Without both, spec-following servers answer 406.
-            assertThat(server.requestHeaders()).filteredOn(h -> h.get(":method").equals("POST")).hasSizeGreaterThanOrEqualTo(3)
+            assertThat(requests).filteredOn(h -> h.get(":method").equals("POST")).hasSizeGreaterThanOrEqualTo(3)
                     .allSatisfy(h -> assertThat(h.get("accept")).contains("application/json").contains("text/event-stream"));
             // Every request after initialize carries the negotiated version.
-            assertThat(server.requestHeaders().subList(1, server.requestHeaders().size()))
+            assertThat(requests.subList(1, requests.size()))
                     .allSatisfy(h -> assertThat(h).containsKey("mcp-protocol-version"));
             assertThat(server.clientNames()).containsOnly("healthmon");
         }
@@ -228,7 +230,8 @@ class McpProbeTest {
 
                 assertThat(afterRotation.observation().outcome()).isEqualTo(Outcome.HEALTHY);
                 assertThat(afterRotation.failure()).isEmpty();
-                assertThat(server.requestHeaders().get(server.requestHeaders().size() - 1).get("authorization"))
+                List<Map<String, String>> requests = server.requestHeaders();
+                assertThat(requests.get(requests.size() - 1).get("authorization"))
                         .isEqualTo("Bearer rotated-token");
             }
         }

@@ -130,9 +130,12 @@ public final class McpTestServer implements AutoCloseable {
         return count == null ? 0 : count.get();
     }
 
-    /** Headers (lower-case names, plus {@code :method}) of every request received, in order. */
+    /**
+     * Headers (lower-case names, plus {@code :method}) of every request received so far, in order: a
+     * copy, because the client's event stream and session close may still be arriving while a test reads it.
+     */
     public List<Map<String, String>> requestHeaders() {
-        return behaviour.requestHeaders;
+        return List.copyOf(behaviour.requestHeaders);
     }
 
     /** {@code clientInfo.name} of every {@code initialize} received. */
