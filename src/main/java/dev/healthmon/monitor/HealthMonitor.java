@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Snapshot cost.</b> Publishing copies every check, O(backends): at 20,000 backends a copy
  * per registration record cost ~6 ms of the poll thread each. So the poll loop publishes at most
- * every {@link #SNAPSHOT_EVERY}; a revocation, close or {@link #snapshotNow()} publishes at once.
+ * every {@link #SNAPSHOT_EVERY}; a finished partition restore (before the instance reports ready), a
+ * revocation, close or {@link #snapshotNow()} publishes at once.
  */
 public final class HealthMonitor implements AutoCloseable {
 

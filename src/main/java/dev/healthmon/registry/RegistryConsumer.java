@@ -239,6 +239,7 @@ public final class RegistryConsumer implements AutoCloseable {
 
     private void activateRestoredPartitions() {
         boolean allActive = !owned.isEmpty();
+        boolean activated = false;
         Set<TopicPartition> assigned = consumer.assignment();
         for (OwnedPartition partition : owned.values()) {
             // A partition on its way out (KIP-848 acknowledges revocations after the callback) is skipped.
@@ -247,6 +248,7 @@ public final class RegistryConsumer implements AutoCloseable {
                     && consumer.position(new TopicPartition(topic, partition.partition), BLOCKING_CALL_TIMEOUT)
                     >= partition.endSnapshot) {
                 partition.moveTo(PartitionPhase.ACTIVE);
+                activated = true;
                 partition.table.values().forEach(entry -> monitor.upsert(entry.registration().registration(),
                         entry.registration().settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
                 long took = System.nanoTime() - partition.assignedAtNanos;
@@ -255,6 +257,11 @@ public final class RegistryConsumer implements AutoCloseable {
                         partition.table.size(), partition.ownerEpoch, TimeUnit.NANOSECONDS.toMillis(took));
             }
             allActive &= partition.phase == PartitionPhase.ACTIVE;
+        }
+        if (activated) {
+            // Ready promises every restored check is running, so the snapshot (activeChecks, /readyz
+            // callers) must show them before ready turns true; one copy per restore, not per record.
+            monitor.publishSnapshotNow();
         }
         ready = allActive;
         ownedCount.set(owned.size());
