@@ -186,6 +186,20 @@ class PlainHttpClientTest {
     }
 
     @Test
+    void strayBytesOnAKeptConnectionGetItClosedInsteadOfReadAsTheNextAnswer() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        assertThat(get(server).status()).isEqualTo(200);
+        Socket kept = server.open.get(0);
+
+        // Nobody asked for this: reused, the connection would hand it over as the next check's answer.
+        kept.getOutputStream().write("HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        await().atMost(Duration.ofSeconds(5)).until(kept::isClosed); // the client hung up: the server saw its end of stream
+
+        assertThat(get(server).status()).isEqualTo(200);
+        assertThat(server.connections).as("the next check on a new connection").hasValue(2);
+    }
+
+    @Test
     void aRetryGoesToANewConnectionNotToAnotherKeptOne() throws Exception {
         // Two kept connections, both dropped by the server (it closes each when its second request comes).
         CountDownLatch bothOpen = new CountDownLatch(2);
