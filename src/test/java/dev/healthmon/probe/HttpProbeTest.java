@@ -268,7 +268,7 @@ class HttpProbeTest {
             // The JVM's first TLS handshake loads the whole TLS stack: on a slow host that took over
             // the usual 500 ms, and the check came back TIMEOUT. This test is about the failure's kind.
             ProbeResult result = check("https://127.0.0.1:" + plainText.getLocalPort() + "/",
-                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 5000));
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 4000));
 
             assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TLS));
         }
