@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
 public final class HealthEventPublisher implements HealthEventSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
-    private static final Duration POLL = Duration.ofMillis(100);
+    /**
+     * How often the publisher looks for health events (they do not wake it, see CoalescingBuffer):
+     * a few ms on top of the producer's 50 ms linger, for a wake-up per tick instead of per event.
+     */
+    private static final Duration POLL = Duration.ofMillis(5);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
 

@@ -1,6 +1,7 @@
 package dev.healthmon.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.registry.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
@@ -10,7 +11,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class CoalescingBufferTest {
@@ -85,5 +89,45 @@ class CoalescingBufferTest {
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
         assertThat(sequences(drain(buffer), "a")).containsExactly(2L);
         assertThat(buffer.coalesced()).isZero();
+    }
+
+    /** Starts a consumer waiting up to a minute for an item, and returns once it is waiting. */
+    private static CompletableFuture<Optional<Object>> waitingConsumer(CoalescingBuffer buffer) {
+        CompletableFuture<Optional<Object>> polled = new CompletableFuture<>();
+        Thread consumer = new Thread(() -> {
+            try {
+                polled.complete(buffer.poll(60, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                polled.completeExceptionally(e);
+            }
+        });
+        consumer.setDaemon(true);
+        consumer.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.getState() == Thread.State.TIMED_WAITING);
+        return polled;
+    }
+
+    private static void assertWokenBy(Consumer<CoalescingBuffer> offers) {
+        CoalescingBuffer buffer = new CoalescingBuffer(10_000);
+        CompletableFuture<Optional<Object>> polled = waitingConsumer(buffer);
+
+        offers.accept(buffer);
+
+        await().atMost(Duration.ofSeconds(10)).until(polled::isDone); // not the minute: it was woken
+        assertThat(polled.join()).isPresent();
+    }
+
+    @Test
+    void aBurstOfResultsWakesAWaitingPublisher() {
+        assertWokenBy(buffer -> {
+            for (int i = 0; i < CoalescingBuffer.WAKE_AT; i++) {
+                buffer.offer(event("b" + i, 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+            }
+        });
+    }
+
+    @Test
+    void aDeadLetterWakesAWaitingPublisherAtOnce() {
+        assertWokenBy(buffer -> buffer.offerOther("dead letter"));
     }
 }
