@@ -1,5 +1,6 @@
 package dev.healthmon.kafka;
 
+import java.net.BindException;
 import java.util.OptionalInt;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -52,10 +53,24 @@ public final class EmbeddedKafka implements AutoCloseable {
             cluster.waitForReadyBrokers();
         } catch (Exception e) {
             cluster.close();
+            if (port.isPresent() && causedByBindFailure(e)) {
+                // Kafka's own message is three wrappers deep; say what the user can change.
+                throw new IllegalStateException("cannot listen on 127.0.0.1:" + port.getAsInt()
+                        + " for Kafka clients: the port is in use", e);
+            }
             throw e;
         }
         String bootstrap = port.isPresent() ? "127.0.0.1:" + port.getAsInt() : cluster.bootstrapServers();
         return new EmbeddedKafka(cluster, bootstrap);
+    }
+
+    private static boolean causedByBindFailure(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof BindException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String bootstrapServers() {

@@ -6,16 +6,23 @@ import static org.awaitility.Awaitility.await;
 import dev.healthmon.cli.HealthmonCli;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -30,13 +37,25 @@ class DemoIT {
     void sampleBackendsReachTheirExpectedStatusesAndOthersCanRegisterThroughThePinnedPort() throws Exception {
         int port = freePort();
         StringWriter output = new StringWriter();
+        StringWriter errors = new StringWriter();
         CommandLine demo = HealthmonCli.commandLine();
         demo.setOut(new PrintWriter(output, true));
-        ExecutorService runner = Executors.newSingleThreadExecutor();
+        demo.setErr(new PrintWriter(errors, true));
+        AtomicReference<Thread> demoThread = new AtomicReference<>();
+        ExecutorService runner = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "demo-under-test");
+            demoThread.set(thread);
+            return thread;
+        });
         try {
             Future<Integer> exit = runner.submit(() -> demo.execute("demo", "--kafka-port", Integer.toString(port),
                     "--duration-seconds", "25"));
-            await().atMost(Duration.ofSeconds(30)).until(() -> output.toString().contains("registered 5 sample backends"));
+            try {
+                await().atMost(Duration.ofSeconds(30)).failFast(exit::isDone)
+                        .until(() -> output.toString().contains("registered 5 sample backends"));
+            } catch (ConditionTimeoutException | TerminalFailureException notStarted) {
+                throw new AssertionError(whyNotStarted(exit, demoThread.get(), output, errors), notStarted);
+            }
 
             // Any Kafka client can use the printed address: here, a second healthmon process would.
             int registered = HealthmonCli.commandLine().execute("register", "--bootstrap-servers", "127.0.0.1:" + port,
@@ -60,10 +79,46 @@ class DemoIT {
         }
     }
 
-    private static int freePort() throws java.io.IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+    @Test
+    void demoOnAKafkaPortInUseExitsNonZeroNamingThePort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(freePort(), 1, InetAddress.getLoopbackAddress())) {
+            StringWriter errors = new StringWriter();
+            CommandLine demo = HealthmonCli.commandLine();
+            demo.setOut(new PrintWriter(new StringWriter(), true));
+            demo.setErr(new PrintWriter(errors, true));
+
+            int exit = demo.execute("demo", "--kafka-port", Integer.toString(taken.getLocalPort()), "--duration-seconds", "1");
+
+            assertThat(exit).isNotZero();
+            assertThat(errors.toString()).startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    .contains("the port is in use");
         }
+    }
+
+    /** First line: where the demo was stuck or what it said as it gave up (CI reports show only that line). */
+    private static String whyNotStarted(Future<Integer> exit, Thread demoThread, StringWriter output, StringWriter errors) {
+        String state = exit.isDone() ? "demo ended early: " + errors.toString().lines().findFirst().orElse("(no error)")
+                : "demo still starting, at " + Arrays.stream(demoThread.getStackTrace()).limit(12)
+                        .map(frame -> frame.getClassName().replaceAll(".*\\.", "") + "." + frame.getMethodName())
+                        .collect(Collectors.joining(" < "));
+        return state + "\noutput:\n" + output + "\nerrors:\n" + errors;
+    }
+
+    /**
+     * A port free now and below the kernel's ephemeral range (32768+ on Linux, 49152+ elsewhere):
+     * a port from {@code new ServerSocket(0)} could be handed out again, to the broker's own
+     * listeners or a client's connection, before the demo binds it.
+     */
+    private static int freePort() throws java.io.IOException {
+        int first = 20_000 + ThreadLocalRandom.current().nextInt(10_000);
+        for (int port = first; port < first + 2_000; port++) {
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return socket.getLocalPort();
+            } catch (BindException taken) {
+                // try the next one
+            }
+        }
+        throw new BindException("no free port in " + first + "–" + (first + 2_000));
     }
 
     /** The statuses in the last table the live view printed. */
