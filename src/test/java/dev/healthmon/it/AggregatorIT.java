@@ -23,6 +23,7 @@ import dev.healthmon.kafka.Topics;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.HeadlessChromium;
+import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.Schemas;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -30,7 +31,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -103,10 +103,7 @@ class AggregatorIT {
                 new SimpleMeterRegistry());
 
         String base = "http://127.0.0.1:" + backends.getAddress().getPort();
-        int deadPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            deadPort = socket.getLocalPort();
-        }
+        int deadPort = LoopbackPorts.unused(); // nothing listens there
         try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
             register(writer, "healthy", base + "/healthy", "payments", j -> {});
             register(writer, "slow", base + "/slow", "search", j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100));

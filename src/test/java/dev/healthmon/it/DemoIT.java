@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.cli.HealthmonCli;
+import dev.healthmon.support.LoopbackPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -35,7 +34,7 @@ class DemoIT {
 
     @Test
     void sampleBackendsReachTheirExpectedStatusesAndOthersCanRegisterThroughThePinnedPort() throws Exception {
-        int port = freePort();
+        int port = LoopbackPorts.unused();
         StringWriter output = new StringWriter();
         StringWriter errors = new StringWriter();
         CommandLine demo = HealthmonCli.commandLine();
@@ -81,7 +80,7 @@ class DemoIT {
 
     @Test
     void demoOnAKafkaPortInUseExitsNonZeroNamingThePort() throws Exception {
-        try (ServerSocket taken = new ServerSocket(freePort(), 1, InetAddress.getLoopbackAddress())) {
+        try (ServerSocket taken = new ServerSocket(LoopbackPorts.unused(), 1, InetAddress.getLoopbackAddress())) {
             StringWriter errors = new StringWriter();
             CommandLine demo = HealthmonCli.commandLine();
             demo.setOut(new PrintWriter(new StringWriter(), true));
@@ -102,23 +101,6 @@ class DemoIT {
                         .map(frame -> frame.getClassName().replaceAll(".*\\.", "") + "." + frame.getMethodName())
                         .collect(Collectors.joining(" < "));
         return state + "\noutput:\n" + output + "\nerrors:\n" + errors;
-    }
-
-    /**
-     * A port free now and below the kernel's ephemeral range (32768+ on Linux, 49152+ elsewhere):
-     * a port from {@code new ServerSocket(0)} could be handed out again, to the broker's own
-     * listeners or a client's connection, before the demo binds it.
-     */
-    private static int freePort() throws java.io.IOException {
-        int first = 20_000 + ThreadLocalRandom.current().nextInt(10_000);
-        for (int port = first; port < first + 2_000; port++) {
-            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-                return socket.getLocalPort();
-            } catch (BindException taken) {
-                // try the next one
-            }
-        }
-        throw new BindException("no free port in " + first + "–" + (first + 2_000));
     }
 
     /** The statuses in the last table the live view printed. */

@@ -12,6 +12,7 @@ import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
+import dev.healthmon.support.LoopbackPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -309,10 +310,7 @@ class HttpProbeTest {
 
     @Test
     void connectionRefusedOnAClosedPort() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = LoopbackPorts.unused(); // nothing listens there
         ProbeResult result = check("http://127.0.0.1:" + port + "/");
         assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
         assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));

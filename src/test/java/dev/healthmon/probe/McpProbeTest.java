@@ -9,10 +9,10 @@ import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
+import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.McpTestServer.Kind;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -295,10 +295,7 @@ class McpProbeTest {
 
     @Test
     void refusedPortIsConnectionRefused() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = LoopbackPorts.unused(); // nothing listens there
         ProbeResult result = check(valid(json("mcp-backend", "http://127.0.0.1:" + port + "/mcp",
                 j -> j.put("transport", "streamable-http"))));
 

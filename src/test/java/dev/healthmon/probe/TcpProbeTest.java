@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.Outcome;
+import dev.healthmon.support.LoopbackPorts;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.concurrent.ExecutorService;
@@ -42,10 +43,7 @@ class TcpProbeTest {
 
     @Test
     void connectionRefusedWhenNothingListens() throws Exception {
-        int port;
-        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = closed.getLocalPort();
-        }
+        int port = LoopbackPorts.unused(); // nothing listens there
         ProbeResult result = check("http://127.0.0.1:" + port);
         assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
         assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));

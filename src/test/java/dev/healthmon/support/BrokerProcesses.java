@@ -1,8 +1,6 @@
 package dev.healthmon.support;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +64,7 @@ public final class BrokerProcesses implements AutoCloseable {
         root = Files.createTempDirectory("healthmon-brokers");
         List<int[]> ports = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            ports.add(new int[] {freePort(), freePort()});
+            ports.add(new int[] {LoopbackPorts.unused(), LoopbackPorts.unused()});
         }
         String voters = java.util.stream.IntStream.range(0, count)
                 .mapToObj(i -> (i + 1) + "@127.0.0.1:" + ports.get(i)[1]).collect(Collectors.joining(","));
@@ -169,12 +167,6 @@ public final class BrokerProcesses implements AutoCloseable {
 
     private Node node(int id) {
         return nodes.stream().filter(n -> n.id == id).findFirst().orElseThrow();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     @Override
