@@ -1,5 +1,7 @@
 package dev.healthmon.support;
 
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -142,27 +144,22 @@ public final class BrokerProcesses implements AutoCloseable {
         launch(node(nodeId));
     }
 
-    /** Waits until {@code count} brokers are registered and answering. */
-    public void awaitBrokers(int count, Duration timeout) throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Exception last = null;
-        while (System.nanoTime() < deadline) {
-            for (Node n : nodes) {
-                if (n.process != null && !n.process.isAlive() && n.process.exitValue() != 0 && n.process.exitValue() != 137) {
-                    throw new IllegalStateException("broker " + n.id + " exited: " + Files.readString(n.log));
-                }
-            }
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                    AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
-                if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count) {
-                    return;
-                }
-            } catch (Exception e) {
-                last = e;
-            }
-            Thread.sleep(200); // brokers starting: polling is all an outside observer can do
-        }
-        throw new IllegalStateException("fewer than " + count + " brokers within " + timeout, last);
+    /** Waits until {@code count} brokers are registered and answering; fails at once if a broker exits with an error. */
+    public void awaitBrokers(int count, Duration timeout) {
+        await(count + " brokers").atMost(timeout).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .failFast(() -> {
+                    for (Node n : nodes) {
+                        if (n.process != null && !n.process.isAlive() && n.process.exitValue() != 0 && n.process.exitValue() != 137) {
+                            throw new IllegalStateException("broker " + n.id + " exited: " + Files.readString(n.log));
+                        }
+                    }
+                })
+                .until(() -> {
+                    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
+                            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+                        return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count;
+                    }
+                });
     }
 
     private Node node(int id) {

@@ -1,5 +1,7 @@
 package dev.healthmon.support;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,7 +15,7 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
@@ -68,21 +70,22 @@ public final class HeadlessChromium implements AutoCloseable {
         page = http.newWebSocketBuilder().buildAsync(URI.create(socketUrl), new Listener()).get(10, TimeUnit.SECONDS);
     }
 
-    private int devToolsPort(Path file) throws Exception {
-        Instant deadline = Instant.now().plusSeconds(30);
-        while (Instant.now().isBefore(deadline)) {
-            if (Files.exists(file)) {
-                List<String> lines = Files.readAllLines(file);
-                if (!lines.isEmpty() && !lines.get(0).isBlank()) {
-                    return Integer.parseInt(lines.get(0).trim());
-                }
-            }
-            if (!browser.isAlive()) {
-                throw new IllegalStateException("chromium exited: " + Files.readString(profile.resolve("chromium.log")));
-            }
-            Thread.sleep(50); // polling a file Chromium writes once; there is nothing to wait on
-        }
-        throw new IllegalStateException("chromium did not open its DevTools port within 30 s");
+    /** The port Chromium writes to {@code file} once DevTools listens; there is nothing to wait on but the file. */
+    private int devToolsPort(Path file) {
+        return await("chromium's DevTools port").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+                .failFast(() -> {
+                    if (!browser.isAlive()) {
+                        throw new IllegalStateException("chromium exited: " + Files.readString(profile.resolve("chromium.log")));
+                    }
+                })
+                .until(() -> portOnItsFirstLine(file), port -> port > 0);
+    }
+
+    /** 0 until the first line, the port, is there whole: a newline after it says it is. */
+    private static int portOnItsFirstLine(Path file) throws IOException {
+        String content = Files.exists(file) ? Files.readString(file) : "";
+        int end = content.indexOf('\n');
+        return end > 0 ? Integer.parseInt(content.substring(0, end).trim()) : 0;
     }
 
     /** Evaluates {@code expression} in the page and returns its value (as JSON). */
