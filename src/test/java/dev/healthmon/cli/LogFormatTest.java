@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.support.CliRun;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -51,12 +50,9 @@ class LogFormatTest {
 
     @Test
     void unknownFormatIsRefusedNamingTheFlag() {
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cli = HealthmonCli.commandLine(Map.of());
-        cli.setErr(new PrintWriter(err, true));
-        cli.setOut(new PrintWriter(new StringWriter(), true));
+        CliRun run = CliRun.withEnvironment(Map.of(), "monitor", "--log-format", "xml", "--print-config");
 
-        assertThat(cli.execute("monitor", "--log-format", "xml", "--print-config")).isEqualTo(2);
-        assertThat(err.toString()).contains("--log-format: must be text or json");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("--log-format: must be text or json");
     }
 }

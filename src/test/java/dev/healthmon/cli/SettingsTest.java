@@ -2,15 +2,13 @@ package dev.healthmon.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.healthmon.support.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Where settings come from: flags > HEALTHMON_* environment > --config file > defaults, and what is refused. */
 class SettingsTest {
@@ -21,16 +19,11 @@ class SettingsTest {
     private record Run(int exit, Map<String, String> settings, String out, String err) {}
 
     private Run run(Map<String, String> env, String... args) {
-        CommandLine cli = HealthmonCli.commandLine(env);
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
+        CliRun run = CliRun.withEnvironment(env, args);
         Map<String, String> settings = new LinkedHashMap<>();
-        out.toString().lines().filter(l -> l.contains("=")).forEach(l -> settings.put(l.substring(0, l.indexOf('=')),
+        run.out().lines().filter(l -> l.contains("=")).forEach(l -> settings.put(l.substring(0, l.indexOf('=')),
                 l.substring(l.indexOf('=') + 1)));
-        return new Run(exit, settings, out.toString(), err.toString());
+        return new Run(run.exit(), settings, run.out(), run.err());
     }
 
     @Test

@@ -22,6 +22,7 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
+import dev.healthmon.support.CliRun;
 import dev.healthmon.support.HeadlessChromium;
 import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.Schemas;
@@ -194,34 +195,22 @@ class AggregatorIT {
                 .untilAsserted(() -> assertThat(apiStatuses()).containsAllEntriesOf(EXPECTED));
         String aggregatorUrl = "http://127.0.0.1:" + aggregator.httpPort();
 
-        Cli all = cli("status", "--aggregator", aggregatorUrl);
+        CliRun all = CliRun.of("status", "--aggregator", aggregatorUrl);
         assertThat(all.exit()).as(all.err()).isZero();
         assertThat(all.out()).contains("6 of 6 backends").containsPattern("failing\\s+UNHEALTHY")
                 .containsPattern("slow\\s+DEGRADED \\(SLOW\\)");
-        assertThat(cli("status", "--aggregator", aggregatorUrl, "auth").out()).contains("UNAUTHENTICATED (AUTH_REQUIRED)");
-        assertThat(cli("status", "--aggregator", aggregatorUrl, "--status", "SIDEWAYS").exit()).isEqualTo(2);
-        assertThat(cli("status", "--aggregator", aggregatorUrl, "nope").exit()).isEqualTo(1);
+        assertThat(CliRun.of("status", "--aggregator", aggregatorUrl, "auth").out()).contains("UNAUTHENTICATED (AUTH_REQUIRED)");
+        assertThat(CliRun.of("status", "--aggregator", aggregatorUrl, "--status", "SIDEWAYS").exit()).isEqualTo(2);
+        assertThat(CliRun.of("status", "--aggregator", aggregatorUrl, "nope").exit()).isEqualTo(1);
 
-        Cli tail = cli("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--from-beginning", "--backend", "failing",
+        CliRun tail = CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--from-beginning", "--backend", "failing",
                 "--max-records", "3");
         assertThat(tail.exit()).as(tail.err()).isZero();
         assertThat(tail.out().lines().toList()).hasSize(3).allSatisfy(line -> assertThat(line).contains("failing"));
-        Cli transitions = cli("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--transitions", "--from-beginning",
+        CliRun transitions = CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--transitions", "--from-beginning",
                 "--label", "team=search", "--json", "--max-records", "1");
         assertThat(MAPPER.readTree(transitions.out()).path("labels").path("team").asText()).isEqualTo("search");
-        assertThat(cli("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--label", "team=search").exit()).isEqualTo(2);
-    }
-
-    private record Cli(int exit, String out, String err) {}
-
-    private static Cli cli(String... args) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine cli = dev.healthmon.cli.HealthmonCli.commandLine();
-        cli.setOut(new java.io.PrintWriter(out, true));
-        cli.setErr(new java.io.PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Cli(exit, out.toString(), err.toString());
+        assertThat(CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--label", "team=search").exit()).isEqualTo(2);
     }
 
     @Test

@@ -3,12 +3,10 @@ package dev.healthmon.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.healthmon.cli.HealthmonCli;
 import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.support.CliRun;
 import dev.healthmon.support.TopicTail;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The CLI commands end to end against a real broker (shared by the class). */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -32,13 +29,11 @@ class CliIT {
     private static EmbeddedKafka kafka;
     private static String registry;
 
-    private record Run(int exit, String out, String err) {}
-
     @BeforeAll
     static void start() throws Exception {
         kafka = EmbeddedKafka.start(OptionalInt.empty());
         registry = "cli-registry";
-        Run created = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
+        CliRun created = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
                 "--registry-topic", registry, "--events-topic", "cli-events", "--dlq-topic", "cli-dlq");
         assertThat(created.exit()).as(created.err()).isZero();
     }
@@ -48,18 +43,12 @@ class CliIT {
         kafka.close();
     }
 
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = HealthmonCli.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
+    private static CliRun run(String... args) {
         String[] withKafka = new String[args.length + 2];
         System.arraycopy(args, 0, withKafka, 0, args.length);
         withKafka[args.length] = "--bootstrap-servers";
         withKafka[args.length + 1] = kafka.bootstrapServers();
-        int exit = cli.execute(withKafka);
-        return new Run(exit, out.toString(), err.toString());
+        return CliRun.of(withKafka);
     }
 
     /** The registry's records once {@code ready} holds for them. */
@@ -81,7 +70,7 @@ class CliIT {
 
     @Test
     void topicsCreateIsIdempotent() {
-        Run again = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
+        CliRun again = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
                 "--registry-topic", registry, "--events-topic", "cli-events", "--dlq-topic", "cli-dlq");
         assertThat(again.exit()).isZero();
         assertThat(again.out()).doesNotContain("created").contains("have 2 partitions");
@@ -94,7 +83,7 @@ class CliIT {
             admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("wrong-registry", 3, (short) 1)))
                     .all().get(10, java.util.concurrent.TimeUnit.SECONDS); // cleanup.policy=delete: registrations would expire
         }
-        Run result = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
+        CliRun result = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
                 "--registry-topic", "wrong-registry", "--events-topic", "wrong-events", "--dlq-topic", "wrong-dlq",
                 "--status-topic", "wrong-status", "--transitions-topic", "wrong-transitions", "--events-dlq-topic", "wrong-edlq");
 
@@ -105,12 +94,12 @@ class CliIT {
 
     @Test
     void registerFromFlagsThenDeregister() throws Exception {
-        Run registered = run("register", "--registry-topic", registry, "--id", "flag-api", "--url", "http://127.0.0.1:9/x",
+        CliRun registered = run("register", "--registry-topic", registry, "--id", "flag-api", "--url", "http://127.0.0.1:9/x",
                 "--interval-ms", "5000", "--timeout-ms", "1000", "--label", "team=payments");
         assertThat(registered.exit()).as(registered.err()).isZero();
         assertThat(registered.out()).contains("registered flag-api at " + registry);
 
-        Run deregistered = run("deregister", "--registry-topic", registry, "flag-api");
+        CliRun deregistered = run("deregister", "--registry-topic", registry, "flag-api");
         assertThat(deregistered.exit()).isZero();
 
         List<ConsumerRecord<byte[], byte[]>> records = registryRecords(hasKey("flag-api", 2)).stream().filter(r -> key(r).equals("flag-api")).toList();
@@ -126,7 +115,7 @@ class CliIT {
         Files.writeString(file, "[{\"schemaVersion\":1,\"id\":\"file-good\",\"url\":\"http://a.test\",\"transport\":\"http\"},"
                 + "{\"schemaVersion\":1,\"id\":\"file-bad\",\"url\":\"ftp://a.test\",\"transport\":\"http\"}]");
 
-        Run result = run("register", "--registry-topic", registry, "--file", file.toString());
+        CliRun result = run("register", "--registry-topic", registry, "--file", file.toString());
 
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.err()).contains("entry 1 (id file-bad)").contains("url: scheme must be http or https");
@@ -137,7 +126,7 @@ class CliIT {
 
     @Test
     void registerRejectsATimeoutNotBelowTheIntervalBeforePublishing() {
-        Run result = run("register", "--registry-topic", registry, "--id", "bad-timing", "--url", "http://a.test",
+        CliRun result = run("register", "--registry-topic", registry, "--id", "bad-timing", "--url", "http://a.test",
                 "--interval-ms", "1000", "--timeout-ms", "1000");
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.err()).contains("healthCheck.timeoutMs: must be less than intervalMs (1000)");
@@ -145,14 +134,14 @@ class CliIT {
 
     @Test
     void monitorRefusesBadDefaultsNamingTheSetting() {
-        Run result = run("monitor", "--default-interval-ms", "1000", "--default-timeout-ms", "5000");
+        CliRun result = run("monitor", "--default-interval-ms", "1000", "--default-timeout-ms", "5000");
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.err()).contains("timeoutMs").contains("less than intervalMs (1000)");
     }
 
     @Test
     void kafkaPropertiesThatWeakenDeliveryAreRefused() {
-        Run result = run("deregister", "-X", "acks=1", "whatever");
+        CliRun result = run("deregister", "-X", "acks=1", "whatever");
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.err()).contains("acks: is set by healthmon");
     }

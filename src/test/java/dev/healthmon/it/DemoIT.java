@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.cli.HealthmonCli;
+import dev.healthmon.support.CliRun;
 import dev.healthmon.support.LoopbackPorts;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -57,11 +58,11 @@ class DemoIT {
             }
 
             // Any Kafka client can use the printed address: here, a second healthmon process would.
-            int registered = HealthmonCli.commandLine().execute("register", "--bootstrap-servers", "127.0.0.1:" + port,
+            CliRun registered = CliRun.of("register", "--bootstrap-servers", "127.0.0.1:" + port,
                     "--id", "visitor", "--url", "http://127.0.0.1:" + port + "/", "--check-type", "tcp",
                     "--interval-ms", "1000", "--timeout-ms", "500");
 
-            assertThat(registered).isZero();
+            assertThat(registered.exit()).as(registered.err()).isZero();
             assertThat(exit.get(60, TimeUnit.SECONDS)).as(output.toString()).isZero();
             String text = output.toString();
             assertThat(text).contains("Kafka bootstrap servers: 127.0.0.1:" + port).contains("register --bootstrap-servers");
@@ -81,15 +82,10 @@ class DemoIT {
     @Test
     void demoOnAKafkaPortInUseExitsNonZeroNamingThePort() throws Exception {
         try (ServerSocket taken = new ServerSocket(LoopbackPorts.unused(), 1, InetAddress.getLoopbackAddress())) {
-            StringWriter errors = new StringWriter();
-            CommandLine demo = HealthmonCli.commandLine();
-            demo.setOut(new PrintWriter(new StringWriter(), true));
-            demo.setErr(new PrintWriter(errors, true));
+            CliRun demo = CliRun.of("demo", "--kafka-port", Integer.toString(taken.getLocalPort()), "--duration-seconds", "1");
 
-            int exit = demo.execute("demo", "--kafka-port", Integer.toString(taken.getLocalPort()), "--duration-seconds", "1");
-
-            assertThat(exit).isNotZero();
-            assertThat(errors.toString()).startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort())
+            assertThat(demo.exit()).isNotZero();
+            assertThat(demo.err()).startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort())
                     .contains("the port is in use");
         }
     }
