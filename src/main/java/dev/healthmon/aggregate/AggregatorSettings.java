@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * How the aggregator judges events.
  *
- * @param flapChanges           status changes within {@code flapWindow} results that make a backend flapping (default 4)
+ * @param flapChanges           status changes within {@code flapWindow} results that make a backend flapping
+ *                              (default 4)
  * @param flapWindow            how many recent results flap detection looks at (default 20)
  * @param monitorSessionTimeout the monitors' consumer-group session timeout (default 10 s, the monitor's
  *                              {@code session.timeout.ms}; 45 s under {@code --group-protocol consumer}, whose
@@ -15,7 +16,8 @@ import java.util.Objects;
  *                              timeout ({@link TrackedBackend#fenceWindow}, DESIGN.md §4)
  * @param historyPerBackend     transitions kept per backend for {@code /api/transitions} (default 20)
  */
-public record AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout, int historyPerBackend) {
+public record AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout,
+                                 int historyPerBackend) {
 
     public static final AggregatorSettings DEFAULTS = new AggregatorSettings(4, 20, Duration.ofSeconds(10), 20);
 

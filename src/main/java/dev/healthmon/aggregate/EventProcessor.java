@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -54,7 +55,7 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
         }
         this.applied = Counter.builder("healthmon.aggregator.events.applied")
                 .description("Health events applied to the status table").register(meters);
-        for (PolicyReplay.Basis basis : new PolicyReplay.Basis[] {PolicyReplay.Basis.EXTENDED, PolicyReplay.Basis.ADOPTED}) {
+        for (PolicyReplay.Basis basis : List.of(PolicyReplay.Basis.EXTENDED, PolicyReplay.Basis.ADOPTED)) {
             trusted.put(basis, Counter.builder("healthmon.aggregator.trusted.monitor")
                     .description("Applied health events that stood for missing results (coalesced or lost): the status "
                             + "came from the monitor's counters (extended) or was the monitor's (adopted)")
@@ -88,7 +89,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
             dropped.get(Drop.UNKNOWN_BACKEND).increment();
             return;
         }
-        StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event, settings.monitorSessionTimeout());
+        StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event,
+                settings.monitorSessionTimeout());
         switch (verdict) {
             case SUPERSEDED -> dropped.get(Drop.SUPERSEDED).increment();
             case STALE -> dropped.get(Drop.STALE).increment();

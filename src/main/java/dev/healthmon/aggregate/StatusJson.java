@@ -186,7 +186,8 @@ public final class StatusJson {
         JsonNode n = tree(bytes);
         JsonNode a = n.get("applied");
         Optional<StatusState.Applied> applied = a == null ? Optional.empty() : Optional.of(new StatusState.Applied(
-                a.path("monitorId").asText(""), a.path("ownerEpoch").asInt(), a.path("registrationOffset").asLong(), a.path("sequence").asLong(),
+                a.path("monitorId").asText(""), a.path("ownerEpoch").asInt(), a.path("registrationOffset").asLong(),
+                a.path("sequence").asLong(),
                 Instant.parse(text(a, "checkedAt"))));
         List<HealthStatus> recent = new ArrayList<>();
         n.path("recent").forEach(s -> recent.add(HealthStatus.valueOf(s.asText())));

@@ -28,6 +28,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.constraints.IntRange;
 
@@ -63,20 +64,24 @@ class AggregatorFollowsMonitorPropertyTest {
         }
     }
 
-    /** One step of a run; {@code flag}: for a failover, whether the old owner flushed its buffer (SIGTERM) or lost it (kill -9). */
+    /**
+     * One step of a run; {@code flag}: at a failover or a new target, whether the old owner flushed its
+     * buffer (SIGTERM) or lost it (kill -9).
+     */
     record Action(Kind kind, Result result, boolean flag) {}
 
     @Provide
     Arbitrary<List<Action>> runs() {
         Arbitrary<Kind> kinds = Arbitraries.frequency(
-                net.jqwik.api.Tuple.of(30, Kind.CHECK), net.jqwik.api.Tuple.of(2, Kind.OUTAGE_STARTS),
-                net.jqwik.api.Tuple.of(2, Kind.OUTAGE_ENDS), net.jqwik.api.Tuple.of(2, Kind.LOSE_NEXT),
-                net.jqwik.api.Tuple.of(2, Kind.FAILOVER), net.jqwik.api.Tuple.of(1, Kind.NEW_TARGET));
+                Tuple.of(30, Kind.CHECK), Tuple.of(2, Kind.OUTAGE_STARTS),
+                Tuple.of(2, Kind.OUTAGE_ENDS), Tuple.of(2, Kind.LOSE_NEXT),
+                Tuple.of(2, Kind.FAILOVER), Tuple.of(1, Kind.NEW_TARGET));
         // Failures twice as likely as successes: runs long enough to cross the thresholds and open the circuit.
         Arbitrary<Result> results = Arbitraries.frequency(
-                net.jqwik.api.Tuple.of(3, Result.HEALTHY), net.jqwik.api.Tuple.of(1, Result.SLOW),
-                net.jqwik.api.Tuple.of(5, Result.UNHEALTHY), net.jqwik.api.Tuple.of(1, Result.UNAUTHENTICATED));
-        return Combinators.combine(kinds, results, Arbitraries.of(true, false)).as(Action::new).list().ofMinSize(1).ofMaxSize(80);
+                Tuple.of(3, Result.HEALTHY), Tuple.of(1, Result.SLOW),
+                Tuple.of(5, Result.UNHEALTHY), Tuple.of(1, Result.UNAUTHENTICATED));
+        return Combinators.combine(kinds, results, Arbitraries.of(true, false)).as(Action::new)
+                .list().ofMinSize(1).ofMaxSize(80);
     }
 
     @Property(tries = 400)
@@ -156,7 +161,8 @@ class AggregatorFollowsMonitorPropertyTest {
 
         private DecodedRegistration.Valid registration(int intervalMs) {
             ObjectNode node = json("api", "http://api.test/", j -> ((ObjectNode) j.get("healthCheck"))
-                    .put("intervalMs", intervalMs).put("unhealthyThreshold", unhealthy).put("healthyThreshold", healthy));
+                    .put("intervalMs", intervalMs).put("unhealthyThreshold", unhealthy)
+                    .put("healthyThreshold", healthy));
             return valid(node);
         }
 
@@ -252,7 +258,8 @@ class AggregatorFollowsMonitorPropertyTest {
                             .isNotEqualTo(HealthStatus.UNKNOWN);
                 }
                 if (expectation.lossless()) {
-                    assertThat(aggregator).as("the policy over every check, " + where).isEqualTo(expectation.everyCheck());
+                    assertThat(aggregator).as("the policy over every check, " + where)
+                            .isEqualTo(expectation.everyCheck());
                 }
             }
             List<HealthStatus> folded = foldChanges.get(foldChanges.size() - 1);

@@ -48,7 +48,8 @@ final class MonitorRun {
         int calls = probe.calls().size();
         while (probe.calls().size() == calls) {
             List<Instant> pending = scheduler.pending();
-            scheduler.advance(pending.isEmpty() ? Duration.ofSeconds(1) : Duration.between(scheduler.now(), pending.get(0)));
+            scheduler.advance(pending.isEmpty() ? Duration.ofSeconds(1)
+                    : Duration.between(scheduler.now(), pending.get(0)));
         }
         int before = published.size();
         probe.last().answer(observation);

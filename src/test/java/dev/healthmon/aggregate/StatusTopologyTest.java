@@ -4,6 +4,7 @@ import static dev.healthmon.support.Registrations.bytes;
 import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -197,10 +198,10 @@ class StatusTopologyTest {
         assertThat(status("api").since()).isEqualTo(recovered);
 
         assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.DEGRADED, HealthStatus.HEALTHY));
+                tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
+                tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED),
+                tuple(HealthStatus.DEGRADED, HealthStatus.HEALTHY));
     }
 
     @Test
@@ -298,8 +299,8 @@ class StatusTopologyTest {
         assertThat(dropped("stale")).isEqualTo(1);
 
         // 12 s of quiet: the owner is gone for longer than it could be alive; the group was recreated
-        send(event("api", 1, r, 1, Outcome.UNHEALTHY, T0.plusSeconds(13), Optional.of(Failure.of(FailureKind.TIMEOUT, "t")),
-                CircuitState.CLOSED));
+        send(event("api", 1, r, 1, Outcome.UNHEALTHY, T0.plusSeconds(13),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
 
         assertThat(status("api").ownerEpoch()).hasValue(1);
         assertThat(status("api").consecutiveFailures()).isEqualTo(1);
@@ -329,8 +330,8 @@ class StatusTopologyTest {
         long v2 = register("api", "http://new.test/", j -> {});
 
         // The zombie (epoch 1) read the new registration before the new owner restored it; its check restarted.
-        send(event("api", 1, v2, 1, Outcome.UNHEALTHY, T0.plusSeconds(3), Optional.of(Failure.of(FailureKind.TIMEOUT, "t")),
-                CircuitState.CLOSED));
+        send(event("api", 1, v2, 1, Outcome.UNHEALTHY, T0.plusSeconds(3),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
         assertThat(dropped("stale")).isEqualTo(1);
         assertThat(status("api").consecutiveFailures()).isZero();
 
@@ -366,8 +367,8 @@ class StatusTopologyTest {
             assertThat(s.consecutiveFailures()).isEqualTo(3);
         });
         assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY));
+                tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY));
         assertThat(trusted("extended")).isEqualTo(1);
     }
 
@@ -389,9 +390,9 @@ class StatusTopologyTest {
             assertThat(s.consecutiveSuccesses()).isEqualTo(1);
         });
         assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED));
+                tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
+                tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED));
         assertThat(trusted("adopted")).isEqualTo(1);
     }
 
