@@ -404,9 +404,10 @@ public final class PlainHttpClient implements AutoCloseable {
             readIdle(connection);
             return;
         }
+        int n;
         do {
             readBuffer.clear();
-            int n = connection.transport.read(readBuffer);
+            n = connection.transport.read(readBuffer);
             if (n < 0) {
                 if (connection.reader.endOfStream()) {
                     finish(connection);
@@ -431,7 +432,7 @@ public final class PlainHttpClient implements AutoCloseable {
                 finish(connection);
                 return;
             }
-        } while (connection.transport.hasBufferedInput());
+        } while (n > 0 && connection.transport.hasBufferedInput()); // 0: what is buffered is a record's first part
         if (connection.transport.wantsWrite()) {
             connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         }

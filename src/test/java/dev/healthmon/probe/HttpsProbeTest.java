@@ -136,6 +136,71 @@ class HttpsProbeTest {
     }
 
     @Test
+    void readsALargeAnswerSpreadOverManyTlsRecordsAndKeepsTheConnection() throws Exception {
+        // 40 KiB of body: three TLS records and more, which TCP delivers cut anywhere.
+        String body = "x".repeat(40 * 1024);
+        server = new TlsTestServer(identity, backendAddress, 0,
+                (c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        HttpProbe probe = probe();
+
+        for (int i = 0; i < 3; i++) {
+            assertThat(check(probe, "https://backend.test:" + server.port() + "/").observation().outcome())
+                    .isEqualTo(Outcome.HEALTHY);
+        }
+
+        assertThat(server.connections).hasValue(1);
+    }
+
+    @Test
+    void aServerThatStallsInTheMiddleOfATlsRecordTimesOut() throws Exception {
+        String body = "x".repeat(40 * 1024);
+        server = new TlsTestServer(identity, InetAddress.getByName("127.0.0.4"), 0,
+                (c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        // Between client and server: passes the handshake and the answer's first ~18 KB, then nothing:
+        // the second 16 KiB record of the answer arrives in part and is never finished.
+        try (ServerSocket relay = new ServerSocket(0, 50, backendAddress)) {
+            Thread relaying = new Thread(() -> relay(relay, server.port(), 20_000));
+            relaying.setDaemon(true);
+            relaying.start();
+            HttpProbe probe = probe();
+
+            // 3 s: a first handshake in a cold JVM, relayed message by message, can take over a second.
+            ProbeResult result = start(probe, "https://backend.test:" + relay.getLocalPort() + "/", 3000)
+                    .get(10, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+        }
+    }
+
+    /** Relays one connection to the server on 127.0.0.4, passing at most {@code limit} bytes back to the client. */
+    private static void relay(ServerSocket relay, int serverPort, int limit) {
+        try (Socket client = relay.accept(); Socket upstream = new Socket(InetAddress.getByName("127.0.0.4"), serverPort)) {
+            Thread up = new Thread(() -> {
+                try {
+                    client.getInputStream().transferTo(upstream.getOutputStream());
+                } catch (IOException ignored) {
+                    // a side hung up
+                }
+            });
+            up.setDaemon(true);
+            up.start();
+            InputStream in = upstream.getInputStream();
+            OutputStream out = client.getOutputStream();
+            byte[] buffer = new byte[4096];
+            int passed = 0;
+            int n;
+            while (passed < limit && (n = in.read(buffer, 0, Math.min(buffer.length, limit - passed))) > 0) {
+                out.write(buffer, 0, n);
+                out.flush();
+                passed += n;
+            }
+            up.join(); // hold until the client leaves
+        } catch (IOException | InterruptedException ignored) {
+            // test over
+        }
+    }
+
+    @Test
     void aCertificateForAnotherNameIsATlsFailure() throws Exception {
         server = new TlsTestServer(identity, backendAddress, 0, (c, r) -> OK);
         HttpProbe probe = probe();
