@@ -73,7 +73,8 @@ public final class HttpProbe implements Probe {
                 Duration latency = Duration.ofNanos(System.nanoTime() - start);
                 return error != null
                         ? ProbeResult.unhealthy(latency, Failures.classify(error))
-                        : classify(response.status(), Optional.ofNullable(response.retryAfter()), latency, registration, settings);
+                        : classify(response.status(), Optional.ofNullable(response.retryAfter()), latency,
+                                registration, settings);
             });
         });
         cancelWith(result, exchange);

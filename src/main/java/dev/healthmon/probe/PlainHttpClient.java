@@ -97,7 +97,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private static final long IDLE_SWEEP_NANOS = Duration.ofSeconds(1).toNanos();
     /** Idle connections older than this are closed: many servers drop theirs after 5–60 s anyway. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
-    /** Idle connections kept per address, and in all (each one is a file descriptor). */
+    /** Idle connections kept per route (address, and TLS name), and in all (each one is a file descriptor). */
     static final int MAX_IDLE_PER_ADDRESS = 8;
     static final int MAX_IDLE = 4096;
 
@@ -118,7 +118,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private long lastSweep = System.nanoTime();
     private long lastIdleSweep = System.nanoTime();
 
-    /** A client whose TLS connections trust what the JVM trusts ({@link SSLContext#getDefault()}, loaded at the first). */
+    /** A client whose TLS connections trust what the JVM trusts: {@link SSLContext#getDefault()}, at first use. */
     public PlainHttpClient() {
         this(PlainHttpClient::defaultTls);
     }
@@ -344,7 +344,8 @@ public final class PlainHttpClient implements AutoCloseable {
     private void proceed(Connection connection) throws IOException {
         if (!connection.opened) {
             if (!connection.transport.open()) {
-                connection.key.interestOps(connection.transport.wantsWrite() ? SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+                connection.key.interestOps(
+                        connection.transport.wantsWrite() ? SelectionKey.OP_WRITE : SelectionKey.OP_READ);
                 return;
             }
             connection.opened = true;
@@ -566,7 +567,7 @@ public final class PlainHttpClient implements AutoCloseable {
         close(connection);
     }
 
-    /** Closes a connection that is in good order (idle): over TLS, with close_notify, so its session stays resumable. */
+    /** Closes a connection in good order (idle): over TLS with close_notify, so its session stays resumable. */
     private static void closeGracefully(Connection connection) {
         connection.transport.goodbye();
         close(connection);

@@ -17,10 +17,10 @@ interface Transport {
     /** Takes the connection's opening (the TLS handshake) as far as it goes without waiting; true once done. */
     boolean open() throws IOException;
 
-    /** Reads what has arrived into {@code dst} (write mode): the count, 0 when nothing yet, -1 at the end of the stream. */
+    /** Reads what has arrived into {@code dst} (write mode): the count, 0 if nothing yet, -1 at the stream's end. */
     int read(ByteBuffer dst) throws IOException;
 
-    /** Sends what the socket takes of {@code src} now; the rest stays in {@code src} or waits here ({@link #wantsWrite}). */
+    /** Sends what the socket takes of {@code src} now; the rest stays in {@code src} or here ({@link #wantsWrite}). */
     void write(ByteBuffer src) throws IOException;
 
     /** Sends what waits from an earlier call; true when nothing waits any more. */
@@ -32,7 +32,7 @@ interface Transport {
     /** True while bytes already taken from the socket wait to be decoded: read again before waiting on the socket. */
     boolean hasBufferedInput();
 
-    /** Says goodbye where the protocol has a way to (TLS close_notify), without waiting; the caller then closes the socket. */
+    /** Says goodbye where the protocol has a way (TLS close_notify), without waiting; the caller closes the socket. */
     void goodbye();
 
     static Transport plain(SocketChannel channel) {

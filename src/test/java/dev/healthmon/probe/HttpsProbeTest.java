@@ -174,7 +174,8 @@ class HttpsProbeTest {
 
     /** Relays one connection to the server on 127.0.0.4, passing at most {@code limit} bytes back to the client. */
     private static void relay(ServerSocket relay, int serverPort, int limit) {
-        try (Socket client = relay.accept(); Socket upstream = new Socket(InetAddress.getByName("127.0.0.4"), serverPort)) {
+        try (Socket client = relay.accept();
+             Socket upstream = new Socket(InetAddress.getByName("127.0.0.4"), serverPort)) {
             Thread up = new Thread(() -> {
                 try {
                     client.getInputStream().transferTo(upstream.getOutputStream());
