@@ -59,7 +59,8 @@ public final class HttpProbe implements Probe {
         byte[] request = requestHead(target, credential);
         int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;
         ExchangeLink exchange = new ExchangeLink();
-        CompletableFuture<ProbeResult> result = vetting.vet(target.getHost()).thenCompose(vetted -> {
+        CompletableFuture<TargetVetting.Vetted> vet = vetting.vet(target.getHost());
+        CompletableFuture<ProbeResult> result = vet.thenCompose(vetted -> {
             if (vetted.failure().isPresent()) {
                 return CompletableFuture.completedFuture(
                         ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
@@ -77,7 +78,7 @@ public final class HttpProbe implements Probe {
                                 registration, settings);
             });
         });
-        cancelWith(result, exchange);
+        cancelWith(result, vet, exchange);
         return result;
     }
 
@@ -115,10 +116,12 @@ public final class HttpProbe implements Probe {
         return true;
     }
 
-    /** Cancelling a dependent stage need not reach the exchange; this does (the client then aborts it). */
-    private static void cancelWith(CompletableFuture<ProbeResult> result, ExchangeLink exchange) {
+    /** Cancelling a dependent stage need not reach the lookup or the exchange; this does (the client aborts it). */
+    private static void cancelWith(CompletableFuture<ProbeResult> result, CompletableFuture<?> vet,
+                                   ExchangeLink exchange) {
         result.whenComplete((r, error) -> {
             if (result.isCancelled()) {
+                vet.cancel(true); // a lookup still running is not waited for (TargetVetting allows it)
                 exchange.cancel();
             }
         });

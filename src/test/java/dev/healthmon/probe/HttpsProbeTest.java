@@ -246,6 +246,20 @@ class HttpsProbeTest {
     }
 
     @Test
+    void aKeptTlsConnectionTheServerClosedCostsNoFailure() throws Exception {
+        // Each connection answers one request; at the next the server closes it (close_notify, then FIN).
+        server = new TlsTestServer(identity, backendAddress, 0, (c, r) -> r == 1 ? OK : null);
+        HttpProbe probe = probe();
+
+        assertThat(check(probe, "https://backend.test:" + server.port() + "/").observation().outcome())
+                .isEqualTo(Outcome.HEALTHY);
+        assertThat(check(probe, "https://backend.test:" + server.port() + "/").observation().outcome())
+                .as("sent again on a new connection").isEqualTo(Outcome.HEALTHY);
+
+        assertThat(server.connections).hasValue(2);
+    }
+
+    @Test
     void aNewConnectionResumesTheTlsSessionInsteadOfAFullHandshake() throws Exception {
         server = new TlsTestServer(identity, backendAddress, 0, (c, r) -> OK_THEN_CLOSE);
         HttpProbe probe = probe();
