@@ -274,6 +274,20 @@ class HttpsProbeTest {
     }
 
     @Test
+    void aTls12ServerGetsKeptConnectionsAndResumedSessionsToo() throws Exception {
+        server = new TlsTestServer(identity, backendAddress, 0, (c, r) -> r == 1 ? OK : OK_THEN_CLOSE, "TLSv1.2");
+        HttpProbe probe = probe();
+
+        for (int i = 0; i < 4; i++) {
+            assertThat(check(probe, "https://backend.test:" + server.port() + "/").observation().outcome())
+                    .isEqualTo(Outcome.HEALTHY);
+        }
+
+        assertThat(server.connections).as("two checks per connection").hasValue(2);
+        assertThat(server.fullHandshakes()).isEqualTo(1);
+    }
+
+    @Test
     void aConnectionVerifiedForOneNameNeverCarriesAnotherNamesCheck() throws Exception {
         server = new TlsTestServer(identity, backendAddress, 0, (c, r) -> OK);
         HttpProbe probe = probe();

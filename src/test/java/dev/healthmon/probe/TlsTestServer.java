@@ -98,6 +98,12 @@ final class TlsTestServer implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
 
     TlsTestServer(Identity identity, InetAddress address, int port, Script script) throws Exception {
+        this(identity, address, port, script, "TLSv1.3", "TLSv1.2");
+    }
+
+    /** A server that speaks only {@code protocols} (e.g. "TLSv1.2"). */
+    TlsTestServer(Identity identity, InetAddress address, int port, Script script, String... protocols)
+            throws Exception {
         KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(identity.keyStore(), PASSWORD.toCharArray());
         SSLContext context = SSLContext.getInstance("TLS");
@@ -112,6 +118,7 @@ final class TlsTestServer implements AutoCloseable {
             }
         }));
         socket.setSSLParameters(parameters);
+        socket.setEnabledProtocols(protocols);
         Thread acceptor = new Thread(() -> accept(script), "tls-test-server");
         acceptor.setDaemon(true);
         acceptor.start();
