@@ -22,15 +22,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.statistics.Statistics;
-import net.jqwik.api.constraints.IntRange;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
 
 /**
  * The aggregator's status is the monitor's policy applied to every check, whatever the outage
@@ -70,27 +64,50 @@ class AggregatorFollowsMonitorPropertyTest {
      */
     record Action(Kind kind, Result result, boolean flag) {}
 
-    @Provide
-    Arbitrary<List<Action>> runs() {
-        Arbitrary<Kind> kinds = Arbitraries.frequency(
-                Tuple.of(30, Kind.CHECK), Tuple.of(2, Kind.OUTAGE_STARTS),
-                Tuple.of(2, Kind.OUTAGE_ENDS), Tuple.of(2, Kind.LOSE_NEXT),
-                Tuple.of(2, Kind.FAILOVER), Tuple.of(1, Kind.NEW_TARGET));
-        // Failures twice as likely as successes: runs long enough to cross the thresholds and open the circuit.
-        Arbitrary<Result> results = Arbitraries.frequency(
-                Tuple.of(3, Result.HEALTHY), Tuple.of(1, Result.SLOW),
-                Tuple.of(5, Result.UNHEALTHY), Tuple.of(1, Result.UNAUTHENTICATED));
-        return Combinators.combine(kinds, results, Arbitraries.of(true, false)).as(Action::new)
-                .list().ofMinSize(1).ofMaxSize(80);
+    /** Runs per build; {@code -Dhealthmon.property.runs=N} for a longer search. */
+    private static final int RUNS = Integer.getInteger("healthmon.property.runs", 400);
+    /** Every build tries the same runs, so a failure seen once is seen again; the message names its seed. */
+    private static final long FIRST_SEED = 20261201L;
+
+    /** A run: at most 80 steps, thresholds and a buffer as small as the monitor allows, all from {@code seed}. */
+    private static void runSeed(long seed) {
+        Random random = new Random(seed);
+        int unhealthyThreshold = 1 + random.nextInt(4);
+        int healthyThreshold = 1 + random.nextInt(3);
+        int bufferCapacity = 1 + random.nextInt(4);
+        List<Action> run = new ArrayList<>();
+        for (int steps = 1 + random.nextInt(80); run.size() < steps; ) {
+            run.add(new Action(pick(random, KIND_WEIGHTS, Kind.values()), pick(random, RESULT_WEIGHTS, Result.values()),
+                    random.nextBoolean()));
+        }
+        try {
+            new Simulation(unhealthyThreshold, healthyThreshold, bufferCapacity).run(run);
+        } catch (AssertionError e) {
+            throw new AssertionError("seed " + seed + " (unhealthyThreshold " + unhealthyThreshold + ", healthyThreshold "
+                    + healthyThreshold + ", buffer " + bufferCapacity + ", run " + run + "): " + e.getMessage(), e);
+        }
     }
 
-    @Property(tries = 400)
-    void aggregatorStatusEqualsTheMonitorsAfterEveryAppliedEvent(
-            @ForAll("runs") List<Action> run,
-            @ForAll @IntRange(min = 1, max = 4) int unhealthyThreshold,
-            @ForAll @IntRange(min = 1, max = 3) int healthyThreshold,
-            @ForAll @IntRange(min = 1, max = 4) int bufferCapacity) {
-        new Simulation(unhealthyThreshold, healthyThreshold, bufferCapacity).run(run);
+    /** Weights in the order of {@link Kind}: mostly checks, with every fault often enough to meet the others. */
+    private static final int[] KIND_WEIGHTS = {30, 2, 2, 2, 2, 1};
+    /** In the order of {@link Result}: failures twice as likely as successes, to cross thresholds and open the circuit. */
+    private static final int[] RESULT_WEIGHTS = {3, 1, 5, 1};
+
+    private static <T> T pick(Random random, int[] weights, T[] values) {
+        int ticket = random.nextInt(IntStream.of(weights).sum());
+        for (int i = 0; ; i++) {
+            ticket -= weights[i];
+            if (ticket < 0) {
+                return values[i];
+            }
+        }
+    }
+
+    @Test
+    void aggregatorStatusEqualsTheMonitorsAfterEveryAppliedEvent() {
+        for (long seed = FIRST_SEED; seed < FIRST_SEED + RUNS; seed++) {
+            runSeed(seed);
+        }
     }
 
     /** One backend, its monitors, the outage buffer and the aggregator's fold, stepped by a run. */
@@ -233,8 +250,6 @@ class AggregatorFollowsMonitorPropertyTest {
             }
             assertThat(verdict).as("epochs only grow here: nothing is stale").isEqualTo(StatusFold.Verdict.APPLY);
             StatusFold.Update update = StatusFold.apply(state, backend, event, NO_FLAPPING);
-            update.basis().ifPresent(basis -> Statistics.label("basis").collect(basis));
-            Statistics.label("failover rule").collect(expected.get(event).exempt());
             state = update.state();
             update.transitions().forEach(t -> {
                 foldChanges.get(foldChanges.size() - 1).add(t.from());
