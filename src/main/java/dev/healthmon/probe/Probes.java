@@ -11,7 +11,9 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Dispatches a check to the probe of its {@link CheckType}. A type with no probe in this build
@@ -19,8 +21,12 @@ import java.util.concurrent.Executors;
  */
 public final class Probes implements Probe, AutoCloseable {
 
-    /** Threads for blocking name resolution (the JDK has no asynchronous resolver). */
-    private static final int RESOLVER_THREADS = 4;
+    /**
+     * Threads for blocking name resolution (the JDK has no asynchronous resolver). The bound: a hung
+     * name holds at most one of them (TargetVetting shares one lookup per name), so other names keep
+     * resolving while fewer than this many distinct names hang; idle threads end after a minute.
+     */
+    private static final int RESOLVER_THREADS = 16;
 
     private final Map<CheckType, Probe> byType;
     private final ExecutorService resolver;
@@ -48,11 +54,13 @@ public final class Probes implements Probe, AutoCloseable {
      * (one selector thread each).
      */
     public static Probes standard(TargetPolicy targets) {
-        ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
-            Thread thread = new Thread(runnable, "healthmon-resolver");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ThreadPoolExecutor resolver = new ThreadPoolExecutor(RESOLVER_THREADS, RESOLVER_THREADS, 1, TimeUnit.MINUTES,
+                new LinkedBlockingQueue<>(), runnable -> {
+                    Thread thread = new Thread(runnable, "healthmon-resolver");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        resolver.allowCoreThreadTimeOut(true);
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
         PlainHttpClient plainHttp = new PlainHttpClient();
         SecretResolver secrets = new SecretResolver();

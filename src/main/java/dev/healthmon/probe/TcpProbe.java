@@ -32,7 +32,9 @@ public final class TcpProbe implements Probe {
         URI url = registration.url();
         int port = url.getPort() != -1 ? url.getPort() : url.getScheme().toLowerCase(Locale.ROOT).equals("https") ? 443 : 80;
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
-        vetting.vet(url.getHost()).thenAccept(vetted -> {
+        CompletableFuture<TargetVetting.Vetted> vetting = this.vetting.vet(url.getHost(), settings.timeout());
+        result.whenComplete((r, e) -> vetting.cancel(false)); // a check cancelled while resolving stops waiting
+        vetting.thenAccept(vetted -> {
             if (vetted.failure().isPresent()) {
                 result.complete(ProbeResult.unhealthy(elapsed(start), vetted.failure().get()));
             } else if (!result.isDone()) {

@@ -1,34 +1,40 @@
 package dev.healthmon.registry;
 
 import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.regex.Pattern;
 
-/** An IPv4 or IPv6 address range, {@code 169.254.0.0/16} or {@code fe80::/10}. */
+/**
+ * An IPv4 or IPv6 address range, {@code 169.254.0.0/16} or {@code fe80::/10}. IPv4-mapped ranges
+ * such as {@code ::ffff:0:0/96} stay IPv6 ranges (16 bytes): see {@link IpLiteral}.
+ */
 public record Cidr(String text, byte[] network, int prefix) {
-
-    private static final Pattern LITERAL = Pattern.compile("[0-9.]+|[0-9A-Fa-f:.]+");
 
     /** @throws IllegalArgumentException naming the text when it is not a CIDR range */
     public static Cidr parse(String text) {
         String[] parts = text.trim().split("/", 2);
         try {
-            if (!LITERAL.matcher(parts[0]).matches()) {
+            // Only a.b.c.d for IPv4 here: the JDK's short forms (127.1) would be a confusing way to write a range.
+            byte[] network = parts[0].indexOf(':') >= 0 || parts[0].split("\\.", -1).length == 4
+                    ? IpLiteral.parse(parts[0]).orElseThrow(() -> new IllegalArgumentException("not an address"))
+                    : null;
+            if (network == null) {
                 throw new IllegalArgumentException("not an address");
             }
-            byte[] network = InetAddress.getByName(parts[0]).getAddress(); // a literal: no name lookup
             int prefix = parts.length == 2 ? Integer.parseInt(parts[1]) : network.length * 8;
             if (prefix < 0 || prefix > network.length * 8) {
                 throw new IllegalArgumentException("prefix out of range");
             }
             return new Cidr(text.trim(), network, prefix);
-        } catch (UnknownHostException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("\"" + text + "\" is not a CIDR range like 169.254.0.0/16 or fe80::/10");
         }
     }
 
     public boolean contains(InetAddress address) {
-        byte[] candidate = address.getAddress();
+        return contains(address.getAddress());
+    }
+
+    /** Whether the 4- or 16-byte {@code candidate} lies in this range (an IPv4 address is never in an IPv6 range). */
+    public boolean contains(byte[] candidate) {
         if (candidate.length != network.length) {
             return false;
         }
