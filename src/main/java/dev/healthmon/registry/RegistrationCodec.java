@@ -1,8 +1,12 @@
 package dev.healthmon.registry;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
@@ -12,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -33,12 +38,19 @@ public final class RegistrationCodec {
     private static final java.util.Set<String> RESTRICTED_HEADERS = java.util.Set.of("connection", "content-length",
             "expect", "host", "upgrade", "transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
     private static final int MAX_LABELS = 64;
+    /** The port of an authority (an IPv6 literal ends with ']', so its colons never match). */
+    private static final Pattern PORT = Pattern.compile(":([0-9]+)$");
     /** Equal settings are shared between backends: see {@link Interner}. */
     private static final Interner<CheckSettings> SHARED_SETTINGS = new Interner<>(4096);
     private static final Interner<HealthCheckOverrides> SHARED_OVERRIDES = new Interner<>(4096);
     private static final int MAX_TEXT = 256;
 
     private final ObjectMapper mapper;
+    /**
+     * Strict: a repeated key would let two readers of one record see two registrations (the schema
+     * cannot say this), and content after the object is not part of any registration.
+     */
+    private final ObjectReader reader;
     private final CheckDefaults defaults;
     private final TargetPolicy targets;
 
@@ -48,6 +60,7 @@ public final class RegistrationCodec {
 
     public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets) {
         this.mapper = mapper;
+        this.reader = mapper.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
         this.defaults = defaults;
         this.targets = targets;
     }
@@ -96,9 +109,13 @@ public final class RegistrationCodec {
 
     private BackendRegistration parse(byte[] value) {
         JsonNode root;
-        try {
-            root = mapper.readTree(value);
+        try (JsonParser parser = reader.createParser(value)) {
+            root = reader.readTree(parser);
+            requireNothingAfter(parser);
         } catch (JsonProcessingException e) {
+            if (e.getOriginalMessage().startsWith("Duplicate field")) {
+                throw duplicateField(e);
+            }
             throw new InvalidRegistrationException("$", "not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new InvalidRegistrationException("$", "not readable: " + e.getMessage());
@@ -123,6 +140,35 @@ public final class RegistrationCodec {
                 auth(root.get("auth")), labels(root.get("labels")));
     }
 
+    /** Whitespace may follow the value; anything else, a token or not, is refused. */
+    private static void requireNothingAfter(JsonParser parser) throws IOException {
+        boolean more;
+        try {
+            more = parser.nextToken() != null;
+        } catch (JsonProcessingException e) {
+            more = true;
+        }
+        if (more) {
+            throw new InvalidRegistrationException("$", "trailing content after the JSON object");
+        }
+    }
+
+    /** Names the repeated field by its JSON path, e.g. {@code healthCheck.timeoutMs}. */
+    private static InvalidRegistrationException duplicateField(JsonProcessingException e) {
+        String path = "$";
+        if (e.getProcessor() instanceof JsonParser parser) {
+            StringBuilder names = new StringBuilder();
+            for (JsonStreamContext c = parser.getParsingContext(); c != null && !c.inRoot(); c = c.getParent()) {
+                String segment = c.inArray() ? "[" + c.getCurrentIndex() + "]" : c.getCurrentName();
+                if (segment != null) {
+                    names.insert(0, names.isEmpty() || names.charAt(0) == '[' ? segment : segment + ".");
+                }
+            }
+            path = names.isEmpty() ? "$" : printable(names.toString());
+        }
+        return new InvalidRegistrationException(path, "duplicate field: a key may appear once in an object");
+    }
+
     private static String requireId(String field, String id) {
         if (!ID_PATTERN.matcher(id).matches()) {
             throw new InvalidRegistrationException(field, "must match [A-Za-z0-9._-]{1,200}, was \"" + printable(id) + "\"");
@@ -141,6 +187,12 @@ public final class RegistrationCodec {
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw new InvalidRegistrationException("url", "scheme must be http or https, was \"" + scheme + "\"");
         }
+        String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+        Matcher port = PORT.matcher(authority);
+        if (port.find() && !validPort(port.group(1))) {
+            // java.net.URI accepts any number of digits, and above 2^31 it finds no host at all.
+            throw new InvalidRegistrationException("url", "port " + printable(port.group(1)) + " is outside 1-65535");
+        }
         if (uri.getHost() == null || uri.getHost().isEmpty()) {
             throw new InvalidRegistrationException("url", "must name a host");
         }
@@ -148,6 +200,11 @@ public final class RegistrationCodec {
             throw new InvalidRegistrationException("url", "must not carry credentials; use auth.secretRef");
         }
         return uri;
+    }
+
+    private static boolean validPort(String digits) {
+        String significant = digits.replaceFirst("^0+(?=.)", "");
+        return significant.length() <= 5 && Integer.parseInt(significant) >= 1 && Integer.parseInt(significant) <= 65535;
     }
 
     private static HealthCheckOverrides healthCheck(JsonNode node) {

@@ -86,7 +86,18 @@ class SchemaConformanceTest {
                 Registrations.json("bad6", "http://x.test/", j -> j.putObject("labels").put("team", 1)),
                 Registrations.json("bad7", "http://x.test/", j -> j.putObject("auth").put("type", "bearer").put("secretRef", "plain")),
                 Registrations.json("bad8", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("mcpMethod", "tools/call")),
-                Registrations.json("bad9", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("mcpSession", "pooled")));
+                Registrations.json("bad9", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("mcpSession", "pooled")),
+                Registrations.json("ok5", "http://x.test:65535/a?b#c"),
+                Registrations.json("ok6", "http://[::1]:8080/"),
+                Registrations.json("ok7", "HTTPS://x.test:1"),
+                Registrations.json("ok8", "http://10.0.0.1:08080/"),
+                Registrations.json("bad10", "http://x.test:99999/"),
+                Registrations.json("bad11", "http://x.test:0/"),
+                Registrations.json("bad12", "http://x.test:65536/"),
+                Registrations.json("bad13", "http://[::1]:70000/"),
+                Registrations.json("bad14", "http://x.test:99999999999/"),
+                Registrations.json("bad15", "http://user:pw@x.test/"),
+                Registrations.json("bad16", "http:///path"));
         for (ObjectNode sample : samples) {
             boolean schemaAccepts = schema.validate(sample).isEmpty();
             boolean codecAccepts = Registrations.CODEC.decode(sample.get("id").asText().getBytes(StandardCharsets.UTF_8),

@@ -100,6 +100,60 @@ class RegistrationCodecTest {
         assertThat(invalid("api", "[1,2]".getBytes(StandardCharsets.UTF_8)).problem()).contains("JSON object");
     }
 
+    private static byte[] utf8(String json) {
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static final String MINIMAL = "{\"schemaVersion\":1,\"id\":\"api\",\"url\":\"http://api.test/\","
+            + "\"transport\":\"http\"";
+
+    @Test
+    void rejectsADuplicateKeyNamingTheField() {
+        InvalidRegistrationException e = invalid("api", utf8(MINIMAL + ",\"url\":\"http://other.test/\"}"));
+        assertThat(e.field()).isEqualTo("url");
+        assertThat(e.problem()).contains("duplicate field");
+    }
+
+    @Test
+    void rejectsADuplicateKeyInANestedObjectNamingItsPath() {
+        InvalidRegistrationException e = invalid("api", utf8(MINIMAL
+                + ",\"healthCheck\":{\"intervalMs\":1000,\"timeoutMs\":100,\"timeoutMs\":900}}"));
+        assertThat(e.field()).isEqualTo("healthCheck.timeoutMs");
+        assertThat(e.getMessage()).contains("healthCheck.timeoutMs: duplicate field");
+    }
+
+    @Test
+    void rejectsContentAfterTheObject() {
+        for (String trailing : List.of("}{}", "} x", "}}", "}\"more\"", "} 1")) {
+            InvalidRegistrationException e = invalid("api", utf8(MINIMAL + trailing));
+            assertThat(e.field()).as(trailing).isEqualTo("$");
+            assertThat(e.problem()).as(trailing).contains("trailing content");
+        }
+    }
+
+    @Test
+    void acceptsWhitespaceAfterTheObject() {
+        assertThat(decode("api", utf8(MINIMAL + "}\n  \t"))).isInstanceOf(DecodedRegistration.Valid.class);
+    }
+
+    @Test
+    void rejectsPortsOutside1To65535NamingTheUrl() {
+        for (String url : List.of("http://api.test:99999/", "http://api.test:0/", "http://api.test:65536/",
+                "http://api.test:99999999999/", "http://[::1]:70000/", "https://10.0.0.1:123456/")) {
+            InvalidRegistrationException e = invalid(j -> j.put("url", url));
+            assertThat(e.field()).as(url).isEqualTo("url");
+            assertThat(e.problem()).as(url).contains("outside 1-65535");
+        }
+    }
+
+    @Test
+    void acceptsPortsInRange() {
+        for (String url : List.of("http://api.test:1/", "http://api.test:65535/", "http://[::1]:8080/", "http://api.test:/",
+                "http://api.test:08080/")) {
+            assertThat(decode("api", bytes(json("api", url)))).as(url).isInstanceOf(DecodedRegistration.Valid.class);
+        }
+    }
+
     @Test
     void rejectsMissingId() {
         assertThat(invalid(j -> j.remove("id"))).satisfies(e -> {
