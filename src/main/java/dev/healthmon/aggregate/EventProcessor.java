@@ -3,6 +3,7 @@ package dev.healthmon.aggregate;
 import dev.healthmon.events.DeadLetter;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -110,7 +111,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
     private void deadLetter(Record<byte[], byte[]> record, String error) {
         dropped.get(Drop.INVALID).increment();
         RecordMetadata meta = context.recordMetadata().orElseThrow();
-        log.warn("partition={}-{} offset={} health event dead-lettered: {}", meta.topic(), meta.partition(), meta.offset(), error);
+        log.warn("partition={}-{} offset={} health event dead-lettered: {}", meta.topic(), meta.partition(), meta.offset(),
+                UntrustedText.escape(error, 500));
         RecordHeaders headers = new RecordHeaders();
         headers.add(DeadLetter.ERROR_HEADER, error.getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetter.SOURCE_TOPIC_HEADER, meta.topic().getBytes(StandardCharsets.UTF_8));

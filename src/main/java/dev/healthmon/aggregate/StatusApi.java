@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -130,7 +131,7 @@ final class StatusApi {
                 } catch (InvalidStateStoreException e) {
                     response = new Response(503, error("status store not queryable yet (starting or rebalancing); retry"));
                 } catch (IOException e) {
-                    log.warn("query {} failed: {}", exchange.getRequestURI(), e.getMessage());
+                    log.warn("query {} failed: {}", exchange.getRequestURI(), UntrustedText.escape(e.getMessage(), 500));
                     response = new Response(502, error("another aggregator instance did not answer: " + e.getMessage()));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

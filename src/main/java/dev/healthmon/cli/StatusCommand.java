@@ -2,6 +2,7 @@ package dev.healthmon.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -25,6 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the current status of backends, from an aggregator's query API.")
 final class StatusCommand implements Callable<Integer> {
+
+    private static final int MAX_ID = 200;
+    private static final int MAX_TEXT = 300;
 
     @Spec
     CommandSpec spec;
@@ -60,12 +64,14 @@ final class StatusCommand implements Callable<Integer> {
             response = http.send(HttpRequest.newBuilder(aggregator.resolve(path)).timeout(Duration.ofSeconds(10)).GET().build(),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            spec.commandLine().getErr().println("error: aggregator " + aggregator + " unreachable: " + e.getMessage());
+            spec.commandLine().getErr().println("error: aggregator " + aggregator + " unreachable: "
+                    + UntrustedText.escape(e.getMessage(), MAX_TEXT));
             return 1;
         }
         JsonNode body = mapper.readTree(response.body());
         if (response.statusCode() != 200) {
-            spec.commandLine().getErr().println("error: " + body.path("error").asText("HTTP " + response.statusCode()));
+            spec.commandLine().getErr().println("error: "
+                    + UntrustedText.escape(body.path("error").asText("HTTP " + response.statusCode()), MAX_TEXT));
             return response.statusCode() == 400 ? 2 : 1;
         }
         List<JsonNode> rows = new ArrayList<>();
@@ -77,17 +83,27 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%-28s %-32s %-10s %-24s %s%n", "BACKEND", "STATUS", "LAT(ms)", "SINCE", "LAST FAILURE");
         for (JsonNode s : rows) {
-            String statusText = s.path("status").asText() + (s.has("reason") ? " (" + s.get("reason").asText() + ")" : "")
-                    + (s.path("flapping").asBoolean() ? " FLAPPING" : "");
-            String failure = s.has("lastFailure") && !"HEALTHY".equals(s.path("status").asText())
-                    ? s.path("lastFailure").path("kind").asText() + ": " + s.path("lastFailure").path("message").asText() : "";
-            out.printf(Locale.ROOT, "%-28s %-32s %-10s %-24s %s%n", s.path("id").asText(), statusText,
-                    s.has("latencyMs") ? s.get("latencyMs").asText() : "", s.path("since").asText(), failure);
+            out.println(row(s));
         }
         if (id == null) {
             out.printf("%d of %d backends%n", rows.size(), body.path("total").asInt());
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * One backend's line. Every value comes from the aggregator, and ids and failure messages from
+     * registry writers and backends before that: all of it is escaped, so none can start a line or
+     * drive the terminal.
+     */
+    static String row(JsonNode s) {
+        String statusText = s.path("status").asText() + (s.has("reason") ? " (" + s.get("reason").asText() + ")" : "")
+                + (s.path("flapping").asBoolean() ? " FLAPPING" : "");
+        String failure = s.has("lastFailure") && !"HEALTHY".equals(s.path("status").asText())
+                ? s.path("lastFailure").path("kind").asText() + ": " + s.path("lastFailure").path("message").asText() : "";
+        return String.format(Locale.ROOT, "%-28s %-32s %-10s %-24s %s", UntrustedText.escape(s.path("id").asText(), MAX_ID),
+                UntrustedText.escape(statusText, MAX_ID), s.has("latencyMs") ? UntrustedText.escape(s.get("latencyMs").asText(), 20) : "",
+                UntrustedText.escape(s.path("since").asText(), 40), UntrustedText.escape(failure, MAX_TEXT));
     }
 }

@@ -3,6 +3,7 @@ package dev.healthmon.cli;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.status.UntrustedText;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -25,6 +26,8 @@ final class StatusView implements AutoCloseable {
 
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
     private static final Duration TABLE_EVERY = Duration.ofSeconds(5);
+    static final int MAX_ID = 200;
+    static final int MAX_MESSAGE = 300;
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
@@ -80,9 +83,7 @@ final class StatusView implements AutoCloseable {
         }
         HealthEvent before = latest.put(event.backendId(), event);
         if (before == null || before.status() != event.status() || !before.reason().equals(event.reason())) {
-            out.printf("%s  %-14s %-15s -> %-15s %s%n", LocalTime.now(ZoneId.systemDefault()).format(TIME),
-                    event.backendId(), before == null ? event.previousStatus() : before.status(), describe(event),
-                    event.failure().map(f -> f.kind() + ": " + f.message()).orElse(""));
+            out.println(changeLine(LocalTime.now(ZoneId.systemDefault()), before, event));
             changedSinceTable = true;
         }
         out.flush();
@@ -90,12 +91,26 @@ final class StatusView implements AutoCloseable {
 
     private void printTable() {
         out.printf("%n%-14s %-33s %8s %6s  %s%n", "BACKEND", "STATUS", "LAT(ms)", "FAILS", "LAST FAILURE");
-        latest.values().forEach(e -> out.printf("%-14s %-33s %8d %6d  %s%n", e.backendId(), describe(e), e.latencyMs(),
-                e.consecutiveFailures(), e.failure().map(f -> f.kind().name()).orElse("")));
+        latest.values().forEach(e -> out.println(tableRow(e)));
         out.println();
         out.flush();
         changedSinceTable = false;
         lastTableNanos = System.nanoTime();
+    }
+
+    /**
+     * One status change. The id and the failure text come from the topic and the backend, so they are
+     * escaped: neither may start a line of its own or drive the terminal.
+     */
+    static String changeLine(LocalTime now, HealthEvent before, HealthEvent event) {
+        return String.format("%s  %-14s %-15s -> %-15s %s", now.format(TIME), UntrustedText.escape(event.backendId(),
+                        MAX_ID), before == null ? event.previousStatus() : before.status(), describe(event),
+                event.failure().map(f -> f.kind() + ": " + UntrustedText.escape(f.message(), MAX_MESSAGE)).orElse(""));
+    }
+
+    static String tableRow(HealthEvent e) {
+        return String.format("%-14s %-33s %8d %6d  %s", UntrustedText.escape(e.backendId(), MAX_ID), describe(e),
+                e.latencyMs(), e.consecutiveFailures(), e.failure().map(f -> f.kind().name()).orElse(""));
     }
 
     private static String describe(HealthEvent e) {

@@ -6,8 +6,8 @@ import dev.healthmon.aggregate.StatusTransition;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.UntrustedText;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +30,9 @@ import picocli.CommandLine.Spec;
         description = "Follow health-events (or --transitions), one line per record; Ctrl-C stops.")
 final class TailCommand implements Callable<Integer> {
 
+    private static final int MAX_ID = 200;
+    private static final int MAX_TEXT = 300;
+
     @Spec
     CommandSpec spec;
 
@@ -39,7 +42,8 @@ final class TailCommand implements Callable<Integer> {
     @Option(names = "--transitions", description = "Follow health-transitions instead of health-events.")
     boolean transitions;
 
-    @Option(names = "--json", description = "Print each record's JSON value as it is.")
+    @Option(names = "--json", description = "Print each record's JSON value, one line each "
+            + "(compact, control characters escaped).")
     boolean json;
 
     @Option(names = "--backend", paramLabel = "ID", description = "Only these backends; repeatable.")
@@ -122,12 +126,16 @@ final class TailCommand implements Callable<Integer> {
         if (!backends.isEmpty() && !backends.contains(e.backendId()) || status != null && e.status() != status) {
             return null;
         }
-        if (json) {
-            return new String(record.value(), StandardCharsets.UTF_8);
-        }
-        return String.format(Locale.ROOT, "%s  %-24s %-32s %-15s %5d ms  %s  [%s]", e.checkedAt(), e.backendId(),
-                e.status() + e.reason().map(r -> " (" + r + ")").orElse(""), e.outcome(), e.latencyMs(),
-                e.failure().map(f -> f.kind() + ": " + f.message()).orElse(""), e.monitorId());
+        return json ? TerminalJson.line(record.value()) : eventLine(e);
+    }
+
+    /** Ids, monitor ids and failure messages come from registry writers and backends: escaped. */
+    static String eventLine(HealthEvent e) {
+        return String.format(Locale.ROOT, "%s  %-24s %-32s %-15s %5d ms  %s  [%s]", e.checkedAt(),
+                UntrustedText.escape(e.backendId(), MAX_ID), e.status() + e.reason().map(r -> " (" + r + ")").orElse(""),
+                e.outcome(), e.latencyMs(),
+                e.failure().map(f -> f.kind() + ": " + UntrustedText.escape(f.message(), MAX_TEXT)).orElse(""),
+                UntrustedText.escape(e.monitorId(), MAX_ID));
     }
 
     private String transition(StatusTransition t, ConsumerRecord<byte[], byte[]> record) {
@@ -140,11 +148,12 @@ final class TailCommand implements Callable<Integer> {
                 return null;
             }
         }
-        if (json) {
-            return new String(record.value(), StandardCharsets.UTF_8);
-        }
-        return String.format(Locale.ROOT, "%s  %-24s %s -> %s%s  %s", t.at(), t.backendId(), t.from(), t.to(),
-                t.reason().map(r -> " (" + r + ")").orElse(""), t.kind());
+        return json ? TerminalJson.line(record.value()) : transitionLine(t);
+    }
+
+    static String transitionLine(StatusTransition t) {
+        return String.format(Locale.ROOT, "%s  %-24s %s -> %s%s  %s", t.at(), UntrustedText.escape(t.backendId(), MAX_ID),
+                t.from(), t.to(), t.reason().map(r -> " (" + r + ")").orElse(""), t.kind());
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -30,6 +30,7 @@ import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
+import dev.healthmon.status.UntrustedText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -209,7 +210,8 @@ public final class RegistryConsumer implements AutoCloseable {
             // The previous valid registration, if any, stays in force.
             deadLetters.increment();
             log.warn("backend={} invalid registration at {}-{}@{} sent to dead-letter topic: {}",
-                    invalid.id(), topic, record.partition(), record.offset(), invalid.error().getMessage());
+                    UntrustedText.escape(invalid.id(), 200), topic, record.partition(), record.offset(),
+                    UntrustedText.escape(invalid.error().getMessage(), 500)); // the raw key: may hold a line break
             publisher.deadLetter(new DeadLetter(record.key(), record.value(), invalid.error().getMessage(),
                     topic, record.partition(), record.offset()));
         }
