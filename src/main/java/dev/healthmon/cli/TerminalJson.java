@@ -48,7 +48,7 @@ final class TerminalJson {
         @Override
         public SerializableString getEscapeSequence(int ch) {
             return ch >= 0x80 && ch <= 0x9f || ch == 0x2028 || ch == 0x2029
-                    ? new SerializedString(String.format("\\u%04x", ch)) : null;
+                    ? new SerializedString(String.format("\\u%04X", ch)) : null;
         }
     }
 }

@@ -1,0 +1,154 @@
+package dev.healthmon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.aggregate.StatusTransition;
+import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.events.HealthEventPublisher;
+import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.monitor.HealthMonitor;
+import dev.healthmon.probe.Failure;
+import dev.healthmon.probe.FailureKind;
+import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Reason;
+import dev.healthmon.support.FakeProbe;
+import dev.healthmon.support.ManualScheduler;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Text from registry writers and backends reaches logs and terminals escaped: it can neither forge a
+ * log line nor drive the reader's terminal.
+ */
+class UntrustedOutputTest {
+
+    /** ESC sequences that clear the screen and set the window title, and a line break that forges a line. */
+    private static final String HOSTILE = "boom\u001b[2J\u001b]0;pwned\u0007\r\nINFO forged line";
+    private final PrintStream originalErr = System.err;
+
+    @AfterEach
+    void restore() {
+        System.setErr(originalErr);
+        LogFormat.TEXT.apply();
+    }
+
+    private static HealthEvent failedEvent(String id, String message) {
+        Instant at = Instant.parse("2026-12-01T10:00:00Z");
+        return new HealthEvent(id, new RegistrationVersion(0, 1), 1, "m1", 1, at, at, 20, Outcome.UNHEALTHY,
+                HealthStatus.UNHEALTHY, HealthStatus.HEALTHY, Optional.of(Reason.FAILING), 3, 0,
+                Optional.of(Failure.of(FailureKind.PROTOCOL, message)), CircuitState.CLOSED, Optional.empty());
+    }
+
+    private static void assertSafe(String line) {
+        assertThat(line.lines()).hasSize(1);
+        assertThat(line).doesNotContain("\u001b", "\r", "\u0007").contains("\\u001b[2J").contains("\\u000d\\u000a");
+    }
+
+    @Test
+    void aRecordKeyWithALineBreakWritesOneEscapedLogLine() throws Exception {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        LogFormat.TEXT.apply();
+        String topic = "backend-registry";
+        TopicPartition partition = new TopicPartition(topic, 0);
+        MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
+        consumer.updatePartitions(topic, List.of(new PartitionInfo(topic, 0, null, null, null)));
+        consumer.updateBeginningOffsets(Map.of(partition, 0L));
+        consumer.updateEndOffsets(Map.of(partition, 1L));
+        consumer.schedulePollTask(() -> {
+            consumer.rebalance(List.of(partition));
+            consumer.addRecord(new ConsumerRecord<>(topic, 0, 0, "evil\nINFO forged line".getBytes(StandardCharsets.UTF_8),
+                    "{not json".getBytes(StandardCharsets.UTF_8)));
+        });
+        HealthMonitor monitor = new HealthMonitor("m1", new FakeProbe(), new ManualScheduler(), event -> { },
+                CircuitBreakerSettings.DEFAULTS);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        HealthEventPublisher publisher = new HealthEventPublisher(
+                new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
+                "health-events", "dlq", new HealthEventCodec(new ObjectMapper()), 100, meters);
+        var registry = new dev.healthmon.registry.RegistryConsumer(consumer, topic,
+                new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD), monitor, publisher,
+                Duration.ofSeconds(5), meters);
+        registry.start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> captured.toString(StandardCharsets.UTF_8)
+                    .contains("invalid registration"));
+        } finally {
+            registry.close(Duration.ofSeconds(10));
+            publisher.close();
+        }
+
+        List<String> lines = captured.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).filteredOn(l -> l.contains("invalid registration")).singleElement().satisfies(line ->
+                assertThat(line).contains("backend=evil\\u000aINFO forged line invalid registration"));
+        assertThat(lines).noneMatch(l -> l.startsWith("INFO forged line"));
+    }
+
+    @Test
+    void theDemoViewEscapesIdsAndFailureText() {
+        HealthEvent event = failedEvent("api", HOSTILE);
+        assertSafe(StatusView.changeLine(LocalTime.NOON, null, event));
+        assertThat(StatusView.tableRow(failedEvent("id\u001b[2J\r\nx", "m"))).doesNotContain("\u001b", "\r", "\n");
+    }
+
+    @Test
+    void statusEscapesEveryValueFromTheAggregator() throws Exception {
+        JsonNode row = new ObjectMapper().readTree("{\"id\":\"api\\u001b[2J\\r\\nx\",\"status\":\"UNHEALTHY\","
+                + "\"since\":\"2026\\u0007\",\"lastFailure\":{\"kind\":\"PROTOCOL\",\"message\":"
+                + new ObjectMapper().writeValueAsString(HOSTILE) + "}}");
+        assertSafe(StatusCommand.row(row));
+        assertThat(StatusCommand.row(row)).startsWith("api\\u001b[2J\\u000d\\u000ax");
+    }
+
+    @Test
+    void tailEscapesEventsAndTransitions() {
+        assertSafe(TailCommand.eventLine(failedEvent("api", HOSTILE)));
+        assertThat(TailCommand.transitionLine(new StatusTransition("id\u009b31m\u2028x", "n", Map.of(),
+                StatusTransition.Kind.CHANGE, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY, Optional.empty(),
+                Instant.EPOCH))).contains("id\\u009b31m\\u2028x").doesNotContain("\u009b", "\u2028");
+    }
+
+    @Test
+    void tailJsonIsOneLineWithEveryControlCharacterEscaped() throws Exception {
+        byte[] value = new HealthEventCodec(new ObjectMapper()).encode(failedEvent("api", HOSTILE + "\u009b\u2028\u007f"));
+        String line = TerminalJson.line(value);
+
+        assertThat(line.lines()).hasSize(1);
+        assertThat(line).doesNotContain("\u001b", "\r", "\n", "\u009b", "\u2028", "\u007f")
+                .contains("\\u009B", "\\u2028", "\\u007F", "\\u001B").doesNotContain("\\\\u");
+        assertThat(new HealthEventCodec(new ObjectMapper()).decode(line.getBytes(StandardCharsets.UTF_8)).failure()
+                .orElseThrow().message()).isEqualTo(HOSTILE + "\u009b\u2028\u007f");
+    }
+
+    @Test
+    void longFailureTextIsCapped() {
+        assertThat(TailCommand.eventLine(failedEvent("api", "x".repeat(100_000)))).hasSizeLessThan(1_000).contains("…");
+        assertThat(StatusView.changeLine(LocalTime.NOON, null, failedEvent("api", "x".repeat(100_000))))
+                .hasSizeLessThan(1_000);
+    }
+}
