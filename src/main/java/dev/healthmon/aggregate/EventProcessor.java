@@ -111,8 +111,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
     private void deadLetter(Record<byte[], byte[]> record, String error) {
         dropped.get(Drop.INVALID).increment();
         RecordMetadata meta = context.recordMetadata().orElseThrow();
-        log.warn("partition={}-{} offset={} health event dead-lettered: {}", meta.topic(), meta.partition(), meta.offset(),
-                UntrustedText.escape(error, 500));
+        log.warn("partition={}-{} offset={} health event dead-lettered: {}", meta.topic(), meta.partition(),
+                meta.offset(), UntrustedText.escape(error, 500));
         RecordHeaders headers = new RecordHeaders();
         headers.add(DeadLetter.ERROR_HEADER, error.getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetter.SOURCE_TOPIC_HEADER, meta.topic().getBytes(StandardCharsets.UTF_8));

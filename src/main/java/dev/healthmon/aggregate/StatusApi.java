@@ -131,7 +131,8 @@ final class StatusApi {
                 } catch (InvalidStateStoreException e) {
                     response = new Response(503, error("status store not queryable yet (starting or rebalancing); retry"));
                 } catch (IOException e) {
-                    log.warn("query {} failed: {}", exchange.getRequestURI(), UntrustedText.escape(e.getMessage(), 500));
+                    log.warn("query {} failed: {}", exchange.getRequestURI(),
+                            UntrustedText.escape(e.getMessage(), 500));
                     response = new Response(502, error("another aggregator instance did not answer: " + e.getMessage()));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

@@ -100,10 +100,12 @@ final class StatusCommand implements Callable<Integer> {
     static String row(JsonNode s) {
         String statusText = s.path("status").asText() + (s.has("reason") ? " (" + s.get("reason").asText() + ")" : "")
                 + (s.path("flapping").asBoolean() ? " FLAPPING" : "");
+        JsonNode lastFailure = s.path("lastFailure");
         String failure = s.has("lastFailure") && !"HEALTHY".equals(s.path("status").asText())
-                ? s.path("lastFailure").path("kind").asText() + ": " + s.path("lastFailure").path("message").asText() : "";
-        return String.format(Locale.ROOT, "%-28s %-32s %-10s %-24s %s", UntrustedText.escape(s.path("id").asText(), MAX_ID),
-                UntrustedText.escape(statusText, MAX_ID), s.has("latencyMs") ? UntrustedText.escape(s.get("latencyMs").asText(), 20) : "",
+                ? lastFailure.path("kind").asText() + ": " + lastFailure.path("message").asText() : "";
+        String latency = s.has("latencyMs") ? s.get("latencyMs").asText() : "";
+        return String.format(Locale.ROOT, "%-28s %-32s %-10s %-24s %s", UntrustedText.escape(s.path("id").asText(),
+                MAX_ID), UntrustedText.escape(statusText, MAX_ID), UntrustedText.escape(latency, 20),
                 UntrustedText.escape(s.path("since").asText(), 40), UntrustedText.escape(failure, MAX_TEXT));
     }
 }

@@ -132,8 +132,8 @@ final class TailCommand implements Callable<Integer> {
     /** Ids, monitor ids and failure messages come from registry writers and backends: escaped. */
     static String eventLine(HealthEvent e) {
         return String.format(Locale.ROOT, "%s  %-24s %-32s %-15s %5d ms  %s  [%s]", e.checkedAt(),
-                UntrustedText.escape(e.backendId(), MAX_ID), e.status() + e.reason().map(r -> " (" + r + ")").orElse(""),
-                e.outcome(), e.latencyMs(),
+                UntrustedText.escape(e.backendId(), MAX_ID),
+                e.status() + e.reason().map(r -> " (" + r + ")").orElse(""), e.outcome(), e.latencyMs(),
                 e.failure().map(f -> f.kind() + ": " + UntrustedText.escape(f.message(), MAX_TEXT)).orElse(""),
                 UntrustedText.escape(e.monitorId(), MAX_ID));
     }
@@ -152,8 +152,9 @@ final class TailCommand implements Callable<Integer> {
     }
 
     static String transitionLine(StatusTransition t) {
-        return String.format(Locale.ROOT, "%s  %-24s %s -> %s%s  %s", t.at(), UntrustedText.escape(t.backendId(), MAX_ID),
-                t.from(), t.to(), t.reason().map(r -> " (" + r + ")").orElse(""), t.kind());
+        return String.format(Locale.ROOT, "%s  %-24s %s -> %s%s  %s", t.at(),
+                UntrustedText.escape(t.backendId(), MAX_ID), t.from(), t.to(),
+                t.reason().map(r -> " (" + r + ")").orElse(""), t.kind());
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

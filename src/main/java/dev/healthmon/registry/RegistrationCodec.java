@@ -204,7 +204,11 @@ public final class RegistrationCodec {
 
     private static boolean validPort(String digits) {
         String significant = digits.replaceFirst("^0+(?=.)", "");
-        return significant.length() <= 5 && Integer.parseInt(significant) >= 1 && Integer.parseInt(significant) <= 65535;
+        if (significant.length() > 5) {
+            return false;
+        }
+        int port = Integer.parseInt(significant);
+        return port >= 1 && port <= 65535;
     }
 
     private static HealthCheckOverrides healthCheck(JsonNode node) {

@@ -104,8 +104,9 @@ public final class TargetPolicy {
         if (allow.stream().anyMatch(c -> c.contains(address))) {
             return Optional.empty();
         }
-        return deny.stream().filter(c -> c.contains(address)).findFirst().map(c -> "in the denied range " + c + " ("
-                + DEFAULT_REASONS.getOrDefault(c.text(), "--deny-target-cidr") + "); allow it with --allow-target-cidr");
+        return deny.stream().filter(c -> c.contains(address)).findFirst().map(c -> "in the denied range " + c
+                + " (" + DEFAULT_REASONS.getOrDefault(c.text(), "--deny-target-cidr")
+                + "); allow it with --allow-target-cidr");
     }
 
     /** 0.0.0.0/8 or :: (connecting to either reaches the local host). */
@@ -150,14 +151,16 @@ public final class TargetPolicy {
 
     private static String format(byte[] address) {
         if (address.length == 4) {
-            return (address[0] & 0xff) + "." + (address[1] & 0xff) + "." + (address[2] & 0xff) + "." + (address[3] & 0xff);
+            return (address[0] & 0xff) + "." + (address[1] & 0xff) + "." + (address[2] & 0xff) + "."
+                    + (address[3] & 0xff);
         }
         if (embeddingKind(address).equals("IPv4-mapped")) {
             return "::ffff:" + format(Arrays.copyOfRange(address, 12, 16));
         }
         StringBuilder text = new StringBuilder(39);
         for (int i = 0; i < 16; i += 2) {
-            text.append(i == 0 ? "" : ":").append(Integer.toHexString((address[i] & 0xff) << 8 | address[i + 1] & 0xff));
+            int group = (address[i] & 0xff) << 8 | address[i + 1] & 0xff;
+            text.append(i == 0 ? "" : ":").append(Integer.toHexString(group));
         }
         // Close to the form people write: the first run of two or more zero groups becomes "::".
         return text.toString().replaceFirst("(^|:)0(:0)+(:|$)", "::");

@@ -82,7 +82,8 @@ class UntrustedOutputTest {
         consumer.updateEndOffsets(Map.of(partition, 1L));
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(partition));
-            consumer.addRecord(new ConsumerRecord<>(topic, 0, 0, "evil\nINFO forged line".getBytes(StandardCharsets.UTF_8),
+            consumer.addRecord(new ConsumerRecord<>(topic, 0, 0,
+                    "evil\nINFO forged line".getBytes(StandardCharsets.UTF_8),
                     "{not json".getBytes(StandardCharsets.UTF_8)));
         });
         HealthMonitor monitor = new HealthMonitor("m1", new FakeProbe(), new ManualScheduler(), event -> { },
@@ -135,7 +136,8 @@ class UntrustedOutputTest {
 
     @Test
     void tailJsonIsOneLineWithEveryControlCharacterEscaped() throws Exception {
-        byte[] value = new HealthEventCodec(new ObjectMapper()).encode(failedEvent("api", HOSTILE + "\u009b\u2028\u007f"));
+        byte[] value = new HealthEventCodec(new ObjectMapper())
+                .encode(failedEvent("api", HOSTILE + "\u009b\u2028\u007f"));
         String line = TerminalJson.line(value);
 
         assertThat(line.lines()).hasSize(1);
@@ -147,7 +149,8 @@ class UntrustedOutputTest {
 
     @Test
     void longFailureTextIsCapped() {
-        assertThat(TailCommand.eventLine(failedEvent("api", "x".repeat(100_000)))).hasSizeLessThan(1_000).contains("…");
+        assertThat(TailCommand.eventLine(failedEvent("api", "x".repeat(100_000))))
+                .hasSizeLessThan(1_000).contains("…");
         assertThat(StatusView.changeLine(LocalTime.NOON, null, failedEvent("api", "x".repeat(100_000))))
                 .hasSizeLessThan(1_000);
     }

@@ -38,13 +38,14 @@ class TargetVettingTest {
             case "zero.test" -> new InetAddress[] {InetAddress.getByName("0.0.0.0")};
             case "mapped.test" -> new InetAddress[] {InetAddress.getByName("::ffff:169.254.169.254")};
             case "nat64.test" -> new InetAddress[] {InetAddress.getByName("64:ff9b::a9fe:a9fe")};
-            case "mixed.test" -> new InetAddress[] {InetAddress.getByName("10.0.0.1"), InetAddress.getByName("0.0.0.0")};
+            case "mixed.test" -> new InetAddress[] {
+                InetAddress.getByName("10.0.0.1"), InetAddress.getByName("0.0.0.0")};
             case "missing.test" -> throw new UnknownHostException(host);
             default -> new InetAddress[] {InetAddress.getLoopbackAddress()};
         };
     };
-    private final TargetVetting vetting = new TargetVetting(TargetPolicy.of(List.of("127.0.0.0/8", "::1/128"), List.of()),
-            resolver, resolverThreads);
+    private final TargetVetting vetting = new TargetVetting(
+            TargetPolicy.of(List.of("127.0.0.0/8", "::1/128"), List.of()), resolver, resolverThreads);
     private final TargetVetting permissive = new TargetVetting(TargetPolicy.DEFAULT, resolver, resolverThreads);
 
     @AfterEach
@@ -104,8 +105,9 @@ class TargetVettingTest {
     @Test
     void aHungNameDoesNotDelayOtherNames() throws Exception {
         // More checks of the hung name than the pool has threads: they share one lookup, one thread.
-        List<CompletableFuture<TargetVetting.Vetted>> hung = List.of(permissive.vet("a.hung.test", LONG),
-                permissive.vet("a.hung.test", LONG), permissive.vet("a.hung.test", LONG), permissive.vet("a.hung.test", LONG));
+        List<CompletableFuture<TargetVetting.Vetted>> hung = List.of(
+                permissive.vet("a.hung.test", LONG), permissive.vet("a.hung.test", LONG),
+                permissive.vet("a.hung.test", LONG), permissive.vet("a.hung.test", LONG));
         TargetVetting.Vetted other = done(permissive.vet("other.test", LONG));
 
         assertThat(other.address()).hasValue(InetAddress.getLoopbackAddress());
@@ -150,7 +152,8 @@ class TargetVettingTest {
             CompletableFuture<TargetVetting.Vetted> queued = oneThread.vet("queued.test", LONG);
             CompletableFuture<TargetVetting.Vetted> timedOut = oneThread.vet("expired.test", Duration.ofMillis(20));
             queued.cancel(true);
-            assertThat(done(timedOut).failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.DNS));
+            assertThat(done(timedOut).failure())
+                    .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.DNS));
 
             hangs.countDown();
             done(blocker);

@@ -148,8 +148,8 @@ class RegistrationCodecTest {
 
     @Test
     void acceptsPortsInRange() {
-        for (String url : List.of("http://api.test:1/", "http://api.test:65535/", "http://[::1]:8080/", "http://api.test:/",
-                "http://api.test:08080/")) {
+        for (String url : List.of("http://api.test:1/", "http://api.test:65535/", "http://[::1]:8080/",
+                "http://api.test:/", "http://api.test:08080/")) {
             assertThat(decode("api", bytes(json("api", url)))).as(url).isInstanceOf(DecodedRegistration.Valid.class);
         }
     }

@@ -14,7 +14,8 @@ class UntrustedTextTest {
 
     @Test
     void lineBreaksCannotStartALineOfTheirOwn() {
-        assertThat(UntrustedText.escape("evil\nINFO forged\r\n", 100)).isEqualTo("evil\\u000aINFO forged\\u000d\\u000a");
+        assertThat(UntrustedText.escape("evil\nINFO forged\r\n", 100))
+                .isEqualTo("evil\\u000aINFO forged\\u000d\\u000a");
         assertThat(UntrustedText.escape("a\u2028b\u2029c\u0085d", 100)).isEqualTo("a\\u2028b\\u2029c\\u0085d");
     }
 
