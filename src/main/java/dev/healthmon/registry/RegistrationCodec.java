@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -135,7 +136,7 @@ public final class RegistrationCodec {
         URI url = url(text(root, "url", true).orElseThrow());
         String transportName = text(root, "transport", true).orElseThrow();
         Transport transport = Transport.fromWire(transportName).orElseThrow(() -> new InvalidRegistrationException(
-                "transport", "must be one of streamable-http, sse, http; was \"" + transportName + "\""));
+                "transport", "must be one of streamable-http, sse, http; was \"" + printable(transportName) + "\""));
         return new BackendRegistration(id, name, url, transport, healthCheck(root.get("healthCheck")),
                 auth(root.get("auth")), labels(root.get("labels")));
     }
@@ -185,7 +186,7 @@ public final class RegistrationCodec {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new InvalidRegistrationException("url", "scheme must be http or https, was \"" + scheme + "\"");
+            throw new InvalidRegistrationException("url", "scheme must be http or https, was \"" + printable(scheme) + "\"");
         }
         String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
         Matcher port = PORT.matcher(authority);
@@ -220,7 +221,7 @@ public final class RegistrationCodec {
         }
         Optional<CheckType> type = text(node, "type", false, "healthCheck.").map(t -> CheckType.fromWire(t)
                 .orElseThrow(() -> new InvalidRegistrationException("healthCheck.type",
-                        "must be one of mcp, http, tcp; was \"" + t + "\"")));
+                        "must be one of mcp, http, tcp; was \"" + printable(t) + "\"")));
         Optional<StatusRanges> expect = text(node, "expectStatus", false, "healthCheck.").map(s -> {
             try {
                 return StatusRanges.parse(s);
@@ -236,10 +237,10 @@ public final class RegistrationCodec {
                 longField(node, "healthyEdgeIntervalMs"), longField(node, "unhealthyEdgeIntervalMs"),
                 text(node, "mcpMethod", false, "healthCheck.").map(m -> McpMethod.fromWire(m)
                         .orElseThrow(() -> new InvalidRegistrationException("healthCheck.mcpMethod",
-                                "must be ping or tools/list; was \"" + m + "\""))),
+                                "must be ping or tools/list; was \"" + printable(m) + "\""))),
                 text(node, "mcpSession", false, "healthCheck.").map(m -> McpSessionMode.fromWire(m)
                         .orElseThrow(() -> new InvalidRegistrationException("healthCheck.mcpSession",
-                                "must be reuse or fresh; was \"" + m + "\"")))));
+                                "must be reuse or fresh; was \"" + printable(m) + "\"")))));
     }
 
     private static Optional<Long> longField(JsonNode parent, String field) {
@@ -303,7 +304,7 @@ public final class RegistrationCodec {
         }
         Map<String, String> labels = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> entry : node.properties()) {
-            String field = "labels." + entry.getKey();
+            String field = "labels." + printable(entry.getKey());
             if (!LABEL_KEY.matcher(entry.getKey()).matches()) {
                 throw new InvalidRegistrationException(field, "label names must match [A-Za-z0-9._/-]{1,63}");
             }
@@ -333,9 +334,9 @@ public final class RegistrationCodec {
         return Optional.of(node.textValue());
     }
 
+    /** Text from the record, echoed in a reason: the reason goes to logs and terminals (see {@link UntrustedText}). */
     private static String printable(String s) {
-        String cut = s.length() > 80 ? s.substring(0, 80) + "…" : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
+        return UntrustedText.escape(s, 80);
     }
 
     /** The JSON value of a registration, as published by {@code healthmon register}. */

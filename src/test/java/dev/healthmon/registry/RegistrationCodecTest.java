@@ -155,6 +155,13 @@ class RegistrationCodecTest {
     }
 
     @Test
+    void echoesRecordTextInAReasonEscaped() {
+        InvalidRegistrationException e = invalid(j -> j.put("transport", "x\u001b[2J\nforged"));
+        assertThat(e.problem()).contains("x\\u001b[2J\\u000aforged").doesNotContain("\u001b", "\n");
+        assertThat(invalid(j -> j.putObject("labels").put("a\nb", "v")).field()).isEqualTo("labels.a\\u000ab");
+    }
+
+    @Test
     void rejectsMissingId() {
         assertThat(invalid(j -> j.remove("id"))).satisfies(e -> {
             assertThat(e.field()).isEqualTo("id");
