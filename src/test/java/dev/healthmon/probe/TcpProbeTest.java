@@ -11,6 +11,7 @@ import dev.healthmon.status.Outcome;
 import dev.healthmon.support.LoopbackPorts;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -21,11 +22,23 @@ import org.junit.jupiter.api.Test;
 class TcpProbeTest {
 
     private final ExecutorService resolver = Executors.newSingleThreadExecutor();
-    private final TcpProbe probe = new TcpProbe(new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("link-local.test")
-            ? new InetAddress[] {InetAddress.getByName("fe80::1")} : InetAddress.getAllByName(host), resolver));
+    /** Lookups of hung.test wait on it until the test ends. */
+    private final CountDownLatch hangs = new CountDownLatch(1);
+    private final TcpProbe probe = new TcpProbe(new TargetVetting(TargetPolicy.DEFAULT, host -> {
+        if (host.equals("hung.test")) {
+            try {
+                hangs.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return host.equals("link-local.test")
+                ? new InetAddress[] {InetAddress.getByName("fe80::1")} : InetAddress.getAllByName(host);
+    }, resolver));
 
     @AfterEach
     void stop() {
+        hangs.countDown();
         resolver.shutdownNow();
     }
 
@@ -59,5 +72,14 @@ class TcpProbeTest {
     void dnsFailureWhenTheHostDoesNotResolve() throws Exception {
         ProbeResult result = check("http://no-such-host.invalid:80");
         assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.DNS));
+    }
+
+    @Test
+    void aNameThatDoesNotResolveInTimeEndsAtTheChecksTimeout() throws Exception {
+        ProbeResult result = check("http://hung.test:80"); // the registration's timeoutMs is 500
+        assertThat(result.failure()).hasValueSatisfying(f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.DNS);
+            assertThat(f.message()).contains("not resolved within 500 ms");
+        });
     }
 }
