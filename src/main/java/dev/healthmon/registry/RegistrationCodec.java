@@ -186,7 +186,8 @@ public final class RegistrationCodec {
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new InvalidRegistrationException("url", "scheme must be http or https, was \"" + printable(scheme) + "\"");
+            throw new InvalidRegistrationException("url",
+                    "scheme must be http or https, was \"" + printable(scheme) + "\"");
         }
         String authority = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
         Matcher port = PORT.matcher(authority);
