@@ -5,6 +5,7 @@ import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.secrets.SecretCatalog;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,6 +15,7 @@ import java.util.Objects;
  * @param groupProtocol  {@code classic} (cooperative-sticky) or {@code consumer} (KIP-848)
  * @param monitorId      this instance's name in events; unique per instance
  * @param bufferCapacity results that may wait for Kafka before new ones are dropped
+ * @param secrets        the secrets registrations may name, each bound to its targets ({@code --secrets-file})
  */
 public record MonitorConfig(
         KafkaSettings kafka,
@@ -26,7 +28,16 @@ public record MonitorConfig(
         TargetPolicy targetPolicy,
         Duration commitInterval,
         Duration shutdownTimeout,
-        int bufferCapacity) {
+        int bufferCapacity,
+        SecretCatalog secrets) {
+
+    /** A configuration that declares no secrets: every registration with {@code auth} is dead-lettered. */
+    public MonitorConfig(KafkaSettings kafka, Topics topics, String groupId, String groupProtocol, String monitorId,
+                         CheckDefaults checkDefaults, CircuitBreakerSettings circuitBreaker, TargetPolicy targetPolicy,
+                         Duration commitInterval, Duration shutdownTimeout, int bufferCapacity) {
+        this(kafka, topics, groupId, groupProtocol, monitorId, checkDefaults, circuitBreaker, targetPolicy,
+                commitInterval, shutdownTimeout, bufferCapacity, SecretCatalog.EMPTY);
+    }
 
     public MonitorConfig {
         Objects.requireNonNull(kafka, "kafka");
@@ -34,6 +45,7 @@ public record MonitorConfig(
         Objects.requireNonNull(checkDefaults, "checkDefaults");
         Objects.requireNonNull(circuitBreaker, "circuitBreaker");
         Objects.requireNonNull(targetPolicy, "targetPolicy");
+        Objects.requireNonNull(secrets, "secrets");
         if (groupId == null || groupId.isBlank()) {
             throw new IllegalArgumentException("group-id: must not be empty");
         }
@@ -52,6 +64,12 @@ public record MonitorConfig(
         if (bufferCapacity < 1) {
             throw new IllegalArgumentException("buffer-capacity: must be at least 1, was " + bufferCapacity);
         }
+    }
+
+    /** This configuration with {@code secrets} declared instead. */
+    public MonitorConfig withSecrets(SecretCatalog secrets) {
+        return new MonitorConfig(kafka, topics, groupId, groupProtocol, monitorId, checkDefaults, circuitBreaker,
+                targetPolicy, commitInterval, shutdownTimeout, bufferCapacity, secrets);
     }
 
     /** Defaults for everything but the Kafka connection and the instance name. */

@@ -66,13 +66,13 @@ public final class MonitorService implements AutoCloseable {
         this.consumerMetrics = new KafkaClientMetrics(consumer);
         consumerMetrics.bindTo(meters);
         this.registry = new RegistryConsumer(consumer,
-                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy()), monitor, publisher,
+                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy(), config.secrets()), monitor, publisher,
                 config.commitInterval(), meters);
     }
 
     /** Verifies the topics, then starts consuming; returns at once. */
     public static MonitorService start(MonitorConfig config, MeterRegistry meters) {
-        Probes probes = Probes.standard(config.targetPolicy());
+        Probes probes = Probes.standard(config.targetPolicy(), config.secrets());
         try {
             MonitorService service = start(config, probes, meters);
             service.ownedProbes = probes;
@@ -90,8 +90,9 @@ public final class MonitorService implements AutoCloseable {
         }
         MonitorService service = new MonitorService(config, probe, meters, partitions);
         service.registry.start();
-        log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={}", config.monitorId(),
-                config.groupId(), config.groupProtocol(), config.topics().registry(), partitions, config.topics().events());
+        log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={} declaredSecrets={}",
+                config.monitorId(), config.groupId(), config.groupProtocol(), config.topics().registry(), partitions,
+                config.topics().events(), config.secrets().names().size());
         return service;
     }
 

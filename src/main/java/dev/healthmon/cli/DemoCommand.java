@@ -100,8 +100,8 @@ final class DemoCommand implements Callable<Integer> {
 
         SampleBackends backends = SampleBackends.start();
         resources.push(backends);
-        MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor"),
-                new SimpleMeterRegistry());
+        MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor")
+                        .withSecrets(backends.declareSecret()), new SimpleMeterRegistry());
         resources.push(monitor);
         Path stateDir = Files.createTempDirectory("healthmon-demo-streams");
         resources.push(() -> Utils.delete(stateDir.toFile()));
@@ -115,7 +115,8 @@ final class DemoCommand implements Callable<Integer> {
             backends.registrations().forEach((id, json) -> writer.register(id, json.getBytes(StandardCharsets.UTF_8)));
         }
         out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
-                + "demo-failing and demo-dead UNHEALTHY, demo-auth UNAUTHENTICATED%n%n", backends.registrations().size());
+                + "demo-failing and demo-dead UNHEALTHY, demo-auth HEALTHY (it sends the declared secret demo-token), "
+                + "demo-locked UNAUTHENTICATED%n%n", backends.registrations().size());
         out.printf("status page: http://127.0.0.1:%d/   (query API: /api/status, /api/summary, /api/transitions)%n%n",
                 aggregator.httpPort());
         printHint(out, kafka.bootstrapServers());

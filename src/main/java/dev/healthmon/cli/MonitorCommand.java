@@ -4,6 +4,8 @@ import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.secrets.SecretCatalog;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import dev.healthmon.http.Meters;
@@ -66,6 +68,11 @@ final class MonitorCommand implements Callable<Integer> {
             description = "Allow probes to this range even if denied (repeatable), e.g. 169.254.0.0/16.")
     List<String> allowTargets = new ArrayList<>();
 
+    @Option(names = "--secrets-file", paramLabel = "PATH",
+            description = "YAML/JSON file declaring the secrets registrations may name, each with its source "
+                    + "(env:/file:) and allowedTargets. Without it, registrations with auth are dead-lettered.")
+    Path secretsFile;
+
     @Option(names = "--http-host", defaultValue = "0.0.0.0",
             description = "Listen address of /metrics, /healthz, /readyz. Default ${DEFAULT-VALUE}.")
     String httpHost;
@@ -92,7 +99,8 @@ final class MonitorCommand implements Callable<Integer> {
                 new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures, Duration.ofMillis(circuitBreakerOpenMs)),
                 TargetPolicy.of(denyTargets, allowTargets),
                 Duration.ofSeconds(5),
-                Duration.ofMillis(shutdownTimeoutMs), 100_000);
+                Duration.ofMillis(shutdownTimeoutMs), 100_000,
+                secretsFile == null ? SecretCatalog.EMPTY : SecretCatalog.load(secretsFile));
         PrometheusMeterRegistry meters = Meters.prometheus();
         // Bind the port first: a taken port fails the start before anything joins the group.
         java.util.concurrent.atomic.AtomicReference<MonitorService> running = new java.util.concurrent.atomic.AtomicReference<>();

@@ -46,15 +46,15 @@ public final class HttpProbe implements Probe {
     @Override
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         long start = System.nanoTime();
+        URI target = HttpTarget.of(registration.url(), settings.path());
         Optional<SecretResolver.Credential> credential = Optional.empty();
         if (registration.auth().isPresent()) {
             try {
-                credential = Optional.of(secrets.credential(registration.auth().get()));
+                credential = Optional.of(secrets.credential(registration.auth().get(), target));
             } catch (SecretResolver.UnusableSecretException e) {
                 return internalFailure(e.getMessage());
             }
         }
-        URI target = HttpTarget.of(registration.url(), settings.path());
         boolean tls = !"http".equalsIgnoreCase(target.getScheme());
         byte[] request = requestHead(target, credential);
         int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;

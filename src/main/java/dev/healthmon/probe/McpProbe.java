@@ -186,7 +186,7 @@ public final class McpProbe implements Probe {
         Optional<SecretResolver.Credential> credential = Optional.empty();
         if (registration.auth().isPresent()) {
             try {
-                credential = Optional.of(secrets.credential(registration.auth().get()));
+                credential = Optional.of(secrets.credential(registration.auth().get(), registration.url()));
             } catch (SecretResolver.UnusableSecretException e) {
                 return CompletableFuture.completedFuture(
                         ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, e.getMessage())));

@@ -4,6 +4,7 @@ import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.CheckType;
 import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.secrets.SecretCatalog;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -42,18 +43,24 @@ public final class Probes implements Probe, AutoCloseable {
         this(byType, null, null);
     }
 
-    /** The probes of this build, {@code mcp}, {@code http} and {@code tcp}, with the default target policy. */
+    /** The probes of this build, {@code mcp}, {@code http} and {@code tcp}, with the default target policy and no secrets. */
     public static Probes standard() {
         return standard(TargetPolicy.DEFAULT);
     }
 
+    /** The probes of this build with no declared secrets: a registration with {@code auth} fails its checks. */
+    public static Probes standard(TargetPolicy targets) {
+        return standard(targets, SecretCatalog.EMPTY);
+    }
+
     /**
      * The probes of this build, {@code mcp}, {@code http} and {@code tcp}, refusing what
-     * {@code targets} refuses. HTTP checks, {@code http://} and {@code https://}, share one
+     * {@code targets} refuses, sending only the {@code secrets} the operator declared, each only to
+     * its allowed targets. HTTP checks, {@code http://} and {@code https://}, share one
      * {@link PlainHttpClient} (TLS with the JVM's default trust), all MCP sessions one JDK client
      * (one selector thread each).
      */
-    public static Probes standard(TargetPolicy targets) {
+    public static Probes standard(TargetPolicy targets, SecretCatalog secrets) {
         ThreadPoolExecutor resolver = new ThreadPoolExecutor(RESOLVER_THREADS, RESOLVER_THREADS, 1, TimeUnit.MINUTES,
                 new LinkedBlockingQueue<>(), runnable -> {
                     Thread thread = new Thread(runnable, "healthmon-resolver");
@@ -63,15 +70,15 @@ public final class Probes implements Probe, AutoCloseable {
         resolver.allowCoreThreadTimeOut(true);
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
         PlainHttpClient plainHttp = new PlainHttpClient();
-        SecretResolver secrets = new SecretResolver();
+        SecretResolver credentials = new SecretResolver(secrets);
         // The MCP SDK runs its Reactor pipelines on the client's executor: keep those off the selector thread.
         HttpClient mcpHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1).build();
-        McpProbe mcp = new McpProbe(mcpHttp, secrets, vetting);
+        McpProbe mcp = new McpProbe(mcpHttp, credentials, vetting);
         mcp.warmUp();
         return new Probes(Map.of(
                 CheckType.MCP, mcp,
-                CheckType.HTTP, new HttpProbe(plainHttp, secrets, vetting),
+                CheckType.HTTP, new HttpProbe(plainHttp, credentials, vetting),
                 CheckType.TCP, new TcpProbe(vetting)), resolver, plainHttp);
     }
 

@@ -1,44 +1,51 @@
 package dev.healthmon.probe;
 
 import dev.healthmon.registry.AuthSpec;
+import dev.healthmon.secrets.DeclaredSecret;
+import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.secrets.SecretSource;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Resolves a registration's {@code secretRef} to the secret at check time: {@code env:NAME}
- * reads the environment, {@code file:/path} reads the file (trailing newline removed), so a
- * rotated file is picked up by the next check. The secret is returned to the caller only; it is
- * never logged, and errors name the reference, never a value. Thread-safe.
+ * Resolves a registration's {@code auth} to the header to send, at check time. The registration
+ * only NAMES a secret; the {@link SecretCatalog} the operator declared says where its value lives
+ * ({@code env:NAME}, or {@code file:/path} re-read at every check so a rotated file is picked up)
+ * and which targets it may be sent to. The binding is checked here again before anything is read,
+ * although the monitor already dead-letters registrations that break it: a value is never
+ * resolved for a request it may not go with. The secret is returned to the caller only; it is
+ * never logged, and errors name the secret, never a value. Thread-safe.
  */
 public final class SecretResolver {
 
     /** Secrets are tokens and keys, not files: a larger file is refused rather than read. */
     public static final int MAX_SECRET_BYTES = 8 * 1024;
 
+    private final SecretCatalog catalog;
     private final Function<String, String> environment;
 
-    public SecretResolver() {
-        this(System::getenv);
+    public SecretResolver(SecretCatalog catalog) {
+        this(catalog, System::getenv);
     }
 
-    public SecretResolver(Function<String, String> environment) {
+    public SecretResolver(SecretCatalog catalog, Function<String, String> environment) {
+        this.catalog = catalog;
         this.environment = environment;
     }
 
-    /** @return the secret, or empty when the reference points at nothing */
-    public Optional<String> resolve(String secretRef) {
-        if (secretRef.startsWith("env:")) {
-            return Optional.ofNullable(environment.apply(secretRef.substring(4))).filter(s -> !s.isEmpty());
-        }
-        if (secretRef.startsWith("file:")) {
-            return readSmallRegularFile(Path.of(secretRef.substring(5)));
-        }
-        return Optional.empty();
+    /** @return the secret's current value, or empty when its source holds nothing usable */
+    public Optional<String> resolve(SecretSource source) {
+        return switch (source.kind()) {
+            case ENV -> Optional.ofNullable(environment.apply(source.locator())).filter(s -> !s.isEmpty());
+            case FILE -> readSmallRegularFile(source.locator());
+        };
     }
 
     /** The header a registration's {@code auth} sends: its name and the resolved value. Never log it. */
@@ -57,19 +64,27 @@ public final class SecretResolver {
     }
 
     /**
-     * Resolves {@code auth} to the header to send: {@code Authorization: Bearer <secret>} or the
-     * named header with the secret as its value.
+     * Resolves {@code auth} to the header to send in a request to {@code target}:
+     * {@code Authorization: Bearer <secret>} or the named header with the secret as its value.
+     *
+     * @throws UnusableSecretException when the secret is not declared, not bound to {@code target},
+     *         missing, or not a valid header value (nothing is read in the first two cases)
      */
-    public Credential credential(AuthSpec auth) throws UnusableSecretException {
-        Optional<String> secret = resolve(auth.secretRef());
+    public Credential credential(AuthSpec auth, URI target) throws UnusableSecretException {
+        Optional<String> refusal = catalog.refusal(auth.secretRef(), target);
+        if (refusal.isPresent()) {
+            throw new UnusableSecretException("auth.secretRef: " + refusal.get());
+        }
+        DeclaredSecret declared = catalog.find(auth.secretRef()).orElseThrow();
+        Optional<String> secret = resolve(declared.source());
         if (secret.isEmpty()) {
-            throw new UnusableSecretException("secret " + auth.secretRef()
+            throw new UnusableSecretException("secret " + declared.name()
                     + " is missing, empty, not a regular file or over 8 KiB");
         }
         String value = auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get();
         if (!headerSafe(value)) {
             // Never pass it on: the JDK's error message would quote the secret.
-            throw new UnusableSecretException("secret " + auth.secretRef() + " holds characters not allowed in an HTTP header");
+            throw new UnusableSecretException("secret " + declared.name() + " holds characters not allowed in an HTTP header");
         }
         return new Credential(auth.header(), value);
     }
@@ -78,8 +93,9 @@ public final class SecretResolver {
      * Reads at most {@link #MAX_SECRET_BYTES}; anything but a regular file (a pipe that would block
      * the scheduler, a device) counts as missing.
      */
-    private static Optional<String> readSmallRegularFile(Path path) {
+    private static Optional<String> readSmallRegularFile(String file) {
         try {
+            Path path = Path.of(file);
             if (!Files.isRegularFile(path)) {
                 return Optional.empty();
             }
@@ -90,7 +106,7 @@ public final class SecretResolver {
                 }
                 return Optional.of(new String(bytes, StandardCharsets.UTF_8).strip()).filter(s -> !s.isEmpty());
             }
-        } catch (IOException | SecurityException | java.nio.file.InvalidPathException e) {
+        } catch (IOException | SecurityException | InvalidPathException e) {
             return Optional.empty();
         }
     }

@@ -3,12 +3,13 @@ package dev.healthmon.registry;
 import java.util.Objects;
 
 /**
- * How a probe authenticates. The registration names where the secret lives ({@code env:NAME} or
- * {@code file:/path}), never the secret itself.
+ * How a probe authenticates. The registration names a secret the monitor's operator declared
+ * (its source and allowed targets live in the monitor's secrets file), never the secret itself
+ * nor where it is stored.
  *
  * @param type      BEARER sends {@code Authorization: Bearer <secret>}; HEADER sends {@code header: <secret>}
  * @param header    the header name; for BEARER always {@code Authorization}
- * @param secretRef {@code env:NAME} or {@code file:/absolute/path}
+ * @param secretRef the name of a declared secret, {@code [A-Za-z0-9._-]{1,100}}
  */
 public record AuthSpec(Type type, String header, String secretRef) {
 
@@ -22,7 +23,7 @@ public record AuthSpec(Type type, String header, String secretRef) {
 
     @Override
     public String toString() {
-        // secretRef names a location, not a value, but keep logs short and obviously secret-free.
+        // secretRef is a name, not a value (the codec refuses anything else), but keep logs obviously secret-free.
         return "AuthSpec[type=" + type + ", header=" + header + ", secretRef=" + secretRef + "]";
     }
 }

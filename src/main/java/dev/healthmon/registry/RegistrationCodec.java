@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.net.URI;
@@ -34,7 +35,6 @@ public final class RegistrationCodec {
     public static final Pattern ID_PATTERN = Pattern.compile("[A-Za-z0-9._-]{1,200}");
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9._/-]{1,63}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}");
-    private static final Pattern SECRET_REF = Pattern.compile("env:[A-Za-z_][A-Za-z0-9_]{0,199}|file:/.{1,4000}");
     /** Headers the HTTP clients set themselves, or that change the framing of the request. */
     private static final java.util.Set<String> RESTRICTED_HEADERS = java.util.Set.of("connection", "content-length",
             "expect", "host", "upgrade", "transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
@@ -54,16 +54,32 @@ public final class RegistrationCodec {
     private final ObjectReader reader;
     private final CheckDefaults defaults;
     private final TargetPolicy targets;
+    private final Optional<SecretCatalog> secrets;
 
     public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults) {
         this(mapper, defaults, TargetPolicy.DEFAULT);
     }
 
+    /** A codec that checks the schema only: {@code auth.secretRef} must be a secret's name, declared or not. */
     public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets) {
+        this(mapper, defaults, targets, Optional.empty());
+    }
+
+    /**
+     * The monitor's codec: also refuses a registration whose {@code auth.secretRef} is not declared in
+     * {@code secrets}, or whose request URL is not within that secret's allowed targets.
+     */
+    public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets, SecretCatalog secrets) {
+        this(mapper, defaults, targets, Optional.of(secrets));
+    }
+
+    private RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets,
+                              Optional<SecretCatalog> secrets) {
         this.mapper = mapper;
         this.reader = mapper.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
         this.defaults = defaults;
         this.targets = targets;
+        this.secrets = secrets;
     }
 
     /** Decodes one record. {@code key} and {@code value} are the raw bytes; a null value is a tombstone. */
@@ -88,10 +104,18 @@ public final class RegistrationCodec {
             }
             CheckSettings settings = SHARED_SETTINGS.intern(
                     CheckSettings.resolve(registration.healthCheck(), registration.transport(), defaults));
-            HttpTarget.of(registration.url(), settings.path()); // a path that makes no valid URL fails here, not on every check
+            // a path that makes no valid URL fails here, not on every check
+            URI httpTarget = HttpTarget.of(registration.url(), settings.path());
             targets.refusalOfLiteral(registration.url()).ifPresent(reason -> {
                 throw new InvalidRegistrationException("url", reason);
             });
+            if (secrets.isPresent() && registration.auth().isPresent()) {
+                // Judge the URL the probe will request with the secret: an http check appends healthCheck.path.
+                URI requested = settings.type() == CheckType.HTTP ? httpTarget : registration.url();
+                secrets.get().refusal(registration.auth().get().secretRef(), requested).ifPresent(reason -> {
+                    throw new InvalidRegistrationException("auth.secretRef", reason);
+                });
+            }
             return new DecodedRegistration.Valid(registration, settings);
         } catch (InvalidRegistrationException e) {
             return new DecodedRegistration.Invalid(id, e);
@@ -285,10 +309,12 @@ public final class RegistrationCodec {
             throw new InvalidRegistrationException("auth.header", header + " is set by the HTTP client and cannot carry a secret");
         }
         String ref = text(node, "secretRef", true, "auth.").orElseThrow();
-        if (!SECRET_REF.matcher(ref).matches()) {
+        if (!SecretCatalog.NAME.matcher(ref).matches()) {
             // Do not echo the value: someone may have pasted the secret itself here.
-            throw new InvalidRegistrationException("auth.secretRef",
-                    "must be env:NAME or file:/absolute/path (the secret itself never goes in the topic)");
+            throw new InvalidRegistrationException("auth.secretRef", ref.startsWith("env:") || ref.startsWith("file:")
+                    ? "must name a declared secret; env: and file: sources are declared only by the monitor's operator"
+                    + " (monitor --secrets-file)"
+                    : "must name a declared secret ([A-Za-z0-9._-]{1,100}); the secret itself never goes in the topic");
         }
         return Optional.of(new AuthSpec(type, header, ref));
     }

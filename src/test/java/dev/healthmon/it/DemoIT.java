@@ -75,7 +75,8 @@ class DemoIT {
                     // five failures 2 s apart open the circuit well within the run
                     "demo-failing", "UNHEALTHY (CIRCUIT_OPEN)",
                     "demo-dead", "UNHEALTHY (CIRCUIT_OPEN)",
-                    "demo-auth", "UNAUTHENTICATED (AUTH_REQUIRED)",
+                    "demo-auth", "HEALTHY", // it sends the secret the demo declared, bound to /auth
+                    "demo-locked", "UNAUTHENTICATED (AUTH_REQUIRED)",
                     "visitor", "HEALTHY"));
         } finally {
             runner.shutdownNow();

@@ -96,7 +96,7 @@ class HealthMonitorTest {
         long second = monitor.snapshotNow().get("a").generation();
         upsert(valid(json("a", "http://a.test/", j -> {
             ((ObjectNode) j.get("healthCheck")).put("intervalMs", 2000);
-            j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN");
+            j.putObject("auth").put("type", "bearer").put("secretRef", "token");
         })), 3);
         long third = monitor.snapshotNow().get("a").generation();
 

@@ -33,6 +33,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
+import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.support.DeclaredSecrets;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,8 +55,19 @@ class HttpProbeTest {
     private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("metadata.test")
             ? new InetAddress[] {InetAddress.getByName("169.254.169.254")} : InetAddress.getAllByName(host), resolver);
     private static final PlainHttpClient plain = new PlainHttpClient();
-    private final HttpProbe probe = new HttpProbe(plain,
-            new SecretResolver(Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get), vetting);
+    /** Where the file secrets declared below live (a class-wide directory: the catalog is built per instance). */
+    @TempDir
+    static Path secretFiles;
+    private final HttpProbe probe = new HttpProbe(plain, new SecretResolver(catalog(),
+            Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get), vetting);
+
+    private static SecretCatalog catalog() {
+        return DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("token", "env:TOKEN"),
+                DeclaredSecrets.toLoopback("not-set", "env:NOT_SET"),
+                DeclaredSecrets.toLoopback("multiline", "env:MULTILINE"),
+                DeclaredSecrets.toLoopback("a-directory", "file:" + secretFiles),
+                DeclaredSecrets.toLoopback("rotating", "file:" + secretFiles.resolve("rotating")));
+    }
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -155,7 +168,7 @@ class HttpProbeTest {
     @Test
     void sendsTheBearerSecretFromItsReference() throws Exception {
         ProbeResult result = check(base + "/secure",
-                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN"));
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token"));
         assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
         assertThat(authorizationSeen).contains("Bearer " + TOKEN);
     }
@@ -164,42 +177,42 @@ class HttpProbeTest {
     void healthyOn401WhenTheRegistrationHasAuth() throws Exception {
         // The backend is up and asks for credentials: with auth configured that is healthy (ToolHive parity).
         ProbeResult result = check(base + "/forbidden",
-                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN"));
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token"));
         assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
     }
 
     @Test
-    void missingSecretIsAnInternalFailureNamingTheReference() throws Exception {
+    void missingSecretIsAnInternalFailureNamingTheSecret() throws Exception {
         ProbeResult result = check(base + "/secure",
-                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:NOT_SET"));
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "not-set"));
         assertThat(result.failure()).hasValueSatisfying(f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
-            assertThat(f.message()).contains("env:NOT_SET");
+            assertThat(f.message()).contains("secret not-set is missing");
         });
     }
 
     @Test
     void secretThatCannotBeAHeaderIsRefusedWithoutQuotingIt() throws Exception {
         ProbeResult result = check(base + "/secure",
-                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:MULTILINE"));
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "multiline"));
         assertThat(result.failure()).hasValueSatisfying(f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
-            assertThat(f.message()).contains("env:MULTILINE").doesNotContain("first-line").doesNotContain("second-line");
+            assertThat(f.message()).contains("secret multiline").doesNotContain("first-line").doesNotContain("second-line");
         });
     }
 
     @Test
-    void secretFileThatIsNotARegularFileCountsAsMissing(@TempDir Path dir) throws Exception {
+    void secretFileThatIsNotARegularFileCountsAsMissing() throws Exception {
         ProbeResult result = check(base + "/secure",
-                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "file:" + dir));
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "a-directory"));
         assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL));
     }
 
     @Test
-    void secretFileIsReadAtEachCheckSoRotationIsPickedUp(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("token");
+    void secretFileIsReadAtEachCheckSoRotationIsPickedUp() throws Exception {
+        Path file = secretFiles.resolve("rotating");
         Files.writeString(file, "old-token\n");
-        Consumer<ObjectNode> auth = j -> j.putObject("auth").put("type", "bearer").put("secretRef", "file:" + file);
+        Consumer<ObjectNode> auth = j -> j.putObject("auth").put("type", "bearer").put("secretRef", "rotating");
         assertThat(check(base + "/secure", auth).failure()).isEmpty(); // 401 with auth configured: up
         Files.writeString(file, TOKEN + "\n");
         check(base + "/secure", auth);
@@ -278,7 +291,7 @@ class HttpProbeTest {
     @Test
     void keepsOneConnectionForRepeatedChecksOfABackend() throws Exception {
         try (PlainHttpClient own = new PlainHttpClient()) {
-            HttpProbe probe = new HttpProbe(own, new SecretResolver(Map.<String, String>of()::get), vetting);
+            HttpProbe probe = new HttpProbe(own, new SecretResolver(SecretCatalog.EMPTY), vetting);
             DecodedRegistration.Valid r = valid(json("b", base + "/ok", j -> {}));
             for (int i = 0; i < 3; i++) {
                 assertThat(probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS).observation().outcome())

@@ -9,6 +9,7 @@ import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
+import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.McpTestServer.Kind;
@@ -33,9 +34,14 @@ class McpProbeTest {
 
     private static final String TOKEN = "mcp-s3cret-token";
     private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
+    /** Where the declared file secret lives (class-wide: the catalog is built per instance). */
+    @TempDir
+    static Path secretFiles;
     private final McpProbe probe = new McpProbe(java.net.http.HttpClient.newBuilder()
             .version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
-            new SecretResolver(Map.of("TOKEN", TOKEN)::get),
+            new SecretResolver(DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("token", "env:TOKEN"),
+                    DeclaredSecrets.toLoopback("rotating", "file:" + secretFiles.resolve("rotating"))),
+                    Map.of("TOKEN", TOKEN)::get),
             new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver));
 
     @AfterAll
@@ -205,7 +211,7 @@ class McpProbeTest {
             server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
 
             ProbeResult result = check(registration(server,
-                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN")));
+                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token")));
 
             assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
             assertThat(result.mcp()).as("got past initialize, not merely challenged").isPresent();
@@ -215,13 +221,13 @@ class McpProbeTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void tokenFromAFileIsReReadWhenRotated(Kind kind, @TempDir Path dir) throws Exception {
-        Path secret = dir.resolve("token");
+    void tokenFromAFileIsReReadWhenRotated(Kind kind) throws Exception {
+        Path secret = secretFiles.resolve("rotating");
         Files.writeString(secret, "first-token\n");
         try (McpTestServer server = McpTestServer.start(kind, false)) {
             server.behaviour().requiredAuthorization = () -> "Bearer " + readQuietly(secret);
             DecodedRegistration.Valid r = registration(server,
-                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "file:" + secret));
+                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "rotating"));
             try (ProbeSession session = probe.openSession(r.settings())) {
                 assertThat(check(session, r).mcp()).isPresent();
                 Files.writeString(secret, "rotated-token\n");

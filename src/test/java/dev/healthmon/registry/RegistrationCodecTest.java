@@ -38,7 +38,7 @@ class RegistrationCodecTest {
             check.put("unhealthyIntervalMs", 5000).put("healthyEdgeIntervalMs", 200).put("unhealthyEdgeIntervalMs", 300);
             check.put("type", "http").put("path", "/healthz").put("expectStatus", "200,204").put("unhealthyThreshold", 5)
                     .put("healthyThreshold", 1).put("degradedLatencyMs", 250).put("initialDelayMs", 100).put("jitterPercent", 0);
-            j.putObject("auth").put("type", "header").put("header", "X-Api-Key").put("secretRef", "file:/run/secrets/key");
+            j.putObject("auth").put("type", "header").put("header", "X-Api-Key").put("secretRef", "team-key");
             j.putObject("labels").put("team", "payments");
             j.put("futureField", "ignored");
         });
@@ -47,7 +47,7 @@ class RegistrationCodecTest {
 
         BackendRegistration r = valid.registration();
         assertThat(r.url().toString()).isEqualTo("https://api.test/");
-        assertThat(r.auth()).contains(new AuthSpec(AuthSpec.Type.HEADER, "X-Api-Key", "file:/run/secrets/key"));
+        assertThat(r.auth()).contains(new AuthSpec(AuthSpec.Type.HEADER, "X-Api-Key", "team-key"));
         assertThat(r.labels()).isEqualTo(Map.of("team", "payments"));
         CheckSettings s = valid.settings();
         assertThat(s.type()).isEqualTo(CheckType.HTTP);
@@ -83,7 +83,7 @@ class RegistrationCodecTest {
             ((ObjectNode) j.get("healthCheck")).put("unhealthyIntervalMs", 9000).put("healthyEdgeIntervalMs", 100)
                     .put("mcpMethod", "tools/list").put("mcpSession", "fresh");
             j.putObject("labels").put("env", "prod");
-            j.putObject("auth").put("type", "bearer").put("secretRef", "env:TOKEN");
+            j.putObject("auth").put("type", "bearer").put("secretRef", "token");
         }));
         DecodedRegistration again = decode("rt", CODEC.encode(valid.registration()));
         assertThat(again).isEqualTo(valid);
@@ -259,14 +259,23 @@ class RegistrationCodecTest {
 
     @Test
     void rejectsSecretPastedInsteadOfAReferenceWithoutEchoingIt() {
-        InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer").put("secretRef", "s3cr3t-value"));
+        InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer").put("secretRef", "s3cr3t+value=="));
         assertThat(e.field()).isEqualTo("auth.secretRef");
-        assertThat(e.getMessage()).doesNotContain("s3cr3t-value");
+        assertThat(e.getMessage()).contains("must name a declared secret").doesNotContain("s3cr3t");
+    }
+
+    @Test
+    void refusesSecretSourcesInARegistrationBecauseOnlyTheOperatorDeclaresThem() {
+        for (String source : List.of("env:HOME", "file:/etc/hostname", "env:KAFKA_SASL_PASSWORD")) {
+            InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer").put("secretRef", source));
+            assertThat(e.field()).as(source).isEqualTo("auth.secretRef");
+            assertThat(e.getMessage()).as(source).contains("must name a declared secret").doesNotContain(source);
+        }
     }
 
     @Test
     void rejectsHeaderAuthWithoutHeaderName() {
-        assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("secretRef", "env:KEY")).field())
+        assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("secretRef", "key")).field())
                 .isEqualTo("auth.header");
     }
 
@@ -278,7 +287,7 @@ class RegistrationCodecTest {
     @Test
     void rejectsAuthHeadersTheHttpClientSetsItselfOrThatChangeTheFraming() {
         for (String header : List.of("Host", "transfer-encoding", "TE", "Keep-Alive")) {
-            assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", header).put("secretRef", "env:K"))
+            assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", header).put("secretRef", "k"))
                     .field()).as(header).isEqualTo("auth.header");
         }
     }
