@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  *       (the scheme's default when left out), and a path that starts with the prefix's path on a
  *       segment boundary ({@code /health} admits {@code /health} and {@code /health/live}, not
  *       {@code /healthz});</li>
- *   <li>a host pattern, {@code *.team-a.svc.cluster.local} (any subdomain, not the domain itself)
+ *   <li>a host pattern, {@code *.team-a.svc.cluster.local} (any subdomain, not the domain itself;
+ *       the domain has at least two labels)
  *       or one exact host, {@code api.team-a.internal}: any scheme, any port, any path.</li>
  * </ul>
  * Matching compares canonical forms ({@link TargetUrl}); a URL that could be read two ways
@@ -84,9 +85,11 @@ public sealed interface AllowedTarget {
             if (text.startsWith("*.")) {
                 String suffix = TargetUrl.canonicalHost(text.substring(2)).orElse("");
                 List<String> labels = List.of(suffix.split("\\.", -1));
-                if (suffix.isEmpty() || !labels.stream().allMatch(l -> LABEL.matcher(l).matches())
+                // At least two labels: "*.com" would hand the secret to half the internet.
+                if (labels.size() < 2 || !labels.stream().allMatch(l -> LABEL.matcher(l).matches())
                         || labels.get(labels.size() - 1).chars().allMatch(Character::isDigit)) {
-                    throw new IllegalArgumentException("*. must be followed by a DNS domain such as team-a.svc.cluster.local");
+                    throw new IllegalArgumentException("*. must be followed by a DNS domain of at least two labels, "
+                            + "such as team-a.svc.cluster.local");
                 }
                 return new HostPattern(text, suffix, "");
             }
