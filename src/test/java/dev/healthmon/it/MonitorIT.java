@@ -22,7 +22,9 @@ import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.status.HealthStatus;
+import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.Schemas;
 import dev.healthmon.support.TopicTail;
@@ -121,8 +123,13 @@ class MonitorIT {
     }
 
     private MonitorService startMonitor(String id, String groupProtocol) {
+        return startMonitor(id, groupProtocol, SecretCatalog.EMPTY);
+    }
+
+    private MonitorService startMonitor(String id, String groupProtocol, SecretCatalog secrets) {
         MonitorConfig config = new MonitorConfig(settings, topics, group, groupProtocol, id, CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000,
+                secrets);
         return closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
     }
 
@@ -333,18 +340,19 @@ class MonitorIT {
         McpTestServer mcpServer = closeLater(McpTestServer.start(McpTestServer.Kind.SSE, false));
         mcpServer.behaviour().requiredAuthorization = () -> "Bearer " + secret;
         try {
-            startMonitor("m1");
+            startMonitor("m1", "classic", DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("good", "file:" + good),
+                    DeclaredSecrets.toLoopback("broken", "file:" + broken)));
             TopicTail events = tail(topics.events());
             TopicTail dlq = tail(topics.registryDlq());
             RegistryWriter writer = writer();
             writer.register("with-secret", bytes(json("with-secret", backend.url("/with-secret"), j -> j.putObject("auth")
-                    .put("type", "bearer").put("secretRef", "file:" + good))));
+                    .put("type", "bearer").put("secretRef", "good"))));
             writer.register("broken-secret", bytes(json("broken-secret", backend.url("/broken"), j -> j.putObject("auth")
-                    .put("type", "header").put("header", "X-Api-Key").put("secretRef", "file:" + broken))));
+                    .put("type", "header").put("header", "X-Api-Key").put("secretRef", "broken"))));
             writer.register("pasted", bytes(json("pasted", backend.url("/pasted"), j -> j.putObject("auth")
                     .put("type", "bearer").put("secretRef", secret))));
             writer.register("mcp-with-secret", bytes(json("mcp-with-secret", mcpServer.url(), j -> j.put("transport", "sse")
-                    .putObject("auth").put("type", "bearer").put("secretRef", "file:" + good))));
+                    .putObject("auth").put("type", "bearer").put("secretRef", "good"))));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "with-secret").size() >= 2
                     && events(events, "broken-secret").size() >= 2 && !dlq.records().isEmpty()

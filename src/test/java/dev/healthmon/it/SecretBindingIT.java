@@ -77,7 +77,9 @@ class SecretBindingIT {
                 // The attacker's server is reachable and checked: only the secret is withheld.
                 writer.register("attacker-plain", bytes(json("attacker-plain", attacker.url("/plain"))));
 
-                await().atMost(Duration.ofSeconds(30)).until(() -> dlq.records().size() >= 5
+                // Waits for the refusals, or for a leak (then the assertions below say what leaked).
+                await().atMost(Duration.ofSeconds(30)).until(() -> (dlq.records().size() >= 5
+                        || attacker.requests().stream().anyMatch(r -> r.headers().containsKey("authorization")))
                         && teamA.requests().size() >= 2 && attacker.requests().size() >= 2);
 
                 Map<String, String> reasons = dlq.records().stream().collect(Collectors.toMap(
