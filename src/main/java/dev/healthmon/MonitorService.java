@@ -66,7 +66,8 @@ public final class MonitorService implements AutoCloseable {
         this.consumerMetrics = new KafkaClientMetrics(consumer);
         consumerMetrics.bindTo(meters);
         this.registry = new RegistryConsumer(consumer,
-                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy(), config.secrets()), monitor, publisher,
+                config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy(),
+                config.secrets()), monitor, publisher,
                 config.commitInterval(), meters);
     }
 

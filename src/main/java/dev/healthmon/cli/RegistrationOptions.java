@@ -53,7 +53,8 @@ final class RegistrationOptions {
     @Option(names = "--auth-header", description = "Header name for --auth-type header.")
     String authHeader;
 
-    @Option(names = "--secret-ref", description = "env:NAME or file:/path holding the credential (never the credential itself).")
+    @Option(names = "--secret-ref",
+            description = "Name of a secret the monitor's operator declared (--secrets-file); never the credential.")
     String secretRef;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Repeatable, e.g. --label team=payments.")

@@ -93,8 +93,9 @@ final class SampleBackends implements AutoCloseable {
         tokenFile = Files.createTempFile("healthmon-demo-token", "",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(tokenFile, token + "\n");
-        return SecretCatalog.of(new DeclaredSecret(DEMO_SECRET, SecretSource.parse("file:" + tokenFile.toAbsolutePath()),
-                List.of(AllowedTarget.parse(base() + "/auth"))));
+        SecretSource source = SecretSource.parse("file:" + tokenFile.toAbsolutePath());
+        List<AllowedTarget> onlyAuth = List.of(AllowedTarget.parse(base() + "/auth"));
+        return SecretCatalog.of(new DeclaredSecret(DEMO_SECRET, source, onlyAuth));
     }
 
     private String base() {
@@ -108,9 +109,11 @@ final class SampleBackends implements AutoCloseable {
         r.put("demo-healthy", json("demo-healthy", "Healthy API", base + "/healthy", "payments"));
         r.put("demo-slow", json("demo-slow", "Slow API", base + "/slow", "search"));
         r.put("demo-failing", json("demo-failing", "Failing API (503)", base + "/failing", "search"));
+        String auth = ",\"auth\":{\"type\":\"bearer\",\"secretRef\":\"" + DEMO_SECRET + "\"}";
         r.put("demo-auth", json("demo-auth", "Auth-protected API (declared secret)", base + "/auth", "payments")
-                .replace(",\"labels\"", ",\"auth\":{\"type\":\"bearer\",\"secretRef\":\"" + DEMO_SECRET + "\"},\"labels\""));
-        r.put("demo-locked", json("demo-locked", "Auth-protected API, no credentials (401)", base + "/auth", "payments"));
+                .replace(",\"labels\"", auth + ",\"labels\""));
+        r.put("demo-locked", json("demo-locked", "Auth-protected API, no credentials (401)", base + "/auth",
+                "payments"));
         r.put("demo-dead", json("demo-dead", "Dead API (refused)", "http://127.0.0.1:" + deadPort + "/", "legacy"));
         return r;
     }

@@ -43,7 +43,7 @@ public final class Probes implements Probe, AutoCloseable {
         this(byType, null, null);
     }
 
-    /** The probes of this build, {@code mcp}, {@code http} and {@code tcp}, with the default target policy and no secrets. */
+    /** The probes of this build, {@code mcp}, {@code http} and {@code tcp}: default target policy, no secrets. */
     public static Probes standard() {
         return standard(TargetPolicy.DEFAULT);
     }

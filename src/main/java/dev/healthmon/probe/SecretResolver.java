@@ -56,7 +56,7 @@ public final class SecretResolver {
         }
     }
 
-    /** Why a credential cannot be sent; the message names the reference, never a value. */
+    /** Why a credential cannot be sent; the message names the rule or the secret, never a value. */
     public static final class UnusableSecretException extends Exception {
         UnusableSecretException(String message) {
             super(message, null, false, false);
@@ -84,7 +84,8 @@ public final class SecretResolver {
         String value = auth.type() == AuthSpec.Type.BEARER ? "Bearer " + secret.get() : secret.get();
         if (!headerSafe(value)) {
             // Never pass it on: the JDK's error message would quote the secret.
-            throw new UnusableSecretException("secret " + declared.name() + " holds characters not allowed in an HTTP header");
+            throw new UnusableSecretException("secret " + declared.name()
+                    + " holds characters not allowed in an HTTP header");
         }
         return new Credential(auth.header(), value);
     }

@@ -92,16 +92,20 @@ public final class SecretCatalog {
         JsonNode root;
         try {
             // A name declared twice must not silently take the last entry's targets.
-            ObjectMapper yaml = new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
+                    .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             root = yaml.readTree(Files.readAllBytes(file));
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("--secrets-file " + file + ": not valid YAML or JSON: " + e.getOriginalMessage());
+            throw new IllegalArgumentException("--secrets-file " + file + ": not valid YAML or JSON: "
+                    + e.getOriginalMessage());
         } catch (IOException e) {
             throw new IllegalArgumentException("--secrets-file " + file + ": cannot read it: " + e.getMessage());
         }
         String where = "--secrets-file " + file + ": ";
-        if (root == null || !root.isObject() || root.size() != 1 || !root.has("secrets") || !root.get("secrets").isObject()) {
-            throw new IllegalArgumentException(where + "must hold one key, secrets, mapping names to {source, allowedTargets}");
+        if (root == null || !root.isObject() || root.size() != 1 || !root.has("secrets")
+                || !root.get("secrets").isObject()) {
+            throw new IllegalArgumentException(where
+                    + "must hold one key, secrets, mapping names to {source, allowedTargets}");
         }
         List<DeclaredSecret> secrets = new ArrayList<>();
         for (Map.Entry<String, JsonNode> entry : root.get("secrets").properties()) {
@@ -119,7 +123,8 @@ public final class SecretCatalog {
         }
         node.fieldNames().forEachRemaining(field -> {
             if (!ENTRY_FIELDS.contains(field)) {
-                throw new IllegalArgumentException(where + "." + field + ": unknown field (expected source, allowedTargets)");
+                throw new IllegalArgumentException(where + "." + field
+                        + ": unknown field (expected source, allowedTargets)");
             }
         });
         JsonNode source = node.get("source");

@@ -65,7 +65,8 @@ record TargetUrl(String scheme, String host, int port, List<String> segments) {
             try {
                 // Only hex digits, colons and dots: InetAddress parses this as a literal, without DNS.
                 InetAddress address = InetAddress.getByName(host.substring(1, host.length() - 1));
-                String text = address instanceof Inet4Address ? "::ffff:" + address.getHostAddress() : address.getHostAddress();
+                String text = address instanceof Inet4Address
+                        ? "::ffff:" + address.getHostAddress() : address.getHostAddress();
                 return Optional.of("[" + text + "]");
             } catch (UnknownHostException e) {
                 return Optional.empty();
@@ -136,7 +137,8 @@ record TargetUrl(String scheme, String host, int port, List<String> segments) {
         }
         try {
             String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray())).toString();
             for (int j = 0; j < text.length(); j++) {
                 if (Character.isISOControl(text.charAt(j))) {
                     return Optional.empty();

@@ -75,16 +75,19 @@ class SchemaConformanceTest {
         List<ObjectNode> samples = List.of(
                 Registrations.json("ok", "http://ok.test/"),
                 Registrations.json("ok2", "https://ok.test/", j -> j.putObject("labels").put("team", "a")),
-                Registrations.json("ok3", "http://ok.test/", j -> j.putObject("auth").put("type", "bearer").put("secretRef", "team.T-1_x")),
+                Registrations.json("ok3", "http://ok.test/", j -> j.putObject("auth").put("type", "bearer")
+                        .put("secretRef", "team.T-1_x")),
                 Registrations.json("ok4", "http://ok.test/mcp", j -> ((ObjectNode) j.put("transport", "streamable-http")
                         .get("healthCheck")).put("mcpMethod", "tools/list").put("mcpSession", "fresh")),
                 Registrations.json("bad1", "ftp://x.test/"),
                 Registrations.json("bad2", "http://x.test/", j -> j.put("transport", "stdio")),
                 Registrations.json("bad3", "http://x.test/", j -> j.remove("schemaVersion")),
                 Registrations.json("bad4", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("jitterPercent", 90)),
-                Registrations.json("bad5", "http://x.test/", j -> j.putObject("auth").put("type", "header").put("secretRef", "t")),
+                Registrations.json("bad5", "http://x.test/", j -> j.putObject("auth").put("type", "header")
+                        .put("secretRef", "t")),
                 Registrations.json("bad6", "http://x.test/", j -> j.putObject("labels").put("team", 1)),
-                Registrations.json("bad7", "http://x.test/", j -> j.putObject("auth").put("type", "bearer").put("secretRef", "env:T")),
+                Registrations.json("bad7", "http://x.test/", j -> j.putObject("auth").put("type", "bearer")
+                        .put("secretRef", "env:T")),
                 Registrations.json("bad7b", "http://x.test/", j -> j.putObject("auth").put("type", "bearer")
                         .put("secretRef", "file:/etc/hostname")),
                 Registrations.json("bad7c", "http://x.test/", j -> j.putObject("auth").put("type", "bearer")

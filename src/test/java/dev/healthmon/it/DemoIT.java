@@ -55,7 +55,7 @@ class DemoIT {
                     "--duration-seconds", "25"));
             try {
                 await().atMost(Duration.ofSeconds(30)).failFast(exit::isDone)
-                        .until(() -> output.toString().contains("registered 5 sample backends"));
+                        .until(() -> output.toString().contains("registered 6 sample backends"));
             } catch (ConditionTimeoutException | TerminalFailureException notStarted) {
                 throw new AssertionError(whyNotStarted(exit, demoThread.get(), output, errors), notStarted);
             }

@@ -128,8 +128,8 @@ class MonitorIT {
 
     private MonitorService startMonitor(String id, String groupProtocol, SecretCatalog secrets) {
         MonitorConfig config = new MonitorConfig(settings, topics, group, groupProtocol, id, CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000,
-                secrets);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10),
+                10_000, secrets);
         return closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
     }
 

@@ -57,8 +57,8 @@ class SecretBindingIT {
             SecretCatalog secrets = DeclaredSecrets.catalog(
                     DeclaredSecrets.to("team-a-token", "file:" + secretFile, teamA.url("/team-a")));
             MonitorConfig config = new MonitorConfig(settings, Topics.DEFAULTS, "secret-it", "classic", "m1",
-                    CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1),
-                    Duration.ofSeconds(10), 1000, secrets);
+                    CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT,
+                    Duration.ofSeconds(1), Duration.ofSeconds(10), 1000, secrets);
             try (MonitorService monitor = MonitorService.start(config, new SimpleMeterRegistry());
                  TopicTail dlq = new TopicTail(settings, Topics.DEFAULTS.registryDlq());
                  RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
@@ -70,8 +70,8 @@ class SecretBindingIT {
                         .put("type", "header").put("header", "X-Loot").put("secretRef", "team-a-token"))));
                 writer.register("steal-dot-segments", bytes(json("steal-dot-segments", teamA.url("/team-a/../admin"),
                         j -> j.putObject("auth").put("type", "bearer").put("secretRef", "team-a-token"))));
-                writer.register("steal-undeclared", bytes(json("steal-undeclared", attacker.url("/"), j -> j.putObject("auth")
-                        .put("type", "bearer").put("secretRef", "kafka-sasl-password"))));
+                writer.register("steal-undeclared", bytes(json("steal-undeclared", attacker.url("/"),
+                        j -> j.putObject("auth").put("type", "bearer").put("secretRef", "kafka-sasl-password"))));
                 writer.register("steal-env", bytes(json("steal-env", attacker.url("/"), j -> j.putObject("auth")
                         .put("type", "bearer").put("secretRef", "env:HOME"))));
                 // The attacker's server is reachable and checked: only the secret is withheld.
@@ -89,7 +89,8 @@ class SecretBindingIT {
                 assertThat(reasons.get("steal-bearer")).startsWith("auth.secretRef: ").contains("may not be sent to");
                 assertThat(reasons.get("steal-header")).startsWith("auth.secretRef: ").contains("may not be sent to");
                 assertThat(reasons.get("steal-dot-segments")).contains("may not be sent to");
-                assertThat(reasons.get("steal-undeclared")).contains("is not declared").doesNotContain("kafka-sasl-password");
+                assertThat(reasons.get("steal-undeclared")).contains("is not declared")
+                        .doesNotContain("kafka-sasl-password");
                 assertThat(reasons.get("steal-env")).contains("must name a declared secret");
                 assertThat(reasons.values()).allSatisfy(reason -> assertThat(reason).doesNotContain(secret));
 
@@ -99,7 +100,8 @@ class SecretBindingIT {
                     assertThat(request.anyHeaderContains(secret)).isFalse();
                 });
                 assertThat(teamA.requests()).isNotEmpty().allSatisfy(request -> {
-                    assertThat(request.path()).as("nothing reached a path outside the binding").isEqualTo("/team-a/health");
+                    assertThat(request.path()).as("nothing reached a path outside the binding")
+                            .isEqualTo("/team-a/health");
                     assertThat(request.headers().get("authorization")).containsExactly("Bearer " + secret);
                 });
                 assertThat(monitor.activeChecks()).containsOnlyKeys("team-a", "attacker-plain");

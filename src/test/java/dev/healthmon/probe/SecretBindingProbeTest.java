@@ -29,7 +29,8 @@ class SecretBindingProbeTest {
 
     private static final String SECRET = "bound-only-to-team-a";
     private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
-    private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver);
+    private static final TargetVetting vetting =
+            new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver);
     private static final PlainHttpClient plain = new PlainHttpClient();
 
     @AfterAll
@@ -57,7 +58,8 @@ class SecretBindingProbeTest {
 
             assertThat(stolen.failure()).hasValueSatisfying(f -> assertThat(f.message())
                     .startsWith("auth.secretRef: ").contains("may not be sent to").doesNotContain(SECRET));
-            assertThat(undeclared.failure()).hasValueSatisfying(f -> assertThat(f.message()).contains("is not declared"));
+            assertThat(undeclared.failure())
+                    .hasValueSatisfying(f -> assertThat(f.message()).contains("is not declared"));
             assertThat(attacker.requests()).as("the probe did not even connect").isEmpty();
             assertThat(bound.observation().outcome()).isEqualTo(Outcome.HEALTHY);
             assertThat(teamA.requests()).singleElement().satisfies(request ->

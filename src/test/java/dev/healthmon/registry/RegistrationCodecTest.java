@@ -259,7 +259,8 @@ class RegistrationCodecTest {
 
     @Test
     void rejectsSecretPastedInsteadOfAReferenceWithoutEchoingIt() {
-        InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer").put("secretRef", "s3cr3t+value=="));
+        InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer")
+                .put("secretRef", "s3cr3t+value=="));
         assertThat(e.field()).isEqualTo("auth.secretRef");
         assertThat(e.getMessage()).contains("must name a declared secret").doesNotContain("s3cr3t");
     }
@@ -267,7 +268,8 @@ class RegistrationCodecTest {
     @Test
     void refusesSecretSourcesInARegistrationBecauseOnlyTheOperatorDeclaresThem() {
         for (String source : List.of("env:HOME", "file:/etc/hostname", "env:KAFKA_SASL_PASSWORD")) {
-            InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer").put("secretRef", source));
+            InvalidRegistrationException e = invalid(j -> j.putObject("auth").put("type", "bearer")
+                    .put("secretRef", source));
             assertThat(e.field()).as(source).isEqualTo("auth.secretRef");
             assertThat(e.getMessage()).as(source).contains("must name a declared secret").doesNotContain(source);
         }
@@ -287,7 +289,8 @@ class RegistrationCodecTest {
     @Test
     void rejectsAuthHeadersTheHttpClientSetsItselfOrThatChangeTheFraming() {
         for (String header : List.of("Host", "transfer-encoding", "TE", "Keep-Alive")) {
-            assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", header).put("secretRef", "k"))
+            assertThat(invalid(j -> j.putObject("auth").put("type", "header").put("header", header)
+                    .put("secretRef", "k"))
                     .field()).as(header).isEqualTo("auth.header");
         }
     }

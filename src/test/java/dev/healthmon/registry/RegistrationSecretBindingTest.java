@@ -25,8 +25,8 @@ class RegistrationSecretBindingTest {
                     "*.team-a.svc.cluster.local"));
     private static final RegistrationCodec MONITOR = new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD,
             TargetPolicy.DEFAULT, SECRETS);
-    private static final RegistrationCodec SCHEMA_ONLY = new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD,
-            TargetPolicy.DEFAULT);
+    private static final RegistrationCodec SCHEMA_ONLY =
+            new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD, TargetPolicy.DEFAULT);
 
     private static DecodedRegistration decode(RegistrationCodec codec, String url, Consumer<ObjectNode> edit) {
         return codec.decode("b".getBytes(StandardCharsets.UTF_8), bytes(json("b", url, edit)));
@@ -82,7 +82,8 @@ class RegistrationSecretBindingTest {
     void aMonitorWithoutASecretsFileRefusesEveryRegistrationWithAuth() {
         RegistrationCodec noSecrets = new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD,
                 TargetPolicy.DEFAULT, SecretCatalog.EMPTY);
-        DecodedRegistration decoded = decode(noSecrets, "https://api.team-a.internal:8443/health", bearer("team-a-token"));
+        DecodedRegistration decoded =
+                decode(noSecrets, "https://api.team-a.internal:8443/health", bearer("team-a-token"));
         assertThat(decoded).isInstanceOf(DecodedRegistration.Invalid.class);
         assertThat(((DecodedRegistration.Invalid) decoded).error().getMessage()).contains("is not declared");
     }

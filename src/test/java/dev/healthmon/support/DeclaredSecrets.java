@@ -12,7 +12,7 @@ public final class DeclaredSecrets {
 
     private DeclaredSecrets() {}
 
-    /** {@code name} read from {@code source} ({@code env:…}/{@code file:…}), allowed to the loopback test servers only. */
+    /** {@code name} read from {@code source} ({@code env:…}/{@code file:…}), allowed to loopback servers only. */
     public static DeclaredSecret toLoopback(String name, String source) {
         return new DeclaredSecret(name, SecretSource.parse(source), List.of(AllowedTarget.parse("127.0.0.1"),
                 AllowedTarget.parse("localhost"), AllowedTarget.parse("[::1]")));

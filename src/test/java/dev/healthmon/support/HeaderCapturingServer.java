@@ -36,7 +36,8 @@ public final class HeaderCapturingServer implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         server.createContext("/", exchange -> {
             Map<String, List<String>> headers = new TreeMap<>();
-            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
+            exchange.getRequestHeaders().forEach((name, values) ->
+                    headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
             requests.add(new Request(exchange.getRequestURI().getRawPath(), headers));
             exchange.sendResponseHeaders(200, -1);
             try (OutputStream out = exchange.getResponseBody()) {
