@@ -59,7 +59,7 @@ public final class HttpProbe implements Probe {
         byte[] request = requestHead(target, credential);
         int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;
         ExchangeLink exchange = new ExchangeLink();
-        CompletableFuture<TargetVetting.Vetted> vet = vetting.vet(target.getHost());
+        CompletableFuture<TargetVetting.Vetted> vet = vetting.vet(target.getHost(), settings.timeout());
         CompletableFuture<ProbeResult> result = vet.thenCompose(vetted -> {
             if (vetted.failure().isPresent()) {
                 return CompletableFuture.completedFuture(

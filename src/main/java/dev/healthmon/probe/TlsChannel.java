@@ -1,5 +1,6 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.registry.IpLiteral;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
@@ -90,7 +91,7 @@ final class TlsChannel implements Transport {
         SSLParameters parameters = engine.getSSLParameters();
         parameters.setEndpointIdentificationAlgorithm("HTTPS");
         parameters.setApplicationProtocols(new String[] {"http/1.1"});
-        if (!TargetVetting.isLiteral(bare)) {
+        if (!IpLiteral.looksLiteral(bare)) {
             try {
                 parameters.setServerNames(List.of(new SNIHostName(bare)));
             } catch (IllegalArgumentException e) {

@@ -91,7 +91,7 @@ class UntrustedOutputTest {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         HealthEventPublisher publisher = new HealthEventPublisher(
                 new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
-                "health-events", "dlq", new HealthEventCodec(new ObjectMapper()), 100, meters);
+                "health-events", "dlq", new HealthEventCodec(new ObjectMapper()), 100, () -> 1, meters);
         var registry = new dev.healthmon.registry.RegistryConsumer(consumer, topic,
                 new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD), monitor, publisher,
                 Duration.ofSeconds(5), meters);

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import java.io.IOException;
 import java.io.InputStream;
@@ -83,7 +84,7 @@ class HttpsProbeTest {
             lookups.computeIfAbsent(host, h -> new AtomicInteger()).incrementAndGet();
             return resolver.resolve(host);
         }, resolverThreads);
-        return new HttpProbe(client, new SecretResolver(Map.<String, String>of()::get), vetting);
+        return new HttpProbe(client, new SecretResolver(SecretCatalog.EMPTY), vetting);
     }
 
     /** Every name the test uses resolves to 127.0.0.2. */
@@ -222,7 +223,7 @@ class HttpsProbeTest {
         client = new PlainHttpClient(); // production's trust: the JVM's default
         TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> new InetAddress[] {backendAddress},
                 resolverThreads);
-        HttpProbe probe = new HttpProbe(client, new SecretResolver(Map.<String, String>of()::get), vetting);
+        HttpProbe probe = new HttpProbe(client, new SecretResolver(SecretCatalog.EMPTY), vetting);
 
         ProbeResult result = check(probe, "https://backend.test:" + server.port() + "/");
 

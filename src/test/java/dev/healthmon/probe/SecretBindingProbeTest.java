@@ -46,7 +46,7 @@ class SecretBindingProbeTest {
             List<String> reads = new CopyOnWriteArrayList<>();
             SecretCatalog secrets = DeclaredSecrets.catalog(
                     DeclaredSecrets.to("team-a-token", "env:TEAM_A", teamA.url("/team-a")));
-            HttpProbe probe = new HttpProbe(plain, HttpProbe.defaultClient(), new SecretResolver(secrets, name -> {
+            HttpProbe probe = new HttpProbe(plain, new SecretResolver(secrets, name -> {
                 reads.add(name);
                 return Map.of("TEAM_A", SECRET).get(name);
             }), vetting);
