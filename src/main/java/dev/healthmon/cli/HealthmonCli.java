@@ -1,5 +1,6 @@
 package dev.healthmon.cli;
 
+import dev.healthmon.probe.HostPinning;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,10 @@ public final class HealthmonCli {
     @picocli.CommandLine.Option(names = "--log-format", defaultValue = "text", scope = CommandLine.ScopeType.INHERIT,
             description = "text (default) or json: one JSON object per log line.")
     String logFormat;
+
+    static {
+        HostPinning.enable(); // before anything in the process uses the JDK's HTTP client
+    }
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

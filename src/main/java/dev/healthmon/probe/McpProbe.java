@@ -13,6 +13,7 @@ import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -22,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
 
 /**
@@ -84,98 +86,176 @@ public final class McpProbe implements Probe {
 
     @Override
     public ProbeSession openSession(CheckSettings settings) {
-        if (settings.mcpSession() == McpSessionMode.FRESH) {
-            return Probe.super.openSession(settings);
-        }
-        ReusedSession reused = new ReusedSession(settings);
+        Sessions sessions = settings.mcpSession() == McpSessionMode.FRESH
+                ? new FreshSessions(settings) : new ReusedSession(settings);
         return new ProbeSession() {
             @Override
             public CompletableFuture<ProbeResult> check(BackendRegistration registration) {
-                return run(registration, settings, reused);
+                return run(registration, settings, sessions);
             }
 
             @Override
             public void close() {
-                reused.close();
+                sessions.close();
             }
         };
     }
 
-    /** Where a check gets its MCP session and what happens to it afterwards. */
-    private interface Sessions {
-        McpSession acquire(BackendRegistration registration);
+    /**
+     * Where a check gets its MCP session, and what happens to it afterwards. A check holds its
+     * session through a {@link Lease}, which it gives back exactly once: a check that gave its
+     * lease back (it ended, or was cancelled) can neither renew it nor close any session but its own.
+     *
+     * <p>Threading: checks and {@link #close()} come from any thread; all under this object's lock.
+     */
+    private abstract class Sessions implements AutoCloseable {
+        final CheckSettings settings;
+        private boolean closed;
 
-        /** The server dropped {@code lost}: a new session in its place. */
-        McpSession renew(McpSession lost, BackendRegistration registration);
-
-        /** The check on {@code session} ended; {@code keep} says whether its session is still sound. */
-        void release(McpSession session, boolean keep);
-    }
-
-    private final class FreshSessions implements Sessions {
-        private final CheckSettings settings;
-
-        FreshSessions(CheckSettings settings) {
+        Sessions(CheckSettings settings) {
             this.settings = settings;
         }
 
+        /** A lease for a new check, or empty once {@link #close()} has run: a stopped backend gets no request. */
+        final synchronized Optional<Lease> acquire(BackendRegistration registration) {
+            return closed ? Optional.empty() : Optional.of(lease(registration));
+        }
+
+        /** The server dropped the lease's session: a new one in its place, unless the check has ended meanwhile. */
+        final synchronized Optional<McpSession> renew(Lease lease, BackendRegistration registration) {
+            if (closed || lease.returned) {
+                return Optional.empty();
+            }
+            McpSession lost = lease.session;
+            lost.abandon();
+            lease.session = newSession(registration);
+            replaced(lost, lease.session);
+            return Optional.of(lease.session);
+        }
+
+        /** The check on the lease ended; {@code keep} says whether its session is still sound. Only the first call counts. */
+        final synchronized void release(Lease lease, boolean keep) {
+            if (lease.returned) {
+                return;
+            }
+            lease.returned = true;
+            giveBack(lease.session, keep && !closed);
+        }
+
         @Override
-        public McpSession acquire(BackendRegistration registration) {
+        public final synchronized void close() {
+            closed = true;
+            closeKept();
+        }
+
+        final McpSession newSession(BackendRegistration registration) {
             return new McpSession(shared, registration, settings);
         }
 
-        @Override
-        public McpSession renew(McpSession lost, BackendRegistration registration) {
-            lost.close();
-            return acquire(registration);
+        abstract Lease lease(BackendRegistration registration);
+
+        abstract void replaced(McpSession lost, McpSession renewed);
+
+        abstract void giveBack(McpSession session, boolean sound);
+
+        abstract void closeKept();
+    }
+
+    /** A check's hold on one session: changed under its {@link Sessions}' lock, its session read from any thread. */
+    private static final class Lease {
+        private volatile McpSession session;
+        private boolean returned;
+
+        Lease(McpSession session) {
+            this.session = session;
         }
 
-        @Override
-        public void release(McpSession session, boolean keep) {
-            session.close();
+        McpSession session() {
+            return session;
         }
     }
 
-    /** Threading: checks come one at a time, {@link #close()} from the monitor's thread; all under this lock. */
-    private final class ReusedSession implements Sessions, AutoCloseable {
-        private final CheckSettings settings;
+    /** A new session for every check, closed when the check ends (politely when it ended sound). */
+    private final class FreshSessions extends Sessions {
+        FreshSessions(CheckSettings settings) {
+            super(settings);
+        }
+
+        @Override
+        Lease lease(BackendRegistration registration) {
+            return new Lease(newSession(registration));
+        }
+
+        @Override
+        void replaced(McpSession lost, McpSession renewed) {}
+
+        @Override
+        void giveBack(McpSession session, boolean sound) {
+            if (sound) {
+                session.close();
+            } else {
+                session.abandon();
+            }
+        }
+
+        @Override
+        void closeKept() {}
+    }
+
+    /**
+     * One session kept across the checks of a check lifetime. A session is kept only while no
+     * check holds it or the check that holds it gave it back sound; a check that never gave its
+     * lease back (abandoned) loses the session to the next check, which starts a new one, so an
+     * abandoned exchange can never share a session with, or close the session of, a later check.
+     */
+    private final class ReusedSession extends Sessions {
         private McpSession current;
-        private boolean closed;
+        private Lease holder;
 
         ReusedSession(CheckSettings settings) {
-            this.settings = settings;
+            super(settings);
         }
 
         @Override
-        public synchronized McpSession acquire(BackendRegistration registration) {
+        Lease lease(BackendRegistration registration) {
+            if (holder != null && !holder.returned && current != null) {
+                current.abandon(); // still held by a check that never ended: in doubt
+                current = null;
+            }
             if (current == null) {
-                current = new McpSession(shared, registration, settings);
+                current = newSession(registration);
             }
-            return current;
+            holder = new Lease(current);
+            return holder;
         }
 
         @Override
-        public synchronized McpSession renew(McpSession lost, BackendRegistration registration) {
-            lost.close();
-            current = new McpSession(shared, registration, settings);
-            return current;
-        }
-
-        @Override
-        public synchronized void release(McpSession session, boolean keep) {
-            if (closed || !keep || session != current) {
-                session.close();
-                if (session == current) {
-                    current = null;
-                }
+        void replaced(McpSession lost, McpSession renewed) {
+            if (current == lost) {
+                current = renewed;
+            } else {
+                renewed.abandon(); // the lease was overtaken by a newer check: its renewal is not kept
             }
         }
 
         @Override
-        public synchronized void close() {
-            closed = true;
+        void giveBack(McpSession session, boolean sound) {
+            if (session != current) {
+                session.abandon(); // a session that was already replaced: never the current one
+            } else if (!sound) {
+                session.abandon();
+                current = null;
+            }
+        }
+
+        @Override
+        void closeKept() {
             if (current != null) {
-                current.close();
+                if (holder != null && !holder.returned) {
+                    current.abandon(); // a check is still on it: stop it
+                } else {
+                    current.close();
+                }
                 current = null;
             }
         }
@@ -183,6 +263,7 @@ public final class McpProbe implements Probe {
 
     private CompletableFuture<ProbeResult> run(BackendRegistration registration, CheckSettings settings, Sessions sessions) {
         long start = System.nanoTime();
+        long deadline = start + settings.timeout().toNanos();
         Optional<SecretResolver.Credential> credential = Optional.empty();
         if (registration.auth().isPresent()) {
             try {
@@ -193,46 +274,83 @@ public final class McpProbe implements Probe {
             }
         }
         Optional<SecretResolver.Credential> header = credential;
-        return vetting.vet(registration.url().getHost()).thenCompose(vetted -> vetted.failure().isPresent()
-                ? CompletableFuture.completedFuture(ProbeResult.unhealthy(since(start), vetted.failure().get()))
-                : exchange(registration, settings, sessions, header, start));
-    }
-
-    private CompletableFuture<ProbeResult> exchange(BackendRegistration registration, CheckSettings settings,
-                                                    Sessions sessions, Optional<SecretResolver.Credential> credential,
-                                                    long start) {
-        McpSession first = sessions.acquire(registration);
-        boolean wasInitialized = first.initialized();
-        McpSession[] used = {first};
-        Mono<ProbeResult> check = attempt(first, registration, settings, credential, start).onErrorResume(error -> {
-            if (wasInitialized && sessionLost(error, first)) {
-                McpSession renewed = sessions.renew(first, registration);
-                used[0] = renewed;
-                return attempt(renewed, registration, settings, credential, start)
-                        .onErrorResume(again -> Mono.just(failure(again, renewed, registration, since(start))));
-            }
-            return Mono.just(failure(error, first, registration, since(start)));
-        });
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
-        Disposable subscription = check.subscribe(result::complete, error -> result.complete(ProbeResult.unhealthy(
-                since(start), Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName()))));
-        result.whenComplete((r, error) -> {
-            if (result.isCancelled()) {
-                subscription.dispose(); // timed out or stopped: abandon the exchange
+        CompletableFuture<TargetVetting.Vetted> vetted = vetting.vet(registration.url().getHost());
+        result.whenComplete((r, error) -> vetted.cancel(true)); // a cancelled check stops waiting for DNS
+        vetted.whenComplete((target, error) -> {
+            if (result.isDone()) {
+                return; // cancelled while the name was being vetted: nothing is sent
             }
-            sessions.release(used[0], r != null && keepsSession(r, used[0]));
+            if (error != null || target.failure().isPresent() || target.address().isEmpty()) {
+                result.complete(ProbeResult.unhealthy(since(start), target != null && target.failure().isPresent()
+                        ? target.failure().get() : Failure.of(FailureKind.INTERNAL, "target vetting failed")));
+                return;
+            }
+            if (needsHostPinning(registration.url()) && !HostPinning.available()) {
+                result.complete(ProbeResult.unhealthy(since(start), Failure.of(FailureKind.INTERNAL,
+                        "cannot connect to the vetted address of an http:// MCP name: " + HostPinning.HOW_TO_ENABLE)));
+                return;
+            }
+            exchange(registration, settings, sessions, header, target.address().get(), start, deadline, result);
         });
         return result;
     }
 
+    /**
+     * Runs the exchange and completes {@code result} with its classified outcome. Cancelling
+     * {@code result} disposes the exchange and gives its session back in doubt, which cancels its
+     * open HTTP exchanges (closing their connections) and stops it from sending anything more.
+     */
+    private void exchange(BackendRegistration registration, CheckSettings settings, Sessions sessions,
+                          Optional<SecretResolver.Credential> credential, InetAddress address, long start,
+                          long deadline, CompletableFuture<ProbeResult> result) {
+        Optional<Lease> acquired = sessions.acquire(registration);
+        if (acquired.isEmpty()) {
+            result.complete(ProbeResult.unhealthy(since(start), Failure.of(FailureKind.INTERNAL,
+                    "check stopped: MCP session closed")));
+            return;
+        }
+        Lease lease = acquired.get();
+        McpSession first = lease.session();
+        boolean wasInitialized = first.initialized();
+        Disposable.Swap subscription = Disposables.swap();
+        // Registered before anything is sent: a check cancelled from now on gives its lease back in doubt at once.
+        result.whenComplete((r, error) -> {
+            subscription.dispose();
+            sessions.release(lease, r != null && keepsSession(r, lease.session()));
+        });
+        Mono<ProbeResult> check = attempt(first, registration, settings, credential, address, start, deadline)
+                .onErrorResume(error -> {
+                    if (!wasInitialized || !sessionLost(error, first)) {
+                        return Mono.just(failure(error, first, registration, since(start)));
+                    }
+                    Optional<McpSession> renewed = sessions.renew(lease, registration);
+                    if (renewed.isEmpty()) {
+                        return Mono.just(failure(error, first, registration, since(start))); // ended meanwhile
+                    }
+                    return attempt(renewed.get(), registration, settings, credential, address, start, deadline)
+                            .onErrorResume(again -> Mono.just(failure(again, renewed.get(), registration, since(start))));
+                });
+        subscription.update(check.subscribe(result::complete, error -> result.complete(ProbeResult.unhealthy(
+                since(start), Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
+    }
+
     private Mono<ProbeResult> attempt(McpSession session, BackendRegistration registration, CheckSettings settings,
-                                      Optional<SecretResolver.Credential> credential, long start) {
-        return session.exchange(settings.mcpMethod(), credential).map(init -> {
+                                      Optional<SecretResolver.Credential> credential, InetAddress address, long start,
+                                      long deadline) {
+        return session.exchange(settings.mcpMethod(), credential, address, deadline).map(init -> {
             Duration latency = since(start);
             Observation observation = latency.compareTo(settings.degradedLatency()) > 0
                     ? Observation.degraded(Reason.SLOW) : Observation.healthy();
             return ProbeResult.success(observation, latency).withMcp(McpSession.serverInfo(init));
         });
+    }
+
+    /** An {@code http://} URL with a name: reaching the vetted address needs the {@code Host} header. */
+    private static boolean needsHostPinning(URI url) {
+        String host = url.getHost();
+        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        return "http".equalsIgnoreCase(url.getScheme()) && !TargetVetting.isLiteral(bare);
     }
 
     /** A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in doubt. */
@@ -268,6 +386,11 @@ public final class McpProbe implements Probe {
             }
             return ProbeResult.unhealthy(latency, Failure.http(FailureKind.HTTP_STATUS, status,
                     "MCP endpoint answered HTTP " + status));
+        }
+        Optional<McpSession.MalformedAnswerException> malformed = find(error, McpSession.MalformedAnswerException.class);
+        if (malformed.isPresent()) {
+            return ProbeResult.unhealthy(latency, Failure.of(FailureKind.PROTOCOL,
+                    "malformed MCP answer: " + malformed.get().getMessage()));
         }
         Optional<McpError> rpcError = find(error, McpError.class);
         if (rpcError.isPresent()) {

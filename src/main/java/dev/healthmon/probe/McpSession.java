@@ -11,6 +11,7 @@ import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTranspor
 import io.modelcontextprotocol.client.transport.customizer.McpAsyncHttpClientRequestCustomizer;
 import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -18,14 +19,16 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * One MCP client session with one backend, built on the official SDK's async client: the SDK sends
  * {@code initialize} (with {@code Accept: application/json, text/event-stream}, and the
  * negotiated {@code MCP-Protocol-Version} on every later request) and we identify as client
- * {@code healthmon}. Exchanges go through the probe's shared HTTP client ({@link ObservedHttpClient}).
+ * {@code healthmon}. Exchanges go through the probe's shared HTTP client ({@link ObservedHttpClient}),
+ * which holds them to the check's deadline and vetted address.
  *
- * <p>Threading: used by one check at a time; {@link #close()} may come from any thread.
+ * <p>Threading: used by one check at a time; {@link #close()} and {@link #abandon()} may come from any thread.
  */
 final class McpSession implements AutoCloseable {
 
@@ -36,16 +39,23 @@ final class McpSession implements AutoCloseable {
             .orElse("dev");
     private static final String USER_AGENT = CLIENT_NAME + "/" + CLIENT_VERSION;
 
+    private final URI url;
+    private final Duration timeout;
     private final ObservedHttpClient http;
     private final AtomicReference<SecretResolver.Credential> credential = new AtomicReference<>();
     private final McpAsyncClient client;
+    private volatile Optional<InetAddress> lastAddress = Optional.empty();
 
     McpSession(HttpClient shared, BackendRegistration registration, CheckSettings settings) {
         this(shared, registration.url(), registration.transport(), settings.timeout());
     }
 
     McpSession(HttpClient shared, URI url, Transport transportKind, Duration timeout) {
-        this.http = new ObservedHttpClient(shared);
+        this.url = url;
+        this.timeout = timeout;
+        // Until a check routes it, the session sends nothing: its deadline has already passed.
+        this.http = new ObservedHttpClient(shared, ObservedHttpClient.Route.of(url, InetAddress.getLoopbackAddress(),
+                System.nanoTime() - 1));
         McpAsyncHttpClientRequestCustomizer headers = (request, method, uri, body, context) -> {
             request.setHeader("User-Agent", USER_AGENT);
             SecretResolver.Credential current = credential.get();
@@ -86,14 +96,25 @@ final class McpSession implements AutoCloseable {
 
     /**
      * One check: {@code initialize} unless this session already did, then {@code method}
-     * ({@code tools/list} only when the server advertised tools; {@code ping} otherwise).
+     * ({@code tools/list} only when the server advertised tools; {@code ping} otherwise). Every
+     * request goes to {@code address} and ends by {@code deadlineNanos} ({@link System#nanoTime()}),
+     * and so does the whole check; a 2xx JSON answer that is not JSON-RPC ends it at once
+     * ({@link MalformedAnswerException}).
      *
      * @param credential the header to send on every request of this check, resolved just before it
      */
-    Mono<McpSchema.InitializeResult> exchange(McpMethod method, Optional<SecretResolver.Credential> credential) {
+    Mono<McpSchema.InitializeResult> exchange(McpMethod method, Optional<SecretResolver.Credential> credential,
+                                              InetAddress address, long deadlineNanos) {
         this.credential.set(credential.orElse(null));
+        lastAddress = Optional.of(address);
         http.forgetRefusal();
-        return client.initialize().flatMap(init -> request(method, init).thenReturn(init));
+        http.route(ObservedHttpClient.Route.of(url, address, deadlineNanos));
+        Sinks.One<MalformedAnswerException> malformed = Sinks.one();
+        http.onMalformedAnswer(text -> malformed.tryEmitValue(new MalformedAnswerException(text)));
+        Mono<McpSchema.InitializeResult> answered = client.initialize().flatMap(init -> request(method, init).thenReturn(init));
+        Mono<McpSchema.InitializeResult> refused = malformed.asMono().flatMap(Mono::error);
+        Duration left = Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()));
+        return Mono.firstWithSignal(answered, refused).timeout(left);
     }
 
     private Mono<?> request(McpMethod method, McpSchema.InitializeResult init) {
@@ -122,9 +143,41 @@ final class McpSession implements AutoCloseable {
         return http.lastRefusal();
     }
 
-    /** Ends the session politely (streamable HTTP: DELETE), without waiting for it. */
+    /** How many HTTP exchanges of this session are still open. */
+    int openExchanges() {
+        return http.openExchanges();
+    }
+
+    /**
+     * Ends a session in doubt (its check was cancelled, timed out or failed): every open exchange is
+     * cancelled and its connection closed, and nothing more is sent, not even the polite DELETE.
+     */
+    void abandon() {
+        http.abort();
+        client.closeGracefully().subscribe(done -> {}, error -> {});
+    }
+
+    /**
+     * Ends a sound session politely (streamable HTTP: DELETE to the address last vetted, within the
+     * timeout), without waiting for it; whatever is still open afterwards is cancelled.
+     */
     @Override
     public void close() {
-        client.closeGracefully().subscribe(done -> {}, error -> {});
+        Optional<InetAddress> address = lastAddress;
+        if (address.isEmpty()) {
+            abandon();
+            return;
+        }
+        http.route(ObservedHttpClient.Route.of(url, address.get(), System.nanoTime() + timeout.toNanos()));
+        client.closeGracefully().timeout(timeout).doFinally(signal -> http.abort()).subscribe(done -> {}, error -> {});
+    }
+
+    /** A 2xx answer that is not a JSON-RPC message: the server broke the protocol. */
+    static final class MalformedAnswerException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        MalformedAnswerException(String message) {
+            super(message, null, false, false);
+        }
     }
 }

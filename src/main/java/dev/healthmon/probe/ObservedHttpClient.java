@@ -1,38 +1,77 @@
 package dev.healthmon.probe;
 
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.Authenticator;
 import java.net.CookieHandler;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.ProxySelector;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Flow;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
 /**
- * A view of the probes' one shared {@link HttpClient} for one MCP session, which remembers the
- * status line and headers of the last refused exchange (status ≥ 400).
+ * A view of the probes' one shared {@link HttpClient} for one MCP session. Every request the SDK
+ * sends passes through here, which is where the session enforces what the SDK cannot be told:
+ * <ul>
+ *   <li>the check's deadline, as the request's HTTP timeout (the JDK then ends the exchange and
+ *       closes its connection), and no request at all once the deadline has passed;</li>
+ *   <li>the vetted address: a request to the registered origin goes to the address that
+ *       {@link TargetVetting} vetted ({@link Route}), any other origin is refused;</li>
+ *   <li>{@link #abort()}: every exchange still open is cancelled and its connection closed, and
+ *       nothing is sent afterwards (a check that was cancelled or a session in doubt);</li>
+ *   <li>the status line and headers of the last refused exchange (status ≥ 400): the SDK reports
+ *       a refusal as an exception whose only trace of the status is its message text, and the
+ *       probe needs the status (429, 401, a dropped session's 404) and {@code Retry-After};</li>
+ *   <li>a 2xx {@code application/json} answer that is not a JSON-RPC message is reported to
+ *       {@link #onMalformedAnswer}: the SDK only logs it and lets the request wait for its timeout.</li>
+ * </ul>
  *
- * <p>Why: the MCP SDK's transports report a refused HTTP exchange as an exception whose only
- * trace of the status is its message text, and they drop the headers. The probe needs the status
- * (429 vs 401 vs 503, a dropped session's 404) and {@code Retry-After}. Going through one shared
- * client also keeps the cost of a session at a few objects: every JDK {@code HttpClient} owns a
- * selector thread, so one per backend would not scale.
+ * <p>Going through one shared client keeps the cost of a session at a few objects: every JDK
+ * {@code HttpClient} owns a selector thread, so one per backend would not scale.
  *
  * <p>Thread-safe. Closing it (JDK 21+) does not close the shared client.
  */
 final class ObservedHttpClient extends HttpClient {
 
-    private final HttpClient shared;
-    private volatile HttpResponse.ResponseInfo lastRefusal;
+    /** Where a check's requests go and until when: the registered origin, the vetted address, the deadline. */
+    record Route(String scheme, String host, int port, InetAddress address, long deadlineNanos) {
+        static Route of(URI registered, InetAddress vetted, long deadlineNanos) {
+            return new Route(registered.getScheme(), registered.getHost(), portOf(registered), vetted, deadlineNanos);
+        }
+    }
 
-    ObservedHttpClient(HttpClient shared) {
+    private final HttpClient shared;
+    private final Set<Exchange> open = ConcurrentHashMap.newKeySet();
+    private volatile HttpResponse.ResponseInfo lastRefusal;
+    private volatile Route route;
+    private volatile boolean aborted;
+    private volatile Consumer<String> malformedAnswer = text -> {};
+
+    ObservedHttpClient(HttpClient shared, Route initial) {
         this.shared = shared;
+        this.route = initial;
     }
 
     /** The last exchange answered with status ≥ 400 since {@link #forgetRefusal()}, if any. */
@@ -44,35 +83,247 @@ final class ObservedHttpClient extends HttpClient {
         lastRefusal = null;
     }
 
+    /** From now on requests go to {@code next} (a new check: its vetted address and its deadline). */
+    void route(Route next) {
+        route = next;
+    }
+
+    /** Called with a short description when a 2xx JSON answer is not a JSON-RPC message. */
+    void onMalformedAnswer(Consumer<String> listener) {
+        malformedAnswer = listener;
+    }
+
+    /** Cancels every open exchange (closing its connection) and refuses every later request; idempotent. */
+    void abort() {
+        aborted = true;
+        for (Exchange exchange : open) {
+            exchange.cancel();
+        }
+    }
+
+    /** How many exchanges are still open (sent, and their answer not yet fully read). */
+    int openExchanges() {
+        return open.size();
+    }
+
     /** A builder for the SDK's transport builders; its settings are ignored, {@code build()} returns this view. */
     HttpClient.Builder asBuilder() {
         return new FixedBuilder(this);
     }
 
-    private <T> HttpResponse.BodyHandler<T> observing(HttpResponse.BodyHandler<T> handler) {
-        return info -> {
-            if (info.statusCode() >= 400) {
-                lastRefusal = info;
-            }
-            return handler.apply(info);
-        };
-    }
-
     @Override
     public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler)
             throws IOException, InterruptedException {
-        return shared.send(request, observing(handler));
+        try {
+            return sendAsync(request, handler).get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
     }
 
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
-        return shared.sendAsync(request, observing(handler));
+        return sendAsync(request, handler, null);
     }
 
     @Override
     public <T> CompletableFuture<HttpResponse<T>> sendAsync(HttpRequest request, HttpResponse.BodyHandler<T> handler,
                                                             HttpResponse.PushPromiseHandler<T> pushPromiseHandler) {
-        return shared.sendAsync(request, observing(handler), pushPromiseHandler);
+        HttpRequest routed;
+        try {
+            routed = routed(request, route);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Exchange exchange = new Exchange();
+        open.add(exchange);
+        CompletableFuture<HttpResponse<T>> sent = pushPromiseHandler == null
+                ? shared.sendAsync(routed, observing(handler, exchange))
+                : shared.sendAsync(routed, observing(handler, exchange), pushPromiseHandler);
+        exchange.sent(sent);
+        sent.whenComplete((response, error) -> {
+            if (error != null) {
+                exchange.ended();
+            }
+        });
+        if (aborted) {
+            exchange.cancel(); // abort() ran while this request was being handed over
+        }
+        return sent;
+    }
+
+    /** The request as it goes out: to the vetted address, with the time left until the deadline as its timeout. */
+    private HttpRequest routed(HttpRequest request, Route current) throws IOException {
+        if (aborted) {
+            throw new IOException("MCP session closed: request not sent");
+        }
+        URI uri = request.uri();
+        if (!current.scheme().equalsIgnoreCase(uri.getScheme()) || !current.host().equalsIgnoreCase(uri.getHost())
+                || current.port() != portOf(uri)) {
+            throw new IOException("refused: MCP request to another origin than the registered one");
+        }
+        long left = current.deadlineNanos() - System.nanoTime();
+        if (left <= 0) {
+            throw new HttpTimeoutException("the check's deadline has passed: request not sent");
+        }
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true).timeout(Duration.ofNanos(left));
+        if (uri.getScheme().equalsIgnoreCase("http") && !TargetVetting.isLiteral(bare(uri.getHost()))) {
+            if (!HostPinning.available()) {
+                throw new IOException("cannot pin the MCP request to the vetted address: " + HostPinning.HOW_TO_ENABLE);
+            }
+            // Connect to the address that was vetted, not to whatever the name resolves to now (DNS rebinding);
+            // the server still sees the name it was registered under.
+            builder.uri(URI.create("http://" + literal(current.address()) + ":" + portOf(uri) + rawPathAndQuery(uri)))
+                    .header("Host", uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
+        }
+        return builder.build();
+    }
+
+    private <T> HttpResponse.BodyHandler<T> observing(HttpResponse.BodyHandler<T> handler, Exchange exchange) {
+        return info -> {
+            if (info.statusCode() >= 400) {
+                lastRefusal = info;
+            }
+            boolean json = info.statusCode() / 100 == 2 && info.headers().firstValue("Content-Type").orElse("")
+                    .toLowerCase(Locale.ROOT).contains("application/json");
+            return new TrackedBody<>(handler.apply(info), exchange, json ? this::checkJsonRpc : null);
+        };
+    }
+
+    private void checkJsonRpc(String body) {
+        if (body.isBlank()) {
+            return; // no message at all: the SDK treats it as an acknowledgement
+        }
+        try {
+            McpSchema.deserializeJsonRpcMessage(McpJsonDefaults.getMapper(), body);
+        } catch (IOException | RuntimeException e) {
+            malformedAnswer.accept("a 2xx application/json answer is not a JSON-RPC message ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    static int portOf(URI uri) {
+        if (uri.getPort() != -1) {
+            return uri.getPort();
+        }
+        return "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    private static String bare(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    private static String literal(InetAddress address) {
+        return address instanceof Inet6Address ? "[" + address.getHostAddress() + "]" : address.getHostAddress();
+    }
+
+    private static String rawPathAndQuery(URI uri) {
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        return uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery();
+    }
+
+    /** One request in flight: its future until the answer's head, then its body's subscription until the end. */
+    private final class Exchange {
+        private CompletableFuture<?> sent;
+        private Flow.Subscription body;
+        private boolean cancelled;
+        private boolean ended;
+
+        synchronized void sent(CompletableFuture<?> future) {
+            sent = future;
+            if (cancelled) {
+                future.cancel(true);
+            }
+        }
+
+        synchronized boolean subscribed(Flow.Subscription subscription) {
+            body = subscription;
+            return !cancelled;
+        }
+
+        void ended() {
+            synchronized (this) {
+                ended = true;
+            }
+            open.remove(this);
+        }
+
+        void cancel() {
+            CompletableFuture<?> future;
+            Flow.Subscription subscription;
+            synchronized (this) {
+                if (ended || cancelled) {
+                    return;
+                }
+                cancelled = true;
+                future = sent;
+                subscription = body;
+            }
+            // Before the head: cancelling the JDK's future ends the exchange; after it, cancelling the body does.
+            // Either way the JDK closes the connection instead of returning it to the pool.
+            if (future != null) {
+                future.cancel(true);
+            }
+            if (subscription != null) {
+                subscription.cancel();
+            }
+            open.remove(this);
+        }
+    }
+
+    /** The SDK's body subscriber, watched: its subscription is kept for {@link Exchange#cancel()}, JSON is checked. */
+    private static final class TrackedBody<T> implements HttpResponse.BodySubscriber<T> {
+        private final HttpResponse.BodySubscriber<T> inner;
+        private final Exchange exchange;
+        private final Consumer<String> json;
+        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+
+        TrackedBody(HttpResponse.BodySubscriber<T> inner, Exchange exchange, Consumer<String> json) {
+            this.inner = inner;
+            this.exchange = exchange;
+            this.json = json;
+        }
+
+        @Override
+        public CompletionStage<T> getBody() {
+            return inner.getBody();
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            inner.onSubscribe(subscription);
+            if (!exchange.subscribed(subscription)) {
+                subscription.cancel();
+            }
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            if (json != null && copy.size() <= McpSession.MAX_RESPONSE_BYTES) {
+                for (ByteBuffer item : items) {
+                    ByteBuffer view = item.duplicate();
+                    byte[] bytes = new byte[view.remaining()];
+                    view.get(bytes);
+                    copy.write(bytes, 0, bytes.length);
+                }
+            }
+            inner.onNext(items);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            exchange.ended();
+            inner.onError(error);
+        }
+
+        @Override
+        public void onComplete() {
+            exchange.ended();
+            if (json != null && copy.size() <= McpSession.MAX_RESPONSE_BYTES) {
+                json.accept(copy.toString(StandardCharsets.UTF_8)); // before the SDK sees the end: our verdict is first
+            }
+            inner.onComplete();
+        }
     }
 
     @Override
