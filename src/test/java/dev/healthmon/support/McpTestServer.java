@@ -45,7 +45,7 @@ import org.eclipse.jetty.server.ServerConnector;
  * A real MCP server for probe tests: the SDK's own server ({@code McpServer} over its servlet
  * transports) in an embedded Jetty on loopback, behind a filter that records what clients send
  * and misbehaves on cue (requires a token, answers slowly, hangs after {@code initialize},
- * answers {@code ping} with a JSON-RPC error, rate-limits, forgets sessions).
+ * answers {@code ping} with a JSON-RPC error, rate-limits, forgets sessions, answers a hung request late).
  */
 public final class McpTestServer implements AutoCloseable {
 
@@ -72,6 +72,11 @@ public final class McpTestServer implements AutoCloseable {
         final List<Map<String, String>> requestHeaders = new CopyOnWriteArrayList<>();
         final List<String> clientNames = new CopyOnWriteArrayList<>();
         final CountDownLatch released = new CountDownLatch(1);
+        /** The status a hung request finally gets when {@link #releaseHung()} lets it go (0: none, as on close). */
+        public volatile int lateStatus;
+        /** Requests held by {@code hangAfterInitialize} so far, and those since let go. */
+        public final AtomicInteger hung = new AtomicInteger();
+        public final AtomicInteger letGo = new AtomicInteger();
     }
 
     public static McpTestServer start(Kind kind, boolean advertiseTools) throws Exception {
@@ -143,6 +148,11 @@ public final class McpTestServer implements AutoCloseable {
         return behaviour.clientNames;
     }
 
+    /** Lets every request held by {@code hangAfterInitialize} go, answered with {@code lateStatus}. */
+    public void releaseHung() {
+        behaviour.released.countDown();
+    }
+
     /** From now on, every session the server has handed out is unknown to it (404), as after a restart. */
     public void forgetSessions() {
         behaviour.forgottenSessions.addAll(behaviour.seenSessions);
@@ -201,7 +211,16 @@ public final class McpTestServer implements AutoCloseable {
             }
             sleep(b.delay);
             if (b.hangAfterInitialize && message != null && message.has("id") && !method.equals("initialize")) {
-                await(b.released); // never answers, until the server closes
+                b.hung.incrementAndGet();
+                await(b.released); // never answers, until released or the server closes
+                try {
+                    if (b.lateStatus != 0) {
+                        response.sendError(b.lateStatus);
+                        response.flushBuffer();
+                    }
+                } finally {
+                    b.letGo.incrementAndGet();
+                }
                 return;
             }
             if (b.pingError && method.equals("ping") && request.getRequestURI().equals("/mcp")) {
