@@ -41,6 +41,7 @@ final class McpSession implements AutoCloseable {
 
     private final URI url;
     private final Duration timeout;
+    private final Transport kind;
     private final ObservedHttpClient http;
     private final AtomicReference<SecretResolver.Credential> credential = new AtomicReference<>();
     private final McpAsyncClient client;
@@ -53,6 +54,7 @@ final class McpSession implements AutoCloseable {
     McpSession(HttpClient shared, URI url, Transport transportKind, Duration timeout) {
         this.url = url;
         this.timeout = timeout;
+        this.kind = transportKind;
         // Until a check routes it, the session sends nothing: its deadline has already passed.
         this.http = new ObservedHttpClient(shared, ObservedHttpClient.Route.of(url, InetAddress.getLoopbackAddress(),
                 System.nanoTime() - 1));
@@ -99,7 +101,8 @@ final class McpSession implements AutoCloseable {
      * ({@code tools/list} only when the server advertised tools; {@code ping} otherwise). Every
      * request goes to {@code address} and ends by {@code deadlineNanos} ({@link System#nanoTime()}),
      * and so does the whole check; a 2xx JSON answer that is not JSON-RPC ends it at once
-     * ({@link MalformedAnswerException}).
+     * ({@link MalformedAnswerException}), and so does a refused SSE event stream
+     * ({@link RefusedStreamException}; {@link #lastRefusal()} then says what the server answered).
      *
      * @param credential the header to send on every request of this check, resolved just before it
      */
@@ -109,10 +112,14 @@ final class McpSession implements AutoCloseable {
         lastAddress = Optional.of(address);
         http.forgetRefusal();
         http.route(ObservedHttpClient.Route.of(url, address, deadlineNanos));
-        Sinks.One<MalformedAnswerException> malformed = Sinks.one();
-        http.onMalformedAnswer(text -> malformed.tryEmitValue(new MalformedAnswerException(text)));
+        Sinks.One<RuntimeException> broken = Sinks.one();
+        http.onMalformedAnswer(text -> broken.tryEmitValue(new MalformedAnswerException(text)));
+        if (kind == Transport.SSE) {
+            // The SSE transport's event stream is its session: refused, nothing can be answered (the SDK would wait).
+            http.onRefusedStream(info -> broken.tryEmitValue(new RefusedStreamException(info.statusCode())));
+        }
         Mono<McpSchema.InitializeResult> answered = client.initialize().flatMap(init -> request(method, init).thenReturn(init));
-        Mono<McpSchema.InitializeResult> refused = malformed.asMono().flatMap(Mono::error);
+        Mono<McpSchema.InitializeResult> refused = broken.asMono().flatMap(Mono::error);
         Duration left = Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()));
         return Mono.firstWithSignal(answered, refused).timeout(left);
     }
@@ -170,6 +177,15 @@ final class McpSession implements AutoCloseable {
         }
         http.route(ObservedHttpClient.Route.of(url, address.get(), System.nanoTime() + timeout.toNanos()));
         client.closeGracefully().timeout(timeout).doFinally(signal -> http.abort()).subscribe(done -> {}, error -> {});
+    }
+
+    /** The SSE transport's event stream was refused with an HTTP status ≥ 400. */
+    static final class RefusedStreamException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        RefusedStreamException(int status) {
+            super("MCP event stream refused with HTTP " + status, null, false, false);
+        }
     }
 
     /** A 2xx answer that is not a JSON-RPC message: the server broke the protocol. */

@@ -44,6 +44,7 @@ import javax.net.ssl.SSLParameters;
  *   <li>the status line and headers of the last refused exchange (status ≥ 400): the SDK reports
  *       a refusal as an exception whose only trace of the status is its message text, and the
  *       probe needs the status (429, 401, a dropped session's 404) and {@code Retry-After};</li>
+ *   <li>a refused event stream (GET) is reported to {@link #onRefusedStream};</li>
  *   <li>a 2xx {@code application/json} answer that is not a JSON-RPC message is reported to
  *       {@link #onMalformedAnswer}: the SDK only logs it and lets the request wait for its timeout.</li>
  * </ul>
@@ -68,6 +69,7 @@ final class ObservedHttpClient extends HttpClient {
     private volatile Route route;
     private volatile boolean aborted;
     private volatile Consumer<String> malformedAnswer = text -> {};
+    private volatile Consumer<HttpResponse.ResponseInfo> refusedStream = info -> {};
 
     ObservedHttpClient(HttpClient shared, Route initial) {
         this.shared = shared;
@@ -91,6 +93,11 @@ final class ObservedHttpClient extends HttpClient {
     /** Called with a short description when a 2xx JSON answer is not a JSON-RPC message. */
     void onMalformedAnswer(Consumer<String> listener) {
         malformedAnswer = listener;
+    }
+
+    /** Called when a GET (an event stream) is refused with status ≥ 400. */
+    void onRefusedStream(Consumer<HttpResponse.ResponseInfo> listener) {
+        refusedStream = listener;
     }
 
     /** Cancels every open exchange (closing its connection) and refuses every later request; idempotent. */
@@ -138,8 +145,8 @@ final class ObservedHttpClient extends HttpClient {
         Exchange exchange = new Exchange();
         open.add(exchange);
         CompletableFuture<HttpResponse<T>> sent = pushPromiseHandler == null
-                ? shared.sendAsync(routed, observing(handler, exchange))
-                : shared.sendAsync(routed, observing(handler, exchange), pushPromiseHandler);
+                ? shared.sendAsync(routed, observing(routed, handler, exchange))
+                : shared.sendAsync(routed, observing(routed, handler, exchange), pushPromiseHandler);
         exchange.sent(sent);
         sent.whenComplete((response, error) -> {
             if (error != null) {
@@ -179,10 +186,14 @@ final class ObservedHttpClient extends HttpClient {
         return builder.build();
     }
 
-    private <T> HttpResponse.BodyHandler<T> observing(HttpResponse.BodyHandler<T> handler, Exchange exchange) {
+    private <T> HttpResponse.BodyHandler<T> observing(HttpRequest request, HttpResponse.BodyHandler<T> handler,
+                                                      Exchange exchange) {
         return info -> {
             if (info.statusCode() >= 400) {
                 lastRefusal = info;
+                if (request.method().equals("GET")) {
+                    refusedStream.accept(info);
+                }
             }
             boolean json = info.statusCode() / 100 == 2 && info.headers().firstValue("Content-Type").orElse("")
                     .toLowerCase(Locale.ROOT).contains("application/json");

@@ -203,13 +203,16 @@ class McpProbeTest {
         try (McpTestServer server = McpTestServer.start(kind, false)) {
             server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
 
-            ProbeResult result = check(registration(server, j -> {}));
+            DecodedRegistration.Valid r = registration(server, j -> {});
+
+            ProbeResult result = check(r);
 
             assertThat(result.observation().outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
             assertThat(result.failure()).hasValueSatisfying(f -> {
                 assertThat(f.kind()).isEqualTo(FailureKind.AUTH);
                 assertThat(f.httpStatus()).hasValue(401);
             });
+            assertThat(result.latency()).as("ends on the refusal, not at its timeout").isLessThan(r.settings().timeout());
         }
     }
 
@@ -414,6 +417,7 @@ class McpProbeTest {
                 assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
                 assertThat(f.message()).contains("not a JSON-RPC message");
             });
+            assertThat(result.latency()).as("ends on the answer, not at its timeout").isLessThan(r.settings().timeout());
         }
     }
 
