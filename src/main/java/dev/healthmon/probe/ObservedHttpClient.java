@@ -144,9 +144,15 @@ final class ObservedHttpClient extends HttpClient {
         }
         Exchange exchange = new Exchange();
         open.add(exchange);
-        CompletableFuture<HttpResponse<T>> sent = pushPromiseHandler == null
-                ? shared.sendAsync(routed, observing(routed, handler, exchange))
-                : shared.sendAsync(routed, observing(routed, handler, exchange), pushPromiseHandler);
+        CompletableFuture<HttpResponse<T>> sent;
+        try {
+            sent = pushPromiseHandler == null
+                    ? shared.sendAsync(routed, observing(routed, handler, exchange))
+                    : shared.sendAsync(routed, observing(routed, handler, exchange), pushPromiseHandler);
+        } catch (RuntimeException e) {
+            exchange.ended();
+            return CompletableFuture.failedFuture(e);
+        }
         exchange.sent(sent);
         sent.whenComplete((response, error) -> {
             if (error != null) {
