@@ -38,6 +38,14 @@ import reactor.core.publisher.Mono;
  * connection or protocol failure), so the next check starts clean. {@code fresh} initializes
  * and closes on every check.
  *
+ * <p>Bounds: every request of a check carries the time left to the check's deadline as its HTTP
+ * timeout and the whole exchange ends by the deadline; cancelling the returned future (the
+ * monitor's timeout guard, a stop) cancels the vetting or the exchange and gives the session back
+ * in doubt, which closes its connections. A closed {@link ProbeSession} sends nothing more.
+ * {@code http://} checks connect to the vetted address with the name in {@code Host}
+ * ({@link HostPinning}); {@code https://} checks still connect by name (the JDK resolves it again:
+ * keeping SNI and certificate checks on the name needs a client per name, not done yet).
+ *
  * <p>Classification: success → HEALTHY, or DEGRADED/SLOW above {@code degradedLatency}; HTTP 429
  * → DEGRADED/RATE_LIMITED with Retry-After; 401/403 → the auth rule of {@link HttpAnswers}; any
  * other HTTP status ≥ 400 → HTTP_STATUS; a JSON-RPC error or a malformed answer → PROTOCOL; no
@@ -133,7 +141,7 @@ public final class McpProbe implements Probe {
             return Optional.of(lease.session);
         }
 
-        /** The check on the lease ended; {@code keep} says whether its session is still sound. Only the first call counts. */
+        /** The check on the lease ended; {@code keep}: its session is still sound. Only the first call counts. */
         final synchronized void release(Lease lease, boolean keep) {
             if (lease.returned) {
                 return;
@@ -261,7 +269,8 @@ public final class McpProbe implements Probe {
         }
     }
 
-    private CompletableFuture<ProbeResult> run(BackendRegistration registration, CheckSettings settings, Sessions sessions) {
+    private CompletableFuture<ProbeResult> run(BackendRegistration registration, CheckSettings settings,
+                                               Sessions sessions) {
         long start = System.nanoTime();
         long deadline = start + settings.timeout().toNanos();
         Optional<SecretResolver.Credential> credential = Optional.empty();
@@ -329,10 +338,11 @@ public final class McpProbe implements Probe {
                         return Mono.just(failure(error, first, registration, since(start))); // ended meanwhile
                     }
                     return attempt(renewed.get(), registration, settings, credential, address, start, deadline)
-                            .onErrorResume(again -> Mono.just(failure(again, renewed.get(), registration, since(start))));
+                            .onErrorResume(again -> Mono.just(
+                                    failure(again, renewed.get(), registration, since(start))));
                 });
-        subscription.update(check.subscribe(result::complete, error -> result.complete(ProbeResult.unhealthy(
-                since(start), Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
+        subscription.update(check.subscribe(result::complete, error -> result.complete(ProbeResult.unhealthy(since(start),
+                Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
     }
 
     private Mono<ProbeResult> attempt(McpSession session, BackendRegistration registration, CheckSettings settings,
@@ -387,7 +397,8 @@ public final class McpProbe implements Probe {
             return ProbeResult.unhealthy(latency, Failure.http(FailureKind.HTTP_STATUS, status,
                     "MCP endpoint answered HTTP " + status));
         }
-        Optional<McpSession.MalformedAnswerException> malformed = find(error, McpSession.MalformedAnswerException.class);
+        Optional<McpSession.MalformedAnswerException> malformed =
+                find(error, McpSession.MalformedAnswerException.class);
         if (malformed.isPresent()) {
             return ProbeResult.unhealthy(latency, Failure.of(FailureKind.PROTOCOL,
                     "malformed MCP answer: " + malformed.get().getMessage()));

@@ -118,7 +118,8 @@ final class McpSession implements AutoCloseable {
             // The SSE transport's event stream is its session: refused, nothing can be answered (the SDK would wait).
             http.onRefusedStream(info -> broken.tryEmitValue(new RefusedStreamException(info.statusCode())));
         }
-        Mono<McpSchema.InitializeResult> answered = client.initialize().flatMap(init -> request(method, init).thenReturn(init));
+        Mono<McpSchema.InitializeResult> answered =
+                client.initialize().flatMap(init -> request(method, init).thenReturn(init));
         Mono<McpSchema.InitializeResult> refused = broken.asMono().flatMap(Mono::error);
         Duration left = Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()));
         return Mono.firstWithSignal(answered, refused).timeout(left);

@@ -179,7 +179,8 @@ final class ObservedHttpClient extends HttpClient {
         if (left <= 0) {
             throw new HttpTimeoutException("the check's deadline has passed: request not sent");
         }
-        HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true).timeout(Duration.ofNanos(left));
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true)
+                .timeout(Duration.ofNanos(left));
         if (uri.getScheme().equalsIgnoreCase("http") && !TargetVetting.isLiteral(bare(uri.getHost()))) {
             if (!HostPinning.available()) {
                 throw new IOException("cannot pin the MCP request to the vetted address: " + HostPinning.HOW_TO_ENABLE);

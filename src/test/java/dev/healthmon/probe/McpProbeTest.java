@@ -212,7 +212,8 @@ class McpProbeTest {
                 assertThat(f.kind()).isEqualTo(FailureKind.AUTH);
                 assertThat(f.httpStatus()).hasValue(401);
             });
-            assertThat(result.latency()).as("ends on the refusal, not at its timeout").isLessThan(r.settings().timeout());
+            assertThat(result.latency()).as("ends on the refusal, not at its timeout")
+                    .isLessThan(r.settings().timeout());
         }
     }
 
@@ -332,7 +333,8 @@ class McpProbeTest {
                     if (i % 2 == 0) {
                         // As the monitor's timeout guard or a stop does: cancel while the backend holds the request
                         // (a check on a slow machine may also reach its deadline before it could send).
-                        await().atMost(Duration.ofSeconds(20)).until(() -> backend.requests() > before || result.isDone());
+                        await().atMost(Duration.ofSeconds(20))
+                                .until(() -> backend.requests() > before || result.isDone());
                         result.cancel(true);
                     } else {
                         ProbeResult ended = result.get(30, TimeUnit.SECONDS);
@@ -398,7 +400,8 @@ class McpProbeTest {
                         .until(() -> server.requests("initialize") == handshakes);
 
                 assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
-                assertThat(server.requests("initialize")).as("the later check's session was kept").isEqualTo(handshakes);
+                assertThat(server.requests("initialize")).as("the later check's session was kept")
+                        .isEqualTo(handshakes);
                 assertThat(server.requestHeaders()).filteredOn(h -> h.get(":method").equals("DELETE"))
                         .as("nobody closed the later check's session").isEmpty();
             }
@@ -417,7 +420,8 @@ class McpProbeTest {
                 assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
                 assertThat(f.message()).contains("not a JSON-RPC message");
             });
-            assertThat(result.latency()).as("ends on the answer, not at its timeout").isLessThan(r.settings().timeout());
+            assertThat(result.latency()).as("ends on the answer, not at its timeout")
+                    .isLessThan(r.settings().timeout());
         }
     }
 
@@ -427,7 +431,8 @@ class McpProbeTest {
         String name = "mcp-pinned.test";
         InetAddress vetted = InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1});
         McpProbe pinned = new McpProbe(java.net.http.HttpClient.newBuilder()
-                .version(java.net.http.HttpClient.Version.HTTP_1_1).build(), new SecretResolver(Map.<String, String>of()::get),
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
+                new SecretResolver(Map.<String, String>of()::get),
                 new TargetVetting(TargetPolicy.DEFAULT, host -> {
                     if (!host.equals(name)) {
                         throw new java.net.UnknownHostException(host);
@@ -442,7 +447,8 @@ class McpProbeTest {
 
             assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
             String authority = URI.create(byName).getRawAuthority();
-            assertThat(server.requestHeaders()).isNotEmpty().allSatisfy(h -> assertThat(h.get("host")).isEqualTo(authority));
+            assertThat(server.requestHeaders()).isNotEmpty()
+                    .allSatisfy(h -> assertThat(h.get("host")).isEqualTo(authority));
         }
     }
 

@@ -48,7 +48,8 @@ public final class RawMcpBackend implements AutoCloseable {
     /** Answers every request with status 200, {@code Content-Type: application/json} and {@code body}. */
     public static RawMcpBackend answeringJson(String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
+        String head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length
+                + "\r\n\r\n";
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
         out.writeBytes(bytes);
