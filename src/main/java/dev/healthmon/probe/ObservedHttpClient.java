@@ -1,8 +1,5 @@
 package dev.healthmon.probe;
 
-import io.modelcontextprotocol.json.McpJsonDefaults;
-import io.modelcontextprotocol.spec.McpSchema;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.Authenticator;
 import java.net.CookieHandler;
@@ -15,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -45,8 +41,9 @@ import javax.net.ssl.SSLParameters;
  *       a refusal as an exception whose only trace of the status is its message text, and the
  *       probe needs the status (429, 401, a dropped session's 404) and {@code Retry-After};</li>
  *   <li>a refused event stream (GET) is reported to {@link #onRefusedStream};</li>
- *   <li>a 2xx {@code application/json} answer that is not a JSON-RPC message is reported to
- *       {@link #onMalformedAnswer}: the SDK only logs it and lets the request wait for its timeout.</li>
+ *   <li>a 2xx answer (JSON body or event-stream message) that is not a JSON-RPC message is reported
+ *       to {@link #onMalformedAnswer} ({@link AnswerWatch}): the SDK only logs it and lets the
+ *       request wait for its timeout.</li>
  * </ul>
  *
  * <p>Going through one shared client keeps the cost of a session at a few objects: every JDK
@@ -202,22 +199,15 @@ final class ObservedHttpClient extends HttpClient {
                     refusedStream.accept(info);
                 }
             }
-            boolean json = info.statusCode() / 100 == 2 && info.headers().firstValue("Content-Type").orElse("")
-                    .toLowerCase(Locale.ROOT).contains("application/json");
-            return new TrackedBody<>(handler.apply(info), exchange, json ? this::checkJsonRpc : null);
+            String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+            AnswerWatch watch = null;
+            if (info.statusCode() / 100 == 2 && type.contains("application/json")) {
+                watch = AnswerWatch.json(text -> malformedAnswer.accept(text));
+            } else if (info.statusCode() / 100 == 2 && type.contains("text/event-stream")) {
+                watch = AnswerWatch.eventStream(text -> malformedAnswer.accept(text));
+            }
+            return new TrackedBody<>(handler.apply(info), exchange, watch);
         };
-    }
-
-    private void checkJsonRpc(String body) {
-        if (body.isBlank()) {
-            return; // no message at all: the SDK treats it as an acknowledgement
-        }
-        try {
-            McpSchema.deserializeJsonRpcMessage(McpJsonDefaults.getMapper(), body);
-        } catch (IOException | RuntimeException e) {
-            malformedAnswer.accept("a 2xx application/json answer is not a JSON-RPC message ("
-                    + e.getClass().getSimpleName() + ")");
-        }
     }
 
     static int portOf(URI uri) {
@@ -289,17 +279,16 @@ final class ObservedHttpClient extends HttpClient {
         }
     }
 
-    /** The SDK's body subscriber, watched: its subscription is kept for {@link Exchange#cancel()}, JSON is checked. */
+    /** The SDK's body subscriber, watched: its subscription is kept for {@link Exchange#cancel()}, messages checked. */
     private static final class TrackedBody<T> implements HttpResponse.BodySubscriber<T> {
         private final HttpResponse.BodySubscriber<T> inner;
         private final Exchange exchange;
-        private final Consumer<String> json;
-        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+        private final AnswerWatch watch;
 
-        TrackedBody(HttpResponse.BodySubscriber<T> inner, Exchange exchange, Consumer<String> json) {
+        TrackedBody(HttpResponse.BodySubscriber<T> inner, Exchange exchange, AnswerWatch watch) {
             this.inner = inner;
             this.exchange = exchange;
-            this.json = json;
+            this.watch = watch;
         }
 
         @Override
@@ -317,12 +306,9 @@ final class ObservedHttpClient extends HttpClient {
 
         @Override
         public void onNext(List<ByteBuffer> items) {
-            if (json != null && copy.size() <= McpSession.MAX_RESPONSE_BYTES) {
+            if (watch != null) {
                 for (ByteBuffer item : items) {
-                    ByteBuffer view = item.duplicate();
-                    byte[] bytes = new byte[view.remaining()];
-                    view.get(bytes);
-                    copy.write(bytes, 0, bytes.length);
+                    watch.bytes(item.duplicate()); // before the SDK sees it: our verdict comes first
                 }
             }
             inner.onNext(items);
@@ -337,8 +323,8 @@ final class ObservedHttpClient extends HttpClient {
         @Override
         public void onComplete() {
             exchange.ended();
-            if (json != null && copy.size() <= McpSession.MAX_RESPONSE_BYTES) {
-                json.accept(copy.toString(StandardCharsets.UTF_8)); // before the SDK sees the end: our verdict is first
+            if (watch != null) {
+                watch.end();
             }
             inner.onComplete();
         }

@@ -426,6 +426,25 @@ class McpProbeTest {
     }
 
     @Test
+    void sseMessageThatIsNotJsonIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.sseAnswering("{not json")) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> {
+                j.put("transport", "sse");
+                ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 60000).put("intervalMs", 120000);
+            });
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                assertThat(f.message()).contains("not a JSON-RPC message");
+            });
+            assertThat(result.latency()).as("ends on the answer, not at its timeout")
+                    .isLessThan(r.settings().timeout());
+        }
+    }
+
+    @Test
     void checkConnectsToTheVettedAddressAndKeepsTheNameInHost() throws Exception {
         // The JVM cannot resolve this name (.test is reserved); only the vetting's resolver knows it.
         String name = "mcp-pinned.test";

@@ -3,6 +3,7 @@ package dev.healthmon.support;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -12,10 +13,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A misbehaving "MCP server" on loopback below the protocol: it either accepts connections and
- * never answers, or answers every request with one canned response. It counts the connections a
+ * A misbehaving "MCP server" on loopback below the protocol: it accepts connections and never
+ * answers, or answers every request with one canned response, or speaks just enough of the SSE
+ * transport to send a canned answer as a {@code message} event. It counts the connections a
  * client holds open to it (accepted and not yet closed by the client), and the most it ever held
  * at once, which is how tests prove that a probe closes what it opened.
  *
@@ -23,16 +26,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class RawMcpBackend implements AutoCloseable {
 
+    /** What the backend does with one complete request on a connection. */
+    @FunctionalInterface
+    private interface Responder {
+        void answer(String method, OutputStream out) throws IOException;
+    }
+
     private final ServerSocket server;
-    private final byte[] answer; // null: never answers
+    private final Responder responder;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger maxOpen = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private volatile String path = "/mcp";
 
-    private RawMcpBackend(byte[] answer) throws IOException {
-        this.answer = answer;
+    private RawMcpBackend(Responder responder) throws IOException {
+        this.responder = responder;
         this.server = new ServerSocket();
         server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
         Thread acceptor = new Thread(this::accept, "raw-mcp-accept");
@@ -42,7 +52,7 @@ public final class RawMcpBackend implements AutoCloseable {
 
     /** Accepts connections, reads what comes, never answers. */
     public static RawMcpBackend hanging() throws IOException {
-        return new RawMcpBackend(null);
+        return new RawMcpBackend((method, out) -> {});
     }
 
     /** Answers every request with status 200, {@code Content-Type: application/json} and {@code body}. */
@@ -53,11 +63,43 @@ public final class RawMcpBackend implements AutoCloseable {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
         out.writeBytes(bytes);
-        return new RawMcpBackend(out.toByteArray());
+        byte[] answer = out.toByteArray();
+        return new RawMcpBackend((method, stream) -> {
+            stream.write(answer);
+            stream.flush();
+        });
+    }
+
+    /**
+     * An MCP server over the SSE transport ({@code url()} ending in {@code /sse}) whose answers,
+     * sent as {@code message} events on the event stream, are {@code data}.
+     */
+    public static RawMcpBackend sseAnswering(String data) throws IOException {
+        AtomicReference<OutputStream> events = new AtomicReference<>();
+        RawMcpBackend backend = new RawMcpBackend((method, out) -> {
+            if (method.equals("GET")) {
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
+                        + "event: endpoint\ndata: /message\n\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+                events.set(out);
+                return;
+            }
+            out.write("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            OutputStream stream = events.get();
+            if (stream != null) {
+                synchronized (stream) {
+                    stream.write(("event: message\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+                    stream.flush();
+                }
+            }
+        });
+        backend.path = "/sse";
+        return backend;
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getLocalPort() + "/mcp";
+        return "http://127.0.0.1:" + server.getLocalPort() + path;
     }
 
     /** Connections the client holds open now. */
@@ -101,18 +143,16 @@ public final class RawMcpBackend implements AutoCloseable {
     private void serve(Socket socket) {
         try (socket; InputStream in = socket.getInputStream()) {
             while (true) {
-                int length = readHead(in);
-                if (length < 0) {
+                String head = readHead(in);
+                if (head == null) {
                     return;
                 }
                 requests.incrementAndGet();
+                int length = contentLength(head);
                 if (in.readNBytes(length).length < length) {
                     return;
                 }
-                if (answer != null) {
-                    socket.getOutputStream().write(answer);
-                    socket.getOutputStream().flush();
-                }
+                responder.answer(head.substring(0, Math.max(0, head.indexOf(' '))), socket.getOutputStream());
             }
         } catch (IOException e) {
             // reset by the client: closed as well
@@ -121,23 +161,26 @@ public final class RawMcpBackend implements AutoCloseable {
         }
     }
 
-    /** Reads one request head; returns its Content-Length, or -1 at the end of the stream. */
-    private static int readHead(InputStream in) throws IOException {
+    /** Reads one request head, or null at the end of the stream. */
+    private static String readHead(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
         int b;
         while ((b = in.read()) != -1) {
             head.append((char) b);
             if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                int length = 0;
-                for (String line : head.toString().split("\r\n")) {
-                    if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
-                        length = Integer.parseInt(line.substring("content-length:".length()).trim());
-                    }
-                }
-                return length;
+                return head.toString();
             }
         }
-        return -1;
+        return null;
+    }
+
+    private static int contentLength(String head) {
+        for (String line : head.split("\r\n")) {
+            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+                return Integer.parseInt(line.substring("content-length:".length()).trim());
+            }
+        }
+        return 0;
     }
 
     @Override

@@ -1,0 +1,129 @@
+package dev.healthmon.probe;
+
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * Reads along with the MCP SDK as an answer's body arrives and reports a message that is not
+ * JSON-RPC: the SDK only logs such a message and lets the request it answers wait for its
+ * timeout, while the check should end at once as PROTOCOL. Reads copies of the buffers (the SDK
+ * consumes the originals) and never buffers more than {@link McpSession#MAX_RESPONSE_BYTES} per
+ * message; beyond that it stops watching and leaves the SDK's own size limit to act.
+ *
+ * <p>Threading: fed by one body subscriber, whose calls are serial.
+ */
+abstract class AnswerWatch {
+
+    private final Consumer<String> malformed;
+
+    private AnswerWatch(Consumer<String> malformed) {
+        this.malformed = malformed;
+    }
+
+    /** A whole {@code application/json} body: one JSON-RPC message (or nothing). */
+    static AnswerWatch json(Consumer<String> malformed) {
+        return new Json(malformed);
+    }
+
+    /** A {@code text/event-stream} body: each {@code message} event's data is one JSON-RPC message. */
+    static AnswerWatch eventStream(Consumer<String> malformed) {
+        return new EventStream(malformed);
+    }
+
+    abstract void bytes(ByteBuffer view);
+
+    abstract void end();
+
+    final void check(String message, String where) {
+        if (message.isBlank()) {
+            return; // no message at all: an acknowledgement, or an event stream's primer
+        }
+        try {
+            McpSchema.deserializeJsonRpcMessage(McpJsonDefaults.getMapper(), message);
+        } catch (IOException | RuntimeException e) {
+            malformed.accept(where + " is not a JSON-RPC message (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static final class Json extends AnswerWatch {
+        private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+
+        Json(Consumer<String> malformed) {
+            super(malformed);
+        }
+
+        @Override
+        void bytes(ByteBuffer view) {
+            if (body.size() <= McpSession.MAX_RESPONSE_BYTES) {
+                byte[] bytes = new byte[view.remaining()];
+                view.get(bytes);
+                body.write(bytes, 0, bytes.length);
+            }
+        }
+
+        @Override
+        void end() {
+            if (body.size() <= McpSession.MAX_RESPONSE_BYTES) {
+                check(body.toString(StandardCharsets.UTF_8), "a 2xx application/json answer");
+            }
+        }
+    }
+
+    /** Just enough of the SSE format (lines, {@code event:}, {@code data:}, blank line ends an event). */
+    private static final class EventStream extends AnswerWatch {
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private StringBuilder data;
+        private String event = "";
+        private boolean overflow;
+
+        EventStream(Consumer<String> malformed) {
+            super(malformed);
+        }
+
+        @Override
+        void bytes(ByteBuffer view) {
+            while (view.hasRemaining()) {
+                byte b = view.get();
+                if (b == '\n') {
+                    line(line.toString(StandardCharsets.UTF_8));
+                    line.reset();
+                } else if (line.size() <= McpSession.MAX_RESPONSE_BYTES) {
+                    line.write(b);
+                } else {
+                    overflow = true;
+                }
+            }
+        }
+
+        private void line(String raw) {
+            String text = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+            if (text.isEmpty()) {
+                if (data != null && !overflow && (event.isEmpty() || event.equals("message"))) {
+                    check(data.toString(), "an MCP event stream's message");
+                }
+                data = null;
+                event = "";
+                overflow = false;
+            } else if (text.startsWith("data:")) {
+                String value = text.substring(5).startsWith(" ") ? text.substring(6) : text.substring(5);
+                if (data == null) {
+                    data = new StringBuilder(value);
+                } else if (data.length() <= McpSession.MAX_RESPONSE_BYTES) {
+                    data.append('\n').append(value);
+                } else {
+                    overflow = true;
+                }
+            } else if (text.startsWith("event:")) {
+                event = text.substring(6).strip();
+            }
+        }
+
+        @Override
+        void end() {}
+    }
+}
