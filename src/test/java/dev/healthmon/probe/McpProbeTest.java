@@ -351,6 +351,22 @@ class McpProbeTest {
     }
 
     @Test
+    void answerWhoseBodyNeverComesTimesOutAndItsConnectionIsClosed() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.headWithoutBody()) {
+            // Long enough for a cold client on a loaded machine to send its request before the deadline.
+            DecodedRegistration.Valid r = rawRegistration(backend.url(),
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 5000).put("intervalMs", 10000));
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result)
+                    .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(backend.accepted()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(backend.open()).isZero());
+        }
+    }
+
+    @Test
     void checkOfAStoppedBackendSendsNothing() throws Exception {
         try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
             DecodedRegistration.Valid r = registration(server, j -> {});

@@ -70,6 +70,16 @@ public final class RawMcpBackend implements AutoCloseable {
         });
     }
 
+    /** Answers every request with the head of a 200 JSON answer of 100 bytes, and never sends the body. */
+    public static RawMcpBackend headWithoutBody() throws IOException {
+        byte[] head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII);
+        return new RawMcpBackend((method, out) -> {
+            out.write(head);
+            out.flush();
+        });
+    }
+
     /**
      * An MCP server over the SSE transport ({@code url()} ending in {@code /sse}) whose answers,
      * sent as {@code message} events on the event stream, are {@code data}.
