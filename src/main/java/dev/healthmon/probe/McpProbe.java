@@ -2,6 +2,7 @@ package dev.healthmon.probe;
 
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registry.IpLiteral;
 import dev.healthmon.registry.McpSessionMode;
 import dev.healthmon.registry.Transport;
 import dev.healthmon.status.Observation;
@@ -284,7 +285,7 @@ public final class McpProbe implements Probe {
         }
         Optional<SecretResolver.Credential> header = credential;
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
-        CompletableFuture<TargetVetting.Vetted> vetted = vetting.vet(registration.url().getHost());
+        CompletableFuture<TargetVetting.Vetted> vetted = vetting.vet(registration.url().getHost(), settings.timeout());
         result.whenComplete((r, error) -> vetted.cancel(true)); // a cancelled check stops waiting for DNS
         vetted.whenComplete((target, error) -> {
             if (result.isDone()) {
@@ -360,7 +361,7 @@ public final class McpProbe implements Probe {
     private static boolean needsHostPinning(URI url) {
         String host = url.getHost();
         String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        return "http".equalsIgnoreCase(url.getScheme()) && !TargetVetting.isLiteral(bare);
+        return "http".equalsIgnoreCase(url.getScheme()) && !IpLiteral.looksLiteral(bare);
     }
 
     /** A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in doubt. */

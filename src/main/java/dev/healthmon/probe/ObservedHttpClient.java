@@ -1,5 +1,6 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.registry.IpLiteral;
 import java.io.IOException;
 import java.net.Authenticator;
 import java.net.CookieHandler;
@@ -178,7 +179,7 @@ final class ObservedHttpClient extends HttpClient {
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true)
                 .timeout(Duration.ofNanos(left));
-        if (uri.getScheme().equalsIgnoreCase("http") && !TargetVetting.isLiteral(bare(uri.getHost()))) {
+        if (uri.getScheme().equalsIgnoreCase("http") && !IpLiteral.looksLiteral(bare(uri.getHost()))) {
             if (!HostPinning.available()) {
                 throw new IOException("cannot pin the MCP request to the vetted address: " + HostPinning.HOW_TO_ENABLE);
             }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.McpSessionMode;
 import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
 import dev.healthmon.support.DeclaredSecrets;
@@ -467,7 +468,7 @@ class McpProbeTest {
         InetAddress vetted = InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1});
         McpProbe pinned = new McpProbe(java.net.http.HttpClient.newBuilder()
                 .version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
-                new SecretResolver(Map.<String, String>of()::get),
+                new SecretResolver(SecretCatalog.EMPTY),
                 new TargetVetting(TargetPolicy.DEFAULT, host -> {
                     if (!host.equals(name)) {
                         throw new java.net.UnknownHostException(host);
