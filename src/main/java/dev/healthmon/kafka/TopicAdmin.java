@@ -42,6 +42,14 @@ public final class TopicAdmin implements AutoCloseable {
 
     /** Creates every topic that does not exist yet; returns the names created. Existing topics are left as they are. */
     public List<String> createTopics(int partitions, short replicationFactor) {
+        return createTopics(partitions, Optional.of(replicationFactor));
+    }
+
+    /**
+     * As {@link #createTopics(int, short)}; an empty {@code replicationFactor} leaves it to the
+     * broker's {@code default.replication.factor} (1 on a development broker, typically 3 in production).
+     */
+    public List<String> createTopics(int partitions, Optional<Short> replicationFactor) {
         List<NewTopic> wanted = List.of(
                 topic(topics.registry(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_COMPACT),
                 topic(topics.events(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE)
@@ -200,8 +208,17 @@ public final class TopicAdmin implements AutoCloseable {
         return new Audit(errors, warnings);
     }
 
-    private static NewTopic topic(String name, int partitions, short replication, String cleanup) {
-        return new NewTopic(name, partitions, replication).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanup));
+    private static NewTopic topic(String name, int partitions, Optional<Short> replication, String cleanup) {
+        return new NewTopic(name, Optional.of(partitions), replication)
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanup));
+    }
+
+    /** The replication factor of each of {@code names}, as the broker reports it. Blocks up to {@link #TIMEOUT}. */
+    public Map<String, Integer> replicationFactors(Collection<String> names) {
+        Map<String, Integer> factors = new java.util.TreeMap<>();
+        describe(names).forEach((name, description) ->
+                factors.put(name, description.partitions().get(0).replicas().size()));
+        return factors;
     }
 
     @Override

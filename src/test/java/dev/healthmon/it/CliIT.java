@@ -77,6 +77,16 @@ class CliIT {
     }
 
     @Test
+    void topicsCreateWithoutAReplicationFactorUsesTheBrokersDefaultAndSaysSo() {
+        CliRun created = run("topics", "create", "--partitions", "2",
+                "--registry-topic", "cli-rf-registry", "--events-topic", "cli-rf-events", "--dlq-topic", "cli-rf-dlq");
+
+        assertThat(created.exit()).as(created.err()).isZero();
+        assertThat(created.out()).contains("created cli-rf-registry (replication factor 1, the broker's default)")
+                .contains("created cli-rf-events (replication factor 1, the broker's default)");
+    }
+
+    @Test
     void topicsCreateReportsExistingTopicsWithTheWrongSettings() throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                 dev.healthmon.kafka.KafkaSettings.of(kafka.bootstrapServers()).admin())) {
