@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ending an exchange.</b> Each exchange completes exactly once: with a response, with an
  * {@link IOException} (connect refused, reset, cut short, malformed → {@link Failures}), with an
- * {@link HttpTimeoutException} after its timeout, or by {@code cancel}, which closes its
+ * {@link HttpTimeoutException} after its timeout (unless the status and headers have come: a
+ * body still streaming then does not hide the answer, see {@link ResponseReader}), or by {@code cancel}, which closes its
  * connection. A GET that finds its reused connection closed by the server before any byte of
  * the answer is sent once more on a new connection: the server dropped an idle connection, the
  * backend is not at fault.
@@ -436,7 +437,11 @@ public final class PlainHttpClient implements AutoCloseable {
             for (Connection connection : overdue) {
                 Exchange exchange = connection.exchange;
                 discard(connection);
-                exchange.completeExceptionally(new HttpTimeoutException("no answer within the timeout"));
+                if (connection.reader.headComplete()) {
+                    completeWith(exchange, connection); // the status came; only the body is still streaming
+                } else {
+                    exchange.completeExceptionally(new HttpTimeoutException("no answer within the timeout"));
+                }
             }
         }
         if (now - lastIdleSweep >= IDLE_SWEEP_NANOS) {
