@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * body still streaming then does not hide the answer, see {@link ResponseReader}), or by {@code cancel}, which closes its
  * connection. A GET that finds its reused connection closed by the server before any byte of
  * the answer is sent once more on a new connection: the server dropped an idle connection, the
- * backend is not at fault.
+ * backend is not at fault. So is one answered 408 (Request Timeout) on a reused connection:
+ * servers send it when they close an idle one.
  */
 public final class PlainHttpClient implements AutoCloseable {
 
@@ -317,6 +318,10 @@ public final class PlainHttpClient implements AutoCloseable {
         }
         readBuffer.flip();
         if (connection.reader.read(readBuffer)) {
+            if (connection.reader.status() == 408 && connection.reused && !exchange.retried) {
+                retry(connection, exchange); // the server timed out the idle connection as we reused it (RFC 9110 §15.5.9)
+                return;
+            }
             if (readBuffer.hasRemaining()) {
                 discard(connection); // bytes after the answer: nothing we asked for, so not reusable
                 completeWith(exchange, connection);

@@ -103,6 +103,23 @@ class HttpAnswerClassificationTest {
     }
 
     @Test
+    void a408OnAReusedConnectionIsTheServerClosingItAndIsSentAgain() throws Exception {
+        assertThat(get(Mode.IDLE_TIMEOUT_408, Duration.ofSeconds(5)).status()).isEqualTo(200);
+
+        assertThat(get(Mode.IDLE_TIMEOUT_408, Duration.ofSeconds(5)).status()).isEqualTo(200);
+
+        assertThat(server.connections()).as("sent again on a new connection").isEqualTo(2);
+    }
+
+    @Test
+    void a408OnANewConnectionIsTheAnswer() throws Exception {
+        assertThat(get(Mode.ALWAYS_408, Duration.ofSeconds(5)).status()).isEqualTo(408);
+        assertThat(get(Mode.ALWAYS_408, Duration.ofSeconds(5)).status()).as("sent once more at most").isEqualTo(408);
+
+        assertThat(server.requests()).isEqualTo(3);
+    }
+
+    @Test
     void runningOutOfFileDescriptorsIsTheMonitorsFaultNotTheBackends() {
         // What the JDK throws when socket() fails with EMFILE, bare and as the client wraps it for a connect.
         SocketException emfile = new SocketException("Too many open files");

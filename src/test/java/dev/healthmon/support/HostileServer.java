@@ -49,6 +49,7 @@ public final class HostileServer implements AutoCloseable {
         // Valid answers with hostile content.
         ENDLESS_CHUNKED_BODY, TRICKLED_BODY, BODY_LARGER_THAN_CAP, GZIP_BOMB, EVENT_STREAM, ABSURD_RETRY_AFTER,
         REDIRECT_TO_METADATA, UNSOLICITED_SWITCHING_PROTOCOLS, REPEATED_CONTENT_LENGTH, ZERO_PADDED_CHUNKS,
+        IDLE_TIMEOUT_408, ALWAYS_408,
         // MCP over streamable HTTP: hostile answers to a POST of a JSON-RPC request.
         MCP_NOT_JSON, MCP_NOT_JSON_RPC, MCP_ERROR_RESPONSE, MCP_ID_MISMATCH, MCP_WRONG_PROTOCOL_VERSION,
         MCP_ENDLESS_EVENT_STREAM, MCP_HUGE_EVENT_LINE, MCP_NEVER_ANSWERS,
@@ -348,6 +349,20 @@ public final class HostileServer implements AutoCloseable {
                 while (c.request() != null) {
                     c.send(OK_HEAD + "Transfer-Encoding: chunked\r\n\r\n"
                             + "00000000000000000002\r\nok\r\n0000000000000000000\r\n\r\n");
+                }
+            }
+            case IDLE_TIMEOUT_408 -> {
+                // What a server whose keep-alive timer fired says to the next request on that connection.
+                c.request();
+                c.send(OK_HEAD + "Content-Length: 2\r\n\r\nok");
+                if (c.request() != null) {
+                    c.send("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+                    c.socket.close();
+                }
+            }
+            case ALWAYS_408 -> {
+                while (c.request() != null) {
+                    c.send("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
                 }
             }
             case GOOD -> {
