@@ -61,6 +61,8 @@ public final class HostileServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String OK_HEAD = "HTTP/1.1 200 OK\r\n";
+    /** 16 MiB of zeros, gzipped to ~16 KiB: what a client that inflates bodies would choke on. */
+    private static final byte[] GZIP_BOMB_BODY = gzipOfZeros(16 << 20);
 
     private final Mode mode;
     private final ServerSocket socket;
@@ -318,24 +320,21 @@ public final class HostileServer implements AutoCloseable {
                 }
             }
             case GZIP_BOMB -> {
-                c.request();
-                byte[] bomb = gzipOfZeros(16 << 20);
-                c.send(OK_HEAD + "Content-Encoding: gzip\r\nContent-Length: " + bomb.length + "\r\n\r\n");
-                c.send(bomb);
+                byte[] bomb = GZIP_BOMB_BODY;
+                while (c.request() != null) {
+                    c.send(OK_HEAD + "Content-Encoding: gzip\r\nContent-Length: " + bomb.length + "\r\n\r\n");
+                    c.send(bomb);
+                }
             }
             case EVENT_STREAM -> {
                 c.request();
                 c.send(OK_HEAD + "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n");
                 c.forever(": keep-alive\n\n", 200);
             }
-            case ABSURD_RETRY_AFTER -> {
-                c.request();
-                c.send("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 99999999999999999999\r\nContent-Length: 0\r\n\r\n");
-            }
-            case REDIRECT_TO_METADATA -> {
-                c.request();
-                c.send("HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\n\r\n");
-            }
+            case ABSURD_RETRY_AFTER -> everyRequest(c,
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 99999999999999999999\r\nContent-Length: 0\r\n\r\n");
+            case REDIRECT_TO_METADATA -> everyRequest(c,
+                    "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\n\r\n");
             case UNSOLICITED_SWITCHING_PROTOCOLS -> {
                 c.request();
                 c.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
@@ -365,11 +364,7 @@ public final class HostileServer implements AutoCloseable {
                     c.send("HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
                 }
             }
-            case GOOD -> {
-                while (c.request() != null) {
-                    c.send(OK_HEAD + "Content-Length: 2\r\n\r\nok");
-                }
-            }
+            case GOOD -> everyRequest(c, OK_HEAD + "Content-Length: 2\r\n\r\nok");
             case MCP_NOT_JSON -> answerPosts(c, request -> json200("{not json"));
             case MCP_NOT_JSON_RPC -> answerPosts(c, request -> json200("{\"hello\":\"world\"}"));
             case MCP_ERROR_RESPONSE -> answerPosts(c, request -> json200("{\"jsonrpc\":\"2.0\",\"id\":" + id(request)
@@ -403,12 +398,23 @@ public final class HostileServer implements AutoCloseable {
         String to(String request) throws IOException;
     }
 
-    /** Answers every request on the connection; a GET (the SDK's optional stream) gets 405. */
+    /** Sends {@code answer} to every request on the connection, as a keep-alive server does. */
+    private static void everyRequest(Conn c, String answer) throws IOException {
+        while (c.request() != null) {
+            c.send(answer);
+        }
+    }
+
+    /**
+     * Answers every POST on the connection with {@code answer}; a GET (the client's optional
+     * server-to-client stream) gets a stream that stays open and quiet, as real servers do.
+     */
     private static void answerPosts(Conn c, Answer answer) throws IOException {
         String request;
         while ((request = c.request()) != null) {
             if (!request.startsWith("POST")) {
-                c.send("HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n");
+                c.send(OK_HEAD + "Content-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n");
+                return; // held open until the client hangs up
             } else if (request.contains("\"notifications/")) {
                 c.send("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
             } else {
@@ -443,13 +449,15 @@ public final class HostileServer implements AutoCloseable {
         return 0;
     }
 
-    private static byte[] gzipOfZeros(int size) throws IOException {
+    private static byte[] gzipOfZeros(int size) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
             byte[] zeros = new byte[64 * 1024];
             for (int written = 0; written < size; written += zeros.length) {
                 gzip.write(zeros);
             }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot happen in memory", e);
         }
         return bytes.toByteArray();
     }
