@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -72,8 +73,13 @@ public final class HostileServer implements AutoCloseable {
     private volatile String crossOrigin = "http://169.254.169.254/messages";
 
     public HostileServer(Mode mode) throws IOException {
+        this(mode, InetAddress.getLoopbackAddress());
+    }
+
+    /** @param bind a loopback address: {@code ::1} for a backend next to a corpus that denies 127.0.0.0/8 */
+    public HostileServer(Mode mode, InetAddress bind) throws IOException {
         this.mode = mode;
-        this.socket = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+        this.socket = new ServerSocket(0, 200, bind);
         Thread acceptor = new Thread(this::accept, "hostile-" + mode);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -94,7 +100,9 @@ public final class HostileServer implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + port() + (mode.name().startsWith("MCP_SSE") ? "/sse" : "/");
+        InetAddress bind = socket.getInetAddress();
+        String host = bind instanceof Inet6Address ? "[" + bind.getHostAddress() + "]" : bind.getHostAddress();
+        return "http://" + host + ":" + port() + (mode.name().startsWith("MCP_SSE") ? "/sse" : "/");
     }
 
     /** Connections accepted so far. */
