@@ -3,6 +3,8 @@ package dev.healthmon;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.HealthEventPublisher;
+import dev.healthmon.http.Readiness;
+import dev.healthmon.kafka.PartitionCountWatch;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.monitor.ActiveCheck;
 import dev.healthmon.monitor.CheckMetrics;
@@ -31,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class MonitorService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(MonitorService.class);
+    /** How soon a partition added to health-events at run time is used (results wait for it meanwhile). */
+    private static final Duration EVENT_PARTITIONS_REFRESH = Duration.ofSeconds(10);
 
     private final MonitorConfig config;
     private final ExecutorCheckScheduler scheduler;
@@ -39,10 +43,13 @@ public final class MonitorService implements AutoCloseable {
     private final RegistryConsumer registry;
     private final KafkaClientMetrics producerMetrics;
     private final KafkaClientMetrics consumerMetrics;
+    private final PartitionCountWatch eventPartitions;
     private Probes ownedProbes;
 
-    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters) {
+    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters, int partitions) {
         this.config = config;
+        this.eventPartitions = new PartitionCountWatch(config.kafka(), config.topics().events(), partitions,
+                EVENT_PARTITIONS_REFRESH);
         ObjectMapper mapper = new ObjectMapper();
         this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId()));
@@ -50,7 +57,7 @@ public final class MonitorService implements AutoCloseable {
         producerMetrics.bindTo(meters);
         this.publisher = new HealthEventPublisher(producer,
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
-                config.bufferCapacity(), meters);
+                config.bufferCapacity(), eventPartitions, meters);
         this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
         meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
@@ -81,7 +88,7 @@ public final class MonitorService implements AutoCloseable {
         try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
             partitions = admin.verifyCoPartitioned();
         }
-        MonitorService service = new MonitorService(config, probe, meters);
+        MonitorService service = new MonitorService(config, probe, meters, partitions);
         service.registry.start();
         log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={}", config.monitorId(),
                 config.groupId(), config.groupProtocol(), config.topics().registry(), partitions, config.topics().events());
@@ -102,7 +109,13 @@ public final class MonitorService implements AutoCloseable {
 
     /** Ready for traffic (Kubernetes readiness): every owned partition restored and Kafka taking our results. */
     public boolean ready() {
-        return registry.ready() && publisher.healthy();
+        return readiness().ready();
+    }
+
+    /** {@link #ready()} with the reasons when not: what {@code /readyz} says. Any thread. */
+    public Readiness readiness() {
+        return Readiness.when(registry.ready(), "registry partitions still restoring or not yet assigned")
+                .and(publisher.readiness());
     }
 
     /** The backends this instance checks now. Any thread. */
@@ -124,6 +137,7 @@ public final class MonitorService implements AutoCloseable {
             ownedProbes.close();
         }
         publisher.close(Duration.ofNanos(Math.max(Duration.ofMillis(100).toNanos(), deadline - System.nanoTime())));
+        eventPartitions.close();
         producerMetrics.close();
         consumerMetrics.close();
         log.info("monitor={} stopped in {} ms", config.monitorId(), (System.nanoTime() - started) / 1_000_000);

@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import dev.healthmon.http.OpsEndpoints;
+import dev.healthmon.http.Readiness;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -75,7 +76,8 @@ public final class AggregatorService implements AutoCloseable {
         });
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
-        OpsEndpoints.install(http, meters, () -> streams.state() == KafkaStreams.State.RUNNING);
+        OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING, "streams state " + streams.state()
+                + " (RUNNING is ready: not while starting, rebalancing or restoring state)"));
         ObjectMapper mapper = new ObjectMapper();
         new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper), mapper);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {

@@ -7,6 +7,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -37,6 +39,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
     private final AggregatorSettings settings;
     private final Map<Drop, Counter> dropped = new EnumMap<>(Drop.class);
     private final Counter applied;
+    /** Applied events whose status needed the monitor's counters (results coalesced or lost), by how. */
+    private final Map<PolicyReplay.Basis, Counter> trusted = new EnumMap<>(PolicyReplay.Basis.class);
     private ProcessorContext<String, byte[]> context;
     private StatusStores stores;
 
@@ -47,10 +51,16 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
         for (Drop drop : Drop.values()) {
             dropped.put(drop, Counter.builder("healthmon.aggregator.events.dropped")
                     .description("Health events not applied to the status table, by reason")
-                    .tag("reason", drop.name().toLowerCase(java.util.Locale.ROOT)).register(meters));
+                    .tag("reason", drop.name().toLowerCase(Locale.ROOT)).register(meters));
         }
         this.applied = Counter.builder("healthmon.aggregator.events.applied")
                 .description("Health events applied to the status table").register(meters);
+        for (PolicyReplay.Basis basis : List.of(PolicyReplay.Basis.EXTENDED, PolicyReplay.Basis.ADOPTED)) {
+            trusted.put(basis, Counter.builder("healthmon.aggregator.trusted.monitor")
+                    .description("Applied health events that stood for missing results (coalesced or lost): the status "
+                            + "came from the monitor's counters (extended) or was the monitor's (adopted)")
+                    .tag("how", basis.name().toLowerCase(Locale.ROOT)).register(meters));
+        }
     }
 
     @Override
@@ -79,7 +89,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
             dropped.get(Drop.UNKNOWN_BACKEND).increment();
             return;
         }
-        StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event, settings.epochFenceWindow());
+        StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event,
+                settings.monitorSessionTimeout());
         switch (verdict) {
             case SUPERSEDED -> dropped.get(Drop.SUPERSEDED).increment();
             case STALE -> dropped.get(Drop.STALE).increment();
@@ -88,6 +99,10 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
                 stores.put(update.state());
                 StatusTopology.publish(context, json, update, record.timestamp());
                 applied.increment();
+                update.basis().map(trusted::get).ifPresent(Counter::increment);
+                update.basis().filter(b -> b != PolicyReplay.Basis.FOLLOWS).ifPresent(b -> log.debug(
+                        "backend={} sequence={} monitor={} results missing, status {} from the monitor's counters",
+                        key, event.sequence(), event.monitorId(), b.name().toLowerCase(Locale.ROOT)));
             }
         }
     }

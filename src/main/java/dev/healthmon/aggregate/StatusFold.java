@@ -2,8 +2,6 @@ package dev.healthmon.aggregate;
 
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.probe.Failure;
-import dev.healthmon.status.CircuitState;
-import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.PolicyState;
@@ -31,14 +29,24 @@ public final class StatusFold {
         STALE
     }
 
-    /** The new state and the transitions to publish. */
-    public record Update(StatusState state, List<StatusTransition> transitions) {}
+    /**
+     * The new state and the transitions to publish.
+     *
+     * @param basis for an applied event, how its status was found ({@link PolicyReplay}); empty for a registration
+     */
+    public record Update(StatusState state, List<StatusTransition> transitions, Optional<PolicyReplay.Basis> basis) {
+        Update(StatusState state, List<StatusTransition> transitions) {
+            this(state, transitions, Optional.empty());
+        }
+    }
 
     private StatusFold() {}
 
     /**
      * A valid registration was read at {@code at}. A new backend, or one whose checking fields
-     * changed (a new target), starts UNKNOWN; a descriptive change keeps the status.
+     * changed (a new target), starts UNKNOWN; a descriptive change keeps the status. The position
+     * of the last applied event is kept in every case: a zombie that read the new registration
+     * before the new owner restored must still lose to the new owner's epoch (DESIGN.md §4).
      */
     public static Update registered(Optional<TrackedBackend> previous, Optional<StatusState> current,
                                     TrackedBackend backend, Instant at, AggregatorSettings settings) {
@@ -48,7 +56,8 @@ public final class StatusFold {
             return new Update(new StatusState(s.view().describedBy(backend), s.applied(), s.flapping(), s.availability(),
                     s.history()), List.of());
         }
-        StatusState fresh = StatusState.fresh(BackendStatus.unknown(backend, at));
+        StatusState fresh = new StatusState(BackendStatus.unknown(backend, at), current.flatMap(StatusState::applied),
+                Flapping.NONE, Availability.EMPTY, List.of());
         HealthStatus before = current.map(s -> s.view().status()).orElse(HealthStatus.UNKNOWN);
         if (before == HealthStatus.UNKNOWN) {
             return new Update(fresh, List.of());
@@ -58,8 +67,13 @@ public final class StatusFold {
         return new Update(withHistory(fresh, List.of(reset), settings), List.of(reset));
     }
 
-    /** Fencing (DESIGN.md §4): superseded registration first, then (ownerEpoch, registration offset, sequence), epoch first. */
-    public static Verdict judge(StatusState state, TrackedBackend backend, HealthEvent event, Duration epochFenceWindow) {
+    /**
+     * Fencing (DESIGN.md §4): superseded registration first, then (ownerEpoch, registration offset,
+     * sequence), epoch first. A lower epoch is taken for a recreated group (epochs restarted at 1)
+     * only once the backend's stream has been quiet for its own fence window,
+     * {@link TrackedBackend#fenceWindow}: a zombie of a backend checked once a day is fenced for a day.
+     */
+    public static Verdict judge(StatusState state, TrackedBackend backend, HealthEvent event, Duration sessionTimeout) {
         if (event.registration().offset() < backend.version().offset()) {
             return Verdict.SUPERSEDED;
         }
@@ -70,7 +84,8 @@ public final class StatusFold {
         int byEpoch = Integer.compare(event.ownerEpoch(), last.ownerEpoch());
         if (byEpoch < 0) {
             // A recreated group restarts its epochs at 1: accept a lower epoch once the stream has been quiet long enough.
-            boolean groupRecreated = Duration.between(last.checkedAt(), event.checkedAt()).compareTo(epochFenceWindow) > 0;
+            boolean groupRecreated = Duration.between(last.checkedAt(), event.checkedAt())
+                    .compareTo(backend.fenceWindow(sessionTimeout)) > 0;
             return groupRecreated ? Verdict.APPLY : Verdict.STALE;
         }
         if (byEpoch > 0) {
@@ -83,39 +98,48 @@ public final class StatusFold {
         return event.sequence() > last.sequence() ? Verdict.APPLY : Verdict.STALE;
     }
 
-    /** Applies an event {@link #judge} accepted: the same policy as the monitor, from the raw outcome. */
+    /**
+     * Applies an event {@link #judge} accepted: the monitor's policy applied to every check the
+     * event stands for, including results the outage buffer coalesced or that were lost
+     * ({@link PolicyReplay}); every status the backend went through is a transition.
+     */
     public static Update apply(StatusState state, TrackedBackend backend, HealthEvent event, AggregatorSettings settings) {
         BackendStatus view = state.view();
-        PolicyState next = HealthPolicy.next(state.policy(), observation(event), backend.thresholds());
-        if (event.circuit() == CircuitState.OPEN && next.status() == HealthStatus.UNHEALTHY) {
-            next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
-                    next.consecutiveSuccesses());
+        PolicyReplay.Replay replay = PolicyReplay.replay(state, event, backend.thresholds());
+        PolicyState next = replay.state();
+        List<StatusTransition> transitions = new ArrayList<>();
+        Flapping flapping = state.flapping();
+        HealthStatus from = view.status();
+        boolean changed = false;
+        for (PolicyReplay.Step step : replay.steps()) {
+            Flapping after = flapping.next(step.status(), settings);
+            boolean stepChanged = step.status() != from;
+            StatusTransition.Kind kind = null;
+            if (after.flapping() && !flapping.flapping()) {
+                kind = StatusTransition.Kind.FLAPPING_STARTED;
+            } else if (!after.flapping() && flapping.flapping()) {
+                kind = StatusTransition.Kind.FLAPPING_ENDED;
+            } else if (stepChanged && !after.flapping()) {
+                kind = StatusTransition.Kind.CHANGE;
+            }
+            if (kind != null) {
+                transitions.add(new StatusTransition(view.id(), view.name(), view.labels(), kind, from, step.status(),
+                        step.reason(), event.checkedAt()));
+            }
+            changed |= stepChanged;
+            from = step.status();
+            flapping = after;
         }
-        boolean changed = next.status() != view.status();
-        Flapping flapping = state.flapping().next(next.status(), settings);
         Availability availability = state.availability().record(event.checkedAt(), event.outcome().isSuccess());
         BackendStatus updated = new BackendStatus(view.id(), view.name(), view.labels(), next.status(), next.reason(),
                 changed ? event.checkedAt() : view.since(), Optional.of(event.checkedAt()), OptionalLong.of(event.latencyMs()),
                 next.consecutiveFailures(), next.consecutiveSuccesses(), flapping.flapping(), availability.figures(),
                 event.failure().map(f -> new BackendStatus.LastFailure(f, event.checkedAt())).or(view::lastFailure),
                 Optional.of(event.monitorId()), OptionalInt.of(event.ownerEpoch()), view.registration());
-        List<StatusTransition> transitions = new ArrayList<>();
-        StatusTransition.Kind kind = null;
-        if (flapping.flapping() && !state.flapping().flapping()) {
-            kind = StatusTransition.Kind.FLAPPING_STARTED;
-        } else if (!flapping.flapping() && state.flapping().flapping()) {
-            kind = StatusTransition.Kind.FLAPPING_ENDED;
-        } else if (changed && !flapping.flapping()) {
-            kind = StatusTransition.Kind.CHANGE;
-        }
-        if (kind != null) {
-            transitions.add(new StatusTransition(view.id(), view.name(), view.labels(), kind, view.status(), next.status(),
-                    next.reason(), event.checkedAt()));
-        }
-        StatusState.Applied applied = new StatusState.Applied(event.ownerEpoch(), event.registration().offset(),
-                event.sequence(), event.checkedAt());
+        StatusState.Applied applied = new StatusState.Applied(event.monitorId(), event.ownerEpoch(),
+                event.registration().offset(), event.sequence(), event.checkedAt());
         StatusState after = new StatusState(updated, Optional.of(applied), flapping, availability, state.history());
-        return new Update(withHistory(after, transitions, settings), transitions);
+        return new Update(withHistory(after, transitions, settings), transitions, Optional.of(replay.basis()));
     }
 
     /** The observation an event reports, rebuilt from its outcome (and, for DEGRADED, its failure). */

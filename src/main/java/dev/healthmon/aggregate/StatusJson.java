@@ -12,6 +12,7 @@ import dev.healthmon.status.Reason;
 import dev.healthmon.status.Thresholds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -28,6 +29,9 @@ import java.util.OptionalLong;
  * and {@link StatusState}. Thread-safe.
  */
 public final class StatusJson {
+
+    /** The fixed window of the versions that kept no timing per backend. */
+    private static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
 
     private final ObjectMapper mapper;
 
@@ -138,6 +142,8 @@ public final class StatusJson {
         root.put("offset", b.version().offset());
         root.put("unhealthyThreshold", b.thresholds().unhealthy());
         root.put("healthyThreshold", b.thresholds().healthy());
+        root.put("longestIntervalMs", b.longestInterval().toMillis());
+        root.put("timeoutMs", b.timeout().toMillis());
         root.put("checkingFingerprint", b.checkingFingerprint());
         return bytes(root);
     }
@@ -147,6 +153,9 @@ public final class StatusJson {
         return new TrackedBackend(text(n, "id"), text(n, "name"), labels(n),
                 new RegistrationVersion(n.path("partition").asInt(), n.path("offset").asLong()),
                 new Thresholds(n.path("unhealthyThreshold").asInt(), n.path("healthyThreshold").asInt()),
+                // Stores written before the per-backend fence window kept no timing: 10 min, the old fixed window.
+                Duration.ofMillis(n.path("longestIntervalMs").asLong(LEGACY_FENCE_WINDOW.toMillis())),
+                Duration.ofMillis(n.path("timeoutMs").asLong(0)),
                 text(n, "checkingFingerprint"));
     }
 
@@ -155,6 +164,7 @@ public final class StatusJson {
         root.set("view", statusNode(s.view()));
         s.applied().ifPresent(a -> {
             ObjectNode applied = root.putObject("applied");
+            applied.put("monitorId", a.monitorId());
             applied.put("ownerEpoch", a.ownerEpoch());
             applied.put("registrationOffset", a.registrationOffset());
             applied.put("sequence", a.sequence());
@@ -176,7 +186,8 @@ public final class StatusJson {
         JsonNode n = tree(bytes);
         JsonNode a = n.get("applied");
         Optional<StatusState.Applied> applied = a == null ? Optional.empty() : Optional.of(new StatusState.Applied(
-                a.path("ownerEpoch").asInt(), a.path("registrationOffset").asLong(), a.path("sequence").asLong(),
+                a.path("monitorId").asText(""), a.path("ownerEpoch").asInt(), a.path("registrationOffset").asLong(),
+                a.path("sequence").asLong(),
                 Instant.parse(text(a, "checkedAt"))));
         List<HealthStatus> recent = new ArrayList<>();
         n.path("recent").forEach(s -> recent.add(HealthStatus.valueOf(s.asText())));

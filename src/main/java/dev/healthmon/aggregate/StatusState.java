@@ -19,9 +19,15 @@ import java.util.Optional;
 public record StatusState(BackendStatus view, Optional<Applied> applied, Flapping flapping, Availability availability,
                           List<StatusTransition> history) {
 
-    /** Where a backend's event stream stands: events not after this are stale. */
-    public record Applied(int ownerEpoch, long registrationOffset, long sequence, Instant checkedAt) {
+    /**
+     * Where a backend's event stream stands: events not after this are stale. It outlives a change
+     * of checking fields (the epoch memory that fences zombies, DESIGN.md §4); {@code monitorId},
+     * {@code ownerEpoch} and {@code sequence} also tell whether the next event follows on (same check
+     * lifetime, next sequence) or results are missing.
+     */
+    public record Applied(String monitorId, int ownerEpoch, long registrationOffset, long sequence, Instant checkedAt) {
         public Applied {
+            Objects.requireNonNull(monitorId, "monitorId");
             Objects.requireNonNull(checkedAt, "checkedAt");
         }
     }
@@ -36,6 +42,11 @@ public record StatusState(BackendStatus view, Optional<Applied> applied, Flappin
 
     public static StatusState fresh(BackendStatus view) {
         return new StatusState(view, Optional.empty(), Flapping.NONE, Availability.EMPTY, List.of());
+    }
+
+    /** True until the first event of the registration in force was applied (a new backend, or a new target). */
+    boolean fresh() {
+        return view.lastCheckedAt().isEmpty();
     }
 
     PolicyState policy() {

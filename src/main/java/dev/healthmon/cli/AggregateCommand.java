@@ -55,9 +55,11 @@ final class AggregateCommand implements Callable<Integer> {
     @Option(names = "--flap-window", defaultValue = "20", description = "Results flap detection looks at. Default ${DEFAULT-VALUE}.")
     int flapWindow;
 
-    @Option(names = "--epoch-fence-window-ms", defaultValue = "600000",
-            description = "A lower owner epoch is accepted after this much quiet (recreated group). Default ${DEFAULT-VALUE}.")
-    long epochFenceWindowMs;
+    @Option(names = "--monitor-session-timeout-ms", defaultValue = "10000",
+            description = "The monitors' session timeout (45000 with --group-protocol consumer); a lower owner epoch "
+                    + "is accepted after this plus the backend's longest interval and timeout of quiet. "
+                    + "Default ${DEFAULT-VALUE}.")
+    long monitorSessionTimeoutMs;
 
     @Option(names = "--print-config", description = "Print the effective settings (flags > HEALTHMON_* environment > "
             + "--config file > defaults) and exit.")
@@ -70,7 +72,7 @@ final class AggregateCommand implements Callable<Integer> {
             return 0;
         }
         AggregatorConfig config = new AggregatorConfig(kafka.settings(), kafka.topics(), applicationId, checks.toDefaults(),
-                new AggregatorSettings(flapChanges, flapWindow, Duration.ofMillis(epochFenceWindowMs),
+                new AggregatorSettings(flapChanges, flapWindow, Duration.ofMillis(monitorSessionTimeoutMs),
                         AggregatorSettings.DEFAULTS.historyPerBackend()),
                 httpHost, httpPort, advertisedHost != null ? advertisedHost : InetAddress.getLocalHost().getHostName(),
                 stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "healthmon-streams"),

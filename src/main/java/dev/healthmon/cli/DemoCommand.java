@@ -11,24 +11,22 @@ import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
+import dev.healthmon.http.Meters;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
-import dev.healthmon.http.Meters;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -37,7 +35,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, five sample
  * backends on loopback registered through the registry topic, a monitor, the aggregator with its
- * status page, and a live view of the health events. Ctrl-C (or {@code --duration-seconds}) shuts everything down in reverse order.
+ * status page, and a live view of the health events. Ctrl-C, SIGTERM or {@code --duration-seconds} shuts everything
+ * down in reverse order and removes the demo's temporary folders (the broker's data, the aggregator's state).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run an embedded Kafka broker, sample backends and a monitor; show live status.")
@@ -60,68 +59,76 @@ final class DemoCommand implements Callable<Integer> {
             description = "Stop after this many seconds; 0 runs until Ctrl-C (default ${DEFAULT-VALUE}).")
     long durationSeconds;
 
+    /** How long SIGTERM or Ctrl-C waits for the broker, clients and folders to close before the JVM ends anyway. */
+    private static final Duration CLEANUP_LIMIT = Duration.ofSeconds(60);
+
     /** The aggregator's registry: its /metrics, next to the status page. */
     private final PrometheusMeterRegistry meters = Meters.prometheus();
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        Deque<AutoCloseable> resources = new ArrayDeque<>();
-        CountDownLatch stop = new CountDownLatch(1);
-        Thread hook = new Thread(stop::countDown, "healthmon-demo-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            out.println("starting an in-process Apache Kafka broker (KRaft)…");
-            EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort == null ? OptionalInt.empty() : OptionalInt.of(kafkaPort));
-            resources.push(kafka);
-            KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
-            out.println("Kafka bootstrap servers: " + kafka.bootstrapServers());
-            try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
-                admin.createTopics(partitions, (short) 1);
-            }
-
-            SampleBackends backends = SampleBackends.start();
-            resources.push(backends);
-            MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor"),
-                    new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
-            resources.push(monitor);
-            Path stateDir = Files.createTempDirectory("healthmon-demo-streams");
-            resources.push(() -> deleteRecursively(stateDir));
-            AggregatorService aggregator = startAggregator(settings, stateDir);
-            resources.push(aggregator);
-            StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()), out);
-            resources.push(view);
-            view.start();
-
-            try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
-                backends.registrations().forEach((id, json) -> writer.register(id, json.getBytes(StandardCharsets.UTF_8)));
-            }
-            out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
-                    + "demo-failing and demo-dead UNHEALTHY, demo-auth UNAUTHENTICATED%n%n", backends.registrations().size());
-            out.printf("status page: http://127.0.0.1:%d/   (query API: /api/status, /api/summary, /api/transitions)%n%n",
-                    aggregator.httpPort());
-            printHint(out, kafka.bootstrapServers());
-            out.flush();
-
-            if (durationSeconds > 0) {
-                stop.await(durationSeconds, TimeUnit.SECONDS);
-            } else {
-                stop.await();
-            }
-            out.println("shutting down…");
-            return 0;
-        } finally {
-            while (!resources.isEmpty()) {
-                try {
-                    resources.pop().close();
-                } catch (Exception e) {
-                    spec.commandLine().getErr().println("close failed: " + e);
-                }
-            }
+        // Outermost: on SIGTERM or Ctrl-C the JVM waits for the cleanup below instead of ending mid-way.
+        try (ShutdownSignal signal = ShutdownSignal.install("healthmon-demo-shutdown", CLEANUP_LIMIT)) {
+            Deque<AutoCloseable> resources = new ArrayDeque<>();
             try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException alreadyShuttingDown) {
-                // the JVM is exiting because of Ctrl-C; the hook has done its job
+                startAll(out, resources);
+                if (durationSeconds > 0) {
+                    signal.await(Duration.ofSeconds(durationSeconds));
+                } else {
+                    signal.await();
+                }
+                out.println("shutting down…");
+                out.flush();
+                return 0;
+            } finally {
+                closeAll(resources);
+            }
+        }
+    }
+
+    /** Starts everything, pushing each part on {@code resources} as soon as it runs, so that a failure closes what started. */
+    private void startAll(PrintWriter out, Deque<AutoCloseable> resources) throws Exception {
+        out.println("starting an in-process Apache Kafka broker (KRaft)…");
+        EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort == null ? OptionalInt.empty() : OptionalInt.of(kafkaPort));
+        resources.push(kafka);
+        KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
+        out.println("Kafka bootstrap servers: " + kafka.bootstrapServers());
+        try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
+            admin.createTopics(partitions, (short) 1);
+        }
+
+        SampleBackends backends = SampleBackends.start();
+        resources.push(backends);
+        MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor"),
+                new SimpleMeterRegistry());
+        resources.push(monitor);
+        Path stateDir = Files.createTempDirectory("healthmon-demo-streams");
+        resources.push(() -> Utils.delete(stateDir.toFile()));
+        AggregatorService aggregator = startAggregator(settings, stateDir);
+        resources.push(aggregator);
+        StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()), out);
+        resources.push(view);
+        view.start();
+
+        try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
+            backends.registrations().forEach((id, json) -> writer.register(id, json.getBytes(StandardCharsets.UTF_8)));
+        }
+        out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
+                + "demo-failing and demo-dead UNHEALTHY, demo-auth UNAUTHENTICATED%n%n", backends.registrations().size());
+        out.printf("status page: http://127.0.0.1:%d/   (query API: /api/status, /api/summary, /api/transitions)%n%n",
+                aggregator.httpPort());
+        printHint(out, kafka.bootstrapServers());
+        out.flush();
+    }
+
+    /** In reverse order of start; one part that fails to close does not keep the others open. */
+    private void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                spec.commandLine().getErr().println("close failed: " + e);
             }
         }
     }
@@ -137,14 +144,6 @@ final class DemoCommand implements Callable<Integer> {
     private static AggregatorConfig aggregatorConfig(KafkaSettings settings, Path stateDir, int port) {
         return new AggregatorConfig(settings, Topics.DEFAULTS, "healthmon-demo-aggregator", CheckDefaults.STANDARD,
                 AggregatorSettings.DEFAULTS, "127.0.0.1", port, "127.0.0.1", stateDir, 0);
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     private static void printHint(PrintWriter out, String bootstrap) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import dev.healthmon.http.Meters;
 import dev.healthmon.http.OpsServer;
+import dev.healthmon.http.Readiness;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -95,7 +96,8 @@ final class MonitorCommand implements Callable<Integer> {
         PrometheusMeterRegistry meters = Meters.prometheus();
         // Bind the port first: a taken port fails the start before anything joins the group.
         java.util.concurrent.atomic.AtomicReference<MonitorService> running = new java.util.concurrent.atomic.AtomicReference<>();
-        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, () -> running.get() != null && running.get().ready());
+        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, () -> running.get() == null
+                ? Readiness.notReady("starting") : running.get().readiness());
         MonitorService service;
         try {
             service = MonitorService.start(config, meters);

@@ -1,8 +1,8 @@
 package dev.healthmon.cli;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,12 +24,11 @@ final class SampleBackendsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CountDownLatch stop = new CountDownLatch(1);
-        try (SampleBackends backends = SampleBackends.start(new InetSocketAddress(host, port))) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "healthmon-samples-stop"));
+        try (ShutdownSignal signal = ShutdownSignal.install("healthmon-samples-stop", Duration.ofSeconds(10));
+             SampleBackends backends = SampleBackends.start(new InetSocketAddress(host, port))) {
             spec.commandLine().getOut().printf("sample backends on %s:%d: /healthy /slow /failing /auth%n", host, port);
             spec.commandLine().getOut().flush();
-            stop.await();
+            signal.await();
         }
         return 0;
     }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 final class TopicsCommand {
 
     @Command(name = "create", mixinStandardHelpOptions = true,
-            description = "Create the registry, events, status, transitions and dead-letter topics (existing ones are kept).")
+            description = "Create the registry, events, status, transitions and dead-letter topics (existing ones are "
+                    + "kept); grow the events topic to the registry's partition count.")
     static final class Create implements Callable<Integer> {
 
         @Mixin
@@ -37,6 +38,7 @@ final class TopicsCommand {
             }
             try (TopicAdmin admin = new TopicAdmin(kafka.settings(), kafka.topics())) {
                 admin.createTopics(partitions, replicationFactor).forEach(t -> spec.commandLine().getOut().println("created " + t));
+                admin.growEventsToRegistry().ifPresent(spec.commandLine().getOut()::println);
                 TopicAdmin.Audit audit = admin.audit(partitions);
                 audit.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));
                 if (!audit.errors().isEmpty()) {

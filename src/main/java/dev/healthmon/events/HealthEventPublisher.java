@@ -1,15 +1,25 @@
 package dev.healthmon.events;
 
+import dev.healthmon.http.Readiness;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +38,16 @@ import org.slf4j.LoggerFactory;
  * slow or down, each backend keeps its latest result and every status change
  * ({@code healthmon.events.coalesced} counts the rest); a result that still does not fit is
  * dropped and counted in {@code healthmon.events.dropped}.
+ *
+ * <p><b>Nothing lost to a failed send, no partition holding up the others.</b> A send that fails
+ * with a retriable error (Kafka's callback, or an exception from {@code send} itself) is queued
+ * again ({@code healthmon.events.retried}); only a non-retriable error (a record Kafka can never
+ * take, a missing ACL) loses it, counted in {@code healthmon.events.failed} and logged. An event
+ * for a partition that {@code health-events} does not have — {@code backend-registry} grew at run
+ * time — is never handed to the producer, whose {@code send} would block every other backend for
+ * {@code max.block.ms} and then fail: it is parked (latest per backend) and reported
+ * ({@link #missingPartitions()}, {@code healthmon.events.partitions.missing}, ERROR log) until
+ * the partition exists.
  */
 public final class HealthEventPublisher implements HealthEventSink, AutoCloseable {
 
@@ -39,6 +59,9 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private static final Duration POLL = Duration.ofMillis(5);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
+    /** First and longest pause before an item whose {@code send} threw is tried again. */
+    private static final Duration RETRY_FIRST = Duration.ofMillis(50);
+    private static final Duration RETRY_MAX = Duration.ofSeconds(2);
 
     private final Producer<byte[], byte[]> producer;
     private final String eventsTopic;
@@ -50,6 +73,18 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private final Counter failed;
     private final Counter dropped;
     private final Counter deadLettered;
+    private final Counter retried;
+    private final IntSupplier eventPartitions;
+    /** Runs {@code producer.flush()}, which blocks for as long as Kafka is away, so that the publisher thread never does. */
+    private final ExecutorService flusher;
+    /** Publisher thread only: events whose partition {@code health-events} lacks, by partition, the latest per backend. */
+    private final NavigableMap<Integer, Map<String, HealthEvent>> parked = new TreeMap<>();
+    /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
+    private Object retry;
+    private long retryAtNanos;
+    private long retryPauseNanos = RETRY_FIRST.toNanos();
+    /** Written by the publisher thread: the partitions in {@link #parked}, for readiness and metrics. */
+    private volatile Set<Integer> missingPartitions = Set.of();
     private volatile boolean running = true;
     private final long startedNanos = System.nanoTime();
     private final java.util.concurrent.atomic.AtomicLong sends = new java.util.concurrent.atomic.AtomicLong();
@@ -58,9 +93,14 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private volatile long lastAcknowledgedNanos;
     private volatile long lastFailedNanos;
 
+    /**
+     * @param eventPartitions how many partitions {@code health-events} has now, as last seen (must not block:
+     *                        read on every loop of the publisher thread)
+     */
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
-                                HealthEventCodec codec, int capacity, MeterRegistry meters) {
+                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions, MeterRegistry meters) {
         this.producer = producer;
+        this.eventPartitions = eventPartitions;
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         this.codec = codec;
@@ -69,8 +109,15 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");
         this.deadLettered = meters.counter("healthmon.registry.dead.lettered");
+        this.retried = meters.counter("healthmon.events.retried");
+        meters.gauge("healthmon.events.partitions.missing", this, p -> p.missingPartitions.size());
         meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
         meters.more().counter("healthmon.events.coalesced", java.util.List.of(), queue, CoalescingBuffer::coalesced);
+        this.flusher = Executors.newSingleThreadExecutor(runnable -> {
+            Thread flushing = new Thread(runnable, "healthmon-publisher-flush");
+            flushing.setDaemon(true);
+            return flushing;
+        });
         this.thread = new Thread(this::run, "healthmon-publisher");
         thread.setDaemon(true);
         thread.start();
@@ -97,7 +144,9 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
 
     /**
      * Sends everything queued so far and waits for Kafka's acknowledgements; blocks up to
-     * {@code timeout}. Returns false if that was not enough.
+     * {@code timeout}. Returns false if that was not enough; the publisher goes on either way (the
+     * producer's own flush runs on another thread, so an outage cannot stall the publisher).
+     * Events parked for a missing partition are not waited for.
      */
     public boolean flush(Duration timeout) {
         FlushMarker marker = new FlushMarker(new CompletableFuture<>());
@@ -117,37 +166,103 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     }
 
     private void run() {
-        while (running || !queue.isEmpty()) {
+        while (running || !queue.isEmpty() || retry != null) {
+            if (retry != null) {
+                if (System.nanoTime() - retryAtNanos >= 0) {
+                    Object again = retry;
+                    retry = null;
+                    handle(again);
+                } else {
+                    pause(Math.min(POLL.toNanos(), retryAtNanos - System.nanoTime()));
+                }
+                continue;
+            }
+            if (!parked.isEmpty()) {
+                releaseParked();
+            }
             Object next;
             try {
                 next = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS).orElse(null);
             } catch (InterruptedException e) {
                 break;
             }
-            if (next == null) {
-                continue;
+            if (next != null) {
+                handle(next);
             }
-            try {
-                if (next instanceof HealthEvent event) {
-                    send(event);
-                } else if (next instanceof DeadLetter letter) {
-                    send(letter);
+        }
+    }
+
+    private void handle(Object item) {
+        try {
+            if (item instanceof HealthEvent event) {
+                if (event.registration().partition() >= eventPartitions.getAsInt()) {
+                    park(event);
                 } else {
-                    producer.flush(); // blocks until everything sent so far is acknowledged or failed
-                    ((FlushMarker) next).done().complete(null);
+                    send(event);
                 }
-            } catch (RuntimeException e) {
-                // Serialization or a closed producer: count it, keep the thread alive for the rest.
-                failed.increment();
-                log.error("publish failed: {}", e.toString());
+            } else if (item instanceof DeadLetter letter) {
+                send(letter);
+            } else {
+                FlushMarker marker = (FlushMarker) item;
+                flusher.execute(() -> {
+                    producer.flush(); // everything handed to the producer before the marker
+                    marker.done().complete(null);
+                });
             }
+            retryPauseNanos = RETRY_FIRST.toNanos();
+        } catch (RuntimeException e) {
+            if (!running && e instanceof IllegalStateException) {
+                failed.increment();
+                log.error("publish failed while closing: {}", e.toString());
+                return;
+            }
+            // The producer refused it before taking it (serializer, buffer, interrupted): nothing was sent, try again.
+            retried.increment();
+            log.warn("publish failed, trying again in {} ms: {}", retryPauseNanos / 1_000_000, e.toString());
+            retry = item;
+            retryAtNanos = System.nanoTime() + retryPauseNanos;
+            retryPauseNanos = Math.min(RETRY_MAX.toNanos(), retryPauseNanos * 2);
+        }
+    }
+
+    private void park(HealthEvent event) {
+        int partition = event.registration().partition();
+        if (parked.computeIfAbsent(partition, p -> new LinkedHashMap<>()).put(event.backendId(), event) == null
+                && parked.get(partition).size() == 1) {
+            missingPartitions = Set.copyOf(parked.keySet());
+            log.error("partition={} of {} does not exist ({} partitions): results of backends in registry partition {}"
+                    + " wait until it does; grow {} to match the registry (healthmon topics create does)", partition,
+                    eventsTopic, eventPartitions.getAsInt(), partition, eventsTopic);
+        }
+    }
+
+    /** Sends what was parked for partitions that exist now. */
+    private void releaseParked() {
+        int partitions = eventPartitions.getAsInt();
+        Map<Integer, Map<String, HealthEvent>> ready = new TreeMap<>(parked.headMap(partitions, false));
+        if (ready.isEmpty()) {
+            return;
+        }
+        ready.keySet().forEach(parked::remove);
+        missingPartitions = Set.copyOf(parked.keySet());
+        ready.forEach((partition, events) -> {
+            log.info("partition={} of {} exists now: sending {} parked results", partition, eventsTopic, events.size());
+            events.values().forEach(this::handle);
+        });
+    }
+
+    private static void pause(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, nanos)); // the retry back-off, not synchronisation
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
     private void send(HealthEvent event) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(eventsTopic, event.registration().partition(),
                 event.backendId().getBytes(StandardCharsets.UTF_8), codec.encode(event));
-        producer.send(record, callback(event.backendId(), published));
+        producer.send(record, callback(event.backendId(), published, event));
     }
 
     private void send(DeadLetter letter) {
@@ -158,10 +273,11 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
                 Integer.toString(letter.sourcePartition()).getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetter.SOURCE_OFFSET_HEADER, Long.toString(letter.sourceOffset()).getBytes(StandardCharsets.UTF_8));
         producer.send(new ProducerRecord<>(dlqTopic, null, letter.key(), letter.value(), headers),
-                callback("dlq", deadLettered));
+                callback("dlq", deadLettered, letter));
     }
 
-    private Callback callback(String backendId, Counter onSuccess) {
+    /** On a retriable error the item is queued again, behind what came since (the aggregator orders by sequence). */
+    private Callback callback(String backendId, Counter onSuccess, Object item) {
         sends.incrementAndGet();
         return (metadata, error) -> {
             completions.incrementAndGet();
@@ -169,10 +285,15 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
             if (error == null) {
                 onSuccess.increment();
                 lastAcknowledgedNanos = System.nanoTime();
+                return;
+            }
+            lastFailedNanos = System.nanoTime();
+            if (error instanceof RetriableException && running && queue.offerOther(item)) {
+                retried.increment();
+                log.warn("backend={} publish failed, queued again: {}", backendId, error.toString());
             } else {
-                lastFailedNanos = System.nanoTime();
                 failed.increment();
-                log.warn("backend={} publish failed: {}", backendId, error.toString());
+                log.error("backend={} publish failed: {}", backendId, error.toString());
             }
         };
     }
@@ -188,6 +309,24 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         }
         boolean outstanding = sends.get() > completions.get() || !queue.isEmpty();
         return !outstanding || System.nanoTime() - Math.max(lastCompletedNanos, startedNanos) < UNHEALTHY_AFTER.toNanos();
+    }
+
+    /**
+     * Ready unless Kafka does not take our results ({@link #healthy()}) or {@code health-events}
+     * lacks a partition that results wait for. Any thread.
+     */
+    public Readiness readiness() {
+        Readiness kafka = Readiness.when(healthy(), "Kafka does not take health events: the last send failed, or "
+                + "results have waited " + UNHEALTHY_AFTER.toSeconds() + " s without an acknowledgement");
+        Set<Integer> missing = missingPartitions;
+        return missing.isEmpty() ? kafka : kafka.and(Readiness.notReady(eventsTopic + " has no partition " + missing
+                + " for registry partitions of the same number: their backends' results wait (grow " + eventsTopic
+                + " to the registry's partition count: healthmon topics create)"));
+    }
+
+    /** Partitions of {@code health-events} that results wait for because they do not exist. Any thread. */
+    public Set<Integer> missingPartitions() {
+        return missingPartitions;
     }
 
     /** Results waiting to be sent. */
@@ -215,9 +354,13 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         if (thread.isAlive()) {
             thread.interrupt();
         }
-        if (!queue.isEmpty()) {
-            log.warn("publisher closed with {} results unsent", queue.size());
+        // The publisher thread's own fields are safe to read once it has ended.
+        int unsent = queue.size() + (thread.isAlive() ? 0 : parked.values().stream().mapToInt(Map::size).sum()
+                + (retry == null ? 0 : 1));
+        if (unsent > 0) {
+            log.warn("publisher closed with {} results unsent", unsent);
         }
+        flusher.shutdownNow();
         producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }
 }

@@ -1,6 +1,7 @@
 package dev.healthmon.kafka;
 
 import java.net.BindException;
+import java.nio.file.Files;
 import java.util.OptionalInt;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -8,7 +9,7 @@ import org.apache.kafka.common.test.TestKitNodes;
 /**
  * A real Apache Kafka broker in KRaft mode (one combined broker+controller node) inside this JVM,
  * from Kafka's own test kit. Used by {@code healthmon demo} and by the integration tests; its
- * data lives in a temporary directory removed on {@link #close()}.
+ * data lives in a temporary directory removed on {@link #close()} (and when the start fails).
  *
  * <p>The kit binds its own listener to a random port. With a pinned port an extra PLAINTEXT
  * listener, {@code HOST}, is added on {@code 127.0.0.1:<port>} and becomes the bootstrap address,
@@ -27,11 +28,16 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Starts a broker (≈ 3 s); {@code port} pins the bootstrap port, empty picks a free one. */
     public static EmbeddedKafka start(OptionalInt port) throws Exception {
         TestKitNodes nodes = new TestKitNodes.Builder()
+                // Our own folder, removed by close(): the kit's default folder is removed by a JVM shutdown
+                // hook instead, which on SIGTERM deletes the data under the still-running broker (it then
+                // fails on its log directory and exits 1) and never runs in a long-lived JVM.
+                .setBaseDirectory(Files.createTempDirectory("kafka-"))
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1)
                 .build();
         KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes)
+                .setDeleteOnClose(true)
                 // A single broker: internal topics cannot have more replicas, or groups never form.
                 .setConfigProp("offsets.topic.replication.factor", "1")
                 .setConfigProp("transaction.state.log.replication.factor", "1")

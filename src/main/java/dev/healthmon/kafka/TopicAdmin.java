@@ -5,11 +5,13 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
@@ -67,6 +69,38 @@ public final class TopicAdmin implements AutoCloseable {
             }
         });
         return created;
+    }
+
+    /**
+     * Adds partitions to {@code health-events} until it has as many as {@code backend-registry},
+     * which may have grown at run time (Kafka cannot shrink a topic, so only that direction can be
+     * mended). Running monitors start using the new partitions within seconds. Blocks up to
+     * {@link #TIMEOUT}.
+     *
+     * @return what was done, e.g. {@code health-events grown from 3 to 4 partitions}; empty when nothing was needed
+     */
+    public Optional<String> growEventsToRegistry() {
+        Map<String, TopicDescription> described = describe(Set.of(topics.registry(), topics.events()));
+        int registry = described.get(topics.registry()).partitions().size();
+        int events = described.get(topics.events()).partitions().size();
+        if (events >= registry) {
+            return Optional.empty();
+        }
+        try {
+            admin.createPartitions(Map.of(topics.events(), NewPartitions.increaseTo(registry))).all()
+                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot add partitions to " + topics.events() + ": " + e.getCause().getMessage(),
+                    e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted adding partitions to " + topics.events(), e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("timed out adding partitions to " + topics.events(), e);
+        }
+        String done = topics.events() + " grown from " + events + " to " + registry + " partitions to match " + topics.registry();
+        log.info(done);
+        return Optional.of(done);
     }
 
     /**

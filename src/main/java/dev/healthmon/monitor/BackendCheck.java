@@ -10,14 +10,10 @@ import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.registry.BackendRegistration;
 import dev.healthmon.registry.CheckSettings;
 import dev.healthmon.registry.RegistrationVersion;
-import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthPolicy;
-import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.PolicyState;
-import dev.healthmon.status.Reason;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.DoubleSupplier;
 
@@ -195,10 +191,7 @@ final class BackendCheck {
             PolicyState previous = policy;
             PolicyState next = HealthPolicy.next(previous, result.observation(), settings.thresholds());
             circuit.afterCheck(result.observation().outcome().isSuccess(), next.consecutiveFailures());
-            if (circuit.state() == CircuitState.OPEN && next.status() == HealthStatus.UNHEALTHY) {
-                next = new PolicyState(next.status(), Optional.of(Reason.CIRCUIT_OPEN), next.consecutiveFailures(),
-                        next.consecutiveSuccesses());
-            }
+            next = HealthPolicy.withCircuit(next, circuit.state());
             if (next.status() != previous.status()) {
                 log.info("backend={} status {} -> {}{}", registration.id(), previous.status(), next.status(),
                         next.reason().map(r -> " (" + r + ")").orElse(""));

@@ -7,9 +7,6 @@ import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
@@ -18,12 +15,12 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). The host is
  * first resolved and vetted against the target policy ({@link TargetVetting}); then the request
- * goes out — {@code http://} through the shared {@link PlainHttpClient} (a health check's fixed
- * GET at a fraction of the JDK client's cost) to the vetted address itself, {@code https://}
- * through one shared JDK {@link HttpClient} (TLS), which resolves the name again: a name whose
- * DNS answer changes between the two lookups (rebinding) can reach an address the policy refuses
- * over https, never over http. No thread waits on a backend; redirects are not followed;
- * at most {@link #BODY_CAP_BYTES} of the body are read.
+ * goes out through the shared {@link PlainHttpClient} (a health check's fixed GET at a fraction of
+ * the JDK client's cost) to the vetted address itself, for {@code https://} too: TLS sends the
+ * URL's host name as SNI and checks the certificate against that name, and {@code Host} carries
+ * it, but nothing resolves the name again, so a second DNS answer (rebinding) cannot change the
+ * address a check reaches. No thread waits on a backend; redirects are not followed; at most
+ * {@link #BODY_CAP_BYTES} of the body are read.
  *
  * <p>Classification, first match wins: 429 → DEGRADED/RATE_LIMITED (with Retry-After);
  * a status in {@code expectStatus} → HEALTHY, or DEGRADED/SLOW when slower than
@@ -36,30 +33,14 @@ public final class HttpProbe implements Probe {
     public static final int BODY_CAP_BYTES = 64 * 1024;
     private static final String USER_AGENT = "healthmon/0.1";
 
-    private final PlainHttpClient plain;
-    private final HttpClient tls;
+    private final PlainHttpClient client;
     private final SecretResolver secrets;
     private final TargetVetting vetting;
 
-    public HttpProbe(PlainHttpClient plain, HttpClient tls, SecretResolver secrets, TargetVetting vetting) {
-        this.plain = plain;
-        this.tls = tls;
+    public HttpProbe(PlainHttpClient client, SecretResolver secrets, TargetVetting vetting) {
+        this.client = client;
         this.secrets = secrets;
         this.vetting = vetting;
-    }
-
-    /**
-     * The client for {@code https://} checks, with the settings every probe needs: no redirects, HTTP/1.1 (what health endpoints
-     * speak). Dependent tasks run on the client's own selector thread instead of hopping to a pool:
-     * what runs there (classify, publish to a queue, schedule) is short and never blocks, and the
-     * hop cost about 15 % of a check's CPU (ProbeCostBench: 0.93 → 0.78 ms/check).
-     */
-    public static HttpClient defaultClient() {
-        return HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .version(HttpClient.Version.HTTP_1_1)
-                .executor(Runnable::run)
-                .build();
     }
 
     @Override
@@ -74,32 +55,30 @@ public final class HttpProbe implements Probe {
             }
         }
         URI target = HttpTarget.of(registration.url(), settings.path());
-        return "http".equalsIgnoreCase(target.getScheme())
-                ? checkPlain(target, credential, registration, settings, start)
-                : checkTls(target, credential, registration, settings, start);
-    }
-
-    private CompletableFuture<ProbeResult> checkPlain(URI target, Optional<SecretResolver.Credential> credential,
-                                                      BackendRegistration registration, CheckSettings settings, long start) {
+        boolean tls = !"http".equalsIgnoreCase(target.getScheme());
         byte[] request = requestHead(target, credential);
-        int port = target.getPort() == -1 ? 80 : target.getPort();
+        int port = target.getPort() != -1 ? target.getPort() : tls ? 443 : 80;
         ExchangeLink exchange = new ExchangeLink();
-        CompletableFuture<ProbeResult> result = vetting.vet(target.getHost()).thenCompose(vetted -> {
+        CompletableFuture<TargetVetting.Vetted> vet = vetting.vet(target.getHost());
+        CompletableFuture<ProbeResult> result = vet.thenCompose(vetted -> {
             if (vetted.failure().isPresent()) {
                 return CompletableFuture.completedFuture(
                         ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
             }
-            CompletableFuture<PlainHttpClient.Response> sent = plain.send(
-                    new InetSocketAddress(vetted.address().orElseThrow(), port), request, settings.timeout(), BODY_CAP_BYTES);
+            InetSocketAddress address = new InetSocketAddress(vetted.address().orElseThrow(), port);
+            CompletableFuture<PlainHttpClient.Response> sent = client.send(
+                    tls ? PlainHttpClient.Route.tls(address, target.getHost()) : PlainHttpClient.Route.plain(address),
+                    request, settings.timeout(), BODY_CAP_BYTES);
             exchange.set(sent);
             return sent.handle((response, error) -> {
                 Duration latency = Duration.ofNanos(System.nanoTime() - start);
                 return error != null
                         ? ProbeResult.unhealthy(latency, Failures.classify(error))
-                        : classify(response.status(), Optional.ofNullable(response.retryAfter()), latency, registration, settings);
+                        : classify(response.status(), Optional.ofNullable(response.retryAfter()), latency,
+                                registration, settings);
             });
         });
-        cancelWith(result, exchange);
+        cancelWith(result, vet, exchange);
         return result;
     }
 
@@ -137,38 +116,12 @@ public final class HttpProbe implements Probe {
         return true;
     }
 
-    private CompletableFuture<ProbeResult> checkTls(URI target, Optional<SecretResolver.Credential> credential,
-                                                    BackendRegistration registration, CheckSettings settings, long start) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(target)
-                .timeout(settings.timeout())
-                .header("User-Agent", USER_AGENT)
-                .GET();
-        credential.ifPresent(c -> request.header(c.header(), c.value()));
-        HttpRequest built = request.build();
-        ExchangeLink exchange = new ExchangeLink();
-        CompletableFuture<ProbeResult> result = vetting.vet(registration.url().getHost()).thenCompose(vetted -> {
-            if (vetted.failure().isPresent()) {
-                return CompletableFuture.completedFuture(
-                        ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
-            }
-            CompletableFuture<HttpResponse<Long>> sent = tls.sendAsync(built, CappedBody.handler(BODY_CAP_BYTES));
-            exchange.set(sent);
-            return sent.handle((response, error) -> {
-                Duration latency = Duration.ofNanos(System.nanoTime() - start);
-                return error != null
-                        ? ProbeResult.unhealthy(latency, Failures.classify(error))
-                        : classify(response.statusCode(), response.headers().firstValue("Retry-After"), latency,
-                                registration, settings);
-            });
-        });
-        cancelWith(result, exchange);
-        return result;
-    }
-
-    /** Cancelling a dependent stage need not reach the exchange; this does (the client then aborts it). */
-    private static void cancelWith(CompletableFuture<ProbeResult> result, ExchangeLink exchange) {
+    /** Cancelling a dependent stage need not reach the lookup or the exchange; this does (the client aborts it). */
+    private static void cancelWith(CompletableFuture<ProbeResult> result, CompletableFuture<?> vet,
+                                   ExchangeLink exchange) {
         result.whenComplete((r, error) -> {
             if (result.isCancelled()) {
+                vet.cancel(true); // a lookup still running is not waited for (TargetVetting allows it)
                 exchange.cancel();
             }
         });

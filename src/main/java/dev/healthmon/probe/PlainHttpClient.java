@@ -1,7 +1,11 @@
 package dev.healthmon.probe;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.ProtocolException;
 import java.net.StandardSocketOptions;
 import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
@@ -9,6 +13,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,22 +21,34 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A minimal HTTP/1.1 client over NIO for plain-text ({@code http://}) health checks: one selector
- * thread, {@code healthmon-http}, sends a ready-made request and reads the answer with a
- * {@link ResponseReader}, keeping idle connections per address for the next check.
+ * A minimal HTTP/1.1 client over NIO for health checks, {@code http://} and {@code https://}: one
+ * selector thread, {@code healthmon-http}, sends a ready-made request and reads the answer with a
+ * {@link ResponseReader}, keeping idle connections per {@link Route} for the next check.
  *
  * <p>Why not the JDK {@code HttpClient}: per exchange it builds a request object, a chain of
  * futures and a body subscriber, and its selector thread alone cost ~90 µs per check
  * (docs/BENCHMARKS.md). A health check needs none of that: a fixed GET, a status line, two
- * headers, a body to drop. TLS stays with the JDK client ({@link HttpProbe}).
+ * headers, a body to drop. And the JDK client resolves the host name itself, while a check must
+ * connect to the address its target policy vetted.
+ *
+ * <p><b>TLS.</b> A route with a TLS name goes through a {@link TlsChannel} over the socket to the
+ * route's address: the handshake sends the name as SNI and checks the certificate against the
+ * name (not the address), with the trust of the {@link SSLContext} given (the JVM's default in
+ * production). Connections are kept per (address, name), so a connection verified for one name
+ * never carries a request for another; new connections resume the name's TLS session from the
+ * context's cache. A TLS failure surfaces as an {@code SSLException} ({@link Failures}: TLS).
  *
  * <p><b>Threading.</b> {@link #send} may be called from any thread: it only queues the exchange
  * and wakes the selector (at most one wake-up per loop turn). Everything else — connections, the
@@ -41,16 +58,32 @@ import org.slf4j.LoggerFactory;
  * <p><b>Ending an exchange.</b> Each exchange completes exactly once: with a response, with an
  * {@link IOException} (connect refused, reset, cut short, malformed → {@link Failures}), with an
  * {@link HttpTimeoutException} after its timeout (unless the status and headers have come: a
- * body still streaming then does not hide the answer, see {@link ResponseReader}), or by {@code cancel}, which closes its
- * connection. A GET that finds its reused connection closed by the server before any byte of
+ * body still streaming then does not hide the answer, see {@link ResponseReader}), or by
+ * {@code cancel}, which closes its connection. A GET that finds its reused connection closed by the server before any byte of
  * the answer is sent once more on a new connection: the server dropped an idle connection, the
- * backend is not at fault. So is one answered 408 (Request Timeout) on a reused connection:
- * servers send it when they close an idle one.
+ * backend is not at fault. So is one answered with 408 (Request Timeout): servers send it on a
+ * kept connection they are closing for idleness, as the request crosses; it answers nothing. The
+ * timeout covers the whole exchange: connect, TLS handshake, request and answer.
  */
 public final class PlainHttpClient implements AutoCloseable {
 
     /** The answer, reduced to what classification needs. {@code retryAfter} is null when absent. */
     public record Response(int status, String retryAfter) {}
+
+    /**
+     * Where a connection goes: the address it connects to, and for TLS the name its certificate
+     * must carry (also sent as SNI); {@code tlsName} is empty for plain text. Idle connections are
+     * kept per route.
+     */
+    public record Route(InetSocketAddress address, Optional<String> tlsName) {
+        public static Route plain(InetSocketAddress address) {
+            return new Route(address, Optional.empty());
+        }
+
+        public static Route tls(InetSocketAddress address, String name) {
+            return new Route(address, Optional.of(name));
+        }
+    }
 
     /** The client itself failed (closed, or a bug), not the backend: {@link Failures} makes it INTERNAL. */
     static final class ClientFailure extends IOException {
@@ -65,7 +98,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private static final long IDLE_SWEEP_NANOS = Duration.ofSeconds(1).toNanos();
     /** Idle connections older than this are closed: many servers drop theirs after 5–60 s anyway. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
-    /** Idle connections kept per address, and in all (each one is a file descriptor). */
+    /** Idle connections kept per route (address, and TLS name), and in all (each one is a file descriptor). */
     static final int MAX_IDLE_PER_ADDRESS = 8;
     static final int MAX_IDLE = 4096;
 
@@ -76,35 +109,63 @@ public final class PlainHttpClient implements AutoCloseable {
     private volatile boolean closed;
 
     // Selector thread only.
-    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(16 * 1024);
-    private final Map<InetSocketAddress, ArrayDeque<Connection>> idle = new HashMap<>();
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024); // ≥ a TLS record's plaintext
+    private final TlsChannel.Scratch tlsScratch = new TlsChannel.Scratch();
+    private final Supplier<SSLContext> tlsContextSource;
+    private SSLContext tlsContext;
+    private final Map<Route, ArrayDeque<Connection>> idle = new HashMap<>();
     private final Set<Connection> busy = new HashSet<>();
     private int idleCount;
     private long lastSweep = System.nanoTime();
     private long lastIdleSweep = System.nanoTime();
 
+    /** A client whose TLS connections trust what the JVM trusts: {@link SSLContext#getDefault()}, at first use. */
     public PlainHttpClient() {
+        this(PlainHttpClient::defaultTls);
+    }
+
+    /** A client whose TLS connections use {@code tls}: its trust, and its session cache for resumption. */
+    public PlainHttpClient(SSLContext tls) {
+        this(() -> tls);
+    }
+
+    private PlainHttpClient(Supplier<SSLContext> tls) {
+        this.tlsContextSource = tls;
         try {
             this.selector = Selector.open();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
         this.thread = new Thread(this::run, "healthmon-http");
         thread.setDaemon(true);
         thread.start();
     }
 
-    /**
-     * Sends {@code request} (a whole HTTP/1.1 request, head and empty body) to {@code address}.
-     * The future never completes on the caller's thread; at most {@code bodyCap} bytes of the
-     * answer's body are read.
-     */
+    private static SSLContext defaultTls() {
+        try {
+            return SSLContext.getDefault();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no default TLS context in this JVM", e);
+        }
+    }
+
+    /** Sends {@code request} in plain text to {@code address}; see {@link #send(Route, byte[], Duration, int)}. */
     public CompletableFuture<Response> send(InetSocketAddress address, byte[] request, Duration timeout, int bodyCap) {
+        return send(Route.plain(address), request, timeout, bodyCap);
+    }
+
+    /**
+     * Sends {@code request} (a whole HTTP/1.1 request, head and empty body) to the route's address,
+     * through TLS for its name if it has one. The future never completes on the caller's thread; at
+     * most {@code bodyCap} bytes of the answer's body are read; {@code timeout} bounds the whole
+     * exchange, TLS handshake included.
+     */
+    public CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap) {
         // The sweep finds an overdue exchange up to one turn late: ending it up to two turns early makes it
         // end by its timeout, before the check's own guard, so that what it has read (a status whose
         // body is still arriving) is the answer rather than a TIMEOUT.
         long budget = timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
-        Exchange exchange = new Exchange(address, request, System.nanoTime() + budget, bodyCap);
+        Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap);
         if (closed) {
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", null));
             return exchange;
@@ -120,7 +181,7 @@ public final class PlainHttpClient implements AutoCloseable {
     int openConnections() throws Exception {
         CompletableFuture<Integer> count = new CompletableFuture<>();
         submit(() -> count.complete(idleCount + busy.size()));
-        return count.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        return count.get(5, TimeUnit.SECONDS);
     }
 
     private void submit(Runnable command) {
@@ -132,15 +193,15 @@ public final class PlainHttpClient implements AutoCloseable {
 
     /** One exchange: the future handed out, and its state on the selector thread. */
     private final class Exchange extends CompletableFuture<Response> {
-        final InetSocketAddress address;
+        final Route route;
         final byte[] request;
         final long deadline;
         final int bodyCap;
         Connection connection; // selector thread
         boolean retried;       // selector thread
 
-        Exchange(InetSocketAddress address, byte[] request, long deadline, int bodyCap) {
-            this.address = address;
+        Exchange(Route route, byte[] request, long deadline, int bodyCap) {
+            this.route = route;
             this.request = request;
             this.deadline = deadline;
             this.bodyCap = bodyCap;
@@ -160,20 +221,23 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
-    /** A connection to one address; carries one exchange at a time. Selector thread only. */
-    private final class Connection {
-        final InetSocketAddress address;
+    /** A connection on one route; carries one exchange at a time. Selector thread only. */
+    private static final class Connection {
+        final Route route;
         final SocketChannel channel;
+        final Transport transport;
         final ResponseReader reader = new ResponseReader();
         SelectionKey key;
         Exchange exchange;
         ByteBuffer pendingWrite;
+        boolean opened; // connected, and the transport's opening (TLS handshake) done
         boolean reused;
         long idleSince;
 
-        Connection(InetSocketAddress address, SocketChannel channel) {
-            this.address = address;
+        Connection(Route route, SocketChannel channel, Transport transport) {
+            this.route = route;
             this.channel = channel;
+            this.transport = transport;
         }
     }
 
@@ -215,8 +279,8 @@ public final class PlainHttpClient implements AutoCloseable {
             return;
         }
         try {
-            Connection connection = fresh ? null : takeIdle(exchange.address);
-            attach(connection != null ? connection : open(exchange.address), exchange);
+            Connection connection = fresh ? null : takeIdle(exchange.route);
+            attach(connection != null ? connection : open(exchange.route), exchange);
         } catch (IOException e) {
             exchange.completeExceptionally(e);
         } catch (RuntimeException e) {
@@ -224,13 +288,13 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
-    private Connection open(InetSocketAddress address) throws IOException {
+    private Connection open(Route route) throws IOException {
         SocketChannel channel = SocketChannel.open();
         try {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            Connection connection = new Connection(address, channel);
-            boolean connected = channel.connect(address);
+            Connection connection = new Connection(route, channel, transport(route, channel));
+            boolean connected = channel.connect(route.address());
             connection.key = channel.register(selector, connected ? 0 : SelectionKey.OP_CONNECT, connection);
             return connection;
         } catch (IOException e) {
@@ -242,12 +306,26 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
+    private Transport transport(Route route, SocketChannel channel) throws IOException {
+        if (route.tlsName().isEmpty()) {
+            return Transport.plain(channel);
+        }
+        if (tlsContext == null) {
+            try {
+                tlsContext = tlsContextSource.get();
+            } catch (RuntimeException e) {
+                throw new ClientFailure("no TLS context: " + e.getMessage(), e);
+            }
+        }
+        return TlsChannel.client(tlsContext, channel, route.tlsName().get(), route.address().getPort(), tlsScratch);
+    }
+
     /** Whatever stops a connection being made (refused, unreachable network or host) is a connection failure. */
     private static IOException connectFailure(IOException e) {
-        if (e instanceof java.net.ConnectException || e instanceof java.net.NoRouteToHostException) {
+        if (e instanceof ConnectException || e instanceof NoRouteToHostException) {
             return e;
         }
-        java.net.ConnectException failure = new java.net.ConnectException(e.getMessage());
+        ConnectException failure = new ConnectException(e.getMessage());
         failure.initCause(e);
         return failure;
     }
@@ -260,11 +338,24 @@ public final class PlainHttpClient implements AutoCloseable {
         busy.add(connection);
         if (connection.channel.isConnected()) {
             try {
-                write(connection);
+                proceed(connection);
             } catch (IOException e) {
                 fail(connection, e); // e.g. a reused connection the server has just reset: retried
             }
         }
+    }
+
+    /** Once connected: the transport's opening (TLS handshake) as far as it goes, then the request. */
+    private void proceed(Connection connection) throws IOException {
+        if (!connection.opened) {
+            if (!connection.transport.open()) {
+                connection.key.interestOps(
+                        connection.transport.wantsWrite() ? SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+                return;
+            }
+            connection.opened = true;
+        }
+        write(connection);
     }
 
     private void onReady(SelectionKey key) {
@@ -279,7 +370,9 @@ public final class PlainHttpClient implements AutoCloseable {
                 } catch (IOException e) {
                     throw connectFailure(e);
                 }
-                write(connection);
+                proceed(connection);
+            } else if (!connection.opened) {
+                proceed(connection);
             } else if (key.isWritable()) {
                 write(connection);
             } else if (key.isReadable()) {
@@ -292,47 +385,96 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
+    /** The request's rest, or what the transport still has to send (a TLS answer to the server); then the answer. */
     private void write(Connection connection) throws IOException {
-        connection.channel.write(connection.pendingWrite);
-        if (connection.pendingWrite.hasRemaining()) {
-            connection.key.interestOps(SelectionKey.OP_WRITE);
+        if (connection.pendingWrite != null) {
+            if (connection.pendingWrite.hasRemaining()) {
+                connection.transport.write(connection.pendingWrite);
+            } else {
+                connection.transport.flush(); // all encrypted: the socket has yet to take the last of it
+            }
+            if (!connection.pendingWrite.hasRemaining() && !connection.transport.wantsWrite()) {
+                connection.pendingWrite = null;
+            }
         } else {
-            connection.pendingWrite = null;
-            connection.key.interestOps(SelectionKey.OP_READ);
+            connection.transport.flush();
         }
+        int ops = connection.pendingWrite == null ? SelectionKey.OP_READ : 0;
+        connection.key.interestOps(connection.pendingWrite != null || connection.transport.wantsWrite()
+                ? ops | SelectionKey.OP_WRITE : ops);
     }
 
     private void read(Connection connection) throws IOException {
-        readBuffer.clear();
-        int n = connection.channel.read(readBuffer);
         Exchange exchange = connection.exchange;
         if (exchange == null) {
-            discardIdle(connection); // an idle connection has nothing to say: closed by the server, or junk
+            readIdle(connection);
             return;
         }
-        if (n < 0) {
-            if (connection.reader.endOfStream()) {
+        int n;
+        do {
+            readBuffer.clear();
+            n = connection.transport.read(readBuffer);
+            if (n < 0) {
+                if (connection.reader.endOfStream()) {
+                    finish(connection);
+                } else if (!connection.reader.started() && connection.reused && !exchange.retried) {
+                    retry(connection, exchange);
+                } else {
+                    fail(connection, ResponseReader.cutShort());
+                }
+                return;
+            }
+            readBuffer.flip();
+            if (connection.reader.read(readBuffer)) {
+                if (readBuffer.hasRemaining() || !quietAfterAnswer(connection)) {
+                    if (isStaleAnswer(connection)) {
+                        retry(connection, exchange);
+                        return;
+                    }
+                    discard(connection); // bytes after the answer: nothing we asked for, so not reusable
+                    completeWith(exchange, connection);
+                    return;
+                }
                 finish(connection);
-            } else if (!connection.reader.started() && connection.reused && !exchange.retried) {
-                retry(connection, exchange);
-            } else {
-                fail(connection, ResponseReader.cutShort());
-            }
-            return;
-        }
-        readBuffer.flip();
-        if (connection.reader.read(readBuffer)) {
-            if (connection.reader.status() == 408 && connection.reused && !exchange.retried) {
-                retry(connection, exchange); // the server timed out the idle connection as we reused it (RFC 9110 §15.5.9)
                 return;
             }
-            if (readBuffer.hasRemaining()) {
-                discard(connection); // bytes after the answer: nothing we asked for, so not reusable
-                completeWith(exchange, connection);
-                return;
-            }
-            finish(connection);
+        } while (n > 0 && connection.transport.hasBufferedInput()); // 0: what is buffered is a record's first part
+        if (connection.transport.wantsWrite()) {
+            connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
         }
+    }
+
+    /**
+     * Whether what the transport still holds after an answer is no more than TLS housekeeping (a
+     * session ticket): any byte of data, or the end, and the connection is not kept.
+     */
+    private boolean quietAfterAnswer(Connection connection) throws IOException {
+        if (!connection.transport.hasBufferedInput()) {
+            return true;
+        }
+        readBuffer.clear();
+        return connection.transport.read(readBuffer) == 0;
+    }
+
+    /**
+     * An idle connection has nothing to say: data or an end of stream means the server closed it
+     * or sent junk, and it goes. Over TLS the server may still send housekeeping (session tickets).
+     */
+    private void readIdle(Connection connection) throws IOException {
+        readBuffer.clear();
+        if (connection.transport.read(readBuffer) != 0) {
+            discardIdle(connection);
+        } else if (connection.transport.wantsWrite()) {
+            connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+    }
+
+    /**
+     * A 408 on a connection taken from the pool, the first time: the server timed the idle
+     * connection out as our request crossed, so the answer is not about the backend.
+     */
+    private static boolean isStaleAnswer(Connection connection) {
+        return connection.reader.status() == 408 && connection.reused && !connection.exchange.retried;
     }
 
     /** Sends again on a new connection: the pool may hold more connections the server has dropped. */
@@ -344,6 +486,10 @@ public final class PlainHttpClient implements AutoCloseable {
 
     private void finish(Connection connection) {
         Exchange exchange = connection.exchange;
+        if (isStaleAnswer(connection)) {
+            retry(connection, exchange);
+            return;
+        }
         if (connection.reader.reusable()) {
             release(connection);
         } else {
@@ -365,7 +511,7 @@ public final class PlainHttpClient implements AutoCloseable {
             return;
         }
         if (connection.reused && !connection.reader.started() && !exchange.retried
-                && !(error instanceof java.net.ProtocolException)) {
+                && !(error instanceof ProtocolException)) {
             retry(connection, exchange); // e.g. "connection reset" on a connection the server had dropped
             return;
         }
@@ -378,20 +524,21 @@ public final class PlainHttpClient implements AutoCloseable {
         busy.remove(connection);
         connection.exchange.connection = null;
         connection.exchange = null;
-        ArrayDeque<Connection> pool = idle.computeIfAbsent(connection.address, a -> new ArrayDeque<>());
+        ArrayDeque<Connection> pool = idle.computeIfAbsent(connection.route, a -> new ArrayDeque<>());
         if (pool.size() >= MAX_IDLE_PER_ADDRESS || idleCount >= MAX_IDLE) {
-            close(connection);
+            closeGracefully(connection);
             return;
         }
         connection.reused = true;
         connection.idleSince = System.nanoTime();
-        connection.key.interestOps(SelectionKey.OP_READ);
+        connection.key.interestOps(connection.transport.wantsWrite()
+                ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
         pool.addLast(connection);
         idleCount++;
     }
 
-    private Connection takeIdle(InetSocketAddress address) {
-        ArrayDeque<Connection> pool = idle.get(address);
+    private Connection takeIdle(Route route) {
+        ArrayDeque<Connection> pool = idle.get(route);
         if (pool == null) {
             return null;
         }
@@ -418,10 +565,16 @@ public final class PlainHttpClient implements AutoCloseable {
     }
 
     private void discardIdle(Connection connection) {
-        ArrayDeque<Connection> pool = idle.get(connection.address);
+        ArrayDeque<Connection> pool = idle.get(connection.route);
         if (pool != null && pool.remove(connection)) {
             idleCount--;
         }
+        close(connection);
+    }
+
+    /** Closes a connection in good order (idle): over TLS with close_notify, so its session stays resumable. */
+    private static void closeGracefully(Connection connection) {
+        connection.transport.goodbye();
         close(connection);
     }
 
@@ -459,7 +612,7 @@ public final class PlainHttpClient implements AutoCloseable {
             for (var it = idle.values().iterator(); it.hasNext(); ) {
                 ArrayDeque<Connection> pool = it.next();
                 while (!pool.isEmpty() && now - pool.peekFirst().idleSince >= limit) {
-                    close(pool.pollFirst());
+                    closeGracefully(pool.pollFirst());
                     idleCount--;
                 }
                 if (pool.isEmpty()) {
@@ -476,7 +629,7 @@ public final class PlainHttpClient implements AutoCloseable {
             discard(connection);
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", new ClosedChannelException()));
         }
-        idle.values().forEach(pool -> pool.forEach(PlainHttpClient::close));
+        idle.values().forEach(pool -> pool.forEach(PlainHttpClient::closeGracefully));
         idle.clear();
         idleCount = 0;
         Runnable command;

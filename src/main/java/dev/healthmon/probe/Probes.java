@@ -43,8 +43,9 @@ public final class Probes implements Probe, AutoCloseable {
 
     /**
      * The probes of this build, {@code mcp}, {@code http} and {@code tcp}, refusing what
-     * {@code targets} refuses. Plain-text HTTP checks share one {@link PlainHttpClient}, HTTPS checks
-     * one JDK client, all MCP sessions another (one selector thread each).
+     * {@code targets} refuses. HTTP checks, {@code http://} and {@code https://}, share one
+     * {@link PlainHttpClient} (TLS with the JVM's default trust), all MCP sessions one JDK client
+     * (one selector thread each).
      */
     public static Probes standard(TargetPolicy targets) {
         ExecutorService resolver = Executors.newFixedThreadPool(RESOLVER_THREADS, runnable -> {
@@ -54,7 +55,6 @@ public final class Probes implements Probe, AutoCloseable {
         });
         TargetVetting vetting = new TargetVetting(targets, InetAddress::getAllByName, resolver);
         PlainHttpClient plainHttp = new PlainHttpClient();
-        HttpClient tls = HttpProbe.defaultClient();
         SecretResolver secrets = new SecretResolver();
         // The MCP SDK runs its Reactor pipelines on the client's executor: keep those off the selector thread.
         HttpClient mcpHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
@@ -63,7 +63,7 @@ public final class Probes implements Probe, AutoCloseable {
         mcp.warmUp();
         return new Probes(Map.of(
                 CheckType.MCP, mcp,
-                CheckType.HTTP, new HttpProbe(plainHttp, tls, secrets, vetting),
+                CheckType.HTTP, new HttpProbe(plainHttp, secrets, vetting),
                 CheckType.TCP, new TcpProbe(vetting)), resolver, plainHttp);
     }
 

@@ -29,6 +29,19 @@ public final class HealthPolicy {
                 : afterFailure(state, observation, thresholds);
     }
 
+    /**
+     * The state as published once the circuit breaker has acted: an UNHEALTHY backend whose circuit
+     * is OPEN reads as UNHEALTHY with reason CIRCUIT_OPEN. The monitor applies it after every check,
+     * the aggregator after every event, so both give the same reason.
+     */
+    public static PolicyState withCircuit(PolicyState state, CircuitState circuit) {
+        if (circuit == CircuitState.OPEN && state.status() == HealthStatus.UNHEALTHY) {
+            return new PolicyState(state.status(), Optional.of(Reason.CIRCUIT_OPEN), state.consecutiveFailures(),
+                    state.consecutiveSuccesses());
+        }
+        return state;
+    }
+
     private static PolicyState afterSuccess(PolicyState state, Observation observation, Thresholds thresholds) {
         int successes = state.consecutiveSuccesses() + 1;
         boolean recovering = state.consecutiveFailures() > 0

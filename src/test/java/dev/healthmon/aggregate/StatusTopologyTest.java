@@ -2,7 +2,9 @@ package dev.healthmon.aggregate;
 
 import static dev.healthmon.support.Registrations.bytes;
 import static dev.healthmon.support.Registrations.json;
+import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,6 +12,7 @@ import com.networknt.schema.Schema;
 import dev.healthmon.events.DeadLetter;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.events.OutageBuffer;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.probe.Failure;
 import dev.healthmon.probe.FailureKind;
@@ -17,6 +20,7 @@ import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Observation;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
 import dev.healthmon.support.Schemas;
@@ -142,6 +146,17 @@ class StatusTopologyTest {
         return transitions.readValuesToList().stream().map(json::decodeTransition).toList();
     }
 
+    /** Registers {@code id} and returns a real monitor checking it (epoch 1). */
+    private MonitorRun monitored(String id) {
+        ObjectNode registration = json(id, "http://" + id + ".test/");
+        registry.pipeInput(id.getBytes(StandardCharsets.UTF_8), bytes(registration), T0);
+        return new MonitorRun(valid(registration), new RegistrationVersion(0, ++registryOffset), 1);
+    }
+
+    private double trusted(String how) {
+        return meters.get("healthmon.aggregator.trusted.monitor").tag("how", how).counter().count();
+    }
+
     private double dropped(String reason) {
         return meters.get("healthmon.aggregator.events.dropped").tag("reason", reason).counter().count();
     }
@@ -183,10 +198,10 @@ class StatusTopologyTest {
         assertThat(status("api").since()).isEqualTo(recovered);
 
         assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED),
-                org.assertj.core.groups.Tuple.tuple(HealthStatus.DEGRADED, HealthStatus.HEALTHY));
+                tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
+                tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED),
+                tuple(HealthStatus.DEGRADED, HealthStatus.HEALTHY));
     }
 
     @Test
@@ -276,17 +291,109 @@ class StatusTopologyTest {
     }
 
     @Test
-    void lowerEpochIsAcceptedAgainAfterTheFenceWindowWhenTheGroupWasRecreated() {
+    void lowerEpochIsAcceptedOnceTheBackendsOwnFenceWindowHasPassed() {
+        // 10 s session timeout + 1.1 s longest interval (1 s + 10 % jitter) + 500 ms timeout: an 11.6 s window
         long r = register("api");
         send("api", 7, r, Outcome.HEALTHY, T0.plusSeconds(1));
-        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(60)); // within the window: a zombie
+        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(12)); // 11 s of quiet: a zombie
         assertThat(dropped("stale")).isEqualTo(1);
 
-        Instant later = T0.plusSeconds(1).plus(AggregatorSettings.DEFAULTS.epochFenceWindow()).plusSeconds(1);
-        send(event("api", 1, r, 1, Outcome.UNHEALTHY, later, Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
+        // 12 s of quiet: the owner is gone for longer than it could be alive; the group was recreated
+        send(event("api", 1, r, 1, Outcome.UNHEALTHY, T0.plusSeconds(13),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
 
         assertThat(status("api").ownerEpoch()).hasValue(1);
         assertThat(status("api").consecutiveFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void zombieOfABackendCheckedDailyStaysFencedForADay() {
+        long r = register("daily", "http://daily.test/", j -> ((ObjectNode) j.get("healthCheck"))
+                .put("intervalMs", Duration.ofDays(1).toMillis()).put("timeoutMs", 10_000).put("jitterPercent", 0));
+        send("daily", 2, r, Outcome.HEALTHY, T0.plusSeconds(1)); // the new owner
+        send("daily", 1, r, Outcome.UNHEALTHY, T0.plus(Duration.ofHours(1))); // the zombie, an hour later
+
+        assertThat(dropped("stale")).isEqualTo(1);
+        assertThat(status("daily").ownerEpoch()).hasValue(2);
+
+        // a day + its timeout + the session timeout of quiet: the group was recreated
+        send(event("daily", 1, r, 1, Outcome.UNHEALTHY, T0.plusSeconds(1).plus(Duration.ofDays(1)).plusSeconds(21),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
+        assertThat(status("daily").ownerEpoch()).hasValue(1);
+    }
+
+    @Test
+    void zombieThatReadTheNewTargetFirstIsFencedAfterACheckingFieldChange() {
+        long v1 = register("api", "http://old.test/", j -> {});
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
+        send("api", 2, v1, Outcome.HEALTHY, T0.plusSeconds(2)); // the new owner's first event
+        long v2 = register("api", "http://new.test/", j -> {});
+
+        // The zombie (epoch 1) read the new registration before the new owner restored it; its check restarted.
+        send(event("api", 1, v2, 1, Outcome.UNHEALTHY, T0.plusSeconds(3),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
+        assertThat(dropped("stale")).isEqualTo(1);
+        assertThat(status("api").consecutiveFailures()).isZero();
+
+        send("api", 2, v2, Outcome.HEALTHY, T0.plusSeconds(4));
+        assertThat(status("api").status()).isEqualTo(HealthStatus.HEALTHY);
+        assertThat(status("api").ownerEpoch()).hasValue(2);
+    }
+
+    @Test
+    void threeFailuresCoalescedDuringAnOutageMakeTheBackendUnhealthyAsOnTheMonitor() {
+        MonitorRun monitor = monitored("api");
+        send(monitor.check(Observation.healthy()));
+        send(monitor.check(Observation.healthy()));
+        OutageBuffer outage = new OutageBuffer(100);
+        HealthEvent third = null;
+        for (int i = 0; i < 3; i++) {
+            third = monitor.check(Observation.unhealthy());
+            outage.offer(third);
+        }
+        assertThat(third).as("the monitor").satisfies(e -> {
+            assertThat(e.previousStatus()).isEqualTo(HealthStatus.HEALTHY);
+            assertThat(e.status()).isEqualTo(HealthStatus.UNHEALTHY);
+            assertThat(e.consecutiveFailures()).isEqualTo(3);
+        });
+        List<HealthEvent> afterOutage = outage.drain();
+        assertThat(afterOutage).as("one event stands for the three results").containsExactly(third);
+
+        afterOutage.forEach(this::send);
+
+        assertThat(status("api")).satisfies(s -> {
+            assertThat(s.status()).isEqualTo(HealthStatus.UNHEALTHY);
+            assertThat(s.reason()).contains(Reason.FAILING);
+            assertThat(s.consecutiveFailures()).isEqualTo(3);
+        });
+        assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
+                tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY));
+        assertThat(trusted("extended")).isEqualTo(1);
+    }
+
+    @Test
+    void unhealthyEpisodeWhoseEventsWereLostStillAppearsInTheTransitions() {
+        MonitorRun monitor = monitored("api");
+        send(monitor.check(Observation.healthy()));
+        for (int i = 0; i < 3; i++) {
+            monitor.check(Observation.unhealthy()); // lost: e.g. refused by a full outage buffer
+        }
+        HealthEvent recovering = monitor.check(Observation.healthy());
+        assertThat(recovering.previousStatus()).isEqualTo(HealthStatus.UNHEALTHY);
+
+        send(recovering);
+
+        assertThat(status("api")).satisfies(s -> {
+            assertThat(s.status()).isEqualTo(HealthStatus.DEGRADED);
+            assertThat(s.reason()).contains(Reason.RECOVERING);
+            assertThat(s.consecutiveSuccesses()).isEqualTo(1);
+        });
+        assertThat(transitions()).extracting(StatusTransition::from, StatusTransition::to).containsExactly(
+                tuple(HealthStatus.UNKNOWN, HealthStatus.HEALTHY),
+                tuple(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY),
+                tuple(HealthStatus.UNHEALTHY, HealthStatus.DEGRADED));
+        assertThat(trusted("adopted")).isEqualTo(1);
     }
 
     @Test

@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -25,6 +27,7 @@ import org.awaitility.core.ConditionTimeoutException;
 import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The README's first command: the demo's five backends reach their expected statuses; its broker serves other clients. */
@@ -87,6 +90,32 @@ class DemoIT {
             assertThat(demo.exit()).isNotZero();
             assertThat(demo.err()).startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort())
                     .contains("the port is in use");
+        }
+    }
+
+    @Test
+    void sigtermStopsTheDemoOnlyAfterItClosedEverythingAndRemovedItsTemporaryFolders(@TempDir Path tmp) throws Exception {
+        Path output = tmp.resolve("demo.out");
+        Path demoTmp = Files.createDirectory(tmp.resolve("java.io.tmpdir"));
+        Process demo = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                "-Xmx512m", "-Djava.io.tmpdir=" + demoTmp, "-cp", System.getProperty("java.class.path"),
+                "dev.healthmon.cli.HealthmonCli", "demo", "--kafka-port", Integer.toString(LoopbackPorts.unused()),
+                "--http-port", "0").redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(60)).failFast("the demo ended", () -> !demo.isAlive())
+                    .until(() -> Files.readString(output).contains("first health event"));
+            assertThat(demoTmp.toFile().list()).as("the demo's folders while it runs")
+                    .anyMatch(name -> name.startsWith("healthmon-demo-streams")).anyMatch(name -> name.startsWith("kafka-"));
+
+            demo.destroy(); // SIGTERM
+
+            assertThat(demo.waitFor(90, TimeUnit.SECONDS)).as("the demo ends after SIGTERM").isTrue();
+            // 143 = 128 + SIGTERM: the JVM reports the signal; what matters is what it did before ending.
+            assertThat(demo.exitValue()).as(Files.readString(output)).isIn(0, 143);
+            assertThat(Files.readString(output)).contains("shutting down").doesNotContain("close failed");
+            assertThat(demoTmp.toFile().list()).as("left in java.io.tmpdir").isEmpty();
+        } finally {
+            demo.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
     }
 

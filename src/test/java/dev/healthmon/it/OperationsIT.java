@@ -82,7 +82,7 @@ class OperationsIT {
         PrometheusMeterRegistry monitorMeters = Meters.prometheus();
         PrometheusMeterRegistry aggregatorMeters = Meters.prometheus();
         try (MonitorService monitor = monitor("ops-metrics", monitorMeters, Map.of());
-             OpsServer ops = OpsServer.start("127.0.0.1", 0, monitorMeters, monitor::ready);
+             OpsServer ops = OpsServer.start("127.0.0.1", 0, monitorMeters, monitor::readiness);
              AggregatorService aggregator = AggregatorService.start(new AggregatorConfig(settings, Topics.DEFAULTS,
                      "ops-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
                      stateDir, 0), aggregatorMeters)) {
@@ -115,7 +115,7 @@ class OperationsIT {
         }
         PrometheusMeterRegistry meters = Meters.prometheus();
         try (MonitorService monitor = monitor("ops-ready", meters, Map.of("max.poll.records", "1"));
-             OpsServer ops = OpsServer.start("127.0.0.1", 0, meters, monitor::ready)) {
+             OpsServer ops = OpsServer.start("127.0.0.1", 0, meters, monitor::readiness)) {
             List<Integer> seen = new ArrayList<>();
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 int status = get(ops.port(), "/readyz").statusCode();

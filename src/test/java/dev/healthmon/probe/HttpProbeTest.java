@@ -53,7 +53,7 @@ class HttpProbeTest {
     private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("metadata.test")
             ? new InetAddress[] {InetAddress.getByName("169.254.169.254")} : InetAddress.getAllByName(host), resolver);
     private static final PlainHttpClient plain = new PlainHttpClient();
-    private final HttpProbe probe = new HttpProbe(plain, HttpProbe.defaultClient(),
+    private final HttpProbe probe = new HttpProbe(plain,
             new SecretResolver(Map.of("TOKEN", TOKEN, "MULTILINE", "first-line\nsecond-line")::get), vetting);
 
     @BeforeAll
@@ -278,7 +278,7 @@ class HttpProbeTest {
     @Test
     void keepsOneConnectionForRepeatedChecksOfABackend() throws Exception {
         try (PlainHttpClient own = new PlainHttpClient()) {
-            HttpProbe probe = new HttpProbe(own, HttpProbe.defaultClient(), new SecretResolver(Map.<String, String>of()::get), vetting);
+            HttpProbe probe = new HttpProbe(own, new SecretResolver(Map.<String, String>of()::get), vetting);
             DecodedRegistration.Valid r = valid(json("b", base + "/ok", j -> {}));
             for (int i = 0; i < 3; i++) {
                 assertThat(probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS).observation().outcome())

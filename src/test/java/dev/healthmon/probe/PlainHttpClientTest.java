@@ -186,6 +186,29 @@ class PlainHttpClientTest {
     }
 
     @Test
+    void a408OnAJustReusedConnectionIsSentAgainOnANewOne() throws Exception {
+        // The server times the kept connection out just as the next request crosses: it answers
+        // 408 and closes. That answers nothing about the backend.
+        server = new ScriptedServer((c, r) -> c == 1 && r == 2
+                ? "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+                : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+
+        assertThat(get(server).status()).isEqualTo(200);
+        assertThat(get(server).status()).as("sent again on a new connection").isEqualTo(200);
+
+        assertThat(server.connections).hasValue(2);
+    }
+
+    @Test
+    void a408OnANewConnectionIsTheAnswer() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n");
+
+        assertThat(get(server).status()).isEqualTo(408);
+        assertThat(server.connections).hasValue(1);
+        assertThat(server.requests).hasSize(1);
+    }
+
+    @Test
     void strayBytesOnAKeptConnectionGetItClosedInsteadOfReadAsTheNextAnswer() throws Exception {
         server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         assertThat(get(server).status()).isEqualTo(200);

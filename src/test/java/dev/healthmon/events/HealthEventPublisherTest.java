@@ -1,0 +1,182 @@
+package dev.healthmon.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
+import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What the publisher promises under faults: nothing lost to a failed send, no partition or flush holding up the rest. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class HealthEventPublisherTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private final AtomicInteger eventPartitions = new AtomicInteger(3);
+    private HealthEventPublisher publisher;
+
+    @AfterEach
+    void close() {
+        if (publisher != null) {
+            publisher.close(Duration.ofSeconds(1));
+        }
+    }
+
+    private HealthEventPublisher start(MockProducer<byte[], byte[]> producer) {
+        publisher = new HealthEventPublisher(producer, "health-events", "backend-registry-dlq",
+                new HealthEventCodec(new ObjectMapper()), 1_000, eventPartitions::get, meters);
+        return publisher;
+    }
+
+    private static MockProducer<byte[], byte[]> producer(boolean autoComplete) {
+        return new MockProducer<>(autoComplete, null, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static HealthEvent event(String id, int partition, long sequence) {
+        Instant at = Instant.parse("2026-12-01T10:00:00Z").plusSeconds(sequence);
+        return new HealthEvent(id, new RegistrationVersion(partition, 1), sequence, "m1", 1, at, at, 1,
+                Outcome.HEALTHY, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), 0, 1,
+                Optional.empty(), CircuitState.CLOSED, Optional.empty());
+    }
+
+    private static List<String> sentKeys(MockProducer<byte[], byte[]> producer) {
+        return producer.history().stream().map(r -> new String(r.key(), StandardCharsets.UTF_8)).toList();
+    }
+
+    private double counter(String name) {
+        return meters.counter(name).count();
+    }
+
+    @Test
+    void resultsForAPartitionHealthEventsLacksWaitWhileEveryOtherPartitionKeepsPublishing() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = start(producer);
+
+        publisher.publish(event("new-partition", 3, 1));
+        publisher.publish(event("p0", 0, 1));
+        publisher.publish(event("p2", 2, 1));
+
+        await().atMost(WAIT).until(() -> sentKeys(producer).containsAll(List.of("p0", "p2")));
+        assertThat(sentKeys(producer)).doesNotContain("new-partition");
+        assertThat(publisher.missingPartitions()).containsExactly(3);
+        assertThat(publisher.readiness().ready()).isFalse();
+        assertThat(String.join(" ", publisher.readiness().reasons())).contains("health-events has no partition [3]");
+        assertThat(meters.get("healthmon.events.partitions.missing").gauge().value()).isEqualTo(1.0);
+
+        eventPartitions.set(4); // health-events grown to match the registry
+
+        await().atMost(WAIT).until(() -> sentKeys(producer).contains("new-partition"));
+        ProducerRecord<byte[], byte[]> parked = producer.history().stream()
+                .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("new-partition")).findFirst().orElseThrow();
+        assertThat(parked.partition()).isEqualTo(3);
+        assertThat(publisher.missingPartitions()).isEmpty();
+        assertThat(publisher.readiness().ready()).isTrue();
+    }
+
+    @Test
+    void whileAPartitionIsMissingOnlyTheLatestResultOfEachOfItsBackendsWaits() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = start(producer);
+        publisher.publish(event("new-partition", 3, 1));
+        publisher.publish(event("new-partition", 3, 2));
+        publisher.publish(event("p0", 0, 1));
+        await().atMost(WAIT).until(() -> sentKeys(producer).contains("p0"));
+
+        eventPartitions.set(4);
+
+        await().atMost(WAIT).until(() -> sentKeys(producer).contains("new-partition"));
+        assertThat(producer.history()).hasSize(2);
+    }
+
+    @Test
+    void aSendThatThrowsIsTriedAgainInsteadOfLosingTheEvent() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        producer.sendException = new KafkaException("buffer exhausted, say");
+        HealthEventPublisher publisher = start(producer);
+
+        publisher.publish(event("b1", 0, 1));
+        await().atMost(WAIT).until(() -> counter("healthmon.events.retried") >= 2);
+        producer.sendException = null; // Kafka takes records again
+
+        await().atMost(WAIT).until(() -> sentKeys(producer).contains("b1"));
+        assertThat(counter("healthmon.events.failed")).isZero();
+    }
+
+    @Test
+    void aRetriableFailureReportedByKafkaSendsTheEventAgain() {
+        MockProducer<byte[], byte[]> producer = producer(false);
+        HealthEventPublisher publisher = start(producer);
+        publisher.publish(event("b1", 1, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+
+        producer.errorNext(new TimeoutException("Expiring 1 record(s)"));
+
+        await().atMost(WAIT).until(() -> producer.history().size() == 2);
+        assertThat(sentKeys(producer)).containsExactly("b1", "b1");
+        assertThat(producer.completeNext()).isTrue();
+        await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
+        assertThat(counter("healthmon.events.failed")).isZero();
+    }
+
+    @Test
+    void aFailureKafkaWillNeverAcceptIsCountedAndNotSentAgain() {
+        MockProducer<byte[], byte[]> producer = producer(false);
+        HealthEventPublisher publisher = start(producer);
+        publisher.publish(event("b1", 1, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+
+        producer.errorNext(new RecordTooLargeException("too large"));
+
+        await().atMost(WAIT).until(() -> counter("healthmon.events.failed") == 1);
+        publisher.publish(event("b2", 1, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 2);
+        assertThat(sentKeys(producer)).containsExactly("b1", "b2");
+    }
+
+    @Test
+    void flushGivesUpAtItsTimeoutWhileKafkaDoesNotAnswerAndPublishingGoesOn() {
+        CountDownLatch kafkaBack = new CountDownLatch(1);
+        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public void flush() {
+                try {
+                    kafkaBack.await(); // an outage: the producer's flush waits for acknowledgements that do not come
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        HealthEventPublisher publisher = start(producer);
+        publisher.publish(event("before", 0, 1));
+
+        assertThat(publisher.flush(Duration.ofMillis(300))).isFalse();
+
+        publisher.publish(event("after", 0, 2));
+        await().atMost(WAIT).until(() -> sentKeys(producer).contains("after"));
+        kafkaBack.countDown();
+        assertThat(publisher.flush(WAIT)).isTrue();
+    }
+}

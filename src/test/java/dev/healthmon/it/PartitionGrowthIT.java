@@ -1,0 +1,114 @@
+package dev.healthmon.it;
+
+import static dev.healthmon.support.Registrations.bytes;
+import static dev.healthmon.support.Registrations.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.healthmon.MonitorConfig;
+import dev.healthmon.MonitorService;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.TopicAdmin;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registry.RegistryWriter;
+import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.support.KafkaFixture;
+import dev.healthmon.support.TopicTail;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * backend-registry grows at run time while a monitor runs (issue #15): the monitor picks up the new
+ * partition, but health-events does not have it yet. The other partitions' backends must keep
+ * publishing, the monitor must say which partition is missing, and once health-events has grown
+ * ({@code topics create}) the new partition's backend is published too.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class PartitionGrowthIT {
+
+    /** Clients see the new partition within seconds instead of metadata.max.age.ms's five minutes. */
+    private static final Map<String, String> QUICK_METADATA = Map.of("metadata.max.age.ms", "2000");
+
+    private static KafkaFixture fixture;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        fixture = KafkaFixture.start(3, QUICK_METADATA);
+    }
+
+    @AfterAll
+    static void stopBroker() throws Exception {
+        fixture.close();
+    }
+
+    @Test
+    void aRegistryPartitionWithoutItsEventsPartitionHoldsUpNoOtherBackendAndIsReportedUntilTheEventsTopicGrows()
+            throws Exception {
+        KafkaSettings settings = fixture.settings();
+        List<String> settled = IntStream.range(0, 9).mapToObj(i -> "settled-" + i).toList();
+        try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
+            for (String id : settled) {
+                writer.register(id, bytes(json(id, fixture.backend().url("/" + id))));
+            }
+        }
+        MonitorConfig config = new MonitorConfig(settings, Topics.DEFAULTS, "growth", "classic", "growth-m1",
+                CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1),
+                Duration.ofSeconds(10), 10_000);
+        try (MonitorService monitor = MonitorService.start(config, new SimpleMeterRegistry());
+             TopicTail events = new TopicTail(settings, Topics.DEFAULTS.events())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> backendsIn(events.records()).containsAll(settled));
+
+            try (Admin admin = Admin.create(settings.admin())) {
+                admin.createPartitions(Map.of(Topics.DEFAULTS.registry(), NewPartitions.increaseTo(4))).all()
+                        .get(30, TimeUnit.SECONDS);
+            }
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("growth-test"))) {
+                producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), 3, "grown".getBytes(StandardCharsets.UTF_8),
+                        bytes(json("grown", fixture.backend().url("/grown"))))).get(30, TimeUnit.SECONDS);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> monitor.activeChecks().containsKey("grown"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !monitor.readiness().ready());
+            assertThat(String.join("\n", monitor.readiness().reasons())).contains("no partition [3]");
+
+            // From now on every backend of the old partitions publishes again, while partition 3 is missing.
+            int seen = events.records().size();
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    backendsIn(events.records().subList(seen, events.records().size())).containsAll(settled));
+            assertThat(backendsIn(events.records())).doesNotContain("grown");
+
+            try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
+                assertThat(admin.growEventsToRegistry()).contains(
+                        "health-events grown from 3 to 4 partitions to match backend-registry");
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> events.records().stream()
+                    .anyMatch(r -> key(r).equals("grown") && r.partition() == 3));
+            await().atMost(Duration.ofSeconds(30)).until(() -> monitor.readiness().ready());
+        }
+    }
+
+    private static Set<String> backendsIn(List<ConsumerRecord<byte[], byte[]>> records) {
+        return records.stream().map(PartitionGrowthIT::key).collect(Collectors.toSet());
+    }
+
+    private static String key(ConsumerRecord<byte[], byte[]> record) {
+        return new String(record.key(), StandardCharsets.UTF_8);
+    }
+}
