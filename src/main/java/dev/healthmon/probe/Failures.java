@@ -7,6 +7,7 @@ import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -18,7 +19,7 @@ import javax.net.ssl.SSLException;
  */
 final class Failures {
 
-    private static final java.util.Map<FailureKind, String> DEFAULT_MESSAGES = java.util.Map.of(
+    private static final Map<FailureKind, String> DEFAULT_MESSAGES = Map.of(
             FailureKind.TIMEOUT, "timed out",
             FailureKind.CONNECTION_REFUSED, "connection refused",
             FailureKind.DNS, "host name not resolved",
@@ -38,7 +39,8 @@ final class Failures {
             return Failure.of(FailureKind.INTERNAL, "monitor out of file descriptors: " + TOO_MANY_OPEN_FILES);
         }
         FailureKind kind;
-        if (e instanceof HttpConnectTimeoutException || e instanceof HttpTimeoutException || e instanceof TimeoutException) {
+        if (e instanceof HttpConnectTimeoutException || e instanceof HttpTimeoutException
+                || e instanceof TimeoutException) {
             kind = FailureKind.TIMEOUT;
         } else if (e instanceof ConnectException || e instanceof NoRouteToHostException) {
             kind = hasCause(e, UnresolvedAddressException.class) ? FailureKind.DNS : FailureKind.CONNECTION_REFUSED;
@@ -62,7 +64,8 @@ final class Failures {
 
     private static Throwable unwrap(Throwable e) {
         Throwable current = e;
-        while ((current instanceof CompletionException || current instanceof ExecutionException) && current.getCause() != null) {
+        while ((current instanceof CompletionException || current instanceof ExecutionException)
+                && current.getCause() != null) {
             current = current.getCause();
         }
         return current;

@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * {@link IOException} (connect refused, reset, cut short, malformed → {@link Failures}), with an
  * {@link HttpTimeoutException} after its timeout (unless the status and headers have come: a
  * body still streaming then does not hide the answer, see {@link ResponseReader}), or by
- * {@code cancel}, which closes its connection. A GET that finds its reused connection closed by the server before any byte of
+ * {@code cancel}, which closes its connection. A GET that finds its reused connection closed by
+ * the server before any byte of
  * the answer is sent once more on a new connection: the server dropped an idle connection, the
  * backend is not at fault. So is one answered with 408 (Request Timeout): servers send it on a
  * kept connection they are closing for idleness, as the request crosses; it answers nothing. The

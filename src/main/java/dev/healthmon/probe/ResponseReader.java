@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Reads one HTTP/1.1 response from bytes as they arrive, keeping only what a health check needs:
@@ -32,7 +34,9 @@ final class ResponseReader {
     /** The most header bytes accepted per response. */
     static final int MAX_HEADER_BYTES = 64 * 1024;
 
-    private enum State { STATUS_LINE, HEADERS, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_TO_EOF, DONE }
+    private enum State {
+        STATUS_LINE, HEADERS, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_TO_EOF, DONE
+    }
 
     /** Grows up to MAX_LINE as needed: most lines are short, and a kept connection keeps its reader. */
     private byte[] line = new byte[128];
@@ -176,7 +180,7 @@ final class ResponseReader {
                 if (line.length == MAX_LINE) {
                     throw new ProtocolException("response line over " + MAX_LINE + " bytes");
                 }
-                line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 4));
+                line = Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 4));
             }
             line[lineLength++] = b;
         }
@@ -255,15 +259,15 @@ final class ResponseReader {
             contentLength = value;
         } else if (nameIs("transfer-encoding", colon)) {
             // Only chunked is framing we read; it must come last (RFC 9112 §6.1).
-            String value = valueString(colon, length).toLowerCase(java.util.Locale.ROOT);
+            String value = valueString(colon, length).toLowerCase(Locale.ROOT);
             chunked = value.endsWith("chunked");
             if (!chunked) {
                 closeRequested = true; // framed by the end of the connection
             }
         } else if (nameIs("connection", colon)) {
-            closeRequested |= valueString(colon, length).toLowerCase(java.util.Locale.ROOT).contains("close");
+            closeRequested |= valueString(colon, length).toLowerCase(Locale.ROOT).contains("close");
         } else if (nameIs("content-type", colon)) {
-            eventStream = valueString(colon, length).toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream");
+            eventStream = valueString(colon, length).toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         } else if (nameIs("retry-after", colon)) {
             retryAfter = valueString(colon, length);
         }

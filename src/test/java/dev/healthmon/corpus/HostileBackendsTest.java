@@ -49,7 +49,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The monitor — an in-process {@link HealthMonitor} with the real {@link Probes}, as
  * {@code MonitorService} wires it minus Kafka (events go to a list) — checks 75 hostile backends
- * (45 behaviours, the hanging ones many times) and 5 good ones at once, for a few seconds. Every hostile behaviour ends as its expected kind
+ * (45 behaviours, the hanging ones many times) and 5 good ones at once, for a few seconds. Every
+ * hostile behaviour ends as its expected kind
  * within the check's timeout plus a margin; the good backends keep their schedule; and the
  * monitor's open file descriptors and live threads stay flat.
  *
@@ -89,7 +90,8 @@ class HostileBackendsTest {
 
     static {
         for (Mode m : List.of(Mode.NEVER_ANSWERS, Mode.SLOWLORIS_STATUS_LINE, Mode.SLOWLORIS_HEADERS,
-                Mode.ENDLESS_INTERIM, Mode.CONTINUE_THEN_NOTHING, Mode.MCP_NEVER_ANSWERS, Mode.MCP_ENDLESS_EVENT_STREAM)) {
+                Mode.ENDLESS_INTERIM, Mode.CONTINUE_THEN_NOTHING, Mode.MCP_NEVER_ANSWERS,
+                Mode.MCP_ENDLESS_EVENT_STREAM)) {
             EXPECTED.put(m, Set.of("TIMEOUT"));
         }
         // Reset before the client finished connecting looks like a refusal; after, like a broken answer.
@@ -212,7 +214,8 @@ class HostileBackendsTest {
                     soft.assertThat(Duration.between(e.scheduledAt(), e.checkedAt())).as(id + ": check duration")
                             .isLessThanOrEqualTo(TIMEOUT.plus(MARGIN));
                 }
-                soft.assertThat(e.latencyMs()).as(id + ": latency").isLessThanOrEqualTo(TIMEOUT.plus(MARGIN).toMillis());
+                soft.assertThat(e.latencyMs()).as(id + ": latency")
+                        .isLessThanOrEqualTo(TIMEOUT.plus(MARGIN).toMillis());
             }
         }));
         assertThat(EXPECTED).as("hostile behaviours").hasSizeGreaterThanOrEqualTo(30);
@@ -220,10 +223,12 @@ class HostileBackendsTest {
 
     /** One line per behaviour: the kinds it ended as and its longest check, for the reader of the build log. */
     private static void report() {
-        StringBuilder out = new StringBuilder("hostile run, per behaviour: expected | seen | longest check after the warm-up\n");
+        StringBuilder out = new StringBuilder(
+                "hostile run, per behaviour: expected | seen | longest check after the warm-up\n");
         backends.forEach((id, mode) -> {
             List<HealthEvent> mine = eventsOf(id);
-            out.append(String.format("  %-32s %-28s %-40s %s%n", id, mode == Mode.GOOD ? "[HEALTHY]" : EXPECTED.get(mode),
+            out.append(String.format("  %-32s %-28s %-40s %s%n", id,
+                    mode == Mode.GOOD ? "[HEALTHY]" : EXPECTED.get(mode),
                     mine.stream().map(e -> kind(e) + e.failure().map(f -> "(" + f.message() + ")").orElse(""))
                             .distinct().map(k -> k.length() > 60 ? k.substring(0, 60) + "…" : k).toList(),
                     mine.stream().filter(e -> e.scheduledAt().isAfter(runStart))
@@ -237,7 +242,8 @@ class HostileBackendsTest {
     void anAbsurdRetryAfterIsRateLimitedAndDoesNotStopTheChecks() {
         List<HealthEvent> mine = eventsOf("absurd-retry-after");
         assertThat(mine).allSatisfy(e -> assertThat(e.outcome()).isEqualTo(Outcome.DEGRADED));
-        assertThat(mine).as("checked again within the unhealthy interval, not in 3 billion years").hasSizeGreaterThan(2);
+        assertThat(mine).as("checked again within the unhealthy interval, not in 3 billion years")
+                .hasSizeGreaterThan(2);
     }
 
     @Test
@@ -284,8 +290,9 @@ class HostileBackendsTest {
         Duration timeout = mode == Mode.GOOD ? Duration.ofMillis(400) : TIMEOUT;
         return Registrations.json(id, "http://127.0.0.1:" + port + (sse ? "/sse" : mcp ? "/mcp" : "/"), j -> {
             j.put("transport", sse ? "sse" : mcp ? "streamable-http" : "http");
-            ((ObjectNode) j.get("healthCheck")).put("intervalMs", interval.toMillis()).put("timeoutMs", timeout.toMillis())
-                    .put("degradedLatencyMs", 5000).put("jitterPercent", 0).put("unhealthyIntervalMs", interval.toMillis())
+            ((ObjectNode) j.get("healthCheck")).put("intervalMs", interval.toMillis())
+                    .put("timeoutMs", timeout.toMillis()).put("degradedLatencyMs", 5000).put("jitterPercent", 0)
+                    .put("unhealthyIntervalMs", interval.toMillis())
                     .put("expectStatus", "200-299");
         });
     }
@@ -316,7 +323,8 @@ class HostileBackendsTest {
 
     /** The servers' READY line: MODE=port for each; a mode started more than once is named MODE#1, MODE#2 …. */
     private static Map<String, Integer> readPorts(Process process) throws IOException {
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         assertThat(line).as("hostile servers started").startsWith("READY");
         Map<String, Integer> ports = new LinkedHashMap<>();

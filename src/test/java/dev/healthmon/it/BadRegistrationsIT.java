@@ -79,9 +79,10 @@ class BadRegistrationsIT {
         kafka = KafkaFixture.start(3);
         KafkaSettings settings = kafka.settings();
         try (Admin admin = Admin.create(settings.admin())) {
-            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, Topics.DEFAULTS.registry()),
-                    List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                            Integer.toString(MAX_RECORD_BYTES)), AlterConfigOp.OpType.SET)))).all().get(30, TimeUnit.SECONDS);
+            ConfigResource registry = new ConfigResource(ConfigResource.Type.TOPIC, Topics.DEFAULTS.registry());
+            AlterConfigOp largerRecords = new AlterConfigOp(new ConfigEntry(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                    Integer.toString(MAX_RECORD_BYTES)), AlterConfigOp.OpType.SET);
+            admin.incrementalAlterConfigs(Map.of(registry, List.of(largerRecords))).all().get(30, TimeUnit.SECONDS);
         }
         monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "healthmon-corpus", "classic",
                 "corpus-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, BadRegistrations.POLICY,
@@ -100,7 +101,9 @@ class BadRegistrationsIT {
                         Registrations.bytes(Registrations.json(id, backend.url())))).get(30, TimeUnit.SECONDS);
             }
             // A record without a key never gets in: the broker refuses it (compacted topic); the codec test covers it.
-            for (Entry entry : Stream.concat(current.stream(), pending.stream()).filter(e -> e.key().isPresent()).toList()) {
+            List<Entry> keyed = Stream.concat(current.stream(), pending.stream())
+                    .filter(e -> e.key().isPresent()).toList();
+            for (Entry entry : keyed) {
                 RecordMetadata at = producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), entry.keyBytes(),
                         entry.value())).get(30, TimeUnit.SECONDS);
                 written.put(at.partition() + "@" + at.offset(), entry);
@@ -141,7 +144,8 @@ class BadRegistrationsIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             for (int i = 1; i <= GOOD; i++) {
                 String id = "good-" + i;
-                List<HealthEvent> after = events(id).stream().filter(e -> e.checkedAt().isAfter(corpusWritten)).toList();
+                List<HealthEvent> after = events(id).stream()
+                        .filter(e -> e.checkedAt().isAfter(corpusWritten)).toList();
                 assertThat(after).as(id + " checked after the corpus was written").hasSizeGreaterThanOrEqualTo(3);
                 assertThat(after.get(after.size() - 1).status()).isEqualTo(HealthStatus.HEALTHY);
             }

@@ -50,8 +50,8 @@ class HttpAnswerClassificationTest {
         if (server == null) {
             server = new HostileServer(mode);
         }
-        return client.send(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port()), GET, timeout, 64 * 1024)
-                .get(10, TimeUnit.SECONDS);
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), server.port());
+        return client.send(address, GET, timeout, 64 * 1024).get(10, TimeUnit.SECONDS);
     }
 
     @Test

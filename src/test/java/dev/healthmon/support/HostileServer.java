@@ -166,7 +166,8 @@ public final class HostileServer implements AutoCloseable {
                 head.write(b);
                 int n = head.size();
                 byte[] bytes = head.toByteArray();
-                if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r' && bytes[n - 1] == '\n') {
+                if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n'
+                        && bytes[n - 2] == '\r' && bytes[n - 1] == '\n') {
                     requests.incrementAndGet();
                     String text = head.toString(StandardCharsets.ISO_8859_1);
                     int length = contentLength(text);
@@ -342,7 +343,8 @@ public final class HostileServer implements AutoCloseable {
             case ABSURD_RETRY_AFTER -> everyRequest(c,
                     "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 99999999999999999999\r\nContent-Length: 0\r\n\r\n");
             case REDIRECT_TO_METADATA -> everyRequest(c,
-                    "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\n\r\n");
+                    "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\n"
+                            + "Content-Length: 0\r\n\r\n");
             case UNSOLICITED_SWITCHING_PROTOCOLS -> {
                 c.request();
                 c.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
@@ -377,8 +379,10 @@ public final class HostileServer implements AutoCloseable {
             case MCP_NOT_JSON_RPC -> answerPosts(c, request -> json200("{\"hello\":\"world\"}"));
             case MCP_ERROR_RESPONSE -> answerPosts(c, request -> json200("{\"jsonrpc\":\"2.0\",\"id\":" + id(request)
                     + ",\"error\":{\"code\":-32603,\"message\":\"\\u001b[2Jbroken\"}}"));
-            case MCP_ID_MISMATCH -> answerPosts(c, request -> json200(initializeResult("\"not-your-id\"", "2025-06-18")));
-            case MCP_WRONG_PROTOCOL_VERSION -> answerPosts(c, request -> json200(initializeResult(id(request), "1999-01-01")));
+            case MCP_ID_MISMATCH ->
+                    answerPosts(c, request -> json200(initializeResult("\"not-your-id\"", "2025-06-18")));
+            case MCP_WRONG_PROTOCOL_VERSION ->
+                    answerPosts(c, request -> json200(initializeResult(id(request), "1999-01-01")));
             case MCP_ENDLESS_EVENT_STREAM -> {
                 if (c.request() != null) {
                     c.send(OK_HEAD + "Content-Type: text/event-stream\r\n\r\n");
@@ -393,7 +397,8 @@ public final class HostileServer implements AutoCloseable {
             }
             case MCP_SSE_CROSS_ORIGIN_ENDPOINT -> {
                 if (c.request() != null) {
-                    c.send(OK_HEAD + "Content-Type: text/event-stream\r\n\r\nevent: endpoint\ndata: " + crossOrigin + "\n\n");
+                    c.send(OK_HEAD + "Content-Type: text/event-stream\r\n\r\n"
+                            + "event: endpoint\ndata: " + crossOrigin + "\n\n");
                     c.forever(": ping\n\n", 200);
                 }
             }
