@@ -41,16 +41,18 @@ public final class MonitorService implements AutoCloseable {
     private final KafkaClientMetrics consumerMetrics;
     private Probes ownedProbes;
 
-    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters) {
+    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters, int dlqMaxMessageBytes) {
         this.config = config;
         ObjectMapper mapper = new ObjectMapper();
         this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId()));
+        Map<String, Object> producerSettings = config.kafka().producer("healthmon-" + config.monitorId());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings);
         this.producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(meters);
+        int dlqLimit = HealthEventPublisher.recordLimit(producerSettings, dlqMaxMessageBytes);
         this.publisher = new HealthEventPublisher(producer,
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
-                config.bufferCapacity(), meters);
+                config.bufferCapacity(), dlqLimit, meters);
         this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
         meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
@@ -78,10 +80,12 @@ public final class MonitorService implements AutoCloseable {
 
     public static MonitorService start(MonitorConfig config, Probe probe, MeterRegistry meters) {
         int partitions;
+        int dlqMaxMessageBytes;
         try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
             partitions = admin.verifyCoPartitioned();
+            dlqMaxMessageBytes = admin.maxMessageBytes(config.topics().registryDlq());
         }
-        MonitorService service = new MonitorService(config, probe, meters);
+        MonitorService service = new MonitorService(config, probe, meters, dlqMaxMessageBytes);
         service.registry.start();
         log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={}", config.monitorId(),
                 config.groupId(), config.groupProtocol(), config.topics().registry(), partitions, config.topics().events());
@@ -102,7 +106,21 @@ public final class MonitorService implements AutoCloseable {
 
     /** Ready for traffic (Kubernetes readiness): every owned partition restored and Kafka taking our results. */
     public boolean ready() {
-        return registry.ready() && publisher.healthy();
+        return notReadyBecause().isEmpty();
+    }
+
+    /** Why this instance is not ready, one reason per line for {@code /readyz}; empty when it is. Any thread. */
+    public java.util.List<String> notReadyBecause() {
+        java.util.List<String> reasons = new java.util.ArrayList<>();
+        if (!registry.ready()) {
+            reasons.add("registry: no partitions assigned yet, or some still restoring");
+        }
+        if (!publisher.healthy()) {
+            reasons.add("publisher: Kafka has not acknowledged health events for "
+                    + HealthEventPublisher.UNHEALTHY_AFTER.toSeconds() + " s, or the last send failed");
+        }
+        publisher.deadLetterProblem().ifPresent(reasons::add);
+        return reasons;
     }
 
     /** The backends this instance checks now. Any thread. */

@@ -95,7 +95,8 @@ final class MonitorCommand implements Callable<Integer> {
         PrometheusMeterRegistry meters = Meters.prometheus();
         // Bind the port first: a taken port fails the start before anything joins the group.
         java.util.concurrent.atomic.AtomicReference<MonitorService> running = new java.util.concurrent.atomic.AtomicReference<>();
-        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, () -> running.get() != null && running.get().ready());
+        OpsServer ops = OpsServer.start(httpHost, httpPort, meters, () -> running.get() == null
+                ? java.util.List.of("starting") : running.get().notReadyBecause());
         MonitorService service;
         try {
             service = MonitorService.start(config, meters);

@@ -4,13 +4,17 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.DelayQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +32,17 @@ import org.slf4j.LoggerFactory;
  * slow or down, each backend keeps its latest result and every status change
  * ({@code healthmon.events.coalesced} counts the rest); a result that still does not fit is
  * dropped and counted in {@code healthmon.events.dropped}.
+ *
+ * <p><b>Dead letters are never dropped</b> ({@link DeadLetterAttempt}): they wait in their own
+ * unbounded queue, not in the coalescing buffer, are cut to fit the dead-letter topic
+ * ({@link DeadLetterRecords}), and a failed send is retried with back-off until the topic
+ * acknowledges it; only then is the letter's future completed (the registry consumer commits past
+ * the source record only after that) and the "sent to dead-letter topic" line logged.
+ * {@code healthmon.registry.dlq.pending} counts the letters not yet acknowledged,
+ * {@code healthmon.registry.dlq.failures} the failed attempts, and {@link #deadLetterProblem()}
+ * says why the topic cannot be written.
  */
-public final class HealthEventPublisher implements HealthEventSink, AutoCloseable {
+public final class HealthEventPublisher implements HealthEventSink, DeadLetterSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
     /**
@@ -39,6 +52,10 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private static final Duration POLL = Duration.ofMillis(5);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
+    /** The producer's default {@code max.request.size}, for callers that do not know the real limit. */
+    public static final int DEFAULT_RECORD_LIMIT = 1_048_576;
+    private static final int LOGGED_ID_CHARS = 200;
+    private static final int LOGGED_ERROR_CHARS = 500;
 
     private final Producer<byte[], byte[]> producer;
     private final String eventsTopic;
@@ -50,6 +67,15 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private final Counter failed;
     private final Counter dropped;
     private final Counter deadLettered;
+    private final Counter deadLetterFailures;
+    private final int deadLetterLimit;
+    /** Letters waiting for their (next) send; the publisher thread takes them when due. */
+    private final DelayQueue<DeadLetterAttempt> deadLetters = new DelayQueue<>();
+    /** Letters not acknowledged yet, whether queued, in flight or waiting to be retried. */
+    private final Set<DeadLetterAttempt> unacknowledged = ConcurrentHashMap.newKeySet();
+    private volatile long lastDeadLetterAckNanos;
+    private volatile long lastDeadLetterFailureNanos;
+    private volatile String lastDeadLetterError = "";
     private volatile boolean running = true;
     private final long startedNanos = System.nanoTime();
     private final java.util.concurrent.atomic.AtomicLong sends = new java.util.concurrent.atomic.AtomicLong();
@@ -60,7 +86,18 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
 
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
                                 HealthEventCodec codec, int capacity, MeterRegistry meters) {
+        this(producer, eventsTopic, dlqTopic, codec, capacity, DEFAULT_RECORD_LIMIT, meters);
+    }
+
+    /**
+     * @param deadLetterLimit the largest record the dead-letter topic takes from this producer: the
+     *                        smaller of the producer's {@code max.request.size} and the topic's
+     *                        {@code max.message.bytes} (see {@link #recordLimit})
+     */
+    public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
+                                HealthEventCodec codec, int capacity, int deadLetterLimit, MeterRegistry meters) {
         this.producer = producer;
+        this.deadLetterLimit = deadLetterLimit;
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         this.codec = codec;
@@ -69,6 +106,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");
         this.deadLettered = meters.counter("healthmon.registry.dead.lettered");
+        this.deadLetterFailures = meters.counter("healthmon.registry.dlq.failures");
+        meters.gauge("healthmon.registry.dlq.pending", unacknowledged, Set::size);
         meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
         meters.more().counter("healthmon.events.coalesced", java.util.List.of(), queue, CoalescingBuffer::coalesced);
         this.thread = new Thread(this::run, "healthmon-publisher");
@@ -84,12 +123,52 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         }
     }
 
-    /** Enqueues a dead letter; never blocks. */
-    public void deadLetter(DeadLetter letter) {
-        if (!queue.offerOther(letter)) {
-            log.error("dead letter dropped: publish queue full; source={}-{}@{}", letter.sourceTopic(),
-                    letter.sourcePartition(), letter.sourceOffset());
+    /**
+     * The largest record the dead-letter topic takes: the smaller of the producer's
+     * {@code max.request.size} (from its settings, else Kafka's default) and the topic's
+     * {@code max.message.bytes}.
+     */
+    public static int recordLimit(java.util.Map<String, Object> producerSettings, int topicMaxMessageBytes) {
+        Object configured = producerSettings.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        int maxRequest = configured == null ? DEFAULT_RECORD_LIMIT : Integer.parseInt(configured.toString());
+        return Math.min(maxRequest, topicMaxMessageBytes);
+    }
+
+    /** Enqueues a dead letter; never blocks, never drops it (see {@link DeadLetterSink#deadLetter}). */
+    @Override
+    public CompletableFuture<Void> deadLetter(DeadLetter letter) {
+        DeadLetterAttempt attempt = new DeadLetterAttempt(letter, deadLetterLimit);
+        unacknowledged.add(attempt);
+        deadLetters.add(attempt);
+        return attempt.acknowledged();
+    }
+
+    /**
+     * Why the dead-letter topic is not taking our letters, if it is not: the last attempt failed, or
+     * letters have waited {@link #UNHEALTHY_AFTER} without an acknowledgement. Any thread.
+     */
+    public Optional<String> deadLetterProblem() {
+        int waiting = unacknowledged.size();
+        if (waiting == 0) {
+            return Optional.empty();
         }
+        if (lastDeadLetterFailureNanos > lastDeadLetterAckNanos) {
+            return Optional.of("dead-letter topic " + dlqTopic + " cannot be written: " + waiting
+                    + " record(s) waiting, their registry partitions do not commit past them; last error: "
+                    + lastDeadLetterError);
+        }
+        long oldest = unacknowledged.stream().mapToLong(DeadLetterAttempt::enqueuedNanos).min().orElse(System.nanoTime());
+        long waited = System.nanoTime() - oldest;
+        if (waited >= UNHEALTHY_AFTER.toNanos()) {
+            return Optional.of("dead-letter topic " + dlqTopic + " has not acknowledged " + waiting + " record(s) for "
+                    + TimeUnit.NANOSECONDS.toSeconds(waited) + " s");
+        }
+        return Optional.empty();
+    }
+
+    /** Dead letters not acknowledged yet. Any thread. */
+    public int deadLettersPending() {
+        return unacknowledged.size();
     }
 
     /** Queued by {@link #flush}: everything before it has been handed to the producer when the publisher thread reaches it. */
@@ -117,7 +196,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     }
 
     private void run() {
-        while (running || !queue.isEmpty()) {
+        while (running || !queue.isEmpty() || !deadLetters.isEmpty()) {
+            sendDueDeadLetters();
             Object next;
             try {
                 next = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS).orElse(null);
@@ -130,9 +210,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
             try {
                 if (next instanceof HealthEvent event) {
                     send(event);
-                } else if (next instanceof DeadLetter letter) {
-                    send(letter);
                 } else {
+                    sendDueDeadLetters(); // letters queued before the flush leave before it
                     producer.flush(); // blocks until everything sent so far is acknowledged or failed
                     ((FlushMarker) next).done().complete(null);
                 }
@@ -150,15 +229,53 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         producer.send(record, callback(event.backendId(), published));
     }
 
-    private void send(DeadLetter letter) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetter.ERROR_HEADER, letter.error().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_TOPIC_HEADER, letter.sourceTopic().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_PARTITION_HEADER,
-                Integer.toString(letter.sourcePartition()).getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_OFFSET_HEADER, Long.toString(letter.sourceOffset()).getBytes(StandardCharsets.UTF_8));
-        producer.send(new ProducerRecord<>(dlqTopic, null, letter.key(), letter.value(), headers),
-                callback("dlq", deadLettered));
+    private void sendDueDeadLetters() {
+        DeadLetterAttempt attempt;
+        while ((attempt = deadLetters.poll()) != null) {
+            send(attempt);
+        }
+    }
+
+    private void send(DeadLetterAttempt attempt) {
+        try {
+            producer.send(DeadLetterRecords.toRecord(attempt.letter(), dlqTopic, attempt.limit()), (metadata, error) -> {
+                if (error == null) {
+                    acknowledged(attempt, metadata.partition(), metadata.offset());
+                } else {
+                    failed(attempt, error);
+                }
+            });
+        } catch (RuntimeException e) {
+            failed(attempt, e); // a closed producer, or an error send() throws instead of reporting
+        }
+    }
+
+    /** On the producer's I/O thread. The log line says "sent" only now that the topic has it. */
+    private void acknowledged(DeadLetterAttempt attempt, int partition, long offset) {
+        unacknowledged.remove(attempt);
+        lastDeadLetterAckNanos = System.nanoTime();
+        deadLettered.increment();
+        DeadLetter letter = attempt.letter();
+        log.warn("backend={} registry record {} sent to dead-letter topic {}-{}@{}: {}",
+                LogText.escape(letter.backendId(), LOGGED_ID_CHARS), letter.source(), dlqTopic, partition, offset,
+                LogText.escape(letter.error(), LOGGED_ERROR_CHARS));
+        attempt.acknowledged().complete(null);
+    }
+
+    /** On the producer's I/O thread or the publisher thread: the letter waits and goes again, never dropped. */
+    private void failed(DeadLetterAttempt attempt, Exception error) {
+        lastDeadLetterFailureNanos = System.nanoTime();
+        lastDeadLetterError = error.toString();
+        deadLetterFailures.increment();
+        Duration backOff = attempt.retryAfter(error);
+        log.warn("backend={} registry record {} not yet in dead-letter topic {} (attempt {}), retrying in {} ms: {}",
+                LogText.escape(attempt.letter().backendId(), LOGGED_ID_CHARS), attempt.letter().source(), dlqTopic,
+                attempt.attempts(), backOff.toMillis(), error.toString());
+        if (running) {
+            deadLetters.add(attempt);
+        } else {
+            attempt.acknowledged().completeExceptionally(error);
+        }
     }
 
     private Callback callback(String backendId, Counter onSuccess) {
@@ -217,6 +334,12 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         }
         if (!queue.isEmpty()) {
             log.warn("publisher closed with {} results unsent", queue.size());
+        }
+        if (!unacknowledged.isEmpty()) {
+            // Their source records were not committed past: the next owner reads and dead-letters them again.
+            log.warn("publisher closed with {} dead letters unacknowledged", unacknowledged.size());
+            unacknowledged.forEach(a -> a.acknowledged().completeExceptionally(
+                    new IllegalStateException("publisher closed before the dead-letter topic acknowledged")));
         }
         producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     }

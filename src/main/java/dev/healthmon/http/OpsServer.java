@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /** A small HTTP server with only the {@link OpsEndpoints}, for the monitor (the aggregator serves them next to its API). */
 public final class OpsServer implements AutoCloseable {
@@ -22,13 +24,18 @@ public final class OpsServer implements AutoCloseable {
 
     /** @param port 0 picks a free port */
     public static OpsServer start(String host, int port, MeterRegistry meters, BooleanSupplier ready) {
+        return start(host, port, meters, () -> ready.getAsBoolean() ? List.of() : List.of("not ready"));
+    }
+
+    /** @param notReadyBecause why the process is not ready (empty when it is), for the body of {@code /readyz} */
+    public static OpsServer start(String host, int port, MeterRegistry meters, Supplier<List<String>> notReadyBecause) {
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (IOException e) {
             throw new UncheckedIOException("http port: cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
-        OpsEndpoints.install(server, meters, ready);
+        OpsEndpoints.install(server, meters, notReadyBecause);
         ExecutorService threads = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "healthmon-ops-http");
             thread.setDaemon(true);

@@ -121,6 +121,26 @@ public final class TopicAdmin implements AutoCloseable {
         }
     }
 
+    /**
+     * The topic's {@code max.message.bytes} (its own setting or the broker's default); blocks up to
+     * {@link #TIMEOUT}. The monitor cuts dead letters to fit it.
+     */
+    public int maxMessageBytes(String topic) {
+        org.apache.kafka.common.config.ConfigResource resource = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        try {
+            var config = admin.describeConfigs(List.of(resource)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(resource);
+            return Integer.parseInt(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot read max.message.bytes of topic " + topic + ": " + e.getMessage()
+                    + " (run `healthmon topics create` first)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading topic settings", e);
+        }
+    }
+
     /** What is wrong with topics that already existed: {@code errors} break healthmon, {@code warnings} are worth knowing. */
     public record Audit(List<String> errors, List<String> warnings) {}
 

@@ -1,11 +1,12 @@
 package dev.healthmon.registry;
 
 import dev.healthmon.events.DeadLetter;
-import dev.healthmon.events.HealthEventPublisher;
+import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.monitor.StartMode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +58,19 @@ import org.slf4j.LoggerFactory;
  * A commit failing with a fencing error means another member may own our partitions: all checks
  * stop at once (self-fencing) and the partitions restore again when the group hands them back.
  *
+ * <p><b>Dead letters.</b> A record that cannot be applied goes to the {@link DeadLetterSink}, which
+ * retries until the dead-letter topic acknowledges it. The partition's commits never pass the
+ * lowest source offset whose dead letter is not acknowledged yet, so a record is either in the
+ * dead-letter topic or read again by the next owner — never lost. Records below the committed
+ * offset are not dead-lettered again when a partition is re-read.
+ *
+ * <p><b>One id, one registration.</b> When one id is live in two partitions this instance owns
+ * (producers with different partitioners), the newer record wins ({@link Claim}: later timestamp,
+ * ties to the higher partition), a tombstone included: the older registration is logged, counted
+ * ({@code healthmon.registry.duplicate.ids}), dead-lettered and dropped from its table, so it
+ * stays out even after the newer one is deleted. Ids whose latest record is a tombstone are
+ * remembered per partition for that comparison.
+ *
  * <p><b>Errors.</b> Retriable Kafka errors (timeouts, a broker restarting) are logged and retried
  * on the next loop while checks go on; any other error ends the loop, stops every check, and is
  * reported by {@link #awaitTermination()} so the process can exit non-zero.
@@ -70,10 +85,11 @@ public final class RegistryConsumer implements AutoCloseable {
     private final String topic;
     private final RegistrationCodec codec;
     private final HealthMonitor monitor;
-    private final HealthEventPublisher publisher;
+    private final DeadLetterSink publisher;
     private final Duration commitInterval;
     private final Counter deadLetters;
     private final Counter foreignPartitioned;
+    private final Counter duplicateIds;
     private final io.micrometer.core.instrument.Timer restoreTime;
     private final java.util.concurrent.atomic.AtomicInteger ownedCount = new java.util.concurrent.atomic.AtomicInteger();
     private final Counter rebalances;
@@ -91,7 +107,7 @@ public final class RegistryConsumer implements AutoCloseable {
     private volatile Throwable failure;
 
     public RegistryConsumer(Consumer<byte[], byte[]> consumer, String topic, RegistrationCodec codec,
-                            HealthMonitor monitor, HealthEventPublisher publisher, Duration commitInterval,
+                            HealthMonitor monitor, DeadLetterSink publisher, Duration commitInterval,
                             MeterRegistry meters) {
         this.consumer = consumer;
         this.topic = topic;
@@ -101,6 +117,7 @@ public final class RegistryConsumer implements AutoCloseable {
         this.commitInterval = commitInterval;
         this.deadLetters = meters.counter("healthmon.registry.invalid");
         this.foreignPartitioned = meters.counter("healthmon.registry.foreign.partitioned");
+        this.duplicateIds = meters.counter("healthmon.registry.duplicate.ids");
         this.rebalances = meters.counter("healthmon.rebalances");
         this.restoreTime = io.micrometer.core.instrument.Timer.builder("healthmon.partition.restore")
                 .description("From assignment of a registry partition to its checks starting").register(meters);
@@ -193,25 +210,118 @@ public final class RegistryConsumer implements AutoCloseable {
             return; // revoked within this batch
         }
         DecodedRegistration decoded = codec.decode(record.key(), record.value());
-        RegistrationVersion version = new RegistrationVersion(record.partition(), record.offset());
         if (decoded instanceof DecodedRegistration.Valid valid) {
             warnIfForeignPartitioned(valid.id(), record);
-            partition.table.put(valid.id(), new OwnedPartition.Entry(valid, version));
-            if (partition.phase == PartitionPhase.ACTIVE) {
-                monitor.upsert(valid.registration(), valid.settings(), version, partition.ownerEpoch, StartMode.NEW);
-            }
+            applyRegistration(partition, valid, record);
         } else if (decoded instanceof DecodedRegistration.Tombstone tombstone) {
-            partition.table.remove(tombstone.id());
-            if (partition.phase == PartitionPhase.ACTIVE) {
-                monitor.remove(tombstone.id());
-            }
-        } else if (decoded instanceof DecodedRegistration.Invalid invalid && record.offset() >= partition.committedOffset) {
+            applyTombstone(partition, tombstone.id(), record);
+        } else if (decoded instanceof DecodedRegistration.Invalid invalid && isNew(partition, record.offset())) {
             // The previous valid registration, if any, stays in force.
             deadLetters.increment();
-            log.warn("backend={} invalid registration at {}-{}@{} sent to dead-letter topic: {}",
-                    invalid.id(), topic, record.partition(), record.offset(), invalid.error().getMessage());
-            publisher.deadLetter(new DeadLetter(record.key(), record.value(), invalid.error().getMessage(),
-                    topic, record.partition(), record.offset()));
+            deadLetter(partition, record.offset(), new DeadLetter(invalid.id(), record.key(), record.value(),
+                    invalid.error().getMessage(), topic, record.partition(), record.offset()));
+        }
+    }
+
+    /** False for a record an earlier owner committed past: its dead letter, if any, was acknowledged then. */
+    private static boolean isNew(OwnedPartition partition, long offset) {
+        return offset >= partition.committedOffset;
+    }
+
+    /**
+     * Hands a dead letter to the sink; the partition does not commit past {@code sourceOffset} until
+     * the topic acknowledged it (the acknowledgement clears the mark on a Kafka client thread).
+     */
+    private void deadLetter(OwnedPartition partition, long sourceOffset, DeadLetter letter) {
+        Object token = new Object();
+        partition.pendingDeadLetters.put(token, sourceOffset);
+        publisher.deadLetter(letter).whenComplete((ok, error) -> {
+            if (error == null) {
+                partition.pendingDeadLetters.remove(token);
+            }
+        });
+    }
+
+    private void applyRegistration(OwnedPartition partition, DecodedRegistration.Valid valid,
+                                   ConsumerRecord<byte[], byte[]> record) {
+        String id = valid.id();
+        RegistrationVersion version = new RegistrationVersion(record.partition(), record.offset());
+        OwnedPartition.Entry entry = new OwnedPartition.Entry(valid, version, record.timestamp());
+        Claim claim = entry.claim();
+        partition.deletedAt.remove(id);
+        Optional<Claim> newer = newestElsewhere(id, partition.partition).filter(other -> other.newerThan(claim));
+        if (newer.isPresent()) {
+            // This registration is the older one: it never runs, and it replaces (so drops) this partition's previous one.
+            partition.table.remove(id);
+            duplicate(id, claim, newer.get(), partition, record.offset(), record.key(), record.value());
+            return;
+        }
+        dropOlderElsewhere(id, claim, partition, record.offset());
+        partition.table.put(id, entry);
+        if (partition.phase == PartitionPhase.ACTIVE) {
+            monitor.upsert(valid.registration(), valid.settings(), version, partition.ownerEpoch, StartMode.NEW);
+        }
+    }
+
+    private void applyTombstone(OwnedPartition partition, String id, ConsumerRecord<byte[], byte[]> record) {
+        Claim claim = new Claim(record.timestamp(), record.partition(), record.offset(), true);
+        OwnedPartition.Entry removed = partition.table.remove(id);
+        partition.deletedAt.put(id, claim);
+        if (newestElsewhere(id, partition.partition).filter(other -> other.newerThan(claim)).isPresent()) {
+            return; // a newer registration elsewhere is in force (e.g. `register` clearing other partitions)
+        }
+        dropOlderElsewhere(id, claim, partition, record.offset());
+        if (removed != null) {
+            monitor.remove(id, partition.partition);
+        }
+    }
+
+    /** The newest record (registration or tombstone) for {@code id} in the owned partitions other than {@code except}. */
+    private Optional<Claim> newestElsewhere(String id, int except) {
+        Claim newest = null;
+        for (OwnedPartition other : owned.values()) {
+            if (other.partition == except) {
+                continue;
+            }
+            OwnedPartition.Entry entry = other.table.get(id);
+            Claim candidate = entry != null ? entry.claim() : other.deletedAt.get(id);
+            if (candidate != null && (newest == null || candidate.newerThan(newest))) {
+                newest = candidate;
+            }
+        }
+        return Optional.ofNullable(newest);
+    }
+
+    /** Every live registration of {@code id} in another owned partition is older than {@code winner}: it goes. */
+    private void dropOlderElsewhere(String id, Claim winner, OwnedPartition trigger, long triggerOffset) {
+        for (OwnedPartition other : owned.values()) {
+            if (other.partition == trigger.partition) {
+                continue;
+            }
+            OwnedPartition.Entry loser = other.table.remove(id);
+            if (loser != null) {
+                monitor.remove(id, other.partition); // its check, if it ran, belongs to the older registration
+                duplicate(id, loser.claim(), winner, trigger, triggerOffset, id.getBytes(StandardCharsets.UTF_8), null);
+            }
+        }
+    }
+
+    /**
+     * Reports an older registration of an id that is live elsewhere. Dead-lettered only when the
+     * record that revealed the duplicate is new to the group, so a re-read does not repeat it; the
+     * letter's value is null when the older record was read earlier (its bytes are at its source
+     * coordinates).
+     */
+    private void duplicate(String id, Claim older, Claim newer, OwnedPartition trigger, long triggerOffset,
+                           byte[] key, byte[] value) {
+        duplicateIds.increment();
+        log.warn("backend={} registered in two partitions: keeping {}-{}, dropping the older {}-{}", id, topic,
+                newer.where(), topic, older.where());
+        if (isNew(trigger, triggerOffset)) {
+            String reason = "duplicate id: " + id + " is also " + (newer.tombstone() ? "deregistered" : "registered")
+                    + " in " + topic + "-" + newer.where() + ", which is newer; one id has one registration";
+            deadLetter(trigger, triggerOffset, new DeadLetter(id, key, value, reason, topic, older.partition(),
+                    older.offset()));
         }
     }
 
@@ -286,7 +396,13 @@ public final class RegistryConsumer implements AutoCloseable {
         for (OwnedPartition partition : partitions) {
             TopicPartition tp = new TopicPartition(topic, partition.partition);
             if (partition.phase == PartitionPhase.ACTIVE && assigned.contains(tp)) {
-                offsets.put(tp, new OffsetAndMetadata(consumer.position(tp, BLOCKING_CALL_TIMEOUT)));
+                long position = consumer.position(tp, BLOCKING_CALL_TIMEOUT);
+                OptionalLong unacknowledged = partition.lowestUnacknowledgedDeadLetter();
+                // Never past a record whose dead letter Kafka has not acknowledged: the next owner must read it again.
+                long upTo = unacknowledged.isPresent() ? Math.min(position, unacknowledged.getAsLong()) : position;
+                if (upTo >= partition.committedOffset) {
+                    offsets.put(tp, new OffsetAndMetadata(upTo));
+                }
             }
         }
         return offsets;
