@@ -33,7 +33,7 @@ final class OwnedPartition {
     /** Records below this offset were handled by an earlier owner: do not dead-letter them again. */
     long committedOffset = UNKNOWN;
     final Map<String, Entry> table = new HashMap<>();
-    /** Ids whose latest record in this partition is a tombstone, with its timestamp (for the one-registration rule). */
+    /** Ids whose registration here was deleted by a tombstone, and that tombstone (for the one-registration rule). */
     final Map<String, Claim> deletedAt = new HashMap<>();
     /** Dead letters sent for records of this partition and not yet acknowledged: token → source offset. */
     final Map<Object, Long> pendingDeadLetters = new ConcurrentHashMap<>();

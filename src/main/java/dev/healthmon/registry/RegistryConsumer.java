@@ -65,11 +65,12 @@ import org.slf4j.LoggerFactory;
  * offset are not dead-lettered again when a partition is re-read.
  *
  * <p><b>One id, one registration.</b> When one id is live in two partitions this instance owns
- * (producers with different partitioners), the newer record wins ({@link Claim}: later timestamp,
- * ties to the higher partition), a tombstone included: the older registration is logged, counted
+ * (producers with different partitioners), the newer registration wins ({@link Claim}: later
+ * timestamp, ties to the higher partition): the older one is logged, counted
  * ({@code healthmon.registry.duplicate.ids}), dead-lettered and dropped from its table, so it
- * stays out even after the newer one is deleted. Ids whose latest record is a tombstone are
- * remembered per partition for that comparison.
+ * stays out even after the newer one is deleted. A tombstone deletes only what lives in its own
+ * partition; one that did is remembered per partition, so an older registration of the same id
+ * read later (a restore reads partitions in any order) stays out too.
  *
  * <p><b>Errors.</b> Retriable Kafka errors (timeouts, a broker restarting) are logged and retried
  * on the next loop while checks go on; any other error ends the loop, stops every check, and is
@@ -263,17 +264,20 @@ public final class RegistryConsumer implements AutoCloseable {
         }
     }
 
+    /**
+     * A tombstone deletes only the registration that lives in its own partition. One in a partition
+     * where the id is not live (`register` clearing the other partitions, or a producer with another
+     * partitioner) changes nothing: the registration elsewhere stays in force. A tombstone that did
+     * delete something is remembered, so an older registration of the id read later from another
+     * partition stays out.
+     */
     private void applyTombstone(OwnedPartition partition, String id, ConsumerRecord<byte[], byte[]> record) {
-        Claim claim = new Claim(record.timestamp(), record.partition(), record.offset(), true);
         OwnedPartition.Entry removed = partition.table.remove(id);
-        partition.deletedAt.put(id, claim);
-        if (newestElsewhere(id, partition.partition).filter(other -> other.newerThan(claim)).isPresent()) {
-            return; // a newer registration elsewhere is in force (e.g. `register` clearing other partitions)
+        if (removed == null) {
+            return;
         }
-        dropOlderElsewhere(id, claim, partition, record.offset());
-        if (removed != null) {
-            monitor.remove(id, partition.partition);
-        }
+        partition.deletedAt.put(id, new Claim(record.timestamp(), record.partition(), record.offset(), true));
+        monitor.remove(id, partition.partition);
     }
 
     /** The newest record (registration or tombstone) for {@code id} in the owned partitions other than {@code except}. */
