@@ -5,12 +5,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.utils.Utils;
@@ -37,7 +39,19 @@ public final class RegistryWriter implements AutoCloseable {
     private final String topic;
 
     public RegistryWriter(KafkaSettings settings, String topic) {
-        this(new KafkaProducer<>(settings.producer("healthmon-registry-writer")), topic);
+        this(new KafkaProducer<>(writerSettings(settings)), topic);
+    }
+
+    /**
+     * The producer settings, without the monitor's 50 ms linger unless asked for: every write here
+     * waits for its acknowledgement, so lingering would only add 50 ms per registration.
+     */
+    private static Map<String, Object> writerSettings(KafkaSettings settings) {
+        Map<String, Object> props = settings.producer("healthmon-registry-writer");
+        if (!settings.passThrough().containsKey(ProducerConfig.LINGER_MS_CONFIG)) {
+            props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        }
+        return props;
     }
 
     RegistryWriter(Producer<byte[], byte[]> producer, String topic) {
