@@ -56,12 +56,25 @@ public final class DeadLetterRecords {
             add(headers, DeadLetter.ORIGINAL_SIZE_HEADER, Integer.toString(value.length));
             add(headers, DeadLetter.ORIGINAL_SHA256_HEADER, sha256Hex(value));
         }
-        byte[] key = letter.key();
+        return shrink(new ProducerRecord<>(topic, null, letter.key(), value, headers), limit);
+    }
+
+    /**
+     * {@code record} itself if it fits {@code limit}, else a copy cut to fit: the key to
+     * {@link #MAX_CUT_KEY} bytes if longer, the value to the first bytes that fit. Headers stay, so
+     * the original size and hash still describe the original value.
+     */
+    static ProducerRecord<byte[], byte[]> shrink(ProducerRecord<byte[], byte[]> record, int limit) {
+        byte[] key = record.key();
+        byte[] value = record.value();
         int usable = usable(limit);
-        if (size(key, value, headers) <= usable) {
-            return new ProducerRecord<>(topic, null, key, value, headers);
+        if (size(key, value, record.headers()) <= usable) {
+            return record;
         }
-        add(headers, DeadLetter.TRUNCATED_HEADER, "true");
+        RecordHeaders headers = new RecordHeaders(record.headers().toArray());
+        if (headers.lastHeader(DeadLetter.TRUNCATED_HEADER) == null) {
+            add(headers, DeadLetter.TRUNCATED_HEADER, "true");
+        }
         if (key != null && key.length > MAX_CUT_KEY) {
             add(headers, DeadLetter.ORIGINAL_KEY_SIZE_HEADER, Integer.toString(key.length));
             key = Arrays.copyOf(key, MAX_CUT_KEY);
@@ -71,7 +84,7 @@ public final class DeadLetterRecords {
             int room = Math.max(0, usable - size(key, new byte[0], headers));
             cut = Arrays.copyOf(value, Math.min(value.length, room));
         }
-        return new ProducerRecord<>(topic, null, key, cut, headers);
+        return new ProducerRecord<>(record.topic(), null, key, cut, headers);
     }
 
     /** An upper bound of the record's uncompressed size in a batch of its own. */

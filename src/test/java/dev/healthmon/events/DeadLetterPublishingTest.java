@@ -93,6 +93,25 @@ class DeadLetterPublishingTest {
     }
 
     @Test
+    void aLetterTheBrokerFindsTooLargeIsCutFurtherAndSentAgain() {
+        byte[] value = new byte[900_000];
+        java.util.Arrays.fill(value, (byte) 'x');
+        CompletableFuture<Void> acknowledged = publisher.deadLetter(new DeadLetter("big", "big".getBytes(StandardCharsets.UTF_8),
+                value, "url: is required", "registry", 0, 9));
+        await().atMost(Duration.ofSeconds(10)).until(() -> producer.history().size() == 1);
+        assertThat(producer.history().get(0).value()).hasSize(900_000);
+
+        producer.errorNext(new org.apache.kafka.common.errors.RecordTooLargeException("over the topic's limit"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> producer.history().size() == 2);
+        assertThat(producer.history().get(1).value().length).isLessThan(HealthEventPublisher.DEFAULT_RECORD_LIMIT / 2);
+        assertThat(new String(producer.history().get(1).headers().lastHeader(DeadLetter.ORIGINAL_SIZE_HEADER).value(),
+                StandardCharsets.UTF_8)).isEqualTo("900000");
+        producer.completeNext();
+        await().atMost(Duration.ofSeconds(10)).until(acknowledged::isDone);
+    }
+
+    @Test
     void controlCharactersOfTheKeyAreEscapedInTheLogLine() {
         publisher.deadLetter(letter("evil\nINFO forged line"));
         await().atMost(Duration.ofSeconds(10)).until(() -> producer.history().size() == 1);
