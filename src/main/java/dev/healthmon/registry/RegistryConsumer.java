@@ -81,6 +81,12 @@ public final class RegistryConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RegistryConsumer.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final Duration BLOCKING_CALL_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * A partition with this many unacknowledged dead letters stops fetching until half of them are
+     * acknowledged: while the dead-letter topic cannot be written, letters wait in memory (each cut
+     * to one record's size), and this bounds them.
+     */
+    static final int MAX_PENDING_DEAD_LETTERS = 100;
 
     private final Consumer<byte[], byte[]> consumer;
     private final String topic;
@@ -100,6 +106,7 @@ public final class RegistryConsumer implements AutoCloseable {
     // Confined to the poll thread.
     private final Map<Integer, OwnedPartition> owned = new HashMap<>();
     private final Set<String> warnedForeignPartition = new HashSet<>();
+    private final Set<TopicPartition> pausedForDeadLetters = new HashSet<>();
     private int partitionCount = -1;
     private long lastCommitNanos = System.nanoTime();
 
@@ -150,6 +157,7 @@ public final class RegistryConsumer implements AutoCloseable {
                         apply(record);
                     }
                     snapshotEndOffsets();
+                    holdPartitionsWaitingForDeadLetters();
                     activateRestoredPartitions();
                     maybeCommit();
                     monitor.publishSnapshot();
@@ -326,6 +334,27 @@ public final class RegistryConsumer implements AutoCloseable {
                     + " in " + topic + "-" + newer.where() + ", which is newer; one id has one registration";
             deadLetter(trigger, triggerOffset, new DeadLetter(id, key, value, reason, topic, older.partition(),
                     older.offset()));
+        }
+    }
+
+    /** Pauses a partition with too many unacknowledged dead letters, resumes it when they drain. */
+    private void holdPartitionsWaitingForDeadLetters() {
+        Set<TopicPartition> assigned = consumer.assignment();
+        pausedForDeadLetters.retainAll(assigned);
+        for (OwnedPartition partition : owned.values()) {
+            TopicPartition tp = new TopicPartition(topic, partition.partition);
+            if (!assigned.contains(tp)) {
+                continue;
+            }
+            int pending = partition.pendingDeadLetters.size();
+            if (pending >= MAX_PENDING_DEAD_LETTERS && partition.snapshotTaken() && pausedForDeadLetters.add(tp)) {
+                consumer.pause(List.of(tp));
+                log.warn("partition={}-{} paused: {} dead letters not acknowledged yet", topic, partition.partition,
+                        pending);
+            } else if (pending <= MAX_PENDING_DEAD_LETTERS / 2 && pausedForDeadLetters.remove(tp)) {
+                consumer.resume(List.of(tp));
+                log.info("partition={}-{} resumed: dead letters acknowledged", topic, partition.partition);
+            }
         }
     }
 

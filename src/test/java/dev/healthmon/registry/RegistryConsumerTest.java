@@ -185,8 +185,31 @@ class RegistryConsumerTest {
         sink.acks.get(0).complete(null);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> consumer.lastCommitted(P0) == 3);
-        assertThat(consumer.commits.subList(0, commitsBeforeAck)).as("every commit before the acknowledgement")
+        assertThat(List.copyOf(consumer.commits).subList(0, commitsBeforeAck)).as("every commit before the acknowledgement")
                 .allSatisfy(c -> assertThat(c.get(P0).offset()).isLessThanOrEqualTo(1));
+    }
+
+    @Test
+    void aPartitionWithTooManyUnacknowledgedDeadLettersStopsFetchingUntilTheyDrain() {
+        registry.start();
+        List<ConsumerRecord<byte[], byte[]>> bad = new ArrayList<>();
+        for (int i = 0; i < RegistryConsumer.MAX_PENDING_DEAD_LETTERS; i++) {
+            bad.add(record(P0, i, 1000, "bad-" + i, invalid("bad-" + i)));
+        }
+        assign(List.of(P0), bad);
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.paused().contains(P0));
+
+        int next = RegistryConsumer.MAX_PENDING_DEAD_LETTERS;
+        assertThat(checksAfter(record(P0, next, 1000, "held", registration("held", "http://held.test/"))))
+                .doesNotContainKey("held");
+
+        sink.acks.subList(0, next / 2).forEach(ack -> ack.complete(null));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> !consumer.paused().contains(P0));
+        CompletableFuture<Map<String, ActiveCheck>> seen = new CompletableFuture<>();
+        consumer.schedulePollTask(() -> { });
+        consumer.schedulePollTask(() -> seen.complete(monitor.snapshotNow()));
+        assertThat(seen.orTimeout(10, TimeUnit.SECONDS).join()).containsKey("held");
     }
 
     @Test
