@@ -16,6 +16,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -110,8 +112,8 @@ public final class MonitorService implements AutoCloseable {
     }
 
     /** Why this instance is not ready, one reason per line for {@code /readyz}; empty when it is. Any thread. */
-    public java.util.List<String> notReadyBecause() {
-        java.util.List<String> reasons = new java.util.ArrayList<>();
+    public List<String> notReadyBecause() {
+        List<String> reasons = new ArrayList<>();
         if (!registry.ready()) {
             reasons.add("registry: no partitions assigned yet, or some still restoring");
         }

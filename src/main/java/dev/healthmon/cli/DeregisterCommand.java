@@ -38,8 +38,8 @@ final class DeregisterCommand implements Callable<Integer> {
         try (RegistryWriter writer = new RegistryWriter(kafka.settings(), kafka.registryTopic)) {
             for (String id : ids) {
                 List<RecordMetadata> at = writer.deregister(id);
-                spec.commandLine().getOut().printf("deregistered %s: tombstones in %d partitions of %s%n", id, at.size(),
-                        kafka.registryTopic);
+                spec.commandLine().getOut().printf("deregistered %s: tombstones in %d partitions of %s%n", id,
+                        at.size(), kafka.registryTopic);
             }
         }
         return 0;

@@ -12,7 +12,8 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  * (built when it is enqueued, so a waiting letter holds at most one record's worth of bytes, not a
  * decompressed original of many MB), when it may be sent next and how many times it failed. The
  * size limit halves after a {@link RecordTooLargeException} (a broker or topic limit lower than the
- * one read at start) and the record is cut again, so a letter always ends up small enough. Each failure doubles the wait, from 100 ms up to 30 s.
+ * one read at start) and the record is cut again, so a letter always ends up small enough. Each
+ * failure doubles the wait, from 100 ms up to 30 s.
  *
  * <p>Threading: the publisher thread sends it; the producer's I/O thread reports the result.
  * {@link #retryAfter} is called by whichever of them saw the failure, before the attempt is queued

@@ -160,7 +160,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                     + " record(s) waiting, their registry partitions do not commit past them; last error: "
                     + lastDeadLetterError);
         }
-        long oldest = unacknowledged.stream().mapToLong(DeadLetterAttempt::enqueuedNanos).min().orElse(System.nanoTime());
+        long oldest = unacknowledged.stream().mapToLong(DeadLetterAttempt::enqueuedNanos).min()
+                .orElse(System.nanoTime());
         long waited = System.nanoTime() - oldest;
         if (waited >= UNHEALTHY_AFTER.toNanos()) {
             return Optional.of("dead-letter topic " + dlqTopic + " has not acknowledged " + waiting + " record(s) for "

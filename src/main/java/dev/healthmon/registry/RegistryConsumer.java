@@ -260,7 +260,7 @@ public final class RegistryConsumer implements AutoCloseable {
         partition.deletedAt.remove(id);
         Optional<Claim> newer = newestElsewhere(id, partition.partition).filter(other -> other.newerThan(claim));
         if (newer.isPresent()) {
-            // This registration is the older one: it never runs, and it replaces (so drops) this partition's previous one.
+            // This registration is the older one: it never runs, and it replaces (drops) this partition's previous one.
             partition.table.remove(id);
             duplicate(id, claim, newer.get(), partition, record.offset(), record.key(), record.value());
             return;
@@ -288,7 +288,7 @@ public final class RegistryConsumer implements AutoCloseable {
         monitor.remove(id, partition.partition);
     }
 
-    /** The newest record (registration or tombstone) for {@code id} in the owned partitions other than {@code except}. */
+    /** The newest registration, or tombstone that deleted one, for {@code id} outside partition {@code except}. */
     private Optional<Claim> newestElsewhere(String id, int except) {
         Claim newest = null;
         for (OwnedPartition other : owned.values()) {

@@ -10,9 +10,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -95,13 +97,13 @@ class DeadLetterPublishingTest {
     @Test
     void aLetterTheBrokerFindsTooLargeIsCutFurtherAndSentAgain() {
         byte[] value = new byte[900_000];
-        java.util.Arrays.fill(value, (byte) 'x');
-        CompletableFuture<Void> acknowledged = publisher.deadLetter(new DeadLetter("big", "big".getBytes(StandardCharsets.UTF_8),
-                value, "url: is required", "registry", 0, 9));
+        Arrays.fill(value, (byte) 'x');
+        CompletableFuture<Void> acknowledged = publisher.deadLetter(new DeadLetter("big",
+                "big".getBytes(StandardCharsets.UTF_8), value, "url: is required", "registry", 0, 9));
         await().atMost(Duration.ofSeconds(10)).until(() -> producer.history().size() == 1);
         assertThat(producer.history().get(0).value()).hasSize(900_000);
 
-        producer.errorNext(new org.apache.kafka.common.errors.RecordTooLargeException("over the topic's limit"));
+        producer.errorNext(new RecordTooLargeException("over the topic's limit"));
 
         await().atMost(Duration.ofSeconds(10)).until(() -> producer.history().size() == 2);
         assertThat(producer.history().get(1).value().length).isLessThan(HealthEventPublisher.DEFAULT_RECORD_LIMIT / 2);

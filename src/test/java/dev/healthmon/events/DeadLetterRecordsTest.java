@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -67,8 +68,8 @@ class DeadLetterRecordsTest {
 
     @Test
     void theSmallerTopicLimitDecides() {
-        assertThat(HealthEventPublisher.recordLimit(java.util.Map.of(), 100_000)).isEqualTo(100_000);
-        assertThat(HealthEventPublisher.recordLimit(java.util.Map.of("max.request.size", "50000"), 100_000))
+        assertThat(HealthEventPublisher.recordLimit(Map.of(), 100_000)).isEqualTo(100_000);
+        assertThat(HealthEventPublisher.recordLimit(Map.of("max.request.size", "50000"), 100_000))
                 .isEqualTo(50_000);
     }
 

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
 class OpsEndpointsTest {
 
     private static HttpResponse<String> readyz(int port) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build();
+        return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
@@ -28,7 +28,8 @@ class OpsEndpointsTest {
         try (OpsServer server = OpsServer.start("127.0.0.1", 0, new SimpleMeterRegistry(), reasons::get)) {
             HttpResponse<String> notReady = readyz(server.port());
             assertThat(notReady.statusCode()).isEqualTo(503);
-            assertThat(notReady.body()).isEqualTo("not ready\ndead-letter topic dlq cannot be written: 1 record(s) waiting\n");
+            assertThat(notReady.body())
+                    .isEqualTo("not ready\ndead-letter topic dlq cannot be written: 1 record(s) waiting\n");
 
             reasons.set(List.of());
             HttpResponse<String> ready = readyz(server.port());

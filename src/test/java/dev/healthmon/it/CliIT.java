@@ -106,7 +106,8 @@ class CliIT {
         int home = dev.healthmon.registry.RegistryWriter.homePartition("flag-api", 2);
         List<ConsumerRecord<byte[], byte[]>> all = registryRecords(hasKey("flag-api", 4)).stream()
                 .filter(r -> key(r).equals("flag-api")).toList();
-        assertThat(all).filteredOn(r -> r.partition() != home).hasSize(2).allSatisfy(r -> assertThat(r.value()).isNull());
+        assertThat(all).filteredOn(r -> r.partition() != home).hasSize(2)
+                .allSatisfy(r -> assertThat(r.value()).isNull());
         List<ConsumerRecord<byte[], byte[]>> records = all.stream().filter(r -> r.partition() == home).toList();
         assertThat(records).hasSize(2);
         assertThat(new String(records.get(0).value(), StandardCharsets.UTF_8))

@@ -220,7 +220,7 @@ class RegistryIntegrityIT {
         TopicTail registry = closeLater(new TopicTail(settings, topics.registry()));
         registry.awaitCaughtUp(settings, topics.registry());
         assertThat(registry.records()).filteredOn(r -> r.partition() == elsewhere).last()
-                .satisfies(r -> assertThat(r.value()).as("the registration's own partition ends with a tombstone").isNull());
+                .satisfies(r -> assertThat(r.value()).as("its own partition ends with a tombstone").isNull());
 
         MonitorService restarted = startMonitor("m2");
         await().atMost(Duration.ofSeconds(30)).until(restarted::ready);
@@ -245,6 +245,6 @@ class RegistryIntegrityIT {
         TopicTail registry = closeLater(new TopicTail(settings, topics.registry()));
         registry.awaitCaughtUp(settings, topics.registry());
         assertThat(registry.records()).filteredOn(r -> r.partition() == elsewhere).last()
-                .satisfies(r -> assertThat(r.value()).as("the old registration's partition ends with a tombstone").isNull());
+                .satisfies(r -> assertThat(r.value()).as("the old one's partition ends with a tombstone").isNull());
     }
 }

@@ -21,9 +21,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -68,7 +70,7 @@ class RegistryConsumerTest {
         }
 
         long lastCommitted(TopicPartition tp) {
-            OffsetAndMetadata done = committed(java.util.Set.of(tp)).get(tp);
+            OffsetAndMetadata done = committed(Set.of(tp)).get(tp);
             return done == null ? -1 : done.offset();
         }
     }
@@ -120,8 +122,9 @@ class RegistryConsumerTest {
     private static ConsumerRecord<byte[], byte[]> record(TopicPartition tp, long offset, long timestamp, String key,
                                                          byte[] value) {
         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
-        return new ConsumerRecord<>(TOPIC, tp.partition(), offset, timestamp, TimestampType.CREATE_TIME, keyBytes.length,
-                value == null ? -1 : value.length, keyBytes, value, new RecordHeaders(), Optional.empty());
+        return new ConsumerRecord<>(TOPIC, tp.partition(), offset, timestamp, TimestampType.CREATE_TIME,
+                keyBytes.length, value == null ? -1 : value.length, keyBytes, value, new RecordHeaders(),
+                Optional.empty());
     }
 
     private static byte[] registration(String id, String url) {
@@ -134,7 +137,7 @@ class RegistryConsumerTest {
 
     /** Assigns {@code partitions} holding {@code records} (on the poll thread), and waits until they are restored. */
     private void assign(Collection<TopicPartition> partitions, List<ConsumerRecord<byte[], byte[]>> records) {
-        Map<TopicPartition, Long> ends = new java.util.HashMap<>();
+        Map<TopicPartition, Long> ends = new HashMap<>();
         partitions.forEach(tp -> ends.put(tp, 0L));
         records.forEach(r -> ends.merge(new TopicPartition(TOPIC, r.partition()), r.offset() + 1, Math::max));
         consumer.updateEndOffsets(ends);
@@ -185,7 +188,7 @@ class RegistryConsumerTest {
         sink.acks.get(0).complete(null);
 
         await().atMost(Duration.ofSeconds(10)).until(() -> consumer.lastCommitted(P0) == 3);
-        assertThat(List.copyOf(consumer.commits).subList(0, commitsBeforeAck)).as("every commit before the acknowledgement")
+        assertThat(List.copyOf(consumer.commits).subList(0, commitsBeforeAck)).as("commits before the acknowledgement")
                 .allSatisfy(c -> assertThat(c.get(P0).offset()).isLessThanOrEqualTo(1));
     }
 
@@ -263,7 +266,8 @@ class RegistryConsumerTest {
             assertThat(letter.error()).contains("duplicate id").contains(TOPIC + "-0@0");
         });
         assertThat(logs.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
-                .contains("backend=dup registered in two partitions").contains(TOPIC + "-0@0").contains(TOPIC + "-1@0"));
+                .contains("backend=dup registered in two partitions")
+                .contains(TOPIC + "-0@0").contains(TOPIC + "-1@0"));
     }
 
     @Test
