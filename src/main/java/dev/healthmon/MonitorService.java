@@ -85,13 +85,28 @@ public final class MonitorService implements AutoCloseable {
         int dlqMaxMessageBytes;
         try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
             partitions = admin.verifyCoPartitioned();
-            dlqMaxMessageBytes = admin.maxMessageBytes(config.topics().registryDlq());
+            dlqMaxMessageBytes = dlqMaxMessageBytes(admin, config.topics().registryDlq());
         }
         MonitorService service = new MonitorService(config, probe, meters, dlqMaxMessageBytes);
         service.registry.start();
         log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={}", config.monitorId(),
                 config.groupId(), config.groupProtocol(), config.topics().registry(), partitions, config.topics().events());
         return service;
+    }
+
+    /**
+     * The dead-letter topic's {@code max.message.bytes}, or no limit of its own when it cannot be read
+     * (a topic the broker will auto-create): dead letters are then cut to the producer's
+     * {@code max.request.size}, and a letter the topic still refuses is cut further when retried.
+     */
+    private static int dlqMaxMessageBytes(TopicAdmin admin, String topic) {
+        try {
+            return admin.maxMessageBytes(topic);
+        } catch (IllegalStateException e) {
+            log.warn("topic={} max.message.bytes unknown ({}); dead letters are cut to the producer's max.request.size",
+                    topic, e.getMessage());
+            return Integer.MAX_VALUE;
+        }
     }
 
     public String monitorId() {
