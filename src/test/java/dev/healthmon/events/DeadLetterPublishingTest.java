@@ -38,7 +38,7 @@ class DeadLetterPublishingTest {
         logs.start();
         ((Logger) LoggerFactory.getLogger(HealthEventPublisher.class)).addAppender(logs);
         publisher = new HealthEventPublisher(producer, "events", "dlq", new HealthEventCodec(new ObjectMapper()), 100,
-                meters);
+                () -> 1, meters);
     }
 
     @AfterEach

@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -23,15 +22,15 @@ class OpsEndpointsTest {
 
     @Test
     void readyzSaysWhyTheProcessIsNotReady() throws Exception {
-        AtomicReference<List<String>> reasons = new AtomicReference<>(
-                List.of("dead-letter topic dlq cannot be written: 1 record(s) waiting"));
+        AtomicReference<Readiness> reasons = new AtomicReference<>(Readiness.notReady(
+                "dead-letter topic dlq cannot be written: 1 record(s) waiting").and(Readiness.notReady("starting")));
         try (OpsServer server = OpsServer.start("127.0.0.1", 0, new SimpleMeterRegistry(), reasons::get)) {
             HttpResponse<String> notReady = readyz(server.port());
             assertThat(notReady.statusCode()).isEqualTo(503);
             assertThat(notReady.body())
-                    .isEqualTo("not ready\ndead-letter topic dlq cannot be written: 1 record(s) waiting\n");
+                    .isEqualTo("not ready\ndead-letter topic dlq cannot be written: 1 record(s) waiting\nstarting\n");
 
-            reasons.set(List.of());
+            reasons.set(Readiness.READY);
             HttpResponse<String> ready = readyz(server.port());
             assertThat(ready.statusCode()).isEqualTo(200);
             assertThat(ready.body()).isEqualTo("ready\n");

@@ -30,7 +30,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -45,7 +44,6 @@ import org.apache.kafka.common.header.Header;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -71,7 +69,6 @@ class BadRegistrationsIT {
     /** Where each bad record was written: partition and offset, as the DLQ headers name them. */
     private static final Map<String, Entry> written = new HashMap<>();
     private static final List<Entry> current = BadRegistrations.load(BadRegistrations.CURRENT);
-    private static final List<Entry> pending = BadRegistrations.load(BadRegistrations.PENDING);
     private static Instant corpusWritten;
 
     @BeforeAll
@@ -101,7 +98,7 @@ class BadRegistrationsIT {
                         Registrations.bytes(Registrations.json(id, backend.url())))).get(30, TimeUnit.SECONDS);
             }
             // A record without a key never gets in: the broker refuses it (compacted topic); the codec test covers it.
-            List<Entry> keyed = Stream.concat(current.stream(), pending.stream())
+            List<Entry> keyed = current.stream()
                     .filter(e -> e.key().isPresent()).toList();
             for (Entry entry : keyed) {
                 RecordMetadata at = producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), entry.keyBytes(),
@@ -130,13 +127,6 @@ class BadRegistrationsIT {
     @Test
     void everyBadRecordReachesTheDeadLetterTopicWithItsReason() {
         assertDeadLettered(current);
-    }
-
-    /** Fails on a branch without the policy and secrets rules (CONTRACT.md): see {@code BadRegistrationCorpusTest}. */
-    @Tag("pending-contract")
-    @Test
-    void everyRecordRefusedByTheContractsNewRulesReachesTheDeadLetterTopic() {
-        assertDeadLettered(pending);
     }
 
     @Test

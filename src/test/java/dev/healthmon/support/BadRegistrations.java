@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.registry.CheckDefaults;
 import dev.healthmon.registry.RegistrationCodec;
 import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.secrets.SecretCatalog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -24,10 +25,8 @@ import java.util.Optional;
  */
 public final class BadRegistrations {
 
-    /** File of the rules in force; every entry must be dead-lettered today. */
+    /** The corpus: every entry must be dead-lettered. */
     public static final String CURRENT = "corpus/bad-registrations.json";
-    /** File of the rules CONTRACT.md adds (policy and secrets branches): dead-lettered once those are merged. */
-    public static final String PENDING = "corpus/bad-registrations-pending.json";
 
     /**
      * The target policy the corpus is judged under: the defaults plus loopback and 10/8 denied, as
@@ -66,9 +65,16 @@ public final class BadRegistrations {
 
     private BadRegistrations() {}
 
-    /** The codec exactly as the monitor's registry consumer builds it, under {@link #POLICY}. */
+    /**
+     * What the corpus's operator declared: one secret, {@code corpus-token}, that may go to
+     * {@code backend.test} only.
+     */
+    public static final SecretCatalog SECRETS = DeclaredSecrets.catalog(
+            DeclaredSecrets.to("corpus-token", "env:CORPUS_TOKEN", "http://backend.test:8080/"));
+
+    /** The codec exactly as the monitor's registry consumer builds it, under {@link #POLICY} and {@link #SECRETS}. */
     public static RegistrationCodec codec() {
-        return new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD, POLICY);
+        return new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD, POLICY, SECRETS);
     }
 
     public static List<Entry> load(String resource) {
