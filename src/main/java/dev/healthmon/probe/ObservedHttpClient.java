@@ -179,13 +179,15 @@ final class ObservedHttpClient extends HttpClient {
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true)
                 .timeout(Duration.ofNanos(left));
-        if (uri.getScheme().equalsIgnoreCase("http") && !IpLiteral.looksLiteral(bare(uri.getHost()))) {
+        if (!IpLiteral.looksLiteral(bare(uri.getHost()))) {
             if (!HostPinning.available()) {
                 throw new IOException("cannot pin the MCP request to the vetted address: " + HostPinning.HOW_TO_ENABLE);
             }
             // Connect to the address that was vetted, not to whatever the name resolves to now (DNS rebinding);
-            // the server still sees the name it was registered under.
-            builder.uri(URI.create("http://" + literal(current.address()) + ":" + portOf(uri) + rawPathAndQuery(uri)))
+            // the server still sees the name it was registered under. For https the client is the name's own
+            // (PinnedTlsClients): SNI and the certificate check stay on the name.
+            builder.uri(URI.create(uri.getScheme().toLowerCase(Locale.ROOT) + "://" + literal(current.address()) + ":"
+                            + portOf(uri) + rawPathAndQuery(uri)))
                     .header("Host", uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
         }
         return builder.build();
