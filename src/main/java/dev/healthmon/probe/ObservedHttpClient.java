@@ -29,13 +29,15 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
 /**
- * A view of the probes' one shared {@link HttpClient} for one MCP session. Every request the SDK
+ * A view of an MCP probe's {@link HttpClient} (the shared one, or an {@code https://} name's own) for
+ * one MCP session. Every request the SDK
  * sends passes through here, which is where the session enforces what the SDK cannot be told:
  * <ul>
  *   <li>the check's deadline, as the request's HTTP timeout (the JDK then ends the exchange and
  *       closes its connection), and no request at all once the deadline has passed;</li>
  *   <li>the vetted address: a request to the registered origin goes to the address that
- *       {@link TargetVetting} vetted ({@link Route}), any other origin is refused;</li>
+ *       {@link TargetVetting} vetted ({@link Route}), as an IP literal with the registered name in
+ *       {@code Host} (http and https alike); any other origin is refused;</li>
  *   <li>{@link #abort()}: every exchange still open is cancelled and its connection closed, and
  *       nothing is sent afterwards (a check that was cancelled or a session in doubt);</li>
  *   <li>the status line and headers of the last refused exchange (status ≥ 400): the SDK reports
@@ -47,8 +49,9 @@ import javax.net.ssl.SSLParameters;
  *       request wait for its timeout.</li>
  * </ul>
  *
- * <p>Going through one shared client keeps the cost of a session at a few objects: every JDK
- * {@code HttpClient} owns a selector thread, so one per backend would not scale.
+ * <p>Going through a shared client keeps the cost of a session at a few objects: every JDK
+ * {@code HttpClient} owns a selector thread, so one per backend would not scale. Only an
+ * {@code https://} name needs a client of its own (one per name and port, shared by its sessions).
  *
  * <p>Thread-safe. Closing it (JDK 21+) does not close the shared client.
  */

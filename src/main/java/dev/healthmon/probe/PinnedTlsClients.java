@@ -32,27 +32,29 @@ final class PinnedTlsClients {
 
     private final HttpClient template;
     private final Supplier<SSLContext> trust;
-    private final Map<Key, HttpClient> clients = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, HttpClient> eldest) {
-            return size() > MAX_CLIENTS;
-        }
-    };
+    private final Map<Key, HttpClient> clients;
     private SSLContext base;
 
-    /** Clients like {@code template} (version, redirects, connect timeout, executor) trusting what {@code trust} trusts. */
+    /** Clients like {@code template} (version, redirects, connect timeout, executor) trusting {@code trust}. */
     PinnedTlsClients(HttpClient template, SSLContext trust) {
-        this(template, () -> trust);
+        this(template, () -> trust, MAX_CLIENTS);
     }
 
     /** Clients like {@code template} trusting what the JVM trusts ({@link SSLContext#getDefault()}, at first use). */
     PinnedTlsClients(HttpClient template) {
-        this(template, PinnedTlsClients::jvmDefault);
+        this(template, PinnedTlsClients::jvmDefault, MAX_CLIENTS);
     }
 
-    private PinnedTlsClients(HttpClient template, Supplier<SSLContext> trust) {
+    /** Keeping at most {@code maxClients}. */
+    PinnedTlsClients(HttpClient template, Supplier<SSLContext> trust, int maxClients) {
         this.template = template;
         this.trust = trust;
+        this.clients = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, HttpClient> eldest) {
+                return size() > maxClients;
+            }
+        };
     }
 
     /** The client for {@code host} (a name, as in the URL) on {@code port}. */

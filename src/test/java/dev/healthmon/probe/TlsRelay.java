@@ -7,7 +7,6 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIMatcher;
@@ -20,9 +19,9 @@ import javax.net.ssl.StandardConstants;
 
 /**
  * TLS in front of a plain-text test server (an MCP server in Jetty on 127.0.0.1): accepts TLS on
- * one address with a certificate the test generated, records the SNI name of every handshake and
- * how many connections arrived, and relays each connection's bytes to the plain server unchanged
- * (so the plain server sees the client's own {@code Host} header). One thread per direction.
+ * one address with a certificate the test generated, records the SNI name of every handshake, and
+ * relays each connection's bytes to the plain server unchanged (so the plain server sees the
+ * client's own {@code Host} header). One thread per direction.
  */
 final class TlsRelay implements AutoCloseable {
 
@@ -30,8 +29,6 @@ final class TlsRelay implements AutoCloseable {
 
     /** The SNI name of every handshake the client began (refused ones too), in order. */
     final List<String> serverNames = new CopyOnWriteArrayList<>();
-    final AtomicInteger connections = new AtomicInteger();
-    final AtomicInteger handshakes = new AtomicInteger();
     private final SSLServerSocket socket;
     private final int targetPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
@@ -64,7 +61,6 @@ final class TlsRelay implements AutoCloseable {
             try {
                 SSLSocket client = (SSLSocket) socket.accept();
                 open.add(client);
-                connections.incrementAndGet();
                 daemon(() -> relay(client));
             } catch (IOException closed) {
                 return;
@@ -75,7 +71,6 @@ final class TlsRelay implements AutoCloseable {
     private void relay(SSLSocket client) {
         try {
             client.startHandshake();
-            handshakes.incrementAndGet();
             Socket plain = new Socket(InetAddress.getLoopbackAddress(), targetPort);
             open.add(plain);
             daemon(() -> pipe(plain, client));
