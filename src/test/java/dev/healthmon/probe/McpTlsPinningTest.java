@@ -19,7 +19,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -71,6 +71,11 @@ class McpTlsPinningTest {
         mcp = McpTestServer.start(Kind.STREAMABLE_HTTP, false);
     }
 
+    private void restartAs(Kind kind) throws Exception {
+        mcp.close();
+        mcp = McpTestServer.start(kind, false);
+    }
+
     @AfterEach
     void stop() throws Exception {
         if (relay != null) {
@@ -108,10 +113,11 @@ class McpTlsPinningTest {
     }
 
     private DecodedRegistration.Valid registration(String name, McpSessionMode mode) {
-        return valid(json("mcp-tls", "https://" + name + ":" + relay.port() + "/mcp", j -> {
-            j.put("transport", "streamable-http");
+        String path = URI.create(mcp.url()).getPath();
+        return valid(json("mcp-tls", "https://" + name + ":" + relay.port() + path, j -> {
+            j.put("transport", path.equals("/sse") ? "sse" : "streamable-http");
             ((ObjectNode) j.get("healthCheck")).put("intervalMs", 20000).put("timeoutMs", 15000)
-                    .put("degradedLatencyMs", 15000).put("mcpSession", mode.name().toLowerCase());
+                    .put("degradedLatencyMs", 15000).put("mcpSession", mode.name().toLowerCase(Locale.ROOT));
         }));
     }
 
@@ -129,6 +135,20 @@ class McpTlsPinningTest {
         assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
         assertThat(relay.serverNames).isNotEmpty().containsOnly("mcp.test");
         assertThat(mcp.requestHeaders()).isNotEmpty()
+                .allSatisfy(h -> assertThat(h.get("host")).isEqualTo("mcp.test:" + relay.port()));
+        assertThat(decoyConnections).hasValue(0);
+    }
+
+    @Test
+    void sseCheckAndItsMessagesReachTheVettedAddressWithTheNameInSniAndHost() throws Exception {
+        restartAs(Kind.SSE);
+        serve(named);
+
+        ProbeResult result = check(probe(named.trustingClient()), "mcp.test");
+
+        assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+        assertThat(relay.serverNames).isNotEmpty().containsOnly("mcp.test");
+        assertThat(mcp.requestHeaders()).hasSizeGreaterThan(1) // the event stream and the messages posted
                 .allSatisfy(h -> assertThat(h.get("host")).isEqualTo("mcp.test:" + relay.port()));
         assertThat(decoyConnections).hasValue(0);
     }
