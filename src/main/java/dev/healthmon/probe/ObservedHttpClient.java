@@ -25,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
@@ -182,6 +183,7 @@ final class ObservedHttpClient extends HttpClient {
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true)
                 .timeout(Duration.ofNanos(left));
+        request.bodyPublisher().ifPresent(body -> builder.method(request.method(), new RequestIdTap(body)));
         if (!IpLiteral.looksLiteral(bare(uri.getHost()))) {
             if (!HostPinning.available()) {
                 throw new IOException("cannot pin the MCP request to the vetted address: " + HostPinning.HOW_TO_ENABLE);
@@ -207,10 +209,12 @@ final class ObservedHttpClient extends HttpClient {
             }
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             AnswerWatch watch = null;
+            Supplier<Optional<Object>> requestId = () -> request.bodyPublisher()
+                    .filter(RequestIdTap.class::isInstance).flatMap(tap -> ((RequestIdTap) tap).requestId());
             if (info.statusCode() / 100 == 2 && type.contains("application/json")) {
-                watch = AnswerWatch.json(text -> malformedAnswer.accept(text));
+                watch = AnswerWatch.json(text -> malformedAnswer.accept(text), requestId);
             } else if (info.statusCode() / 100 == 2 && type.contains("text/event-stream")) {
-                watch = AnswerWatch.eventStream(text -> malformedAnswer.accept(text));
+                watch = AnswerWatch.eventStream(text -> malformedAnswer.accept(text), requestId);
             }
             return new TrackedBody<>(handler.apply(info), exchange, watch);
         };
