@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
@@ -73,7 +74,7 @@ public final class MonitorService implements AutoCloseable {
         this.registry = new RegistryConsumer(consumer,
                 config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy(),
                 config.secrets()), monitor, publisher,
-                config.commitInterval(), meters);
+                config.commitInterval(), eventPartitions, meters);
     }
 
     /** Verifies the topics, then starts consuming; returns at once. */
@@ -138,8 +139,13 @@ public final class MonitorService implements AutoCloseable {
 
     /** {@link #ready()} with the reasons when not: what {@code /readyz} says. Any thread. */
     public Readiness readiness() {
-        return Readiness.when(registry.ready(), "registry partitions still restoring or not yet assigned")
-                .and(publisher.readiness());
+        Set<Integer> waiting = registry.partitionsWaitingForEvents();
+        Readiness registryReadiness = waiting.isEmpty()
+                ? Readiness.when(registry.ready(), "registry: not a group member yet, or partitions still restoring")
+                : Readiness.notReady(config.topics().events() + " has no partition " + waiting + " for the registry "
+                        + "partitions of the same number: their backends are not checked (grow " + config.topics().events()
+                        + " to the registry's partition count: healthmon topics create)");
+        return registryReadiness.and(publisher.readiness());
     }
 
     /** The backends this instance checks now. Any thread. */

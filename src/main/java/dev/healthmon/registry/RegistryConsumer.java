@@ -17,8 +17,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -82,6 +84,8 @@ public final class RegistryConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RegistryConsumer.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final Duration BLOCKING_CALL_TIMEOUT = Duration.ofSeconds(10);
+    /** For a call about one partition after a call about all of them timed out. */
+    private static final Duration SINGLE_PARTITION_TIMEOUT = Duration.ofSeconds(1);
     /**
      * A partition with this many unacknowledged dead letters stops fetching until half of them are
      * acknowledged: while the dead-letter topic cannot be written, letters wait in memory (each cut
@@ -111,14 +115,34 @@ public final class RegistryConsumer implements AutoCloseable {
     private int partitionCount = -1;
     private long lastCommitNanos = System.nanoTime();
 
+    private final IntSupplier eventPartitions;
+    private final Set<Integer> waitingForEvents = new TreeSet<>();
+    /** Set by a fencing error, cleared when the group assigns partitions again. */
+    private boolean fenced;
+
     private volatile boolean closing;
     private volatile boolean ready;
+    /** Owned partitions whose checks wait for {@code health-events} to have a partition of their number. */
+    private volatile Set<Integer> waitingForEventsSnapshot = Set.of();
     private volatile Throwable failure;
 
+    /** A consumer whose events topic has every partition the registry has (tests). */
     public RegistryConsumer(Consumer<byte[], byte[]> consumer, String topic, RegistrationCodec codec,
                             HealthMonitor monitor, DeadLetterSink publisher, Duration commitInterval,
                             MeterRegistry meters) {
+        this(consumer, topic, codec, monitor, publisher, commitInterval, () -> Integer.MAX_VALUE, meters);
+    }
+
+    /**
+     * @param eventPartitions how many partitions {@code health-events} has now (must not block): a
+     *                        registry partition without its events partition restores, but its checks
+     *                        wait until that partition exists
+     */
+    public RegistryConsumer(Consumer<byte[], byte[]> consumer, String topic, RegistrationCodec codec,
+                            HealthMonitor monitor, DeadLetterSink publisher, Duration commitInterval,
+                            IntSupplier eventPartitions, MeterRegistry meters) {
         this.consumer = consumer;
+        this.eventPartitions = eventPartitions;
         this.topic = topic;
         this.codec = codec;
         this.monitor = monitor;
@@ -131,6 +155,7 @@ public final class RegistryConsumer implements AutoCloseable {
         this.restoreTime = io.micrometer.core.instrument.Timer.builder("healthmon.partition.restore")
                 .description("From assignment of a registry partition to its checks starting").register(meters);
         meters.gauge("healthmon.partitions.owned", ownedCount, java.util.concurrent.atomic.AtomicInteger::get);
+        meters.gauge("healthmon.partitions.waiting.for.events", this, c -> c.waitingForEventsSnapshot.size());
         this.thread = new Thread(this::run, "healthmon-registry-poll");
     }
 
@@ -144,9 +169,21 @@ public final class RegistryConsumer implements AutoCloseable {
         return Optional.ofNullable(failure);
     }
 
-    /** True once this instance has an assignment and every owned partition is restored. Any thread. */
+    /**
+     * True once this instance is a member of the group and every partition it owns is restored with
+     * its checks running — also when it owns none (a surplus instance is ready to take over, and a
+     * rolling update waiting for readiness must not stall on it). Any thread.
+     */
     public boolean ready() {
         return ready;
+    }
+
+    /**
+     * Registry partitions this instance owns whose checks wait because {@code health-events} has no
+     * partition of that number yet (the registry grew). Any thread.
+     */
+    public Set<Integer> partitionsWaitingForEvents() {
+        return waitingForEventsSnapshot;
     }
 
     private void run() {
@@ -203,7 +240,11 @@ public final class RegistryConsumer implements AutoCloseable {
             return;
         }
         partitionCount();
-        Map<TopicPartition, Long> ends = consumer.endOffsets(pending, BLOCKING_CALL_TIMEOUT);
+        Map<TopicPartition, Long> ends = endOffsets(pending);
+        if (ends.isEmpty()) {
+            return;
+        }
+        pending = pending.stream().filter(ends::containsKey).toList();
         Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(pending), BLOCKING_CALL_TIMEOUT);
         for (TopicPartition tp : pending) {
             OwnedPartition partition = owned.get(tp.partition());
@@ -212,6 +253,32 @@ public final class RegistryConsumer implements AutoCloseable {
             partition.endSnapshot = ends.getOrDefault(tp, 0L);
         }
         consumer.resume(pending);
+    }
+
+    /**
+     * End offsets of {@code partitions}: one request for all, and if that times out (a partition
+     * without a leader answers nothing) one request each, so that only the partitions that cannot
+     * answer wait for the next loop. Blocks up to 10 s, then up to {@link #SINGLE_PARTITION_TIMEOUT}
+     * per partition.
+     */
+    private Map<TopicPartition, Long> endOffsets(List<TopicPartition> partitions) {
+        try {
+            return consumer.endOffsets(partitions, BLOCKING_CALL_TIMEOUT);
+        } catch (org.apache.kafka.common.errors.TimeoutException all) {
+            if (partitions.size() == 1) {
+                log.warn("partition={} end offset not known yet ({}); retrying", partitions.get(0), all.toString());
+                return Map.of();
+            }
+        }
+        Map<TopicPartition, Long> ends = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            try {
+                ends.putAll(consumer.endOffsets(List.of(tp), SINGLE_PARTITION_TIMEOUT));
+            } catch (org.apache.kafka.common.errors.TimeoutException one) {
+                log.warn("partition={} end offset not known yet (no leader?); its restore waits, the others go on", tp);
+            }
+        }
+        return ends;
     }
 
     private void apply(ConsumerRecord<byte[], byte[]> record) {
@@ -382,15 +449,15 @@ public final class RegistryConsumer implements AutoCloseable {
     }
 
     private void activateRestoredPartitions() {
-        boolean allActive = !owned.isEmpty();
+        boolean allActive = !fenced && consumer.groupMetadata().generationId() > 0;
         boolean activated = false;
         Set<TopicPartition> assigned = consumer.assignment();
+        int events = eventPartitions.getAsInt();
         for (OwnedPartition partition : owned.values()) {
             // A partition on its way out (KIP-848 acknowledges revocations after the callback) is skipped.
             if (partition.phase == PartitionPhase.RESTORING && partition.snapshotTaken()
                     && assigned.contains(new TopicPartition(topic, partition.partition))
-                    && consumer.position(new TopicPartition(topic, partition.partition), BLOCKING_CALL_TIMEOUT)
-                    >= partition.endSnapshot) {
+                    && restored(partition) && hasEventsPartition(partition, events)) {
                 partition.moveTo(PartitionPhase.ACTIVE);
                 activated = true;
                 partition.table.values().forEach(entry -> monitor.upsert(entry.registration().registration(),
@@ -407,8 +474,44 @@ public final class RegistryConsumer implements AutoCloseable {
             // callers) must show them before ready turns true; one copy per restore, not per record.
             monitor.publishSnapshotNow();
         }
+        waitingForEvents.retainAll(owned.keySet());
+        waitingForEventsSnapshot = Set.copyOf(waitingForEvents);
         ready = allActive;
         ownedCount.set(owned.size());
+    }
+
+    /**
+     * Whether the partition has been read up to its end snapshot. Its position is asked without
+     * waiting: a partition that lost its leader cannot answer, and must not hold up the others.
+     */
+    private boolean restored(OwnedPartition partition) {
+        try {
+            return consumer.position(new TopicPartition(topic, partition.partition), Duration.ZERO) >= partition.endSnapshot;
+        } catch (org.apache.kafka.common.errors.TimeoutException notKnownYet) {
+            return false;
+        }
+    }
+
+    /**
+     * Whether {@code health-events} has the partition this registry partition's results go to. Its
+     * checks do not start before: the producer would block every other backend on each of their
+     * results (the registry grew at run time and the events topic did not).
+     */
+    private boolean hasEventsPartition(OwnedPartition partition, int eventPartitionCount) {
+        if (partition.partition < eventPartitionCount) {
+            if (waitingForEvents.remove(partition.partition)) {
+                log.info("partition={}-{} has its health-events partition now: starting its checks", topic,
+                        partition.partition);
+            }
+            return true;
+        }
+        if (waitingForEvents.add(partition.partition)) {
+            log.error("partition={}-{} has no health-events partition {} ({} partitions): its {} backends are not "
+                    + "checked until it exists; grow health-events to the registry's partition count "
+                    + "(healthmon topics create does)", topic, partition.partition, partition.partition,
+                    eventPartitionCount, partition.table.size());
+        }
+        return false;
     }
 
     private void maybeCommit() {
@@ -454,6 +557,8 @@ public final class RegistryConsumer implements AutoCloseable {
             selfFence();
         } catch (RebalanceInProgressException e) {
             log.debug("commit skipped during rebalance");
+        } catch (WakeupException e) {
+            throw e; // the caller decides: shutting down, or a wakeup meant for poll()
         } catch (KafkaException e) {
             log.warn("commit failed, will retry: {}", e.toString());
         }
@@ -463,6 +568,7 @@ public final class RegistryConsumer implements AutoCloseable {
         monitor.stopAll();
         owned.values().forEach(p -> p.moveTo(PartitionPhase.REVOKED));
         owned.clear();
+        fenced = true;
         ready = false;
     }
 
@@ -472,6 +578,14 @@ public final class RegistryConsumer implements AutoCloseable {
         publisher.flush(BLOCKING_CALL_TIMEOUT);
         try {
             commit(owned.values());
+        } catch (WakeupException pending) {
+            // close() woke the consumer after the loop had already seen `closing`: that wakeup was meant
+            // for a poll, and it is used up now; the final commit still has to happen.
+            try {
+                commit(owned.values());
+            } catch (RuntimeException e) {
+                log.warn("final commit failed: {}", e.toString());
+            }
         } catch (RuntimeException e) {
             log.warn("final commit failed: {}", e.toString());
         }
@@ -511,6 +625,7 @@ public final class RegistryConsumer implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             rebalances.increment();
+            fenced = false; // a member of the group again
             // No blocking call here: one that times out would escape poll() and end the loop.
             if (!partitions.isEmpty()) {
                 startRestore(partitions);

@@ -145,12 +145,17 @@ class RegistryConsumerTest {
             consumer.rebalance(partitions);
             records.forEach(consumer::addRecord);
         });
-        await().atMost(Duration.ofSeconds(10)).until(registry::ready);
+        // Owned count first: it is set after `ready` in the same loop, so a ready read after it is this assignment's.
+        await().atMost(Duration.ofSeconds(10)).until(() -> owned() == partitions.size() && registry.ready());
     }
 
     private void revokeAll() {
         consumer.schedulePollTask(() -> consumer.rebalance(List.of()));
-        await().atMost(Duration.ofSeconds(10)).until(() -> !registry.ready() && consumer.assignment().isEmpty());
+        await().atMost(Duration.ofSeconds(10)).until(() -> owned() == 0 && consumer.assignment().isEmpty());
+    }
+
+    private int owned() {
+        return (int) meters.get("healthmon.partitions.owned").gauge().value();
     }
 
     private Map<String, ActiveCheck> checks() {
