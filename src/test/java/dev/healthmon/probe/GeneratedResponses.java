@@ -247,7 +247,8 @@ final class GeneratedResponses {
                         : status + "X-Long: " + "v".repeat(length) + "\r\nContent-Length: 0\r\n\r\n";
             }
             case 5 -> {
-                String bad = pick(random, new String[] {"HTTP/2 200 OK", "HTTP/1.1 20 OK", "ICY 200 OK", "HTTP/1.1 2000",
+                String bad = pick(random, new String[] {"HTTP/2 200 OK", "HTTP/1.1 20 OK", "ICY 200 OK",
+                    "HTTP/1.1 2000",
                     "<html><body>hi</body></html>", "HTTP/1.1 099 Low", "HTTP/1.1  200 OK", "HTTP/1.1 2x0 OK",
                     "SSH-2.0-OpenSSH_9.6", "http/1.1 200 OK", ""});
                 description = "garbage status line \"" + bad + "\"";
@@ -283,7 +284,8 @@ final class GeneratedResponses {
 
     private static void fillers(Random random, List<String> headers) {
         for (int i = random.nextInt(5); i > 0; i--) {
-            String value = random.nextInt(4) == 0 ? "" : visible(random, 1 + random.nextInt(random.nextBoolean() ? 20 : 300));
+            String value = random.nextInt(4) == 0 ? ""
+                    : visible(random, 1 + random.nextInt(random.nextBoolean() ? 20 : 300));
             headers.add(casing(random, pick(random, FILLER_NAMES)) + ":" + ows(random) + value + ows(random));
         }
     }

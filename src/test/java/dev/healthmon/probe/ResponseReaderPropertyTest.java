@@ -176,7 +176,8 @@ class ResponseReaderPropertyTest {
         for (long seed = FIRST_SEED; seed < FIRST_SEED + SOCKET_RUNS; seed++) {
             Random random = new Random(seed);
             Case c = GeneratedResponses.valid(random, false);
-            int[] cuts = random.nextInt(4) == 0 ? everyByteUpTo(c.bytes().length, 400) : randomCuts(random, c.bytes().length);
+            int[] cuts = random.nextInt(4) == 0 ? everyByteUpTo(c.bytes().length, 400)
+                    : randomCuts(random, c.bytes().length);
             Object got = exchange(c, cuts);
             assertThat(got).as("seed " + seed + ", written in pieces cut at " + Arrays.toString(cuts) + ", case " + c)
                     .isEqualTo(new PlainHttpClient.Response(c.expected().status(), c.expected().retryAfter()));
@@ -215,7 +216,8 @@ class ResponseReaderPropertyTest {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture<Socket> accepted = CompletableFuture.supplyAsync(() -> serve(server, c, cuts));
             try {
-                return client.send(new InetSocketAddress(server.getInetAddress(), server.getLocalPort()), GET, CHECK_TIMEOUT, c.bodyCap())
+                InetSocketAddress address = new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
+                return client.send(address, GET, CHECK_TIMEOUT, c.bodyCap())
                         .get(CHECK_TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 return Failures.classify(e.getCause());

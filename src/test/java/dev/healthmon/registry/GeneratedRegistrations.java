@@ -18,16 +18,17 @@ final class GeneratedRegistrations {
     enum Judge {
         /** A rule the schema states: both must refuse. */
         BOTH,
-        /** A rule the schema cannot state (cross-field, semantic, the target policy): the codec refuses, the schema accepts. */
+        /** A rule no schema states (cross-field, semantic, target policy): the codec refuses, the schema accepts. */
         CODEC_ONLY
     }
 
     /** A mutated record: what was done, which judges must refuse it, the field the codec must name. */
     record Mutation(String description, Judge judge, String field, ObjectNode record) {}
 
-    private static final String ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+    private static final String ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    private static final String ID_CHARS = ALPHANUMERIC + "._-";
     private static final String LABEL_CHARS = ID_CHARS + "/";
-    private static final String TOKEN_CHARS = "!#$%&'*+.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-";
+    private static final String TOKEN_CHARS = ALPHANUMERIC + "!#$%&'*+.^_`|~-";
     private static final List<String> RESTRICTED = List.of("connection", "content-length", "expect", "host", "upgrade",
             "transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
     private static final long STANDARD_INTERVAL = CheckDefaults.STANDARD.interval().toMillis();
@@ -197,9 +198,11 @@ final class GeneratedRegistrations {
                     "degradedLatencyMs", "initialDelayMs", "jitterPercent", "unhealthyIntervalMs",
                     "healthyEdgeIntervalMs", "unhealthyEdgeIntervalMs"};
                 long[] min = {100, 10, 1, 1, 1, 0, 0, 11, 100, 100};
-                long[] max = {86_400_000, 300_000, 100, 100, 300_000, 86_400_000, 50, 86_400_000, 86_400_000, 86_400_000};
+                long day = 86_400_000;
+                long[] max = {day, 300_000, 100, 100, 300_000, day, 50, day, day, day};
                 int i = random.nextInt(fields.length);
-                long value = random.nextBoolean() ? min[i] - 1 - random.nextInt(1000) : max[i] + 1 + random.nextInt(1000);
+                long value = random.nextBoolean() ? min[i] - 1 - random.nextInt(1000)
+                        : max[i] + 1 + random.nextInt(1000);
                 check.put(fields[i], value);
                 return new Mutation(fields[i] + " " + value, Judge.BOTH, "healthCheck." + fields[i], r);
             }
@@ -249,8 +252,9 @@ final class GeneratedRegistrations {
                         }
                     }
                 }
-                return new Mutation("labels " + labels.toString().substring(0, Math.min(80, labels.toString().length())),
-                        Judge.BOTH, "labels", r);
+                String shown = labels.toString();
+                return new Mutation("labels " + shown.substring(0, Math.min(80, shown.length())), Judge.BOTH,
+                        "labels", r);
             }
             case 15 -> {
                 String field = pick(random, "healthCheck", "auth", "labels");
