@@ -18,6 +18,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -46,18 +48,21 @@ public final class MonitorService implements AutoCloseable {
     private final PartitionCountWatch eventPartitions;
     private Probes ownedProbes;
 
-    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters, int partitions) {
+    private MonitorService(MonitorConfig config, Probe probe, MeterRegistry meters, int partitions,
+                           int dlqMaxMessageBytes) {
         this.config = config;
         this.eventPartitions = new PartitionCountWatch(config.kafka(), config.topics().events(), partitions,
                 EVENT_PARTITIONS_REFRESH);
         ObjectMapper mapper = new ObjectMapper();
         this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(config.kafka().producer("healthmon-" + config.monitorId()));
+        Map<String, Object> producerSettings = config.kafka().producer("healthmon-" + config.monitorId());
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings);
         this.producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(meters);
+        int dlqLimit = HealthEventPublisher.recordLimit(producerSettings, dlqMaxMessageBytes);
         this.publisher = new HealthEventPublisher(producer,
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
-                config.bufferCapacity(), eventPartitions, meters);
+                config.bufferCapacity(), eventPartitions, dlqLimit, meters);
         this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker(),
                 () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
         meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
@@ -86,15 +91,32 @@ public final class MonitorService implements AutoCloseable {
 
     public static MonitorService start(MonitorConfig config, Probe probe, MeterRegistry meters) {
         int partitions;
+        int dlqMaxMessageBytes;
         try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
             partitions = admin.verifyCoPartitioned();
+            dlqMaxMessageBytes = dlqMaxMessageBytes(admin, config.topics().registryDlq());
         }
-        MonitorService service = new MonitorService(config, probe, meters, partitions);
+        MonitorService service = new MonitorService(config, probe, meters, partitions, dlqMaxMessageBytes);
         service.registry.start();
         log.info("monitor={} started: group={} protocol={} registry={} ({} partitions) events={} declaredSecrets={}",
                 config.monitorId(), config.groupId(), config.groupProtocol(), config.topics().registry(), partitions,
                 config.topics().events(), config.secrets().names().size());
         return service;
+    }
+
+    /**
+     * The dead-letter topic's {@code max.message.bytes}, or no limit of its own when it cannot be read
+     * (a topic the broker will auto-create): dead letters are then cut to the producer's
+     * {@code max.request.size}, and a letter the topic still refuses is cut further when retried.
+     */
+    private static int dlqMaxMessageBytes(TopicAdmin admin, String topic) {
+        try {
+            return admin.maxMessageBytes(topic);
+        } catch (IllegalStateException e) {
+            log.warn("topic={} max.message.bytes unknown ({}); dead letters are cut to the producer's max.request.size",
+                    topic, e.getMessage());
+            return Integer.MAX_VALUE;
+        }
     }
 
     public String monitorId() {

@@ -11,8 +11,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 
-/** {@code healthmon deregister ID…}: publishes a tombstone per id; its check stops and its status is deleted. */
-@Command(name = "deregister", mixinStandardHelpOptions = true, description = "Publish tombstones for backend ids.")
+/**
+ * {@code healthmon deregister ID…}: publishes a tombstone per id to every registry partition, so it
+ * reaches the registration whichever partitioner wrote it; its check stops and its status is deleted.
+ */
+@Command(name = "deregister", mixinStandardHelpOptions = true,
+        description = "Publish tombstones for backend ids, to every registry partition.")
 final class DeregisterCommand implements Callable<Integer> {
 
     @Mixin
@@ -33,8 +37,9 @@ final class DeregisterCommand implements Callable<Integer> {
         }
         try (RegistryWriter writer = new RegistryWriter(kafka.settings(), kafka.registryTopic)) {
             for (String id : ids) {
-                RecordMetadata at = writer.deregister(id);
-                spec.commandLine().getOut().printf("deregistered %s at %s-%d@%d%n", id, at.topic(), at.partition(), at.offset());
+                List<RecordMetadata> at = writer.deregister(id);
+                spec.commandLine().getOut().printf("deregistered %s: tombstones in %d partitions of %s%n", id,
+                        at.size(), kafka.registryTopic);
             }
         }
         return 0;

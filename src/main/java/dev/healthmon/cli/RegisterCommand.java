@@ -25,6 +25,8 @@ import picocli.CommandLine.Option;
  * {@code healthmon register}: publishes registrations from flags or a JSON file (one object, or an
  * array of them). Every registration is validated with the same codec the monitor uses before
  * anything is published: if any is invalid, none is published and the command exits 2 naming it.
+ * Each registration goes to its id's murmur2 partition, after tombstones for the id in every other
+ * partition (one id, one registration: see {@link RegistryWriter}).
  */
 @Command(name = "register", mixinStandardHelpOptions = true,
         description = "Publish backend registrations to the registry topic (validated first; all or none).")

@@ -1,6 +1,8 @@
 package dev.healthmon.cli;
 
 import dev.healthmon.kafka.TopicAdmin;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,8 +30,9 @@ final class TopicsCommand {
                 description = "Partitions of registry, events, status and transitions (default ${DEFAULT-VALUE}).")
         int partitions;
 
-        @Option(names = "--replication-factor", defaultValue = "3", description = "Default ${DEFAULT-VALUE}.")
-        short replicationFactor;
+        @Option(names = "--replication-factor",
+                description = "Replicas per partition (default: the broker's default.replication.factor).")
+        Short replicationFactor;
 
         @Override
         public Integer call() {
@@ -37,7 +40,12 @@ final class TopicsCommand {
                 throw new IllegalArgumentException("--partitions: must be at least 1, was " + partitions);
             }
             try (TopicAdmin admin = new TopicAdmin(kafka.settings(), kafka.topics())) {
-                admin.createTopics(partitions, replicationFactor).forEach(t -> spec.commandLine().getOut().println("created " + t));
+                List<String> created = admin.createTopics(partitions, Optional.ofNullable(replicationFactor));
+                if (!created.isEmpty()) {
+                    admin.replicationFactors(created).forEach((topic, factor) -> spec.commandLine().getOut().println(
+                            "created " + topic + " (replication factor " + factor
+                                    + (replicationFactor == null ? ", the broker's default)" : ")")));
+                }
                 admin.growEventsToRegistry().ifPresent(spec.commandLine().getOut()::println);
                 TopicAdmin.Audit audit = admin.audit(partitions);
                 audit.warnings().forEach(w -> spec.commandLine().getErr().println("warning: " + w));

@@ -1,6 +1,7 @@
 package dev.healthmon.events;
 
 import dev.healthmon.http.Readiness;
+import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -8,9 +9,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.DelayQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,9 +22,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,8 +52,17 @@ import org.slf4j.LoggerFactory;
  * {@code max.block.ms} and then fail: it is parked (latest per backend) and reported
  * ({@link #missingPartitions()}, {@code healthmon.events.partitions.missing}, ERROR log) until
  * the partition exists.
+ *
+ * <p><b>Dead letters are never dropped</b> ({@link DeadLetterAttempt}): they wait in their own
+ * unbounded queue, not in the coalescing buffer, are cut to fit the dead-letter topic
+ * ({@link DeadLetterRecords}), and a failed send is retried with back-off until the topic
+ * acknowledges it; only then is the letter's future completed (the registry consumer commits past
+ * the source record only after that) and the "sent to dead-letter topic" line logged.
+ * {@code healthmon.registry.dlq.pending} counts the letters not yet acknowledged,
+ * {@code healthmon.registry.dlq.failures} the failed attempts, and {@link #deadLetterProblem()}
+ * says why the topic cannot be written.
  */
-public final class HealthEventPublisher implements HealthEventSink, AutoCloseable {
+public final class HealthEventPublisher implements HealthEventSink, DeadLetterSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
     /**
@@ -59,6 +72,10 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private static final Duration POLL = Duration.ofMillis(5);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
+    /** The producer's default {@code max.request.size}, for callers that do not know the real limit. */
+    public static final int DEFAULT_RECORD_LIMIT = 1_048_576;
+    private static final int LOGGED_ID_CHARS = 200;
+    private static final int LOGGED_ERROR_CHARS = 500;
     /** First and longest pause before an item whose {@code send} threw is tried again. */
     private static final Duration RETRY_FIRST = Duration.ofMillis(50);
     private static final Duration RETRY_MAX = Duration.ofSeconds(2);
@@ -74,6 +91,15 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private final Counter dropped;
     private final Counter deadLettered;
     private final Counter retried;
+    private final Counter deadLetterFailures;
+    private final int deadLetterLimit;
+    /** Letters waiting for their (next) send; the publisher thread takes them when due. */
+    private final DelayQueue<DeadLetterAttempt> deadLetters = new DelayQueue<>();
+    /** Letters not acknowledged yet, whether queued, in flight or waiting to be retried. */
+    private final Set<DeadLetterAttempt> unacknowledged = ConcurrentHashMap.newKeySet();
+    private volatile long lastDeadLetterAckNanos;
+    private volatile long lastDeadLetterFailureNanos;
+    private volatile String lastDeadLetterError = "";
     private final IntSupplier eventPartitions;
     /** Runs {@code producer.flush()}, which blocks for as long as Kafka is away, so that the publisher thread never does. */
     private final ExecutorService flusher;
@@ -93,13 +119,24 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     private volatile long lastAcknowledgedNanos;
     private volatile long lastFailedNanos;
 
+    /** A publisher whose dead letters may be as large as Kafka's default {@code max.request.size}. */
+    public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
+                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions, MeterRegistry meters) {
+        this(producer, eventsTopic, dlqTopic, codec, capacity, eventPartitions, DEFAULT_RECORD_LIMIT, meters);
+    }
+
     /**
      * @param eventPartitions how many partitions {@code health-events} has now, as last seen (must not block:
      *                        read on every loop of the publisher thread)
+     * @param deadLetterLimit the largest record the dead-letter topic takes from this producer: the
+     *                        smaller of the producer's {@code max.request.size} and the topic's
+     *                        {@code max.message.bytes} (see {@link #recordLimit})
      */
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
-                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions, MeterRegistry meters) {
+                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions, int deadLetterLimit,
+                                MeterRegistry meters) {
         this.producer = producer;
+        this.deadLetterLimit = deadLetterLimit;
         this.eventPartitions = eventPartitions;
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
@@ -110,6 +147,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         this.dropped = meters.counter("healthmon.events.dropped");
         this.deadLettered = meters.counter("healthmon.registry.dead.lettered");
         this.retried = meters.counter("healthmon.events.retried");
+        this.deadLetterFailures = meters.counter("healthmon.registry.dlq.failures");
+        meters.gauge("healthmon.registry.dlq.pending", unacknowledged, Set::size);
         meters.gauge("healthmon.events.partitions.missing", this, p -> p.missingPartitions.size());
         meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
         meters.more().counter("healthmon.events.coalesced", java.util.List.of(), queue, CoalescingBuffer::coalesced);
@@ -131,12 +170,56 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         }
     }
 
-    /** Enqueues a dead letter; never blocks. */
-    public void deadLetter(DeadLetter letter) {
-        if (!queue.offerOther(letter)) {
-            log.error("dead letter dropped: publish queue full; source={}-{}@{}", letter.sourceTopic(),
-                    letter.sourcePartition(), letter.sourceOffset());
+    /**
+     * The largest record the dead-letter topic takes: the smaller of the producer's
+     * {@code max.request.size} (from its settings, else Kafka's default) and the topic's
+     * {@code max.message.bytes}.
+     */
+    public static int recordLimit(Map<String, Object> producerSettings, int topicMaxMessageBytes) {
+        Object configured = producerSettings.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        int maxRequest = configured == null ? DEFAULT_RECORD_LIMIT : Integer.parseInt(configured.toString());
+        return Math.min(maxRequest, topicMaxMessageBytes);
+    }
+
+    /**
+     * Enqueues a dead letter; never blocks, never drops it (see {@link DeadLetterSink#deadLetter}).
+     * Hashes and cuts the value on the caller's thread (a few ms for a 5 MB value).
+     */
+    @Override
+    public CompletableFuture<Void> deadLetter(DeadLetter letter) {
+        DeadLetterAttempt attempt = new DeadLetterAttempt(letter, dlqTopic, deadLetterLimit);
+        unacknowledged.add(attempt);
+        deadLetters.add(attempt);
+        return attempt.acknowledged();
+    }
+
+    /**
+     * Why the dead-letter topic is not taking our letters, if it is not: the last attempt failed, or
+     * letters have waited {@link #UNHEALTHY_AFTER} without an acknowledgement. Any thread.
+     */
+    public Optional<String> deadLetterProblem() {
+        int waiting = unacknowledged.size();
+        if (waiting == 0) {
+            return Optional.empty();
         }
+        if (lastDeadLetterFailureNanos > lastDeadLetterAckNanos) {
+            return Optional.of("dead-letter topic " + dlqTopic + " cannot be written: " + waiting
+                    + " record(s) waiting, their registry partitions do not commit past them; last error: "
+                    + lastDeadLetterError);
+        }
+        long oldest = unacknowledged.stream().mapToLong(DeadLetterAttempt::enqueuedNanos).min()
+                .orElse(System.nanoTime());
+        long waited = System.nanoTime() - oldest;
+        if (waited >= UNHEALTHY_AFTER.toNanos()) {
+            return Optional.of("dead-letter topic " + dlqTopic + " has not acknowledged " + waiting + " record(s) for "
+                    + TimeUnit.NANOSECONDS.toSeconds(waited) + " s");
+        }
+        return Optional.empty();
+    }
+
+    /** Dead letters not acknowledged yet. Any thread. */
+    public int deadLettersPending() {
+        return unacknowledged.size();
     }
 
     /** Queued by {@link #flush}: everything before it has been handed to the producer when the publisher thread reaches it. */
@@ -166,7 +249,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     }
 
     private void run() {
-        while (running || !queue.isEmpty() || retry != null) {
+        while (running || !queue.isEmpty() || retry != null || !deadLetters.isEmpty()) {
+            sendDueDeadLetters();
             if (retry != null) {
                 if (System.nanoTime() - retryAtNanos >= 0) {
                     Object again = retry;
@@ -200,9 +284,8 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
                 } else {
                     send(event);
                 }
-            } else if (item instanceof DeadLetter letter) {
-                send(letter);
             } else {
+                sendDueDeadLetters(); // letters queued before the flush leave before it
                 FlushMarker marker = (FlushMarker) item;
                 flusher.execute(() -> {
                     producer.flush(); // everything handed to the producer before the marker
@@ -265,15 +348,53 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
         producer.send(record, callback(event.backendId(), published, event));
     }
 
-    private void send(DeadLetter letter) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetter.ERROR_HEADER, letter.error().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_TOPIC_HEADER, letter.sourceTopic().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_PARTITION_HEADER,
-                Integer.toString(letter.sourcePartition()).getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_OFFSET_HEADER, Long.toString(letter.sourceOffset()).getBytes(StandardCharsets.UTF_8));
-        producer.send(new ProducerRecord<>(dlqTopic, null, letter.key(), letter.value(), headers),
-                callback("dlq", deadLettered, letter));
+    private void sendDueDeadLetters() {
+        DeadLetterAttempt attempt;
+        while ((attempt = deadLetters.poll()) != null) {
+            send(attempt);
+        }
+    }
+
+    private void send(DeadLetterAttempt attempt) {
+        try {
+            producer.send(attempt.record(), (metadata, error) -> {
+                if (error == null) {
+                    acknowledged(attempt, metadata.partition(), metadata.offset());
+                } else {
+                    failed(attempt, error);
+                }
+            });
+        } catch (RuntimeException e) {
+            failed(attempt, e); // a closed producer, or an error send() throws instead of reporting
+        }
+    }
+
+    /** On the producer's I/O thread. The log line says "sent" only now that the topic has it. */
+    private void acknowledged(DeadLetterAttempt attempt, int partition, long offset) {
+        unacknowledged.remove(attempt);
+        lastDeadLetterAckNanos = System.nanoTime();
+        deadLettered.increment();
+        DeadLetter letter = attempt.letter();
+        log.warn("backend={} registry record {} sent to dead-letter topic {}-{}@{}: {}",
+                UntrustedText.escape(letter.backendId(), LOGGED_ID_CHARS), letter.source(), dlqTopic, partition, offset,
+                UntrustedText.escape(letter.error(), LOGGED_ERROR_CHARS));
+        attempt.acknowledged().complete(null);
+    }
+
+    /** On the producer's I/O thread or the publisher thread: the letter waits and goes again, never dropped. */
+    private void failed(DeadLetterAttempt attempt, Exception error) {
+        lastDeadLetterFailureNanos = System.nanoTime();
+        lastDeadLetterError = error.toString();
+        deadLetterFailures.increment();
+        Duration backOff = attempt.retryAfter(error);
+        log.warn("backend={} registry record {} not yet in dead-letter topic {} (attempt {}), retrying in {} ms: {}",
+                UntrustedText.escape(attempt.letter().backendId(), LOGGED_ID_CHARS), attempt.letter().source(), dlqTopic,
+                attempt.attempts(), backOff.toMillis(), error.toString());
+        if (running) {
+            deadLetters.add(attempt);
+        } else {
+            attempt.acknowledged().completeExceptionally(error);
+        }
     }
 
     /** On a retriable error the item is queued again, behind what came since (the aggregator orders by sequence). */
@@ -318,6 +439,10 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
     public Readiness readiness() {
         Readiness kafka = Readiness.when(healthy(), "Kafka does not take health events: the last send failed, or "
                 + "results have waited " + UNHEALTHY_AFTER.toSeconds() + " s without an acknowledgement");
+        Optional<String> deadLetters = deadLetterProblem();
+        if (deadLetters.isPresent()) {
+            kafka = kafka.and(Readiness.notReady(deadLetters.get()));
+        }
         Set<Integer> missing = missingPartitions;
         return missing.isEmpty() ? kafka : kafka.and(Readiness.notReady(eventsTopic + " has no partition " + missing
                 + " for registry partitions of the same number: their backends' results wait (grow " + eventsTopic
@@ -359,6 +484,12 @@ public final class HealthEventPublisher implements HealthEventSink, AutoCloseabl
                 + (retry == null ? 0 : 1));
         if (unsent > 0) {
             log.warn("publisher closed with {} results unsent", unsent);
+        }
+        if (!unacknowledged.isEmpty()) {
+            // Their source records were not committed past: the next owner reads and dead-letters them again.
+            log.warn("publisher closed with {} dead letters unacknowledged", unacknowledged.size());
+            unacknowledged.forEach(a -> a.acknowledged().completeExceptionally(
+                    new IllegalStateException("publisher closed before the dead-letter topic acknowledged")));
         }
         flusher.shutdownNow();
         producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));

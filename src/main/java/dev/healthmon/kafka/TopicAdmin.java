@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -42,6 +43,14 @@ public final class TopicAdmin implements AutoCloseable {
 
     /** Creates every topic that does not exist yet; returns the names created. Existing topics are left as they are. */
     public List<String> createTopics(int partitions, short replicationFactor) {
+        return createTopics(partitions, Optional.of(replicationFactor));
+    }
+
+    /**
+     * As {@link #createTopics(int, short)}; an empty {@code replicationFactor} leaves it to the
+     * broker's {@code default.replication.factor} (1 on a development broker, typically 3 in production).
+     */
+    public List<String> createTopics(int partitions, Optional<Short> replicationFactor) {
         List<NewTopic> wanted = List.of(
                 topic(topics.registry(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_COMPACT),
                 topic(topics.events(), partitions, replicationFactor, TopicConfig.CLEANUP_POLICY_DELETE)
@@ -155,6 +164,25 @@ public final class TopicAdmin implements AutoCloseable {
         }
     }
 
+    /**
+     * The topic's {@code max.message.bytes} (its own setting or the broker's default); blocks up to
+     * {@link #TIMEOUT}. The monitor cuts dead letters to fit it.
+     */
+    public int maxMessageBytes(String topic) {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try {
+            var config = admin.describeConfigs(List.of(resource)).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(resource);
+            return Integer.parseInt(config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot read max.message.bytes of topic " + topic + ": " + e.getMessage()
+                    + " (run `healthmon topics create` first)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading topic settings", e);
+        }
+    }
+
     /** What is wrong with topics that already existed: {@code errors} break healthmon, {@code warnings} are worth knowing. */
     public record Audit(List<String> errors, List<String> warnings) {}
 
@@ -200,8 +228,17 @@ public final class TopicAdmin implements AutoCloseable {
         return new Audit(errors, warnings);
     }
 
-    private static NewTopic topic(String name, int partitions, short replication, String cleanup) {
-        return new NewTopic(name, partitions, replication).configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanup));
+    private static NewTopic topic(String name, int partitions, Optional<Short> replication, String cleanup) {
+        return new NewTopic(name, Optional.of(partitions), replication)
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, cleanup));
+    }
+
+    /** The replication factor of each of {@code names}, as the broker reports it. Blocks up to {@link #TIMEOUT}. */
+    public Map<String, Integer> replicationFactors(Collection<String> names) {
+        Map<String, Integer> factors = new java.util.TreeMap<>();
+        describe(names).forEach((name, description) ->
+                factors.put(name, description.partitions().get(0).replicas().size()));
+        return factors;
     }
 
     @Override

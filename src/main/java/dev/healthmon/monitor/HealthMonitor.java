@@ -126,6 +126,19 @@ public final class HealthMonitor implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops and forgets the backend's check only if it checks the registration read from
+     * {@code partition}: a tombstone, or an older duplicate, in one partition must not stop the
+     * check of a registration that lives in another (one id, one registration).
+     */
+    public void remove(String backendId, int partition) {
+        confined();
+        BackendCheck check = activeChecks.get(backendId);
+        if (check != null && check.version().partition() == partition) {
+            remove(backendId);
+        }
+    }
+
     /** Stops every check of one registry partition (revoked or lost); returns how many. */
     public int stopPartition(int partition) {
         confined();

@@ -6,12 +6,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Reads along with the MCP SDK as an answer's body arrives and reports a message that is not
- * JSON-RPC: the SDK only logs such a message and lets the request it answers wait for its
- * timeout, while the check should end at once as PROTOCOL. Reads copies of the buffers (the SDK
+ * JSON-RPC, or a response to another request than the one the answer's POST carried: the SDK
+ * only logs such a message and lets the request it answers wait for its timeout, while the check
+ * should end at once as PROTOCOL. Reads copies of the buffers (the SDK
  * consumes the originals) and never buffers more than {@link McpSession#MAX_RESPONSE_BYTES} per
  * message; beyond that it stops watching and leaves the SDK's own size limit to act.
  *
@@ -20,19 +23,25 @@ import java.util.function.Consumer;
 abstract class AnswerWatch {
 
     private final Consumer<String> malformed;
+    private final Supplier<Optional<Object>> requestId;
 
-    private AnswerWatch(Consumer<String> malformed) {
+    private AnswerWatch(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
         this.malformed = malformed;
+        this.requestId = requestId;
     }
 
-    /** A whole {@code application/json} body: one JSON-RPC message (or nothing). */
-    static AnswerWatch json(Consumer<String> malformed) {
-        return new Json(malformed);
+    /**
+     * A whole {@code application/json} body: one JSON-RPC message (or nothing).
+     *
+     * @param requestId the id of the request the body answers, if the POST carried one
+     */
+    static AnswerWatch json(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
+        return new Json(malformed, requestId);
     }
 
     /** A {@code text/event-stream} body: each {@code message} event's data is one JSON-RPC message. */
-    static AnswerWatch eventStream(Consumer<String> malformed) {
-        return new EventStream(malformed);
+    static AnswerWatch eventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
+        return new EventStream(malformed, requestId);
     }
 
     abstract void bytes(ByteBuffer view);
@@ -43,18 +52,25 @@ abstract class AnswerWatch {
         if (message.isBlank()) {
             return; // no message at all: an acknowledgement, or an event stream's primer
         }
+        McpSchema.JSONRPCMessage parsed;
         try {
-            McpSchema.deserializeJsonRpcMessage(McpJsonDefaults.getMapper(), message);
+            parsed = McpSchema.deserializeJsonRpcMessage(McpJsonDefaults.getMapper(), message);
         } catch (IOException | RuntimeException e) {
             malformed.accept(where + " is not a JSON-RPC message (" + e.getClass().getSimpleName() + ")");
+            return;
+        }
+        Optional<Object> expected = requestId.get();
+        if (parsed instanceof McpSchema.JSONRPCResponse response && expected.isPresent()
+                && !expected.get().equals(response.id())) {
+            malformed.accept(where + " answers another request than the one sent (JSON-RPC id mismatch)");
         }
     }
 
     private static final class Json extends AnswerWatch {
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
-        Json(Consumer<String> malformed) {
-            super(malformed);
+        Json(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
+            super(malformed, requestId);
         }
 
         @Override
@@ -81,8 +97,8 @@ abstract class AnswerWatch {
         private String event = "";
         private boolean overflow;
 
-        EventStream(Consumer<String> malformed) {
-            super(malformed);
+        EventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
+            super(malformed, requestId);
         }
 
         @Override

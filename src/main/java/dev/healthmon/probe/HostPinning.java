@@ -5,15 +5,15 @@ import java.util.Locale;
 
 /**
  * Whether the JDK's HTTP client lets us send a request to an IP address with the name in its
- * {@code Host} header, which is how an {@code http://} MCP check reaches the address that was
- * vetted while the server still sees the registered name.
+ * {@code Host} header, which is how an MCP check of a name (http or https) reaches the address
+ * that was vetted while the server still sees the registered name.
  *
  * <p>The JDK refuses a {@code Host} header unless the system property
  * {@code jdk.httpclient.allowRestrictedHeaders} names it, and reads that property once, when its
  * HTTP classes are first used: {@link #enable()} must run before anything in the process builds
  * an {@code HttpRequest} ({@code healthmon}'s main does it first thing). When it is not in force,
- * name-based {@code http://} MCP checks fail closed (INTERNAL, with {@link #HOW_TO_ENABLE})
- * rather than resolve the name a second time. Thread-safe.
+ * MCP checks of a name fail closed (INTERNAL, with {@link #HOW_TO_ENABLE}) rather than resolve
+ * the name a second time. Thread-safe.
  */
 public final class HostPinning {
 

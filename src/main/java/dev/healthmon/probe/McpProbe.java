@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
 import reactor.core.publisher.Mono;
@@ -43,9 +44,10 @@ import reactor.core.publisher.Mono;
  * timeout and the whole exchange ends by the deadline; cancelling the returned future (the
  * monitor's timeout guard, a stop) cancels the vetting or the exchange and gives the session back
  * in doubt, which closes its connections. A closed {@link ProbeSession} sends nothing more.
- * {@code http://} checks connect to the vetted address with the name in {@code Host}
- * ({@link HostPinning}); {@code https://} checks still connect by name (the JDK resolves it again:
- * keeping SNI and certificate checks on the name needs a client per name, not done yet).
+ * Checks connect to the vetted address with the name in {@code Host} ({@link HostPinning}), so a
+ * second DNS answer cannot change the target; {@code https://} checks of a name go through that
+ * name's own client ({@link PinnedTlsClients}), which sends the name as SNI and checks the
+ * certificate against the name only, never against the address.
  *
  * <p>Classification: success → HEALTHY, or DEGRADED/SLOW above {@code degradedLatency}; HTTP 429
  * → DEGRADED/RATE_LIMITED with Retry-After; 401/403 → the auth rule of {@link HttpAnswers}; any
@@ -58,11 +60,23 @@ public final class McpProbe implements Probe {
     private static final int MAX_MESSAGE_CHARS = 300;
 
     private final HttpClient shared;
+    private final PinnedTlsClients pinnedTls;
     private final SecretResolver secrets;
     private final TargetVetting vetting;
 
+    /** Over {@code shared}; {@code https://} names get clients of their own trusting what the JVM trusts. */
     public McpProbe(HttpClient shared, SecretResolver secrets, TargetVetting vetting) {
+        this(shared, new PinnedTlsClients(shared), secrets, vetting);
+    }
+
+    /** As above, {@code https://} names trusting what {@code trust} trusts (tests: their own certificates). */
+    McpProbe(HttpClient shared, SSLContext trust, SecretResolver secrets, TargetVetting vetting) {
+        this(shared, new PinnedTlsClients(shared, trust), secrets, vetting);
+    }
+
+    private McpProbe(HttpClient shared, PinnedTlsClients pinnedTls, SecretResolver secrets, TargetVetting vetting) {
         this.shared = shared;
+        this.pinnedTls = pinnedTls;
         this.secrets = secrets;
         this.vetting = vetting;
     }
@@ -158,7 +172,7 @@ public final class McpProbe implements Probe {
         }
 
         final McpSession newSession(BackendRegistration registration) {
-            return new McpSession(shared, registration, settings);
+            return new McpSession(clientFor(registration.url()), registration, settings);
         }
 
         abstract Lease lease(BackendRegistration registration);
@@ -296,9 +310,9 @@ public final class McpProbe implements Probe {
                         ? target.failure().get() : Failure.of(FailureKind.INTERNAL, "target vetting failed")));
                 return;
             }
-            if (needsHostPinning(registration.url()) && !HostPinning.available()) {
+            if (namesItsHost(registration.url()) && !HostPinning.available()) {
                 result.complete(ProbeResult.unhealthy(since(start), Failure.of(FailureKind.INTERNAL,
-                        "cannot connect to the vetted address of an http:// MCP name: " + HostPinning.HOW_TO_ENABLE)));
+                        "cannot connect to the vetted address of an MCP name: " + HostPinning.HOW_TO_ENABLE)));
                 return;
             }
             exchange(registration, settings, sessions, header, target.address().get(), start, deadline, result);
@@ -357,11 +371,21 @@ public final class McpProbe implements Probe {
         });
     }
 
-    /** An {@code http://} URL with a name: reaching the vetted address needs the {@code Host} header. */
-    private static boolean needsHostPinning(URI url) {
+    /** A URL with a name, not an IP literal: reaching the vetted address needs the {@code Host} header. */
+    private static boolean namesItsHost(URI url) {
         String host = url.getHost();
         String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        return "http".equalsIgnoreCase(url.getScheme()) && !IpLiteral.looksLiteral(bare);
+        return !IpLiteral.looksLiteral(bare);
+    }
+
+    /**
+     * The HTTP client of a session to {@code url}: for an {@code https://} name, the name's own client
+     * (its certificate checked against the name although the connection goes to the vetted address);
+     * otherwise the shared one.
+     */
+    private HttpClient clientFor(URI url) {
+        return "https".equalsIgnoreCase(url.getScheme()) && namesItsHost(url)
+                ? pinnedTls.client(url.getHost(), ObservedHttpClient.portOf(url)) : shared;
     }
 
     /** A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in doubt. */

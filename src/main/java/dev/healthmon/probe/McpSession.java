@@ -25,7 +25,8 @@ import reactor.core.publisher.Sinks;
  * One MCP client session with one backend, built on the official SDK's async client: the SDK sends
  * {@code initialize} (with {@code Accept: application/json, text/event-stream}, and the
  * negotiated {@code MCP-Protocol-Version} on every later request) and we identify as client
- * {@code healthmon}. Exchanges go through the probe's shared HTTP client ({@link ObservedHttpClient}),
+ * {@code healthmon}. Exchanges go through the probe's HTTP client for the URL (the shared one, or an
+ * {@code https://} name's own: {@link PinnedTlsClients}) seen through {@link ObservedHttpClient},
  * which holds them to the check's deadline and vetted address.
  *
  * <p>Threading: used by one check at a time; {@link #close()} and {@link #abandon()} may come from any thread.
@@ -35,7 +36,8 @@ final class McpSession implements AutoCloseable {
     /** Bounds what one answer may make us buffer; a {@code tools/list} of a large server fits easily. */
     static final int MAX_RESPONSE_BYTES = 1024 * 1024;
     private static final String CLIENT_NAME = "healthmon";
-    private static final String CLIENT_VERSION = Optional.ofNullable(McpSession.class.getPackage().getImplementationVersion())
+    private static final String CLIENT_VERSION = Optional
+            .ofNullable(McpSession.class.getPackage().getImplementationVersion())
             .orElse("dev");
     private static final String USER_AGENT = CLIENT_NAME + "/" + CLIENT_VERSION;
 

@@ -25,17 +25,20 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Flow;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 
 /**
- * A view of the probes' one shared {@link HttpClient} for one MCP session. Every request the SDK
+ * A view of an MCP probe's {@link HttpClient} (the shared one, or an {@code https://} name's own) for
+ * one MCP session. Every request the SDK
  * sends passes through here, which is where the session enforces what the SDK cannot be told:
  * <ul>
  *   <li>the check's deadline, as the request's HTTP timeout (the JDK then ends the exchange and
  *       closes its connection), and no request at all once the deadline has passed;</li>
  *   <li>the vetted address: a request to the registered origin goes to the address that
- *       {@link TargetVetting} vetted ({@link Route}), any other origin is refused;</li>
+ *       {@link TargetVetting} vetted ({@link Route}), as an IP literal with the registered name in
+ *       {@code Host} (http and https alike); any other origin is refused;</li>
  *   <li>{@link #abort()}: every exchange still open is cancelled and its connection closed, and
  *       nothing is sent afterwards (a check that was cancelled or a session in doubt);</li>
  *   <li>the status line and headers of the last refused exchange (status ≥ 400): the SDK reports
@@ -47,8 +50,9 @@ import javax.net.ssl.SSLParameters;
  *       request wait for its timeout.</li>
  * </ul>
  *
- * <p>Going through one shared client keeps the cost of a session at a few objects: every JDK
- * {@code HttpClient} owns a selector thread, so one per backend would not scale.
+ * <p>Going through a shared client keeps the cost of a session at a few objects: every JDK
+ * {@code HttpClient} owns a selector thread, so one per backend would not scale. Only an
+ * {@code https://} name needs a client of its own (one per name and port, shared by its sessions).
  *
  * <p>Thread-safe. Closing it (JDK 21+) does not close the shared client.
  */
@@ -179,13 +183,16 @@ final class ObservedHttpClient extends HttpClient {
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(request, (name, value) -> true)
                 .timeout(Duration.ofNanos(left));
-        if (uri.getScheme().equalsIgnoreCase("http") && !IpLiteral.looksLiteral(bare(uri.getHost()))) {
+        request.bodyPublisher().ifPresent(body -> builder.method(request.method(), new RequestIdTap(body)));
+        if (!IpLiteral.looksLiteral(bare(uri.getHost()))) {
             if (!HostPinning.available()) {
                 throw new IOException("cannot pin the MCP request to the vetted address: " + HostPinning.HOW_TO_ENABLE);
             }
             // Connect to the address that was vetted, not to whatever the name resolves to now (DNS rebinding);
-            // the server still sees the name it was registered under.
-            builder.uri(URI.create("http://" + literal(current.address()) + ":" + portOf(uri) + rawPathAndQuery(uri)))
+            // the server still sees the name it was registered under. For https the client is the name's own
+            // (PinnedTlsClients): SNI and the certificate check stay on the name.
+            builder.uri(URI.create(uri.getScheme().toLowerCase(Locale.ROOT) + "://" + literal(current.address()) + ":"
+                            + portOf(uri) + rawPathAndQuery(uri)))
                     .header("Host", uri.getPort() == -1 ? uri.getHost() : uri.getHost() + ":" + uri.getPort());
         }
         return builder.build();
@@ -202,10 +209,12 @@ final class ObservedHttpClient extends HttpClient {
             }
             String type = info.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             AnswerWatch watch = null;
+            Supplier<Optional<Object>> requestId = () -> request.bodyPublisher()
+                    .filter(RequestIdTap.class::isInstance).flatMap(tap -> ((RequestIdTap) tap).requestId());
             if (info.statusCode() / 100 == 2 && type.contains("application/json")) {
-                watch = AnswerWatch.json(text -> malformedAnswer.accept(text));
+                watch = AnswerWatch.json(text -> malformedAnswer.accept(text), requestId);
             } else if (info.statusCode() / 100 == 2 && type.contains("text/event-stream")) {
-                watch = AnswerWatch.eventStream(text -> malformedAnswer.accept(text));
+                watch = AnswerWatch.eventStream(text -> malformedAnswer.accept(text), requestId);
             }
             return new TrackedBody<>(handler.apply(info), exchange, watch);
         };

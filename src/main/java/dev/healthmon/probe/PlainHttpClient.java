@@ -57,8 +57,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ending an exchange.</b> Each exchange completes exactly once: with a response, with an
  * {@link IOException} (connect refused, reset, cut short, malformed → {@link Failures}), with an
- * {@link HttpTimeoutException} after its timeout, or by {@code cancel}, which closes its
- * connection. A GET that finds its reused connection closed by the server before any byte of
+ * {@link HttpTimeoutException} after its timeout (unless the status and headers have come: a
+ * body still streaming then does not hide the answer, see {@link ResponseReader}), or by
+ * {@code cancel}, which closes its connection. A GET that finds its reused connection closed by
+ * the server before any byte of
  * the answer is sent once more on a new connection: the server dropped an idle connection, the
  * backend is not at fault. So is one answered with 408 (Request Timeout): servers send it on a
  * kept connection they are closing for idleness, as the request crosses; it answers nothing. The
@@ -160,7 +162,11 @@ public final class PlainHttpClient implements AutoCloseable {
      * exchange, TLS handshake included.
      */
     public CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap) {
-        Exchange exchange = new Exchange(route, request, System.nanoTime() + timeout.toNanos(), bodyCap);
+        // The sweep finds an overdue exchange up to one turn late: ending it up to two turns early makes it
+        // end by its timeout, before the check's own guard, so that what it has read (a status whose
+        // body is still arriving) is the answer rather than a TIMEOUT.
+        long budget = timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
+        Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap);
         if (closed) {
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", null));
             return exchange;
@@ -594,7 +600,11 @@ public final class PlainHttpClient implements AutoCloseable {
             for (Connection connection : overdue) {
                 Exchange exchange = connection.exchange;
                 discard(connection);
-                exchange.completeExceptionally(new HttpTimeoutException("no answer within the timeout"));
+                if (connection.reader.headComplete()) {
+                    completeWith(exchange, connection); // the status came; only the body is still streaming
+                } else {
+                    exchange.completeExceptionally(new HttpTimeoutException("no answer within the timeout"));
+                }
             }
         }
         if (now - lastIdleSweep >= IDLE_SWEEP_NANOS) {

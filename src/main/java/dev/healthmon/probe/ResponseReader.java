@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Reads one HTTP/1.1 response from bytes as they arrive, keeping only what a health check needs:
@@ -13,6 +15,14 @@ import java.nio.charset.StandardCharsets;
  * <p>Framing follows RFC 9112 §6.3: no body for 204 and 304, else {@code Transfer-Encoding:
  * chunked}, else {@code Content-Length}, else the body runs to the end of the connection. A
  * response that was not framed, or that passed the cap, leaves its connection unusable.
+ *
+ * <p>When the answer counts (RFC 9110 says what the status means, the body only carries detail):
+ * the status line and headers are the answer. A body past the cap, an event stream
+ * ({@code Content-Type: text/event-stream}, which by design never ends: its head is the answer,
+ * read at once), and a body still arriving at the exchange's deadline ({@link #headComplete})
+ * do not make the check fail; each leaves the connection unusable. Tolerated as RFC 9110 §8.6 and
+ * RFC 9112 §7.1 allow: a {@code Content-Length} list of one repeated value ({@code 5, 5}), and
+ * chunk sizes with leading zeros.
  *
  * <p>Not thread-safe: one connection's I/O thread owns it; {@link #reset} makes it ready for the
  * next response on the same connection, so a connection allocates one reader for its life.
@@ -24,7 +34,9 @@ final class ResponseReader {
     /** The most header bytes accepted per response. */
     static final int MAX_HEADER_BYTES = 64 * 1024;
 
-    private enum State { STATUS_LINE, HEADERS, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_TO_EOF, DONE }
+    private enum State {
+        STATUS_LINE, HEADERS, FIXED_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, BODY_TO_EOF, DONE
+    }
 
     /** Grows up to MAX_LINE as needed: most lines are short, and a kept connection keeps its reader. */
     private byte[] line = new byte[128];
@@ -42,6 +54,7 @@ final class ResponseReader {
     private String retryAfter;
     private int bodyCap;
     private boolean started;
+    private boolean eventStream;
 
     ResponseReader() {
         reset(0);
@@ -62,6 +75,7 @@ final class ResponseReader {
         capped = false;
         retryAfter = null;
         started = false;
+        eventStream = false;
     }
 
     /**
@@ -117,6 +131,14 @@ final class ResponseReader {
         return started;
     }
 
+    /**
+     * True once the final (non-1xx) status line and its headers have been read: from then on the
+     * answer is known, even if its body is still arriving.
+     */
+    boolean headComplete() {
+        return status >= 200 && state != State.STATUS_LINE && state != State.HEADERS;
+    }
+
     int status() {
         return status;
     }
@@ -158,7 +180,7 @@ final class ResponseReader {
                 if (line.length == MAX_LINE) {
                     throw new ProtocolException("response line over " + MAX_LINE + " bytes");
                 }
-                line = java.util.Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 4));
+                line = Arrays.copyOf(line, Math.min(MAX_LINE, line.length * 4));
             }
             line[lineLength++] = b;
         }
@@ -230,20 +252,22 @@ final class ResponseReader {
             throw new ProtocolException("malformed header line"); // RFC 9112 §5.1: no whitespace before the colon
         }
         if (nameIs("content-length", colon)) {
-            long value = parseDecimal(valueString(colon, length));
+            long value = contentLength(valueString(colon, length));
             if (contentLength >= 0 && contentLength != value) {
                 throw new ProtocolException("conflicting Content-Length headers");
             }
             contentLength = value;
         } else if (nameIs("transfer-encoding", colon)) {
             // Only chunked is framing we read; it must come last (RFC 9112 §6.1).
-            String value = valueString(colon, length).toLowerCase(java.util.Locale.ROOT);
+            String value = valueString(colon, length).toLowerCase(Locale.ROOT);
             chunked = value.endsWith("chunked");
             if (!chunked) {
                 closeRequested = true; // framed by the end of the connection
             }
         } else if (nameIs("connection", colon)) {
-            closeRequested |= valueString(colon, length).toLowerCase(java.util.Locale.ROOT).contains("close");
+            closeRequested |= valueString(colon, length).toLowerCase(Locale.ROOT).contains("close");
+        } else if (nameIs("content-type", colon)) {
+            eventStream = valueString(colon, length).toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         } else if (nameIs("retry-after", colon)) {
             retryAfter = valueString(colon, length);
         }
@@ -258,6 +282,7 @@ final class ResponseReader {
             chunked = false;
             closeRequested = false;
             retryAfter = null;
+            eventStream = false;
             state = State.STATUS_LINE;
             return;
         }
@@ -265,6 +290,9 @@ final class ResponseReader {
             closeRequested = true; // RFC 9112 §6.3: chunked wins, and the connection must not be reused
         }
         if (!hasBody()) {
+            state = State.DONE;
+        } else if (eventStream) {
+            capped = true; // an event stream does not end: the head is the answer, the connection goes
             state = State.DONE;
         } else if (chunked) {
             state = State.CHUNK_SIZE;
@@ -283,11 +311,13 @@ final class ResponseReader {
     private long chunkSize(int length) throws ProtocolException {
         long size = 0;
         int digits = 0;
+        int significant = 0; // leading zeros are valid hex (RFC 9112 §7.1) and do not count towards the limit
         for (int i = 0; i < length && line[i] != ';' && line[i] != ' ' && line[i] != '\t'; i++) {
             int d = Character.digit(line[i], 16);
-            if (d < 0 || ++digits > 15) {
+            if (d < 0 || (size > 0 || d > 0) && ++significant > 15) {
                 throw new ProtocolException("malformed chunk size");
             }
+            digits++;
             size = size * 16 + d;
         }
         if (digits == 0) {
@@ -342,8 +372,31 @@ final class ResponseReader {
         return new String(line, from, to - from, StandardCharsets.ISO_8859_1);
     }
 
+    /**
+     * A {@code Content-Length} value; a list of one repeated value ({@code 5, 5}, what a proxy that
+     * merged two equal headers sends) is that value (RFC 9110 §8.6), a list of different ones is an error.
+     */
+    private static long contentLength(String value) throws ProtocolException {
+        if (value.indexOf(',') < 0) {
+            return parseDecimal(value);
+        }
+        long length = -1;
+        for (String member : value.split(",", -1)) {
+            long n = parseDecimal(member.trim());
+            if (length >= 0 && n != length) {
+                throw new ProtocolException("conflicting Content-Length values");
+            }
+            length = n;
+        }
+        return length;
+    }
+
     private static long parseDecimal(String value) throws ProtocolException {
-        if (value.isEmpty() || value.length() > 18) {
+        int zeros = 0;
+        while (zeros < value.length() - 1 && value.charAt(zeros) == '0') {
+            zeros++; // leading zeros are digits like any other (1*DIGIT), not a longer number
+        }
+        if (value.isEmpty() || value.length() - zeros > 18) {
             throw new ProtocolException("malformed Content-Length");
         }
         long n = 0;

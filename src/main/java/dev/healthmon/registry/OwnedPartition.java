@@ -2,16 +2,27 @@ package dev.healthmon.registry;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One registry partition this instance owns: its phase, the end offset to restore up to, the
- * group epoch it was assigned in, and its table of the latest valid registration per backend.
- * Confined to the registry poll thread.
+ * group epoch it was assigned in, its table of the latest valid registration per backend, and the
+ * ids whose latest record here is a tombstone.
+ *
+ * <p><b>Threading.</b> Confined to the registry poll thread, except {@link #pendingDeadLetters}:
+ * the publisher's acknowledgement removes entries from it on a Kafka client thread, so it is a
+ * concurrent map; only the poll thread adds to it and reads its minimum.
  */
 final class OwnedPartition {
 
-    /** The latest valid registration of one backend and where it was read. */
-    record Entry(DecodedRegistration.Valid registration, RegistrationVersion version) {}
+    /** The latest valid registration of one backend, where it was read, and its record timestamp. */
+    record Entry(DecodedRegistration.Valid registration, RegistrationVersion version, long timestamp) {
+
+        Claim claim() {
+            return new Claim(timestamp, version.partition(), version.offset(), false);
+        }
+    }
 
     static final long UNKNOWN = -1;
 
@@ -22,6 +33,10 @@ final class OwnedPartition {
     /** Records below this offset were handled by an earlier owner: do not dead-letter them again. */
     long committedOffset = UNKNOWN;
     final Map<String, Entry> table = new HashMap<>();
+    /** Ids whose registration here was deleted by a tombstone, and that tombstone (for the one-registration rule). */
+    final Map<String, Claim> deletedAt = new HashMap<>();
+    /** Dead letters sent for records of this partition and not yet acknowledged: token → source offset. */
+    final Map<Object, Long> pendingDeadLetters = new ConcurrentHashMap<>();
     final long assignedAtNanos = System.nanoTime();
     PartitionPhase phase = PartitionPhase.RESTORING;
 
@@ -36,5 +51,10 @@ final class OwnedPartition {
 
     void moveTo(PartitionPhase next) {
         phase = phase.to(next);
+    }
+
+    /** The lowest source offset whose dead letter is not acknowledged yet: commits must stay at or below it. */
+    OptionalLong lowestUnacknowledgedDeadLetter() {
+        return pendingDeadLetters.values().stream().mapToLong(Long::longValue).min();
     }
 }

@@ -1,11 +1,12 @@
 package dev.healthmon.registry;
 
 import dev.healthmon.events.DeadLetter;
-import dev.healthmon.events.HealthEventPublisher;
+import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.monitor.StartMode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +59,20 @@ import org.slf4j.LoggerFactory;
  * A commit failing with a fencing error means another member may own our partitions: all checks
  * stop at once (self-fencing) and the partitions restore again when the group hands them back.
  *
+ * <p><b>Dead letters.</b> A record that cannot be applied goes to the {@link DeadLetterSink}, which
+ * retries until the dead-letter topic acknowledges it. The partition's commits never pass the
+ * lowest source offset whose dead letter is not acknowledged yet, so a record is either in the
+ * dead-letter topic or read again by the next owner — never lost. Records below the committed
+ * offset are not dead-lettered again when a partition is re-read.
+ *
+ * <p><b>One id, one registration.</b> When one id is live in two partitions this instance owns
+ * (producers with different partitioners), the newer registration wins ({@link Claim}: later
+ * timestamp, ties to the higher partition): the older one is logged, counted
+ * ({@code healthmon.registry.duplicate.ids}), dead-lettered and dropped from its table, so it
+ * stays out even after the newer one is deleted. A tombstone deletes only what lives in its own
+ * partition; one that did is remembered per partition, so an older registration of the same id
+ * read later (a restore reads partitions in any order) stays out too.
+ *
  * <p><b>Errors.</b> Retriable Kafka errors (timeouts, a broker restarting) are logged and retried
  * on the next loop while checks go on; any other error ends the loop, stops every check, and is
  * reported by {@link #awaitTermination()} so the process can exit non-zero.
@@ -66,15 +82,22 @@ public final class RegistryConsumer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RegistryConsumer.class);
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     private static final Duration BLOCKING_CALL_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * A partition with this many unacknowledged dead letters stops fetching until half of them are
+     * acknowledged: while the dead-letter topic cannot be written, letters wait in memory (each cut
+     * to one record's size), and this bounds them.
+     */
+    static final int MAX_PENDING_DEAD_LETTERS = 100;
 
     private final Consumer<byte[], byte[]> consumer;
     private final String topic;
     private final RegistrationCodec codec;
     private final HealthMonitor monitor;
-    private final HealthEventPublisher publisher;
+    private final DeadLetterSink publisher;
     private final Duration commitInterval;
     private final Counter deadLetters;
     private final Counter foreignPartitioned;
+    private final Counter duplicateIds;
     private final io.micrometer.core.instrument.Timer restoreTime;
     private final java.util.concurrent.atomic.AtomicInteger ownedCount = new java.util.concurrent.atomic.AtomicInteger();
     private final Counter rebalances;
@@ -84,6 +107,7 @@ public final class RegistryConsumer implements AutoCloseable {
     // Confined to the poll thread.
     private final Map<Integer, OwnedPartition> owned = new HashMap<>();
     private final Set<String> warnedForeignPartition = new HashSet<>();
+    private final Set<TopicPartition> pausedForDeadLetters = new HashSet<>();
     private int partitionCount = -1;
     private long lastCommitNanos = System.nanoTime();
 
@@ -92,7 +116,7 @@ public final class RegistryConsumer implements AutoCloseable {
     private volatile Throwable failure;
 
     public RegistryConsumer(Consumer<byte[], byte[]> consumer, String topic, RegistrationCodec codec,
-                            HealthMonitor monitor, HealthEventPublisher publisher, Duration commitInterval,
+                            HealthMonitor monitor, DeadLetterSink publisher, Duration commitInterval,
                             MeterRegistry meters) {
         this.consumer = consumer;
         this.topic = topic;
@@ -102,6 +126,7 @@ public final class RegistryConsumer implements AutoCloseable {
         this.commitInterval = commitInterval;
         this.deadLetters = meters.counter("healthmon.registry.invalid");
         this.foreignPartitioned = meters.counter("healthmon.registry.foreign.partitioned");
+        this.duplicateIds = meters.counter("healthmon.registry.duplicate.ids");
         this.rebalances = meters.counter("healthmon.rebalances");
         this.restoreTime = io.micrometer.core.instrument.Timer.builder("healthmon.partition.restore")
                 .description("From assignment of a registry partition to its checks starting").register(meters);
@@ -133,6 +158,7 @@ public final class RegistryConsumer implements AutoCloseable {
                         apply(record);
                     }
                     snapshotEndOffsets();
+                    holdPartitionsWaitingForDeadLetters();
                     activateRestoredPartitions();
                     maybeCommit();
                     monitor.publishSnapshot();
@@ -194,26 +220,142 @@ public final class RegistryConsumer implements AutoCloseable {
             return; // revoked within this batch
         }
         DecodedRegistration decoded = codec.decode(record.key(), record.value());
-        RegistrationVersion version = new RegistrationVersion(record.partition(), record.offset());
         if (decoded instanceof DecodedRegistration.Valid valid) {
             warnIfForeignPartitioned(valid.id(), record);
-            partition.table.put(valid.id(), new OwnedPartition.Entry(valid, version));
-            if (partition.phase == PartitionPhase.ACTIVE) {
-                monitor.upsert(valid.registration(), valid.settings(), version, partition.ownerEpoch, StartMode.NEW);
-            }
+            applyRegistration(partition, valid, record);
         } else if (decoded instanceof DecodedRegistration.Tombstone tombstone) {
-            partition.table.remove(tombstone.id());
-            if (partition.phase == PartitionPhase.ACTIVE) {
-                monitor.remove(tombstone.id());
-            }
-        } else if (decoded instanceof DecodedRegistration.Invalid invalid && record.offset() >= partition.committedOffset) {
+            applyTombstone(partition, tombstone.id(), record);
+        } else if (decoded instanceof DecodedRegistration.Invalid invalid && isNew(partition, record.offset())) {
             // The previous valid registration, if any, stays in force.
             deadLetters.increment();
-            log.warn("backend={} invalid registration at {}-{}@{} sent to dead-letter topic: {}",
-                    UntrustedText.escape(invalid.id(), 200), topic, record.partition(), record.offset(),
-                    UntrustedText.escape(invalid.error().getMessage(), 500)); // the raw key: may hold a line break
-            publisher.deadLetter(new DeadLetter(record.key(), record.value(), invalid.error().getMessage(),
-                    topic, record.partition(), record.offset()));
+            deadLetter(partition, record.offset(), new DeadLetter(invalid.id(), record.key(), record.value(),
+                    invalid.error().getMessage(), topic, record.partition(), record.offset()));
+        }
+    }
+
+    /** False for a record an earlier owner committed past: its dead letter, if any, was acknowledged then. */
+    private static boolean isNew(OwnedPartition partition, long offset) {
+        return offset >= partition.committedOffset;
+    }
+
+    /**
+     * Hands a dead letter to the sink; the partition does not commit past {@code sourceOffset} until
+     * the topic acknowledged it (the acknowledgement clears the mark on a Kafka client thread).
+     */
+    private void deadLetter(OwnedPartition partition, long sourceOffset, DeadLetter letter) {
+        Object token = new Object();
+        partition.pendingDeadLetters.put(token, sourceOffset);
+        publisher.deadLetter(letter).whenComplete((ok, error) -> {
+            if (error == null) {
+                partition.pendingDeadLetters.remove(token);
+            }
+        });
+    }
+
+    private void applyRegistration(OwnedPartition partition, DecodedRegistration.Valid valid,
+                                   ConsumerRecord<byte[], byte[]> record) {
+        String id = valid.id();
+        RegistrationVersion version = new RegistrationVersion(record.partition(), record.offset());
+        OwnedPartition.Entry entry = new OwnedPartition.Entry(valid, version, record.timestamp());
+        Claim claim = entry.claim();
+        partition.deletedAt.remove(id);
+        Optional<Claim> newer = newestElsewhere(id, partition.partition).filter(other -> other.newerThan(claim));
+        if (newer.isPresent()) {
+            // This registration is the older one: it never runs, and it replaces (drops) this partition's previous one.
+            partition.table.remove(id);
+            duplicate(id, claim, newer.get(), partition, record.offset(), record.key(), record.value());
+            return;
+        }
+        dropOlderElsewhere(id, claim, partition, record.offset());
+        partition.table.put(id, entry);
+        if (partition.phase == PartitionPhase.ACTIVE) {
+            monitor.upsert(valid.registration(), valid.settings(), version, partition.ownerEpoch, StartMode.NEW);
+        }
+    }
+
+    /**
+     * A tombstone deletes only the registration that lives in its own partition. One in a partition
+     * where the id is not live (`register` clearing the other partitions, or a producer with another
+     * partitioner) changes nothing: the registration elsewhere stays in force. A tombstone that did
+     * delete something is remembered, so an older registration of the id read later from another
+     * partition stays out.
+     */
+    private void applyTombstone(OwnedPartition partition, String id, ConsumerRecord<byte[], byte[]> record) {
+        OwnedPartition.Entry removed = partition.table.remove(id);
+        if (removed == null) {
+            return;
+        }
+        partition.deletedAt.put(id, new Claim(record.timestamp(), record.partition(), record.offset(), true));
+        monitor.remove(id, partition.partition);
+    }
+
+    /** The newest registration, or tombstone that deleted one, for {@code id} outside partition {@code except}. */
+    private Optional<Claim> newestElsewhere(String id, int except) {
+        Claim newest = null;
+        for (OwnedPartition other : owned.values()) {
+            if (other.partition == except) {
+                continue;
+            }
+            OwnedPartition.Entry entry = other.table.get(id);
+            Claim candidate = entry != null ? entry.claim() : other.deletedAt.get(id);
+            if (candidate != null && (newest == null || candidate.newerThan(newest))) {
+                newest = candidate;
+            }
+        }
+        return Optional.ofNullable(newest);
+    }
+
+    /** Every live registration of {@code id} in another owned partition is older than {@code winner}: it goes. */
+    private void dropOlderElsewhere(String id, Claim winner, OwnedPartition trigger, long triggerOffset) {
+        for (OwnedPartition other : owned.values()) {
+            if (other.partition == trigger.partition) {
+                continue;
+            }
+            OwnedPartition.Entry loser = other.table.remove(id);
+            if (loser != null) {
+                monitor.remove(id, other.partition); // its check, if it ran, belongs to the older registration
+                duplicate(id, loser.claim(), winner, trigger, triggerOffset, id.getBytes(StandardCharsets.UTF_8), null);
+            }
+        }
+    }
+
+    /**
+     * Reports an older registration of an id that is live elsewhere. Dead-lettered only when the
+     * record that revealed the duplicate is new to the group, so a re-read does not repeat it; the
+     * letter's value is null when the older record was read earlier (its bytes are at its source
+     * coordinates).
+     */
+    private void duplicate(String id, Claim older, Claim newer, OwnedPartition trigger, long triggerOffset,
+                           byte[] key, byte[] value) {
+        duplicateIds.increment();
+        log.warn("backend={} registered in two partitions: keeping {}-{}, dropping the older {}-{}", id, topic,
+                newer.where(), topic, older.where());
+        if (isNew(trigger, triggerOffset)) {
+            String reason = "duplicate id: " + id + " is also " + (newer.tombstone() ? "deregistered" : "registered")
+                    + " in " + topic + "-" + newer.where() + ", which is newer; one id has one registration";
+            deadLetter(trigger, triggerOffset, new DeadLetter(id, key, value, reason, topic, older.partition(),
+                    older.offset()));
+        }
+    }
+
+    /** Pauses a partition with too many unacknowledged dead letters, resumes it when they drain. */
+    private void holdPartitionsWaitingForDeadLetters() {
+        Set<TopicPartition> assigned = consumer.assignment();
+        pausedForDeadLetters.retainAll(assigned);
+        for (OwnedPartition partition : owned.values()) {
+            TopicPartition tp = new TopicPartition(topic, partition.partition);
+            if (!assigned.contains(tp)) {
+                continue;
+            }
+            int pending = partition.pendingDeadLetters.size();
+            if (pending >= MAX_PENDING_DEAD_LETTERS && partition.snapshotTaken() && pausedForDeadLetters.add(tp)) {
+                consumer.pause(List.of(tp));
+                log.warn("partition={}-{} paused: {} dead letters not acknowledged yet", topic, partition.partition,
+                        pending);
+            } else if (pending <= MAX_PENDING_DEAD_LETTERS / 2 && pausedForDeadLetters.remove(tp)) {
+                consumer.resume(List.of(tp));
+                log.info("partition={}-{} resumed: dead letters acknowledged", topic, partition.partition);
+            }
         }
     }
 
@@ -288,7 +430,13 @@ public final class RegistryConsumer implements AutoCloseable {
         for (OwnedPartition partition : partitions) {
             TopicPartition tp = new TopicPartition(topic, partition.partition);
             if (partition.phase == PartitionPhase.ACTIVE && assigned.contains(tp)) {
-                offsets.put(tp, new OffsetAndMetadata(consumer.position(tp, BLOCKING_CALL_TIMEOUT)));
+                long position = consumer.position(tp, BLOCKING_CALL_TIMEOUT);
+                OptionalLong unacknowledged = partition.lowestUnacknowledgedDeadLetter();
+                // Never past a record whose dead letter Kafka has not acknowledged: the next owner must read it again.
+                long upTo = unacknowledged.isPresent() ? Math.min(position, unacknowledged.getAsLong()) : position;
+                if (upTo >= partition.committedOffset) {
+                    offsets.put(tp, new OffsetAndMetadata(upTo));
+                }
             }
         }
         return offsets;

@@ -77,6 +77,16 @@ class CliIT {
     }
 
     @Test
+    void topicsCreateWithoutAReplicationFactorUsesTheBrokersDefaultAndSaysSo() {
+        CliRun created = run("topics", "create", "--partitions", "2",
+                "--registry-topic", "cli-rf-registry", "--events-topic", "cli-rf-events", "--dlq-topic", "cli-rf-dlq");
+
+        assertThat(created.exit()).as(created.err()).isZero();
+        assertThat(created.out()).contains("created cli-rf-registry (replication factor 1, the broker's default)")
+                .contains("created cli-rf-events (replication factor 1, the broker's default)");
+    }
+
+    @Test
     void topicsCreateReportsExistingTopicsWithTheWrongSettings() throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                 dev.healthmon.kafka.KafkaSettings.of(kafka.bootstrapServers()).admin())) {
@@ -102,7 +112,13 @@ class CliIT {
         CliRun deregistered = run("deregister", "--registry-topic", registry, "flag-api");
         assertThat(deregistered.exit()).isZero();
 
-        List<ConsumerRecord<byte[], byte[]>> records = registryRecords(hasKey("flag-api", 2)).stream().filter(r -> key(r).equals("flag-api")).toList();
+        // register: a tombstone to the other partition, then the registration; deregister: a tombstone to each.
+        int home = dev.healthmon.registry.RegistryWriter.homePartition("flag-api", 2);
+        List<ConsumerRecord<byte[], byte[]>> all = registryRecords(hasKey("flag-api", 4)).stream()
+                .filter(r -> key(r).equals("flag-api")).toList();
+        assertThat(all).filteredOn(r -> r.partition() != home).hasSize(2)
+                .allSatisfy(r -> assertThat(r.value()).isNull());
+        List<ConsumerRecord<byte[], byte[]>> records = all.stream().filter(r -> r.partition() == home).toList();
         assertThat(records).hasSize(2);
         assertThat(new String(records.get(0).value(), StandardCharsets.UTF_8))
                 .contains("\"url\":\"http://127.0.0.1:9/x\"").contains("\"team\":\"payments\"");

@@ -52,12 +52,13 @@ final class TlsTestServer implements AutoCloseable {
     static final String HOLD = "\u0000hold";
     private static final String PASSWORD = "changeit";
 
-    /** A key pair and a self-signed certificate for some DNS names (no IP address), made by the JDK's keytool. */
+    /** A key pair and a self-signed certificate for DNS names (and IP addresses as "ip:a.b.c.d"), by keytool. */
     record Identity(KeyStore keyStore, X509Certificate certificate) {
 
         static Identity generate(Path dir, String... names) throws Exception {
             Path store = dir.resolve("server-" + names[0] + ".p12");
-            String san = Arrays.stream(names).map(n -> "dns:" + n).collect(Collectors.joining(","));
+            String san = Arrays.stream(names).map(n -> n.startsWith("ip:") ? n : "dns:" + n)
+                    .collect(Collectors.joining(","));
             String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
             Process process = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC",
                     "-groupname", "secp256r1", "-dname", "CN=" + names[0], "-ext", "SAN=" + san, "-validity", "2",
