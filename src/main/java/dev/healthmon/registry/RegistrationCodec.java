@@ -154,7 +154,7 @@ public final class RegistrationCodec {
         }
         String id = requireId("id", text(root, "id", true).orElseThrow());
         String name = text(root, "name", false).orElse(id);
-        if (name.length() > MAX_TEXT) {
+        if (characters(name) > MAX_TEXT) {
             throw new InvalidRegistrationException("name", "must be at most " + MAX_TEXT + " characters");
         }
         URI url = url(text(root, "url", true).orElseThrow());
@@ -335,7 +335,7 @@ public final class RegistrationCodec {
             if (!LABEL_KEY.matcher(entry.getKey()).matches()) {
                 throw new InvalidRegistrationException(field, "label names must match [A-Za-z0-9._/-]{1,63}");
             }
-            if (!entry.getValue().isTextual() || entry.getValue().textValue().length() > MAX_TEXT) {
+            if (!entry.getValue().isTextual() || characters(entry.getValue().textValue()) > MAX_TEXT) {
                 throw new InvalidRegistrationException(field, "must be a string of at most " + MAX_TEXT + " characters");
             }
             labels.put(entry.getKey(), entry.getValue().textValue());
@@ -359,6 +359,11 @@ public final class RegistrationCodec {
             throw new InvalidRegistrationException(prefix + field, "must be a string");
         }
         return Optional.of(node.textValue());
+    }
+
+    /** Characters as the schema's maxLength counts them (code points): an emoji is one, not two UTF-16 units. */
+    private static int characters(String s) {
+        return s.codePointCount(0, s.length());
     }
 
     /** Text from the record, echoed in a reason: the reason goes to logs and terminals (see {@link UntrustedText}). */
