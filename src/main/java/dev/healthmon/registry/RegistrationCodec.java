@@ -254,7 +254,8 @@ public final class RegistrationCodec {
                 throw new InvalidRegistrationException("healthCheck.expectStatus", e.getMessage());
             }
         });
-        return SHARED_OVERRIDES.intern(new HealthCheckOverrides(type, text(node, "path", false, "healthCheck."), expect,
+        return SHARED_OVERRIDES.intern(new HealthCheckOverrides(type,
+                text(node, "path", false, "healthCheck.").filter(path -> !path.isEmpty()), expect, // "" is no path
                 longField(node, "intervalMs"), longField(node, "timeoutMs"),
                 intField(node, "unhealthyThreshold"), intField(node, "healthyThreshold"),
                 longField(node, "degradedLatencyMs"), longField(node, "initialDelayMs"),
