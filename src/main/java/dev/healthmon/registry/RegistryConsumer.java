@@ -297,6 +297,12 @@ public final class RegistryConsumer implements AutoCloseable {
             deadLetters.increment();
             deadLetter(partition, record.offset(), new DeadLetter(invalid.id(), record.key(), record.value(),
                     invalid.error().getMessage(), topic, record.partition(), record.offset()));
+        } else if (decoded instanceof DecodedRegistration.Invalid invalid) {
+            // Dead-lettered when first read (its offset was committed past): not again, but say why it is not
+            // checked — a record the monitor's rules now refuse (a secrets file changed) would be silent otherwise.
+            log.warn("backend={} registration at {}-{}@{} is invalid and not checked (dead-lettered when first read): {}",
+                    UntrustedText.escape(invalid.id(), 200), topic, record.partition(), record.offset(),
+                    UntrustedText.escape(invalid.error().getMessage(), 500));
         }
     }
 

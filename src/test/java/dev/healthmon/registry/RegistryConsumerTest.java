@@ -236,6 +236,9 @@ class RegistryConsumerTest {
 
         assertThat(checks()).containsOnlyKeys("a");
         assertThat(sink.letters).hasSize(1);
+        // Not dead-lettered again, but not silent: a record the rules refuse since a restart says so.
+        assertThat(List.copyOf(logs.list)).anySatisfy(e -> assertThat(e.getFormattedMessage())
+                .contains("backend=bad registration at registry-0@0 is invalid and not checked"));
     }
 
     @Test
