@@ -83,7 +83,8 @@ class BadRegistrationsIT {
         }
         monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "healthmon-corpus", "classic",
                 "corpus-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, BadRegistrations.POLICY,
-                Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000), new SimpleMeterRegistry());
+                Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000).withSecrets(BadRegistrations.SECRETS),
+                new SimpleMeterRegistry());
         dlq = new TopicTail(settings, Topics.DEFAULTS.registryDlq());
         events = new TopicTail(settings, Topics.DEFAULTS.events());
 
