@@ -12,14 +12,14 @@ import java.util.regex.Pattern;
 
 /**
  * Reads a monitor process's log (logback's {@code HH:mm:ss.SSS} pattern, this machine's clock and zone) for the moment
- * it stopped its checks while shutting down: the last {@code partition=… revoked|lost: stopped N checks} line before
- * {@code monitor=… stopped in}. The line is written after the partition's checks were stopped, so nothing checked
- * later than it may be published.
+ * it stopped its checks while shutting down: the last {@code shutdown: stopped N checks} (or
+ * {@code partition=… revoked|lost: stopped N checks}) line before {@code monitor=… stopped in}. The line is written
+ * after the checks were stopped, so nothing checked later than it may be published.
  */
 public final class ShutdownLog {
 
     private static final Pattern CHECKS_STOPPED = Pattern.compile(
-            "(?m)^(\\d{2}:\\d{2}:\\d{2}\\.\\d{3}) .*partition=\\S+ (?:revoked|lost): stopped \\d+ checks$");
+            "(?m)^(\\d{2}:\\d{2}:\\d{2}\\.\\d{3}) .*(?:partition=\\S+ (?:revoked|lost)|shutdown): stopped \\d+ checks$");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
     private ShutdownLog() {
