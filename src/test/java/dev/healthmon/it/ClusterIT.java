@@ -338,8 +338,8 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(aggregatorMeters
                 .get("healthmon.aggregator.events.dropped").tag("reason", "stale").counter().count())
                 .isGreaterThanOrEqualTo(mustBeDropped));
-        // Every late result was a success (the zombie's view): none of them moved a backend out of UNHEALTHY, even for the
-        // moment before the new owner's next check, and the backends they were about are UNHEALTHY.
+        // Every late result was a success (the zombie's view): none of them moved a backend out of UNHEALTHY, even
+        // for the moment before the new owner's next check, and the backends they were about are UNHEALTHY.
         transitions.awaitCaughtUp(settings, topics.transitions());
         List<String> turnedHealthy = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : transitions.records()) {

@@ -86,7 +86,8 @@ class MonitorProcessIT {
             Instant checksStopped = ShutdownLog.checksStoppedAt(output, exitedAt).orElseThrow(
                     () -> new AssertionError("no 'stopped N checks' line before 'stopped in':\n" + output));
             events.awaitCaughtUp(settings, Topics.DEFAULTS.events());
-            assertThat(events.records()).map(r -> codec.decode(r.value())).filteredOn(e -> e.monitorId().equals("proc-1"))
+            assertThat(events.records()).map(r -> codec.decode(r.value()))
+                    .filteredOn(e -> e.monitorId().equals("proc-1"))
                     .isNotEmpty().allSatisfy(e -> assertThat(e.checkedAt()).isBefore(checksStopped.plusMillis(1)));
             long published = eventsFrom(events, "proc-1");
             int hits = backend.hits("/sigterm");

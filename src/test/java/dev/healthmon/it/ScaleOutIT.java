@@ -158,7 +158,8 @@ class ScaleOutIT {
         for (var r : tail.records()) {
             HealthEvent e = codec.decode(r.value());
             if (e.checkedAt().isAfter(since)) {
-                byBackend.computeIfAbsent(e.backendId(), k -> new HashMap<>()).merge(e.monitorId() + "@" + e.ownerEpoch(),
+                byBackend.computeIfAbsent(e.backendId(), k -> new HashMap<>()).merge(
+                        e.monitorId() + "@" + e.ownerEpoch(),
                         new Ownership(e.monitorId(), e.ownerEpoch(), e.checkedAt(), e.checkedAt()),
                         (a, b) -> new Ownership(a.monitorId(), a.epoch(),
                                 a.first().isBefore(b.first()) ? a.first() : b.first(),

@@ -228,7 +228,8 @@ class HealthMonitorTest {
                 .singleElement().satisfies(e -> {
                     assertThat(e.registration().offset()).isEqualTo(2);
                     assertThat(e.sequence()).isEqualTo(1);
-                    assertThat(e.circuit()).as("a new check starts with a closed circuit").isEqualTo(CircuitState.CLOSED);
+                    assertThat(e.circuit()).as("a new check starts with a closed circuit")
+                            .isEqualTo(CircuitState.CLOSED);
                 });
         scheduler.advance(Duration.ofSeconds(1));
         assertThat(probe.calls()).as("checked at its interval, the old open period forgotten")

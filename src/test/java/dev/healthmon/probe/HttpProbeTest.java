@@ -157,7 +157,8 @@ class HttpProbeTest {
     @Test
     void degradedWithReasonSlowWhenSlowerThanTheThreshold() throws Exception {
         // The server takes at least 300 ms; the threshold is 100 ms: DEGRADED however loaded the machine is.
-        ProbeResult result = check(base + "/slow", j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100));
+        ProbeResult result = check(base + "/slow",
+                j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100));
         assertThat(result.observation().outcome()).isEqualTo(Outcome.DEGRADED);
         assertThat(result.observation().reason()).contains(Reason.SLOW);
         assertThat(result.latency()).isGreaterThanOrEqualTo(Duration.ofMillis(300));

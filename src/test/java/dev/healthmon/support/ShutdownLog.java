@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 public final class ShutdownLog {
 
     private static final Pattern CHECKS_STOPPED = Pattern.compile(
-            "(?m)^(\\d{2}:\\d{2}:\\d{2}\\.\\d{3}) .*(?:partition=\\S+ (?:revoked|lost)|shutdown): stopped \\d+ checks$");
+            "(?m)^(\\d{2}:\\d{2}:\\d{2}\\.\\d{3}) "
+                    + ".*(?:partition=\\S+ (?:revoked|lost)|shutdown): stopped \\d+ checks$");
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
 
     private ShutdownLog() {
