@@ -226,9 +226,9 @@ class ClusterIT {
         Figures.record("graceful (SIGTERM) handover of " + moving.size() + " backends: " + handover.toMillis()
                 + " ms; process exit after " + Duration.between(stoppedAt, exitedAt).toMillis() + " ms");
         // The leaving member says so: no session timeout to wait for. Without leaving, the survivors would notice
-        // only after the session timeout, then rebalance and check: the bound keeps the two apart and leaves room
-        // for four JVMs on two loaded cores (the README's measured figure is about 2 s).
-        assertThat(handover).as("handover after SIGTERM").isLessThan(SESSION_TIMEOUT.plus(INTERVAL));
+        // only after the session timeout: that is the bound, the one that tells the two apart. The README's measured
+        // figure is about 2 s (1.2 s in a run with four JVMs on two loaded cores): the margin is several seconds.
+        assertThat(handover).as("handover after SIGTERM").isLessThan(SESSION_TIMEOUT);
         // The claim is about the shutdown window, not after exit: once the monitor has stopped its checks
         // (SIGTERM: stop checks, flush, leave) nothing checked later may be published, flush included.
         String log = leaving.log();
