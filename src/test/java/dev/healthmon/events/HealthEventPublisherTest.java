@@ -21,6 +21,7 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -153,6 +154,55 @@ class HealthEventPublisherTest {
         publisher.publish(event("b2", 1, 1));
         await().atMost(WAIT).until(() -> producer.history().size() == 2);
         assertThat(sentKeys(producer)).containsExactly("b1", "b2");
+    }
+
+    @Test
+    void aFailedSendMakesTheMonitorNotReadyUntilKafkaAcknowledgesAgain() {
+        MockProducer<byte[], byte[]> producer = producer(false);
+        HealthEventPublisher publisher = start(producer);
+        publisher.publish(event("b1", 1, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+        assertThat(producer.completeNext()).isTrue();
+        await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
+        assertThat(publisher.readiness().ready()).isTrue();
+
+        publisher.publish(event("b2", 1, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 2);
+        producer.errorNext(new RecordTooLargeException("too large"));
+
+        // What /readyz answers with 503, and says why.
+        await().atMost(WAIT).until(() -> !publisher.readiness().ready());
+        assertThat(String.join("\n", publisher.readiness().reasons())).contains("Kafka does not take health events");
+        publisher.publish(event("b3", 1, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 3);
+        assertThat(producer.completeNext()).isTrue();
+        await().atMost(WAIT).until(() -> publisher.readiness().ready());
+    }
+
+    @Test
+    void aDeadLetterKeepsTheRecordAndNamesItsSourceTopicPartitionOffsetAndError() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = start(producer);
+        byte[] key = "bad".getBytes(StandardCharsets.UTF_8);
+        byte[] value = "{not json".getBytes(StandardCharsets.UTF_8);
+
+        publisher.deadLetter(new DeadLetter(key, value, "not JSON", "backend-registry", 4, 42));
+
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+        ProducerRecord<byte[], byte[]> letter = producer.history().get(0);
+        assertThat(letter.topic()).isEqualTo("backend-registry-dlq");
+        assertThat(letter.key()).isEqualTo(key);
+        assertThat(letter.value()).isEqualTo(value);
+        assertThat(header(letter, DeadLetter.SOURCE_TOPIC_HEADER)).isEqualTo("backend-registry");
+        assertThat(header(letter, DeadLetter.SOURCE_PARTITION_HEADER)).isEqualTo("4");
+        assertThat(header(letter, DeadLetter.SOURCE_OFFSET_HEADER)).isEqualTo("42");
+        assertThat(header(letter, DeadLetter.ERROR_HEADER)).isEqualTo("not JSON");
+    }
+
+    private static String header(ProducerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        assertThat(header).as("header %s", name).isNotNull();
+        return new String(header.value(), StandardCharsets.UTF_8);
     }
 
     @Test

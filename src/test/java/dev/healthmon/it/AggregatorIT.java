@@ -107,7 +107,10 @@ class AggregatorIT {
         int deadPort = LoopbackPorts.unused(); // nothing listens there
         try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
             register(writer, "healthy", base + "/healthy", "payments", j -> {});
-            register(writer, "slow", base + "/slow", "search", j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100));
+            // Slow is 300 ms against a 100 ms threshold; the timeout leaves room for a loaded machine, where
+            // 500 ms could turn slow into a timeout.
+            register(writer, "slow", base + "/slow", "search", j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("degradedLatencyMs", 100).put("intervalMs", 3000).put("timeoutMs", 2500));
             register(writer, "failing", base + "/failing", "search", j -> {});
             register(writer, "dead", "http://127.0.0.1:" + deadPort + "/", "legacy", j -> {});
             register(writer, "auth", base + "/auth", "payments", j -> {});
@@ -264,6 +267,9 @@ class AggregatorIT {
     @Order(4)
     void statusPageShowsEveryBackendAndFollowsOneGoingDown() throws Exception {
         String page = "http://127.0.0.1:" + aggregator.httpPort() + "/";
+        // A screenshot left by an earlier run must not pass for this one's.
+        Path screenshot = Path.of("target", "status-page.png");
+        Files.deleteIfExists(screenshot);
         String rows = "JSON.stringify(Object.fromEntries([...document.querySelectorAll('tr[data-backend-id]')]"
                 + ".map(r => [r.dataset.backendId, r.dataset.status])))";
         try (HeadlessChromium chromium = HeadlessChromium.open(page)) {
@@ -276,11 +282,12 @@ class AggregatorIT {
                     assertThat(statusesOnPage(chromium, rows)).containsEntry("toggle", "UNHEALTHY"));
             assertThat(chromium.evaluate("document.querySelector('tr[data-backend-id=toggle]').innerText").asText())
                     .contains("UNHEALTHY").contains("HTTP 503");
-            chromium.screenshot(Path.of("target", "status-page.png"));
+            chromium.screenshot(screenshot);
         } finally {
             toggleUp.set(true);
         }
-        assertThat(Files.size(Path.of("target", "status-page.png"))).isPositive();
+        byte[] png = Files.readAllBytes(screenshot);
+        assertThat(png).as("a PNG written by this run").startsWith(0x89, 'P', 'N', 'G').hasSizeGreaterThan(1000);
     }
 
     private static Map<String, String> statusesOnPage(HeadlessChromium chromium, String rows) throws Exception {

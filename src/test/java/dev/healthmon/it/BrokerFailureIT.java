@@ -27,6 +27,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -125,9 +126,11 @@ class BrokerFailureIT {
             acknowledged = events(before.records()); // read back from the broker: acknowledged
         }
 
+        Instant outageFrom = Instant.now();
         broker.kill(1);
         flakyUp.set(false); // goes down while nobody can publish
         TimeUnit.SECONDS.sleep(20); // the outage itself: its length is the scenario, not a wait for a condition
+        Instant outageTo = Instant.now();
         long restartedAt = System.nanoTime();
         broker.restart(1);
         broker.awaitBrokers(1, Duration.ofSeconds(60));
@@ -139,7 +142,19 @@ class BrokerFailureIT {
             // Partitions become readable one by one after the restart: wait for all before judging.
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(events(after.records()))
                     .as("nothing acknowledged was lost").containsAll(acknowledged));
+            after.awaitCaughtUp(settings, Topics.DEFAULTS.events());
             List<HealthEvent> all = events(after.records());
+            // What was produced while nobody could publish arrives, coalesced by the buffer's rules: every status
+            // change is kept. flaky went HEALTHY -> UNHEALTHY during the outage (three failures at 500 ms): that very
+            // result, checked during the outage, is published once the broker is back; not just a later UNHEALTHY.
+            assertThat(all).as("flaky's change, checked during the outage")
+                    .filteredOn(e -> e.backendId().equals("flaky") && e.previousStatus() == HealthStatus.HEALTHY
+                            && e.status() == HealthStatus.UNHEALTHY)
+                    .singleElement().satisfies(e -> assertThat(e.checkedAt()).isBetween(outageFrom, outageTo));
+            // And every backend's results go on from the outage: each has a result checked during it or after it
+            // that was published (the latest result survives coalescing).
+            assertThat(all.stream().filter(e -> e.checkedAt().isAfter(outageFrom)).map(HealthEvent::backendId)
+                    .collect(Collectors.toSet())).as("backends with a result from the outage on").containsAll(ids);
             Map<String, List<Long>> sequences = new HashMap<>();
             all.forEach(e -> sequences.computeIfAbsent(e.backendId(), k -> new ArrayList<>()).add(e.sequence()));
             sequences.forEach((id, seq) -> {

@@ -5,6 +5,7 @@ import static dev.healthmon.support.Registrations.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.aggregate.AggregatorConfig;
@@ -21,8 +22,14 @@ import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.Figures;
 import dev.healthmon.support.MonitorProcess;
+import dev.healthmon.support.ShutdownLog;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,6 +41,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -54,6 +62,8 @@ class ClusterIT {
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
     static final Duration INTERVAL = Duration.ofSeconds(1);
     private static final AtomicInteger TEST = new AtomicInteger();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static BrokerProcesses broker;
     private static KafkaSettings settings;
@@ -78,6 +88,7 @@ class ClusterIT {
 
     @AfterEach
     void closeResources() throws Exception {
+        backend.answerBy(headers -> 200);
         for (int i = resources.size() - 1; i >= 0; i--) {
             resources.get(i).close();
         }
@@ -90,6 +101,11 @@ class ClusterIT {
 
     /** Fresh topics and group for one test, {@code backends} registered with a 1 s interval. */
     private List<String> setUp(int partitions, int backends) throws Exception {
+        return setUp(partitions, backends, j -> {});
+    }
+
+    /** As above, each registration edited by {@code edit}. */
+    private List<String> setUp(int partitions, int backends, Consumer<ObjectNode> edit) throws Exception {
         int n = TEST.incrementAndGet();
         topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n, "events-dlq-" + n);
         group = "cluster-it-" + n;
@@ -101,18 +117,23 @@ class ClusterIT {
             for (int i = 0; i < backends; i++) {
                 String id = "b" + n + "-" + i;
                 ids.add(id);
-                writer.register(id, bytes(json(id, backend.url("/" + id), j -> ((ObjectNode) j.get("healthCheck"))
-                        .put("intervalMs", INTERVAL.toMillis()).put("timeoutMs", 500).put("jitterPercent", 0))));
+                writer.register(id, bytes(json(id, backend.url("/" + id), j -> {
+                    ((ObjectNode) j.get("healthCheck")).put("intervalMs", INTERVAL.toMillis()).put("timeoutMs", 500)
+                            .put("jitterPercent", 0);
+                    edit.accept(j);
+                })));
             }
         }
         return ids;
     }
 
-    private MonitorProcess monitor(String id) throws Exception {
-        return closeLater(MonitorProcess.start(id, List.of("--bootstrap-servers", broker.bootstrapServers(),
+    private MonitorProcess monitor(String id, String... extraArgs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
                 "--registry-topic", topics.registry(), "--events-topic", topics.events(), "--dlq-topic", topics.registryDlq(),
                 "--group-id", group, "--shutdown-timeout-ms", "10000",
-                "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500")));
+                "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500"));
+        args.addAll(List.of(extraArgs));
+        return closeLater(MonitorProcess.start(id, args));
     }
 
     private List<HealthEvent> events(TopicTail tail) {
@@ -185,7 +206,8 @@ class ClusterIT {
     }
 
     @Test
-    void sigtermedMonitorExitsZeroHandsItsBackendsOverAndPublishesNothingAfterwards() throws Exception {
+    void sigtermedMonitorExitsZeroHandsItsBackendsOverAndPublishesNothingCheckedAfterItStoppedItsChecks()
+            throws Exception {
         List<String> ids = setUp(6, 20);
         TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
         monitor("term-1");
@@ -203,44 +225,84 @@ class ClusterIT {
 
         Figures.record("graceful (SIGTERM) handover of " + moving.size() + " backends: " + handover.toMillis()
                 + " ms; process exit after " + Duration.between(stoppedAt, exitedAt).toMillis() + " ms");
-        assertThat(handover).as("the leaving member says so: no session timeout to wait for").isLessThan(SESSION_TIMEOUT);
-        assertThat(events(tail)).filteredOn(e -> e.monitorId().equals("term-2"))
-                .allSatisfy(e -> assertThat(e.checkedAt()).isBefore(exitedAt));
+        // The leaving member says so: no session timeout to wait for. Without leaving, the survivors would notice
+        // only after the session timeout: that is the bound, the one that tells the two apart. The README's measured
+        // figure is about 2 s (1.2 s in a run with four JVMs on two loaded cores): the margin is several seconds.
+        assertThat(handover).as("handover after SIGTERM").isLessThan(SESSION_TIMEOUT);
+        // The claim is about the shutdown window, not after exit: once the monitor has stopped its checks
+        // (SIGTERM: stop checks, flush, leave) nothing checked later may be published, flush included.
+        String log = leaving.log();
+        Instant checksStopped = ShutdownLog.checksStoppedAt(log, exitedAt).orElseThrow(
+                () -> new AssertionError("no 'stopped N checks' line before 'stopped in':\n" + log));
+        tail.awaitCaughtUp(settings, topics.events());
+        assertThat(events(tail)).filteredOn(e -> e.monitorId().equals("term-2")).isNotEmpty()
+                .allSatisfy(e -> assertThat(e.checkedAt()).isBefore(checksStopped.plusMillis(1)));
+    }
+
+    /** The aggregator's status of one backend. */
+    private static String statusOf(AggregatorService aggregator, String id) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + aggregator.httpPort() + "/api/status/" + id)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body()).get("status").asText();
     }
 
     @Test
-    void frozenMonitorThatWakesUpAfterLosingItsPartitionsCannotChangeAStatus(@TempDir Path stateDir) throws Exception {
-        List<String> ids = setUp(4, 12);
+    void frozenMonitorThatWakesUpAfterLosingItsPartitionsCannotChangeAStatus(@TempDir Path dir) throws Exception {
+        // The zombie's view differs from the live owner's: each monitor process declares the secret "view" with its
+        // own value, and the backends answer 200 to the zombie's and 503 to the other. With thresholds of 1, any
+        // result of the zombie's that the aggregator applied would turn a backend HEALTHY at once.
+        backend.answerBy(headers -> ("Bearer zombie-view").equals(headers.getFirst("Authorization")) ? 200 : 503);
+        List<String> ids = setUp(4, 12, j -> {
+            ((ObjectNode) j.get("healthCheck")).put("unhealthyThreshold", 1).put("healthyThreshold", 1);
+            j.putObject("auth").put("type", "bearer").put("secretRef", "view");
+        });
         SimpleMeterRegistry aggregatorMeters = new SimpleMeterRegistry();
         AggregatorService aggregator = closeLater(AggregatorService.start(new AggregatorConfig(settings, topics,
                 group + "-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
-                stateDir, 0), aggregatorMeters));
+                Files.createDirectories(dir.resolve("state")), 0), aggregatorMeters));
         TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
-        MonitorProcess zombie = monitor("zombie-1");
-        monitor("zombie-2");
+        // No circuit breaker: the failing backends must go on being checked every interval.
+        MonitorProcess zombie = monitor("zombie-1", "--no-circuit-breaker",
+                "--secrets-file", secretsFile(dir, "zombie", "zombie-view"));
+        monitor("zombie-2", "--no-circuit-breaker", "--secrets-file", secretsFile(dir, "live", "live-view"));
         Map<String, String> owners = awaitSettled(tail, ids, 2);
         Set<String> frozenBackends = owners.entrySet().stream().filter(e -> e.getValue().equals("zombie-1"))
                 .map(Map.Entry::getKey).collect(Collectors.toSet());
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            for (String id : frozenBackends) {
+                assertThat(statusOf(aggregator, id)).as("%s as the zombie sees it", id).isEqualTo("HEALTHY");
+            }
+        });
 
         int zombieEpoch = events(tail).stream().filter(e -> e.monitorId().equals("zombie-1"))
                 .mapToInt(HealthEvent::ownerEpoch).max().orElseThrow();
         Instant frozenAt = Instant.now();
         zombie.freeze();
         awaitTakenOver(tail, frozenBackends, "zombie-1", frozenAt);
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            for (String id : frozenBackends) {
+                assertThat(statusOf(aggregator, id)).as("%s as the new owner sees it", id).isEqualTo("UNHEALTHY");
+            }
+        });
         int recordsBeforeThaw = tail.records().size();
+        Instant thawedAt = Instant.now();
         zombie.thaw();
 
         // It notices it lost its partitions and stops (self-fencing) …
         await().atMost(Duration.ofSeconds(30)).until(() -> zombie.log().contains("lost: stopped")
                 || zombie.log().contains("commit fenced"));
+        assertThat(zombie.process().isAlive()).as("it fenced itself; it did not crash").isTrue();
+        // … then it would rejoin as a new member with its own view, legitimately: stop it here so that every
+        // result of its own in the topic is a late one.
+        zombie.kill();
         await().atMost(Duration.ofSeconds(30)).until(() -> aggregator.ready());
-        // Once fenced it rejoins the group as a new member: one checker per backend again, by one or both.
-        awaitSettled(tail, ids, ANY);
+        awaitSettled(tail, ids, 1);
+        tail.awaitCaughtUp(settings, topics.events());
         // What it published on waking up under the ownership it had lost ("late" results): every
         // one that comes after the new owner's first result for that backend (in the partition's
         // order) must be dropped by the aggregator. One that comes before it cannot be told from a
-        // live owner's and is applied: the window DESIGN.md §4 accepts. (Later it may own partitions
-        // again under a new epoch: those results are legitimate and not counted.)
+        // live owner's and is applied: the window DESIGN.md §4 accepts.
         List<ConsumerRecord<byte[], byte[]>> records = tail.records();
         Map<String, Long> takeoverOffset = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
@@ -249,7 +311,11 @@ class ClusterIT {
                 takeoverOffset.merge(e.backendId(), r.offset(), Math::min);
             }
         }
+        assertThat(records).map(r -> codec.decode(r.value()))
+                .filteredOn(e -> e.monitorId().equals("zombie-1") && e.ownerEpoch() > zombieEpoch)
+                .as("it was stopped before it rejoined: every result of its own is a late one").isEmpty();
         long late = 0;
+        Set<String> lateAfterTakeover = new HashSet<>();
         long afterTakeover = 0;
         for (ConsumerRecord<byte[], byte[]> r : records.subList(recordsBeforeThaw, records.size())) {
             HealthEvent e = codec.decode(r.value());
@@ -258,6 +324,7 @@ class ClusterIT {
                 Long takeover = takeoverOffset.get(e.backendId());
                 if (takeover != null && r.offset() > takeover) {
                     afterTakeover++;
+                    lateAfterTakeover.add(e.backendId());
                 }
             }
         }
@@ -270,7 +337,32 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(aggregatorMeters
                 .get("healthmon.aggregator.events.dropped").tag("reason", "stale").counter().count())
                 .isGreaterThanOrEqualTo(mustBeDropped));
-        assertThat(zombie.process().isAlive()).as("it fenced itself; it did not crash").isTrue();
+        // Every late result was a success (the zombie's view): none of them moved a backend out of UNHEALTHY, even
+        // for the moment before the new owner's next check, and the backends they were about are UNHEALTHY.
+        // The aggregator has judged every late result (the counter above), and records a transition in the same
+        // step as the status it changes: its own transition history answers at once.
+        HttpResponse<String> history = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + aggregator.httpPort() + "/api/transitions?limit=1000&since=" + frozenAt)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(history.statusCode()).as(history.body()).isEqualTo(200);
+        List<String> turnedHealthy = new ArrayList<>();
+        for (JsonNode t : JSON.readTree(history.body()).get("items")) {
+            if (lateAfterTakeover.contains(t.get("backendId").asText()) && !"UNHEALTHY".equals(t.path("to").asText())
+                    && Instant.parse(t.get("at").asText()).isAfter(thawedAt)) {
+                turnedHealthy.add(t.toString());
+            }
+        }
+        assertThat(turnedHealthy).as("transitions out of UNHEALTHY after the thaw").isEmpty();
+        for (String id : lateAfterTakeover) {
+            assertThat(statusOf(aggregator, id)).as(id).isEqualTo("UNHEALTHY");
+        }
+    }
+
+    /** A secrets file declaring {@code view}, read from a file holding {@code value}, for loopback targets. */
+    private static String secretsFile(Path dir, String name, String value) throws Exception {
+        Path secret = Files.writeString(dir.resolve(name + ".token"), value + "\n");
+        return Files.writeString(dir.resolve(name + "-secrets.yaml"), "secrets:\n  view:\n    source: \"file:" + secret
+                + "\"\n    allowedTargets: [\"127.0.0.1\"]\n").toString();
     }
 
 }

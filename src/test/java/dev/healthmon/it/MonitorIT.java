@@ -32,6 +32,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -324,6 +326,19 @@ class MonitorIT {
         assertThat(server.requests("initialize")).as("one session, reused by every check").isEqualTo(1);
     }
 
+    /**
+     * Everything a log line can carry to an appender: the message, its key-value pairs and MDC, and the whole logged
+     * exception (stack trace, causes and suppressed ones, as an appender would print them).
+     */
+    private static String rendered(ILoggingEvent line) {
+        StringBuilder all = new StringBuilder(line.getFormattedMessage());
+        all.append(' ').append(line.getKeyValuePairs()).append(' ').append(line.getMDCPropertyMap());
+        if (line.getThrowableProxy() != null) {
+            all.append('\n').append(ThrowableProxyUtil.asString(line.getThrowableProxy()));
+        }
+        return all.toString();
+    }
+
     @Test
     void secretsNeverAppearInLogsEventsOrDeadLetterHeaders(@TempDir Path dir) throws Exception {
         String secret = "s3cr3t-" + java.util.UUID.randomUUID();
@@ -360,7 +375,11 @@ class MonitorIT {
 
             assertThat(events(events, "broken-secret").get(0).failure())
                     .hasValueSatisfying(f -> assertThat(f.message()).contains("not allowed in an HTTP header"));
-            assertThat(logs.list).isNotEmpty().allSatisfy(line -> assertThat(line.getFormattedMessage()).doesNotContain(secret));
+            List<ILoggingEvent> logged;
+            synchronized (logs) { // the appender adds under this lock while the monitor runs
+                logged = new ArrayList<>(logs.list);
+            }
+            assertThat(logged).isNotEmpty().allSatisfy(line -> assertThat(rendered(line)).doesNotContain(secret));
             assertThat(events.records()).allSatisfy(r -> assertThat(new String(r.value(), StandardCharsets.UTF_8)).doesNotContain(secret));
             assertThat(dlq.records()).allSatisfy(r -> r.headers().forEach(h ->
                     assertThat(new String(h.value(), StandardCharsets.UTF_8)).doesNotContain(secret)));

@@ -13,10 +13,12 @@ import dev.healthmon.kafka.Topics;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.KafkaFixture;
+import dev.healthmon.support.ShutdownLog;
 import dev.healthmon.support.TopicTail;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -77,7 +79,16 @@ class MonitorProcessIT {
             assertThat(took).as("within the 10 s shutdown bound plus JVM exit").isLessThan(Duration.ofSeconds(12));
             assertThat(Files.readString(log)).contains("monitor=proc-1 stopped in");
 
+            // Nothing is published after the monitor has stopped its checks, the flush included: no event of
+            // proc-1 was checked after the moment its log says its checks stopped.
+            Instant exitedAt = Instant.now();
+            String output = Files.readString(log);
+            Instant checksStopped = ShutdownLog.checksStoppedAt(output, exitedAt).orElseThrow(
+                    () -> new AssertionError("no 'stopped N checks' line before 'stopped in':\n" + output));
             events.awaitCaughtUp(settings, Topics.DEFAULTS.events());
+            assertThat(events.records()).map(r -> codec.decode(r.value()))
+                    .filteredOn(e -> e.monitorId().equals("proc-1"))
+                    .isNotEmpty().allSatisfy(e -> assertThat(e.checkedAt()).isBefore(checksStopped.plusMillis(1)));
             long published = eventsFrom(events, "proc-1");
             int hits = backend.hits("/sigterm");
             await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))

@@ -129,6 +129,12 @@ class ScaleOutIT {
             Duration settleIn = Duration.between(scaleInAt, Instant.now());
 
             Duration longestGap = longestGapPerBackend(tail, scaleOutAt);
+            // At most one checker at any moment, during the rebalances too, not only once settled: a revoked
+            // partition's checks stop before the revocation returns, and its new owner starts after it was
+            // assigned. So, per backend, the spans of two ownerships (monitor, ownerEpoch) never overlap.
+            tail.awaitCaughtUp(settings, Topics.DEFAULTS.events());
+            List<String> overlaps = overlappingOwnerships(tail, scaleOutAt);
+            assertThat(overlaps).as("backends checked by two monitors at once while scaling").isEmpty();
             Figures.record("scale 1→3→1, " + BACKENDS + " backends, 12 partitions, interval 1 s: shares " + shares
                     + "; settled (3 s of single ownership) " + settleOut.toMillis() + " ms after scale-out, "
                     + settleIn.toMillis() + " ms after scale-in; longest gap between two checks of one backend "
@@ -140,6 +146,39 @@ class ScaleOutIT {
                 m.close();
             }
         }
+    }
+
+    /** One monitor's checks of one backend under one assignment (ownerEpoch): from its first to its last. */
+    private record Ownership(String monitorId, int epoch, Instant first, Instant last) {
+    }
+
+    /** Per backend, each pair of ownerships by different monitors whose spans of checks overlap, described. */
+    private List<String> overlappingOwnerships(TopicTail tail, Instant since) {
+        Map<String, Map<String, Ownership>> byBackend = new HashMap<>();
+        for (var r : tail.records()) {
+            HealthEvent e = codec.decode(r.value());
+            if (e.checkedAt().isAfter(since)) {
+                byBackend.computeIfAbsent(e.backendId(), k -> new HashMap<>()).merge(
+                        e.monitorId() + "@" + e.ownerEpoch(),
+                        new Ownership(e.monitorId(), e.ownerEpoch(), e.checkedAt(), e.checkedAt()),
+                        (a, b) -> new Ownership(a.monitorId(), a.epoch(),
+                                a.first().isBefore(b.first()) ? a.first() : b.first(),
+                                a.last().isAfter(b.last()) ? a.last() : b.last()));
+            }
+        }
+        List<String> overlaps = new ArrayList<>();
+        byBackend.forEach((backendId, ownerships) -> {
+            List<Ownership> spans = new ArrayList<>(ownerships.values());
+            for (Ownership a : spans) {
+                for (Ownership b : spans) {
+                    if (!a.monitorId().equals(b.monitorId()) && a.first().isBefore(b.first())
+                            && a.last().isAfter(b.first())) {
+                        overlaps.add(backendId + ": " + a + " still checking after " + b + " began");
+                    }
+                }
+            }
+        });
+        return overlaps;
     }
 
     private Duration longestGapPerBackend(TopicTail tail, Instant since) {

@@ -21,6 +21,9 @@ import org.junit.jupiter.api.Test;
 /** The circuit breaker as seen from outside: probes sent, and what the events say. Time is driven by hand. */
 class CircuitBreakerTest {
 
+    /** Far past any interval or open period used here (the longest is the 60 s default open period). */
+    private static final Duration PROBE_WAIT_LIMIT = Duration.ofMinutes(10);
+
     private final ManualScheduler scheduler = new ManualScheduler();
     private final FakeProbe probe = new FakeProbe();
     private final List<HealthEvent> events = new CopyOnWriteArrayList<>();
@@ -32,12 +35,19 @@ class CircuitBreakerTest {
         return monitor;
     }
 
-    /** Runs due checks and answers each new probe call with {@code observation}, {@code n} times. */
+    /**
+     * Runs due checks and answers each new probe call with {@code observation}, {@code n} times. The wait for a probe
+     * is bounded in hand-driven time: a breaker that never probes again fails the test instead of hanging it.
+     */
     private void answer(int n, Observation observation) {
         for (int i = 0; i < n; i++) {
             int before = probe.calls().size();
+            Duration waited = Duration.ZERO;
             while (probe.calls().size() == before) {
+                assertThat(waited).as("no probe within %s of simulated time", PROBE_WAIT_LIMIT)
+                        .isLessThan(PROBE_WAIT_LIMIT);
                 scheduler.advance(Duration.ofMillis(100));
+                waited = waited.plusMillis(100);
             }
             probe.last().answer(observation);
         }

@@ -10,6 +10,7 @@ import dev.healthmon.events.HealthEvent;
 import dev.healthmon.probe.FailureKind;
 import dev.healthmon.registry.DecodedRegistration;
 import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.support.FakeProbe;
@@ -194,6 +195,45 @@ class HealthMonitorTest {
         probe.last().answer(Observation.unhealthy());
 
         assertThat(events).singleElement().satisfies(e -> assertThat(e.registration().offset()).isEqualTo(2));
+    }
+
+    @Test
+    void aChangedRegistrationCancelsAHalfOpenTrialAndChecksTheNewOneAtOnceWithAClosedCircuit() {
+        upsert(valid("a", "http://old.test/"), 1); // interval 1 s; the circuit opens after 5 failures for 60 s
+        for (int i = 0; i < 5; i++) {
+            int before = probe.calls().size();
+            for (int step = 0; probe.calls().size() == before; step++) {
+                assertThat(step).as("a check within 10 s of simulated time").isLessThan(100);
+                scheduler.advance(Duration.ofMillis(100));
+            }
+            probe.last().answer(Observation.unhealthy());
+        }
+        assertThat(events.get(events.size() - 1).circuit()).isEqualTo(CircuitState.OPEN);
+        int callsWhenOpened = probe.calls().size();
+        scheduler.advance(Duration.ofSeconds(60));
+        assertThat(probe.calls()).as("the half-open trial is under way").hasSize(callsWhenOpened + 1);
+        FakeProbe.Call trial = probe.last();
+        int eventsBeforeChange = events.size();
+
+        upsert(valid("a", "http://new.test/"), 2);
+        trial.answer(Observation.healthy()); // too late: the check it belonged to is gone
+        scheduler.advance(Duration.ZERO);
+
+        assertThat(trial.result()).as("the trial's probe is cancelled").isCancelled();
+        assertThat(probe.calls()).as("the new registration is checked at once, not after an open period")
+                .hasSize(callsWhenOpened + 2);
+        assertThat(probe.last().registration().url().toString()).isEqualTo("http://new.test/");
+        probe.last().answer(Observation.unhealthy());
+        assertThat(events.subList(eventsBeforeChange, events.size())).as("nothing from the cancelled trial")
+                .singleElement().satisfies(e -> {
+                    assertThat(e.registration().offset()).isEqualTo(2);
+                    assertThat(e.sequence()).isEqualTo(1);
+                    assertThat(e.circuit()).as("a new check starts with a closed circuit")
+                            .isEqualTo(CircuitState.CLOSED);
+                });
+        scheduler.advance(Duration.ofSeconds(1));
+        assertThat(probe.calls()).as("checked at its interval, the old open period forgotten")
+                .hasSize(callsWhenOpened + 3);
     }
 
     @Test

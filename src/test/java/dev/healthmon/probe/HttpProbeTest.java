@@ -22,6 +22,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -48,7 +49,7 @@ class HttpProbeTest {
     private static ExecutorService handlers;
     private static String base;
     private static final AtomicInteger redirectTargetHits = new AtomicInteger();
-    private static final CopyOnWriteArrayList<String> authorizationSeen = new CopyOnWriteArrayList<>();
+    private static final AtomicInteger endpoints = new AtomicInteger();
 
     private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
     /** Resolves like the system, except that metadata.test points at the cloud metadata address. */
@@ -78,11 +79,8 @@ class HttpProbeTest {
             respond(e, 200, "ok");
         });
         server.createContext("/unavailable", e -> respond(e, 503, "down"));
-        server.createContext("/secure", e -> {
-            String authorization = e.getRequestHeaders().getFirst("Authorization");
-            authorizationSeen.add(String.valueOf(authorization));
-            respond(e, ("Bearer " + TOKEN).equals(authorization) ? 200 : 401, "");
-        });
+        server.createContext("/secure", e -> respondToBearer(e, new CopyOnWriteArrayList<>()));
+        server.createContext("/unauthorized", e -> respond(e, 401, ""));
         server.createContext("/forbidden", e -> respond(e, 403, ""));
         server.createContext("/busy", e -> {
             e.getResponseHeaders().add("Retry-After", "7");
@@ -110,12 +108,33 @@ class HttpProbeTest {
         plain.close();
     }
 
+    /**
+     * A fresh endpoint of this test's own that answers 200 to the bearer {@link #TOKEN} and 401 to anything else,
+     * recording every Authorization header it receives (the literal "null" when there is none).
+     */
+    private static String secureEndpoint(List<String> authorizationSeen) {
+        String path = "/secure-" + endpoints.incrementAndGet();
+        server.createContext(path, e -> respondToBearer(e, authorizationSeen));
+        return base + path;
+    }
+
+    private static void respondToBearer(HttpExchange e, List<String> authorizationSeen) throws IOException {
+        String authorization = e.getRequestHeaders().getFirst("Authorization");
+        authorizationSeen.add(String.valueOf(authorization));
+        respond(e, ("Bearer " + TOKEN).equals(authorization) ? 200 : 401, "");
+    }
+
+    /**
+     * Checks with generous time limits: a loaded 2-core machine must not turn a healthy answer into DEGRADED or
+     * TIMEOUT. The tests about slowness and timeouts set their own, tight limits.
+     */
     private ProbeResult check(String url, Consumer<ObjectNode> edit) throws Exception {
         DecodedRegistration.Valid r = valid(json("b", url, j -> {
-            ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100).put("timeoutMs", 500).put("intervalMs", 5000);
+            ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 4000).put("timeoutMs", 5000)
+                    .put("intervalMs", 30000);
             edit.accept(j);
         }));
-        return probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS);
+        return probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
     }
 
     private ProbeResult check(String url) throws Exception {
@@ -137,7 +156,9 @@ class HttpProbeTest {
 
     @Test
     void degradedWithReasonSlowWhenSlowerThanTheThreshold() throws Exception {
-        ProbeResult result = check(base + "/slow");
+        // The server takes at least 300 ms; the threshold is 100 ms: DEGRADED however loaded the machine is.
+        ProbeResult result = check(base + "/slow",
+                j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 100));
         assertThat(result.observation().outcome()).isEqualTo(Outcome.DEGRADED);
         assertThat(result.observation().reason()).contains(Reason.SLOW);
         assertThat(result.latency()).isGreaterThanOrEqualTo(Duration.ofMillis(300));
@@ -155,7 +176,7 @@ class HttpProbeTest {
 
     @Test
     void unauthenticatedOn401WithoutAuth() throws Exception {
-        ProbeResult result = check(base + "/secure");
+        ProbeResult result = check(base + "/unauthorized");
         assertThat(result.observation().outcome()).isEqualTo(Outcome.UNAUTHENTICATED);
         assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.AUTH));
     }
@@ -167,18 +188,30 @@ class HttpProbeTest {
 
     @Test
     void sendsTheBearerSecretFromItsReference() throws Exception {
-        ProbeResult result = check(base + "/secure",
+        // A 401 also reads HEALTHY when auth is configured, so the outcome proves nothing here: what the server
+        // received does.
+        List<String> authorizationSeen = new CopyOnWriteArrayList<>();
+        ProbeResult result = check(secureEndpoint(authorizationSeen),
                 j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token"));
         assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
-        assertThat(authorizationSeen).contains("Bearer " + TOKEN);
+        assertThat(authorizationSeen).containsExactly("Bearer " + TOKEN);
     }
 
     @Test
     void healthyOn401WhenTheRegistrationHasAuth() throws Exception {
         // The backend is up and asks for credentials: with auth configured that is healthy (ToolHive parity).
+        ProbeResult result = check(base + "/unauthorized",
+                j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token"));
+        assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        assertThat(result.failure()).isEmpty();
+    }
+
+    @Test
+    void healthyOn403WhenTheRegistrationHasAuth() throws Exception {
         ProbeResult result = check(base + "/forbidden",
                 j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token"));
         assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
+        assertThat(result.failure()).isEmpty();
     }
 
     @Test
@@ -213,10 +246,12 @@ class HttpProbeTest {
         Path file = secretFiles.resolve("rotating");
         Files.writeString(file, "old-token\n");
         Consumer<ObjectNode> auth = j -> j.putObject("auth").put("type", "bearer").put("secretRef", "rotating");
-        assertThat(check(base + "/secure", auth).failure()).isEmpty(); // 401 with auth configured: up
+        List<String> authorizationSeen = new CopyOnWriteArrayList<>();
+        String url = secureEndpoint(authorizationSeen);
+        assertThat(check(url, auth).failure()).isEmpty(); // 401 with auth configured: up
         Files.writeString(file, TOKEN + "\n");
-        check(base + "/secure", auth);
-        assertThat(authorizationSeen).contains("Bearer old-token", "Bearer " + TOKEN);
+        check(url, auth);
+        assertThat(authorizationSeen).containsExactly("Bearer old-token", "Bearer " + TOKEN);
     }
 
     @Test
@@ -334,28 +369,32 @@ class HttpProbeTest {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread acceptor = acceptAndHold(silent);
             long start = System.nanoTime();
-            ProbeResult result = check("http://127.0.0.1:" + silent.getLocalPort() + "/");
+            ProbeResult result = check("http://127.0.0.1:" + silent.getLocalPort() + "/",
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 500));
             Duration took = Duration.ofNanos(System.nanoTime() - start);
 
             assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
-            assertThat(took).isLessThan(Duration.ofMillis(500 + 1500));
+            // The server never answers: without the timeout the check would run for the 30 s the test waits.
+            // The margin (4.5 s over the 500 ms timeout) is for a loaded machine, not for the code.
+            assertThat(took).isLessThan(Duration.ofMillis(500 + 4500));
             acceptor.interrupt();
         }
     }
 
     @Test
     void readsAtMostTheCapOfAHugeBody() throws Exception {
-        // 10 MiB, trickled: reading all of it would take ~3 s, far past the 500 ms timeout.
-        // A capped read stops after 64 KiB and answers at once.
+        // 100 MiB, trickled: reading all of it would take over 30 s, far past the 5 s timeout, and the check would
+        // come back TIMEOUT. A capped read stops after 64 KiB and answers HEALTHY.
         try (ServerSocket bigBody = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread writer = new Thread(() -> serveTrickledBody(bigBody, 10 * 1024 * 1024));
+            Thread writer = new Thread(() -> serveTrickledBody(bigBody, 100 * 1024 * 1024));
             writer.setDaemon(true);
             writer.start();
 
             ProbeResult result = check("http://127.0.0.1:" + bigBody.getLocalPort() + "/");
 
+            assertThat(result.failure()).isEmpty();
             assertThat(result.observation().outcome()).isEqualTo(Outcome.HEALTHY);
-            assertThat(result.latency()).isLessThan(Duration.ofMillis(500));
+            assertThat(result.latency()).isLessThan(Duration.ofMillis(5000));
         }
     }
 
