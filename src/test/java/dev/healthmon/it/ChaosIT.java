@@ -142,7 +142,8 @@ class ChaosIT {
 
         AggregatorSlot(String name) throws Exception {
             this.name = name;
-            this.stateDir = Files.createDirectories(Path.of("target", "chaos-state", name));
+            // Fresh per run: a state directory left by an earlier run belongs to another cluster.
+            this.stateDir = Files.createTempDirectory(Files.createDirectories(Path.of("target", "chaos-state")), name);
             this.port = LoopbackPorts.unused();
         }
 
