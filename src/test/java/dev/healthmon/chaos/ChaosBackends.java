@@ -38,7 +38,8 @@ public final class ChaosBackends implements AutoCloseable {
         this.deadPort = deadPort;
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 512);
         server.createContext("/healthy/", e -> answer(e, 200));
-        server.createContext("/slow/", e -> later.schedule(() -> answer(e, 200), SLOW.toMillis(), TimeUnit.MILLISECONDS));
+        server.createContext("/slow/", e ->
+                later.schedule(() -> answer(e, 200), SLOW.toMillis(), TimeUnit.MILLISECONDS));
         server.createContext("/flapping/", e -> {
             long shift = Math.floorMod(e.getRequestURI().getPath().hashCode(), FLAP_PERIOD.toMillis());
             boolean down = (System.currentTimeMillis() + shift) % FLAP_PERIOD.toMillis() < FLAP_DOWN.toMillis();

@@ -239,7 +239,8 @@ public final class ChaosChecker {
 
     // ---- rule 4: the longest gap between two checks of a live backend -------------------------
 
-    private Map.Entry<String, Duration> gapsWithinBound(Map<String, List<Event>> byBackend, List<Violation> violations) {
+    private Map.Entry<String, Duration> gapsWithinBound(Map<String, List<Event>> byBackend,
+                                                        List<Violation> violations) {
         String longestBackend = "-";
         Duration longest = Duration.ZERO;
         for (String id : new TreeSet<>(scenario.answering())) {
@@ -319,8 +320,9 @@ public final class ChaosChecker {
                     && s.path("registration").path("partition").asInt(-1) == last.regPartition();
             if (!sameEvent) {
                 violations.add(new Violation("5-status-is-the-fold", id, "status applied checkedBy="
-                        + s.path("checkedBy").asText() + " ownerEpoch=" + s.path("ownerEpoch").asText() + " lastCheckedAt="
-                        + lastChecked + " registration=" + s.path("registration") + ", the fold ends on " + last.brief()));
+                        + s.path("checkedBy").asText() + " ownerEpoch=" + s.path("ownerEpoch").asText()
+                        + " lastCheckedAt=" + lastChecked + " registration=" + s.path("registration")
+                        + ", the fold ends on " + last.brief()));
                 continue;
             }
             String aggregated = s.path("status").asText();
@@ -335,7 +337,10 @@ public final class ChaosChecker {
         }
     }
 
-    /** The README's failover rule: {@code last}'s owner took over from another owner and has not seen a failure then a success. */
+    /**
+     * The README's failover rule: {@code last}'s owner took over from another owner and has not yet
+     * seen a failure followed by a success.
+     */
     private static boolean tookOverWithoutFailureThenSuccess(List<Event> accepted, Event last) {
         List<Event> run = accepted.stream().filter(e -> e.owner().equals(last.owner()))
                 .sorted(Comparator.comparingLong(Event::sequence)).toList();
@@ -386,7 +391,8 @@ public final class ChaosChecker {
         try {
             return json.readTree(r.value());
         } catch (IOException e) {
-            throw new UncheckedIOException("unreadable record " + r.topic() + "-" + r.partition() + "@" + r.offset(), e);
+            throw new UncheckedIOException("unreadable record " + r.topic() + "-" + r.partition() + "@" + r.offset(),
+                    e);
         }
     }
 

@@ -90,7 +90,9 @@ class ChaosIT {
     static final Duration GAP_BOUND = LONGEST_HOLD.plus(Duration.ofSeconds(8))
             .plus(INTERVAL.multipliedBy(100 + JITTER_PERCENT).dividedBy(100)).plus(TIMEOUT);
 
-    private enum Fault { MONITOR_KILL, MONITOR_STOP, AGGREGATOR_KILL, AGGREGATOR_STOP, BROKER_RESTART, PARTITION_GROWTH }
+    private enum Fault {
+        MONITOR_KILL, MONITOR_STOP, AGGREGATOR_KILL, AGGREGATOR_STOP, BROKER_RESTART, PARTITION_GROWTH
+    }
 
     private final int minutes = Integer.getInteger("chaos.minutes", 0);
     /** {@code -Dchaos.growth=false} leaves the partition growth out (to tell its effects from the other faults'). */
@@ -263,9 +265,11 @@ class ChaosIT {
         Duration wall = Duration.ofNanos(System.nanoTime() - wallStart);
 
         List<String> lines = new ArrayList<>();
-        lines.add("seed=" + seed + " growth=" + growth + " chaosSeconds=" + Duration.between(chaosStart, chaosEnd).toSeconds() + " backends="
+        lines.add("seed=" + seed + " growth=" + growth + " chaosSeconds="
+                + Duration.between(chaosStart, chaosEnd).toSeconds() + " backends="
                 + kinds.size() + " deregistered=" + deregisteredAt.size() + " faults=" + faultLog.size()
-                + " gapBoundMs=" + GAP_BOUND.toMillis() + " wallSeconds=" + wall.toSeconds() + " peakRssMb=" + peakRssMb);
+                + " gapBoundMs=" + GAP_BOUND.toMillis() + " wallSeconds=" + wall.toSeconds()
+                + " peakRssMb=" + peakRssMb);
         lines.addAll(faultLog);
         lines.add(report.summary());
         counters.forEach((m, c) -> lines.add("monitor " + m + " " + c));
@@ -315,7 +319,8 @@ class ChaosIT {
                 m.process.kill();
                 TimeUnit.MILLISECONDS.sleep(hold.toMillis()); // the time the machine stays down
                 m.start();
-                return "kill -9 monitor " + was + ", restarted as " + m.process.id() + " after " + hold.toMillis() + " ms";
+                return "kill -9 monitor " + was + ", restarted as " + m.process.id() + " after " + hold.toMillis()
+                        + " ms";
             }
             case MONITOR_STOP -> {
                 MonitorSlot m = monitors.get(random.nextInt(monitors.size()));
@@ -381,7 +386,7 @@ class ChaosIT {
         }
     }
 
-    /** Reads the monitor's publishing counters from its /metrics; a monitor that does not answer keeps its last ones. */
+    /** Reads the monitor's publishing counters from /metrics; a monitor that does not answer keeps its last ones. */
     private void scrape(MonitorSlot m) {
         MonitorProcess process = m.process;
         if (process == null || !process.process().isAlive()) {

@@ -32,7 +32,8 @@ public final class AggregatorProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
                 "dev.healthmon.cli.HealthmonCli", "aggregate", "--state-dir", stateDir.toString(),
-                "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--http-port", Integer.toString(httpPort)));
+                "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1",
+                "--http-port", Integer.toString(httpPort)));
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
