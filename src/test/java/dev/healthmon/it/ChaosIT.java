@@ -150,7 +150,7 @@ class ChaosIT {
         }
 
         void start() throws Exception {
-            process = AggregatorProcess.start(name, stateDir, port, List.of(
+            process = AggregatorProcess.start(name, port, stateDir, List.of(
                     "--bootstrap-servers", brokers.bootstrapServers(), "--application-id", "chaos-aggregator",
                     "--monitor-session-timeout-ms", Long.toString(SESSION_TIMEOUT.toMillis()),
                     "-X", "metadata.max.age.ms=5000"));
@@ -335,7 +335,7 @@ class ChaosIT {
                 AggregatorSlot a = aggregators.get(random.nextInt(aggregators.size()));
                 a.process.kill();
                 TimeUnit.MILLISECONDS.sleep(hold.toMillis());
-                a.start();
+                a.process.restart();
                 return "kill -9 aggregator " + a.name + ", restarted on its state after " + hold.toMillis() + " ms";
             }
             case AGGREGATOR_STOP -> {

@@ -1,59 +1,102 @@
 package dev.healthmon.support;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code healthmon aggregate} as a separate JVM process, the aggregator's counterpart of
- * {@link MonitorProcess}: for tests that SIGKILL, SIGSTOP/SIGCONT or SIGTERM it. Its output goes
- * to {@code target/it-logs/<name>.log} (appended, so a restarted instance keeps one log).
+ * {@code healthmon aggregate} as a separate JVM process, for tests where the point is what happens
+ * to the process: SIGKILL mid-transaction, restart on the same state directory and port. Its API
+ * listens on 127.0.0.1 at a fixed port (so a restarted instance is found where the old one was).
+ * Its output is appended to {@code target/it-logs/<name>.log}, across restarts.
  */
 public final class AggregatorProcess implements AutoCloseable {
 
-    private final String name;
-    private final Process process;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-    private AggregatorProcess(String name, Process process) {
+    private final String name;
+    private final int httpPort;
+    private final List<String> command;
+    private final Path log;
+    private Process process;
+
+    private AggregatorProcess(String name, int httpPort, List<String> command, Path log) {
         this.name = name;
-        this.process = process;
+        this.httpPort = httpPort;
+        this.command = command;
+        this.log = log;
     }
 
     /**
-     * Starts an aggregator with its Kafka Streams state in {@code stateDir} (reuse it to restart
-     * the same instance) and its API on {@code httpPort}; {@code args} are added to the command.
+     * Starts an aggregator; {@code args} are added to {@code healthmon aggregate --http-host 127.0.0.1
+     * --advertised-host 127.0.0.1 --http-port <port> --state-dir <stateDir>}.
      */
-    public static AggregatorProcess start(String name, Path stateDir, int httpPort, List<String> args)
+    public static AggregatorProcess start(String name, int httpPort, Path stateDir, List<String> args)
             throws IOException {
         Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve(name + ".log");
+        Files.deleteIfExists(log);
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "dev.healthmon.cli.HealthmonCli", "aggregate", "--state-dir", stateDir.toString(),
-                "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1",
-                "--http-port", Integer.toString(httpPort)));
+                "dev.healthmon.cli.HealthmonCli", "aggregate", "--http-host", "127.0.0.1",
+                "--advertised-host", "127.0.0.1", "--http-port", Integer.toString(httpPort),
+                "--state-dir", stateDir.toString()));
         command.addAll(args);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+        AggregatorProcess aggregator = new AggregatorProcess(name, httpPort, List.copyOf(command), log);
+        aggregator.launch();
+        return aggregator;
+    }
+
+    private void launch() throws IOException {
+        process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        return new AggregatorProcess(name, process);
     }
 
     public String name() {
         return name;
     }
 
-    public Process process() {
-        return process;
+    public int httpPort() {
+        return httpPort;
     }
 
-    /** SIGKILL: no shutdown hook runs; the state directory keeps what was flushed. */
+    public boolean alive() {
+        return process.isAlive();
+    }
+
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** SIGKILL: no shutdown hook runs, an open Kafka transaction is left for the broker to abort. */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
 
-    /** SIGTERM. */
+    /** Starts the same command again (same state directory, port, application id) after {@link #kill}. */
+    public void restart() throws IOException {
+        if (process.isAlive()) {
+            throw new IllegalStateException(name + " is still running");
+        }
+        Files.writeString(log, "---- restarted ----\n", StandardOpenOption.APPEND);
+        launch();
+    }
+
+    /** GET on this instance's API; throws when it does not answer at all (not started, killed). */
+    public HttpResponse<String> get(String pathAndQuery) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + pathAndQuery))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** SIGTERM, as an orchestrator stops a container. */
     public void terminate() {
         process.destroy();
     }
@@ -63,7 +106,7 @@ public final class AggregatorProcess implements AutoCloseable {
         signal("STOP");
     }
 
-    /** SIGCONT. */
+    /** SIGCONT: the frozen process resumes, unaware that time has passed. */
     public void thaw() throws IOException, InterruptedException {
         signal("CONT");
     }
@@ -77,6 +120,8 @@ public final class AggregatorProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        if (process != null) {
+            process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+        }
     }
 }
