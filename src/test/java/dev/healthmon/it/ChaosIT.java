@@ -319,6 +319,7 @@ class ChaosIT {
                 m.process.kill();
                 TimeUnit.MILLISECONDS.sleep(hold.toMillis()); // the time the machine stays down
                 m.start();
+                awaitReady(m); // the fault is undone once the new instance has joined and restored
                 return "kill -9 monitor " + was + ", restarted as " + m.process.id() + " after " + hold.toMillis()
                         + " ms";
             }
@@ -375,6 +376,14 @@ class ChaosIT {
             }
             default -> throw new IllegalStateException(fault.name());
         }
+    }
+
+    /** Waits until the monitor's /readyz says 200: it joined the group and restored what it owns. */
+    private void awaitReady(MonitorSlot m) {
+        await(m.process.id() + " ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + m.port + "/readyz")).timeout(Duration.ofSeconds(1)).build(),
+                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
     }
 
     private void scrapeAll() {
