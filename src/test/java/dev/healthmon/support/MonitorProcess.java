@@ -25,10 +25,16 @@ public final class MonitorProcess implements AutoCloseable {
 
     /** Starts a monitor; {@code args} are added to {@code healthmon monitor --monitor-id <id>}. */
     public static MonitorProcess start(String monitorId, List<String> args) throws IOException {
+        return start(monitorId, 0, args);
+    }
+
+    /** Starts a monitor whose ops endpoints ({@code /metrics}) listen on {@code httpPort} (0: any). */
+    public static MonitorProcess start(String monitorId, int httpPort, List<String> args) throws IOException {
         Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve(monitorId + ".log");
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-Xmx256m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "dev.healthmon.cli.HealthmonCli", "monitor", "--monitor-id", monitorId, "--http-port", "0"));
+                "dev.healthmon.cli.HealthmonCli", "monitor", "--monitor-id", monitorId, "--http-host", "127.0.0.1",
+                "--http-port", Integer.toString(httpPort)));
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new MonitorProcess(monitorId, process, log);
