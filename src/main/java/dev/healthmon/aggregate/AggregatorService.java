@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -50,6 +51,7 @@ public final class AggregatorService implements AutoCloseable {
         int partitions;
         try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
             partitions = admin.verifyCoPartitioned();
+            admin.growExisting(changelogs(config.applicationId()), partitions);
         }
         HttpServer http;
         try {
@@ -64,6 +66,17 @@ public final class AggregatorService implements AutoCloseable {
                 KafkaSettings.toProperties(config.kafka().streams(config.applicationId(), self.host() + ":" + self.port(),
                         config.stateDir().toString(), config.standbyReplicas())));
         streams.setUncaughtExceptionHandler(error -> {
+            if (changelogsBehindTheRegistry(error)) {
+                // The registry and events topics grew while we ran: Streams refuses to create the new
+                // partitions' tasks until the changelogs have them too. Grow them and go on.
+                try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
+                    admin.growExisting(changelogs(config.applicationId()), admin.registryPartitions());
+                    log.warn("aggregator: the registry grew; changelogs grown to match, replacing the stream thread");
+                    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+                } catch (RuntimeException e) {
+                    log.error("aggregator: cannot grow the changelogs to the registry's partitions", e);
+                }
+            }
             log.error("aggregator stream thread failed; stopping this instance", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
@@ -91,6 +104,27 @@ public final class AggregatorService implements AutoCloseable {
         log.info("aggregator={} started: {} partitions, status page http://{}:{}/", config.applicationId(), partitions,
                 self.host(), self.port());
         return new AggregatorService(streams, http, httpThreads, self, stopped);
+    }
+
+    /**
+     * The changelog topics of the aggregator's stores. A store's partition N holds the backends of
+     * registry partition N (tasks follow the registry's partitions), so when the registry grows the
+     * changelogs grow with it and their existing partitions keep their meaning.
+     */
+    static List<String> changelogs(String applicationId) {
+        return List.of(applicationId + "-" + StatusStores.REGISTRATIONS + "-changelog",
+                applicationId + "-" + StatusStores.STATUSES + "-changelog");
+    }
+
+    /** Streams' refusal to go on with changelogs that have fewer partitions than their source topics. */
+    private static boolean changelogsBehindTheRegistry(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            String message = cause.getMessage();
+            if (message != null && message.contains("-changelog has invalid partitions")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The port the query API and status page listen on. */

@@ -113,6 +113,55 @@ public final class TopicAdmin implements AutoCloseable {
     }
 
     /**
+     * Adds partitions to each of {@code names} that exists with fewer than {@code partitions}; topics
+     * that do not exist are left alone. For topics whose partition N belongs with the registry's
+     * partition N (a Streams application's changelogs), so their existing partitions keep their
+     * meaning. Blocks up to {@link #TIMEOUT} per call.
+     *
+     * @return one line per topic grown
+     */
+    public List<String> growExisting(Collection<String> names, int partitions) {
+        List<String> grown = new ArrayList<>();
+        admin.describeTopics(names).topicNameValues().forEach((name, future) -> {
+            int count;
+            try {
+                count = future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).partitions().size();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                    return; // not created yet: it will be created with the right count
+                }
+                throw new IllegalStateException("cannot describe topic " + name + ": " + e.getCause().getMessage(),
+                        e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted describing topic " + name, e);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("timed out describing topic " + name, e);
+            }
+            if (count < partitions) {
+                try {
+                    admin.createPartitions(Map.of(name, NewPartitions.increaseTo(partitions))).all()
+                            .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    throw new IllegalStateException("cannot add partitions to " + name + ": " + e.getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted adding partitions to " + name, e);
+                }
+                String done = name + " grown from " + count + " to " + partitions + " partitions";
+                log.info(done);
+                grown.add(done);
+            }
+        });
+        return grown;
+    }
+
+    /** The partition count of the registry topic now. Blocks up to {@link #TIMEOUT}. */
+    public int registryPartitions() {
+        return describe(Set.of(topics.registry())).get(topics.registry()).partitions().size();
+    }
+
+    /**
      * Checks that the registry and events topics exist and have the same partition count, which
      * the monitor needs to write each event to the partition of the registration it checked.
      *

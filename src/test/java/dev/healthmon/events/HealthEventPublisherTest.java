@@ -186,7 +186,7 @@ class HealthEventPublisherTest {
         byte[] key = "bad".getBytes(StandardCharsets.UTF_8);
         byte[] value = "{not json".getBytes(StandardCharsets.UTF_8);
 
-        publisher.deadLetter(new DeadLetter(key, value, "not JSON", "backend-registry", 4, 42));
+        publisher.deadLetter(new DeadLetter("bad", key, value, "not JSON", "backend-registry", 4, 42));
 
         await().atMost(WAIT).until(() -> producer.history().size() == 1);
         ProducerRecord<byte[], byte[]> letter = producer.history().get(0);
