@@ -103,19 +103,12 @@ public final class AggregatorProcess implements AutoCloseable {
 
     /** SIGSTOP: frozen, still a member of its group until its session times out. */
     public void freeze() throws IOException, InterruptedException {
-        signal("STOP");
+        ProcessSignals.send(process, "STOP");
     }
 
     /** SIGCONT: the frozen process resumes, unaware that time has passed. */
     public void thaw() throws IOException, InterruptedException {
-        signal("CONT");
-    }
-
-    private void signal(String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
-        }
+        ProcessSignals.send(process, "CONT");
     }
 
     @Override

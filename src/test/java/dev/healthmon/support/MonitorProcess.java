@@ -64,19 +64,12 @@ public final class MonitorProcess implements AutoCloseable {
 
     /** SIGSTOP: the process freezes (a long GC pause, a stalled VM) without leaving its group. */
     public void freeze() throws IOException, InterruptedException {
-        signal("STOP");
+        ProcessSignals.send(process, "STOP");
     }
 
     /** SIGCONT: the frozen process resumes, unaware that time has passed. */
     public void thaw() throws IOException, InterruptedException {
-        signal("CONT");
-    }
-
-    private void signal(String name) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
-        }
+        ProcessSignals.send(process, "CONT");
     }
 
     @Override
