@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.io.ByteArrayOutputStream;
+import dev.healthmon.support.RequestHeads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -89,7 +89,7 @@ class PlainHttpClientTest {
         private void serve(Socket s, int connection, Script script, boolean closeAfterAnswer) {
             try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
                 for (int request = 1; ; request++) {
-                    String head = readHead(in);
+                    String head = RequestHeads.read(in);
                     if (head == null) {
                         return;
                     }
@@ -107,19 +107,6 @@ class PlainHttpClientTest {
             } catch (IOException ignored) {
                 // the client hung up
             }
-        }
-
-        private static String readHead(InputStream in) throws IOException {
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            int b;
-            while ((b = in.read()) != -1) {
-                head.write(b);
-                String text = head.toString(StandardCharsets.ISO_8859_1);
-                if (text.endsWith("\r\n\r\n")) {
-                    return text;
-                }
-            }
-            return null;
         }
 
         InetSocketAddress address() {

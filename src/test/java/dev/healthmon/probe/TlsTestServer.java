@@ -1,6 +1,6 @@
 package dev.healthmon.probe;
 
-import java.io.ByteArrayOutputStream;
+import dev.healthmon.support.RequestHeads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -152,7 +152,7 @@ final class TlsTestServer implements AutoCloseable {
     private void serve(Socket s, int connection, Script script) {
         try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
             for (int request = 1; ; request++) {
-                String head = readHead(in);
+                String head = RequestHeads.read(in);
                 if (head == null) {
                     clientsGone.incrementAndGet();
                     return;
@@ -173,19 +173,6 @@ final class TlsTestServer implements AutoCloseable {
         } catch (IOException e) {
             clientsGone.incrementAndGet(); // the client hung up, or the handshake failed
         }
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != -1) {
-            head.write(b);
-            String text = head.toString(StandardCharsets.ISO_8859_1);
-            if (text.endsWith("\r\n\r\n")) {
-                return text;
-            }
-        }
-        return null;
     }
 
     @Override

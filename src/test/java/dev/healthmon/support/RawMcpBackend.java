@@ -153,7 +153,7 @@ public final class RawMcpBackend implements AutoCloseable {
     private void serve(Socket socket) {
         try (socket; InputStream in = socket.getInputStream()) {
             while (true) {
-                String head = readHead(in);
+                String head = RequestHeads.read(in);
                 if (head == null) {
                     return;
                 }
@@ -169,19 +169,6 @@ public final class RawMcpBackend implements AutoCloseable {
         } finally {
             open.decrementAndGet();
         }
-    }
-
-    /** Reads one request head, or null at the end of the stream. */
-    private static String readHead(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        int b;
-        while ((b = in.read()) != -1) {
-            head.append((char) b);
-            if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
-                return head.toString();
-            }
-        }
-        return null;
     }
 
     private static int contentLength(String head) {
