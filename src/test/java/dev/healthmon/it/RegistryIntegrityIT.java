@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
 import dev.healthmon.events.DeadLetter;
-import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
@@ -19,6 +18,7 @@ import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.support.CliRun;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.KafkaFixture;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +30,6 @@ import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
@@ -61,7 +60,7 @@ class RegistryIntegrityIT {
 
     private static final int PARTITIONS = 4;
     private static final AtomicInteger testCounter = new AtomicInteger();
-    private static EmbeddedKafka kafka;
+    private static KafkaFixture kafka;
     private static KafkaSettings settings;
     private static CountingBackend backend;
 
@@ -71,14 +70,13 @@ class RegistryIntegrityIT {
 
     @BeforeAll
     static void startBroker() throws Exception {
-        kafka = EmbeddedKafka.start(OptionalInt.empty());
-        settings = KafkaSettings.of(kafka.bootstrapServers());
-        backend = new CountingBackend();
+        kafka = KafkaFixture.start(PARTITIONS); // its default topics stay unused: each test has its own
+        settings = kafka.settings();
+        backend = kafka.backend();
     }
 
     @AfterAll
     static void stopBroker() throws Exception {
-        backend.close();
         kafka.close();
     }
 
