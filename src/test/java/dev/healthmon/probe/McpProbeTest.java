@@ -435,14 +435,8 @@ class McpProbeTest {
             DecodedRegistration.Valid r = rawRegistration(backend.url(),
                     j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 60000).put("intervalMs", 120000));
 
-            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
-
-            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
-                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
-                assertThat(f.message()).contains("not a JSON-RPC message");
-            });
-            assertThat(result.latency()).as("ends on the answer, not at its timeout")
-                    .isLessThan(r.settings().timeout());
+            assertProtocolFailureBeforeTheTimeout(probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS),
+                    r.settings().timeout());
         }
     }
 
@@ -454,15 +448,17 @@ class McpProbeTest {
                 ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 60000).put("intervalMs", 120000);
             });
 
-            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
-
-            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
-                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
-                assertThat(f.message()).contains("not a JSON-RPC message");
-            });
-            assertThat(result.latency()).as("ends on the answer, not at its timeout")
-                    .isLessThan(r.settings().timeout());
+            assertProtocolFailureBeforeTheTimeout(probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS),
+                    r.settings().timeout());
         }
+    }
+
+    private static void assertProtocolFailureBeforeTheTimeout(ProbeResult result, Duration timeout) {
+        assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+            assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+            assertThat(f.message()).contains("not a JSON-RPC message");
+        });
+        assertThat(result.latency()).as("ends on the answer, not at its timeout").isLessThan(timeout);
     }
 
     @Test
