@@ -31,6 +31,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
@@ -264,7 +265,7 @@ public final class RegistryConsumer implements AutoCloseable {
     private Map<TopicPartition, Long> endOffsets(List<TopicPartition> partitions) {
         try {
             return consumer.endOffsets(partitions, BLOCKING_CALL_TIMEOUT);
-        } catch (org.apache.kafka.common.errors.TimeoutException all) {
+        } catch (TimeoutException all) {
             if (partitions.size() == 1) {
                 log.warn("partition={} end offset not known yet ({}); retrying", partitions.get(0), all.toString());
                 return Map.of();
@@ -274,7 +275,7 @@ public final class RegistryConsumer implements AutoCloseable {
         for (TopicPartition tp : partitions) {
             try {
                 ends.putAll(consumer.endOffsets(List.of(tp), SINGLE_PARTITION_TIMEOUT));
-            } catch (org.apache.kafka.common.errors.TimeoutException one) {
+            } catch (TimeoutException one) {
                 log.warn("partition={} end offset not known yet (no leader?); its restore waits, the others go on", tp);
             }
         }
@@ -493,7 +494,7 @@ public final class RegistryConsumer implements AutoCloseable {
     private boolean restored(OwnedPartition partition) {
         try {
             return consumer.position(new TopicPartition(topic, partition.partition), Duration.ZERO) >= partition.endSnapshot;
-        } catch (org.apache.kafka.common.errors.TimeoutException notKnownYet) {
+        } catch (TimeoutException notKnownYet) {
             return false;
         }
     }
