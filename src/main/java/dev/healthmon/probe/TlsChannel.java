@@ -34,7 +34,7 @@ import javax.net.ssl.SSLParameters;
  *
  * <p>Not thread-safe: the client's selector thread owns it.
  */
-final class TlsChannel implements Transport {
+final class TlsChannel implements ByteTransport {
 
     /** The encrypted-side buffers of one selector thread, sized for the largest TLS record. */
     static final class Scratch {

@@ -12,7 +12,7 @@ import java.nio.channels.SocketChannel;
  *
  * <p>Not thread-safe: the client's selector thread owns a transport, as it owns its connection.
  */
-interface Transport {
+interface ByteTransport {
 
     /** Takes the connection's opening (the TLS handshake) as far as it goes without waiting; true once done. */
     boolean open() throws IOException;
@@ -35,12 +35,12 @@ interface Transport {
     /** Says goodbye where the protocol has a way (TLS close_notify), without waiting; the caller closes the socket. */
     void goodbye();
 
-    static Transport plain(SocketChannel channel) {
+    static ByteTransport plain(SocketChannel channel) {
         return new Plain(channel);
     }
 
     /** Bytes as they are: every call goes straight to the socket. */
-    record Plain(SocketChannel channel) implements Transport {
+    record Plain(SocketChannel channel) implements ByteTransport {
         @Override
         public boolean open() {
             return true;
