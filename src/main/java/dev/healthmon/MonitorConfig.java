@@ -3,9 +3,9 @@ package dev.healthmon;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.target.TargetPolicy;
 import java.time.Duration;
 import java.util.Objects;
 

@@ -12,7 +12,7 @@ import dev.healthmon.monitor.ExecutorCheckScheduler;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.Probes;
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.RegistrationCodec;
 import dev.healthmon.registry.RegistryConsumer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;

@@ -2,7 +2,7 @@ package dev.healthmon.aggregate;
 
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import java.nio.file.Path;
 import java.util.Objects;
 

@@ -1,7 +1,7 @@
 package dev.healthmon.aggregate;
 
-import dev.healthmon.probe.Failure;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.events.Failure;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Reason;
 import java.time.Instant;

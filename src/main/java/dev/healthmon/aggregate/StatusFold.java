@@ -1,7 +1,7 @@
 package dev.healthmon.aggregate;
 
+import dev.healthmon.events.Failure;
 import dev.healthmon.events.HealthEvent;
-import dev.healthmon.probe.Failure;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.PolicyState;

@@ -1,8 +1,8 @@
 package dev.healthmon.aggregate;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.Thresholds;
 import java.time.Duration;
 import java.util.List;

@@ -1,6 +1,6 @@
 package dev.healthmon.cli;
 
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 

@@ -4,8 +4,8 @@ import dev.healthmon.probe.HostPinning;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code healthmon} command. Exit codes: 0 success, 1 runtime failure (Kafka unreachable,

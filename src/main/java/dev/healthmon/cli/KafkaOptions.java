@@ -2,9 +2,9 @@ package dev.healthmon.cli;
 
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;

@@ -2,26 +2,26 @@ package dev.healthmon.cli;
 
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
-import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.TargetPolicy;
-import dev.healthmon.secrets.SecretCatalog;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import dev.healthmon.http.Meters;
 import dev.healthmon.http.OpsServer;
 import dev.healthmon.http.Readiness;
+import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code healthmon monitor}: runs one monitor instance until SIGTERM or Ctrl-C. */
 @Command(name = "monitor", mixinStandardHelpOptions = true,

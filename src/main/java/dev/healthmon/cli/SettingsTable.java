@@ -2,9 +2,9 @@ package dev.healthmon.cli;
 
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * The README's settings tables, generated from the commands themselves so that a test can hold

@@ -7,8 +7,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code healthmon topics create}: creates every topic with the settings of DESIGN.md §1. */
 @Command(name = "topics", mixinStandardHelpOptions = true, description = "Manage healthmon's topics.",

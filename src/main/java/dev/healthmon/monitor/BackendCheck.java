@@ -1,15 +1,15 @@
 package dev.healthmon.monitor;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventSink;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
 import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.PolicyState;
 import java.time.Duration;

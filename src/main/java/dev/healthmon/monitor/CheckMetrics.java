@@ -1,6 +1,6 @@
 package dev.healthmon.monitor;
 
-import dev.healthmon.registry.CheckType;
+import dev.healthmon.registration.CheckType;
 import dev.healthmon.status.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
 package dev.healthmon.monitor;
 
-import java.nio.charset.StandardCharsets;
-import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.status.HealthStatus;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;

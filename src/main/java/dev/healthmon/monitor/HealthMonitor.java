@@ -2,9 +2,9 @@ package dev.healthmon.monitor;
 
 import dev.healthmon.events.HealthEventSink;
 import dev.healthmon.probe.Probe;
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.RegistrationVersion;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

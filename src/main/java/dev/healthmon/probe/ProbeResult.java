@@ -1,5 +1,7 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.McpServerInfo;
 import dev.healthmon.status.Observation;
 import java.time.Duration;
 import java.util.Objects;

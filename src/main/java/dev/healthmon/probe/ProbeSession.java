@@ -1,6 +1,6 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registration.BackendRegistration;
 import java.util.concurrent.CompletableFuture;
 
 /**

@@ -1,5 +1,7 @@
 package dev.healthmon.registry;
 
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationVersion;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;

@@ -4,6 +4,10 @@ import dev.healthmon.events.DeadLetter;
 import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.monitor.StartMode;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
+import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +39,6 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
-import dev.healthmon.status.UntrustedText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -9,7 +9,7 @@ import com.sun.management.OperatingSystemMXBean;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.probe.Probes;
-import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.status.Outcome;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

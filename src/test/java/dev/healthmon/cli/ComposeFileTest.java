@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.support.Registrations;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /**
  * The compose file cannot be run here (no Docker engine), so its parts are checked against the

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.chaos.ChaosChecker;
 import dev.healthmon.chaos.ChaosChecker.MonitorCounters;
 import dev.healthmon.chaos.ChaosChecker.Violation;
 import dev.healthmon.chaos.ChaosChecker.Window;
+import dev.healthmon.chaos.ChaosChecker;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.support.KafkaFixture;
 import java.nio.charset.StandardCharsets;

@@ -16,7 +16,7 @@ import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.CountingBackend;

@@ -1,17 +1,16 @@
 package dev.healthmon.monitor;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.status.HealthStatus;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.Random;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class CheckTimingTest {

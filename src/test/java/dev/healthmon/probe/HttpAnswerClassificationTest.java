@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import dev.healthmon.support.HostileServer;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.support.HostileServer.Mode;
+import dev.healthmon.support.HostileServer;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.target;
 
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 /** What one {@code backend-registry} record means, as decided by {@link RegistrationCodec#decode}. */
 public sealed interface DecodedRegistration {

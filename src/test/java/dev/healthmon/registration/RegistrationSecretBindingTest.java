@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import static dev.healthmon.support.Registrations.bytes;
 import static dev.healthmon.support.Registrations.json;
@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.registry.RegistryConsumer;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.support.DeclaredSecrets;
+import dev.healthmon.target.TargetPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.healthmon.probe;
+package dev.healthmon.events;
 
 /** Why a check failed, as published in {@code HealthEvent.failure.kind}. */
 public enum FailureKind {

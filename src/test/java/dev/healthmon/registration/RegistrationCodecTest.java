@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import static dev.healthmon.support.Registrations.CODEC;
 import static dev.healthmon.support.Registrations.bytes;

@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;

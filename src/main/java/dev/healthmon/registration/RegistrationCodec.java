@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.UntrustedText;
+import dev.healthmon.target.TargetPolicy;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

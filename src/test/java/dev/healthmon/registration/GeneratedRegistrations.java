@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

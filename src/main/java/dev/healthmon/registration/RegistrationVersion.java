@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 /**
  * Where a registration record sits in {@code backend-registry}: its partition and offset. The

@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import static dev.healthmon.support.Registrations.CODEC;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Schema;
-import dev.healthmon.registry.GeneratedRegistrations.Judge;
-import dev.healthmon.registry.GeneratedRegistrations.Mutation;
+import dev.healthmon.registration.GeneratedRegistrations.Judge;
+import dev.healthmon.registration.GeneratedRegistrations.Mutation;
 import dev.healthmon.support.Registrations;
 import dev.healthmon.support.Schemas;
 import java.nio.charset.StandardCharsets;

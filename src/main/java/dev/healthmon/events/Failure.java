@@ -1,4 +1,4 @@
-package dev.healthmon.probe;
+package dev.healthmon.events;
 
 import java.util.Objects;
 import java.util.OptionalInt;

@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 import dev.healthmon.status.Thresholds;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.healthmon.registry;
+package dev.healthmon.registration;
 
 /**
  * A registration (or a default it inherits) is not acceptable. Names the field and says why, in
