@@ -75,6 +75,7 @@ public record MonitorConfig(
     /** Defaults for everything but the Kafka connection and the instance name. */
     public static MonitorConfig defaults(KafkaSettings kafka, String monitorId) {
         return new MonitorConfig(kafka, Topics.DEFAULTS, "healthmon", "classic", monitorId, CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10),
+                100_000);
     }
 }

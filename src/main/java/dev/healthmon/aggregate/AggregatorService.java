@@ -63,7 +63,8 @@ public final class AggregatorService implements AutoCloseable {
         HostInfo self = new HostInfo(config.advertisedHost(), http.getAddress().getPort());
         KafkaStreams streams = new KafkaStreams(
                 StatusTopology.build(config.topics(), config.checkDefaults(), config.settings(), meters),
-                KafkaSettings.toProperties(config.kafka().streams(config.applicationId(), self.host() + ":" + self.port(),
+                KafkaSettings.toProperties(config.kafka().streams(config.applicationId(),
+                self.host() + ":" + self.port(),
                         config.stateDir().toString(), config.standbyReplicas())));
         streams.setUncaughtExceptionHandler(error -> {
             if (changelogsBehindTheRegistry(error)) {
@@ -89,10 +90,12 @@ public final class AggregatorService implements AutoCloseable {
         });
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
-        OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING, "streams state " + streams.state()
+        OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING,
+                "streams state " + streams.state()
                 + " (RUNNING is ready: not while starting, rebalancing or restoring state)"));
         ObjectMapper mapper = new ObjectMapper();
-        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper), mapper);
+        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
+                mapper);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "healthmon-aggregator-http");
             thread.setDaemon(true);

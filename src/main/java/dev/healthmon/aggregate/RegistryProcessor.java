@@ -50,7 +50,8 @@ final class RegistryProcessor implements Processor<byte[], byte[], String, byte[
         if (decoded instanceof DecodedRegistration.Tombstone tombstone) {
             if (stores.backend(tombstone.id()).isPresent()) {
                 stores.delete(tombstone.id());
-                context.forward(new Record<>(tombstone.id(), (byte[]) null, record.timestamp()), StatusTopology.STATUS_SINK);
+                context.forward(new Record<>(tombstone.id(), (byte[]) null, record.timestamp()),
+                        StatusTopology.STATUS_SINK);
             }
         } else if (decoded instanceof DecodedRegistration.Valid valid) {
             RecordMetadata meta = context.recordMetadata().orElseThrow();

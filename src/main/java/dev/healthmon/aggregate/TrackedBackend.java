@@ -33,7 +33,8 @@ public record TrackedBackend(String id, String name, Map<String, String> labels,
         Objects.requireNonNull(checkingFingerprint, "checkingFingerprint");
     }
 
-    public static TrackedBackend of(BackendRegistration registration, CheckSettings settings, RegistrationVersion version) {
+    public static TrackedBackend of(BackendRegistration registration, CheckSettings settings,
+            RegistrationVersion version) {
         // Records print their components deterministically: equal checking fields, equal fingerprint.
         String fingerprint = List.of(registration.url(), registration.transport(), registration.healthCheck(),
                 registration.auth()).toString();

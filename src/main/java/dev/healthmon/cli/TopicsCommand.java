@@ -54,7 +54,8 @@ final class TopicsCommand {
                     return 1;
                 }
                 int count = admin.verifyCoPartitioned();
-                spec.commandLine().getOut().println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic + " have " + count + " partitions");
+                spec.commandLine().getOut().println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic
+                        + " have " + count + " partitions");
             }
             return 0;
         }

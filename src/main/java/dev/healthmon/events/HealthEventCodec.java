@@ -85,7 +85,8 @@ public final class HealthEventCodec {
             JsonNode registration = field(n, "registration");
             return new HealthEvent(
                     field(n, "backendId").asText(),
-                    new RegistrationVersion(field(registration, "partition").asInt(), field(registration, "offset").asLong()),
+                    new RegistrationVersion(field(registration, "partition").asInt(),
+                    field(registration, "offset").asLong()),
                     field(n, "sequence").asLong(),
                     field(n, "monitorId").asText(),
                     field(n, "ownerEpoch").asInt(),

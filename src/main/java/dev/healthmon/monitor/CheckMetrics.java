@@ -33,7 +33,8 @@ public final class CheckMetrics {
                         .register(meters));
             }
             checks.put(type, byOutcome);
-            latency.put(type, Timer.builder("healthmon.check.latency").description("Latency of a check, as the probe saw it")
+            latency.put(type,
+                    Timer.builder("healthmon.check.latency").description("Latency of a check, as the probe saw it")
                     .tag("type", type.wireName()).publishPercentileHistogram()
                     .maximumExpectedValue(Duration.ofMinutes(5)).register(meters));
         }

@@ -150,7 +150,8 @@ public final class HttpProbe implements Probe {
     }
 
     private static CompletableFuture<ProbeResult> internalFailure(String message) {
-        return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, message)));
+        return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
+                Failure.of(FailureKind.INTERNAL, message)));
     }
 
     private static ProbeResult classify(int status, Optional<String> retryAfter, Duration latency,

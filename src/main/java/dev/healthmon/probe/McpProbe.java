@@ -94,7 +94,8 @@ public final class McpProbe implements Probe {
         try {
             McpSchema.JSONRPCRequest request = new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION,
                     McpSchema.METHOD_INITIALIZE, "warm-up", new McpSchema.InitializeRequest("2025-06-18",
-                    McpSchema.ClientCapabilities.builder().build(), new McpSchema.Implementation("healthmon", "warm-up")));
+                    McpSchema.ClientCapabilities.builder().build(),
+                    new McpSchema.Implementation("healthmon", "warm-up")));
             McpSchema.deserializeJsonRpcMessage(json, json.writeValueAsString(request));
         } catch (IOException e) {
             throw new UncheckedIOException("the MCP SDK cannot map its own messages", e);
@@ -359,7 +360,8 @@ public final class McpProbe implements Probe {
                             .onErrorResume(again -> Mono.just(
                                     failure(again, renewed.get(), registration, since(start))));
                 });
-        subscription.update(check.subscribe(result::complete, error -> result.complete(ProbeResult.unhealthy(since(start),
+        subscription.update(check.subscribe(result::complete,
+                error -> result.complete(ProbeResult.unhealthy(since(start),
                 Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
     }
 
@@ -391,7 +393,10 @@ public final class McpProbe implements Probe {
                 ? pinnedTls.client(url.getHost(), ObservedHttpClient.portOf(url)) : shared;
     }
 
-    /** A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in doubt. */
+    /**
+     * A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in
+     * doubt.
+     */
     private static boolean keepsSession(ProbeResult result, McpSession session) {
         if (result.failure().isEmpty()) {
             return true;
@@ -406,7 +411,8 @@ public final class McpProbe implements Probe {
                 || session.lastRefusal().map(HttpResponse.ResponseInfo::statusCode).orElse(0) == 404;
     }
 
-    private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration, Duration latency) {
+    private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration,
+            Duration latency) {
         ProbeResult result = classify(error, session, registration, latency);
         return session.serverInfo().map(result::withMcp).orElse(result);
     }

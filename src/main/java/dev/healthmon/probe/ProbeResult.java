@@ -23,7 +23,8 @@ public record ProbeResult(Observation observation, Duration latency, Optional<Fa
         Objects.requireNonNull(mcp, "mcp");
     }
 
-    public ProbeResult(Observation observation, Duration latency, Optional<Failure> failure, Optional<Duration> retryAfter) {
+    public ProbeResult(Observation observation, Duration latency,
+            Optional<Failure> failure, Optional<Duration> retryAfter) {
         this(observation, latency, failure, retryAfter, Optional.empty());
     }
 

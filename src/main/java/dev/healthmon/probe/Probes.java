@@ -98,7 +98,8 @@ public final class Probes implements Probe, AutoCloseable {
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         Probe probe = byType.get(settings.type());
         if (probe == null) {
-            return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL,
+            return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
+                    Failure.of(FailureKind.INTERNAL,
                     "no " + settings.type().wireName() + " probe configured")));
         }
         return probe.check(registration, settings);

@@ -42,7 +42,8 @@ public record CheckSettings(
         validate(interval, timeout, degraded, initialDelay, jitter, unhealthy, healthy, "healthCheck.");
         long unhealthyInterval = o.unhealthyIntervalMs().orElse(interval);
         requireRange("healthCheck.unhealthyIntervalMs", unhealthyInterval, timeout + 1, MAX_INTERVAL_MS);
-        o.healthyEdgeIntervalMs().ifPresent(v -> requireRange("healthCheck.healthyEdgeIntervalMs", v, MIN_INTERVAL_MS, interval));
+        o.healthyEdgeIntervalMs().ifPresent(v -> requireRange("healthCheck.healthyEdgeIntervalMs", v, MIN_INTERVAL_MS,
+                interval));
         o.unhealthyEdgeIntervalMs().ifPresent(v ->
                 requireRange("healthCheck.unhealthyEdgeIntervalMs", v, MIN_INTERVAL_MS, unhealthyInterval));
         String path = o.path().orElse("");

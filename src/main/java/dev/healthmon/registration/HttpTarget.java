@@ -3,7 +3,10 @@ package dev.healthmon.registration;
 import java.net.URI;
 import java.net.URISyntaxException;
 
-/** Builds the URL an {@code http} check requests: the registration's URL with {@code healthCheck.path} appended to its path. */
+/**
+ * Builds the URL an {@code http} check requests: the registration's URL with {@code healthCheck.path} appended to its
+ * path.
+ */
 public final class HttpTarget {
 
     private HttpTarget() {}

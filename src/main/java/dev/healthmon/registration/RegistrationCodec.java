@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,7 +38,7 @@ public final class RegistrationCodec {
     private static final Pattern LABEL_KEY = Pattern.compile("[A-Za-z0-9._/-]{1,63}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}");
     /** Headers the HTTP clients set themselves, or that change the framing of the request. */
-    private static final java.util.Set<String> RESTRICTED_HEADERS = java.util.Set.of("connection", "content-length",
+    private static final Set<String> RESTRICTED_HEADERS = Set.of("connection", "content-length",
             "expect", "host", "upgrade", "transfer-encoding", "te", "trailer", "keep-alive", "proxy-connection");
     private static final int MAX_LABELS = 64;
     /** The port of an authority (an IPv6 literal ends with ']', so its colons never match). */
@@ -197,7 +198,8 @@ public final class RegistrationCodec {
 
     private static String requireId(String field, String id) {
         if (!ID_PATTERN.matcher(id).matches()) {
-            throw new InvalidRegistrationException(field, "must match [A-Za-z0-9._-]{1,200}, was \"" + printable(id) + "\"");
+            throw new InvalidRegistrationException(field, "must match [A-Za-z0-9._-]{1,200}, was \"" + printable(id)
+                    + "\"");
         }
         return id;
     }
@@ -301,14 +303,17 @@ public final class RegistrationCodec {
         AuthSpec.Type type = switch (typeName) {
             case "bearer" -> AuthSpec.Type.BEARER;
             case "header" -> AuthSpec.Type.HEADER;
-            default -> throw new InvalidRegistrationException("auth.type", "must be bearer or header, was \"" + typeName + "\"");
+            default -> throw new InvalidRegistrationException("auth.type",
+                    "must be bearer or header, was \"" + typeName + "\"");
         };
-        String header = type == AuthSpec.Type.BEARER ? "Authorization" : text(node, "header", true, "auth.").orElseThrow();
+        String header = type == AuthSpec.Type.BEARER ? "Authorization"
+                : text(node, "header", true, "auth.").orElseThrow();
         if (!HEADER_NAME.matcher(header).matches()) {
             throw new InvalidRegistrationException("auth.header", "is not a valid HTTP header name");
         }
         if (RESTRICTED_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
-            throw new InvalidRegistrationException("auth.header", header + " is set by the HTTP client and cannot carry a secret");
+            throw new InvalidRegistrationException("auth.header",
+                    header + " is set by the HTTP client and cannot carry a secret");
         }
         String ref = text(node, "secretRef", true, "auth.").orElseThrow();
         if (!SecretCatalog.NAME.matcher(ref).matches()) {
@@ -338,7 +343,8 @@ public final class RegistrationCodec {
                 throw new InvalidRegistrationException(field, "label names must match [A-Za-z0-9._/-]{1,63}");
             }
             if (!entry.getValue().isTextual() || characters(entry.getValue().textValue()) > MAX_TEXT) {
-                throw new InvalidRegistrationException(field, "must be a string of at most " + MAX_TEXT + " characters");
+                throw new InvalidRegistrationException(field,
+                        "must be a string of at most " + MAX_TEXT + " characters");
             }
             labels.put(entry.getKey(), entry.getValue().textValue());
         }

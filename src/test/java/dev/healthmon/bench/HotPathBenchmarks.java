@@ -54,7 +54,8 @@ public class HotPathBenchmarks {
                 j -> j.putObject("labels").put("team", "payments")));
         valid = (DecodedRegistration.Valid) registrations.decode(key, registration);
         Instant at = Instant.parse("2026-11-24T10:00:00Z");
-        event = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), 42, "monitor-1", 7, at, at.plusMillis(12), 12,
+        event = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), 42, "monitor-1", 7, at,
+                at.plusMillis(12), 12,
                 Outcome.HEALTHY, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), 0, 42, Optional.empty(),
                 CircuitState.CLOSED, Optional.empty());
         encodedEvent = events.encode(event);
@@ -83,6 +84,7 @@ public class HotPathBenchmarks {
 
     @Benchmark
     public Duration nextDelay() {
-        return CheckTiming.nextDelay(valid.settings(), HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), () -> 0.37);
+        return CheckTiming.nextDelay(valid.settings(), HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(),
+                () -> 0.37);
     }
 }

@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import com.networknt.schema.Schema;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.registration.RegistrationCodec;
-import dev.healthmon.support.BadRegistrations.Entry;
 import dev.healthmon.support.BadRegistrations;
+import dev.healthmon.support.BadRegistrations.Entry;
 import dev.healthmon.support.Schemas;
 import java.io.IOException;
 import java.util.List;
@@ -63,7 +63,8 @@ class BadRegistrationCorpusTest {
         } else {
             assertThat(entry.beyondSchema()).as(entry.name() + ": schema label " + entry.schema()).isTrue();
             assertThat(json).as("parseable JSON").isNotNull();
-            assertThat(SCHEMA.validate(json)).as(entry.name() + ": a rule the schema cannot express: the schema accepts it").isEmpty();
+            assertThat(SCHEMA.validate(json)).as(entry.name()
+                    + ": a rule the schema cannot express: the schema accepts it").isEmpty();
         }
     }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.SoftAssertions.assertSoftly;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.monitor.ExecutorCheckScheduler;
@@ -14,8 +13,8 @@ import dev.healthmon.probe.Probes;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.Outcome;
-import dev.healthmon.support.HostileServer.Mode;
 import dev.healthmon.support.HostileServer;
+import dev.healthmon.support.HostileServer.Mode;
 import dev.healthmon.support.Registrations;
 import dev.healthmon.target.TargetPolicy;
 import java.io.BufferedReader;

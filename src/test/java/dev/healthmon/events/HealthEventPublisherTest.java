@@ -28,7 +28,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** What the publisher promises under faults: nothing lost to a failed send, no partition or flush holding up the rest. */
+/**
+ * What the publisher promises under faults: nothing lost to a failed send, no partition or flush holding up the rest.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HealthEventPublisherTest {
 
@@ -90,7 +92,8 @@ class HealthEventPublisherTest {
 
         await().atMost(WAIT).until(() -> sentKeys(producer).contains("new-partition"));
         ProducerRecord<byte[], byte[]> parked = producer.history().stream()
-                .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("new-partition")).findFirst().orElseThrow();
+                .filter(r -> new String(r.key(),
+                StandardCharsets.UTF_8).equals("new-partition")).findFirst().orElseThrow();
         assertThat(parked.partition()).isEqualTo(3);
         assertThat(publisher.missingPartitions()).isEmpty();
         assertThat(publisher.readiness().ready()).isTrue();

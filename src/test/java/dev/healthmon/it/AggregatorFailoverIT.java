@@ -15,7 +15,6 @@ import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
-import dev.healthmon.status.Reason;
 import dev.healthmon.support.AggregatorProcess;
 import dev.healthmon.support.KafkaFixture;
 import dev.healthmon.support.LoopbackPorts;

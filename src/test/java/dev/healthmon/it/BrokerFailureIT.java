@@ -93,7 +93,8 @@ class BrokerFailureIT {
             for (int i = 0; i < count; i++) {
                 String id = i == 0 ? "flaky" : "ok-" + i;
                 ids.add(id);
-                writer.register(id, bytes(json(id, base + (i == 0 ? "/flaky" : "/ok"), j -> ((ObjectNode) j.get("healthCheck"))
+                writer.register(id, bytes(json(id, base + (i == 0 ? "/flaky" : "/ok"),
+                        j -> ((ObjectNode) j.get("healthCheck"))
                         .put("intervalMs", 500).put("timeoutMs", 300).put("jitterPercent", 0))));
             }
         }
@@ -162,7 +163,8 @@ class BrokerFailureIT {
                     assertThat(seq.get(i)).as("order of %s: %s", id, seq).isGreaterThan(seq.get(i - 1));
                 }
             });
-            HealthEvent change = all.stream().filter(e -> e.backendId().equals("flaky") && e.status() == HealthStatus.UNHEALTHY)
+            HealthEvent change = all.stream().filter(e -> e.backendId().equals("flaky")
+                    && e.status() == HealthStatus.UNHEALTHY)
                     .findFirst().orElseThrow();
             Figures.record("broker outage 20 s: status change of a backend that failed during the outage published "
                     + recovered.toMillis() + " ms after the broker restarted (checked at " + change.checkedAt() + ")");
@@ -196,7 +198,8 @@ class BrokerFailureIT {
                 .stream().map(HealthEvent::backendId).collect(Collectors.toSet()).containsAll(ids));
         Duration allBack = Duration.ofNanos(System.nanoTime() - killedAt);
         Duration pause = tail.longestArrivalGap(killedAt);
-        Figures.record("3 brokers, leader of health-events-0 (node " + leader + ") killed: longest pause in published events "
+        Figures.record("3 brokers, leader of health-events-0 (node " + leader
+                + ") killed: longest pause in published events "
                 + pause.toMillis() + " ms; every backend published again within " + allBack.toMillis() + " ms");
         assertThat(pause).as("leader election, not an outage").isLessThan(Duration.ofSeconds(30));
     }

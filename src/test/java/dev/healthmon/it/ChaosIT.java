@@ -6,11 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.chaos.ChaosBackends.Kind;
 import dev.healthmon.chaos.ChaosBackends;
+import dev.healthmon.chaos.ChaosBackends.Kind;
+import dev.healthmon.chaos.ChaosChecker;
 import dev.healthmon.chaos.ChaosChecker.MonitorCounters;
 import dev.healthmon.chaos.ChaosChecker.Window;
-import dev.healthmon.chaos.ChaosChecker;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;

@@ -133,7 +133,8 @@ class CircuitBreakerTest {
 
     @Test
     void illegalTransitionsThrow() {
-        assertThatThrownBy(() -> CircuitState.CLOSED.to(CircuitState.HALF_OPEN)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(()
+                -> CircuitState.CLOSED.to(CircuitState.HALF_OPEN)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> CircuitState.OPEN.to(CircuitState.CLOSED)).isInstanceOf(IllegalStateException.class);
     }
 

@@ -6,8 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
-import dev.healthmon.support.HostileServer.Mode;
 import dev.healthmon.support.HostileServer;
+import dev.healthmon.support.HostileServer.Mode;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;

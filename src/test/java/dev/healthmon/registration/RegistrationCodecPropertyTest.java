@@ -72,7 +72,8 @@ class RegistrationCodecPropertyTest {
         // absent, and the schema says the same (decided with issue #14).
         for (long seed = FIRST_SEED; seed < FIRST_SEED + RUNS / 4; seed++) {
             Random random = new Random(seed);
-            Mutation spelled = GeneratedRegistrations.absentSpelledOtherwise(random, GeneratedRegistrations.valid(random));
+            Mutation spelled = GeneratedRegistrations.absentSpelledOtherwise(random,
+                    GeneratedRegistrations.valid(random));
             ObjectNode absent = spelled.record().deepCopy();
             String[] path = spelled.field().split("\\.");
             (path.length == 1 ? absent : (ObjectNode) absent.get(path[0])).remove(path[path.length - 1]);

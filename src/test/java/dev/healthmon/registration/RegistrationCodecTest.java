@@ -6,6 +6,8 @@ import static dev.healthmon.support.Registrations.json;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.support.Registrations;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -35,9 +37,12 @@ class RegistrationCodecTest {
     void decodesAFullRegistration() {
         ObjectNode node = json("api", "https://api.test/", j -> {
             ObjectNode check = (ObjectNode) j.get("healthCheck");
-            check.put("unhealthyIntervalMs", 5000).put("healthyEdgeIntervalMs", 200).put("unhealthyEdgeIntervalMs", 300);
-            check.put("type", "http").put("path", "/healthz").put("expectStatus", "200,204").put("unhealthyThreshold", 5)
-                    .put("healthyThreshold", 1).put("degradedLatencyMs", 250).put("initialDelayMs", 100).put("jitterPercent", 0);
+            check.put("unhealthyIntervalMs", 5000).put("healthyEdgeIntervalMs", 200).put("unhealthyEdgeIntervalMs",
+                    300);
+            check.put("type", "http").put("path", "/healthz").put("expectStatus", "200,204").put("unhealthyThreshold",
+                    5)
+                    .put("healthyThreshold", 1).put("degradedLatencyMs", 250).put("initialDelayMs",
+                    100).put("jitterPercent", 0);
             j.putObject("auth").put("type", "header").put("header", "X-Api-Key").put("secretRef", "team-key");
             j.putObject("labels").put("team", "payments");
             j.put("futureField", "ignored");
@@ -63,8 +68,10 @@ class RegistrationCodecTest {
 
     @Test
     void fillsDefaultsForAMinimalRegistration() {
-        String minimal = "{\"schemaVersion\":1,\"id\":\"m\",\"url\":\"http://m.test\",\"transport\":\"streamable-http\"}";
-        DecodedRegistration.Valid valid = (DecodedRegistration.Valid) decode("m", minimal.getBytes(StandardCharsets.UTF_8));
+        String minimal = "{\"schemaVersion\":1,\"id\":\"m\",\"url\":\"http://m.test\","
+                + "\"transport\":\"streamable-http\"}";
+        DecodedRegistration.Valid valid = (DecodedRegistration.Valid) decode("m",
+                minimal.getBytes(StandardCharsets.UTF_8));
 
         assertThat(valid.registration().name()).isEqualTo("m");
         assertThat(valid.settings()).satisfies(s -> {
@@ -79,7 +86,8 @@ class RegistrationCodecTest {
 
     @Test
     void encodeThenDecodeGivesTheSameRegistration() {
-        DecodedRegistration.Valid valid = dev.healthmon.support.Registrations.valid(json("rt", "http://rt.test/x", j -> {
+        DecodedRegistration.Valid valid = Registrations.valid(json("rt", "http://rt.test/x",
+                j -> {
             ((ObjectNode) j.get("healthCheck")).put("unhealthyIntervalMs", 9000).put("healthyEdgeIntervalMs", 100)
                     .put("mcpMethod", "tools/list").put("mcpSession", "fresh");
             j.putObject("labels").put("env", "prod");
@@ -283,7 +291,8 @@ class RegistrationCodecTest {
 
     @Test
     void rejectsAPathThatMakesNoValidUrl() {
-        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("path", "/a b")).field()).isEqualTo("healthCheck.path");
+        assertThat(invalid(j -> ((ObjectNode) j.get("healthCheck")).put("path",
+                "/a b")).field()).isEqualTo("healthCheck.path");
     }
 
     @Test
@@ -297,9 +306,10 @@ class RegistrationCodecTest {
 
     @Test
     void appendsThePathBeforeTheQuery() {
-        assertThat(HttpTarget.of(java.net.URI.create("http://a.test/api?x=1"), "/health").toString())
+        assertThat(HttpTarget.of(URI.create("http://a.test/api?x=1"), "/health").toString())
                 .isEqualTo("http://a.test/api/health?x=1");
-        assertThat(HttpTarget.of(java.net.URI.create("http://a.test/"), "/health").toString()).isEqualTo("http://a.test/health");
+        assertThat(HttpTarget.of(URI.create("http://a.test/"),
+                "/health").toString()).isEqualTo("http://a.test/health");
     }
 
     @Test
@@ -309,10 +319,10 @@ class RegistrationCodecTest {
 
     @Test
     void checkedLikeIgnoresOnlyNameAndLabels() {
-        BackendRegistration base = dev.healthmon.support.Registrations.valid("a", "http://a.test/").registration();
+        BackendRegistration base = Registrations.valid("a", "http://a.test/").registration();
         BackendRegistration renamed = new BackendRegistration("a", "other", base.url(), base.transport(),
                 base.healthCheck(), Optional.empty(), Map.of("x", "y"));
-        BackendRegistration moved = new BackendRegistration("a", base.name(), java.net.URI.create("http://b.test/"),
+        BackendRegistration moved = new BackendRegistration("a", base.name(), URI.create("http://b.test/"),
                 base.transport(), base.healthCheck(), Optional.empty(), Map.of());
         assertThat(base.checkedLike(renamed)).isTrue();
         assertThat(base.checkedLike(moved)).isFalse();

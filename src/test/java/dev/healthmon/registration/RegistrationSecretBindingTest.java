@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.RegistryConsumer;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.target.TargetPolicy;

@@ -45,7 +45,8 @@ public final class Registrations {
     }
 
     public static DecodedRegistration.Valid valid(ObjectNode node) {
-        DecodedRegistration decoded = CODEC.decode(node.get("id").asText().getBytes(StandardCharsets.UTF_8), bytes(node));
+        DecodedRegistration decoded = CODEC.decode(node.get("id").asText().getBytes(StandardCharsets.UTF_8),
+                bytes(node));
         if (decoded instanceof DecodedRegistration.Valid valid) {
             return valid;
         }

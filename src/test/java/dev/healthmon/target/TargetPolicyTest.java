@@ -110,12 +110,14 @@ class TargetPolicyTest {
         TargetPolicy policy = TargetPolicy.of(List.of("10.0.0.0/8"), List.of("169.254.10.0/24"));
         assertThat(policy.refusal(InetAddress.getByName("169.254.10.5"))).isEmpty();
         assertThat(policy.refusal(InetAddress.getByName("169.254.11.5"))).isPresent();
-        assertThat(policy.refusal(InetAddress.getByName("10.9.9.9"))).hasValueSatisfying(r -> assertThat(r).contains("10.0.0.0/8"));
+        assertThat(policy.refusal(InetAddress.getByName("10.9.9.9"))).hasValueSatisfying(r
+                -> assertThat(r).contains("10.0.0.0/8"));
     }
 
     @Test
     void badCidrIsNamedInTheError() {
-        assertThatThrownBy(() -> TargetPolicy.of(List.of("10.0.0.0/33"), List.of())).hasMessageContaining("\"10.0.0.0/33\"");
+        assertThatThrownBy(() -> TargetPolicy.of(List.of("10.0.0.0/33"),
+                List.of())).hasMessageContaining("\"10.0.0.0/33\"");
         assertThatThrownBy(() -> Cidr.parse("example.com/8")).hasMessageContaining("not a CIDR range");
     }
 
