@@ -3,9 +3,9 @@ package dev.healthmon;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.target.TargetPolicy;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -75,6 +75,7 @@ public record MonitorConfig(
     /** Defaults for everything but the Kafka connection and the instance name. */
     public static MonitorConfig defaults(KafkaSettings kafka, String monitorId) {
         return new MonitorConfig(kafka, Topics.DEFAULTS, "healthmon", "classic", monitorId, CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10),
+                100_000);
     }
 }

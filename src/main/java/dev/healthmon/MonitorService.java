@@ -12,16 +12,16 @@ import dev.healthmon.monitor.ExecutorCheckScheduler;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.Probes;
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.RegistrationCodec;
 import dev.healthmon.registry.RegistryConsumer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
@@ -65,7 +65,7 @@ public final class MonitorService implements AutoCloseable {
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
                 config.bufferCapacity(), eventPartitions, dlqLimit, meters);
         this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker(),
-                () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
+                () -> ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
         meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(),
                 "healthmon-" + config.monitorId(), config.groupProtocol()));
@@ -128,7 +128,7 @@ public final class MonitorService implements AutoCloseable {
      * Blocks until the instance stops; empty after {@link #close()}, else the error that stopped
      * its registry consumer (every check is stopped by then).
      */
-    public java.util.Optional<Throwable> awaitTermination() throws InterruptedException {
+    public Optional<Throwable> awaitTermination() throws InterruptedException {
         return registry.awaitTermination();
     }
 
@@ -143,7 +143,8 @@ public final class MonitorService implements AutoCloseable {
         Readiness registryReadiness = waiting.isEmpty()
                 ? Readiness.when(registry.ready(), "registry: not a group member yet, or partitions still restoring")
                 : Readiness.notReady(config.topics().events() + " has no partition " + waiting + " for the registry "
-                        + "partitions of the same number: their backends are not checked (grow " + config.topics().events()
+                        + "partitions of the same number: their backends are not checked (grow "
+                        + config.topics().events()
                         + " to the registry's partition count: healthmon topics create)");
         return registryReadiness.and(publisher.readiness());
     }

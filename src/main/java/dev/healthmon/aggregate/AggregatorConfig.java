@@ -2,7 +2,7 @@ package dev.healthmon.aggregate;
 
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -28,7 +28,8 @@ public record AggregatorConfig(KafkaSettings kafka, Topics topics, String applic
         Objects.requireNonNull(advertisedHost, "advertisedHost");
         Objects.requireNonNull(stateDir, "stateDir");
         if (applicationId == null || !applicationId.matches("[A-Za-z0-9._-]{1,200}")) {
-            throw new IllegalArgumentException("application id: must match [A-Za-z0-9._-]{1,200}, was " + applicationId);
+            throw new IllegalArgumentException("application id: must match [A-Za-z0-9._-]{1,200}, was "
+                    + applicationId);
         }
         if (httpPort < 0 || httpPort > 65535) {
             throw new IllegalArgumentException("http port: must be 0..65535, was " + httpPort);

@@ -2,9 +2,12 @@ package dev.healthmon.aggregate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.http.OpsEndpoints;
+import dev.healthmon.http.Readiness;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -13,9 +16,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import dev.healthmon.http.OpsEndpoints;
-import dev.healthmon.http.Readiness;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -63,7 +63,8 @@ public final class AggregatorService implements AutoCloseable {
         HostInfo self = new HostInfo(config.advertisedHost(), http.getAddress().getPort());
         KafkaStreams streams = new KafkaStreams(
                 StatusTopology.build(config.topics(), config.checkDefaults(), config.settings(), meters),
-                KafkaSettings.toProperties(config.kafka().streams(config.applicationId(), self.host() + ":" + self.port(),
+                KafkaSettings.toProperties(config.kafka().streams(config.applicationId(),
+                self.host() + ":" + self.port(),
                         config.stateDir().toString(), config.standbyReplicas())));
         streams.setUncaughtExceptionHandler(error -> {
             if (changelogsBehindTheRegistry(error)) {
@@ -89,10 +90,12 @@ public final class AggregatorService implements AutoCloseable {
         });
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
-        OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING, "streams state " + streams.state()
+        OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING,
+                "streams state " + streams.state()
                 + " (RUNNING is ready: not while starting, rebalancing or restoring state)"));
         ObjectMapper mapper = new ObjectMapper();
-        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper), mapper);
+        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
+                mapper);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "healthmon-aggregator-http");
             thread.setDaemon(true);

@@ -53,7 +53,8 @@ public record Availability(long newestMs, List<Bucket> minutes, List<Bucket> qua
         return new Figures(share(minutes), share(quarters));
     }
 
-    private static List<Bucket> add(List<Bucket> buckets, long atMs, boolean up, long widthMs, long newestMs, Duration window) {
+    private static List<Bucket> add(List<Bucket> buckets, long atMs, boolean up, long widthMs, long newestMs,
+            Duration window) {
         TreeMap<Long, Bucket> byStart = new TreeMap<>();
         buckets.forEach(b -> byStart.put(b.startMs(), b));
         long start = Math.floorDiv(atMs, widthMs) * widthMs;

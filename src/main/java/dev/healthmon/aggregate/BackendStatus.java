@@ -1,14 +1,13 @@
 package dev.healthmon.aggregate;
 
-import dev.healthmon.probe.Failure;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.events.Failure;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Reason;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 

@@ -116,7 +116,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
         RecordHeaders headers = new RecordHeaders();
         headers.add(DeadLetter.ERROR_HEADER, error.getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetter.SOURCE_TOPIC_HEADER, meta.topic().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetter.SOURCE_PARTITION_HEADER, Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetter.SOURCE_PARTITION_HEADER,
+                Integer.toString(meta.partition()).getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetter.SOURCE_OFFSET_HEADER, Long.toString(meta.offset()).getBytes(StandardCharsets.UTF_8));
         context.forward(new Record<>(RegistryProcessor.id(record.key()), record.value(), record.timestamp(), headers),
                 StatusTopology.DLQ_SINK);

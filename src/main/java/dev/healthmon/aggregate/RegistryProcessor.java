@@ -1,8 +1,8 @@
 package dev.healthmon.aggregate;
 
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationCodec;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
+import dev.healthmon.registration.RegistrationVersion;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +50,8 @@ final class RegistryProcessor implements Processor<byte[], byte[], String, byte[
         if (decoded instanceof DecodedRegistration.Tombstone tombstone) {
             if (stores.backend(tombstone.id()).isPresent()) {
                 stores.delete(tombstone.id());
-                context.forward(new Record<>(tombstone.id(), (byte[]) null, record.timestamp()), StatusTopology.STATUS_SINK);
+                context.forward(new Record<>(tombstone.id(), (byte[]) null, record.timestamp()),
+                        StatusTopology.STATUS_SINK);
             }
         } else if (decoded instanceof DecodedRegistration.Valid valid) {
             RecordMetadata meta = context.recordMetadata().orElseThrow();

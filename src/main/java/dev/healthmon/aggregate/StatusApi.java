@@ -72,7 +72,8 @@ final class StatusApi {
                     .orElseGet(() -> new Response(404, error("no backend " + id)));
         }
         StatusFilter filter = local ? StatusFilter.ALL : StatusFilter.parse(query);
-        List<BackendStatus> statuses = local ? queries.localStates().stream().map(StatusState::view).toList() : queries.all();
+        List<BackendStatus> statuses = local ? queries.localStates().stream().map(StatusState::view).toList()
+                : queries.all();
         StatusFilter.Page page = local ? new StatusFilter.Page(statuses, statuses.size(), 0, statuses.size())
                 : filter.page(statuses);
         ObjectNode body = mapper.createObjectNode();
@@ -129,11 +130,13 @@ final class StatusApi {
                 } catch (IllegalArgumentException e) {
                     response = new Response(400, error(e.getMessage()));
                 } catch (InvalidStateStoreException e) {
-                    response = new Response(503, error("status store not queryable yet (starting or rebalancing); retry"));
+                    response = new Response(503,
+                            error("status store not queryable yet (starting or rebalancing); retry"));
                 } catch (IOException e) {
                     log.warn("query {} failed: {}", exchange.getRequestURI(),
                             UntrustedText.escape(e.getMessage(), 500));
-                    response = new Response(502, error("another aggregator instance did not answer: " + e.getMessage()));
+                    response = new Response(502, error("another aggregator instance did not answer: "
+                            + e.getMessage()));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     response = new Response(503, error("shutting down"));

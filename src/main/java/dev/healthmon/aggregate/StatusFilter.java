@@ -16,7 +16,8 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
                            int offset, int limit) {
 
     public static final int MAX_LIMIT = 1000;
-    public static final StatusFilter ALL = new StatusFilter(Optional.empty(), Optional.empty(), Optional.empty(), 0, MAX_LIMIT);
+    public static final StatusFilter ALL = new StatusFilter(Optional.empty(), Optional.empty(), Optional.empty(), 0,
+            MAX_LIMIT);
 
     public StatusFilter {
         if (offset < 0) {
@@ -84,7 +85,8 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
     }
 
     /** Counts by status, overall and per value of every label key. */
-    public record Summary(int total, Map<HealthStatus, Integer> byStatus, Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel) {}
+    public record Summary(int total,
+            Map<HealthStatus, Integer> byStatus, Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel) {}
 
     public static Summary summarize(List<BackendStatus> statuses) {
         Map<HealthStatus, Integer> byStatus = new TreeMap<>();

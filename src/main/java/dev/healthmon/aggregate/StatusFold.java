@@ -1,7 +1,7 @@
 package dev.healthmon.aggregate;
 
+import dev.healthmon.events.Failure;
 import dev.healthmon.events.HealthEvent;
-import dev.healthmon.probe.Failure;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.PolicyState;
@@ -25,7 +25,9 @@ public final class StatusFold {
         APPLY,
         /** From a registration older than the one in force. */
         SUPERSEDED,
-        /** Not newer, by (ownerEpoch, registration offset, sequence), than what was applied: a zombie or a duplicate. */
+        /**
+         * Not newer, by (ownerEpoch, registration offset, sequence), than what was applied: a zombie or a duplicate.
+         */
         STALE
     }
 
@@ -53,7 +55,8 @@ public final class StatusFold {
         if (previous.isPresent() && current.isPresent()
                 && previous.get().checkingFingerprint().equals(backend.checkingFingerprint())) {
             StatusState s = current.get();
-            return new Update(new StatusState(s.view().describedBy(backend), s.applied(), s.flapping(), s.availability(),
+            return new Update(new StatusState(s.view().describedBy(backend), s.applied(), s.flapping(),
+                    s.availability(),
                     s.history()), List.of());
         }
         StatusState fresh = new StatusState(BackendStatus.unknown(backend, at), current.flatMap(StatusState::applied),
@@ -83,7 +86,8 @@ public final class StatusFold {
         StatusState.Applied last = state.applied().get();
         int byEpoch = Integer.compare(event.ownerEpoch(), last.ownerEpoch());
         if (byEpoch < 0) {
-            // A recreated group restarts its epochs at 1: accept a lower epoch once the stream has been quiet long enough.
+            // A recreated group restarts its epochs at 1: accept a lower epoch once the stream has been quiet long
+            // enough.
             boolean groupRecreated = Duration.between(last.checkedAt(), event.checkedAt())
                     .compareTo(backend.fenceWindow(sessionTimeout)) > 0;
             return groupRecreated ? Verdict.APPLY : Verdict.STALE;
@@ -103,7 +107,8 @@ public final class StatusFold {
      * event stands for, including results the outage buffer coalesced or that were lost
      * ({@link PolicyReplay}); every status the backend went through is a transition.
      */
-    public static Update apply(StatusState state, TrackedBackend backend, HealthEvent event, AggregatorSettings settings) {
+    public static Update apply(StatusState state, TrackedBackend backend, HealthEvent event,
+    AggregatorSettings settings) {
         BackendStatus view = state.view();
         PolicyReplay.Replay replay = PolicyReplay.replay(state, event, backend.thresholds());
         PolicyState next = replay.state();
@@ -132,7 +137,8 @@ public final class StatusFold {
         }
         Availability availability = state.availability().record(event.checkedAt(), event.outcome().isSuccess());
         BackendStatus updated = new BackendStatus(view.id(), view.name(), view.labels(), next.status(), next.reason(),
-                changed ? event.checkedAt() : view.since(), Optional.of(event.checkedAt()), OptionalLong.of(event.latencyMs()),
+                changed ? event.checkedAt() : view.since(), Optional.of(event.checkedAt()),
+                OptionalLong.of(event.latencyMs()),
                 next.consecutiveFailures(), next.consecutiveSuccesses(), flapping.flapping(), availability.figures(),
                 event.failure().map(f -> new BackendStatus.LastFailure(f, event.checkedAt())).or(view::lastFailure),
                 Optional.of(event.monitorId()), OptionalInt.of(event.ownerEpoch()), view.registration());
@@ -154,7 +160,8 @@ public final class StatusFold {
         };
     }
 
-    private static StatusState withHistory(StatusState state, List<StatusTransition> added, AggregatorSettings settings) {
+    private static StatusState withHistory(StatusState state, List<StatusTransition> added,
+            AggregatorSettings settings) {
         if (added.isEmpty()) {
             return state;
         }

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Reason;
 import dev.healthmon.status.Thresholds;
@@ -22,6 +22,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 
 /**
  * JSON of the aggregator's records: the published {@link BackendStatus} and
@@ -89,11 +90,13 @@ public final class StatusJson {
                 optionalText(n, "reason").map(Reason::valueOf), Instant.parse(text(n, "since")),
                 optionalText(n, "lastCheckedAt").map(Instant::parse),
                 n.has("latencyMs") ? OptionalLong.of(n.get("latencyMs").asLong()) : OptionalLong.empty(),
-                n.path("consecutiveFailures").asInt(), n.path("consecutiveSuccesses").asInt(), n.path("flapping").asBoolean(),
+                n.path("consecutiveFailures").asInt(), n.path("consecutiveSuccesses").asInt(),
+                n.path("flapping").asBoolean(),
                 new Availability.Figures(fraction(availability, "lastHour"), fraction(availability, "lastDay")),
                 failure == null ? Optional.empty() : Optional.of(new BackendStatus.LastFailure(new Failure(
                         FailureKind.valueOf(text(failure, "kind")), text(failure, "message"),
-                        failure.has("httpStatus") ? OptionalInt.of(failure.get("httpStatus").asInt()) : OptionalInt.empty()),
+                        failure.has("httpStatus") ? OptionalInt.of(failure.get("httpStatus").asInt())
+                        : OptionalInt.empty()),
                         Instant.parse(text(failure, "at")))),
                 optionalText(n, "checkedBy"),
                 n.has("ownerEpoch") ? OptionalInt.of(n.get("ownerEpoch").asInt()) : OptionalInt.empty(),
@@ -128,7 +131,8 @@ public final class StatusJson {
     StatusTransition transition(JsonNode n) {
         return new StatusTransition(text(n, "backendId"), text(n, "name"), labels(n),
                 StatusTransition.Kind.valueOf(text(n, "kind")), HealthStatus.valueOf(text(n, "from")),
-                HealthStatus.valueOf(text(n, "to")), optionalText(n, "reason").map(Reason::valueOf), Instant.parse(text(n, "at")));
+                HealthStatus.valueOf(text(n, "to")), optionalText(n, "reason").map(Reason::valueOf),
+                Instant.parse(text(n, "at")));
     }
 
     // ---- store values
@@ -195,7 +199,8 @@ public final class StatusJson {
         List<StatusTransition> history = new ArrayList<>();
         n.path("history").forEach(t -> history.add(transition(t)));
         return new StatusState(status(n.path("view")), applied, new Flapping(recent, n.path("flapping").asBoolean()),
-                new Availability(av.path("newestMs").asLong(), buckets(av.path("minutes")), buckets(av.path("quarters"))),
+                new Availability(av.path("newestMs").asLong(), buckets(av.path("minutes")),
+                buckets(av.path("quarters"))),
                 history);
     }
 
@@ -213,7 +218,7 @@ public final class StatusJson {
 
     private static void putLabels(ObjectNode root, Map<String, String> labels) {
         ObjectNode node = root.putObject("labels");
-        new java.util.TreeMap<>(labels).forEach(node::put);
+        new TreeMap<>(labels).forEach(node::put);
     }
 
     private static Map<String, String> labels(JsonNode n) {

@@ -115,13 +115,15 @@ final class StatusQueries {
     private JsonNode get(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
         HttpResponse<byte[]> response = send(host, pathAndQuery);
         if (response.statusCode() != 200) {
-            throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered HTTP " + response.statusCode());
+            throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered HTTP "
+                    + response.statusCode());
         }
         return mapper.readTree(response.body());
     }
 
     private HttpResponse<byte[]> send(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port() + pathAndQuery))
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port()
+                + pathAndQuery))
                 .timeout(REMOTE_TIMEOUT).GET().build();
         return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
     }

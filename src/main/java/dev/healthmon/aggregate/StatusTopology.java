@@ -3,8 +3,8 @@ package dev.healthmon.aggregate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationCodec;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -38,33 +38,40 @@ public final class StatusTopology {
 
     private StatusTopology() {}
 
-    public static Topology build(Topics topics, CheckDefaults defaults, AggregatorSettings settings, MeterRegistry meters) {
+    public static Topology build(Topics topics, CheckDefaults defaults, AggregatorSettings settings,
+            MeterRegistry meters) {
         ObjectMapper mapper = new ObjectMapper();
         StatusJson json = new StatusJson(mapper);
         RegistrationCodec registrations = new RegistrationCodec(mapper, defaults);
         HealthEventCodec events = new HealthEventCodec(mapper);
         Topology topology = new Topology();
-        topology.addSource("registry-source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.registry());
+        topology.addSource("registry-source", new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                topics.registry());
         topology.addSource("events-source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.events());
         topology.addProcessor("registry-processor", () -> new RegistryProcessor(registrations, json, settings, meters),
                 "registry-source");
-        topology.addProcessor("events-processor", () -> new EventProcessor(events, json, settings, meters), "events-source");
+        topology.addProcessor("events-processor", () -> new EventProcessor(events, json, settings, meters),
+                "events-source");
         for (String store : new String[] {StatusStores.REGISTRATIONS, StatusStores.STATUSES}) {
             topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store),
-                    Serdes.String(), Serdes.ByteArray()).withCachingDisabled(), "registry-processor", "events-processor");
+                    Serdes.String(), Serdes.ByteArray()).withCachingDisabled(), "registry-processor",
+                    "events-processor");
         }
         topology.addSink(STATUS_SINK, topics.status(), new StringSerializer(), new ByteArraySerializer(),
                 "registry-processor", "events-processor");
         topology.addSink(TRANSITIONS_SINK, topics.transitions(), new StringSerializer(), new ByteArraySerializer(),
                 "registry-processor", "events-processor");
-        topology.addSink(DLQ_SINK, topics.eventsDlq(), new StringSerializer(), new ByteArraySerializer(), "events-processor");
+        topology.addSink(DLQ_SINK, topics.eventsDlq(), new StringSerializer(), new ByteArraySerializer(),
+                "events-processor");
         return topology;
     }
 
     /** Forwards the new status and the transitions of {@code update}. */
-    static void publish(ProcessorContext<String, byte[]> context, StatusJson json, StatusFold.Update update, long timestamp) {
+    static void publish(ProcessorContext<String, byte[]> context, StatusJson json, StatusFold.Update update,
+            long timestamp) {
         String id = update.state().view().id();
         context.forward(new Record<>(id, json.encode(update.state().view()), timestamp), STATUS_SINK);
-        update.transitions().forEach(t -> context.forward(new Record<>(id, json.encode(t), timestamp), TRANSITIONS_SINK));
+        update.transitions().forEach(t -> context.forward(new Record<>(id, json.encode(t), timestamp),
+                TRANSITIONS_SINK));
     }
 }

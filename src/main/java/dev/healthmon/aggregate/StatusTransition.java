@@ -7,7 +7,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-/** A change of a backend's authoritative status: a {@code health-transitions} record ({@code schemas/status-transition.v1.schema.json}). */
+/**
+ * A change of a backend's authoritative status: a {@code health-transitions} record ({@code
+ * schemas/status-transition.v1.schema.json}).
+ */
 public record StatusTransition(
         String backendId, String name, Map<String, String> labels, Kind kind, HealthStatus from, HealthStatus to,
         Optional<Reason> reason, Instant at) {

@@ -1,8 +1,8 @@
 package dev.healthmon.aggregate;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.Thresholds;
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +33,8 @@ public record TrackedBackend(String id, String name, Map<String, String> labels,
         Objects.requireNonNull(checkingFingerprint, "checkingFingerprint");
     }
 
-    public static TrackedBackend of(BackendRegistration registration, CheckSettings settings, RegistrationVersion version) {
+    public static TrackedBackend of(BackendRegistration registration, CheckSettings settings,
+            RegistrationVersion version) {
         // Records print their components deterministically: equal checking fields, equal fingerprint.
         String fingerprint = List.of(registration.url(), registration.transport(), registration.healthCheck(),
                 registration.auth()).toString();

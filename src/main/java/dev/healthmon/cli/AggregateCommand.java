@@ -31,16 +31,19 @@ final class AggregateCommand implements Callable<Integer> {
     CheckDefaultsOptions checks = new CheckDefaultsOptions();
 
     @Option(names = "--application-id", defaultValue = "healthmon-aggregator",
-            description = "Kafka Streams application id; instances with the same id share the work. Default ${DEFAULT-VALUE}.")
+            description = "Kafka Streams application id; instances with the same id share the work. Default "
+                    + "${DEFAULT-VALUE}.")
     String applicationId;
 
-    @Option(names = "--http-host", defaultValue = "0.0.0.0", description = "Listen address of the API. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--http-host", defaultValue = "0.0.0.0",
+            description = "Listen address of the API. Default ${DEFAULT-VALUE}.")
     String httpHost;
 
     @Option(names = "--http-port", defaultValue = "8080", description = "Default ${DEFAULT-VALUE}.")
     int httpPort;
 
-    @Option(names = "--advertised-host", description = "How other instances reach this one (default: this host's name).")
+    @Option(names = "--advertised-host",
+            description = "How other instances reach this one (default: this host's name).")
     String advertisedHost;
 
     @Option(names = "--state-dir", description = "Kafka Streams state directory (default: <tmp>/healthmon-streams).")
@@ -49,10 +52,12 @@ final class AggregateCommand implements Callable<Integer> {
     @Option(names = "--standby-replicas", defaultValue = "1", description = "Default ${DEFAULT-VALUE}.")
     int standbyReplicas;
 
-    @Option(names = "--flap-changes", defaultValue = "4", description = "Status changes that make a backend flapping. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--flap-changes", defaultValue = "4",
+            description = "Status changes that make a backend flapping. Default ${DEFAULT-VALUE}.")
     int flapChanges;
 
-    @Option(names = "--flap-window", defaultValue = "20", description = "Results flap detection looks at. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--flap-window", defaultValue = "20",
+            description = "Results flap detection looks at. Default ${DEFAULT-VALUE}.")
     int flapWindow;
 
     @Option(names = "--monitor-session-timeout-ms", defaultValue = "10000",
@@ -71,7 +76,8 @@ final class AggregateCommand implements Callable<Integer> {
             EffectiveSettings.print(spec, kafka.settings(), spec.commandLine().getOut());
             return 0;
         }
-        AggregatorConfig config = new AggregatorConfig(kafka.settings(), kafka.topics(), applicationId, checks.toDefaults(),
+        AggregatorConfig config = new AggregatorConfig(kafka.settings(), kafka.topics(), applicationId,
+                checks.toDefaults(),
                 new AggregatorSettings(flapChanges, flapWindow, Duration.ofMillis(monitorSessionTimeoutMs),
                         AggregatorSettings.DEFAULTS.historyPerBackend()),
                 httpHost, httpPort, advertisedHost != null ? advertisedHost : InetAddress.getLocalHost().getHostName(),

@@ -1,6 +1,6 @@
 package dev.healthmon.cli;
 
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 
@@ -10,7 +10,8 @@ final class CheckDefaultsOptions {
     @Option(names = "--default-interval-ms", defaultValue = "30000", description = "Default ${DEFAULT-VALUE}.")
     long intervalMs;
 
-    @Option(names = "--default-timeout-ms", defaultValue = "10000", description = "Must be < interval. Default ${DEFAULT-VALUE}.")
+    @Option(names = "--default-timeout-ms", defaultValue = "10000",
+            description = "Must be < interval. Default ${DEFAULT-VALUE}.")
     long timeoutMs;
 
     @Option(names = "--default-degraded-latency-ms", defaultValue = "5000", description = "Default ${DEFAULT-VALUE}.")

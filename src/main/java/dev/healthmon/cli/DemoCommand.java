@@ -7,12 +7,12 @@ import dev.healthmon.aggregate.AggregatorConfig;
 import dev.healthmon.aggregate.AggregatorService;
 import dev.healthmon.aggregate.AggregatorSettings;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.http.Meters;
 import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.http.Meters;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -48,7 +48,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--kafka-port", description = "Pin the broker's bootstrap port (default: a free port).")
     Integer kafkaPort;
 
-    @Option(names = "--partitions", defaultValue = "3", description = "Partitions per topic (default ${DEFAULT-VALUE}).")
+    @Option(names = "--partitions", defaultValue = "3",
+            description = "Partitions per topic (default ${DEFAULT-VALUE}).")
     int partitions;
 
     @Option(names = "--http-port", defaultValue = "8080",
@@ -87,7 +88,10 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Starts everything, pushing each part on {@code resources} as soon as it runs, so that a failure closes what started. */
+    /**
+     * Starts everything, pushing each part on {@code resources} as soon as it runs, so that a failure closes what
+     * started.
+     */
     private void startAll(PrintWriter out, Deque<AutoCloseable> resources) throws Exception {
         out.println("starting an in-process Apache Kafka broker (KRaft)…");
         EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort == null ? OptionalInt.empty() : OptionalInt.of(kafkaPort));
@@ -107,7 +111,8 @@ final class DemoCommand implements Callable<Integer> {
         resources.push(() -> Utils.delete(stateDir.toFile()));
         AggregatorService aggregator = startAggregator(settings, stateDir);
         resources.push(aggregator);
-        StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()), out);
+        StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()),
+                out);
         resources.push(view);
         view.start();
 
@@ -150,11 +155,13 @@ final class DemoCommand implements Callable<Integer> {
     private static void printHint(PrintWriter out, String bootstrap) {
         out.println("Register your own backend from another terminal:");
         out.printf("  java -jar target/healthmon.jar register --bootstrap-servers %s \\%n"
-                + "      --id my-api --url http://127.0.0.1:8080/health --transport http --interval-ms 5000 --timeout-ms 2000%n",
+                + "      --id my-api --url http://127.0.0.1:8080/health --transport http --interval-ms 5000 "
+                + "--timeout-ms 2000%n",
                 bootstrap);
         out.println("or with kcat (murmur2 partitioner, as Java clients use):");
         out.printf("  echo 'my-api|{\"schemaVersion\":1,\"id\":\"my-api\",\"url\":\"http://127.0.0.1:8080/health\","
-                + "\"transport\":\"http\"}' \\%n      | kcat -P -b %s -t backend-registry -K '|' -X topic.partitioner=murmur2_random%n",
+                + "\"transport\":\"http\"}' \\%n      | kcat -P -b %s -t backend-registry -K '|' -X "
+                + "topic.partitioner=murmur2_random%n",
                 bootstrap);
         out.println("Ctrl-C stops the demo.");
         out.println();

@@ -1,6 +1,6 @@
 package dev.healthmon.cli;
 
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.RegistrationCodec;
 import dev.healthmon.registry.RegistryWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -8,8 +8,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code healthmon deregister ID…}: publishes a tombstone per id to every registry partition, so it

@@ -1,7 +1,9 @@
 package dev.healthmon.cli;
 
 import dev.healthmon.probe.HostPinning;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "healthmon", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Kafka-native health monitor for backend servers.",
-        subcommands = {DemoCommand.class, MonitorCommand.class, AggregateCommand.class, RegisterCommand.class, DeregisterCommand.class,
+        subcommands = {DemoCommand.class, MonitorCommand.class, AggregateCommand.class, RegisterCommand.class,
+        DeregisterCommand.class,
                 TailCommand.class, StatusCommand.class, SampleBackendsCommand.class,
                 TopicsCommand.class, CommandLine.HelpCommand.class})
 public final class HealthmonCli {
@@ -52,7 +55,7 @@ public final class HealthmonCli {
                 // Defaults were applied before --config was known: read the file, then parse again.
                 try {
                     settings.load(config.get());
-                } catch (java.io.UncheckedIOException e) {
+                } catch (UncheckedIOException e) {
                     throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(), e.getMessage());
                 }
                 return cli.execute(parseResult.originalArgs().toArray(new String[0]));
@@ -60,16 +63,20 @@ public final class HealthmonCli {
             SettingsProvider.Unknown unknown = settings.unknown(leaf.commandSpec());
             if (!unknown.fileKeys().isEmpty()) {
                 throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(), "unknown setting(s) "
-                        + unknown.fileKeys() + " in " + config.orElseThrow() + "; settings of '" + leaf.commandSpec().name()
-                        + "': " + SettingsProvider.settingNames(leaf.commandSpec()) + ", and kafka.* client properties");
+                        + unknown.fileKeys() + " in " + config.orElseThrow() + "; settings of '"
+                        + leaf.commandSpec().name()
+                        + "': " + SettingsProvider.settingNames(leaf.commandSpec())
+                        + ", and kafka.* client properties");
             }
             LogFormat format;
             try {
-                format = LogFormat.valueOf(String.valueOf((Object) leaf.commandSpec().findOption("--log-format").getValue())
-                        .toUpperCase(java.util.Locale.ROOT));
+                format = LogFormat.valueOf(String.valueOf((Object) leaf.commandSpec().findOption("--log-format")
+                        .getValue())
+                        .toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(),
-                        "--log-format: must be text or json, was " + leaf.commandSpec().findOption("--log-format").getValue());
+                        "--log-format: must be text or json, was "
+                        + leaf.commandSpec().findOption("--log-format").getValue());
             }
             format.apply();
             unknown.environment().forEach(name -> leaf.commandSpec().commandLine().getErr().println(

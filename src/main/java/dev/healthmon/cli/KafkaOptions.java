@@ -2,9 +2,9 @@ package dev.healthmon.cli;
 
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,10 +33,12 @@ final class KafkaOptions {
     @Option(names = "--status-topic", defaultValue = "backend-status", description = "Default: ${DEFAULT-VALUE}.")
     String statusTopic;
 
-    @Option(names = "--transitions-topic", defaultValue = "health-transitions", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--transitions-topic", defaultValue = "health-transitions",
+            description = "Default: ${DEFAULT-VALUE}.")
     String transitionsTopic;
 
-    @Option(names = "--events-dlq-topic", defaultValue = "health-events-dlq", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--events-dlq-topic", defaultValue = "health-events-dlq",
+            description = "Default: ${DEFAULT-VALUE}.")
     String eventsDlqTopic;
 
     @Option(names = "--config", paramLabel = "FILE",

@@ -23,7 +23,8 @@ enum LogFormat {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return; // another SLF4J backend: its own configuration rules
         }
-        if (!(context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("STDERR") instanceof ConsoleAppender<ILoggingEvent> appender)) {
+        if (!(context.getLogger(Logger.ROOT_LOGGER_NAME)
+                .getAppender("STDERR") instanceof ConsoleAppender<ILoggingEvent> appender)) {
             return;
         }
         Encoder<ILoggingEvent> encoder;

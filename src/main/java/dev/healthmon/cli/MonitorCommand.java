@@ -2,26 +2,27 @@ package dev.healthmon.cli;
 
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
-import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.TargetPolicy;
-import dev.healthmon.secrets.SecretCatalog;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import dev.healthmon.http.Meters;
 import dev.healthmon.http.OpsServer;
 import dev.healthmon.http.Readiness;
+import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code healthmon monitor}: runs one monitor instance until SIGTERM or Ctrl-C. */
 @Command(name = "monitor", mixinStandardHelpOptions = true,
@@ -53,7 +54,8 @@ final class MonitorCommand implements Callable<Integer> {
     boolean circuitBreaker;
 
     @Option(names = "--circuit-breaker-failures", defaultValue = "5",
-            description = "Consecutive failures that open the circuit (default ${DEFAULT-VALUE}; at least the unhealthy threshold).")
+            description = "Consecutive failures that open the circuit (default ${DEFAULT-VALUE}; at least the "
+                    + "unhealthy threshold).")
     int circuitBreakerFailures;
 
     @Option(names = "--circuit-breaker-open-ms", defaultValue = "60000",
@@ -61,7 +63,8 @@ final class MonitorCommand implements Callable<Integer> {
     long circuitBreakerOpenMs;
 
     @Option(names = "--deny-target-cidr", paramLabel = "CIDR",
-            description = "Refuse probes to this range too (repeatable). Always denied: 169.254.0.0/16, fe80::/10, fd00:ec2::254.")
+            description = "Refuse probes to this range too (repeatable). Always denied: 169.254.0.0/16, fe80::/10, "
+                    + "fd00:ec2::254.")
     List<String> denyTargets = new ArrayList<>();
 
     @Option(names = "--allow-target-cidr", paramLabel = "CIDR",
@@ -96,14 +99,15 @@ final class MonitorCommand implements Callable<Integer> {
         }
         MonitorConfig config = new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
                 monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(),
-                new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures, Duration.ofMillis(circuitBreakerOpenMs)),
+                new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures,
+                Duration.ofMillis(circuitBreakerOpenMs)),
                 TargetPolicy.of(denyTargets, allowTargets),
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000,
                 secretsFile == null ? SecretCatalog.EMPTY : SecretCatalog.load(secretsFile));
         PrometheusMeterRegistry meters = Meters.prometheus();
         // Bind the port first: a taken port fails the start before anything joins the group.
-        java.util.concurrent.atomic.AtomicReference<MonitorService> running = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<MonitorService> running = new AtomicReference<>();
         OpsServer ops = OpsServer.start(httpHost, httpPort, meters, () -> running.get() == null
                 ? Readiness.notReady("starting") : running.get().readiness());
         MonitorService service;
@@ -114,7 +118,8 @@ final class MonitorCommand implements Callable<Integer> {
             throw e;
         }
         running.set(service);
-        spec.commandLine().getErr().printf("metrics and probes: http://%s:%d/metrics /healthz /readyz%n", httpHost, ops.port());
+        spec.commandLine().getErr().printf("metrics and probes: http://%s:%d/metrics /healthz /readyz%n", httpHost,
+                ops.port());
         Thread hook = new Thread(() -> {
             service.close();
             ops.close();

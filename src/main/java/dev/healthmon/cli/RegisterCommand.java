@@ -3,9 +3,9 @@ package dev.healthmon.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
 import dev.healthmon.registry.RegistryWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,8 +18,8 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code healthmon register}: publishes registrations from flags or a JSON file (one object, or an
@@ -59,15 +59,18 @@ final class RegisterCommand implements Callable<Integer> {
         for (int i = 0; i < values.size(); i++) {
             DecodedRegistration decoded = codec.decodeValue(mapper.writeValueAsBytes(values.get(i)));
             if (decoded instanceof DecodedRegistration.Invalid invalid) {
-                String where = values.size() > 1 ? "entry " + i + " (id " + values.get(i).path("id").asText("?") + "): " : "";
-                throw new IllegalArgumentException("invalid registration, nothing published: " + where + invalid.error().getMessage());
+                String where = values.size() > 1 ? "entry " + i + " (id " + values.get(i).path("id").asText("?") + "): "
+                        : "";
+                throw new IllegalArgumentException("invalid registration, nothing published: " + where
+                        + invalid.error().getMessage());
             }
             valid.add((DecodedRegistration.Valid) decoded);
         }
         try (RegistryWriter writer = new RegistryWriter(kafka.settings(), kafka.registryTopic)) {
             for (DecodedRegistration.Valid registration : valid) {
                 RecordMetadata at = writer.register(registration.id(), codec.encode(registration.registration()));
-                spec.commandLine().getOut().printf("registered %s at %s-%d@%d%n", registration.id(), at.topic(), at.partition(), at.offset());
+                spec.commandLine().getOut().printf("registered %s at %s-%d@%d%n", registration.id(), at.topic(),
+                        at.partition(), at.offset());
             }
         }
         return 0;
@@ -102,11 +105,11 @@ final class RegisterCommand implements Callable<Integer> {
         putIfSet(check, "expectStatus", f.expectStatus);
         putIfSet(check, "mcpMethod", f.mcpMethod);
         putIfSet(check, "mcpSession", f.mcpSession);
-        if (f.intervalMs != null) check.put("intervalMs", f.intervalMs);
-        if (f.timeoutMs != null) check.put("timeoutMs", f.timeoutMs);
-        if (f.degradedLatencyMs != null) check.put("degradedLatencyMs", f.degradedLatencyMs);
-        if (f.unhealthyThreshold != null) check.put("unhealthyThreshold", f.unhealthyThreshold);
-        if (f.healthyThreshold != null) check.put("healthyThreshold", f.healthyThreshold);
+        putIfSet(check, "intervalMs", f.intervalMs);
+        putIfSet(check, "timeoutMs", f.timeoutMs);
+        putIfSet(check, "degradedLatencyMs", f.degradedLatencyMs);
+        putIfSet(check, "unhealthyThreshold", f.unhealthyThreshold);
+        putIfSet(check, "healthyThreshold", f.healthyThreshold);
         if (!check.isEmpty()) {
             root.set("healthCheck", check);
         }
@@ -126,6 +129,12 @@ final class RegisterCommand implements Callable<Integer> {
     private static void putIfSet(ObjectNode node, String field, String value) {
         if (value != null) {
             node.put(field, value);
+        }
+    }
+
+    private static void putIfSet(ObjectNode node, String field, Number value) {
+        if (value != null) {
+            node.put(field, value.longValue());
         }
     }
 }

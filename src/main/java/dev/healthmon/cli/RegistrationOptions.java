@@ -1,5 +1,7 @@
 package dev.healthmon.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /** A registration given by flags; {@link RegisterCommand} turns it into JSON and validates it like any other. */
@@ -14,7 +16,8 @@ final class RegistrationOptions {
     @Option(names = "--url", required = true, description = "http(s) URL of the backend.")
     String url;
 
-    @Option(names = "--transport", defaultValue = "http", description = "streamable-http, sse or http (default ${DEFAULT-VALUE}).")
+    @Option(names = "--transport", defaultValue = "http",
+            description = "streamable-http, sse or http (default ${DEFAULT-VALUE}).")
     String transport;
 
     @Option(names = "--check-type", description = "mcp, http or tcp (default from transport).")
@@ -58,5 +61,5 @@ final class RegistrationOptions {
     String secretRef;
 
     @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Repeatable, e.g. --label team=payments.")
-    java.util.Map<String, String> labels = new java.util.LinkedHashMap<>();
+    Map<String, String> labels = new LinkedHashMap<>();
 }

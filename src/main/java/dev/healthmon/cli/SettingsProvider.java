@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -88,7 +90,7 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
             this.fileSettings = settings;
             this.file = Optional.of(path);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException("--config: cannot read " + path + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("--config: cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -97,9 +99,10 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
             return;
         }
         if (node.isObject()) {
-            node.fields().forEachRemaining(e -> flatten(prefix + e.getKey() + (e.getValue().isObject() ? "." : ""), e.getValue(), out));
+            node.fields().forEachRemaining(e -> flatten(prefix + e.getKey() + (e.getValue().isObject() ? "." : ""),
+                    e.getValue(), out));
         } else if (node.isArray()) {
-            List<String> items = new java.util.ArrayList<>();
+            List<String> items = new ArrayList<>();
             node.forEach(item -> items.add(item.asText()));
             out.put(prefix, String.join(",", items));
         } else {
@@ -128,11 +131,13 @@ final class SettingsProvider implements CommandLine.IDefaultValueProvider {
         Set<String> known = new TreeSet<>();
         command.options().forEach(o -> key(o).ifPresent(known::add));
         Set<String> fileKeys = new TreeSet<>();
-        fileSettings.keySet().stream().filter(k -> !k.startsWith(KAFKA_PREFIX) && !known.contains(k)).forEach(fileKeys::add);
+        fileSettings.keySet().stream().filter(k -> !k.startsWith(KAFKA_PREFIX)
+                && !known.contains(k)).forEach(fileKeys::add);
         Set<String> env = new TreeSet<>();
         Set<String> knownEnv = new TreeSet<>();
         known.forEach(k -> knownEnv.add(envName(k)));
-        environment.keySet().stream().filter(k -> k.startsWith(ENV_PREFIX) && !knownEnv.contains(k) && !NOT_FLAGS.contains(k))
+        environment.keySet().stream().filter(k -> k.startsWith(ENV_PREFIX) && !knownEnv.contains(k)
+                && !NOT_FLAGS.contains(k))
                 .forEach(env::add);
         return new Unknown(fileKeys, env);
     }

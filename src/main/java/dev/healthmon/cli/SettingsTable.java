@@ -28,10 +28,12 @@ public final class SettingsTable {
             String key = SettingsProvider.key(option).orElse("");
             boolean isSetting = !key.isEmpty() && !key.equals("print-config") && !key.equals("kafka-property");
             String env = isSetting ? "`" + SettingsProvider.envName(key) + "`" : "";
-            String fileKey = isSetting ? "`" + key + "`" : option.longestName().equals("-X") || key.equals("kafka-property")
+            String fileKey = isSetting ? "`" + key + "`" : option.longestName().equals("-X")
+                    || key.equals("kafka-property")
                     ? "`kafka.<property>`" : "";
             String defaultValue = option.defaultValue() == null ? "" : "`" + option.defaultValue() + "`";
-            String meaning = String.join(" ", option.description()).replace("${DEFAULT-VALUE}", String.valueOf(option.defaultValue()))
+            String meaning = String.join(" ", option.description()).replace("${DEFAULT-VALUE}",
+                    String.valueOf(option.defaultValue()))
                     .replace("|", "\\|");
             lines.add("| `" + flag + "` | " + env + " | " + fileKey + " | " + defaultValue + " | " + meaning + " |");
         }

@@ -51,7 +51,9 @@ final class ShutdownSignal implements AutoCloseable {
         return requested.await(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The command has cleaned up: a waiting hook returns (and the JVM ends), or, with no signal, the hook is removed. */
+    /**
+     * The command has cleaned up: a waiting hook returns (and the JVM ends), or, with no signal, the hook is removed.
+     */
     @Override
     public void close() {
         cleanedUp.countDown();

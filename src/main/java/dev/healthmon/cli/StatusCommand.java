@@ -61,7 +61,8 @@ final class StatusCommand implements Callable<Integer> {
                 : "/api/status?" + String.join("&", query);
         HttpResponse<byte[]> response;
         try {
-            response = http.send(HttpRequest.newBuilder(aggregator.resolve(path)).timeout(Duration.ofSeconds(10)).GET().build(),
+            response = http.send(HttpRequest.newBuilder(aggregator.resolve(path)).timeout(Duration.ofSeconds(10)).GET()
+                    .build(),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             spec.commandLine().getErr().println("error: aggregator " + aggregator + " unreachable: "
@@ -81,7 +82,8 @@ final class StatusCommand implements Callable<Integer> {
             body.path("items").forEach(rows::add);
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "%-28s %-32s %-10s %-24s %s%n", "BACKEND", "STATUS", "LAT(ms)", "SINCE", "LAST FAILURE");
+        out.printf(Locale.ROOT, "%-28s %-32s %-10s %-24s %s%n", "BACKEND", "STATUS", "LAT(ms)", "SINCE",
+                "LAST FAILURE");
         for (JsonNode s : rows) {
             out.println(row(s));
         }

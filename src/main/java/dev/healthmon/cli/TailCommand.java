@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -59,7 +60,8 @@ final class TailCommand implements Callable<Integer> {
     @Option(names = "--from-beginning", description = "Start at the oldest record instead of the newest.")
     boolean fromBeginning;
 
-    @Option(names = "--max-records", defaultValue = "0", description = "Stop after this many records; 0 follows until Ctrl-C.")
+    @Option(names = "--max-records", defaultValue = "0",
+            description = "Stop after this many records; 0 follows until Ctrl-C.")
     long maxRecords;
 
     @Override
@@ -83,7 +85,8 @@ final class TailCommand implements Callable<Integer> {
             }, "healthmon-tail-stop");
             Runtime.getRuntime().addShutdownHook(hook);
             List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p
+                    -> partitions.add(new TopicPartition(topic, p.partition())));
             consumer.assign(partitions);
             if (fromBeginning) {
                 consumer.seekToBeginning(partitions);
@@ -159,7 +162,7 @@ final class TailCommand implements Callable<Integer> {
 
     private static void awaitQuietly(CountDownLatch latch) {
         try {
-            latch.await(java.util.concurrent.TimeUnit.SECONDS.toMillis(5), java.util.concurrent.TimeUnit.MILLISECONDS);
+            latch.await(TimeUnit.SECONDS.toMillis(5), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -7,8 +7,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code healthmon topics create}: creates every topic with the settings of DESIGN.md §1. */
 @Command(name = "topics", mixinStandardHelpOptions = true, description = "Manage healthmon's topics.",
@@ -54,7 +54,8 @@ final class TopicsCommand {
                     return 1;
                 }
                 int count = admin.verifyCoPartitioned();
-                spec.commandLine().getOut().println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic + " have " + count + " partitions");
+                spec.commandLine().getOut().println("ok: " + kafka.registryTopic + " and " + kafka.eventsTopic
+                        + " have " + count + " partitions");
             }
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.healthmon.cli;
 
+import org.apache.kafka.common.utils.AppInfoParser;
 import picocli.CommandLine;
 
 /** Reports the jar's version and the Kafka client version it was built with. */
@@ -9,6 +10,6 @@ final class Version implements CommandLine.IVersionProvider {
     public String[] getVersion() {
         String version = Version.class.getPackage().getImplementationVersion();
         return new String[] {"healthmon " + (version == null ? "dev" : version),
-                "kafka-clients " + org.apache.kafka.common.utils.AppInfoParser.getVersion()};
+                "kafka-clients " + AppInfoParser.getVersion()};
     }
 }

@@ -1,8 +1,6 @@
 package dev.healthmon.events;
 
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.McpServerInfo;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;

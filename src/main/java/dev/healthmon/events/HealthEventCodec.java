@@ -3,10 +3,7 @@ package dev.healthmon.events;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.probe.McpServerInfo;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
@@ -88,7 +85,8 @@ public final class HealthEventCodec {
             JsonNode registration = field(n, "registration");
             return new HealthEvent(
                     field(n, "backendId").asText(),
-                    new RegistrationVersion(field(registration, "partition").asInt(), field(registration, "offset").asLong()),
+                    new RegistrationVersion(field(registration, "partition").asInt(),
+                    field(registration, "offset").asLong()),
                     field(n, "sequence").asLong(),
                     field(n, "monitorId").asText(),
                     field(n, "ownerEpoch").asInt(),

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
@@ -19,6 +20,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
@@ -101,9 +104,14 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private volatile long lastDeadLetterFailureNanos;
     private volatile String lastDeadLetterError = "";
     private final IntSupplier eventPartitions;
-    /** Runs {@code producer.flush()}, which blocks for as long as Kafka is away, so that the publisher thread never does. */
+    /**
+     * Runs {@code producer.flush()}, which blocks for as long as Kafka is away, so that the publisher thread never
+     * does.
+     */
     private final ExecutorService flusher;
-    /** Publisher thread only: events whose partition {@code health-events} lacks, by partition, the latest per backend. */
+    /**
+     * Publisher thread only: events whose partition {@code health-events} lacks, by partition, the latest per backend.
+     */
     private final NavigableMap<Integer, Map<String, HealthEvent>> parked = new TreeMap<>();
     /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
     private Object retry;
@@ -113,15 +121,16 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private volatile Set<Integer> missingPartitions = Set.of();
     private volatile boolean running = true;
     private final long startedNanos = System.nanoTime();
-    private final java.util.concurrent.atomic.AtomicLong sends = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong completions = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong sends = new AtomicLong();
+    private final AtomicLong completions = new AtomicLong();
     private volatile long lastCompletedNanos;
     private volatile long lastAcknowledgedNanos;
     private volatile long lastFailedNanos;
 
     /** A publisher whose dead letters may be as large as Kafka's default {@code max.request.size}. */
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
-                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions, MeterRegistry meters) {
+                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions,
+                                MeterRegistry meters) {
         this(producer, eventsTopic, dlqTopic, codec, capacity, eventPartitions, DEFAULT_RECORD_LIMIT, meters);
     }
 
@@ -151,7 +160,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         meters.gauge("healthmon.registry.dlq.pending", unacknowledged, Set::size);
         meters.gauge("healthmon.events.partitions.missing", this, p -> p.missingPartitions.size());
         meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
-        meters.more().counter("healthmon.events.coalesced", java.util.List.of(), queue, CoalescingBuffer::coalesced);
+        meters.more().counter("healthmon.events.coalesced", List.of(), queue, CoalescingBuffer::coalesced);
         this.flusher = Executors.newSingleThreadExecutor(runnable -> {
             Thread flushing = new Thread(runnable, "healthmon-publisher-flush");
             flushing.setDaemon(true);
@@ -222,7 +231,10 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         return unacknowledged.size();
     }
 
-    /** Queued by {@link #flush}: everything before it has been handed to the producer when the publisher thread reaches it. */
+    /**
+     * Queued by {@link #flush}: everything before it has been handed to the producer when the publisher thread reaches
+     * it.
+     */
     private record FlushMarker(CompletableFuture<Void> done) {}
 
     /**
@@ -242,7 +254,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+        } catch (ExecutionException | TimeoutException e) {
             log.warn("flush did not complete within {} ms", timeout.toMillis());
             return false;
         }
@@ -388,7 +400,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         deadLetterFailures.increment();
         Duration backOff = attempt.retryAfter(error);
         log.warn("backend={} registry record {} not yet in dead-letter topic {} (attempt {}), retrying in {} ms: {}",
-                UntrustedText.escape(attempt.letter().backendId(), LOGGED_ID_CHARS), attempt.letter().source(), dlqTopic,
+                UntrustedText.escape(attempt.letter().backendId(), LOGGED_ID_CHARS), attempt.letter().source(),
+                dlqTopic,
                 attempt.attempts(), backOff.toMillis(), error.toString());
         if (running) {
             deadLetters.add(attempt);
@@ -429,7 +442,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             return false;
         }
         boolean outstanding = sends.get() > completions.get() || !queue.isEmpty();
-        return !outstanding || System.nanoTime() - Math.max(lastCompletedNanos, startedNanos) < UNHEALTHY_AFTER.toNanos();
+        return !outstanding || System.nanoTime() - Math.max(lastCompletedNanos,
+                startedNanos) < UNHEALTHY_AFTER.toNanos();
     }
 
     /**

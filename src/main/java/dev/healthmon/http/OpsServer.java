@@ -9,7 +9,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
-/** A small HTTP server with only the {@link OpsEndpoints}, for the monitor (the aggregator serves them next to its API). */
+/**
+ * A small HTTP server with only the {@link OpsEndpoints}, for the monitor (the aggregator serves them next to its API).
+ */
 public final class OpsServer implements AutoCloseable {
 
     private final HttpServer server;
@@ -26,7 +28,8 @@ public final class OpsServer implements AutoCloseable {
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (IOException e) {
-            throw new UncheckedIOException("http port: cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("http port: cannot listen on " + host + ":" + port + ": " + e.getMessage(),
+                    e);
         }
         OpsEndpoints.install(server, meters, readiness);
         ExecutorService threads = Executors.newSingleThreadExecutor(runnable -> {

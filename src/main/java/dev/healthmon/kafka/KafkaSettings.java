@@ -57,7 +57,8 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
         props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, groupProtocol);
         if (groupProtocol.equals("classic")) {
             // The default list starts with eager Range: every rebalance would stop every check.
-            props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+            props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                    CooperativeStickyAssignor.class.getName());
             props.putIfAbsent(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
             props.putIfAbsent(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 3_000);
         }
@@ -110,7 +111,8 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
      * status is published within a fraction of a second, not after the default 30 s), no record
      * cache, one standby replica per store.
      */
-    public Map<String, Object> streams(String applicationId, String applicationServer, String stateDir, int standbyReplicas) {
+    public Map<String, Object> streams(String applicationId, String applicationServer, String stateDir,
+    int standbyReplicas) {
         Map<String, Object> props = common();
         props.put("application.id", applicationId);
         props.put("application.server", applicationServer);

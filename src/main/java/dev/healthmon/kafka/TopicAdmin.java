@@ -3,10 +3,12 @@ package dev.healthmon.kafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -68,13 +70,15 @@ public final class TopicAdmin implements AutoCloseable {
                 log.info("topic={} created", name);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+                    throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(),
+                            e.getCause());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted creating topic " + name, e);
             } catch (TimeoutException e) {
-                throw new IllegalStateException("timed out creating topic " + name + " after " + TIMEOUT.toSeconds() + " s", e);
+                throw new IllegalStateException("timed out creating topic " + name + " after " + TIMEOUT.toSeconds()
+                        + " s", e);
             }
         });
         return created;
@@ -99,7 +103,8 @@ public final class TopicAdmin implements AutoCloseable {
             admin.createPartitions(Map.of(topics.events(), NewPartitions.increaseTo(registry))).all()
                     .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot add partitions to " + topics.events() + ": " + e.getCause().getMessage(),
+            throw new IllegalStateException("cannot add partitions to " + topics.events() + ": "
+                    + e.getCause().getMessage(),
                     e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -107,7 +112,8 @@ public final class TopicAdmin implements AutoCloseable {
         } catch (TimeoutException e) {
             throw new IllegalStateException("timed out adding partitions to " + topics.events(), e);
         }
-        String done = topics.events() + " grown from " + events + " to " + registry + " partitions to match " + topics.registry();
+        String done = topics.events() + " grown from " + events + " to " + registry + " partitions to match "
+                + topics.registry();
         log.info(done);
         return Optional.of(done);
     }
@@ -199,7 +205,8 @@ public final class TopicAdmin implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted describing topics", e);
             } catch (TimeoutException e) {
-                throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds() + " s describing " + names, e);
+                throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds() + " s describing "
+                        + names, e);
             }
             sleepQuietly(Duration.ofMillis(100));
         }
@@ -232,7 +239,10 @@ public final class TopicAdmin implements AutoCloseable {
         }
     }
 
-    /** What is wrong with topics that already existed: {@code errors} break healthmon, {@code warnings} are worth knowing. */
+    /**
+     * What is wrong with topics that already existed: {@code errors} break healthmon, {@code warnings} are worth
+     * knowing.
+     */
     public record Audit(List<String> errors, List<String> warnings) {}
 
     /**
@@ -240,7 +250,7 @@ public final class TopicAdmin implements AutoCloseable {
      * deleting events, transitions and dead-letter topics, and the partition count asked for.
      */
     public Audit audit(int partitions) {
-        Map<String, String> wantedPolicy = new java.util.LinkedHashMap<>();
+        Map<String, String> wantedPolicy = new LinkedHashMap<>();
         wantedPolicy.put(topics.registry(), TopicConfig.CLEANUP_POLICY_COMPACT);
         wantedPolicy.put(topics.events(), TopicConfig.CLEANUP_POLICY_DELETE);
         wantedPolicy.put(topics.status(), TopicConfig.CLEANUP_POLICY_COMPACT);
@@ -249,17 +259,19 @@ public final class TopicAdmin implements AutoCloseable {
         List<String> errors = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         try {
-            List<org.apache.kafka.common.config.ConfigResource> resources = wantedPolicy.keySet().stream()
-                    .map(t -> new org.apache.kafka.common.config.ConfigResource(
-                            org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t)).toList();
+            List<ConfigResource> resources = wantedPolicy.keySet().stream()
+                    .map(t -> new ConfigResource(
+                            ConfigResource.Type.TOPIC, t)).toList();
             var configs = admin.describeConfigs(resources).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             configs.forEach((resource, config) -> {
                 String actual = config.get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
                 String wanted = wantedPolicy.get(resource.name());
                 if (!actual.contains(wanted)) {
-                    errors.add("topic " + resource.name() + " has cleanup.policy=" + actual + "; healthmon needs " + wanted
+                    errors.add("topic " + resource.name() + " has cleanup.policy=" + actual + "; healthmon needs "
+                            + wanted
                             + (wanted.equals(TopicConfig.CLEANUP_POLICY_COMPACT)
-                            ? " (with delete, old registrations or statuses expire)" : " (compaction would keep only the last record per backend)"));
+                            ? " (with delete, old registrations or statuses expire)"
+                            : " (compaction would keep only the last record per backend)"));
                 }
             });
         } catch (ExecutionException | TimeoutException e) {
@@ -284,7 +296,7 @@ public final class TopicAdmin implements AutoCloseable {
 
     /** The replication factor of each of {@code names}, as the broker reports it. Blocks up to {@link #TIMEOUT}. */
     public Map<String, Integer> replicationFactors(Collection<String> names) {
-        Map<String, Integer> factors = new java.util.TreeMap<>();
+        Map<String, Integer> factors = new TreeMap<>();
         describe(names).forEach((name, description) ->
                 factors.put(name, description.partitions().get(0).replicas().size()));
         return factors;

@@ -1,6 +1,6 @@
 package dev.healthmon.monitor;
 
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
 
 /** A read-only view of one running check, for admin reads and tests. */

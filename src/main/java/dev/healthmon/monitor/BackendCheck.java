@@ -1,21 +1,23 @@
 package dev.healthmon.monitor;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventSink;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
 import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.PolicyState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.DoubleSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The periodic check of one backend, for one registration and one generation: it owns the
@@ -37,7 +39,7 @@ import java.util.function.DoubleSupplier;
  */
 final class BackendCheck {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackendCheck.class);
+    private static final Logger log = LoggerFactory.getLogger(BackendCheck.class);
 
     private final long generation;
     private final CheckSettings settings;
@@ -102,10 +104,13 @@ final class BackendCheck {
         probe.close(); // e.g. the backend's MCP session: it lives exactly as long as this check
     }
 
-    /** Swaps in a registration that differs only in descriptive fields (or only in its version); the schedule is kept. */
+    /**
+     * Swaps in a registration that differs only in descriptive fields (or only in its version); the schedule is kept.
+     */
     synchronized void updateSnapshot(BackendRegistration newRegistration, RegistrationVersion newVersion) {
         if (!registration.checkedLike(newRegistration)) {
-            throw new IllegalArgumentException("a change that affects checking needs a new check: " + newRegistration.id());
+            throw new IllegalArgumentException("a change that affects checking needs a new check: "
+                    + newRegistration.id());
         }
         this.registration = newRegistration;
         this.version = newVersion;

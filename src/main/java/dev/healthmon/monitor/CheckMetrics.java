@@ -1,6 +1,6 @@
 package dev.healthmon.monitor;
 
-import dev.healthmon.registry.CheckType;
+import dev.healthmon.registration.CheckType;
 import dev.healthmon.status.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -33,7 +33,8 @@ public final class CheckMetrics {
                         .register(meters));
             }
             checks.put(type, byOutcome);
-            latency.put(type, Timer.builder("healthmon.check.latency").description("Latency of a check, as the probe saw it")
+            latency.put(type,
+                    Timer.builder("healthmon.check.latency").description("Latency of a check, as the probe saw it")
                     .tag("type", type.wireName()).publishPercentileHistogram()
                     .maximumExpectedValue(Duration.ofMinutes(5)).register(meters));
         }

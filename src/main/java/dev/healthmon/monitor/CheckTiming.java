@@ -1,12 +1,12 @@
 package dev.healthmon.monitor;
 
-import java.nio.charset.StandardCharsets;
-import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.status.HealthStatus;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;
-import org.apache.kafka.common.utils.Utils;
+import java.util.zip.CRC32C;
 
 /**
  * The timing rules of DESIGN.md §2: jitter on every interval, and a deterministic per-backend
@@ -57,9 +57,13 @@ public final class CheckTiming {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
-    /** A stable offset in [0, interval) from the backend id: the same id always lands in the same slot. */
+    /**
+     * A stable offset in [0, interval) from the backend id: the same id always lands in the same slot, on every
+     * instance and after every restart. CRC-32C (JDK) rather than Kafka's murmur2: checking knows nothing of Kafka.
+     */
     public static Duration phaseOffset(String backendId, Duration interval) {
-        long slot = Utils.toPositive(Utils.murmur2(backendId.getBytes(StandardCharsets.UTF_8)));
-        return Duration.ofMillis(slot % interval.toMillis());
+        CRC32C crc = new CRC32C();
+        crc.update(backendId.getBytes(StandardCharsets.UTF_8));
+        return Duration.ofMillis(crc.getValue() % interval.toMillis());
     }
 }

@@ -21,7 +21,8 @@ public record CircuitBreakerSettings(boolean enabled, int failureThreshold, Dura
             throw new IllegalArgumentException("circuit-breaker-failures: must be 1..1000, was " + failureThreshold);
         }
         if (openDuration.compareTo(Duration.ofSeconds(1)) < 0 || openDuration.compareTo(Duration.ofHours(1)) > 0) {
-            throw new IllegalArgumentException("circuit-breaker-open-ms: must be 1000..3600000, was " + openDuration.toMillis());
+            throw new IllegalArgumentException("circuit-breaker-open-ms: must be 1000..3600000, was "
+                    + openDuration.toMillis());
         }
     }
 }

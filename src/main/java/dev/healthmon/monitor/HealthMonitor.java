@@ -2,11 +2,12 @@ package dev.healthmon.monitor;
 
 import dev.healthmon.events.HealthEventSink;
 import dev.healthmon.probe.Probe;
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.RegistrationVersion;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,8 +185,9 @@ public final class HealthMonitor implements AutoCloseable {
             return;
         }
         Map<String, ActiveCheck> view = new HashMap<>(activeChecks.size() * 4 / 3 + 1);
-        activeChecks.forEach((id, c) -> view.put(id, new ActiveCheck(id, c.generation(), c.version(), c.policy().status())));
-        snapshot = java.util.Collections.unmodifiableMap(view); // never written again; the volatile write publishes it
+        activeChecks.forEach((id, c) -> view.put(id, new ActiveCheck(id, c.generation(), c.version(),
+                c.policy().status())));
+        snapshot = Collections.unmodifiableMap(view); // never written again; the volatile write publishes it
         snapshotStale = false;
         nextSnapshotMillis = scheduler.clock().millis() + SNAPSHOT_EVERY.toMillis();
     }

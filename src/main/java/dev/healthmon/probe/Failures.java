@@ -1,5 +1,7 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;

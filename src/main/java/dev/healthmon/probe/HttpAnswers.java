@@ -1,5 +1,7 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
 import java.time.Duration;

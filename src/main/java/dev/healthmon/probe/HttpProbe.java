@@ -1,8 +1,10 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.HttpTarget;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.HttpTarget;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
 import java.net.InetSocketAddress;
@@ -148,7 +150,8 @@ public final class HttpProbe implements Probe {
     }
 
     private static CompletableFuture<ProbeResult> internalFailure(String message) {
-        return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL, message)));
+        return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
+                Failure.of(FailureKind.INTERNAL, message)));
     }
 
     private static ProbeResult classify(int status, Optional<String> retryAfter, Duration latency,

@@ -1,17 +1,20 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.IpLiteral;
-import dev.healthmon.registry.McpSessionMode;
-import dev.healthmon.registry.Transport;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.events.McpServerInfo;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.McpSessionMode;
+import dev.healthmon.registration.Transport;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
+import dev.healthmon.target.IpLiteral;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpTransportSessionNotFoundException;
-import io.modelcontextprotocol.json.McpJsonDefaults;
-import io.modelcontextprotocol.json.McpJsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -91,7 +94,8 @@ public final class McpProbe implements Probe {
         try {
             McpSchema.JSONRPCRequest request = new McpSchema.JSONRPCRequest(McpSchema.JSONRPC_VERSION,
                     McpSchema.METHOD_INITIALIZE, "warm-up", new McpSchema.InitializeRequest("2025-06-18",
-                    McpSchema.ClientCapabilities.builder().build(), new McpSchema.Implementation("healthmon", "warm-up")));
+                    McpSchema.ClientCapabilities.builder().build(),
+                    new McpSchema.Implementation("healthmon", "warm-up")));
             McpSchema.deserializeJsonRpcMessage(json, json.writeValueAsString(request));
         } catch (IOException e) {
             throw new UncheckedIOException("the MCP SDK cannot map its own messages", e);
@@ -356,7 +360,8 @@ public final class McpProbe implements Probe {
                             .onErrorResume(again -> Mono.just(
                                     failure(again, renewed.get(), registration, since(start))));
                 });
-        subscription.update(check.subscribe(result::complete, error -> result.complete(ProbeResult.unhealthy(since(start),
+        subscription.update(check.subscribe(result::complete,
+                error -> result.complete(ProbeResult.unhealthy(since(start),
                 Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
     }
 
@@ -388,7 +393,10 @@ public final class McpProbe implements Probe {
                 ? pinnedTls.client(url.getHost(), ObservedHttpClient.portOf(url)) : shared;
     }
 
-    /** A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in doubt. */
+    /**
+     * A session survives a success and an HTTP-level refusal on an initialized session; anything else leaves it in
+     * doubt.
+     */
     private static boolean keepsSession(ProbeResult result, McpSession session) {
         if (result.failure().isEmpty()) {
             return true;
@@ -403,7 +411,8 @@ public final class McpProbe implements Probe {
                 || session.lastRefusal().map(HttpResponse.ResponseInfo::statusCode).orElse(0) == 404;
     }
 
-    private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration, Duration latency) {
+    private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration,
+            Duration latency) {
         ProbeResult result = classify(error, session, registration, latency);
         return session.serverInfo().map(result::withMcp).orElse(result);
     }

@@ -1,9 +1,10 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.McpMethod;
-import dev.healthmon.registry.Transport;
+import dev.healthmon.events.McpServerInfo;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.McpMethod;
+import dev.healthmon.registration.Transport;
 import io.modelcontextprotocol.client.McpAsyncClient;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.transport.HttpClientSseClientTransport;

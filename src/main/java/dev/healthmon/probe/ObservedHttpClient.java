@@ -1,6 +1,6 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.IpLiteral;
+import dev.healthmon.target.IpLiteral;
 import java.io.IOException;
 import java.net.Authenticator;
 import java.net.CookieHandler;

@@ -226,7 +226,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private static final class Connection {
         final Route route;
         final SocketChannel channel;
-        final Transport transport;
+        final ByteTransport transport;
         final ResponseReader reader = new ResponseReader();
         SelectionKey key;
         Exchange exchange;
@@ -235,7 +235,7 @@ public final class PlainHttpClient implements AutoCloseable {
         boolean reused;
         long idleSince;
 
-        Connection(Route route, SocketChannel channel, Transport transport) {
+        Connection(Route route, SocketChannel channel, ByteTransport transport) {
             this.route = route;
             this.channel = channel;
             this.transport = transport;
@@ -307,9 +307,9 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
-    private Transport transport(Route route, SocketChannel channel) throws IOException {
+    private ByteTransport transport(Route route, SocketChannel channel) throws IOException {
         if (route.tlsName().isEmpty()) {
-            return Transport.plain(channel);
+            return ByteTransport.plain(channel);
         }
         if (tlsContext == null) {
             try {

@@ -1,7 +1,7 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
 import java.util.concurrent.CompletableFuture;
 
 /**

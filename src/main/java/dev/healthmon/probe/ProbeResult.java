@@ -1,5 +1,7 @@
 package dev.healthmon.probe;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.McpServerInfo;
 import dev.healthmon.status.Observation;
 import java.time.Duration;
 import java.util.Objects;
@@ -21,7 +23,8 @@ public record ProbeResult(Observation observation, Duration latency, Optional<Fa
         Objects.requireNonNull(mcp, "mcp");
     }
 
-    public ProbeResult(Observation observation, Duration latency, Optional<Failure> failure, Optional<Duration> retryAfter) {
+    public ProbeResult(Observation observation, Duration latency,
+            Optional<Failure> failure, Optional<Duration> retryAfter) {
         this(observation, latency, failure, retryAfter, Optional.empty());
     }
 

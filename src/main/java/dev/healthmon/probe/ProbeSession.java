@@ -1,6 +1,6 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
+import dev.healthmon.registration.BackendRegistration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -13,10 +13,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface ProbeSession extends AutoCloseable {
 
-    /** Same contract as {@link Probe#check}; the registration differs from the bound one in descriptive fields at most. */
+    /**
+     * Same contract as {@link Probe#check}; the registration differs from the bound one in descriptive fields at most.
+     */
     CompletableFuture<ProbeResult> check(BackendRegistration registration);
 
-    /** Releases what the session holds; idempotent; a check in flight may then end with any result (it is fenced anyway). */
+    /**
+     * Releases what the session holds; idempotent; a check in flight may then end with any result (it is fenced
+     * anyway).
+     */
     @Override
     void close();
 }

@@ -1,10 +1,12 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
-import dev.healthmon.registry.CheckType;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.CheckType;
 import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.target.TargetPolicy;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
 import java.time.Duration;
@@ -96,7 +98,8 @@ public final class Probes implements Probe, AutoCloseable {
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         Probe probe = byType.get(settings.type());
         if (probe == null) {
-            return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO, Failure.of(FailureKind.INTERNAL,
+            return CompletableFuture.completedFuture(ProbeResult.unhealthy(Duration.ZERO,
+                    Failure.of(FailureKind.INTERNAL,
                     "no " + settings.type().wireName() + " probe configured")));
         }
         return probe.check(registration, settings);

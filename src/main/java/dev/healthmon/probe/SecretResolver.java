@@ -1,6 +1,6 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.AuthSpec;
+import dev.healthmon.registration.AuthSpec;
 import dev.healthmon.secrets.DeclaredSecret;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.secrets.SecretSource;

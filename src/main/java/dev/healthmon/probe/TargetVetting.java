@@ -1,7 +1,9 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.IpLiteral;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.target.IpLiteral;
+import dev.healthmon.target.TargetPolicy;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;

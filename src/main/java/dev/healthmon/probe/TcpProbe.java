@@ -1,8 +1,9 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.BackendRegistration;
-import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.status.Observation;
+import dev.healthmon.status.Reason;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -16,7 +17,8 @@ import java.util.concurrent.CompletableFuture;
  * The {@code tcp} check: opens a TCP connection to the URL's host and port (80/443 by default)
  * and closes it. Connected → HEALTHY (DEGRADED/SLOW past {@code degradedLatency}); refused,
  * unreachable or unresolvable → UNHEALTHY. Name resolution and the target policy run in
- * {@link TargetVetting}, off the caller's thread; the connect itself is asynchronous. Cancelling the returned future closes the socket.
+ * {@link TargetVetting}, off the caller's thread; the connect itself is asynchronous. Cancelling the returned future
+ * closes the socket.
  */
 public final class TcpProbe implements Probe {
 
@@ -30,7 +32,8 @@ public final class TcpProbe implements Probe {
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         long start = System.nanoTime();
         URI url = registration.url();
-        int port = url.getPort() != -1 ? url.getPort() : url.getScheme().toLowerCase(Locale.ROOT).equals("https") ? 443 : 80;
+        int port = url.getPort() != -1 ? url.getPort() : url.getScheme().toLowerCase(Locale.ROOT).equals("https") ? 443
+                : 80;
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
         CompletableFuture<TargetVetting.Vetted> vetting = this.vetting.vet(url.getHost(), settings.timeout());
         result.whenComplete((r, e) -> vetting.cancel(false)); // a check cancelled while resolving stops waiting
@@ -59,7 +62,7 @@ public final class TcpProbe implements Probe {
             public void completed(Void ignored, Void attachment) {
                 Duration latency = elapsed(start);
                 result.complete(ProbeResult.success(latency.compareTo(settings.degradedLatency()) > 0
-                        ? Observation.degraded(dev.healthmon.status.Reason.SLOW) : Observation.healthy(), latency));
+                        ? Observation.degraded(Reason.SLOW) : Observation.healthy(), latency));
             }
 
             @Override

@@ -1,6 +1,6 @@
 package dev.healthmon.probe;
 
-import dev.healthmon.registry.IpLiteral;
+import dev.healthmon.target.IpLiteral;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
@@ -34,7 +34,7 @@ import javax.net.ssl.SSLParameters;
  *
  * <p>Not thread-safe: the client's selector thread owns it.
  */
-final class TlsChannel implements Transport {
+final class TlsChannel implements ByteTransport {
 
     /** The encrypted-side buffers of one selector thread, sized for the largest TLS record. */
     static final class Scratch {

@@ -1,5 +1,7 @@
 package dev.healthmon.registry;
 
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationVersion;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -28,7 +30,9 @@ final class OwnedPartition {
 
     final int partition;
     final int ownerEpoch;
-    /** The end offset to restore up to; UNKNOWN until the poll loop has read it (the partition is paused until then). */
+    /**
+     * The end offset to restore up to; UNKNOWN until the poll loop has read it (the partition is paused until then).
+     */
     long endSnapshot = UNKNOWN;
     /** Records below this offset were handled by an earlier owner: do not dead-letter them again. */
     long committedOffset = UNKNOWN;

@@ -4,8 +4,13 @@ import dev.healthmon.events.DeadLetter;
 import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.monitor.StartMode;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
+import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +25,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -35,7 +41,6 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnknownMemberIdException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
-import dev.healthmon.status.UntrustedText;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,8 +108,8 @@ public final class RegistryConsumer implements AutoCloseable {
     private final Counter deadLetters;
     private final Counter foreignPartitioned;
     private final Counter duplicateIds;
-    private final io.micrometer.core.instrument.Timer restoreTime;
-    private final java.util.concurrent.atomic.AtomicInteger ownedCount = new java.util.concurrent.atomic.AtomicInteger();
+    private final Timer restoreTime;
+    private final AtomicInteger ownedCount = new AtomicInteger();
     private final Counter rebalances;
     private final Thread thread;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -153,9 +158,9 @@ public final class RegistryConsumer implements AutoCloseable {
         this.foreignPartitioned = meters.counter("healthmon.registry.foreign.partitioned");
         this.duplicateIds = meters.counter("healthmon.registry.duplicate.ids");
         this.rebalances = meters.counter("healthmon.rebalances");
-        this.restoreTime = io.micrometer.core.instrument.Timer.builder("healthmon.partition.restore")
+        this.restoreTime = Timer.builder("healthmon.partition.restore")
                 .description("From assignment of a registry partition to its checks starting").register(meters);
-        meters.gauge("healthmon.partitions.owned", ownedCount, java.util.concurrent.atomic.AtomicInteger::get);
+        meters.gauge("healthmon.partitions.owned", ownedCount, AtomicInteger::get);
         meters.gauge("healthmon.partitions.waiting.for.events", this, c -> c.waitingForEventsSnapshot.size());
         this.thread = new Thread(this::run, "healthmon-registry-poll");
     }
@@ -164,7 +169,10 @@ public final class RegistryConsumer implements AutoCloseable {
         thread.start();
     }
 
-    /** Blocks until the poll thread has ended; empty if it ended because of {@link #close}, else the error that ended it. */
+    /**
+     * Blocks until the poll thread has ended; empty if it ended because of {@link #close}, else the error that ended
+     * it.
+     */
     public Optional<Throwable> awaitTermination() throws InterruptedException {
         stopped.await();
         return Optional.ofNullable(failure);
@@ -246,7 +254,8 @@ public final class RegistryConsumer implements AutoCloseable {
             return;
         }
         pending = pending.stream().filter(ends::containsKey).toList();
-        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(pending), BLOCKING_CALL_TIMEOUT);
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(pending),
+                BLOCKING_CALL_TIMEOUT);
         for (TopicPartition tp : pending) {
             OwnedPartition partition = owned.get(tp.partition());
             OffsetAndMetadata done = committed.get(tp);
@@ -301,7 +310,8 @@ public final class RegistryConsumer implements AutoCloseable {
         } else if (decoded instanceof DecodedRegistration.Invalid invalid) {
             // Dead-lettered when first read (its offset was committed past): not again, but say why it is not
             // checked — a record the monitor's rules now refuse (a secrets file changed) would be silent otherwise.
-            log.warn("backend={} registration at {}-{}@{} is invalid and not checked (dead-lettered when first read): {}",
+            log.warn("backend={} registration at {}-{}@{} is invalid and not checked (dead-lettered when first "
+                    + "read): {}",
                     UntrustedText.escape(invalid.id(), 200), topic, record.partition(), record.offset(),
                     UntrustedText.escape(invalid.error().getMessage(), 500));
         }
@@ -493,7 +503,8 @@ public final class RegistryConsumer implements AutoCloseable {
      */
     private boolean restored(OwnedPartition partition) {
         try {
-            return consumer.position(new TopicPartition(topic, partition.partition), Duration.ZERO) >= partition.endSnapshot;
+            return consumer.position(new TopicPartition(topic, partition.partition),
+                    Duration.ZERO) >= partition.endSnapshot;
         } catch (TimeoutException notKnownYet) {
             return false;
         }

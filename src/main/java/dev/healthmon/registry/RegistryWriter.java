@@ -115,7 +115,8 @@ public final class RegistryWriter implements AutoCloseable {
         try {
             return future.get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("publishing to " + topic + " failed: " + e.getCause().getMessage(), e.getCause());
+            throw new IllegalStateException("publishing to " + topic + " failed: " + e.getCause().getMessage(),
+                    e.getCause());
         } catch (TimeoutException e) {
             throw new IllegalStateException("Kafka did not acknowledge within " + ACK_TIMEOUT.toSeconds() + " s", e);
         } catch (InterruptedException e) {

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.OutageBuffer;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
@@ -83,14 +83,17 @@ class AggregatorFollowsMonitorPropertyTest {
         try {
             new Simulation(unhealthyThreshold, healthyThreshold, bufferCapacity).run(run);
         } catch (AssertionError e) {
-            throw new AssertionError("seed " + seed + " (unhealthyThreshold " + unhealthyThreshold + ", healthyThreshold "
+            throw new AssertionError("seed " + seed + " (unhealthyThreshold " + unhealthyThreshold
+                    + ", healthyThreshold "
                     + healthyThreshold + ", buffer " + bufferCapacity + ", run " + run + "): " + e.getMessage(), e);
         }
     }
 
     /** Weights in the order of {@link Kind}: mostly checks, with every fault often enough to meet the others. */
     private static final int[] KIND_WEIGHTS = {30, 2, 2, 2, 2, 1};
-    /** In the order of {@link Result}: failures twice as likely as successes, to cross thresholds and open the circuit. */
+    /**
+     * In the order of {@link Result}: failures twice as likely as successes, to cross thresholds and open the circuit.
+     */
     private static final int[] RESULT_WEIGHTS = {3, 1, 5, 1};
 
     private static <T> T pick(Random random, int[] weights, T[] values) {

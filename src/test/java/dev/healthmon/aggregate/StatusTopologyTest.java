@@ -10,14 +10,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Schema;
 import dev.healthmon.events.DeadLetter;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.OutageBuffer;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
@@ -75,12 +75,14 @@ class StatusTopologyTest {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(StatusTopology.build(TOPICS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, meters),
+        driver = new TopologyTestDriver(StatusTopology.build(TOPICS, CheckDefaults.STANDARD,
+                AggregatorSettings.DEFAULTS, meters),
                 props, T0);
         registry = driver.createInputTopic(TOPICS.registry(), new ByteArraySerializer(), new ByteArraySerializer());
         events = driver.createInputTopic(TOPICS.events(), new ByteArraySerializer(), new ByteArraySerializer());
         statuses = driver.createOutputTopic(TOPICS.status(), new StringDeserializer(), new ByteArrayDeserializer());
-        transitions = driver.createOutputTopic(TOPICS.transitions(), new StringDeserializer(), new ByteArrayDeserializer());
+        transitions = driver.createOutputTopic(TOPICS.transitions(), new StringDeserializer(),
+                new ByteArrayDeserializer());
         dlq = driver.createOutputTopic(TOPICS.eventsDlq(), new StringDeserializer(), new ByteArrayDeserializer());
     }
 
@@ -108,7 +110,8 @@ class StatusTopologyTest {
 
     private HealthEvent event(String id, int epoch, long registration, long sequence, Outcome outcome, Instant at,
                               Optional<Failure> failure, CircuitState circuit) {
-        return new HealthEvent(id, new RegistrationVersion(0, registration), sequence, "monitor-" + epoch, epoch, at, at, 12,
+        return new HealthEvent(id, new RegistrationVersion(0, registration), sequence, "monitor-" + epoch, epoch, at,
+                at, 12,
                 outcome, HealthStatus.UNKNOWN, HealthStatus.UNKNOWN,
                 outcome == Outcome.DEGRADED ? Optional.of(Reason.SLOW) : Optional.empty(), 0, 0,
                 failure, circuit, Optional.empty());
@@ -187,7 +190,8 @@ class StatusTopologyTest {
         assertThat(status("api")).satisfies(s -> {
             assertThat(s.status()).isEqualTo(HealthStatus.UNHEALTHY);
             assertThat(s.reason()).contains(Reason.FAILING);
-            assertThat(s.lastFailure()).hasValueSatisfying(f -> assertThat(f.failure().kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+            assertThat(s.lastFailure()).hasValueSatisfying(f
+                    -> assertThat(f.failure().kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
         });
         send("api", 1, r, Outcome.HEALTHY, t = t.plusSeconds(10));
         assertThat(status("api").reason()).contains(Reason.RECOVERING);
@@ -210,12 +214,14 @@ class StatusTopologyTest {
         send("slow", 1, r, Outcome.DEGRADED, T0.plusSeconds(1));
         assertThat(status("slow").reason()).contains(Reason.SLOW);
         send(event("slow", 1, r, 2, Outcome.DEGRADED, T0.plusSeconds(2),
-                Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 429", OptionalInt.of(429))), CircuitState.CLOSED));
+                Optional.of(new Failure(FailureKind.HTTP_STATUS, "HTTP 429", OptionalInt.of(429))),
+                CircuitState.CLOSED));
         assertThat(status("slow").reason()).contains(Reason.RATE_LIMITED);
 
         long d = register("dead");
         for (int i = 1; i <= 5; i++) {
-            send(event("dead", 1, d, i, Outcome.UNHEALTHY, T0.plusSeconds(i), Optional.of(Failure.of(FailureKind.TIMEOUT, "t")),
+            send(event("dead", 1, d, i, Outcome.UNHEALTHY, T0.plusSeconds(i),
+                    Optional.of(Failure.of(FailureKind.TIMEOUT, "t")),
                     i == 5 ? CircuitState.OPEN : CircuitState.CLOSED));
         }
         assertThat(status("dead").reason()).contains(Reason.CIRCUIT_OPEN);
@@ -230,7 +236,8 @@ class StatusTopologyTest {
         // monitor-1 dies; monitor-2 owns the partition from epoch 2 on and its check starts at sequence 1
         send("api", 2, r, Outcome.UNHEALTHY, T0.plusSeconds(20));
 
-        assertThat(status("api").status()).as("third consecutive failure, across owners").isEqualTo(HealthStatus.UNHEALTHY);
+        assertThat(status("api").status()).as("third consecutive failure, across owners")
+                .isEqualTo(HealthStatus.UNHEALTHY);
         assertThat(status("api").consecutiveFailures()).isEqualTo(3);
         assertThat(status("api").checkedBy()).contains("monitor-2");
     }
@@ -429,7 +436,8 @@ class StatusTopologyTest {
             send("flaky", 1, r, Outcome.HEALTHY, t = t.plusSeconds(10));
         }
         assertThat(status("flaky").flapping()).isFalse();
-        assertThat(transitions()).extracting(StatusTransition::kind).containsExactly(StatusTransition.Kind.FLAPPING_ENDED);
+        assertThat(transitions()).extracting(StatusTransition::kind)
+                .containsExactly(StatusTransition.Kind.FLAPPING_ENDED);
     }
 
     @Test
@@ -474,8 +482,10 @@ class StatusTopologyTest {
         Schema status = Schemas.load("backend-status.v1.schema.json");
         Schema transition = Schemas.load("status-transition.v1.schema.json");
         assertThat(statuses.readValuesToList()).hasSize(5)
-                .allSatisfy(v -> assertThat(Schemas.validate(status, v)).as(new String(v, StandardCharsets.UTF_8)).isEmpty());
+                .allSatisfy(v -> assertThat(Schemas.validate(status, v)).as(new String(v,
+                StandardCharsets.UTF_8)).isEmpty());
         assertThat(transitions.readValuesToList()).isNotEmpty()
-                .allSatisfy(v -> assertThat(Schemas.validate(transition, v)).as(new String(v, StandardCharsets.UTF_8)).isEmpty());
+                .allSatisfy(v -> assertThat(Schemas.validate(transition, v)).as(new String(v,
+                StandardCharsets.UTF_8)).isEmpty());
     }
 }

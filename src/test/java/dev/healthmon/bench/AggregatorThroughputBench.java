@@ -8,16 +8,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.aggregate.AggregatorConfig;
 import dev.healthmon.aggregate.AggregatorService;
 import dev.healthmon.aggregate.AggregatorSettings;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
@@ -26,10 +26,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -52,8 +55,8 @@ class AggregatorThroughputBench {
         try {
             run(stateDir);
         } finally {
-            try (java.util.stream.Stream<Path> files = Files.walk(stateDir)) {
-                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            try (Stream<Path> files = Files.walk(stateDir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
                 }
             }
@@ -80,9 +83,11 @@ class AggregatorThroughputBench {
                     for (int b = 0; b < BACKENDS; b++) {
                         boolean up = (seq + b) % 7 != 0;
                         HealthEvent e = new HealthEvent("b" + b, new RegistrationVersion(registrations[b].partition(),
-                                registrations[b].offset()), seq, "bench", 1, t, t, 5, up ? Outcome.HEALTHY : Outcome.UNHEALTHY,
+                                registrations[b].offset()), seq, "bench", 1, t, t, 5,
+                                up ? Outcome.HEALTHY : Outcome.UNHEALTHY,
                                 HealthStatus.UNKNOWN, HealthStatus.UNKNOWN, Optional.empty(), 0, 0,
-                                up ? Optional.empty() : Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED,
+                                up ? Optional.empty() : Optional.of(Failure.of(FailureKind.TIMEOUT, "t")),
+                                CircuitState.CLOSED,
                                 Optional.empty());
                         producer.send(new ProducerRecord<>(Topics.DEFAULTS.events(), registrations[b].partition(),
                                 e.backendId().getBytes(StandardCharsets.UTF_8), codec.encode(e)));
@@ -94,22 +99,26 @@ class AggregatorThroughputBench {
             long total = (long) BACKENDS * EVENTS_PER_BACKEND;
             long started = System.nanoTime();
             try (AggregatorService aggregator = AggregatorService.start(new AggregatorConfig(settings, Topics.DEFAULTS,
-                    "bench-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
+                    "bench-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0,
+                    "127.0.0.1",
                     stateDir, 0), meters)) {
                 long first = 0;
                 while (applied(meters) < total) {
                     if (first == 0 && applied(meters) > 0) {
                         first = System.nanoTime();
                     }
-                    TimeUnit.MILLISECONDS.sleep(20); // sampling a counter; the bench measures, it does not wait for a condition to pass
-                    assertThat(System.nanoTime() - started).as("bench ran too long").isLessThan(TimeUnit.MINUTES.toNanos(10));
+                    // sampling a counter; the bench measures, it does not wait for a condition to pass
+                    TimeUnit.MILLISECONDS.sleep(20);
+                    assertThat(System.nanoTime() - started).as("bench ran too long")
+                            .isLessThan(TimeUnit.MINUTES.toNanos(10));
                 }
                 double seconds = (System.nanoTime() - first) / 1e9;
-                System.out.printf(Locale.ROOT, "%nAggregator throughput (%d cores, %s): %d events for %d backends in %.1f s"
+                System.out.printf(Locale.ROOT,
+                        "%nAggregator throughput (%d cores, %s): %d events for %d backends in %.1f s"
                                 + " = %.0f events/s (exactly_once_v2, 3 partitions, one instance, broker in-process)%n",
                         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), total, BACKENDS,
                         seconds, total / seconds);
-                BenchResults.write("aggregator", java.util.Map.of("events", total, "backends", BACKENDS,
+                BenchResults.write("aggregator", Map.of("events", total, "backends", BACKENDS,
                         "seconds", Math.round(seconds * 10) / 10.0, "eventsPerSecond", Math.round(total / seconds),
                         "setup", "exactly_once_v2, 3 partitions, one instance, broker in-process"));
             }

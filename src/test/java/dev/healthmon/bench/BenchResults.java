@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * Writes one benchmark's figures to {@code target/bench/<name>.json} and {@code <name>.md} (a
@@ -20,7 +21,7 @@ final class BenchResults {
         machine.put("cores", Runtime.getRuntime().availableProcessors());
         machine.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
-        machine.put("kafka", org.apache.kafka.common.utils.AppInfoParser.getVersion());
+        machine.put("kafka", AppInfoParser.getVersion());
         return machine;
     }
 

@@ -27,7 +27,8 @@ public final class BenchServers {
         http.setExecutor(Executors.newFixedThreadPool(8));
         http.start();
         try (McpTestServer mcp = McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false)) {
-            System.out.println("mcp=" + mcp.url() + " http=http://127.0.0.1:" + http.getAddress().getPort() + "/health");
+            System.out.println("mcp=" + mcp.url() + " http=http://127.0.0.1:" + http.getAddress().getPort()
+                    + "/health");
             System.out.flush();
             while (System.in.read() != -1) {
                 // wait for the parent to close our stdin

@@ -69,7 +69,8 @@ public final class EventRecorder {
                         if (latenessCount == lateness.length) {
                             lateness = Arrays.copyOf(lateness, lateness.length * 2);
                         }
-                        lateness[latenessCount++] = Math.max(0, event.checkedAt().toEpochMilli() - event.latencyMs() - due);
+                        lateness[latenessCount++] = Math.max(0,
+                                event.checkedAt().toEpochMilli() - event.latencyMs() - due);
                     }
                 }
             }

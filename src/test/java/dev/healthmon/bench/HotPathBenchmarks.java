@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.monitor.CheckTiming;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationCodec;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.HealthStatus;
@@ -54,7 +54,8 @@ public class HotPathBenchmarks {
                 j -> j.putObject("labels").put("team", "payments")));
         valid = (DecodedRegistration.Valid) registrations.decode(key, registration);
         Instant at = Instant.parse("2026-11-24T10:00:00Z");
-        event = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), 42, "monitor-1", 7, at, at.plusMillis(12), 12,
+        event = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), 42, "monitor-1", 7, at,
+                at.plusMillis(12), 12,
                 Outcome.HEALTHY, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), 0, 42, Optional.empty(),
                 CircuitState.CLOSED, Optional.empty());
         encodedEvent = events.encode(event);
@@ -83,6 +84,7 @@ public class HotPathBenchmarks {
 
     @Benchmark
     public Duration nextDelay() {
-        return CheckTiming.nextDelay(valid.settings(), HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), () -> 0.37);
+        return CheckTiming.nextDelay(valid.settings(), HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(),
+                () -> 0.37);
     }
 }

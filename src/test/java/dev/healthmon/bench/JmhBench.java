@@ -2,6 +2,9 @@ package dev.healthmon.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -26,9 +29,10 @@ class JmhBench {
                 .measurementIterations(3).measurementTime(TimeValue.seconds(1))
                 .resultFormat(ResultFormatType.JSON).result(out.toString())
                 .build()).run();
-        java.util.Map<String, String> figures = new java.util.TreeMap<>();
+        Map<String, String> figures = new TreeMap<>();
         runs.forEach(run -> figures.put(run.getParams().getBenchmark().replaceFirst(".*\\.", ""), String.format(
-                java.util.Locale.ROOT, "%.1f %s", run.getPrimaryResult().getScore(), run.getPrimaryResult().getScoreUnit())));
+                Locale.ROOT, "%.1f %s", run.getPrimaryResult().getScore(),
+                run.getPrimaryResult().getScoreUnit())));
         BenchResults.write("hot-paths", figures);
     }
 }

@@ -7,28 +7,33 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.OperatingSystemMXBean;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.support.BrokerProcesses;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
@@ -62,10 +67,14 @@ class LoadRunBench {
     private static final long JITTER_MS = Long.getLong("bench.jitterMs", 0);
     private static final double FAILURE_RATE = Double.parseDouble(System.getProperty("bench.failureRate", "0"));
     private static final int FRESH = 200;
-    /** Client settings to try, as the monitor's {@code kafka.*} settings would give them: {@code -Dbench.kafka=linger.ms=20,compression.type=lz4}. */
-    private static final Map<String, String> KAFKA_OVERRIDES = System.getProperty("bench.kafka", "").isBlank() ? Map.of()
-            : java.util.Arrays.stream(System.getProperty("bench.kafka").split(",")).map(kv -> kv.split("=", 2))
-                    .collect(java.util.stream.Collectors.toMap(kv -> kv[0].trim(), kv -> kv[1].trim()));
+    /**
+     * Client settings to try, as the monitor's {@code kafka.*} settings would give them: {@code
+     * -Dbench.kafka=linger.ms=20,compression.type=lz4}.
+     */
+    private static final Map<String, String> KAFKA_OVERRIDES = System.getProperty("bench.kafka", "").isBlank()
+    ? Map.of()
+            : Arrays.stream(System.getProperty("bench.kafka").split(",")).map(kv -> kv.split("=", 2))
+                    .collect(Collectors.toMap(kv -> kv[0].trim(), kv -> kv[1].trim()));
 
     @Test
     void loadRun() throws Exception {
@@ -88,7 +97,8 @@ class LoadRunBench {
                     .readLine().substring("farm=".length()).split(",");
             SimpleMeterRegistry meters = new SimpleMeterRegistry();
             try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "bench",
-                    "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT,
+                    "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
+                    TargetPolicy.DEFAULT,
                     Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters);
                  KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
                 // Heap per backend is the slope between half and all of the backends running: what one
@@ -118,8 +128,8 @@ class LoadRunBench {
                     if (ready == null || !ready.startsWith("ready ")) {
                         throw new IllegalStateException("event recorder did not start: " + ready);
                     }
-                    com.sun.management.OperatingSystemMXBean os =
-                            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+                    OperatingSystemMXBean os =
+                            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
                     double checks0 = checks(meters);
                     double published0 = meters.counter("healthmon.events.published").count();
                     Map<String, Long> threads0 = cpuByThreadGroup();
@@ -137,7 +147,8 @@ class LoadRunBench {
                     long[] stat1 = cpuJiffies();
                     if (stat0 != null && stat1 != null) {
                         // Time the hypervisor gave to others: a run on a busy host is slower across the board.
-                        results.put("cpuStealPercent", Math.round(100.0 * (stat1[1] - stat0[1]) / Math.max(1, stat1[0] - stat0[0])));
+                        results.put("cpuStealPercent", Math.round(100.0 * (stat1[1] - stat0[1]) / Math.max(1,
+                                stat1[0] - stat0[0])));
                     }
                     results.put("checksPerSecondScheduled", Math.round(BACKENDS * 1000.0 / INTERVAL_MS));
                     results.put("checksPerSecondAchieved", Math.round(checks / seconds));
@@ -156,7 +167,9 @@ class LoadRunBench {
                     // The JVM's own threads, which ThreadMXBean does not list: compilation time (JIT
                     // still busy means the warm-up was too short) and GC pauses, both in the window.
                     results.put("jvmMicrosPerCheck", Map.of(
-                            "jitCompilation", Math.round((ManagementFactory.getCompilationMXBean().getTotalCompilationTime() - jit0) * 1e3 / checks),
+                            "jitCompilation",
+                            Math.round((ManagementFactory.getCompilationMXBean()
+                            .getTotalCompilationTime() - jit0) * 1e3 / checks),
                             "gcPauses", Math.round((gcPauseMillis() - gc0) * 1e3 / checks)));
                     // The other processes on the same cores, for context: what the monitor competes with.
                     results.put("otherProcessesCpuMicrosPerCheck", Map.of(
@@ -214,12 +227,14 @@ class LoadRunBench {
 
     private static long gcPauseMillis() {
         // JDK 20+ also lists "G1 Concurrent GC", whose time is concurrent work, not pauses.
-        return ManagementFactory.getGarbageCollectorMXBeans().stream().filter(gc -> !gc.getName().contains("Concurrent"))
+        return ManagementFactory.getGarbageCollectorMXBeans().stream().filter(gc
+                -> !gc.getName().contains("Concurrent"))
                 .mapToLong(gc -> Math.max(0, gc.getCollectionTime())).sum();
     }
 
     private static byte[] registration(String id, String url) {
-        return bytes(json(id, url, j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs", INTERVAL_MS).put("timeoutMs", 2000)));
+        return bytes(json(id, url, j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs",
+                INTERVAL_MS).put("timeoutMs", 2000)));
     }
 
     private static void register(KafkaProducer<byte[], byte[]> producer, String[] hosts, int from, int to) {
@@ -259,16 +274,20 @@ class LoadRunBench {
 
     private static Process startFarm() throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), TargetFarm.class.getName(),
+        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                TargetFarm.class.getName(),
                 Integer.toString(TARGETS), "2", Long.toString(LATENCY_MS), Long.toString(JITTER_MS),
                 Double.toString(FAILURE_RATE)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
-    /** CPU nanoseconds of the live threads, summed by name with numbers stripped ("HttpClient-1-SelectorManager" → "HttpClient-SelectorManager"). */
+    /**
+     * CPU nanoseconds of the live threads, summed by name with numbers stripped ("HttpClient-1-SelectorManager" →
+     * "HttpClient-SelectorManager").
+     */
     private static Map<String, Long> cpuByThreadGroup() {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         Map<String, Long> groups = new HashMap<>();
-        for (java.lang.management.ThreadInfo info : bean.getThreadInfo(bean.getAllThreadIds())) {
+        for (ThreadInfo info : bean.getThreadInfo(bean.getAllThreadIds())) {
             if (info != null) {
                 long cpu = bean.getThreadCpuTime(info.getThreadId());
                 if (cpu > 0) {
@@ -291,11 +310,13 @@ class LoadRunBench {
     }
 
     /** Registers {@link #FRESH} new backends one at a time; returns each one's registration time (broker timestamp). */
-    private static Map<String, Long> registerFresh(KafkaProducer<byte[], byte[]> producer, String[] hosts) throws Exception {
+    private static Map<String, Long> registerFresh(KafkaProducer<byte[], byte[]> producer,
+            String[] hosts) throws Exception {
         Map<String, Long> registeredAt = new HashMap<>();
         for (int i = 0; i < FRESH; i++) {
             String id = "fresh-" + i;
-            long acked = producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
+            long acked = producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(),
+                    id.getBytes(StandardCharsets.UTF_8),
                     registration(id, "http://" + hosts[i % hosts.length] + "/" + id))).get().timestamp();
             registeredAt.put(id, acked);
             TimeUnit.MILLISECONDS.sleep(10); // spread the registrations: one at a time, as people register

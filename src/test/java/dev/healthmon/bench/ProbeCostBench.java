@@ -9,7 +9,7 @@ import com.sun.management.OperatingSystemMXBean;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.probe.Probes;
-import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.status.Outcome;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -53,7 +53,8 @@ class ProbeCostBench {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         servers = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), BenchServers.class.getName())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(servers.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out = new BufferedReader(new InputStreamReader(servers.getInputStream(),
+                StandardCharsets.UTF_8));
         String line;
         while ((line = out.readLine()) != null && !line.startsWith("mcp=")) {
             // skip anything else the child prints
@@ -76,7 +77,8 @@ class ProbeCostBench {
     void cpuTimePerCheckByProbe() throws Exception {
         double http = cpuMillisPerCheck("http", httpUrl, j -> {});
         double mcpReuse = cpuMillisPerCheck("mcp reuse", mcpUrl, j -> j.put("transport", "streamable-http"));
-        double mcpFresh = cpuMillisPerCheck("mcp fresh", mcpUrl, j -> ((ObjectNode) j.put("transport", "streamable-http")
+        double mcpFresh = cpuMillisPerCheck("mcp fresh", mcpUrl,
+                j -> ((ObjectNode) j.put("transport", "streamable-http")
                 .get("healthCheck")).put("mcpSession", "fresh"));
         System.out.printf(Locale.ROOT, "%nProbe CPU cost (%d cores, %s %s): http %.3f ms/check; mcp reuse %.3f ms/check"
                         + " (%.1f× http); mcp fresh %.3f ms/check (%.1f× http)%n",

@@ -106,11 +106,13 @@ public final class TargetFarm {
                     in.flip();
                     while (in.hasRemaining()) {
                         byte b = in.get();
-                        client.matched = b == (client.matched % 2 == 0 ? '\r' : '\n') ? client.matched + 1 : (b == '\r' ? 1 : 0);
+                        client.matched = b == (client.matched % 2 == 0 ? '\r' : '\n') ? client.matched + 1
+                                : (b == '\r' ? 1 : 0);
                         if (client.matched == 4) {
                             client.matched = 0;
                             byte[] answer = random.nextDouble() < failureRate ? UNAVAILABLE : OK;
-                            long delay = latencyNanos + (jitterNanos == 0 ? 0 : random.nextLong(-jitterNanos, jitterNanos + 1));
+                            long delay = latencyNanos + (jitterNanos == 0 ? 0
+                                    : random.nextLong(-jitterNanos, jitterNanos + 1));
                             if (delay <= 0) {
                                 answer(client, key, answer);
                             } else {

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.DecodedRegistration;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.support.Registrations;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,8 +37,8 @@ class ComposeFileTest {
     private static JsonNode read(Path file) {
         try {
             return new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -48,7 +51,8 @@ class ComposeFileTest {
                 List<String> command = new ArrayList<>();
                 e.getValue().path("command").forEach(c -> command.add(c.asText()));
                 Map<String, String> env = new LinkedHashMap<>();
-                e.getValue().path("environment").fields().forEachRemaining(v -> env.put(v.getKey(), v.getValue().asText()));
+                e.getValue().path("environment").fields().forEachRemaining(v
+                        -> env.put(v.getKey(), v.getValue().asText()));
                 found.add(new Service(e.getKey(), command, env));
             }
         });
@@ -75,7 +79,8 @@ class ComposeFileTest {
                 .contains("topics", "backends", "register-samples", "monitor", "aggregator");
         for (Service service : healthmon) {
             CommandSpec command = parse(service);
-            List<String> settings = SettingsProvider.settingNames(command).stream().map(SettingsProvider::envName).toList();
+            List<String> settings = SettingsProvider.settingNames(command).stream().map(SettingsProvider::envName)
+                    .toList();
             assertThat(service.environment().keySet()).as("environment of %s", service.name()).allSatisfy(name ->
                     assertThat(settings).as("%s is a setting of '%s'", name, command.name()).contains(name));
         }
@@ -109,17 +114,20 @@ class ComposeFileTest {
         String listeners = services.path("kafka").path("environment").path("KAFKA_ADVERTISED_LISTENERS").asText();
         assertThat(listeners).isEqualTo("PLAINTEXT://kafka:9092");
         assertThat(services.path("kafka").path("image").asText())
-                .isEqualTo("apache/kafka:" + org.apache.kafka.common.utils.AppInfoParser.getVersion());
+                .isEqualTo("apache/kafka:" + AppInfoParser.getVersion());
     }
 
     @Test
     void sampleRegistrationsAreValidAndPointAtTheSampleBackends() throws Exception {
-        CommandSpec backends = parse(healthmonServices().stream().filter(s -> s.name().equals("backends")).findFirst().orElseThrow());
+        CommandSpec backends = parse(healthmonServices().stream().filter(s
+                -> s.name().equals("backends")).findFirst().orElseThrow());
         int port = Integer.parseInt(value(backends, "--port"));
-        JsonNode samples = new ObjectMapper().readTree(Files.readString(Path.of("docker", "sample-registrations.json")));
+        JsonNode samples = new ObjectMapper().readTree(Files.readString(Path.of("docker",
+                "sample-registrations.json")));
         assertThat(samples).hasSize(5);
         for (JsonNode sample : samples) {
-            DecodedRegistration decoded = Registrations.CODEC.decode(sample.get("id").asText().getBytes(StandardCharsets.UTF_8),
+            DecodedRegistration decoded = Registrations.CODEC.decode(sample.get("id").asText()
+                    .getBytes(StandardCharsets.UTF_8),
                     new ObjectMapper().writeValueAsBytes(sample));
             assertThat(decoded).as(sample.toString()).isInstanceOf(DecodedRegistration.Valid.class);
             URI url = URI.create(sample.get("url").asText());

@@ -45,7 +45,8 @@ class LogFormatTest {
 
     @Test
     void textFormatIsTheReadableDefault() {
-        assertThat(logOneLine(LogFormat.TEXT)).contains("INFO").contains("test - backend=api status HEALTHY -> UNHEALTHY");
+        assertThat(logOneLine(LogFormat.TEXT)).contains("INFO")
+                .contains("test - backend=api status HEALTHY -> UNHEALTHY");
     }
 
     @Test

@@ -31,14 +31,16 @@ class SettingsTest {
         Run r = run(Map.of(), "monitor", "--print-config");
 
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.settings()).containsEntry("bootstrap-servers", "localhost:9092").containsEntry("group-id", "healthmon")
+        assertThat(r.settings()).containsEntry("bootstrap-servers", "localhost:9092").containsEntry("group-id",
+                "healthmon")
                 .containsEntry("default-interval-ms", "30000").containsEntry("http-port", "8081");
     }
 
     @Test
     void flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults() throws Exception {
         Path file = Files.writeString(dir.resolve("healthmon.properties"), String.join("\n",
-                "bootstrap-servers=file:9092", "group-id=from-file", "default-interval-ms=15000", "default-timeout-ms=2000",
+                "bootstrap-servers=file:9092", "group-id=from-file", "default-interval-ms=15000",
+                "default-timeout-ms=2000",
                 "kafka.security.protocol=SASL_SSL", "kafka.sasl.jaas.config=secret-stuff"));
         Map<String, String> env = Map.of("HEALTHMON_GROUP_ID", "from-env", "HEALTHMON_DEFAULT_INTERVAL_MS", "20000");
 

@@ -6,16 +6,17 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.aggregate.StatusTransition;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.monitor.HealthMonitor;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.RegistrationCodec;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationCodec;
+import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.registry.RegistryConsumer;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
@@ -92,7 +93,7 @@ class UntrustedOutputTest {
         HealthEventPublisher publisher = new HealthEventPublisher(
                 new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),
                 "health-events", "dlq", new HealthEventCodec(new ObjectMapper()), 100, () -> 1, meters);
-        var registry = new dev.healthmon.registry.RegistryConsumer(consumer, topic,
+        var registry = new RegistryConsumer(consumer, topic,
                 new RegistrationCodec(new ObjectMapper(), CheckDefaults.STANDARD), monitor, publisher,
                 Duration.ofSeconds(5), meters);
         registry.start();

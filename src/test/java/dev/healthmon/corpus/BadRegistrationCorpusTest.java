@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import com.networknt.schema.Schema;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
 import dev.healthmon.support.BadRegistrations;
 import dev.healthmon.support.BadRegistrations.Entry;
 import dev.healthmon.support.Schemas;
@@ -63,7 +63,8 @@ class BadRegistrationCorpusTest {
         } else {
             assertThat(entry.beyondSchema()).as(entry.name() + ": schema label " + entry.schema()).isTrue();
             assertThat(json).as("parseable JSON").isNotNull();
-            assertThat(SCHEMA.validate(json)).as(entry.name() + ": a rule the schema cannot express: the schema accepts it").isEmpty();
+            assertThat(SCHEMA.validate(json)).as(entry.name()
+                    + ": a rule the schema cannot express: the schema accepts it").isEmpty();
         }
     }
 

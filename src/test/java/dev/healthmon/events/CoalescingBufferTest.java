@@ -3,7 +3,7 @@ package dev.healthmon.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
@@ -75,7 +75,8 @@ class CoalescingBufferTest {
         assertThat(buffer.offerOther("dead letter 1")).isTrue();
         assertThat(buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).isTrue();
         assertThat(buffer.offerOther("dead letter 2")).as("full").isFalse();
-        assertThat(buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).as("coalesced, fits").isTrue();
+        assertThat(buffer.offer(event("a", 2, HealthStatus.HEALTHY,
+                HealthStatus.HEALTHY))).as("coalesced, fits").isTrue();
         assertThat(buffer.offer(event("b", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).as("full").isFalse();
 
         assertThat(drain(buffer)).hasSize(2).first().isEqualTo("dead letter 1");

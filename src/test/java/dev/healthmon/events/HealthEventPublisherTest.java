@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
@@ -21,14 +21,16 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** What the publisher promises under faults: nothing lost to a failed send, no partition or flush holding up the rest. */
+/**
+ * What the publisher promises under faults: nothing lost to a failed send, no partition or flush holding up the rest.
+ */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class HealthEventPublisherTest {
 
@@ -90,7 +92,8 @@ class HealthEventPublisherTest {
 
         await().atMost(WAIT).until(() -> sentKeys(producer).contains("new-partition"));
         ProducerRecord<byte[], byte[]> parked = producer.history().stream()
-                .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("new-partition")).findFirst().orElseThrow();
+                .filter(r -> new String(r.key(),
+                StandardCharsets.UTF_8).equals("new-partition")).findFirst().orElseThrow();
         assertThat(parked.partition()).isEqualTo(3);
         assertThat(publisher.missingPartitions()).isEmpty();
         assertThat(publisher.readiness().ready()).isTrue();

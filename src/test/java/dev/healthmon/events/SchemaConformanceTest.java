@@ -6,11 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Schema;
-import dev.healthmon.probe.Failure;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.probe.McpServerInfo;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
@@ -82,7 +79,8 @@ class SchemaConformanceTest {
                 Registrations.json("bad1", "ftp://x.test/"),
                 Registrations.json("bad2", "http://x.test/", j -> j.put("transport", "stdio")),
                 Registrations.json("bad3", "http://x.test/", j -> j.remove("schemaVersion")),
-                Registrations.json("bad4", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("jitterPercent", 90)),
+                Registrations.json("bad4", "http://x.test/",
+                j -> ((ObjectNode) j.get("healthCheck")).put("jitterPercent", 90)),
                 Registrations.json("bad5", "http://x.test/", j -> j.putObject("auth").put("type", "header")
                         .put("secretRef", "t")),
                 Registrations.json("bad6", "http://x.test/", j -> j.putObject("labels").put("team", 1)),
@@ -94,7 +92,8 @@ class SchemaConformanceTest {
                         .put("secretRef", "pasted+value/==")),
                 Registrations.json("bad7d", "http://x.test/", j -> j.putObject("auth").put("type", "bearer")
                         .put("secretRef", "n".repeat(101))),
-                Registrations.json("bad8", "http://x.test/", j -> ((ObjectNode) j.get("healthCheck")).put("mcpMethod", "tools/call")),
+                Registrations.json("bad8", "http://x.test/",
+                j -> ((ObjectNode) j.get("healthCheck")).put("mcpMethod", "tools/call")),
                 Registrations.json("bad9", "http://x.test/",
                         j -> ((ObjectNode) j.get("healthCheck")).put("mcpSession", "pooled")),
                 Registrations.json("ok5", "http://x.test:65535/a?b#c"),
@@ -110,7 +109,8 @@ class SchemaConformanceTest {
                 Registrations.json("bad16", "http:///path"));
         for (ObjectNode sample : samples) {
             boolean schemaAccepts = schema.validate(sample).isEmpty();
-            boolean codecAccepts = Registrations.CODEC.decode(sample.get("id").asText().getBytes(StandardCharsets.UTF_8),
+            boolean codecAccepts = Registrations.CODEC.decode(sample.get("id").asText()
+                    .getBytes(StandardCharsets.UTF_8),
                     Registrations.bytes(sample)) instanceof DecodedRegistration.Valid;
             assertThat(codecAccepts).as(sample.toString()).isEqualTo(schemaAccepts);
             assertThat(codecAccepts).as(sample.toString()).isEqualTo(sample.get("id").asText().startsWith("ok"));

@@ -20,7 +20,7 @@ import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.CliRun;
 import dev.healthmon.support.HeadlessChromium;
@@ -46,13 +46,14 @@ import java.util.OptionalInt;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -177,7 +178,8 @@ class AggregatorIT {
         JsonNode summary = get("/api/summary");
         assertThat(summary.get("total").asInt()).isEqualTo(6);
         assertThat(summary.path("byStatus").path("UNHEALTHY").asInt()).isEqualTo(2);
-        assertThat(summary.path("byLabel").path("team").path("payments").path("HEALTHY").asInt()).isGreaterThanOrEqualTo(1);
+        assertThat(summary.path("byLabel").path("team").path("payments").path("HEALTHY").asInt())
+                .isGreaterThanOrEqualTo(1);
         assertThat(get("/api/transitions?since=2000-01-01T00:00:00Z").path("items")).isNotEmpty();
 
         HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(
@@ -202,18 +204,22 @@ class AggregatorIT {
         assertThat(all.exit()).as(all.err()).isZero();
         assertThat(all.out()).contains("6 of 6 backends").containsPattern("failing\\s+UNHEALTHY")
                 .containsPattern("slow\\s+DEGRADED \\(SLOW\\)");
-        assertThat(CliRun.of("status", "--aggregator", aggregatorUrl, "auth").out()).contains("UNAUTHENTICATED (AUTH_REQUIRED)");
+        assertThat(CliRun.of("status", "--aggregator", aggregatorUrl,
+                "auth").out()).contains("UNAUTHENTICATED (AUTH_REQUIRED)");
         assertThat(CliRun.of("status", "--aggregator", aggregatorUrl, "--status", "SIDEWAYS").exit()).isEqualTo(2);
         assertThat(CliRun.of("status", "--aggregator", aggregatorUrl, "nope").exit()).isEqualTo(1);
 
-        CliRun tail = CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--from-beginning", "--backend", "failing",
+        CliRun tail = CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--from-beginning",
+                "--backend", "failing",
                 "--max-records", "3");
         assertThat(tail.exit()).as(tail.err()).isZero();
         assertThat(tail.out().lines().toList()).hasSize(3).allSatisfy(line -> assertThat(line).contains("failing"));
-        CliRun transitions = CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--transitions", "--from-beginning",
+        CliRun transitions = CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--transitions",
+                "--from-beginning",
                 "--label", "team=search", "--json", "--max-records", "1");
         assertThat(MAPPER.readTree(transitions.out()).path("labels").path("team").asText()).isEqualTo("search");
-        assertThat(CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--label", "team=search").exit()).isEqualTo(2);
+        assertThat(CliRun.of("tail", "--bootstrap-servers", kafka.bootstrapServers(), "--label",
+                "team=search").exit()).isEqualTo(2);
     }
 
     @Test
@@ -223,11 +229,14 @@ class AggregatorIT {
         Schema transition = Schemas.load("status-transition.v1.schema.json");
         try (TopicTail statuses = new TopicTail(settings, Topics.DEFAULTS.status());
              TopicTail transitions = new TopicTail(settings, Topics.DEFAULTS.transitions())) {
-            await().atMost(Duration.ofSeconds(60)).until(() -> statuses.records().size() >= 12 && transitions.records().size() >= 5);
+            await().atMost(Duration.ofSeconds(60)).until(() -> statuses.records().size() >= 12
+                    && transitions.records().size() >= 5);
             assertThat(statuses.records()).allSatisfy(r ->
-                    assertThat(Schemas.validate(status, r.value())).as(new String(r.value(), StandardCharsets.UTF_8)).isEmpty());
+                    assertThat(Schemas.validate(status, r.value())).as(new String(r.value(),
+                    StandardCharsets.UTF_8)).isEmpty());
             assertThat(transitions.records()).allSatisfy(r ->
-                    assertThat(Schemas.validate(transition, r.value())).as(new String(r.value(), StandardCharsets.UTF_8)).isEmpty());
+                    assertThat(Schemas.validate(transition, r.value())).as(new String(r.value(),
+                    StandardCharsets.UTF_8)).isEmpty());
         }
     }
 
@@ -240,7 +249,7 @@ class AggregatorIT {
                 "it-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
                 secondStateDir, 0), new SimpleMeterRegistry())) {
             // While the two instances rebalance, local queries answer 503 (documented): retry through it.
-            java.util.concurrent.atomic.AtomicInteger ownedBySecond = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger ownedBySecond = new AtomicInteger();
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> {
                 ownedBySecond.set(second.ready() && aggregator.ready() ? localCount(second) : 0);
                 return ownedBySecond.get() > 0;
@@ -275,7 +284,8 @@ class AggregatorIT {
         try (HeadlessChromium chromium = HeadlessChromium.open(page)) {
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
                     assertThat(statusesOnPage(chromium, rows)).containsAllEntriesOf(EXPECTED));
-            assertThat(chromium.evaluate("document.getElementById('summary').innerText").asText()).contains("6 backends");
+            assertThat(chromium.evaluate("document.getElementById('summary').innerText").asText())
+                    .contains("6 backends");
 
             toggleUp.set(false); // the page is not reloaded: it must pick the change up by itself
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->

@@ -12,7 +12,7 @@ import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.BadRegistrations;
 import dev.healthmon.support.BadRegistrations.Entry;

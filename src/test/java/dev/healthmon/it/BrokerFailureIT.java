@@ -16,13 +16,13 @@ import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
-import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.Figures;
 import dev.healthmon.support.TopicTail;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -93,7 +93,8 @@ class BrokerFailureIT {
             for (int i = 0; i < count; i++) {
                 String id = i == 0 ? "flaky" : "ok-" + i;
                 ids.add(id);
-                writer.register(id, bytes(json(id, base + (i == 0 ? "/flaky" : "/ok"), j -> ((ObjectNode) j.get("healthCheck"))
+                writer.register(id, bytes(json(id, base + (i == 0 ? "/flaky" : "/ok"),
+                        j -> ((ObjectNode) j.get("healthCheck"))
                         .put("intervalMs", 500).put("timeoutMs", 300).put("jitterPercent", 0))));
             }
         }
@@ -162,7 +163,8 @@ class BrokerFailureIT {
                     assertThat(seq.get(i)).as("order of %s: %s", id, seq).isGreaterThan(seq.get(i - 1));
                 }
             });
-            HealthEvent change = all.stream().filter(e -> e.backendId().equals("flaky") && e.status() == HealthStatus.UNHEALTHY)
+            HealthEvent change = all.stream().filter(e -> e.backendId().equals("flaky")
+                    && e.status() == HealthStatus.UNHEALTHY)
                     .findFirst().orElseThrow();
             Figures.record("broker outage 20 s: status change of a backend that failed during the outage published "
                     + recovered.toMillis() + " ms after the broker restarted (checked at " + change.checkedAt() + ")");
@@ -196,7 +198,8 @@ class BrokerFailureIT {
                 .stream().map(HealthEvent::backendId).collect(Collectors.toSet()).containsAll(ids));
         Duration allBack = Duration.ofNanos(System.nanoTime() - killedAt);
         Duration pause = tail.longestArrivalGap(killedAt);
-        Figures.record("3 brokers, leader of health-events-0 (node " + leader + ") killed: longest pause in published events "
+        Figures.record("3 brokers, leader of health-events-0 (node " + leader
+                + ") killed: longest pause in published events "
                 + pause.toMillis() + " ms; every backend published again within " + allBack.toMillis() + " ms");
         assertThat(pause).as("leader election, not an outage").isLessThan(Duration.ofSeconds(30));
     }

@@ -71,7 +71,8 @@ class ChaosCheckerIT {
                     "monitor m1 counted 10 events acknowledged, health-events holds 4",
                     "monitor m1: 1 sequence numbers missing, its counters explain 0 (MonitorCounters[published=10, "
                             + "coalesced=0, dropped=0, failed=0]); e.g. 1 missing before {m1/epoch 1/reg 0:0 seq 4 at "
-                            + t0.plusSeconds(2) + " outcome HEALTHY status HEALTHY @0:2} after {m1/epoch 1/reg 0:0 seq 2 at "
+                            + t0.plusSeconds(2)
+                            + " outcome HEALTHY status HEALTHY @0:2} after {m1/epoch 1/reg 0:0 seq 2 at "
                             + t0.plusSeconds(1) + " outcome HEALTHY status HEALTHY @0:1}");
             assertThat(byRule.get("2-sequence-increases")).singleElement().extracting(Violation::detail).asString()
                     .contains("seq 4", "then", "seq 3");

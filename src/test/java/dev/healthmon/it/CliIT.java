@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.CliRun;
 import dev.healthmon.support.TopicTail;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,8 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -88,14 +91,16 @@ class CliIT {
 
     @Test
     void topicsCreateReportsExistingTopicsWithTheWrongSettings() throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
-                dev.healthmon.kafka.KafkaSettings.of(kafka.bootstrapServers()).admin())) {
-            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("wrong-registry", 3, (short) 1)))
-                    .all().get(10, java.util.concurrent.TimeUnit.SECONDS); // cleanup.policy=delete: registrations would expire
+        try (Admin admin = Admin.create(
+                KafkaSettings.of(kafka.bootstrapServers()).admin())) {
+            admin.createTopics(List.of(new NewTopic("wrong-registry", 3, (short) 1)))
+                    // cleanup.policy=delete: registrations would expire
+                    .all().get(10, TimeUnit.SECONDS);
         }
         CliRun result = run("topics", "create", "--partitions", "2", "--replication-factor", "1",
                 "--registry-topic", "wrong-registry", "--events-topic", "wrong-events", "--dlq-topic", "wrong-dlq",
-                "--status-topic", "wrong-status", "--transitions-topic", "wrong-transitions", "--events-dlq-topic", "wrong-edlq");
+                "--status-topic", "wrong-status", "--transitions-topic", "wrong-transitions", "--events-dlq-topic",
+                "wrong-edlq");
 
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.err()).contains("topic wrong-registry has cleanup.policy=delete; healthmon needs compact")
@@ -104,7 +109,8 @@ class CliIT {
 
     @Test
     void registerFromFlagsThenDeregister() throws Exception {
-        CliRun registered = run("register", "--registry-topic", registry, "--id", "flag-api", "--url", "http://127.0.0.1:9/x",
+        CliRun registered = run("register", "--registry-topic", registry, "--id", "flag-api", "--url",
+                "http://127.0.0.1:9/x",
                 "--interval-ms", "5000", "--timeout-ms", "1000", "--label", "team=payments");
         assertThat(registered.exit()).as(registered.err()).isZero();
         assertThat(registered.out()).contains("registered flag-api at " + registry);
@@ -113,7 +119,7 @@ class CliIT {
         assertThat(deregistered.exit()).isZero();
 
         // register: a tombstone to the other partition, then the registration; deregister: a tombstone to each.
-        int home = dev.healthmon.registry.RegistryWriter.homePartition("flag-api", 2);
+        int home = RegistryWriter.homePartition("flag-api", 2);
         List<ConsumerRecord<byte[], byte[]>> all = registryRecords(hasKey("flag-api", 4)).stream()
                 .filter(r -> key(r).equals("flag-api")).toList();
         assertThat(all).filteredOn(r -> r.partition() != home).hasSize(2)
@@ -128,7 +134,8 @@ class CliIT {
     @Test
     void fileWithOneBadEntryPublishesNothingAndNamesTheEntry(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("backends.json");
-        Files.writeString(file, "[{\"schemaVersion\":1,\"id\":\"file-good\",\"url\":\"http://a.test\",\"transport\":\"http\"},"
+        Files.writeString(file,
+                "[{\"schemaVersion\":1,\"id\":\"file-good\",\"url\":\"http://a.test\",\"transport\":\"http\"},"
                 + "{\"schemaVersion\":1,\"id\":\"file-bad\",\"url\":\"ftp://a.test\",\"transport\":\"http\"}]");
 
         CliRun result = run("register", "--registry-topic", registry, "--file", file.toString());
@@ -136,8 +143,10 @@ class CliIT {
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.err()).contains("entry 1 (id file-bad)").contains("url: scheme must be http or https");
         // A marker registered afterwards proves the topic was read past where file-good would be.
-        assertThat(run("register", "--registry-topic", registry, "--id", "marker", "--url", "http://m.test").exit()).isZero();
-        assertThat(registryRecords(hasKey("marker", 1))).extracting(CliIT::key).contains("marker").doesNotContain("file-good", "file-bad");
+        assertThat(run("register", "--registry-topic", registry, "--id", "marker", "--url",
+                "http://m.test").exit()).isZero();
+        assertThat(registryRecords(hasKey("marker",
+                1))).extracting(CliIT::key).contains("marker").doesNotContain("file-good", "file-bad");
     }
 
     @Test

@@ -16,7 +16,7 @@ import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.CountingBackend;
@@ -107,7 +107,8 @@ class ClusterIT {
     /** As above, each registration edited by {@code edit}. */
     private List<String> setUp(int partitions, int backends, Consumer<ObjectNode> edit) throws Exception {
         int n = TEST.incrementAndGet();
-        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n, "events-dlq-" + n);
+        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n,
+                "events-dlq-" + n);
         group = "cluster-it-" + n;
         try (TopicAdmin admin = new TopicAdmin(settings, topics)) {
             admin.createTopics(partitions, (short) 1);
@@ -129,7 +130,8 @@ class ClusterIT {
 
     private MonitorProcess monitor(String id, String... extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
-                "--registry-topic", topics.registry(), "--events-topic", topics.events(), "--dlq-topic", topics.registryDlq(),
+                "--registry-topic", topics.registry(), "--events-topic", topics.events(), "--dlq-topic",
+                topics.registryDlq(),
                 "--group-id", group, "--shutdown-timeout-ms", "10000",
                 "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500"));
         args.addAll(List.of(extraArgs));
@@ -154,13 +156,17 @@ class ClusterIT {
 
     private static final int ANY = -1;
 
-    /** Waits until every backend was checked by exactly one monitor over the last 3 s (by {@code monitors} monitors, or {@link #ANY}), and returns who. */
+    /**
+     * Waits until every backend was checked by exactly one monitor over the last 3 s (by {@code monitors} monitors, or
+     * {@link #ANY}), and returns who.
+     */
     private Map<String, String> awaitSettled(TopicTail tail, List<String> ids, int monitors) {
         Map<String, String> owners = new HashMap<>();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() -> {
             Map<String, Set<String>> checkers = recentCheckers(tail, ids, Duration.ofSeconds(3));
             boolean settled = !checkers.isEmpty() && checkers.values().stream().allMatch(s -> s.size() == 1)
-                    && (monitors == ANY || checkers.values().stream().flatMap(Set::stream).distinct().count() == monitors);
+                    && (monitors == ANY
+                    || checkers.values().stream().flatMap(Set::stream).distinct().count() == monitors);
             if (settled) {
                 owners.clear();
                 checkers.forEach((id, who) -> owners.put(id, who.iterator().next()));
@@ -170,7 +176,10 @@ class ClusterIT {
         return owners;
     }
 
-    /** Waits until each of {@code ids} was checked by a monitor other than {@code gone} after {@code since}; returns the longest wait. */
+    /**
+     * Waits until each of {@code ids} was checked by a monitor other than {@code gone} after {@code since}; returns
+     * the longest wait.
+     */
     private Duration awaitTakenOver(TopicTail tail, Set<String> ids, String gone, Instant since) {
         Map<String, Instant> firstByOther = new HashMap<>();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() -> {
@@ -181,7 +190,8 @@ class ClusterIT {
             }
             return firstByOther.keySet().containsAll(ids);
         });
-        return firstByOther.values().stream().map(t -> Duration.between(since, t)).max(Duration::compareTo).orElseThrow();
+        return firstByOther.values().stream().map(t -> Duration.between(since,
+                t)).max(Duration::compareTo).orElseThrow();
     }
 
     @Test

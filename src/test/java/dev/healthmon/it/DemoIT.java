@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,11 +31,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The README's first command: the demo's five backends reach their expected statuses; its broker serves other clients. */
+/**
+ * The README's first command: the demo's five backends reach their expected statuses; its broker serves other clients.
+ */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DemoIT {
 
-    private static final Pattern TABLE_ROW = Pattern.compile("^((?:demo-|visitor)\\S*)\\s+([A-Z]+(?: \\([A-Z_]+\\))?)\\s+\\d+\\s+\\d+", Pattern.MULTILINE);
+    private static final Pattern TABLE_ROW = Pattern.compile("^((?:demo-|visitor)\\S*)\\s+([A-Z]+(?: "
+            + "\\([A-Z_]+\\))?)\\s+\\d+\\s+\\d+", Pattern.MULTILINE);
 
     @Test
     void sampleBackendsReachTheirExpectedStatusesAndOthersCanRegisterThroughThePinnedPort() throws Exception {
@@ -68,7 +72,8 @@ class DemoIT {
             assertThat(registered.exit()).as(registered.err()).isZero();
             assertThat(exit.get(60, TimeUnit.SECONDS)).as(output.toString()).isZero();
             String text = output.toString();
-            assertThat(text).contains("Kafka bootstrap servers: 127.0.0.1:" + port).contains("register --bootstrap-servers");
+            assertThat(text).contains("Kafka bootstrap servers: 127.0.0.1:"
+                    + port).contains("register --bootstrap-servers");
             assertThat(lastTableStatuses(text)).as(text).containsExactlyInAnyOrderEntriesOf(Map.of(
                     "demo-healthy", "HEALTHY",
                     "demo-slow", "DEGRADED (SLOW)",
@@ -86,7 +91,8 @@ class DemoIT {
     @Test
     void demoOnAKafkaPortInUseExitsNonZeroNamingThePort() throws Exception {
         try (ServerSocket taken = new ServerSocket(LoopbackPorts.unused(), 1, InetAddress.getLoopbackAddress())) {
-            CliRun demo = CliRun.of("demo", "--kafka-port", Integer.toString(taken.getLocalPort()), "--duration-seconds", "1");
+            CliRun demo = CliRun.of("demo", "--kafka-port", Integer.toString(taken.getLocalPort()),
+                    "--duration-seconds", "1");
 
             assertThat(demo.exit()).isNotZero();
             assertThat(demo.err()).startsWith("error: cannot listen on 127.0.0.1:" + taken.getLocalPort())
@@ -95,7 +101,8 @@ class DemoIT {
     }
 
     @Test
-    void sigtermStopsTheDemoOnlyAfterItClosedEverythingAndRemovedItsTemporaryFolders(@TempDir Path tmp) throws Exception {
+    void sigtermStopsTheDemoOnlyAfterItClosedEverythingAndRemovedItsTemporaryFolders(@TempDir Path tmp)
+            throws Exception {
         Path output = tmp.resolve("demo.out");
         Path demoTmp = Files.createDirectory(tmp.resolve("java.io.tmpdir"));
         Process demo = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
@@ -106,7 +113,8 @@ class DemoIT {
             await().atMost(Duration.ofSeconds(60)).failFast("the demo ended", () -> !demo.isAlive())
                     .until(() -> Files.readString(output).contains("first health event"));
             assertThat(demoTmp.toFile().list()).as("the demo's folders while it runs")
-                    .anyMatch(name -> name.startsWith("healthmon-demo-streams")).anyMatch(name -> name.startsWith("kafka-"));
+                    .anyMatch(name -> name.startsWith("healthmon-demo-streams")).anyMatch(name
+                    -> name.startsWith("kafka-"));
 
             demo.destroy(); // SIGTERM
 
@@ -121,7 +129,8 @@ class DemoIT {
     }
 
     /** First line: where the demo was stuck or what it said as it gave up (CI reports show only that line). */
-    private static String whyNotStarted(Future<Integer> exit, Thread demoThread, StringWriter output, StringWriter errors) {
+    private static String whyNotStarted(Future<Integer> exit, Thread demoThread, StringWriter output,
+            StringWriter errors) {
         String state = exit.isDone() ? "demo ended early: " + errors.toString().lines().findFirst().orElse("(no error)")
                 : "demo still starting, at " + Arrays.stream(demoThread.getStackTrace()).limit(12)
                         .map(frame -> frame.getClassName().replaceAll(".*\\.", "") + "." + frame.getMethodName())
@@ -131,7 +140,7 @@ class DemoIT {
 
     /** The statuses in the last table the live view printed. */
     private static Map<String, String> lastTableStatuses(String text) {
-        Map<String, String> statuses = new java.util.HashMap<>();
+        Map<String, String> statuses = new HashMap<>();
         Matcher row = TABLE_ROW.matcher(text);
         while (row.find()) {
             statuses.put(row.group(1), row.group(2));

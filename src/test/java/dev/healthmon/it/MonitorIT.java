@@ -6,7 +6,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Schema;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
@@ -18,28 +24,22 @@ import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
-import dev.healthmon.status.HealthStatus;
 import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.Schemas;
 import dev.healthmon.support.TopicTail;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.ThrowableProxyUtil;
-import ch.qos.logback.core.read.ListAppender;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -48,6 +48,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -64,8 +65,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * The monitor end to end against a real Apache Kafka broker (KRaft, in-process, shared by the
@@ -101,7 +104,8 @@ class MonitorIT {
     @BeforeEach
     void createTopics() {
         int n = testCounter.incrementAndGet();
-        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n, "events-dlq-" + n);
+        topics = new Topics("registry-" + n, "events-" + n, "dlq-" + n, "status-" + n, "transitions-" + n,
+                "events-dlq-" + n);
         group = "healthmon-it-" + n;
         try (TopicAdmin admin = new TopicAdmin(settings, topics)) {
             admin.createTopics(PARTITIONS, (short) 1);
@@ -150,7 +154,8 @@ class MonitorIT {
 
     /** A fast-checking registration of {@code path} on the shared test backend. */
     private byte[] registration(String id, String path) {
-        return bytes(json(id, backend.url(path), j -> ((com.fasterxml.jackson.databind.node.ObjectNode) j.get("healthCheck"))
+        return bytes(json(id, backend.url(path),
+                j -> ((ObjectNode) j.get("healthCheck"))
                 .put("intervalMs", 500).put("timeoutMs", 300).put("jitterPercent", 0)));
     }
 
@@ -191,7 +196,8 @@ class MonitorIT {
         List<HealthEvent> all = events(events, "moving");
         int firstNew = IntStream.range(0, all.size()).filter(i -> all.get(i).registration().offset() == newOffset)
                 .findFirst().orElseThrow();
-        assertThat(all.subList(firstNew, all.size())).allSatisfy(e -> assertThat(e.registration().offset()).isEqualTo(newOffset));
+        assertThat(all.subList(firstNew, all.size())).allSatisfy(e
+                -> assertThat(e.registration().offset()).isEqualTo(newOffset));
         assertThat(all.get(firstNew).sequence()).as("the new check starts a new lifetime").isEqualTo(1);
         assertThat(backend.hits("/old")).as("no request to the old URL after the switch").isEqualTo(oldHitsAtSwitch);
     }
@@ -225,7 +231,8 @@ class MonitorIT {
         long badOffset = writer.register("the-key", mismatched).offset();
         writer.register("after-bad", registration("after-bad", "/after-bad"));
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> !dlq.records().isEmpty() && !events(events, "after-bad").isEmpty());
+        await().atMost(Duration.ofSeconds(20)).until(() -> !dlq.records().isEmpty()
+                && !events(events, "after-bad").isEmpty());
 
         ConsumerRecord<byte[], byte[]> letter = dlq.records().get(0);
         assertThat(letter.key()).isEqualTo("the-key".getBytes(StandardCharsets.UTF_8));
@@ -249,7 +256,8 @@ class MonitorIT {
         int seen = events(events, "steady").size();
 
         await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "steady").size() >= seen + 3);
-        assertThat(events(events, "steady")).allSatisfy(e -> assertThat(e.registration().offset()).isEqualTo(goodOffset));
+        assertThat(events(events, "steady")).allSatisfy(e
+                -> assertThat(e.registration().offset()).isEqualTo(goodOffset));
     }
 
     @Test
@@ -273,17 +281,20 @@ class MonitorIT {
         TopicTail events = tail(topics.events());
         await().atMost(Duration.ofSeconds(20)).until(() -> ids.stream().allMatch(id -> events(events, id).size() >= 8));
         Map<String, Set<String>> checkers = events.records().stream().map(r -> eventCodec.decode(r.value()))
-                .filter(e -> e.checkedAt().isAfter(java.time.Instant.now().minusSeconds(2)))
-                .collect(Collectors.groupingBy(HealthEvent::backendId, Collectors.mapping(HealthEvent::monitorId, Collectors.toSet())));
+                .filter(e -> e.checkedAt().isAfter(Instant.now().minusSeconds(2)))
+                .collect(Collectors.groupingBy(HealthEvent::backendId,
+                Collectors.mapping(HealthEvent::monitorId, Collectors.toSet())));
         assertThat(checkers).hasSize(ids.size());
         assertThat(checkers.values()).allSatisfy(monitors -> assertThat(monitors).hasSize(1));
-        assertThat(checkers.values().stream().flatMap(Set::stream).collect(Collectors.toSet())).containsExactlyInAnyOrder("m1", "m2");
+        assertThat(checkers.values().stream().flatMap(Set::stream).collect(Collectors.toSet()))
+                .containsExactlyInAnyOrder("m1", "m2");
     }
 
     @Test
     void closedMonitorPublishesNothingMoreAndItsBackendsMoveAtOnce() throws Exception {
         MonitorService leaving = MonitorService.start(new MonitorConfig(settings, topics, group, "classic", "leaving",
-                CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10),
+                CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1),
+                Duration.ofSeconds(10),
                 10_000), new SimpleMeterRegistry());
         MonitorService staying = startMonitor("staying");
         TopicTail events = tail(topics.events());
@@ -296,7 +307,8 @@ class MonitorIT {
 
         leaving.close();
         events.awaitCaughtUp(settings, topics.events());
-        long publishedByLeaving = events.records().stream().filter(r -> eventCodec.decode(r.value()).monitorId().equals("leaving")).count();
+        long publishedByLeaving = events.records().stream().filter(r
+                -> eventCodec.decode(r.value()).monitorId().equals("leaving")).count();
 
         // Leaving the group hands its partitions over without waiting for the session timeout (10 s).
         await().atMost(Duration.ofSeconds(8)).until(() -> staying.activeChecks().keySet().equals(ids));
@@ -312,7 +324,8 @@ class MonitorIT {
         writer().register("mcp", bytes(json("mcp", server.url(), j -> {
             j.put("transport", "streamable-http");
             // A generous timeout: the in-process test server's own cold start must not fail the first check.
-            ((com.fasterxml.jackson.databind.node.ObjectNode) j.get("healthCheck")).put("intervalMs", 2500).put("timeoutMs", 2000);
+            ((ObjectNode) j.get("healthCheck")).put("intervalMs",
+                    2500).put("timeoutMs", 2000);
         })));
 
         await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "mcp").size() >= 2);
@@ -341,7 +354,7 @@ class MonitorIT {
 
     @Test
     void secretsNeverAppearInLogsEventsOrDeadLetterHeaders(@TempDir Path dir) throws Exception {
-        String secret = "s3cr3t-" + java.util.UUID.randomUUID();
+        String secret = "s3cr3t-" + UUID.randomUUID();
         Path good = Files.writeString(dir.resolve("token"), secret + "\n");
         Path broken = Files.writeString(dir.resolve("broken"), secret + "\nsecond line\n");
         ListAppender<ILoggingEvent> logs = new ListAppender<>();
@@ -360,13 +373,16 @@ class MonitorIT {
             TopicTail events = tail(topics.events());
             TopicTail dlq = tail(topics.registryDlq());
             RegistryWriter writer = writer();
-            writer.register("with-secret", bytes(json("with-secret", backend.url("/with-secret"), j -> j.putObject("auth")
+            writer.register("with-secret", bytes(json("with-secret", backend.url("/with-secret"),
+                    j -> j.putObject("auth")
                     .put("type", "bearer").put("secretRef", "good"))));
-            writer.register("broken-secret", bytes(json("broken-secret", backend.url("/broken"), j -> j.putObject("auth")
+            writer.register("broken-secret", bytes(json("broken-secret", backend.url("/broken"),
+                    j -> j.putObject("auth")
                     .put("type", "header").put("header", "X-Api-Key").put("secretRef", "broken"))));
             writer.register("pasted", bytes(json("pasted", backend.url("/pasted"), j -> j.putObject("auth")
                     .put("type", "bearer").put("secretRef", secret))));
-            writer.register("mcp-with-secret", bytes(json("mcp-with-secret", mcpServer.url(), j -> j.put("transport", "sse")
+            writer.register("mcp-with-secret", bytes(json("mcp-with-secret", mcpServer.url(),
+                    j -> j.put("transport", "sse")
                     .putObject("auth").put("type", "bearer").put("secretRef", "good"))));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> events(events, "with-secret").size() >= 2
@@ -380,7 +396,8 @@ class MonitorIT {
                 logged = new ArrayList<>(logs.list);
             }
             assertThat(logged).isNotEmpty().allSatisfy(line -> assertThat(rendered(line)).doesNotContain(secret));
-            assertThat(events.records()).allSatisfy(r -> assertThat(new String(r.value(), StandardCharsets.UTF_8)).doesNotContain(secret));
+            assertThat(events.records()).allSatisfy(r -> assertThat(new String(r.value(),
+                    StandardCharsets.UTF_8)).doesNotContain(secret));
             assertThat(dlq.records()).allSatisfy(r -> r.headers().forEach(h ->
                     assertThat(new String(h.value(), StandardCharsets.UTF_8)).doesNotContain(secret)));
         } finally {
@@ -400,7 +417,8 @@ class MonitorIT {
         ids.forEach(id -> writer.register(id, registration(id, "/" + id)));
         await().atMost(Duration.ofSeconds(30)).until(() -> first.activeChecks().keySet().equals(ids)
                 && ids.stream().allMatch(id -> !events(events, id).isEmpty()));
-        int firstEpoch = events.records().stream().map(r -> eventCodec.decode(r.value()).ownerEpoch()).max(Integer::compare).orElseThrow();
+        int firstEpoch = events.records().stream().map(r
+                -> eventCodec.decode(r.value()).ownerEpoch()).max(Integer::compare).orElseThrow();
         Map<String, Long> generationsBefore = first.activeChecks().values().stream()
                 .collect(Collectors.toMap(c -> c.backendId(), c -> c.generation()));
 
@@ -410,10 +428,12 @@ class MonitorIT {
                 && second.activeChecks().keySet().stream().allMatch(id -> events(events, id).stream()
                         .anyMatch(e -> e.monitorId().equals("second"))));
 
-        assertThat(events.records()).map(r -> eventCodec.decode(r.value())).filteredOn(e -> e.monitorId().equals("second"))
+        assertThat(events.records()).map(r -> eventCodec.decode(r.value())).filteredOn(e
+                -> e.monitorId().equals("second"))
                 .isNotEmpty().allSatisfy(e -> assertThat(e.ownerEpoch()).isGreaterThan(firstEpoch));
         assertThat(first.activeChecks().values()).as("checks of partitions that did not move were not restarted")
-                .isNotEmpty().allSatisfy(c -> assertThat(c.generation()).isEqualTo(generationsBefore.get(c.backendId())));
+                .isNotEmpty().allSatisfy(c
+                -> assertThat(c.generation()).isEqualTo(generationsBefore.get(c.backendId())));
     }
 
     @Test
@@ -444,7 +464,8 @@ class MonitorIT {
                     new NewTopic(mismatched.events(), 2, (short) 1))).all().get(10, TimeUnit.SECONDS);
         }
         MonitorConfig config = new MonitorConfig(settings, mismatched, group, "classic", "m1", CheckDefaults.STANDARD,
-                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000);
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10),
+                10_000);
 
         assertThatThrownBy(() -> MonitorService.start(config, new SimpleMeterRegistry()))
                 .isInstanceOf(IllegalStateException.class)

@@ -16,16 +16,17 @@ import dev.healthmon.http.OpsServer;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
-import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.KafkaFixture;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,8 +65,10 @@ class OperationsIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    private static MonitorService monitor(String group, PrometheusMeterRegistry meters, Map<String, String> kafkaProps) {
-        return MonitorService.start(new MonitorConfig(new KafkaSettings(fixture.bootstrapServers(), kafkaProps), Topics.DEFAULTS,
+    private static MonitorService monitor(String group, PrometheusMeterRegistry meters,
+            Map<String, String> kafkaProps) {
+        return MonitorService.start(new MonitorConfig(new KafkaSettings(fixture.bootstrapServers(), kafkaProps),
+                Topics.DEFAULTS,
                 group, "classic", group + "-m1", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
                 TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10), 10_000), meters);
     }
@@ -77,7 +80,7 @@ class OperationsIT {
                 writer.register(id, bytes(json(id, backend.url("/" + id), j -> ((ObjectNode) j.get("healthCheck"))
                         .put("intervalMs", 300).put("timeoutMs", 200))));
             }
-            writer.register("metrics-bad", "{not json".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            writer.register("metrics-bad", "{not json".getBytes(StandardCharsets.UTF_8));
         }
         PrometheusMeterRegistry monitorMeters = Meters.prometheus();
         PrometheusMeterRegistry aggregatorMeters = Meters.prometheus();
@@ -88,13 +91,18 @@ class OperationsIT {
                      stateDir, 0), aggregatorMeters)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> get(ops.port(), "/readyz").statusCode() == 200
                     && get(aggregator.httpPort(), "/readyz").statusCode() == 200
-                    && get(ops.port(), "/metrics").body().contains("healthmon_checks_total{app=\"healthmon\",outcome=\"healthy\",type=\"http\"}"));
+                    && get(ops.port(),
+                    "/metrics").body()
+                    .contains("healthmon_checks_total{app=\"healthmon\",outcome=\"healthy\",type=\"http\"}"));
             await().atMost(Duration.ofSeconds(30)).until(() ->
-                    get(aggregator.httpPort(), "/metrics").body().contains("healthmon_aggregator_events_applied_total"));
+                    get(aggregator.httpPort(),
+                    "/metrics").body().contains("healthmon_aggregator_events_applied_total"));
 
             String monitorMetrics = get(ops.port(), "/metrics").body();
-            assertThat(monitorMetrics).contains("healthmon_check_latency_seconds_bucket", "healthmon_check_lateness_seconds_bucket",
-                    "healthmon_checks_active", "healthmon_partitions_owned", "healthmon_partition_restore_seconds_count",
+            assertThat(monitorMetrics).contains("healthmon_check_latency_seconds_bucket",
+                    "healthmon_check_lateness_seconds_bucket",
+                    "healthmon_checks_active", "healthmon_partitions_owned",
+                    "healthmon_partition_restore_seconds_count",
                     "healthmon_events_buffered", "healthmon_events_coalesced_total", "healthmon_registry_invalid_total",
                     "healthmon_rebalances_total", "jvm_memory_used_bytes", "kafka_consumer_", "kafka_producer_");
             String aggregatorMetrics = get(aggregator.httpPort(), "/metrics").body();
@@ -109,7 +117,8 @@ class OperationsIT {
     void readyzTurnsReadyOnlyOnceEveryOwnedPartitionIsRestored() throws Exception {
         try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
             for (int i = 0; i < 2000; i++) { // a registry that takes a while to restore, one record per poll
-                writer.register("ready-" + i, bytes(json("ready-" + i, backend.url("/ready"), j -> ((ObjectNode) j.get("healthCheck"))
+                writer.register("ready-" + i, bytes(json("ready-" + i, backend.url("/ready"),
+                j -> ((ObjectNode) j.get("healthCheck"))
                         .put("intervalMs", 60_000).put("timeoutMs", 1000))));
             }
         }
@@ -123,7 +132,8 @@ class OperationsIT {
                 return status == 200;
             });
             assertThat(seen.get(0)).as("not ready before the restore").isEqualTo(503);
-            assertThat(monitor.activeChecks()).as("ready means every check is running").hasSizeGreaterThanOrEqualTo(2000);
+            assertThat(monitor.activeChecks()).as("ready means every check is running")
+                    .hasSizeGreaterThanOrEqualTo(2000);
         }
     }
 }

@@ -14,11 +14,11 @@ import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
-import dev.healthmon.registry.CheckDefaults;
+import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
-import dev.healthmon.registry.TargetPolicy;
 import dev.healthmon.support.KafkaFixture;
 import dev.healthmon.support.TopicTail;
+import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -94,10 +94,12 @@ class PartitionGrowthIT {
                         .get(30, TimeUnit.SECONDS);
             }
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("growth-test"))) {
-                producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), 3, "grown".getBytes(StandardCharsets.UTF_8),
+                producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), 3,
+                        "grown".getBytes(StandardCharsets.UTF_8),
                         bytes(json("grown", fixture.backend().url("/grown"))))).get(30, TimeUnit.SECONDS);
             }
-            // The monitor takes partition 3 over, but does not check its backends: their results would have nowhere to go.
+            // The monitor takes partition 3 over, but does not check its backends: their results would have nowhere to
+            // go.
             await().atMost(Duration.ofSeconds(60)).until(() -> String.join("\n", monitor.readiness().reasons())
                     .contains("health-events has no partition [3]"));
             assertThat(monitor.activeChecks()).doesNotContainKey("grown");

@@ -1,17 +1,16 @@
 package dev.healthmon.monitor;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.CheckSettings;
+import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.status.HealthStatus;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.Random;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class CheckTimingTest {
@@ -39,7 +38,8 @@ class CheckTimingTest {
     @Test
     void phaseOffsetIsStablePerBackend() {
         Duration interval = Duration.ofSeconds(30);
-        assertThat(CheckTiming.phaseOffset("backend-1", interval)).isEqualTo(CheckTiming.phaseOffset("backend-1", interval));
+        assertThat(CheckTiming.phaseOffset("backend-1", interval)).isEqualTo(CheckTiming.phaseOffset("backend-1",
+                interval));
     }
 
     @Test
@@ -73,25 +73,33 @@ class CheckTimingTest {
     @Test
     void unhealthyBackendsAreCheckedAtTheUnhealthyInterval() {
         CheckSettings s = settings(h -> h.put("unhealthyIntervalMs", 60_000));
-        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(60));
-        assertThat(next(s, HealthStatus.UNAUTHENTICATED, HealthStatus.UNAUTHENTICATED, Optional.empty())).isEqualTo(Duration.ofSeconds(60));
-        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(10));
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(60));
+        assertThat(next(s, HealthStatus.UNAUTHENTICATED, HealthStatus.UNAUTHENTICATED,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(60));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.HEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(10));
     }
 
     @Test
     void unhealthyIntervalDefaultsToTheInterval() {
         CheckSettings s = settings(h -> {});
-        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(10));
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(10));
     }
 
     @Test
     void edgeIntervalsApplyOnlyRightAfterAStatusChange() {
         CheckSettings s = settings(h -> h.put("unhealthyIntervalMs", 60_000).put("healthyEdgeIntervalMs", 1000)
                 .put("unhealthyEdgeIntervalMs", 2000));
-        assertThat(next(s, HealthStatus.DEGRADED, HealthStatus.HEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(1));
-        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(10));
-        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(2));
-        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY, Optional.empty())).isEqualTo(Duration.ofSeconds(60));
+        assertThat(next(s, HealthStatus.DEGRADED, HealthStatus.HEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(1));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.HEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(10));
+        assertThat(next(s, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(2));
+        assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY,
+                Optional.empty())).isEqualTo(Duration.ofSeconds(60));
         assertThat(next(s, HealthStatus.UNHEALTHY, HealthStatus.DEGRADED, Optional.empty()))
                 .as("no edge interval for DEGRADED").isEqualTo(Duration.ofSeconds(10));
     }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.healthmon.events.HealthEvent;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
@@ -133,7 +133,8 @@ class CircuitBreakerTest {
 
     @Test
     void illegalTransitionsThrow() {
-        assertThatThrownBy(() -> CircuitState.CLOSED.to(CircuitState.HALF_OPEN)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(()
+                -> CircuitState.CLOSED.to(CircuitState.HALF_OPEN)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> CircuitState.OPEN.to(CircuitState.CLOSED)).isInstanceOf(IllegalStateException.class);
     }
 

@@ -6,16 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
-import dev.healthmon.probe.FailureKind;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationVersion;
+import dev.healthmon.probe.ProbeResult;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -111,7 +113,7 @@ class HealthMonitorTest {
         scheduler.advance(Duration.ZERO);
         probe.last().answer(Observation.healthy());
         long generation = monitor.snapshotNow().get("a").generation();
-        List<java.time.Instant> pendingBefore = scheduler.pending();
+        List<Instant> pendingBefore = scheduler.pending();
 
         upsert(valid(json("a", "http://a.test/", j -> {
             j.put("name", "renamed");
@@ -190,7 +192,7 @@ class HealthMonitorTest {
         FakeProbe.Call old = probe.last();
 
         upsert(valid("a", "http://new.test/"), 2);
-        old.result().complete(dev.healthmon.probe.ProbeResult.success(Observation.healthy(), Duration.ofMillis(1)));
+        old.result().complete(ProbeResult.success(Observation.healthy(), Duration.ofMillis(1)));
         scheduler.advance(Duration.ZERO);
         probe.last().answer(Observation.unhealthy());
 

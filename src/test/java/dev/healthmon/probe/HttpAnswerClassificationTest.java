@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.support.HostileServer;
 import dev.healthmon.support.HostileServer.Mode;
 import java.io.IOException;

@@ -8,11 +8,14 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
+import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.support.LoopbackPorts;
+import dev.healthmon.target.TargetPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,26 +23,26 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
-import dev.healthmon.secrets.SecretCatalog;
-import dev.healthmon.support.DeclaredSecrets;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The http probe against real HTTP servers on loopback. */
 class HttpProbeTest {
@@ -53,7 +56,8 @@ class HttpProbeTest {
 
     private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
     /** Resolves like the system, except that metadata.test points at the cloud metadata address. */
-    private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> host.equals("metadata.test")
+    private static final TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT,
+            host -> host.equals("metadata.test")
             ? new InetAddress[] {InetAddress.getByName("169.254.169.254")} : InetAddress.getAllByName(host), resolver);
     private static final PlainHttpClient plain = new PlainHttpClient();
     /** Where the file secrets declared below live (a class-wide directory: the catalog is built per instance). */
@@ -230,7 +234,8 @@ class HttpProbeTest {
                 j -> j.putObject("auth").put("type", "bearer").put("secretRef", "multiline"));
         assertThat(result.failure()).hasValueSatisfying(f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
-            assertThat(f.message()).contains("secret multiline").doesNotContain("first-line").doesNotContain("second-line");
+            assertThat(f.message()).contains("secret multiline").doesNotContain("first-line")
+                    .doesNotContain("second-line");
         });
     }
 
@@ -261,7 +266,8 @@ class HttpProbeTest {
             AtomicBoolean clientHungUp = new AtomicBoolean();
             Thread server = new Thread(() -> {
                 try (Socket client = endless.accept(); OutputStream out = client.getOutputStream()) {
-                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
                     streaming.countDown();
                     for (int i = 0; i < 10_000; i++) {
                         out.write('x');
@@ -306,7 +312,8 @@ class HttpProbeTest {
             Thread server = new Thread(() -> {
                 try (Socket client = plainText.accept()) {
                     client.getInputStream().read(new byte[512]);
-                    client.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    client.getOutputStream()
+                            .write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 } catch (IOException ignored) {
                     // test over
                 }
@@ -329,7 +336,8 @@ class HttpProbeTest {
             HttpProbe probe = new HttpProbe(own, new SecretResolver(SecretCatalog.EMPTY), vetting);
             DecodedRegistration.Valid r = valid(json("b", base + "/ok", j -> {}));
             for (int i = 0; i < 3; i++) {
-                assertThat(probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS).observation().outcome())
+                assertThat(probe.check(r.registration(), r.settings()).get(10,
+                        TimeUnit.SECONDS).observation().outcome())
                         .isEqualTo(Outcome.HEALTHY);
             }
             assertThat(own.openConnections()).isEqualTo(1);
@@ -338,8 +346,8 @@ class HttpProbeTest {
 
     @Test
     void requestHeadIsAnOriginFormGetWithHostAndTheCredential() {
-        String head = new String(HttpProbe.requestHead(java.net.URI.create("http://[::1]:8080/v1/health?deep=1#frag"),
-                java.util.Optional.of(new SecretResolver.Credential("X-Api-Key", "k"))), StandardCharsets.ISO_8859_1);
+        String head = new String(HttpProbe.requestHead(URI.create("http://[::1]:8080/v1/health?deep=1#frag"),
+                Optional.of(new SecretResolver.Credential("X-Api-Key", "k"))), StandardCharsets.ISO_8859_1);
 
         assertThat(head).isEqualTo("GET /v1/health?deep=1 HTTP/1.1\r\nHost: [::1]:8080\r\nUser-Agent: healthmon/0.1\r\n"
                 + "Accept: */*\r\nX-Api-Key: k\r\n\r\n");
@@ -347,9 +355,10 @@ class HttpProbeTest {
 
     @Test
     void requestHeadPercentEncodesARawNonAsciiPathAndDefaultsToSlash() {
-        String encoded = new String(HttpProbe.requestHead(java.net.URI.create("http://h/sant\u00e9"), java.util.Optional.empty()),
+        String encoded = new String(HttpProbe.requestHead(URI.create("http://h/sant\u00e9"),
+                Optional.empty()),
                 StandardCharsets.ISO_8859_1);
-        String bare = new String(HttpProbe.requestHead(java.net.URI.create("http://h"), java.util.Optional.empty()),
+        String bare = new String(HttpProbe.requestHead(URI.create("http://h"), Optional.empty()),
                 StandardCharsets.ISO_8859_1);
 
         assertThat(encoded).startsWith("GET /sant%C3%A9 HTTP/1.1\r\nHost: h\r\n");
@@ -361,7 +370,8 @@ class HttpProbeTest {
         int port = LoopbackPorts.unused(); // nothing listens there
         ProbeResult result = check("http://127.0.0.1:" + port + "/");
         assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
-        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+        assertThat(result.failure()).hasValueSatisfying(f
+                -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
     }
 
     @Test
@@ -403,14 +413,16 @@ class HttpProbeTest {
         ProbeResult result = check("http://metadata.test/latest/meta-data/");
         assertThat(result.failure()).hasValueSatisfying(f -> {
             assertThat(f.kind()).isEqualTo(FailureKind.INTERNAL);
-            assertThat(f.message()).contains("refused by target policy").contains("169.254.169.254").contains("169.254.0.0/16");
+            assertThat(f.message()).contains("refused by target policy").contains("169.254.169.254")
+                    .contains("169.254.0.0/16");
         });
     }
 
     @Test
     void dnsFailureForAnUnresolvableHost() throws Exception {
         ProbeResult result = check("http://no-such-host.invalid/");
-        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isIn(FailureKind.DNS, FailureKind.CONNECTION_REFUSED));
+        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isIn(FailureKind.DNS,
+                FailureKind.CONNECTION_REFUSED));
     }
 
     private static Thread acceptAndHold(ServerSocket socket) {
@@ -428,7 +440,8 @@ class HttpProbeTest {
 
     private static void serveTrickledBody(ServerSocket socket, int length) {
         try (Socket client = socket.accept(); OutputStream out = client.getOutputStream()) {
-            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + length
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             byte[] chunk = new byte[64 * 1024];
             for (int sent = 0; sent < length; sent += chunk.length) {
                 out.write(chunk);

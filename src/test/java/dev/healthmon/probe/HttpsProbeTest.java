@@ -6,10 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
+import dev.healthmon.target.TargetPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.McpSessionMode;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.McpSessionMode;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
@@ -17,8 +17,12 @@ import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.McpTestServer.Kind;
 import dev.healthmon.support.RawMcpBackend;
+import dev.healthmon.target.TargetPolicy;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
+import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,8 +48,8 @@ class McpProbeTest {
     /** Where the declared file secret lives (class-wide: the catalog is built per instance). */
     @TempDir
     static Path secretFiles;
-    private final McpProbe probe = new McpProbe(java.net.http.HttpClient.newBuilder()
-            .version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
+    private final McpProbe probe = new McpProbe(HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1).build(),
             new SecretResolver(DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("token", "env:TOKEN"),
                     DeclaredSecrets.toLoopback("rotating", "file:" + secretFiles.resolve("rotating"))),
                     Map.of("TOKEN", TOKEN)::get),
@@ -103,7 +107,8 @@ class McpProbeTest {
             assertThat(requests).allSatisfy(h -> assertThat(h.get("user-agent")).startsWith("healthmon/"));
             // Without both, spec-following servers answer 406.
             assertThat(requests).filteredOn(h -> h.get(":method").equals("POST")).hasSizeGreaterThanOrEqualTo(3)
-                    .allSatisfy(h -> assertThat(h.get("accept")).contains("application/json").contains("text/event-stream"));
+                    .allSatisfy(h
+                    -> assertThat(h.get("accept")).contains("application/json").contains("text/event-stream"));
             // Every request after initialize carries the negotiated version.
             assertThat(requests.subList(1, requests.size()))
                     .allSatisfy(h -> assertThat(h).containsKey("mcp-protocol-version"));
@@ -259,7 +264,8 @@ class McpProbeTest {
     @Test
     void slowServerIsDegradedWithReasonSlow() throws Exception {
         try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
-            server.behaviour().delay = Duration.ofMillis(150); // per request; a check makes three (initialize, initialized, ping)
+            // per request; a check makes three (initialize, initialized, ping)
+            server.behaviour().delay = Duration.ofMillis(150);
 
             ProbeResult result = check(registration(server,
                     j -> ((ObjectNode) j.get("healthCheck")).put("degradedLatencyMs", 200)));
@@ -279,7 +285,8 @@ class McpProbeTest {
             server.behaviour().hangAfterInitialize = true;
             long start = System.nanoTime();
 
-            ProbeResult result = check(registration(server, j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 2000)));
+            ProbeResult result = check(registration(server, j
+                    -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 2000)));
 
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
@@ -306,7 +313,8 @@ class McpProbeTest {
     void serverErrorStatusIsUnhealthyWithTheStatus() throws Exception {
         try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
             String wrongEndpoint = server.url().replace("/mcp", "/not-mcp");
-            ProbeResult result = check(valid(json("mcp-backend", wrongEndpoint, j -> j.put("transport", "streamable-http"))));
+            ProbeResult result = check(valid(json("mcp-backend", wrongEndpoint,
+                    j -> j.put("transport", "streamable-http"))));
 
             assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
             assertThat(result.failure()).hasValueSatisfying(f -> {
@@ -322,7 +330,8 @@ class McpProbeTest {
         ProbeResult result = check(valid(json("mcp-backend", "http://127.0.0.1:" + port + "/mcp",
                 j -> j.put("transport", "streamable-http"))));
 
-        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+        assertThat(result.failure()).hasValueSatisfying(f
+                -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
     }
 
     @ParameterizedTest
@@ -466,12 +475,12 @@ class McpProbeTest {
         // The JVM cannot resolve this name (.test is reserved); only the vetting's resolver knows it.
         String name = "mcp-pinned.test";
         InetAddress vetted = InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1});
-        McpProbe pinned = new McpProbe(java.net.http.HttpClient.newBuilder()
-                .version(java.net.http.HttpClient.Version.HTTP_1_1).build(),
+        McpProbe pinned = new McpProbe(HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1).build(),
                 new SecretResolver(SecretCatalog.EMPTY),
                 new TargetVetting(TargetPolicy.DEFAULT, host -> {
                     if (!host.equals(name)) {
-                        throw new java.net.UnknownHostException(host);
+                        throw new UnknownHostException(host);
                     }
                     return new InetAddress[] {vetted};
                 }, resolver));
@@ -499,7 +508,7 @@ class McpProbeTest {
     private static String readQuietly(Path file) {
         try {
             return Files.readString(file).strip();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "";
         }
     }

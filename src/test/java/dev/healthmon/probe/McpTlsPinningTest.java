@@ -5,13 +5,14 @@ import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.McpSessionMode;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.McpSessionMode;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.McpTestServer.Kind;
+import dev.healthmon.target.TargetPolicy;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.support.RequestHeads;
 import java.io.IOException;
 import java.io.InputStream;
@@ -128,7 +129,8 @@ class PlainHttpClientTest {
 
     @Test
     void sendsTheRequestAsGivenAndReadsStatusAndRetryAfter() throws Exception {
-        server = new ScriptedServer((c, r) -> "HTTP/1.1 429 Too Many Requests\r\nretry-after:  12 \r\nContent-Length: 4\r\n\r\nbusy");
+        server = new ScriptedServer((c, r)
+                -> "HTTP/1.1 429 Too Many Requests\r\nretry-after:  12 \r\nContent-Length: 4\r\n\r\nbusy");
 
         PlainHttpClient.Response response = get(server);
 
@@ -202,8 +204,10 @@ class PlainHttpClientTest {
         Socket kept = server.open.get(0);
 
         // Nobody asked for this: reused, the connection would hand it over as the next check's answer.
-        kept.getOutputStream().write("HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        await().atMost(Duration.ofSeconds(5)).until(kept::isClosed); // the client hung up: the server saw its end of stream
+        kept.getOutputStream()
+                .write("HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        // the client hung up: the server saw its end of stream
+        await().atMost(Duration.ofSeconds(5)).until(kept::isClosed);
 
         assertThat(get(server).status()).isEqualTo(200);
         assertThat(server.connections).as("the next check on a new connection").hasValue(2);
@@ -239,7 +243,8 @@ class PlainHttpClientTest {
 
     @Test
     void aLengthNextToChunkedIsReadAsChunkedAndTheConnectionNotKept() throws Exception {
-        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        server = new ScriptedServer((c, r)
+                -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "2\r\nok\r\n0\r\n\r\n");
 
         assertThat(get(server).status()).isEqualTo(200);
@@ -262,7 +267,8 @@ class PlainHttpClientTest {
     void whitespaceBeforeAHeaderColonIsAProtocolError() throws Exception {
         server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok");
 
-        assertThatThrownBy(() -> get(server)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
+        assertThatThrownBy(()
+                -> get(server)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
     }
 
     @Test
@@ -270,7 +276,8 @@ class PlainHttpClientTest {
         PlainHttpClient closed = new PlainHttpClient();
         closed.close();
 
-        assertThatThrownBy(() -> closed.send(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9), GET, TIMEOUT, 1024)
+        assertThatThrownBy(() -> closed.send(new InetSocketAddress(InetAddress.getLoopbackAddress(), 9), GET, TIMEOUT,
+                1024)
                 .get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(PlainHttpClient.ClientFailure.class);
         assertThat(Failures.classify(new PlainHttpClient.ClientFailure("HTTP client closed", null)).kind())
                 .isEqualTo(FailureKind.INTERNAL);
@@ -312,7 +319,8 @@ class PlainHttpClientTest {
     void anAnswerCutShortIsAnErrorAndIsNotSentAgain() throws Exception {
         server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b", true);
 
-        assertThatThrownBy(() -> get(server)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
+        assertThatThrownBy(()
+                -> get(server)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ProtocolException.class);
         assertThat(server.connections).hasValue(1);
     }
 
@@ -328,7 +336,8 @@ class PlainHttpClientTest {
         });
 
         long start = System.nanoTime();
-        assertThatThrownBy(() -> client.send(server.address(), GET, Duration.ofMillis(200), 1024).get(10, TimeUnit.SECONDS))
+        assertThatThrownBy(() -> client.send(server.address(), GET, Duration.ofMillis(200), 1024).get(10,
+                TimeUnit.SECONDS))
                 .hasCauseInstanceOf(HttpTimeoutException.class);
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
         assertThat(client.openConnections()).as("the timed-out connection is closed, not kept").isZero();
@@ -385,7 +394,8 @@ class PlainHttpClientTest {
         ResponseReader reader = new ResponseReader();
         reader.reset(1024);
         assertThatThrownBy(() -> reader.read(ByteBuffer.wrap(
-                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n".getBytes(StandardCharsets.US_ASCII))))
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII))))
                 .isInstanceOf(ProtocolException.class);
     }
 

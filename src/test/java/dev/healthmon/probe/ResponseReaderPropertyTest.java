@@ -2,6 +2,8 @@ package dev.healthmon.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.probe.GeneratedResponses.Case;
 import dev.healthmon.probe.GeneratedResponses.Expected;
 import java.io.IOException;

@@ -4,12 +4,12 @@ import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.support.HeaderCapturingServer;
+import dev.healthmon.target.TargetPolicy;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Map;

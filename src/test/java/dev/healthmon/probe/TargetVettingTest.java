@@ -2,7 +2,8 @@ package dev.healthmon.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.target.TargetPolicy;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;

@@ -5,10 +5,11 @@ import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.events.FailureKind;
+import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.support.LoopbackPorts;
+import dev.healthmon.target.TargetPolicy;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.concurrent.CountDownLatch;
@@ -43,14 +44,16 @@ class TcpProbeTest {
     }
 
     private ProbeResult check(String url) throws Exception {
-        DecodedRegistration.Valid r = valid(json("t", url, j -> ((ObjectNode) j.get("healthCheck")).put("type", "tcp")));
+        DecodedRegistration.Valid r = valid(json("t", url, j
+                -> ((ObjectNode) j.get("healthCheck")).put("type", "tcp")));
         return probe.check(r.registration(), r.settings()).get(10, TimeUnit.SECONDS);
     }
 
     @Test
     void healthyWhenThePortAcceptsConnections() throws Exception {
         try (ServerSocket open = new ServerSocket(0, 10, InetAddress.getLoopbackAddress())) {
-            assertThat(check("http://127.0.0.1:" + open.getLocalPort()).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+            assertThat(check("http://127.0.0.1:"
+                    + open.getLocalPort()).observation().outcome()).isEqualTo(Outcome.HEALTHY);
         }
     }
 
@@ -59,7 +62,8 @@ class TcpProbeTest {
         int port = LoopbackPorts.unused(); // nothing listens there
         ProbeResult result = check("http://127.0.0.1:" + port);
         assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
-        assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
+        assertThat(result.failure()).hasValueSatisfying(f
+                -> assertThat(f.kind()).isEqualTo(FailureKind.CONNECTION_REFUSED));
     }
 
     @Test

@@ -13,6 +13,7 @@ import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.ActiveCheck;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.monitor.HealthMonitor;
+import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
 import dev.healthmon.support.Registrations;

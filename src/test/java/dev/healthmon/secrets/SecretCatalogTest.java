@@ -7,6 +7,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,7 +98,7 @@ class SecretCatalogTest {
     @Test
     void refusalNamesTheRuleAndNeverRepeatsAnUndeclaredName() {
         SecretCatalog catalog = SecretCatalog.of(new DeclaredSecret("team-a-token", SecretSource.parse("env:T"),
-                java.util.List.of(AllowedTarget.parse("https://api.team-a.internal/health"))));
+                List.of(AllowedTarget.parse("https://api.team-a.internal/health"))));
 
         assertThat(catalog.refusal("ghp_pastedRealToken123", URI.create("https://api.team-a.internal/health")))
                 .hasValueSatisfying(r -> assertThat(r).contains("is not declared")

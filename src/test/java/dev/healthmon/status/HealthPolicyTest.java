@@ -7,10 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * The policy as a table: a sequence of check outcomes and the status after each one
@@ -22,7 +22,8 @@ class HealthPolicyTest {
         return Stream.of(
                 // ToolHive parity
                 Arguments.of("first success is healthy at once", "H", "HEALTHY"),
-                Arguments.of("new backend stays UNKNOWN below the threshold", "F F F", "UNKNOWN UNKNOWN UNHEALTHY/FAILING"),
+                Arguments.of("new backend stays UNKNOWN below the threshold", "F F F",
+                "UNKNOWN UNKNOWN UNHEALTHY/FAILING"),
                 Arguments.of("established backend keeps its status below the threshold", "H F F F",
                         "HEALTHY HEALTHY HEALTHY UNHEALTHY/FAILING"),
                 Arguments.of("auth refusal at the threshold is UNAUTHENTICATED", "A A A",
@@ -36,7 +37,8 @@ class HealthPolicyTest {
                 Arguments.of("a blip below the threshold still recovers", "H F H H",
                         "HEALTHY HEALTHY DEGRADED/RECOVERING HEALTHY"),
                 Arguments.of("failure during recovery restarts the count", "F F F H F H H",
-                        "UNKNOWN UNKNOWN UNHEALTHY/FAILING DEGRADED/RECOVERING DEGRADED/RECOVERING DEGRADED/RECOVERING HEALTHY"),
+                        "UNKNOWN UNKNOWN UNHEALTHY/FAILING DEGRADED/RECOVERING DEGRADED/RECOVERING "
+                        + "DEGRADED/RECOVERING HEALTHY"),
                 Arguments.of("recovered but slow is SLOW, not HEALTHY", "F F F H S",
                         "UNKNOWN UNKNOWN UNHEALTHY/FAILING DEGRADED/RECOVERING DEGRADED/SLOW"),
                 Arguments.of("rate limiting is a degraded success", "H R H", "HEALTHY DEGRADED/RATE_LIMITED HEALTHY"),

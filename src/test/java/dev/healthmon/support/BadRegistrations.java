@@ -2,10 +2,10 @@ package dev.healthmon.support;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.RegistrationCodec;
-import dev.healthmon.registry.TargetPolicy;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationCodec;
 import dev.healthmon.secrets.SecretCatalog;
+import dev.healthmon.target.TargetPolicy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

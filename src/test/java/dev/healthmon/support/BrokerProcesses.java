@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -68,7 +69,7 @@ public final class BrokerProcesses implements AutoCloseable {
         for (int i = 0; i < count; i++) {
             ports.add(new int[] {LoopbackPorts.unused(), LoopbackPorts.unused()});
         }
-        String voters = java.util.stream.IntStream.range(0, count)
+        String voters = IntStream.range(0, count)
                 .mapToObj(i -> (i + 1) + "@127.0.0.1:" + ports.get(i)[1]).collect(Collectors.joining(","));
         int replication = Math.min(3, count);
         String clusterId = Uuid.randomUuid().toString();
@@ -79,7 +80,8 @@ public final class BrokerProcesses implements AutoCloseable {
             p.put("process.roles", "broker,controller");
             p.put("node.id", Integer.toString(id));
             p.put("controller.quorum.voters", voters);
-            p.put("listeners", "PLAINTEXT://127.0.0.1:" + ports.get(i)[0] + ",CONTROLLER://127.0.0.1:" + ports.get(i)[1]);
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + ports.get(i)[0] + ",CONTROLLER://127.0.0.1:"
+                    + ports.get(i)[1]);
             p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + ports.get(i)[0]);
             p.put("controller.listener.names", "CONTROLLER");
             p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -100,7 +102,8 @@ public final class BrokerProcesses implements AutoCloseable {
             Process format = java("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
             if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
-                throw new IllegalStateException("formatting node " + id + " failed: " + Files.readString(dir.resolve("format.log")));
+                throw new IllegalStateException("formatting node " + id + " failed: "
+                        + Files.readString(dir.resolve("format.log")));
             }
             nodes.add(node);
         }
@@ -144,19 +147,24 @@ public final class BrokerProcesses implements AutoCloseable {
         launch(node(nodeId));
     }
 
-    /** Waits until {@code count} brokers are registered and answering; fails at once if a broker exits with an error. */
+    /**
+     * Waits until {@code count} brokers are registered and answering; fails at once if a broker exits with an error.
+     */
     public void awaitBrokers(int count, Duration timeout) {
         await(count + " brokers").atMost(timeout).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .failFast(() -> {
                     for (Node n : nodes) {
-                        if (n.process != null && !n.process.isAlive() && n.process.exitValue() != 0 && n.process.exitValue() != 137) {
+                        if (n.process != null && !n.process.isAlive() && n.process.exitValue() != 0
+                                && n.process.exitValue() != 137) {
                             throw new IllegalStateException("broker " + n.id + " exited: " + Files.readString(n.log));
                         }
                     }
                 })
                 .until(() -> {
-                    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+                    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            bootstrapServers(),
+                            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000,
+                            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
                         return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count;
                     }
                 });

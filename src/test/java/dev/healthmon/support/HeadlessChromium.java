@@ -58,9 +58,11 @@ public final class HeadlessChromium implements AutoCloseable {
 
     private HeadlessChromium(String binary, String url) throws Exception {
         profile = Files.createTempDirectory("healthmon-chromium");
-        browser = new ProcessBuilder(binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        browser = new ProcessBuilder(binary, "--headless=new", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage",
                 "--no-first-run", "--remote-debugging-port=0", "--user-data-dir=" + profile, "--window-size=1280,900",
-                "about:blank").redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile()).start();
+                "about:blank").redirectErrorStream(true).redirectOutput(profile.resolve("chromium.log").toFile())
+                .start();
         int port = devToolsPort(profile.resolve("DevToolsActivePort"));
         HttpClient http = HttpClient.newHttpClient();
         HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
@@ -75,7 +77,8 @@ public final class HeadlessChromium implements AutoCloseable {
         return await("chromium's DevTools port").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
                 .failFast(() -> {
                     if (!browser.isAlive()) {
-                        throw new IllegalStateException("chromium exited: " + Files.readString(profile.resolve("chromium.log")));
+                        throw new IllegalStateException("chromium exited: "
+                                + Files.readString(profile.resolve("chromium.log")));
                     }
                 })
                 .until(() -> portOnItsFirstLine(file), port -> port > 0);
@@ -129,7 +132,8 @@ public final class HeadlessChromium implements AutoCloseable {
             if (last) {
                 try {
                     JsonNode message = JSON.readTree(partial.toString());
-                    CompletableFuture<JsonNode> waiting = message.has("id") ? pending.remove(message.get("id").asInt()) : null;
+                    CompletableFuture<JsonNode> waiting = message.has("id") ? pending.remove(message.get("id").asInt())
+                            : null;
                     if (waiting != null) {
                         waiting.complete(message);
                     }

@@ -13,7 +13,8 @@ import java.util.OptionalInt;
  *
  * @param settings client settings for the broker, with the class's extra client properties
  */
-public record KafkaFixture(EmbeddedKafka kafka, KafkaSettings settings, CountingBackend backend) implements AutoCloseable {
+public record KafkaFixture(EmbeddedKafka kafka, KafkaSettings settings,
+CountingBackend backend) implements AutoCloseable {
 
     public static KafkaFixture start(int partitions) throws Exception {
         return start(partitions, Map.of());

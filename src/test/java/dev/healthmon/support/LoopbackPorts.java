@@ -21,7 +21,8 @@ public final class LoopbackPorts {
 
     private static final int FIRST = 20_000;
     private static final int LAST = 32_000;
-    private static final AtomicInteger next = new AtomicInteger(FIRST + ThreadLocalRandom.current().nextInt(LAST - FIRST));
+    private static final AtomicInteger next = new AtomicInteger(FIRST
+            + ThreadLocalRandom.current().nextInt(LAST - FIRST));
 
     private LoopbackPorts() {}
 

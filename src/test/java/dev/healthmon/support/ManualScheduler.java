@@ -4,6 +4,7 @@ import dev.healthmon.monitor.CheckScheduler;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -52,7 +53,7 @@ public final class ManualScheduler implements CheckScheduler {
             }
 
             @Override
-            public Clock withZone(java.time.ZoneId zone) {
+            public Clock withZone(ZoneId zone) {
                 return this;
             }
 
@@ -93,7 +94,8 @@ public final class ManualScheduler implements CheckScheduler {
     /** Due times of the live (not cancelled) tasks, soonest first. */
     public synchronized List<Instant> pending() {
         List<Instant> due = new ArrayList<>();
-        queue.stream().filter(t -> !t.cancelled).sorted(Comparator.comparing((Task t) -> t.due)).forEach(t -> due.add(t.due));
+        queue.stream().filter(t -> !t.cancelled).sorted(Comparator.comparing((Task t) -> t.due)).forEach(t
+                -> due.add(t.due));
         return due;
     }
 }

@@ -25,8 +25,10 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -94,13 +96,15 @@ public final class McpTestServer implements AutoCloseable {
             HttpServletStreamableServerTransportProvider provider =
                     HttpServletStreamableServerTransportProvider.builder().mcpEndpoint("/mcp").build();
             servlet = provider;
-            mcp = McpServer.async(provider).serverInfo("test-mcp-server", "9.9.9").capabilities(capabilities.build()).build();
+            mcp = McpServer.async(provider).serverInfo("test-mcp-server",
+                    "9.9.9").capabilities(capabilities.build()).build();
             path = "/mcp";
         } else {
             HttpServletSseServerTransportProvider provider = HttpServletSseServerTransportProvider.builder()
                     .messageEndpoint("/mcp/message").sseEndpoint("/sse").build();
             servlet = provider;
-            mcp = McpServer.async(provider).serverInfo("test-mcp-server", "9.9.9").capabilities(capabilities.build()).build();
+            mcp = McpServer.async(provider).serverInfo("test-mcp-server",
+                    "9.9.9").capabilities(capabilities.build()).build();
             path = "/sse";
         }
         jetty = new Server();
@@ -173,12 +177,13 @@ public final class McpTestServer implements AutoCloseable {
         }
 
         @Override
-        public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+        public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException,
+                ServletException {
             HttpServletRequest request = (HttpServletRequest) req;
             HttpServletResponse response = (HttpServletResponse) res;
             Map<String, String> headers = new ConcurrentHashMap<>();
-            for (String name : java.util.Collections.list(request.getHeaderNames())) {
-                headers.put(name.toLowerCase(java.util.Locale.ROOT), request.getHeader(name));
+            for (String name : Collections.list(request.getHeaderNames())) {
+                headers.put(name.toLowerCase(Locale.ROOT), request.getHeader(name));
             }
             headers.put(":method", request.getMethod());
             b.requestHeaders.add(headers);

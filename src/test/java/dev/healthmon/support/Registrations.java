@@ -2,9 +2,9 @@ package dev.healthmon.support;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.registry.CheckDefaults;
-import dev.healthmon.registry.DecodedRegistration;
-import dev.healthmon.registry.RegistrationCodec;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.registration.RegistrationCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
@@ -45,7 +45,8 @@ public final class Registrations {
     }
 
     public static DecodedRegistration.Valid valid(ObjectNode node) {
-        DecodedRegistration decoded = CODEC.decode(node.get("id").asText().getBytes(StandardCharsets.UTF_8), bytes(node));
+        DecodedRegistration decoded = CODEC.decode(node.get("id").asText().getBytes(StandardCharsets.UTF_8),
+                bytes(node));
         if (decoded instanceof DecodedRegistration.Valid valid) {
             return valid;
         }

@@ -4,12 +4,12 @@ import dev.healthmon.kafka.KafkaSettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.Awaitility;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.awaitility.Awaitility;
 
 /** Reads a whole topic from the beginning on a background thread, keeping every record for assertions. */
 public final class TopicTail implements AutoCloseable {

@@ -1,0 +1,16 @@
+package dev.healthmon.events;
+
+import java.util.Objects;
+
+/**
+ * What an MCP server said about itself in {@code initialize}: the protocol version negotiated
+ * with us and its {@code serverInfo}. Published in {@code HealthEvent.mcp}.
+ */
+public record McpServerInfo(String protocolVersion, String serverName, String serverVersion) {
+
+    public McpServerInfo {
+        Objects.requireNonNull(protocolVersion, "protocolVersion");
+        Objects.requireNonNull(serverName, "serverName");
+        Objects.requireNonNull(serverVersion, "serverVersion");
+    }
+}
