@@ -13,7 +13,7 @@ import java.util.Objects;
  *                              {@code session.timeout.ms}; 45 s under {@code --group-protocol consumer}, whose
  *                              broker-side floor it is): how long a monitor that lost a backend may go on checking
  *                              it. Each backend's epoch fence window is this plus its longest interval plus its
- *                              timeout ({@link TrackedBackend#fenceWindow}, DESIGN.md §4)
+ *                              timeout ({@link TrackedBackend#fenceWindow}, docs/design.md §6.3)
  * @param historyPerBackend     transitions kept per backend for {@code /api/transitions} (default 20)
  */
 public record AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout,

@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * The statuses one event takes a backend through, as far as the aggregator can know them: the
- * monitor's policy applied to every check (DESIGN.md §6), even when the outage buffer coalesced
+ * monitor's policy applied to every check (docs/design.md §8.3), even when the outage buffer coalesced
  * results or some were lost. Pure functions.
  *
  * <p>The rule. Let {@code k} be the number of results the event stands for: {@code sequence} minus

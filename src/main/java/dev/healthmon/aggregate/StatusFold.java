@@ -48,7 +48,7 @@ public final class StatusFold {
      * A valid registration was read at {@code at}. A new backend, or one whose checking fields
      * changed (a new target), starts UNKNOWN; a descriptive change keeps the status. The position
      * of the last applied event is kept in every case: a zombie that read the new registration
-     * before the new owner restored must still lose to the new owner's epoch (DESIGN.md §4).
+     * before the new owner restored must still lose to the new owner's epoch (docs/design.md §6.2).
      */
     public static Update registered(Optional<TrackedBackend> previous, Optional<StatusState> current,
                                     TrackedBackend backend, Instant at, AggregatorSettings settings) {
@@ -71,7 +71,7 @@ public final class StatusFold {
     }
 
     /**
-     * Fencing (DESIGN.md §4): superseded registration first, then (ownerEpoch, registration offset,
+     * Fencing (docs/design.md §6): superseded registration first, then (ownerEpoch, registration offset,
      * sequence), epoch first. A lower epoch is taken for a recreated group (epochs restarted at 1)
      * only once the backend's stream has been quiet for its own fence window,
      * {@link TrackedBackend#fenceWindow}: a zombie of a backend checked once a day is fenced for a day.

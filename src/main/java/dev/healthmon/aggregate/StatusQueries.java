@@ -28,7 +28,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * (interactive queries): the local store directly, the others over HTTP with {@code scope=local}.
  *
  * <p>Why fan out instead of routing by key: a backend's status lives in the task of its
- * registration's partition, which a producer may have chosen freely (DESIGN.md §1), so the key's
+ * registration's partition, which a producer may have chosen freely (docs/design.md §2), so the key's
  * hash does not say which instance holds it. Instances are few; asking each is cheap.
  *
  * <p>Thread-safe.

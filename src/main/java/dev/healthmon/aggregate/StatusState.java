@@ -21,7 +21,7 @@ public record StatusState(BackendStatus view, Optional<Applied> applied, Flappin
 
     /**
      * Where a backend's event stream stands: events not after this are stale. It outlives a change
-     * of checking fields (the epoch memory that fences zombies, DESIGN.md §4); {@code monitorId},
+     * of checking fields (the epoch memory that fences zombies, docs/design.md §6.2); {@code monitorId},
      * {@code ownerEpoch} and {@code sequence} also tell whether the next event follows on (same check
      * lifetime, next sequence) or results are missing.
      */

@@ -16,7 +16,7 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The aggregator's topology (DESIGN.md §6):
+ * The aggregator's topology (docs/design.md §8.1):
  *
  * <pre>
  *   backend-registry ─► RegistryProcessor ─┐        ┌─► backend-status     (compacted; tombstone on deregistration)

@@ -47,7 +47,7 @@ public record TrackedBackend(String id, String name, Map<String, String> labels,
 
     /**
      * How long this backend's event stream must have been quiet before an event with a lower
-     * {@code ownerEpoch} is taken for a recreated group rather than a zombie (DESIGN.md §4): the
+     * {@code ownerEpoch} is taken for a recreated group rather than a zombie (docs/design.md §6.3): the
      * monitors' session timeout (how long a zombie may go on checking after losing the backend) plus
      * one longest interval and one timeout (the most a live owner stays silent between two results).
      */

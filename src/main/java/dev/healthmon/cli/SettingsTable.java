@@ -7,8 +7,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * The README's settings tables, generated from the commands themselves so that a test can hold
- * the README to the code: flag, environment variable, config-file key, default, meaning.
+ * The settings tables of docs/configuration.md, generated from the commands themselves so that a test can hold
+ * that page to the code: flag, environment variable, config-file key, default, meaning.
  */
 public final class SettingsTable {
 

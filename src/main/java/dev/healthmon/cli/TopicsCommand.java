@@ -10,7 +10,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code healthmon topics create}: creates every topic with the settings of DESIGN.md §1. */
+/** {@code healthmon topics create}: creates every topic with the settings of docs/design.md §2. */
 @Command(name = "topics", mixinStandardHelpOptions = true, description = "Manage healthmon's topics.",
         subcommands = TopicsCommand.Create.class)
 final class TopicsCommand {

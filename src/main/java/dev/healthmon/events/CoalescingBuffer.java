@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The publisher's bounded buffer (DESIGN.md §5). Items leave in the order they came. While a
+ * The publisher's bounded buffer (docs/design.md §7.1). Items leave in the order they came. While a
  * backend's previous result is still waiting (Kafka slow or down), a new result replaces it unless
  * the waiting one changed the status: so the buffer keeps, per backend, every status change plus
  * the latest result, and counts the results it dropped that way as coalesced. Items that are not

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Publishes health events and dead letters from one thread, {@code healthmon-publisher}, which
  * alone owns the producer. {@code send()} may block up to {@code max.block.ms} when Kafka is
  * unreachable, so no other thread ever calls it: checks and the poll thread only enqueue, which
- * never blocks (DESIGN.md §5).
+ * never blocks (docs/design.md §7.1).
  *
  * <p>Each event goes to the partition number of the registration it checked — explicitly, not by
  * key hash — keyed by backend id. Events of one backend leave in the order they were enqueued,

@@ -13,7 +13,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * How healthmon's Kafka clients are configured: the bootstrap servers, any pass-through client
- * properties (TLS, SASL, timeouts…), and the settings DESIGN.md §4/§5 require, which Kafka's
+ * properties (TLS, SASL, timeouts…), and the settings docs/design.md §5.1/§7.1 require, which Kafka's
  * defaults do not give. Pass-through properties that would weaken delivery guarantees are refused
  * with a message naming the property.
  */
@@ -49,7 +49,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
         return props;
     }
 
-    /** The registry consumer (DESIGN.md §4); {@code groupProtocol} is "classic" or "consumer" (KIP-848). */
+    /** The registry consumer (docs/design.md §5.1); {@code groupProtocol} is "classic" or "consumer" (KIP-848). */
     public Map<String, Object> registryConsumer(String groupId, String clientId, String groupProtocol) {
         Map<String, Object> props = common();
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
@@ -80,7 +80,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
         return props;
     }
 
-    /** The producer for health events and dead letters (DESIGN.md §5). */
+    /** The producer for health events and dead letters (docs/design.md §7.1). */
     public Map<String, Object> producer(String clientId) {
         Map<String, Object> props = common();
         props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
@@ -107,7 +107,7 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
     }
 
     /**
-     * The aggregator's Kafka Streams settings (DESIGN.md §6): exactly-once (100 ms commits, so a
+     * The aggregator's Kafka Streams settings (docs/design.md §8.8): exactly-once (100 ms commits, so a
      * status is published within a fraction of a second, not after the default 30 s), no record
      * cache, one standby replica per store.
      */

@@ -24,7 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates healthmon's topics with the settings of DESIGN.md §1 and checks the invariant the
+ * Creates healthmon's topics with the settings of docs/design.md §2 and checks the invariant the
  * monitor depends on: {@code health-events} has as many partitions as {@code backend-registry}.
  * Every call blocks for at most {@link #TIMEOUT}.
  */

@@ -2,7 +2,7 @@ package dev.healthmon.kafka;
 
 import java.util.Objects;
 
-/** The names of the topics healthmon reads and writes (DESIGN.md §1). */
+/** The names of the topics healthmon reads and writes (docs/design.md §2). */
 public record Topics(String registry, String events, String registryDlq, String status, String transitions,
                      String eventsDlq) {
 

@@ -9,7 +9,7 @@ import java.util.function.DoubleSupplier;
 import java.util.zip.CRC32C;
 
 /**
- * The timing rules of DESIGN.md §2: jitter on every interval, and a deterministic per-backend
+ * The timing rules of docs/design.md §4.2: jitter on every interval, and a deterministic per-backend
  * phase offset for checks started in bulk so thousands of backends neither fire together nor
  * re-synchronise after a rebalance.
  */

@@ -8,7 +8,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * The HTTP answers every HTTP-based probe (http, mcp) classifies the same way (DESIGN.md §2):
+ * The HTTP answers every HTTP-based probe (http, mcp) classifies the same way (docs/design.md §4.3):
  * 429 and an auth challenge.
  */
 final class HttpAnswers {

@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The {@code http} check: {@code GET url + path}, classified by status (DESIGN.md §2). The host is
+ * The {@code http} check: {@code GET url + path}, classified by status (docs/design.md §4.3). The host is
  * first resolved and vetted against the target policy ({@link TargetVetting}); then the request
  * goes out through the shared {@link PlainHttpClient} (a health check's fixed GET at a fraction of
  * the JDK client's cost) to the vetted address itself, for {@code https://} too: TLS sends the

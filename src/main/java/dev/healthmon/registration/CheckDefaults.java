@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * The monitor-wide defaults for every health-check setting a registration may override
- * (DESIGN.md §2). Validated on construction so a bad default fails at start-up.
+ * (docs/design.md §4.2). Validated on construction so a bad default fails at start-up.
  */
 public record CheckDefaults(
         Duration interval,

@@ -1,7 +1,7 @@
 package dev.healthmon.registry;
 
 /**
- * Lifecycle of one owned registry partition (DESIGN.md §4). Legal transitions:
+ * Lifecycle of one owned registry partition (docs/design.md §5.2). Legal transitions:
  * <pre>
  *   RESTORING ──position ≥ end snapshot──► ACTIVE
  *       │                                   │

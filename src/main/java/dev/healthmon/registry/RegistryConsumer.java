@@ -594,7 +594,7 @@ public final class RegistryConsumer implements AutoCloseable {
         int stoppedChecks = monitor.activeCount();
         monitor.stopAll();
         log.info("shutdown: stopped {} checks", stoppedChecks); // nothing checked after this line is published
-        // Results of the stopped checks leave before the commit and the group leave (DESIGN.md §4).
+        // Results of the stopped checks leave before the commit and the group leave (docs/design.md §5.4).
         publisher.flush(BLOCKING_CALL_TIMEOUT);
         try {
             commit(owned.values());

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The aggregator's status is the monitor's policy applied to every check, whatever the outage
- * buffer coalesced, whatever was lost, across failovers (DESIGN.md §6, {@link PolicyReplay}).
+ * buffer coalesced, whatever was lost, across failovers (docs/design.md §8.3, {@link PolicyReplay}).
  *
  * <p>Random outcome sequences go through real monitors ({@link MonitorRun}: the monitor's own policy,
  * counters, circuit breaker and sequence), random outages through the publisher's real coalescing

@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Each backend's epoch fence window comes from its own timing (DESIGN.md §4). */
+/** Each backend's epoch fence window comes from its own timing (docs/design.md §6.3). */
 class TrackedBackendTest {
 
     private static TrackedBackend tracked(Consumer<ObjectNode> healthCheck) {

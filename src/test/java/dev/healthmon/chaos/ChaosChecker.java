@@ -280,7 +280,7 @@ public final class ChaosChecker {
      * end on is the greatest by (ownerEpoch, registration offset, sequence). The status record
      * must name exactly that event (checkedBy, ownerEpoch, lastCheckedAt, registration) and carry
      * its status — unless that event's owner took over from another (a failover) and has not yet
-     * seen a failure followed by a success, the one case the README lets the aggregator keep the
+     * seen a failure followed by a success, the one case docs/design.md §8.4 lets the aggregator keep the
      * status it had (counted as excused, not as a violation).
      */
     private void statusIsTheFold(Map<String, Registration> registry, Map<String, List<Event>> byBackend,
@@ -338,7 +338,7 @@ public final class ChaosChecker {
     }
 
     /**
-     * The README's failover rule: {@code last}'s owner took over from another owner and has not yet
+     * The failover rule of docs/design.md §8.4: {@code last}'s owner took over from another owner and has not yet
      * seen a failure followed by a success.
      */
     private static boolean tookOverWithoutFailureThenSuccess(List<Event> accepted, Event last) {

@@ -7,19 +7,20 @@ import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The README's settings tables are the commands' real settings, defaults and meanings: they cannot drift. */
+/** The settings tables of docs/configuration.md are the commands' real settings, defaults and meanings: no drift. */
 class SettingsTableTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"monitor", "aggregate"})
-    void readmeTableMatchesTheCommand(String command) throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+    void configurationPageTableMatchesTheCommand(String command) throws Exception {
+        String page = Files.readString(Path.of("docs", "configuration.md"));
         String start = "<!-- settings:" + command + " -->\n";
         String end = "\n<!-- /settings:" + command + " -->";
-        assertThat(readme).contains(start).contains(end);
-        String table = readme.substring(readme.indexOf(start) + start.length(), readme.indexOf(end));
+        assertThat(page).contains(start).contains(end);
+        String table = page.substring(page.indexOf(start) + start.length(), page.indexOf(end));
 
-        assertThat(table).as("README's %s table; regenerate it from SettingsTable.markdown(\"%s\")", command, command)
+        assertThat(table)
+                .as("%s table of docs/configuration.md; regenerate: SettingsTable.markdown(\"%s\")", command, command)
                 .isEqualTo(SettingsTable.markdown(command));
     }
 }

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Exactly-once under failure (DESIGN.md §6): two aggregator processes share the work with a standby
+ * Exactly-once under failure (docs/design.md §8.8): two aggregator processes share the work with a standby
  * each; one is killed with SIGKILL while a stream of health events keeps arriving. The survivor
  * answers queries for every backend during the outage, and {@code health-transitions} and
  * {@code backend-status}, read committed, hold per backend exactly the transitions and statuses its

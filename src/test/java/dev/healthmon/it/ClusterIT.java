@@ -236,8 +236,8 @@ class ClusterIT {
         Figures.record("graceful (SIGTERM) handover of " + moving.size() + " backends: " + handover.toMillis()
                 + " ms; process exit after " + Duration.between(stoppedAt, exitedAt).toMillis() + " ms");
         // The leaving member says so: no session timeout to wait for. Without leaving, the survivors would notice
-        // only after the session timeout: that is the bound, the one that tells the two apart. The README's measured
-        // figure is about 2 s (1.2 s in a run with four JVMs on two loaded cores): the margin is several seconds.
+        // only after the session timeout: that is the bound, the one that tells the two apart. The measured figure
+        // (docs/operations.md) is about 2 s (1.2 s with four JVMs on two loaded cores): the margin is several seconds.
         assertThat(handover).as("handover after SIGTERM").isLessThan(SESSION_TIMEOUT);
         // The claim is about the shutdown window, not after exit: once the monitor has stopped its checks
         // (SIGTERM: stop checks, flush, leave) nothing checked later may be published, flush included.
@@ -312,7 +312,7 @@ class ClusterIT {
         // What it published on waking up under the ownership it had lost ("late" results): every
         // one that comes after the new owner's first result for that backend (in the partition's
         // order) must be dropped by the aggregator. One that comes before it cannot be told from a
-        // live owner's and is applied: the window DESIGN.md §4 accepts.
+        // live owner's and is applied: the window docs/design.md §6.2 accepts.
         List<ConsumerRecord<byte[], byte[]>> records = tail.records();
         Map<String, Long> takeoverOffset = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {

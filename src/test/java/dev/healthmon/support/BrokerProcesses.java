@@ -22,7 +22,7 @@ import org.apache.kafka.common.Uuid;
 /**
  * A KRaft cluster of real broker processes (each node broker + controller), for tests that kill
  * or stop brokers: brokers inside one JVM cannot be killed independently and a 3-node cluster in
- * one JVM is unreliable (DESIGN.md §9). Each node is {@code java -cp <test classpath> kafka.Kafka},
+ * one JVM is unreliable (docs/design.md §10.19). Each node is {@code java -cp <test classpath> kafka.Kafka},
  * formatted with {@code kafka.tools.StorageTool}; ports are fixed at creation so a restarted node
  * comes back at the same address. {@link #close()} kills every node and deletes the data.
  */
