@@ -16,7 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The package graph of docs/design.md §2, enforced: no cycles, and each layer knows only the
+ * The package graph of docs/design.md §1.1, enforced: no cycles, and each layer knows only the
  * layers below it. Reads the production classes only (tests may reach across layers).
  *
  * <pre>
