@@ -23,6 +23,7 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
+import dev.healthmon.support.HealthEvents;
 import dev.healthmon.support.Schemas;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -110,11 +111,11 @@ class StatusTopologyTest {
 
     private HealthEvent event(String id, int epoch, long registration, long sequence, Outcome outcome, Instant at,
                               Optional<Failure> failure, CircuitState circuit) {
-        return new HealthEvent(id, new RegistrationVersion(0, registration), sequence, "monitor-" + epoch, epoch, at,
-                at, 12,
-                outcome, HealthStatus.UNKNOWN, HealthStatus.UNKNOWN,
-                outcome == Outcome.DEGRADED ? Optional.of(Reason.SLOW) : Optional.empty(), 0, 0,
-                failure, circuit, Optional.empty());
+        return HealthEvents.event(id).registration(0, registration).sequence(sequence)
+                .monitor("monitor-" + epoch, epoch)
+                .at(at).latencyMs(12).outcome(outcome).status(HealthStatus.UNKNOWN, HealthStatus.UNKNOWN)
+                .reason(outcome == Outcome.DEGRADED ? Optional.of(Reason.SLOW) : Optional.empty()).counters(0, 0)
+                .failure(failure).circuit(circuit).build();
     }
 
     private void send(HealthEvent e) {

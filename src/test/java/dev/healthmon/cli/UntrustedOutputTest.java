@@ -15,13 +15,12 @@ import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registration.RegistrationCodec;
-import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.registry.RegistryConsumer;
-import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
 import dev.healthmon.support.FakeProbe;
+import dev.healthmon.support.HealthEvents;
 import dev.healthmon.support.ManualScheduler;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.ByteArrayOutputStream;
@@ -60,9 +59,9 @@ class UntrustedOutputTest {
 
     private static HealthEvent failedEvent(String id, String message) {
         Instant at = Instant.parse("2026-12-01T10:00:00Z");
-        return new HealthEvent(id, new RegistrationVersion(0, 1), 1, "m1", 1, at, at, 20, Outcome.UNHEALTHY,
-                HealthStatus.UNHEALTHY, HealthStatus.HEALTHY, Optional.of(Reason.FAILING), 3, 0,
-                Optional.of(Failure.of(FailureKind.PROTOCOL, message)), CircuitState.CLOSED, Optional.empty());
+        return HealthEvents.event(id).at(at).latencyMs(20).outcome(Outcome.UNHEALTHY)
+                .status(HealthStatus.HEALTHY, HealthStatus.UNHEALTHY).reason(Optional.of(Reason.FAILING)).counters(3, 0)
+                .failure(Optional.of(Failure.of(FailureKind.PROTOCOL, message))).build();
     }
 
     private static void assertSafe(String line) {

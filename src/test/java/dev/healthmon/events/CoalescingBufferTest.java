@@ -3,10 +3,9 @@ package dev.healthmon.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.healthmon.registration.RegistrationVersion;
-import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
+import dev.healthmon.support.HealthEvents;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,9 +20,10 @@ class CoalescingBufferTest {
 
     private static HealthEvent event(String id, long sequence, HealthStatus from, HealthStatus to) {
         Instant at = Instant.parse("2026-11-24T10:00:00Z").plusSeconds(sequence);
-        return new HealthEvent(id, new RegistrationVersion(0, 1), sequence, "m1", 1, at, at, 1,
-                to == HealthStatus.HEALTHY ? Outcome.HEALTHY : Outcome.UNHEALTHY, to, from, Optional.empty(), 0, 0,
-                Optional.empty(), CircuitState.CLOSED, Optional.empty());
+        return HealthEvents.event(id).sequence(sequence).at(at)
+                .outcome(to == HealthStatus.HEALTHY ? Outcome.HEALTHY : Outcome.UNHEALTHY).status(from, to)
+                .counters(0, 0)
+                .build();
     }
 
     private static List<Object> drain(CoalescingBuffer buffer) throws InterruptedException {

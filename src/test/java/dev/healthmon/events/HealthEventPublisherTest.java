@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.healthmon.registration.RegistrationVersion;
-import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
-import dev.healthmon.status.Outcome;
+import dev.healthmon.support.HealthEvents;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,9 +56,8 @@ class HealthEventPublisherTest {
 
     private static HealthEvent event(String id, int partition, long sequence) {
         Instant at = Instant.parse("2026-12-01T10:00:00Z").plusSeconds(sequence);
-        return new HealthEvent(id, new RegistrationVersion(partition, 1), sequence, "m1", 1, at, at, 1,
-                Outcome.HEALTHY, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), 0, 1,
-                Optional.empty(), CircuitState.CLOSED, Optional.empty());
+        return HealthEvents.event(id).registration(partition, 1).sequence(sequence).at(at)
+                .status(HealthStatus.HEALTHY, HealthStatus.HEALTHY).build();
     }
 
     private static List<String> sentKeys(MockProducer<byte[], byte[]> producer) {

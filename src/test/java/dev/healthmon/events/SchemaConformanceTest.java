@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Schema;
 import dev.healthmon.registration.DecodedRegistration;
-import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
+import dev.healthmon.support.HealthEvents;
 import dev.healthmon.support.Registrations;
 import dev.healthmon.support.Schemas;
 import java.io.IOException;
@@ -29,15 +29,14 @@ class SchemaConformanceTest {
 
     static HealthEvent event(Optional<Reason> reason, HealthStatus status, Optional<Failure> failure) {
         Instant at = Instant.parse("2026-11-24T10:00:00.123Z");
-        return new HealthEvent("api", new RegistrationVersion(2, 40), 3, "m1", 5, at, at.plusMillis(20), 20,
-                failure.isPresent() ? Outcome.UNHEALTHY : Outcome.HEALTHY, status, HealthStatus.UNKNOWN, reason, 0, 3,
-                failure, failure.isPresent() ? CircuitState.OPEN : CircuitState.CLOSED, Optional.empty());
+        return HealthEvents.event("api").registration(2, 40).sequence(3).monitor("m1", 5).at(at, at.plusMillis(20))
+                .latencyMs(20).outcome(failure.isPresent() ? Outcome.UNHEALTHY : Outcome.HEALTHY)
+                .status(HealthStatus.UNKNOWN, status).reason(reason).counters(0, 3).failure(failure)
+                .circuit(failure.isPresent() ? CircuitState.OPEN : CircuitState.CLOSED).build();
     }
 
     static HealthEvent withMcp(HealthEvent e, McpServerInfo info) {
-        return new HealthEvent(e.backendId(), e.registration(), e.sequence(), e.monitorId(), e.ownerEpoch(),
-                e.scheduledAt(), e.checkedAt(), e.latencyMs(), e.outcome(), e.status(), e.previousStatus(), e.reason(),
-                e.consecutiveFailures(), e.consecutiveSuccesses(), e.failure(), e.circuit(), Optional.of(info));
+        return HealthEvents.copyOf(e).mcp(info).build();
     }
 
     @Test

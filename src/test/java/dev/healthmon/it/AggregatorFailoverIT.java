@@ -12,10 +12,10 @@ import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registration.RegistrationVersion;
-import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.support.AggregatorProcess;
+import dev.healthmon.support.HealthEvents;
 import dev.healthmon.support.KafkaFixture;
 import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.Registrations;
@@ -187,11 +187,14 @@ class AggregatorFailoverIT {
         while (step - run >= 1 && healthy(backend, step - run) == success) {
             run++;
         }
-        return new HealthEvent(id, versions.get(id), step, "it-monitor", 1, checkedAt(step).minusMillis(5),
-                checkedAt(step), 3, success ? Outcome.HEALTHY : Outcome.UNHEALTHY, statusAfter(backend, step),
-                statusAfter(backend, step - 1), Optional.empty(), success ? 0 : run, success ? run : 0,
-                success ? Optional.empty() : Optional.of(Failure.http(FailureKind.HTTP_STATUS, 503, "HTTP 503")),
-                CircuitState.CLOSED, Optional.empty());
+        return HealthEvents.event(id).registration(versions.get(id)).sequence(step).monitor("it-monitor", 1)
+                .at(checkedAt(step).minusMillis(5), checkedAt(step)).latencyMs(3)
+                .outcome(success ? Outcome.HEALTHY : Outcome.UNHEALTHY)
+                .status(statusAfter(backend, step - 1), statusAfter(backend, step))
+                .counters(success ? 0 : run, success ? run : 0)
+                .failure(success ? Optional.empty() : Optional.of(Failure.http(FailureKind.HTTP_STATUS, 503,
+                "HTTP 503")))
+                .build();
     }
 
     /** Writes steps {@code from..to}, one transaction per step holding one event per backend, paced. */
