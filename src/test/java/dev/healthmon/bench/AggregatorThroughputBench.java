@@ -23,20 +23,18 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Events per second the aggregator applies on this machine: {@value #BACKENDS} backends and
@@ -50,17 +48,8 @@ class AggregatorThroughputBench {
     private static final int EVENTS_PER_BACKEND = 100;
 
     @Test
-    void eventsPerSecond() throws Exception {
-        Path stateDir = Files.createTempDirectory("healthmon-bench-streams");
-        try {
-            run(stateDir);
-        } finally {
-            try (Stream<Path> files = Files.walk(stateDir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+    void eventsPerSecond(@TempDir Path stateDir) throws Exception {
+        run(stateDir);
     }
 
     private void run(Path stateDir) throws Exception {
