@@ -209,7 +209,8 @@ class RegistryConsumerTest {
         byte[] value = invalid("bad");
         assign(List.of(P0, P1), List.of(
                 record(P1, 0, 1000, "a", registration("a", "http://a.test/")),
-                record(P1, 1, 1000, "bad", value)));
+                record(P1, 1, 1000, "b", registration("b", "http://b.test/")),
+                record(P1, 2, 1000, "bad", value)));
         await().atMost(Duration.ofSeconds(10)).until(() -> sink.letters.size() == 1);
 
         ProducerRecord<byte[], byte[]> letter = DeadLetterRecords.toRecord(sink.letters.get(0), "registry-dlq",
@@ -220,7 +221,7 @@ class RegistryConsumerTest {
         // The names README.md documents for an operator's kcat, not the constants: renaming one breaks them.
         assertThat(header(letter, "healthmon.source.topic")).isEqualTo(TOPIC);
         assertThat(header(letter, "healthmon.source.partition")).isEqualTo("1");
-        assertThat(header(letter, "healthmon.source.offset")).isEqualTo("1");
+        assertThat(header(letter, "healthmon.source.offset")).isEqualTo("2");
         assertThat(header(letter, "healthmon.error")).isEqualTo(sink.letters.get(0).error()).isNotBlank();
         assertThat(header(letter, "healthmon.original.size")).isEqualTo(Integer.toString(value.length));
         assertThat(header(letter, "healthmon.original.sha256"))
