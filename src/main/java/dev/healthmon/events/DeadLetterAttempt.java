@@ -26,15 +26,19 @@ final class DeadLetterAttempt implements Delayed {
 
     private final DeadLetter letter;
     private final CompletableFuture<Void> acknowledged = new CompletableFuture<>();
-    private final long enqueuedNanos = System.nanoTime();
+    private final long enqueuedNanos;
     private volatile int limit;
     private volatile ProducerRecord<byte[], byte[]> record;
     private volatile int attempts;
     private volatile long dueNanos = System.nanoTime();
 
-    /** @param letter the letter; its value is not kept (see {@link #letter()}) */
-    DeadLetterAttempt(DeadLetter letter, String topic, int limit) {
+    /**
+     * @param letter        the letter; its value is not kept (see {@link #letter()})
+     * @param enqueuedNanos when it was handed over, on the publisher's clock (what its wait is judged by)
+     */
+    DeadLetterAttempt(DeadLetter letter, String topic, int limit, long enqueuedNanos) {
         this.limit = limit;
+        this.enqueuedNanos = enqueuedNanos;
         this.record = DeadLetterRecords.toRecord(letter, topic, limit);
         this.letter = new DeadLetter(letter.backendId(), null, null, letter.error(), letter.sourceTopic(),
                 letter.sourcePartition(), letter.sourceOffset());

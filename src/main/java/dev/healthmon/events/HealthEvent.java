@@ -21,8 +21,9 @@ import java.util.Optional;
  * @param checkedAt    when its result was known
  * @param outcome      what this one check saw
  * @param status       the status after the policy, with {@code previousStatus} and {@code reason}
- * @param circuit      the backend's circuit breaker after this check (OPEN: the next check is the
- *                     half-open trial, one open duration later)
+ * @param circuit      the backend's circuit breaker after this check, CLOSED or OPEN (OPEN: the next
+ *                     check is the half-open trial, one open duration later; the trial's own event
+ *                     says how it ended). Never HALF_OPEN: that lasts only while the trial runs.
  * @param mcp          for MCP checks that got through {@code initialize}: the negotiated protocol
  *                     version and the server's name and version
  */

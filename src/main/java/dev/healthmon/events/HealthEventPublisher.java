@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -64,6 +65,11 @@ import org.slf4j.LoggerFactory;
  * {@code healthmon.registry.dlq.pending} counts the letters not yet acknowledged,
  * {@code healthmon.registry.dlq.failures} the failed attempts, and {@link #deadLetterProblem()}
  * says why the topic cannot be written.
+ *
+ * <p><b>Stuck.</b> How long results or letters have waited for Kafka is measured on an injected
+ * monotonic clock ({@code System::nanoTime} outside tests), so a test can show the publisher
+ * turning not ready after {@link #UNHEALTHY_AFTER} without waiting that long; retry pauses are real
+ * waits and use the real clock.
  */
 public final class HealthEventPublisher implements HealthEventSink, DeadLetterSink, AutoCloseable {
 
@@ -104,6 +110,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private volatile long lastDeadLetterFailureNanos;
     private volatile String lastDeadLetterError = "";
     private final IntSupplier eventPartitions;
+    /** Monotonic nanoseconds for judging how long Kafka has not answered. */
+    private final LongSupplier nanoTime;
     /**
      * Runs {@code producer.flush()}, which blocks for as long as Kafka is away, so that the publisher thread never
      * does.
@@ -120,7 +128,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     /** Written by the publisher thread: the partitions in {@link #parked}, for readiness and metrics. */
     private volatile Set<Integer> missingPartitions = Set.of();
     private volatile boolean running = true;
-    private final long startedNanos = System.nanoTime();
+    private final long startedNanos;
     private final AtomicLong sends = new AtomicLong();
     private final AtomicLong completions = new AtomicLong();
     private volatile long lastCompletedNanos;
@@ -144,6 +152,16 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
                                 HealthEventCodec codec, int capacity, IntSupplier eventPartitions, int deadLetterLimit,
                                 MeterRegistry meters) {
+        this(producer, eventsTopic, dlqTopic, codec, capacity, eventPartitions, deadLetterLimit, meters,
+                System::nanoTime);
+    }
+
+    /** As above, judging how long Kafka has not answered by {@code nanoTime} (monotonic nanoseconds). */
+    public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
+                                HealthEventCodec codec, int capacity, IntSupplier eventPartitions, int deadLetterLimit,
+                                MeterRegistry meters, LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.startedNanos = nanoTime.getAsLong();
         this.producer = producer;
         this.deadLetterLimit = deadLetterLimit;
         this.eventPartitions = eventPartitions;
@@ -196,7 +214,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      */
     @Override
     public CompletableFuture<Void> deadLetter(DeadLetter letter) {
-        DeadLetterAttempt attempt = new DeadLetterAttempt(letter, dlqTopic, deadLetterLimit);
+        DeadLetterAttempt attempt = new DeadLetterAttempt(letter, dlqTopic, deadLetterLimit, nanoTime.getAsLong());
         unacknowledged.add(attempt);
         deadLetters.add(attempt);
         return attempt.acknowledged();
@@ -216,9 +234,9 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                     + " record(s) waiting, their registry partitions do not commit past them; last error: "
                     + lastDeadLetterError);
         }
-        long oldest = unacknowledged.stream().mapToLong(DeadLetterAttempt::enqueuedNanos).min()
-                .orElse(System.nanoTime());
-        long waited = System.nanoTime() - oldest;
+        long now = nanoTime.getAsLong();
+        long oldest = unacknowledged.stream().mapToLong(DeadLetterAttempt::enqueuedNanos).min().orElse(now);
+        long waited = now - oldest;
         if (waited >= UNHEALTHY_AFTER.toNanos()) {
             return Optional.of("dead-letter topic " + dlqTopic + " has not acknowledged " + waiting + " record(s) for "
                     + TimeUnit.NANOSECONDS.toSeconds(waited) + " s");
@@ -384,7 +402,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     /** On the producer's I/O thread. The log line says "sent" only now that the topic has it. */
     private void acknowledged(DeadLetterAttempt attempt, int partition, long offset) {
         unacknowledged.remove(attempt);
-        lastDeadLetterAckNanos = System.nanoTime();
+        lastDeadLetterAckNanos = nanoTime.getAsLong();
         deadLettered.increment();
         DeadLetter letter = attempt.letter();
         log.warn("backend={} registry record {} sent to dead-letter topic {}-{}@{}: {}",
@@ -395,7 +413,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     /** On the producer's I/O thread or the publisher thread: the letter waits and goes again, never dropped. */
     private void failed(DeadLetterAttempt attempt, Exception error) {
-        lastDeadLetterFailureNanos = System.nanoTime();
+        lastDeadLetterFailureNanos = nanoTime.getAsLong();
         lastDeadLetterError = error.toString();
         deadLetterFailures.increment();
         Duration backOff = attempt.retryAfter(error);
@@ -414,14 +432,15 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private Callback callback(String backendId, Counter onSuccess, Object item) {
         sends.incrementAndGet();
         return (metadata, error) -> {
+            long now = nanoTime.getAsLong();
+            lastCompletedNanos = now;
             completions.incrementAndGet();
-            lastCompletedNanos = System.nanoTime();
             if (error == null) {
                 onSuccess.increment();
-                lastAcknowledgedNanos = System.nanoTime();
+                lastAcknowledgedNanos = now;
                 return;
             }
-            lastFailedNanos = System.nanoTime();
+            lastFailedNanos = now;
             if (error instanceof RetriableException && running && queue.offerOther(item)) {
                 retried.increment();
                 log.warn("backend={} publish failed, queued again: {}", backendId, error.toString());
@@ -442,8 +461,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             return false;
         }
         boolean outstanding = sends.get() > completions.get() || !queue.isEmpty();
-        return !outstanding || System.nanoTime() - Math.max(lastCompletedNanos,
-                startedNanos) < UNHEALTHY_AFTER.toNanos();
+        return !outstanding
+                || nanoTime.getAsLong() - Math.max(lastCompletedNanos, startedNanos) < UNHEALTHY_AFTER.toNanos();
     }
 
     /**

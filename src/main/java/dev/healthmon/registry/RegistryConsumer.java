@@ -66,6 +66,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Revocation and loss</b> stop every check of the partition before the callback returns.
  * A commit failing with a fencing error means another member may own our partitions: all checks
  * stop at once (self-fencing) and the partitions restore again when the group hands them back.
+ * After self-fencing or lost partitions the instance is not {@link #ready()} until it is a member
+ * again; a revocation alone leaves it ready if what it still owns is restored (cooperative
+ * rebalancing revokes a few partitions while the rest keep being checked).
  *
  * <p><b>Dead letters.</b> A record that cannot be applied goes to the {@link DeadLetterSink}, which
  * retries until the dead-letter topic acknowledges it. The partition's commits never pass the
@@ -123,8 +126,14 @@ public final class RegistryConsumer implements AutoCloseable {
 
     private final IntSupplier eventPartitions;
     private final Set<Integer> waitingForEvents = new TreeSet<>();
-    /** Set by a fencing error, cleared when the group assigns partitions again. */
+    /**
+     * Set by a fencing error or lost partitions: this instance may no longer be the member that owns
+     * what it owned. Cleared when the group assigns partitions again, or when the consumer reports a
+     * generation other than {@link #fencedGeneration} (the consumer protocol calls no listener for an
+     * empty assignment, so a rejoined member that owns nothing would otherwise never be ready).
+     */
     private boolean fenced;
+    private int fencedGeneration;
 
     private volatile boolean closing;
     private volatile boolean ready;
@@ -466,7 +475,11 @@ public final class RegistryConsumer implements AutoCloseable {
     }
 
     private void activateRestoredPartitions() {
-        boolean allActive = !fenced && consumer.groupMetadata().generationId() > 0;
+        int generation = consumer.groupMetadata().generationId();
+        if (fenced && generation > 0 && generation != fencedGeneration) {
+            fenced = false; // a member again, under a new generation
+        }
+        boolean allActive = !fenced && generation > 0;
         boolean activated = false;
         Set<TopicPartition> assigned = consumer.assignment();
         int events = eventPartitions.getAsInt();
@@ -586,7 +599,13 @@ public final class RegistryConsumer implements AutoCloseable {
         monitor.stopAll();
         owned.values().forEach(p -> p.moveTo(PartitionPhase.REVOKED));
         owned.clear();
+        fence();
+    }
+
+    /** Not ready until the group has taken this instance back (see {@link #fenced}). */
+    private void fence() {
         fenced = true;
+        fencedGeneration = consumer.groupMetadata().generationId();
         ready = false;
     }
 
@@ -668,6 +687,7 @@ public final class RegistryConsumer implements AutoCloseable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             release(partitions, "lost");
+            fence(); // no longer a member: owning nothing now must not read as a ready surplus instance
         }
 
         private void release(Collection<TopicPartition> partitions, String why) {

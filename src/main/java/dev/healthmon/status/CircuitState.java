@@ -1,7 +1,9 @@
 package dev.healthmon.status;
 
 /**
- * State of a backend's circuit breaker, as published in each event. Legal transitions:
+ * State of a backend's circuit breaker. Events carry its state after their check, so only CLOSED
+ * or OPEN: HALF_OPEN lasts from the start of the trial check to its result, which closes or
+ * reopens the circuit before the event is published. Legal transitions:
  * <pre>
  *   CLOSED ──failures ≥ threshold──► OPEN ──trial starts──► HALF_OPEN ──success──► CLOSED
  *                                     ▲                        │

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -174,6 +175,53 @@ class HealthEventPublisherTest {
         assertThat(String.join("\n", publisher.readiness().reasons())).contains("Kafka does not take health events");
         publisher.publish(event("b3", 1, 1));
         await().atMost(WAIT).until(() -> producer.history().size() == 3);
+        assertThat(producer.completeNext()).isTrue();
+        await().atMost(WAIT).until(() -> publisher.readiness().ready());
+    }
+
+    /** A publisher whose "how long has Kafka not answered" clock is {@code nanos}. */
+    private HealthEventPublisher startWithClock(MockProducer<byte[], byte[]> producer, AtomicLong nanos) {
+        publisher = new HealthEventPublisher(producer, "health-events", "backend-registry-dlq",
+                new HealthEventCodec(new ObjectMapper()), 1_000, eventPartitions::get,
+                HealthEventPublisher.DEFAULT_RECORD_LIMIT, meters, nanos::get);
+        return publisher;
+    }
+
+    @Test
+    void resultsKafkaLeavesUnacknowledgedForTheLimitMakeTheMonitorNotReadyUntilKafkaAnswers() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
+        MockProducer<byte[], byte[]> producer = producer(false); // nothing is acknowledged until the test says so
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        publisher.publish(event("b1", 0, 1));
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+
+        nanos.addAndGet(HealthEventPublisher.UNHEALTHY_AFTER.minusMillis(1).toNanos());
+        assertThat(publisher.readiness().ready()).as("just under the limit").isTrue();
+        nanos.addAndGet(Duration.ofMillis(1).toNanos());
+        assertThat(publisher.readiness().ready()).as("stuck for the limit").isFalse();
+        assertThat(publisher.readiness().reasons()).singleElement().asString()
+                .contains("Kafka does not take health events").contains("waited 30 s without an acknowledgement");
+
+        assertThat(producer.completeNext()).isTrue();
+        await().atMost(WAIT).until(() -> publisher.readiness().ready());
+    }
+
+    @Test
+    void aDeadLetterKafkaLeavesUnacknowledgedForTheLimitMakesTheMonitorNotReadyUntilItIsAcknowledged() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
+        MockProducer<byte[], byte[]> producer = producer(false);
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        publisher.deadLetter(new DeadLetter("bad", "bad".getBytes(StandardCharsets.UTF_8),
+                "{}".getBytes(StandardCharsets.UTF_8), "not JSON", "backend-registry", 0, 7));
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+
+        nanos.addAndGet(HealthEventPublisher.UNHEALTHY_AFTER.minusMillis(1).toNanos());
+        assertThat(publisher.deadLetterProblem()).isEmpty();
+        nanos.addAndGet(Duration.ofMillis(1).toNanos());
+        assertThat(publisher.readiness().ready()).isFalse();
+        assertThat(String.join("\n", publisher.readiness().reasons()))
+                .contains("dead-letter topic backend-registry-dlq has not acknowledged 1 record(s) for 30 s");
+
         assertThat(producer.completeNext()).isTrue();
         await().atMost(WAIT).until(() -> publisher.readiness().ready());
     }

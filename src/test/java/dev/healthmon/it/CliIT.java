@@ -7,6 +7,8 @@ import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.CliRun;
+import dev.healthmon.support.FailingAssignor;
+import dev.healthmon.support.MonitorProcess;
 import dev.healthmon.support.TopicTail;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -162,6 +164,30 @@ class CliIT {
         CliRun result = run("monitor", "--default-interval-ms", "1000", "--default-timeout-ms", "5000");
         assertThat(result.exit()).isEqualTo(2);
         assertThat(result.err()).contains("timeoutMs").contains("less than intervalMs (1000)");
+    }
+
+    @Test
+    void monitorExitsWithOneNamingTheRegistryTopicWhenItDoesNotExist() {
+        CliRun result = run("monitor", "--registry-topic", "no-such-registry", "--events-topic", "cli-events",
+                "--dlq-topic", "cli-dlq", "--http-host", "127.0.0.1", "--http-port", "0");
+
+        assertThat(result.exit()).as(result.err()).isEqualTo(1);
+        assertThat(result.err()).contains("error: cannot describe topics").contains("no-such-registry")
+                .contains("run `healthmon topics create` first");
+    }
+
+    @Test
+    void monitorWhoseRegistryConsumerThreadDiesExitsWithOneAndLogsWhy() throws Exception {
+        try (MonitorProcess monitor = MonitorProcess.start("cli-dies", List.of("--bootstrap-servers",
+                kafka.bootstrapServers(), "--registry-topic", registry, "--events-topic", "cli-events",
+                "--dlq-topic", "cli-dlq", "--group-id", "cli-dies",
+                "-X", "partition.assignment.strategy=" + FailingAssignor.class.getName()))) {
+            assertThat(monitor.process().waitFor(45, TimeUnit.SECONDS)).as("the monitor exits").isTrue();
+
+            assertThat(monitor.process().exitValue()).as(monitor.log()).isEqualTo(1);
+            assertThat(monitor.log()).contains("registry consumer failed; stopping all checks")
+                    .contains("error: monitor stopped: java.lang.IllegalStateException: " + FailingAssignor.MESSAGE);
+        }
     }
 
     @Test

@@ -4,7 +4,11 @@ import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.Schema;
 import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
@@ -13,9 +17,14 @@ import dev.healthmon.status.Observation;
 import dev.healthmon.status.Reason;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
+import dev.healthmon.support.Schemas;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /** The circuit breaker as seen from outside: probes sent, and what the events say. Time is driven by hand. */
@@ -106,6 +115,31 @@ class CircuitBreakerTest {
         assertThat(probe.calls()).hasSize(calls);
         scheduler.advance(Duration.ofSeconds(1));
         assertThat(probe.calls()).hasSize(calls + 1);
+    }
+
+    @Test
+    void eventsCarryExactlyTheCircuitStatesTheSchemaListsAndTheTrialsEventSaysHowItEnded() throws Exception {
+        monitor(CircuitBreakerSettings.DEFAULTS);
+        answer(5, Observation.unhealthy());
+        scheduler.advance(Duration.ofSeconds(60));
+        probe.last().answer(Observation.unhealthy()); // a failed trial
+        HealthEvent failedTrial = lastEvent();
+        scheduler.advance(Duration.ofSeconds(60));
+        probe.last().answer(Observation.healthy()); // a successful one
+        HealthEvent successfulTrial = lastEvent();
+
+        assertThat(failedTrial.circuit()).as("failed trial: open again").isEqualTo(CircuitState.OPEN);
+        assertThat(successfulTrial.circuit()).as("successful trial: closed").isEqualTo(CircuitState.CLOSED);
+        JsonNode circuitEnum = new ObjectMapper().readTree(Path.of("schemas", "health-event.v1.schema.json").toFile())
+                .at("/properties/circuit/enum");
+        Set<String> promised = new HashSet<>();
+        circuitEnum.forEach(value -> promised.add(value.asText()));
+        assertThat(events.stream().map(e -> e.circuit().name()).collect(Collectors.toSet()))
+                .as("what the schema promises a reader is what a breaker's whole cycle publishes")
+                .isEqualTo(promised);
+        Schema schema = Schemas.load("health-event.v1.schema.json");
+        HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
+        assertThat(events).allSatisfy(e -> assertThat(Schemas.validate(schema, codec.encode(e))).isEmpty());
     }
 
     @Test

@@ -9,7 +9,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.healthmon.events.DeadLetter;
+import dev.healthmon.events.DeadLetterRecords;
 import dev.healthmon.events.DeadLetterSink;
+import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.monitor.ActiveCheck;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.monitor.HealthMonitor;
@@ -19,10 +21,12 @@ import dev.healthmon.support.ManualScheduler;
 import dev.healthmon.support.Registrations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,9 +37,11 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.AfterEach;
@@ -196,6 +202,38 @@ class RegistryConsumerTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> consumer.lastCommitted(P0) == 3);
         assertThat(List.copyOf(consumer.commits).subList(0, commitsBeforeAck)).as("commits before the acknowledgement")
                 .allSatisfy(c -> assertThat(c.get(P0).offset()).isLessThanOrEqualTo(1));
+    }
+
+    @Test
+    void anInvalidRecordGoesToTheDeadLetterTopicAsItCameWithEveryDocumentedHeaderNamingItsSource() throws Exception {
+        registry.start();
+        byte[] value = invalid("bad");
+        assign(List.of(P0, P1), List.of(
+                record(P1, 0, 1000, "a", registration("a", "http://a.test/")),
+                record(P1, 1, 1000, "b", registration("b", "http://b.test/")),
+                record(P1, 2, 1000, "bad", value)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sink.letters.size() == 1);
+
+        ProducerRecord<byte[], byte[]> letter = DeadLetterRecords.toRecord(sink.letters.get(0), "registry-dlq",
+                HealthEventPublisher.DEFAULT_RECORD_LIMIT);
+
+        assertThat(letter.key()).isEqualTo("bad".getBytes(StandardCharsets.UTF_8));
+        assertThat(letter.value()).isEqualTo(value);
+        // The names README.md documents for an operator's kcat, not the constants: renaming one breaks them.
+        assertThat(header(letter, "healthmon.source.topic")).isEqualTo(TOPIC);
+        assertThat(header(letter, "healthmon.source.partition")).isEqualTo("1");
+        assertThat(header(letter, "healthmon.source.offset")).isEqualTo("2");
+        assertThat(header(letter, "healthmon.error")).isEqualTo(sink.letters.get(0).error()).isNotBlank();
+        assertThat(header(letter, "healthmon.original.size")).isEqualTo(Integer.toString(value.length));
+        assertThat(header(letter, "healthmon.original.sha256"))
+                .isEqualTo(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value)));
+        assertThat(letter.headers().lastHeader("healthmon.truncated")).as("it fits: not cut").isNull();
+    }
+
+    private static String header(ProducerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        assertThat(header).as("header %s", name).isNotNull();
+        return new String(header.value(), StandardCharsets.UTF_8);
     }
 
     @Test
