@@ -5,6 +5,7 @@
 const ORDER = ["UNHEALTHY", "UNAUTHENTICATED", "DEGRADED", "UNKNOWN", "HEALTHY"];
 const POLL_MS = 2000;
 let statuses = [];
+let groupChosen = false; // until the user picks a grouping, "team" is the default when there is one
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -31,7 +32,7 @@ function renderSummary(summary) {
 function renderGroupOptions() {
   const select = document.getElementById("group-by");
   const keys = [...new Set(statuses.flatMap(s => Object.keys(s.labels)))].sort();
-  const current = select.value || (keys.includes("team") ? "team" : "");
+  const current = groupChosen ? select.value : (keys.includes("team") ? "team" : "");
   select.replaceChildren(el("option", {value: ""}, "(none)"), ...keys.map(k => el("option", {value: k}, k)));
   select.value = current;
 }
@@ -61,7 +62,9 @@ function renderGroups() {
   const text = document.getElementById("filter").value.trim();
   const groups = new Map();
   statuses.filter(s => matches(s, text)).forEach(s => {
-    const name = key ? (s.labels[key] || "(no " + key + ")") : "all backends";
+    // Own labels only: a key such as "constructor" or "__proto__" must not find Object.prototype's.
+    const value = key && Object.hasOwn(s.labels, key) ? s.labels[key] : "";
+    const name = key ? (value || "(no " + key + ")") : "all backends";
     if (!groups.has(name)) groups.set(name, []);
     groups.get(name).push(s);
   });
@@ -92,7 +95,10 @@ async function refresh() {
   }
 }
 
-document.getElementById("group-by").addEventListener("change", renderGroups);
+document.getElementById("group-by").addEventListener("change", () => {
+  groupChosen = true; // "(none)" too: the next poll must not put "team" back
+  renderGroups();
+});
 document.getElementById("filter").addEventListener("input", renderGroups);
 refresh();
 setInterval(refresh, POLL_MS);

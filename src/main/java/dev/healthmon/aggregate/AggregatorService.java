@@ -90,12 +90,7 @@ public final class AggregatorService implements AutoCloseable {
         });
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
-        OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING,
-                "streams state " + streams.state()
-                + " (RUNNING is ready: not while starting, rebalancing or restoring state)"));
-        ObjectMapper mapper = new ObjectMapper();
-        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
-                mapper);
+        serve(http, streams, self, meters);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "healthmon-aggregator-http");
             thread.setDaemon(true);
@@ -107,6 +102,26 @@ public final class AggregatorService implements AutoCloseable {
         log.info("aggregator={} started: {} partitions, status page http://{}:{}/", config.applicationId(), partitions,
                 self.host(), self.port());
         return new AggregatorService(streams, http, httpThreads, self, stopped);
+    }
+
+    /**
+     * Installs the instance's HTTP surface over {@code streams}: {@code /readyz} and the other ops
+     * endpoints ({@link #readiness}), the query API and the status page ({@link StatusApi}).
+     */
+    static void serve(HttpServer http, KafkaStreams streams, HostInfo self, MeterRegistry meters) {
+        OpsEndpoints.install(http, meters, () -> readiness(streams.state()));
+        ObjectMapper mapper = new ObjectMapper();
+        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
+                mapper);
+    }
+
+    /**
+     * Ready only in {@code RUNNING}: not while starting ({@code CREATED}), rebalancing or restoring
+     * ({@code REBALANCING}), nor once stopping or stopped, after a close or an error.
+     */
+    static Readiness readiness(KafkaStreams.State state) {
+        return Readiness.when(state == KafkaStreams.State.RUNNING, "streams state " + state
+                + " (RUNNING is ready: not while starting, rebalancing or restoring state, nor once stopped)");
     }
 
     /**
@@ -137,7 +152,7 @@ public final class AggregatorService implements AutoCloseable {
 
     /** True while the streams application runs (all tasks assigned and restored). */
     public boolean ready() {
-        return streams.state() == KafkaStreams.State.RUNNING;
+        return readiness(streams.state()).ready();
     }
 
     /** Blocks until the streams application has stopped: after {@link #close()}, or on a fatal error (state ERROR). */

@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  *
  * Any instance answers any query; {@code scope=local} (used between instances) answers from this
  * instance's stores only. Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
- * 503 while the stores are not queryable (starting, rebalancing), 502 when a peer did not answer.
+ * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
+ * error), 502 when a peer did not answer.
  */
 final class StatusApi {
 
@@ -131,7 +132,8 @@ final class StatusApi {
                     response = new Response(400, error(e.getMessage()));
                 } catch (InvalidStateStoreException e) {
                     response = new Response(503,
-                            error("status store not queryable yet (starting or rebalancing); retry"));
+                            error("status store not queryable now (starting, rebalancing or stopped): "
+                            + e.getMessage() + "; retry"));
                 } catch (IOException e) {
                     log.warn("query {} failed: {}", exchange.getRequestURI(),
                             UntrustedText.escape(e.getMessage(), 500));

@@ -15,9 +15,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.StreamsStoppedException;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -103,13 +106,26 @@ final class StatusQueries {
     }
 
     private ReadOnlyKeyValueStore<String, byte[]> store() {
-        return streams.store(StoreQueryParameters.fromNameAndType(StatusStores.STATUSES,
-                QueryableStoreTypes.<String, byte[]>keyValueStore()));
+        return whileRunning(() -> streams.store(StoreQueryParameters.fromNameAndType(StatusStores.STATUSES,
+                QueryableStoreTypes.<String, byte[]>keyValueStore())));
     }
 
     private List<HostInfo> others() {
-        return streams.metadataForAllStreamsClients().stream().map(StreamsMetadata::hostInfo)
+        return whileRunning(() -> streams.metadataForAllStreamsClients()).stream().map(StreamsMetadata::hostInfo)
                 .filter(host -> !host.equals(self)).distinct().toList();
+    }
+
+    /**
+     * Streams refuses a query while starting with an {@link InvalidStateStoreException}, but once
+     * stopping or stopped (closed, or after a fatal error) with an {@link IllegalStateException}:
+     * both are "not queryable now" to the API, which answers 503 (not a dropped connection).
+     */
+    private <T> T whileRunning(Supplier<T> query) {
+        try {
+            return query.get();
+        } catch (IllegalStateException e) {
+            throw new StreamsStoppedException("streams state " + streams.state() + ": " + e.getMessage());
+        }
     }
 
     private JsonNode get(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {

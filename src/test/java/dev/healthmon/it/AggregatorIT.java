@@ -40,7 +40,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Executors;
@@ -60,7 +62,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Monitor + aggregator on a real broker: five kinds of backends (and one the test takes down)
  * reach their statuses in the query API, the status topics hold schema-valid records, and the
- * status page, in a real headless Chromium, shows them and follows a backend going down.
+ * status page, in a real headless Chromium, shows them, filters and groups them as asked, and
+ * follows a backend going down.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the page test takes a backend down: it goes last
@@ -107,7 +110,9 @@ class AggregatorIT {
         String base = "http://127.0.0.1:" + backends.getAddress().getPort();
         int deadPort = LoopbackPorts.unused(); // nothing listens there
         try (RegistryWriter writer = new RegistryWriter(settings, Topics.DEFAULTS.registry())) {
-            register(writer, "healthy", base + "/healthy", "payments", j -> {});
+            // Label keys that name Object.prototype's members: the status page must group by them as by any other.
+            register(writer, "healthy", base + "/healthy", "payments", j -> ((ObjectNode) j.get("labels"))
+                    .put("constructor", "ctor-label").put("__proto__", "proto-label"));
             // Slow is 300 ms against a 100 ms threshold; the timeout leaves room for a loaded machine, where
             // 500 ms could turn slow into a timeout.
             register(writer, "slow", base + "/slow", "search", j -> ((ObjectNode) j.get("healthCheck"))
@@ -166,6 +171,11 @@ class AggregatorIT {
     void queryApiReportsEveryBackendsStatusAndTheSummaryCountsThem() throws Exception {
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .untilAsserted(() -> assertThat(apiStatuses()).containsAllEntriesOf(EXPECTED));
+
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + aggregator.httpPort() + "/readyz")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
 
         JsonNode one = get("/api/status/slow");
         assertThat(one.get("reason").asText()).isEqualTo("SLOW");
@@ -286,6 +296,7 @@ class AggregatorIT {
                     assertThat(statusesOnPage(chromium, rows)).containsAllEntriesOf(EXPECTED));
             assertThat(chromium.evaluate("document.getElementById('summary').innerText").asText())
                     .contains("6 backends");
+            filterAndGroupingShowWhatWasAskedFor(chromium);
 
             toggleUp.set(false); // the page is not reloaded: it must pick the change up by itself
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
@@ -298,6 +309,65 @@ class AggregatorIT {
         }
         byte[] png = Files.readAllBytes(screenshot);
         assertThat(png).as("a PNG written by this run").startsWith(0x89, 'P', 'N', 'G').hasSizeGreaterThan(1000);
+    }
+
+    /**
+     * Types filters and picks groupings as a user would, each read back in the evaluation that set it: every
+     * expected group is non-empty, so neither an empty page nor an earlier rendering can pass for it.
+     */
+    private static void filterAndGroupingShowWhatWasAskedFor(HeadlessChromium chromium) throws Exception {
+        List<String> others = List.of("auth", "dead", "failing", "slow", "toggle");
+        assertThat(groupsAfter(chromium, "", "team")).isEqualTo(Map.of("team: legacy (1)", List.of("dead"),
+                "team: payments (3)", List.of("auth", "healthy", "toggle"), "team: search (2)",
+                List.of("failing", "slow")));
+        assertThat(groupsAfter(chromium, "payments", "")).isEqualTo(Map.of("all backends (3)",
+                List.of("auth", "healthy", "toggle")));
+        assertThat(groupsAfter(chromium, "SEARCH unhealthy", "")).as("every word must match, in any case")
+                .isEqualTo(Map.of("all backends (1)", List.of("failing")));
+        assertThat(groupsAfter(chromium, "no-backend-is-called-this", "")).isEmpty();
+        assertThat(chromium.evaluate("document.getElementById('groups').innerText").asText())
+                .contains("No backends match.");
+        // Reported: the backends without such a label were grouped under "function Object() { [native code] }".
+        assertThat(groupsAfter(chromium, "", "constructor")).isEqualTo(Map.of(
+                "constructor: (no constructor) (5)", others, "constructor: ctor-label (1)", List.of("healthy")));
+        assertThat(groupsAfter(chromium, "", "__proto__")).isEqualTo(Map.of(
+                "__proto__: (no __proto__) (5)", others, "__proto__: proto-label (1)", List.of("healthy")));
+
+        // "(none)" is a choice too: the next poll must not put the default grouping back.
+        assertThat(groupsAfter(chromium, "", "")).containsOnlyKeys("all backends (6)");
+        // Counted from after the choice: a poll rendering before it would prove nothing.
+        chromium.evaluate("window.healthmonRenders = 0; new MutationObserver(() => window.healthmonRenders++)"
+                + ".observe(document.getElementById('updated'), {childList: true, characterData: true, subtree: "
+                + "true})");
+        await().atMost(Duration.ofSeconds(30)).until(() -> chromium.evaluate("window.healthmonRenders").asInt() >= 1);
+        assertThat(chromium.evaluate("document.getElementById('group-by').value").asText()).isEmpty();
+        assertThat(groupsAfter(chromium, "", "team")).hasSize(3);
+    }
+
+    /** Sets the filter box and the grouping (firing their events), then returns heading → backend ids of each group. */
+    private static Map<String, List<String>> groupsAfter(HeadlessChromium chromium, String filter, String groupBy)
+            throws Exception {
+        String script = "(() => {"
+                + " const filter = document.getElementById('filter'); filter.value = "
+                + MAPPER.writeValueAsString(filter) + ";"
+                + " filter.dispatchEvent(new Event('input'));"
+                + " const group = document.getElementById('group-by'); group.value = "
+                + MAPPER.writeValueAsString(groupBy) + ";"
+                + " if (group.value !== " + MAPPER.writeValueAsString(groupBy)
+                + ") throw new Error('no grouping option ' + "
+                + MAPPER.writeValueAsString(groupBy) + ");"
+                + " group.dispatchEvent(new Event('change'));"
+                + " return JSON.stringify([...document.querySelectorAll('#groups section')].map(section =>"
+                + " [section.querySelector('h2').textContent,"
+                + " [...section.querySelectorAll('tr[data-backend-id]')].map(row => row.dataset.backendId).sort()]));"
+                + " })()";
+        Map<String, List<String>> groups = new HashMap<>();
+        for (JsonNode group : MAPPER.readTree(chromium.evaluate(script).asText())) {
+            List<String> ids = new ArrayList<>();
+            group.get(1).forEach(id -> ids.add(id.asText()));
+            assertThat(groups.put(group.get(0).asText(), ids)).as("one section per heading").isNull();
+        }
+        return groups;
     }
 
     private static Map<String, String> statusesOnPage(HeadlessChromium chromium, String rows) throws Exception {

@@ -145,9 +145,10 @@ class McpProbeTest {
         }
     }
 
-    @Test
-    void reinitializesWhenTheServerHasDroppedTheSession() throws Exception {
-        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void reinitializesWhenTheServerHasDroppedTheSession(Kind kind) throws Exception {
+        try (McpTestServer server = McpTestServer.start(kind, false)) {
             DecodedRegistration.Valid r = registration(server, j -> {});
             try (ProbeSession session = probe.openSession(r.settings())) {
                 assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
@@ -157,8 +158,43 @@ class McpProbeTest {
 
                 assertThat(afterDrop.observation().outcome()).as("%s", afterDrop).isEqualTo(Outcome.HEALTHY);
                 assertThat(server.requests("initialize")).isEqualTo(2);
+                List<String> pings = server.sessionsOf("ping");
+                assertThat(pings).as("the ping refused on the old session, then one on a new session").hasSize(3);
+                assertThat(pings.get(2)).isNotEmpty().isNotEqualTo(pings.get(0));
                 assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
                 assertThat(server.requests("initialize")).as("the new session is kept").isEqualTo(2);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void checkAfterATimedOutOneHandshakesAgainOnANewSession(Kind kind) throws Exception {
+        try (McpTestServer server = McpTestServer.start(kind, false)) {
+            // Warm up first (as the hang test does): a cold start must not spend the short timeout below.
+            assertThat(check(registration(server, j -> {})).failure()).isEmpty();
+            DecodedRegistration.Valid r = registration(server, j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 5000).put("degradedLatencyMs", 5000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                int handshakes = server.requests("initialize");
+                server.behaviour().hangAfterInitialize = true;
+                ProbeResult timedOut = check(session, r);
+                assertThat(timedOut.failure()).as("%s", timedOut)
+                        .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+                server.behaviour().hangAfterInitialize = false; // the timed-out ping stays held until close
+
+                ProbeResult next = check(session, r);
+
+                assertThat(next.observation().outcome()).as("%s", next).isEqualTo(Outcome.HEALTHY);
+                assertThat(server.requests("initialize")).as("the next check handshakes again")
+                        .isEqualTo(handshakes + 1);
+                List<String> pings = server.sessionsOf("ping");
+                String timedOutSession = pings.get(pings.size() - 2);
+                assertThat(pings.get(pings.size() - 1)).as("the timed-out session is not reused")
+                        .isNotEmpty().isNotEqualTo(timedOutSession);
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                assertThat(server.requests("initialize")).as("the new session is kept").isEqualTo(handshakes + 1);
             }
         }
     }

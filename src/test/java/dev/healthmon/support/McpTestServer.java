@@ -23,6 +23,7 @@ import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
@@ -73,6 +74,7 @@ public final class McpTestServer implements AutoCloseable {
         final Map<String, AtomicInteger> methods = new ConcurrentHashMap<>();
         final List<Map<String, String>> requestHeaders = new CopyOnWriteArrayList<>();
         final List<String> clientNames = new CopyOnWriteArrayList<>();
+        final Map<String, List<String>> sessionsByMethod = new ConcurrentHashMap<>();
         final CountDownLatch released = new CountDownLatch(1);
         /** The status a hung request finally gets when {@link #releaseHung()} lets it go (0: none, as on close). */
         public volatile int lateStatus;
@@ -152,12 +154,23 @@ public final class McpTestServer implements AutoCloseable {
         return behaviour.clientNames;
     }
 
+    /**
+     * The session each JSON-RPC request with this method came on, in order of arrival (empty string
+     * for none, as for {@code initialize} on streamable HTTP).
+     */
+    public List<String> sessionsOf(String method) {
+        return List.copyOf(behaviour.sessionsByMethod.getOrDefault(method, List.of()));
+    }
+
     /** Lets every request held by {@code hangAfterInitialize} go, answered with {@code lateStatus}. */
     public void releaseHung() {
         behaviour.released.countDown();
     }
 
-    /** From now on, every session the server has handed out is unknown to it (404), as after a restart. */
+    /**
+     * From now on, every session the server has handed out is unknown to it (404), as after a restart:
+     * the {@code Mcp-Session-Id} of streamable HTTP and the {@code sessionId} of the SSE transport alike.
+     */
     public void forgetSessions() {
         behaviour.forgottenSessions.addAll(behaviour.seenSessions);
     }
@@ -193,10 +206,12 @@ public final class McpTestServer implements AutoCloseable {
             if (method.equals("initialize")) {
                 b.clientNames.add(message.path("params").path("clientInfo").path("name").asText());
             }
+            String session = sessionOf(request);
             if (!method.isEmpty()) {
                 b.methods.computeIfAbsent(method, m -> new AtomicInteger()).incrementAndGet();
+                b.sessionsByMethod.computeIfAbsent(method, m -> new CopyOnWriteArrayList<>())
+                        .add(session == null ? "" : session);
             }
-            String session = request.getHeader("Mcp-Session-Id");
             if (session != null) {
                 b.seenSessions.add(session);
             }
@@ -236,6 +251,20 @@ public final class McpTestServer implements AutoCloseable {
                 return;
             }
             chain.doFilter(new CachedBody(request, body), response);
+        }
+
+        /** Streamable HTTP names the session in a header; the SSE transport in its message endpoint's query. */
+        private static String sessionOf(HttpServletRequest request) {
+            String header = request.getHeader("Mcp-Session-Id");
+            if (header != null || request.getQueryString() == null) {
+                return header;
+            }
+            for (String pair : request.getQueryString().split("&")) {
+                if (pair.startsWith("sessionId=")) {
+                    return URLDecoder.decode(pair.substring("sessionId=".length()), StandardCharsets.UTF_8);
+                }
+            }
+            return null;
         }
 
         private static void sleep(Duration delay) {
