@@ -7,6 +7,7 @@ import dev.healthmon.http.Readiness;
 import dev.healthmon.kafka.PartitionCountWatch;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.monitor.ActiveCheck;
+import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.CheckMetrics;
 import dev.healthmon.monitor.ExecutorCheckScheduler;
 import dev.healthmon.monitor.HealthMonitor;
@@ -21,7 +22,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
@@ -64,8 +64,8 @@ public final class MonitorService implements AutoCloseable {
         this.publisher = new HealthEventPublisher(producer,
                 config.topics().events(), config.topics().registryDlq(), new HealthEventCodec(mapper),
                 config.bufferCapacity(), eventPartitions, dlqLimit, meters);
-        this.monitor = new HealthMonitor(config.monitorId(), probe, scheduler, publisher, config.circuitBreaker(),
-                () -> ThreadLocalRandom.current().nextDouble(), new CheckMetrics(meters));
+        this.monitor = new HealthMonitor(CheckContext.of(config.monitorId(), probe, scheduler, publisher)
+                .withCircuit(config.circuitBreaker()).withMetrics(new CheckMetrics(meters)));
         meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(),
                 "healthmon-" + config.monitorId(), config.groupProtocol()));

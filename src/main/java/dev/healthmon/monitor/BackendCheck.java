@@ -4,7 +4,6 @@ import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventSink;
-import dev.healthmon.probe.Probe;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.registration.BackendRegistration;
@@ -64,21 +63,20 @@ final class BackendCheck {
     private PolicyState policy = PolicyState.INITIAL;
     private long sequence;
 
-    BackendCheck(long generation, BackendRegistration registration, CheckSettings settings, RegistrationVersion version,
-                 int ownerEpoch, String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                 DoubleSupplier random, CircuitBreakerSettings circuitSettings, CheckMetrics metrics) {
-        this.metrics = metrics;
+    BackendCheck(CheckContext context, long generation, BackendRegistration registration, CheckSettings settings,
+                 RegistrationVersion version, int ownerEpoch) {
+        this.metrics = context.metrics();
         this.generation = generation;
         this.registration = registration;
         this.settings = settings;
         this.version = version;
         this.ownerEpoch = ownerEpoch;
-        this.monitorId = monitorId;
-        this.probe = probe.openSession(settings);
-        this.scheduler = scheduler;
-        this.sink = sink;
-        this.random = random;
-        this.circuit = new CircuitBreaker(circuitSettings, settings.thresholds().unhealthy());
+        this.monitorId = context.monitorId();
+        this.probe = context.probe().openSession(settings);
+        this.scheduler = context.scheduler();
+        this.sink = context.sink();
+        this.random = context.random();
+        this.circuit = new CircuitBreaker(context.circuitSettings(), settings.thresholds().unhealthy());
     }
 
     synchronized void start(Duration firstDelay) {

@@ -1,7 +1,5 @@
 package dev.healthmon.monitor;
 
-import dev.healthmon.events.HealthEventSink;
-import dev.healthmon.probe.Probe;
 import dev.healthmon.registration.BackendRegistration;
 import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.registration.RegistrationVersion;
@@ -11,8 +9,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,13 +39,7 @@ public final class HealthMonitor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
     static final Duration SNAPSHOT_EVERY = Duration.ofSeconds(1);
 
-    private final String monitorId;
-    private final Probe probe;
-    private final CheckScheduler scheduler;
-    private final HealthEventSink sink;
-    private final DoubleSupplier random;
-    private final CircuitBreakerSettings circuitSettings;
-    private final CheckMetrics metrics;
+    private final CheckContext context;
 
     // Confined to the owner thread.
     private final Map<String, BackendCheck> activeChecks = new HashMap<>();
@@ -60,30 +50,12 @@ public final class HealthMonitor implements AutoCloseable {
 
     private volatile Map<String, ActiveCheck> snapshot = Map.of();
 
-    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                         CircuitBreakerSettings circuitSettings) {
-        this(monitorId, probe, scheduler, sink, circuitSettings, () -> ThreadLocalRandom.current().nextDouble());
-    }
-
-    /** @param random uniform in [0, 1), for jitter; injected so tests can fix it */
-    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                         CircuitBreakerSettings circuitSettings, DoubleSupplier random) {
-        this(monitorId, probe, scheduler, sink, circuitSettings, random, CheckMetrics.NONE);
-    }
-
-    public HealthMonitor(String monitorId, Probe probe, CheckScheduler scheduler, HealthEventSink sink,
-                         CircuitBreakerSettings circuitSettings, DoubleSupplier random, CheckMetrics metrics) {
-        this.metrics = metrics;
-        this.monitorId = monitorId;
-        this.probe = probe;
-        this.scheduler = scheduler;
-        this.sink = sink;
-        this.random = random;
-        this.circuitSettings = circuitSettings;
+    public HealthMonitor(CheckContext context) {
+        this.context = context;
     }
 
     public String monitorId() {
-        return monitorId;
+        return context.monitorId();
     }
 
     /**
@@ -109,8 +81,7 @@ public final class HealthMonitor implements AutoCloseable {
             log.info("backend={} starting check url={} type={} interval={}ms", id, registration.url(),
                     settings.type().wireName(), settings.interval().toMillis());
         }
-        BackendCheck check = new BackendCheck(++generations, registration, settings, version, ownerEpoch, monitorId,
-                probe, scheduler, sink, random, circuitSettings, metrics);
+        BackendCheck check = new BackendCheck(context, ++generations, registration, settings, version, ownerEpoch);
         activeChecks.put(id, check);
         check.start(firstDelay(id, settings, mode));
         snapshotStale = true;
@@ -173,7 +144,7 @@ public final class HealthMonitor implements AutoCloseable {
      */
     public void publishSnapshot() {
         confined();
-        if (snapshotStale && scheduler.clock().millis() >= nextSnapshotMillis) {
+        if (snapshotStale && context.scheduler().clock().millis() >= nextSnapshotMillis) {
             publishSnapshotNow();
         }
     }
@@ -189,7 +160,7 @@ public final class HealthMonitor implements AutoCloseable {
                 c.policy().status())));
         snapshot = Collections.unmodifiableMap(view); // never written again; the volatile write publishes it
         snapshotStale = false;
-        nextSnapshotMillis = scheduler.clock().millis() + SNAPSHOT_EVERY.toMillis();
+        nextSnapshotMillis = context.scheduler().clock().millis() + SNAPSHOT_EVERY.toMillis();
     }
 
     /** Publishes and returns the current checks; owner thread only. */

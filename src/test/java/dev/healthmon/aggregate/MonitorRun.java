@@ -1,7 +1,7 @@
 package dev.healthmon.aggregate;
 
 import dev.healthmon.events.HealthEvent;
-import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.monitor.StartMode;
 import dev.healthmon.registration.DecodedRegistration;
@@ -39,8 +39,8 @@ final class MonitorRun {
     }
 
     private HealthMonitor newMonitor() {
-        return new HealthMonitor("monitor-" + epoch, probe, scheduler, published::add, CircuitBreakerSettings.DEFAULTS,
-                () -> 0.5);
+        return new HealthMonitor(CheckContext.of("monitor-" + epoch, probe, scheduler, published::add)
+                .withRandom(() -> 0.5));
     }
 
     /** Runs the backend's next check, answers it with {@code observation}, and returns the event it published. */

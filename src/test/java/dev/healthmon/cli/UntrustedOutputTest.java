@@ -11,7 +11,7 @@ import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.HealthEventPublisher;
-import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registration.RegistrationCodec;
@@ -86,8 +86,8 @@ class UntrustedOutputTest {
                     "evil\nINFO forged line".getBytes(StandardCharsets.UTF_8),
                     "{not json".getBytes(StandardCharsets.UTF_8)));
         });
-        HealthMonitor monitor = new HealthMonitor("m1", new FakeProbe(), new ManualScheduler(), event -> { },
-                CircuitBreakerSettings.DEFAULTS);
+        HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", new FakeProbe(), new ManualScheduler(),
+                event -> { }));
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         HealthEventPublisher publisher = new HealthEventPublisher(
                 new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.SoftAssertions.assertSoftly;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.events.HealthEvent;
+import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.monitor.ExecutorCheckScheduler;
 import dev.healthmon.monitor.HealthMonitor;
@@ -143,8 +144,8 @@ class HostileBackendsTest {
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
         try (Probes probes = Probes.standard(TargetPolicy.DEFAULT);
              ExecutorCheckScheduler scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
-             HealthMonitor monitor = new HealthMonitor("hostile-run", probes, scheduler, events::add,
-                     CircuitBreakerSettings.DISABLED, () -> 0.5)) {
+             HealthMonitor monitor = new HealthMonitor(CheckContext.of("hostile-run", probes, scheduler, events::add)
+                     .withCircuit(CircuitBreakerSettings.DISABLED).withRandom(() -> 0.5))) {
             System.out.printf("hostile run: servers and probes up in %d ms%n", (System.nanoTime() - begin) / 1_000_000);
             long offset = 0;
             for (Map.Entry<String, Integer> server : ports.entrySet()) {

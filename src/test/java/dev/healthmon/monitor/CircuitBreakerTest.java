@@ -38,7 +38,8 @@ class CircuitBreakerTest {
     private final List<HealthEvent> events = new CopyOnWriteArrayList<>();
 
     private HealthMonitor monitor(CircuitBreakerSettings settings) {
-        HealthMonitor monitor = new HealthMonitor("m1", probe, scheduler, events::add, settings, () -> 0.5);
+        HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", probe, scheduler, events::add)
+                .withCircuit(settings).withRandom(() -> 0.5));
         DecodedRegistration.Valid r = valid("dead", "http://dead.test/"); // interval 1 s, timeout 500 ms
         monitor.upsert(r.registration(), r.settings(), new RegistrationVersion(0, 1), 1, StartMode.NEW);
         return monitor;

@@ -31,8 +31,8 @@ class HealthMonitorTest {
     private final FakeProbe probe = new FakeProbe();
     private final List<HealthEvent> events = new CopyOnWriteArrayList<>();
     /** jitter source fixed at the middle of the range: intervals are exact. */
-    private final HealthMonitor monitor = new HealthMonitor("m1", probe, scheduler, events::add,
-            CircuitBreakerSettings.DEFAULTS, () -> 0.5);
+    private final HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", probe, scheduler, events::add)
+            .withRandom(() -> 0.5));
 
     private void upsert(DecodedRegistration.Valid r, long offset) {
         monitor.upsert(r.registration(), r.settings(), new RegistrationVersion(0, offset), EPOCH, StartMode.NEW);

@@ -13,7 +13,7 @@ import dev.healthmon.events.DeadLetterRecords;
 import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.monitor.ActiveCheck;
-import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.support.FakeProbe;
@@ -104,8 +104,8 @@ class RegistryConsumerTest {
     private final RecordingConsumer consumer = new RecordingConsumer();
     private final ManualSink sink = new ManualSink();
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    private final HealthMonitor monitor = new HealthMonitor("m1", new FakeProbe(), new ManualScheduler(), e -> { },
-            CircuitBreakerSettings.DEFAULTS, () -> 0.5);
+    private final HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", new FakeProbe(),
+            new ManualScheduler(), e -> { }).withRandom(() -> 0.5));
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private final RegistryConsumer registry = new RegistryConsumer(consumer, TOPIC, Registrations.CODEC, monitor, sink,
             Duration.ZERO, meters);

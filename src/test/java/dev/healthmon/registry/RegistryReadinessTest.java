@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.events.DeadLetter;
 import dev.healthmon.events.DeadLetterSink;
-import dev.healthmon.monitor.CircuitBreakerSettings;
+import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
@@ -110,8 +110,8 @@ class RegistryReadinessTest {
     }
 
     private final GroupConsumer consumer = new GroupConsumer();
-    private final HealthMonitor monitor = new HealthMonitor("m1", new FakeProbe(), new ManualScheduler(), e -> { },
-            CircuitBreakerSettings.DEFAULTS, () -> 0.5);
+    private final HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", new FakeProbe(),
+            new ManualScheduler(), e -> { }).withRandom(() -> 0.5));
     /** Commits on every loop, so a fenced commit is met at once. */
     private final RegistryConsumer registry = new RegistryConsumer(consumer, TOPIC, Registrations.CODEC, monitor,
             new AcknowledgingSink(), Duration.ZERO, new SimpleMeterRegistry());
