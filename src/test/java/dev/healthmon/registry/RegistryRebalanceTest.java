@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -192,6 +193,36 @@ class RegistryRebalanceTest {
                 "assigned [registry-0]", "polled registry-0@0", "polled registry-0@1",
                 Set.of("check started a", "check started b"));
         assertThat(runningChecks(List.copyOf(mock.journal))).containsExactly(Map.entry("a", 1), Map.entry("b", 1));
+    }
+
+    @Test
+    void aPartitionReassignedWhileHeldForDeadLettersWaitsForItsEndSnapshotAndDeadLettersNothingTwice() {
+        mock.registry.start();
+        List<ConsumerRecord<byte[], byte[]>> bad = new ArrayList<>();
+        for (int i = 0; i < RegistryConsumer.MAX_PENDING_DEAD_LETTERS; i++) {
+            bad.add(record(P0, i, 1000, "bad-" + i, invalid("bad-" + i)));
+        }
+        mock.assign(List.of(P0), bad);
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.paused().contains(P0));
+        int mark = mock.journal.size();
+
+        consumer.schedulePollTask(() -> {
+            // Acknowledged on the poll thread, so no loop turn sees it: the partition is still held when it moves.
+            mock.sink.acks.forEach(ack -> ack.complete(null));
+            consumer.rebalance(List.of());
+            consumer.rebalance(List.of(P0));
+            bad.forEach(consumer::addRecord);
+            // The new owner's first end-offset request times out: until a retry answers, the
+            // committed offset (100) is unknown, and a record read now would look new.
+            consumer.setOffsetsException(new TimeoutException("end offsets not known yet"));
+        });
+
+        awaitJournal(j -> j.subList(mark, j.size()).contains("polled registry-0@99"));
+        mock.onPollThread(() -> { });
+        assertThat(journalSince(mark)).startsWith("revoked [registry-0]", "committed registry-0@100",
+                "revoked returned", "assigned [registry-0]", "polled registry-0@0");
+        assertThat(mock.sink.letters).as("dead letters").hasSize(RegistryConsumer.MAX_PENDING_DEAD_LETTERS);
+        assertThat(consumer.lastCommitted(P0)).isEqualTo(RegistryConsumer.MAX_PENDING_DEAD_LETTERS);
     }
 
     @Test
