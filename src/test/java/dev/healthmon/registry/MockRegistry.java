@@ -126,7 +126,7 @@ final class MockRegistry implements AutoCloseable {
             });
         }
 
-        /** A commit an earlier owner of the partition made; not journaled. */
+        /** A commit an earlier owner made; not journaled. In a poll task: subscribing forgets commits. */
         void committedByEarlierOwner(TopicPartition tp, long offset) {
             super.commitSync(Map.of(tp, new OffsetAndMetadata(offset)));
         }
