@@ -98,7 +98,8 @@ public final class RegistryConsumer implements AutoCloseable {
     /**
      * A partition with this many unacknowledged dead letters stops fetching until half of them are
      * acknowledged: while the dead-letter topic cannot be written, letters wait in memory (each cut
-     * to one record's size), and this bounds them.
+     * to one record's size), and this bounds them. The hold ends with the partition's revocation or
+     * loss: a partition assigned again stays paused only until its end offset is snapshotted.
      */
     static final int MAX_PENDING_DEAD_LETTERS = 100;
 
@@ -693,6 +694,9 @@ public final class RegistryConsumer implements AutoCloseable {
         private void release(Collection<TopicPartition> partitions, String why) {
             for (TopicPartition tp : partitions) {
                 OwnedPartition partition = owned.remove(tp.partition());
+                // A hold for dead letters is its owner's: if the partition comes back in the same rebalance,
+                // a stale hold would resume it before its end snapshot, when records still look new.
+                pausedForDeadLetters.remove(tp);
                 if (partition != null) {
                     int stoppedChecks = monitor.stopPartition(tp.partition());
                     log.info("partition={}-{} {}: stopped {} checks", topic, tp.partition(), why, stoppedChecks);
