@@ -10,10 +10,11 @@ import java.util.Objects;
  *                              (default 4)
  * @param flapWindow            how many recent results flap detection looks at (default 20)
  * @param monitorSessionTimeout the monitors' consumer-group session timeout (default 10 s, the monitor's
- *                              {@code session.timeout.ms}; 45 s under {@code --group-protocol consumer}, whose
- *                              broker-side floor it is): how long a monitor that lost a backend may go on checking
- *                              it. Each backend's epoch fence window is this plus its longest interval plus its
- *                              timeout ({@link TrackedBackend#fenceWindow}, docs/design.md §6.3)
+ *                              {@code session.timeout.ms}; under {@code --group-protocol consumer} the brokers'
+ *                              {@code group.consumer.session.timeout.ms}, 45 s by default): how long a monitor that
+ *                              lost a backend may go on checking it. Each backend's epoch fence window is this plus
+ *                              its longest interval plus its timeout ({@link TrackedBackend#fenceWindow},
+ * docs/design.md §6.3)
  * @param historyPerBackend     transitions kept per backend for {@code /api/transitions} (default 20)
  */
 public record AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout,

@@ -61,7 +61,8 @@ final class AggregateCommand implements Callable<Integer> {
     int flapWindow;
 
     @Option(names = "--monitor-session-timeout-ms", defaultValue = "10000",
-            description = "The monitors' session timeout (45000 with --group-protocol consumer); a lower owner epoch "
+            description = "The monitors' session timeout (with --group-protocol consumer the brokers' "
+                    + "group.consumer.session.timeout.ms, 45000 by default); a lower owner epoch "
                     + "is accepted after this plus the backend's longest interval and timeout of quiet. "
                     + "Default ${DEFAULT-VALUE}.")
     long monitorSessionTimeoutMs;

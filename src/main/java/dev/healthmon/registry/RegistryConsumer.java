@@ -64,8 +64,12 @@ import org.slf4j.LoggerFactory;
  * {@code commitInterval} and on revoke so lag shows in standard tools.
  *
  * <p><b>Revocation and loss</b> stop every check of the partition before the callback returns.
- * A commit failing with a fencing error means another member may own our partitions: all checks
- * stop at once (self-fencing) and the partitions restore again when the group hands them back.
+ * A member the group removed while it could not heartbeat (frozen past its session timeout) is
+ * told so by its first heartbeat after waking — classic: {@code UNKNOWN_MEMBER_ID}; KIP-848:
+ * {@code UNKNOWN_MEMBER_ID} or {@code FENCED_MEMBER_EPOCH} — and the consumer calls
+ * {@code onPartitionsLost} at the next {@code poll()}. A commit failing with a fencing error means
+ * the same: all checks stop at once. Either way (self-fencing) the log line that says so is written
+ * once the checks are stopped, and the partitions restore again when the group hands them back.
  * After self-fencing or lost partitions the instance is not {@link #ready()} until it is a member
  * again; a revocation alone leaves it ready if what it still owns is restored (cooperative
  * rebalancing revokes a few partitions while the rest keep being checked).
@@ -585,8 +589,10 @@ public final class RegistryConsumer implements AutoCloseable {
         try {
             consumer.commitSync(offsets, BLOCKING_CALL_TIMEOUT);
         } catch (CommitFailedException | FencedInstanceIdException | UnknownMemberIdException e) {
-            log.warn("commit fenced ({}); stopping all checks until the group assigns partitions again", e.toString());
-            selfFence();
+            int stoppedChecks = selfFence();
+            // Written once the checks are stopped: nothing checked after this line is published.
+            log.warn("commit fenced ({}): stopped {} checks until the group assigns partitions again", e.toString(),
+                    stoppedChecks);
         } catch (RebalanceInProgressException e) {
             log.debug("commit skipped during rebalance");
         } catch (WakeupException e) {
@@ -596,11 +602,14 @@ public final class RegistryConsumer implements AutoCloseable {
         }
     }
 
-    private void selfFence() {
+    /** Stops every check and forgets every partition; returns how many checks were stopped. */
+    private int selfFence() {
+        int stoppedChecks = monitor.activeCount();
         monitor.stopAll();
         owned.values().forEach(p -> p.moveTo(PartitionPhase.REVOKED));
         owned.clear();
         fence();
+        return stoppedChecks;
     }
 
     /** Not ready until the group has taken this instance back (see {@link #fenced}). */

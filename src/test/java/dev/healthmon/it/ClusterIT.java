@@ -20,6 +20,7 @@ import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.CountingBackend;
+import dev.healthmon.support.FenceLog;
 import dev.healthmon.support.Figures;
 import dev.healthmon.support.MonitorProcess;
 import dev.healthmon.support.ShutdownLog;
@@ -33,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -50,16 +52,31 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Monitors as separate processes on a real broker process, treated the way machines and
  * orchestrators treat them: SIGKILL, SIGTERM, SIGSTOP/SIGCONT. Session timeout 6 s, heartbeat
- * 1.5 s, check interval 1 s; measured figures go to {@code target/it-figures.txt}.
+ * 1.5 s, check interval 1 s — under the classic group protocol set by the monitors, under KIP-848
+ * ({@code --group-protocol consumer}) by the broker, which this class starts with them; measured
+ * figures go to {@code target/it-figures.txt}.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClusterIT {
 
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+    static final Duration HEARTBEAT = Duration.ofMillis(1500);
+    /**
+     * A KIP-848 group's session timeout and heartbeat interval are the broker's, bounded by its
+     * {@code group.consumer.min.*} floors (45 s and 5 s by default), which must come down with them.
+     * They apply only to groups of that protocol: the classic monitors and the aggregator keep their own.
+     */
+    static final Map<String, String> CONSUMER_PROTOCOL_TIMING = Map.of(
+            "group.consumer.session.timeout.ms", Long.toString(SESSION_TIMEOUT.toMillis()),
+            "group.consumer.min.session.timeout.ms", Long.toString(SESSION_TIMEOUT.toMillis()),
+            "group.consumer.heartbeat.interval.ms", Long.toString(HEARTBEAT.toMillis()),
+            "group.consumer.min.heartbeat.interval.ms", Long.toString(HEARTBEAT.toMillis()));
     static final Duration INTERVAL = Duration.ofSeconds(1);
     private static final AtomicInteger TEST = new AtomicInteger();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -75,7 +92,7 @@ class ClusterIT {
 
     @BeforeAll
     static void startBroker() throws Exception {
-        broker = BrokerProcesses.start(1);
+        broker = BrokerProcesses.start(1, CONSUMER_PROTOCOL_TIMING);
         settings = KafkaSettings.of(broker.bootstrapServers());
         backend = new CountingBackend();
     }
@@ -128,13 +145,22 @@ class ClusterIT {
         return ids;
     }
 
-    private MonitorProcess monitor(String id, String... extraArgs) throws Exception {
+    private MonitorProcess monitor(String id) throws Exception {
+        return monitor(id, "classic", List.of());
+    }
+
+    /** A monitor under {@code protocol} ("classic" or "consumer"), with the class's session timeout and heartbeat. */
+    private MonitorProcess monitor(String id, String protocol, List<String> extraArgs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
                 "--registry-topic", topics.registry(), "--events-topic", topics.events(), "--dlq-topic",
                 topics.registryDlq(),
-                "--group-id", group, "--shutdown-timeout-ms", "10000",
-                "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500"));
-        args.addAll(List.of(extraArgs));
+                "--group-id", group, "--group-protocol", protocol, "--shutdown-timeout-ms", "10000"));
+        if (protocol.equals("classic")) {
+            // Under KIP-848 the client refuses these: the broker's CONSUMER_PROTOCOL_TIMING stand in for them.
+            args.addAll(List.of("-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(),
+                    "-X", "heartbeat.interval.ms=" + HEARTBEAT.toMillis()));
+        }
+        args.addAll(extraArgs);
         return closeLater(MonitorProcess.start(id, args));
     }
 
@@ -257,8 +283,10 @@ class ClusterIT {
         return JSON.readTree(response.body()).get("status").asText();
     }
 
-    @Test
-    void frozenMonitorThatWakesUpAfterLosingItsPartitionsCannotChangeAStatus(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "group.protocol={0}")
+    @ValueSource(strings = {"classic", "consumer"})
+    void frozenMonitorThatWakesUpAfterLosingItsPartitionsStopsItsChecksAndCannotChangeAStatus(String protocol,
+            @TempDir Path dir) throws Exception {
         // The zombie's view differs from the live owner's: each monitor process declares the secret "view" with its
         // own value, and the backends answer 200 to the zombie's and 503 to the other. With thresholds of 1, any
         // result of the zombie's that the aggregator applied would turn a backend HEALTHY at once.
@@ -272,24 +300,33 @@ class ClusterIT {
                 group + "-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
                 Files.createDirectories(dir.resolve("state")), 0), aggregatorMeters));
         TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        String zombieId = "zombie-" + protocol;
         // No circuit breaker: the failing backends must go on being checked every interval.
-        MonitorProcess zombie = monitor("zombie-1", "--no-circuit-breaker",
-                "--secrets-file", secretsFile(dir, "zombie", "zombie-view"));
-        monitor("zombie-2", "--no-circuit-breaker", "--secrets-file", secretsFile(dir, "live", "live-view"));
+        MonitorProcess zombie = monitor(zombieId, protocol, List.of("--no-circuit-breaker",
+                "--secrets-file", secretsFile(dir, "zombie", "zombie-view")));
+        monitor("live-" + protocol, protocol, List.of("--no-circuit-breaker",
+                "--secrets-file", secretsFile(dir, "live", "live-view")));
         Map<String, String> owners = awaitSettled(tail, ids, 2);
-        Set<String> frozenBackends = owners.entrySet().stream().filter(e -> e.getValue().equals("zombie-1"))
+        Set<String> settledOnZombie = owners.entrySet().stream().filter(e -> e.getValue().equals(zombieId))
                 .map(Map.Entry::getKey).collect(Collectors.toSet());
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
-            for (String id : frozenBackends) {
+            for (String id : settledOnZombie) {
                 assertThat(statusOf(aggregator, id)).as("%s as the zombie sees it", id).isEqualTo("HEALTHY");
             }
         });
+        // Exactly the checks it runs, each publishing every interval (awaitSettled's 3 s window can still credit a
+        // backend that has just moved to it to its previous checker).
+        Instant settledAt = Instant.now();
+        tail.awaitCaughtUp(settings, topics.events());
+        Set<String> frozenBackends = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
+                && e.checkedAt().isAfter(settledAt.minus(INTERVAL.multipliedBy(2)))).map(HealthEvent::backendId)
+                .collect(Collectors.toSet());
 
-        int zombieEpoch = events(tail).stream().filter(e -> e.monitorId().equals("zombie-1"))
+        int zombieEpoch = events(tail).stream().filter(e -> e.monitorId().equals(zombieId))
                 .mapToInt(HealthEvent::ownerEpoch).max().orElseThrow();
         Instant frozenAt = Instant.now();
         zombie.freeze();
-        awaitTakenOver(tail, frozenBackends, "zombie-1", frozenAt);
+        Duration takeover = awaitTakenOver(tail, frozenBackends, zombieId, frozenAt);
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
             for (String id : frozenBackends) {
                 assertThat(statusOf(aggregator, id)).as("%s as the new owner sees it", id).isEqualTo("UNHEALTHY");
@@ -299,13 +336,16 @@ class ClusterIT {
         Instant thawedAt = Instant.now();
         zombie.thaw();
 
-        // It notices it lost its partitions and stops (self-fencing) …
-        await().atMost(Duration.ofSeconds(30)).until(() -> zombie.log().contains("lost: stopped")
-                || zombie.log().contains("commit fenced"));
+        // It notices it lost its partitions and stops every check it had (self-fencing): one "lost" line per
+        // partition, or one "commit fenced" line, each counting the checks it stopped …
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fencesSince(zombie, thawedAt).stream()
+                .mapToInt(FenceLog.Fence::stoppedChecks).sum()).as(zombie.log()).isEqualTo(frozenBackends.size()));
         assertThat(zombie.process().isAlive()).as("it fenced itself; it did not crash").isTrue();
         // … then it would rejoin as a new member with its own view, legitimately: stop it here so that every
         // result of its own in the topic is a late one.
         zombie.kill();
+        Instant fencedAt = fencesSince(zombie, thawedAt).stream().map(FenceLog.Fence::at).max(Instant::compareTo)
+                .orElseThrow();
         await().atMost(Duration.ofSeconds(30)).until(() -> aggregator.ready());
         awaitSettled(tail, ids, 1);
         tail.awaitCaughtUp(settings, topics.events());
@@ -317,29 +357,38 @@ class ClusterIT {
         Map<String, Long> takeoverOffset = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             HealthEvent e = codec.decode(r.value());
-            if (!e.monitorId().equals("zombie-1") && e.ownerEpoch() > zombieEpoch && e.checkedAt().isAfter(frozenAt)) {
+            if (!e.monitorId().equals(zombieId) && e.ownerEpoch() > zombieEpoch && e.checkedAt().isAfter(frozenAt)) {
                 takeoverOffset.merge(e.backendId(), r.offset(), Math::min);
             }
         }
-        assertThat(records).map(r -> codec.decode(r.value()))
-                .filteredOn(e -> e.monitorId().equals("zombie-1") && e.ownerEpoch() > zombieEpoch)
+        List<HealthEvent> zombieEvents = records.stream().map(r -> codec.decode(r.value()))
+                .filter(e -> e.monitorId().equals(zombieId)).toList();
+        assertThat(zombieEvents).filteredOn(e -> e.ownerEpoch() > zombieEpoch)
                 .as("it was stopped before it rejoined: every result of its own is a late one").isEmpty();
+        // The README's promise: the late results are the ones checked before it stopped its checks.
+        assertThat(zombieEvents).as("nothing it checked after its fence line (%s) is published", fencedAt)
+                .allSatisfy(e -> assertThat(e.checkedAt()).isBefore(fencedAt.plusMillis(1)));
         long late = 0;
         Set<String> lateAfterTakeover = new HashSet<>();
         long afterTakeover = 0;
         for (ConsumerRecord<byte[], byte[]> r : records.subList(recordsBeforeThaw, records.size())) {
             HealthEvent e = codec.decode(r.value());
-            if (e.monitorId().equals("zombie-1") && e.ownerEpoch() <= zombieEpoch) {
+            if (e.monitorId().equals(zombieId) && e.ownerEpoch() <= zombieEpoch) {
                 late++;
-                Long takeover = takeoverOffset.get(e.backendId());
-                if (takeover != null && r.offset() > takeover) {
+                Long takeoverAt = takeoverOffset.get(e.backendId());
+                if (takeoverAt != null && r.offset() > takeoverAt) {
                     afterTakeover++;
                     lateAfterTakeover.add(e.backendId());
                 }
             }
         }
-        Figures.record("zombie (SIGSTOP past session timeout, then SIGCONT) published " + late + " late results, "
-                + afterTakeover + " of them after the new owner had reported (all dropped by the aggregator)");
+        Duration toFence = Duration.between(thawedAt, fencedAt);
+        Figures.record("zombie (" + protocol + " protocol; SIGSTOP past session timeout, then SIGCONT): backends taken "
+                + "over after " + takeover.toMillis() + " ms; it stopped its " + frozenBackends.size() + " checks "
+                + toFence.toMillis() + " ms after waking, having published " + late + " late results, " + afterTakeover
+                + " of them after the new owner had reported (all dropped by the aggregator)");
+        // Its first heartbeat after waking is due at once, and the group answers that it is no longer a member.
+        assertThat(toFence).as("from SIGCONT to its checks stopped").isLessThan(SESSION_TIMEOUT);
         // Frozen for longer than the session timeout, every backend it was checking has an overdue
         // check that runs the moment it wakes, after the new owner has reported (awaited above).
         assertThat(afterTakeover).as("late results after the takeover: the scenario happened").isPositive();
@@ -366,6 +415,12 @@ class ClusterIT {
         for (String id : lateAfterTakeover) {
             assertThat(statusOf(aggregator, id)).as(id).isEqualTo("UNHEALTHY");
         }
+    }
+
+    /** The fence lines {@code monitor} has logged since {@code since} (its log's times are to the millisecond). */
+    private static List<FenceLog.Fence> fencesSince(MonitorProcess monitor, Instant since) throws Exception {
+        Instant from = since.truncatedTo(ChronoUnit.MILLIS);
+        return FenceLog.fences(monitor.log(), Instant.now()).stream().filter(f -> !f.at().isBefore(from)).toList();
     }
 
     /** A secrets file declaring {@code view}, read from a file holding {@code value}, for loopback targets. */

@@ -25,6 +25,10 @@ import org.apache.kafka.common.Uuid;
  * one JVM is unreliable (docs/design.md §10.19). Each node is {@code java -cp <test classpath> kafka.Kafka},
  * formatted with {@code kafka.tools.StorageTool}; ports are fixed at creation so a restarted node
  * comes back at the same address. {@link #close()} kills every node and deletes the data.
+ *
+ * <p>Settings the group coordinator reads from the broker (the KIP-848 session timeout and
+ * heartbeat interval, {@code group.consumer.*}) can only be given here, at start: see
+ * {@link #start(int, Map)}.
  */
 public final class BrokerProcesses implements AutoCloseable {
 
@@ -50,7 +54,16 @@ public final class BrokerProcesses implements AutoCloseable {
 
     /** Formats and starts {@code count} nodes, and waits until all are in the cluster. */
     public static BrokerProcesses start(int count) throws Exception {
-        BrokerProcesses cluster = new BrokerProcesses(count);
+        return start(count, Map.of());
+    }
+
+    /**
+     * As {@link #start(int)}, each node's {@code server.properties} also holding
+     * {@code serverProperties} (they win over the defaults here; a value the broker refuses makes
+     * the start fail at once with the broker's log).
+     */
+    public static BrokerProcesses start(int count, Map<String, String> serverProperties) throws Exception {
+        BrokerProcesses cluster = new BrokerProcesses(count, serverProperties);
         try {
             for (Node node : cluster.nodes) {
                 cluster.launch(node);
@@ -63,7 +76,7 @@ public final class BrokerProcesses implements AutoCloseable {
         }
     }
 
-    private BrokerProcesses(int count) throws Exception {
+    private BrokerProcesses(int count, Map<String, String> serverProperties) throws Exception {
         root = Files.createTempDirectory("healthmon-brokers");
         List<int[]> ports = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -94,6 +107,7 @@ public final class BrokerProcesses implements AutoCloseable {
             p.put("default.replication.factor", Integer.toString(replication));
             p.put("group.initial.rebalance.delay.ms", "0");
             p.put("auto.create.topics.enable", "false");
+            p.putAll(serverProperties);
             Path config = dir.resolve("server.properties");
             try (var out = Files.newOutputStream(config)) {
                 p.store(out, "healthmon test broker " + id);

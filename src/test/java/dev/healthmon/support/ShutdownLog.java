@@ -34,12 +34,13 @@ public final class ShutdownLog {
         while (m.find()) {
             last = m.group(1);
         }
-        if (last == null) {
-            return Optional.empty();
-        }
+        return last == null ? Optional.empty() : Optional.of(instant(last, exitedAt));
+    }
+
+    /** A log line's {@code HH:mm:ss.SSS} as the latest such instant not after {@code notAfter}. */
+    static Instant instant(String time, Instant notAfter) {
         ZoneId zone = ZoneId.systemDefault();
-        LocalDate day = LocalDate.ofInstant(exitedAt, zone);
-        ZonedDateTime at = ZonedDateTime.of(day, LocalTime.parse(last, TIME), zone);
-        return Optional.of((at.toInstant().isAfter(exitedAt) ? at.minusDays(1) : at).toInstant());
+        ZonedDateTime at = ZonedDateTime.of(LocalDate.ofInstant(notAfter, zone), LocalTime.parse(time, TIME), zone);
+        return (at.toInstant().isAfter(notAfter) ? at.minusDays(1) : at).toInstant();
     }
 }
