@@ -24,6 +24,10 @@ import org.apache.kafka.common.resource.ResourceType;
 public record AclGrant(ResourceType resourceType, String name, PatternType patternType, AclOperation operation,
                        String why) {
 
+    /** Operations that let a principal describe a topic (Kafka's implied DESCRIBE). */
+    private static final Set<AclOperation> IMPLY_DESCRIBE = Set.of(AclOperation.DESCRIBE, AclOperation.READ,
+            AclOperation.WRITE, AclOperation.DELETE, AclOperation.ALTER);
+
     public AclGrant {
         Objects.requireNonNull(resourceType, "resourceType");
         Objects.requireNonNull(name, "name");
@@ -65,6 +69,11 @@ public record AclGrant(ResourceType resourceType, String name, PatternType patte
                 missing.add(grant);
             }
         }
+        // A topic the principal cannot describe says nothing of DESCRIBE_CONFIGS (which does not imply
+        // DESCRIBE): name only the grants that would have let it describe, unless there are none.
+        missing.removeIf(grant -> authorized.get(grant.name).isEmpty() && !IMPLY_DESCRIBE.contains(grant.operation)
+                && missing.stream().anyMatch(other -> other.name.equals(grant.name)
+                && IMPLY_DESCRIBE.contains(other.operation)));
         return missing;
     }
 }

@@ -202,7 +202,10 @@ public final class TopicAdmin implements AutoCloseable {
                 return admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof TopicAuthorizationException denied) {
-                    throw new IllegalStateException("not authorized to describe topics " + denied.unauthorizedTopics()
+                    // The DescribeTopicPartitions answer does not say which topic was refused.
+                    String refused = denied.unauthorizedTopics().isEmpty() ? "(some of) " + names
+                            : denied.unauthorizedTopics().toString();
+                    throw new IllegalStateException("not authorized to describe topics " + refused
                             + ": this client's principal has no ACL on them (see `healthmon acls`)", denied);
                 }
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > graceEnds) {

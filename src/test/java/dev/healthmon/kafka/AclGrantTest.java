@@ -42,6 +42,17 @@ class AclGrantTest {
     }
 
     @Test
+    void namesOnlyWhatWouldLetItDescribeATopicItCannotDescribe() {
+        AclGrant writeDlq = AclGrant.topic("dlq", AclOperation.WRITE, "w");
+        AclGrant describeConfigsDlq = AclGrant.topic("dlq", AclOperation.DESCRIBE_CONFIGS, "c");
+
+        assertThat(AclGrant.missingTopicGrants(List.of(writeDlq, describeConfigsDlq), Map.of("dlq", Set.of())))
+                .containsExactly(writeDlq);
+        assertThat(AclGrant.missingTopicGrants(List.of(describeConfigsDlq), Map.of("dlq", Set.of())))
+                .containsExactly(describeConfigsDlq);
+    }
+
+    @Test
     void leavesTopicsWithoutAnAnswerAndNonTopicGrantsToTheClients() {
         assertThat(AclGrant.missingTopicGrants(List.of(READ_REGISTRY, READ_GROUP, PREFIXED), Map.of(
                 "healthmon", Set.of(), "app-", Set.of()))).isEmpty();
