@@ -40,8 +40,9 @@ final class AclsCommand implements Callable<Integer> {
             description = "The role's Kafka principal, e.g. User:healthmon-monitor.")
     String principal;
 
-    @Option(names = "--host", defaultValue = "*",
-            description = "The host the principal may connect from. Default ${DEFAULT-VALUE} (any).")
+    @Option(names = "--allow-host", defaultValue = "*",
+            description = "The host the principal may connect from (as kafka-acls.sh --allow-host). Default "
+                    + "${DEFAULT-VALUE} (any).")
     String host;
 
     @Option(names = "--group-id", defaultValue = "healthmon",

@@ -127,7 +127,7 @@ class SecuredKafkaIT {
 
     @Test
     @Order(1)
-    void registrantRegistersWithTheRegistrantAclsAndSaslSslPassedAsKafkaProperties() {
+    void registrantRegistersAndDeregistersWithTheRegistrantAclsAndSaslSslPassedAsKafkaProperties() {
         List<String> args = new ArrayList<>(List.of("register", "--bootstrap-servers", broker.bootstrapServers()));
         // -X as docs/security.md shows it, value and all (the JAAS line has spaces, quotes and '=').
         security.clientProperties("reg", password("reg")).forEach((k, v) -> args.addAll(List.of("-X", k + "=" + v)));
@@ -138,6 +138,9 @@ class SecuredKafkaIT {
 
         assertThat(registered.exit()).as(registered.err()).isZero();
         assertThat(registered.out()).contains("registered " + BACKEND + " at " + TOPICS.registry());
+        CliRun deregistered = cli("reg", "deregister", "never-registered");
+        assertThat(deregistered.exit()).as(deregistered.err()).isZero();
+        assertThat(deregistered.out()).contains("deregistered never-registered: tombstones in 3 partitions");
     }
 
     @Test
