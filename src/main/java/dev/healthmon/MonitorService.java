@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.http.Readiness;
+import dev.healthmon.kafka.AccessRole;
+import dev.healthmon.kafka.AclGrant;
 import dev.healthmon.kafka.PartitionCountWatch;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.monitor.ActiveCheck;
@@ -19,11 +21,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -94,6 +100,7 @@ public final class MonitorService implements AutoCloseable {
         int partitions;
         int dlqMaxMessageBytes;
         try (TopicAdmin admin = new TopicAdmin(config.kafka(), config.topics())) {
+            requireTopicAccess(admin, config);
             partitions = admin.verifyCoPartitioned();
             dlqMaxMessageBytes = dlqMaxMessageBytes(admin, config.topics().registryDlq());
         }
@@ -103,6 +110,26 @@ public final class MonitorService implements AutoCloseable {
                 config.monitorId(), config.groupId(), config.groupProtocol(), config.topics().registry(), partitions,
                 config.topics().events(), config.secrets().names().size());
         return service;
+    }
+
+    /**
+     * Refuses to start when the broker says this principal lacks one of the monitor role's topic
+     * ACLs: without them the monitor would run and retry for ever (a producer refused WRITE keeps
+     * every result in its buffer; a dead letter waits for its topic). The group's READ needs no check
+     * here: the consumer's first poll fails with a {@code GroupAuthorizationException}, which stops
+     * the monitor. Blocks up to {@link TopicAdmin#TIMEOUT}.
+     */
+    private static void requireTopicAccess(TopicAdmin admin, MonitorConfig config) {
+        List<AclGrant> grants = AccessRole.MONITOR.grants(config.topics(), config.groupId(), "");
+        List<AclGrant> missing = AclGrant.missingTopicGrants(grants, admin.authorizedOperations(
+                grants.stream().map(AclGrant::name).collect(Collectors.toCollection(TreeSet::new))));
+        if (!missing.isEmpty()) {
+            String named = missing.stream().map(AclGrant::describe).collect(Collectors.joining(", "));
+            log.error("monitor={} not authorized: missing ACL {}; grant the monitor role: healthmon acls --role "
+                    + "monitor --principal User:<this monitor's user> --apply", config.monitorId(), named);
+            throw new IllegalStateException("not authorized: missing ACL " + named + " (healthmon acls --role monitor "
+                    + "--principal User:<name> prints the monitor's ACLs; --apply creates them)");
+        }
     }
 
     /**
@@ -129,7 +156,19 @@ public final class MonitorService implements AutoCloseable {
      * its registry consumer (every check is stopped by then).
      */
     public Optional<Throwable> awaitTermination() throws InterruptedException {
-        return registry.awaitTermination();
+        return registry.awaitTermination().map(this::namingTheMissingAcl);
+    }
+
+    /** A group the principal may not read (the one monitor ACL checked by Kafka, not at start), said plainly. */
+    private Throwable namingTheMissingAcl(Throwable failure) {
+        if (failure instanceof GroupAuthorizationException) {
+            String message = "not authorized: missing ACL READ on group " + config.groupId()
+                    + " (healthmon acls --role monitor --principal User:<name> prints the monitor's ACLs; --apply "
+                    + "creates them)";
+            log.error("monitor={} {}", config.monitorId(), message);
+            return new IllegalStateException(message, failure);
+        }
+        return failure;
     }
 
     /** Ready for traffic (Kubernetes readiness): every owned partition restored and Kafka taking our results. */

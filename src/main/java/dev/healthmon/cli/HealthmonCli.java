@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
         subcommands = {DemoCommand.class, MonitorCommand.class, AggregateCommand.class, RegisterCommand.class,
         DeregisterCommand.class,
                 TailCommand.class, StatusCommand.class, SampleBackendsCommand.class,
-                TopicsCommand.class, CommandLine.HelpCommand.class})
+                TopicsCommand.class, AclsCommand.class, CommandLine.HelpCommand.class})
 public final class HealthmonCli {
 
     @picocli.CommandLine.Option(names = "--log-format", defaultValue = "text", scope = CommandLine.ScopeType.INHERIT,

@@ -135,7 +135,9 @@ final class MonitorCommand implements Callable<Integer> {
         Runtime.getRuntime().removeShutdownHook(hook);
         service.close();
         ops.close();
-        spec.commandLine().getErr().println("error: monitor stopped: " + failure.get());
+        // Our own errors carry a sentence; Kafka's are clearer with their class name.
+        spec.commandLine().getErr().println("error: monitor stopped: " + (failure.get() instanceof IllegalStateException
+                ? failure.get().getMessage() : failure.get()));
         return 1;
     }
 

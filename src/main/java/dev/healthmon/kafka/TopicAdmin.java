@@ -3,6 +3,7 @@ package dev.healthmon.kafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +14,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -197,6 +201,13 @@ public final class TopicAdmin implements AutoCloseable {
             try {
                 return admin.describeTopics(names).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
+                if (e.getCause() instanceof TopicAuthorizationException denied) {
+                    // The DescribeTopicPartitions answer does not say which topic was refused.
+                    String refused = denied.unauthorizedTopics().isEmpty() ? "(some of) " + names
+                            : denied.unauthorizedTopics().toString();
+                    throw new IllegalStateException("not authorized to describe topics " + refused
+                            + ": this client's principal has no ACL on them (see `healthmon acls`)", denied);
+                }
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > graceEnds) {
                     throw new IllegalStateException("cannot describe topics " + names + ": " + e.getCause().getMessage()
                             + " (run `healthmon topics create` first)", e.getCause());
@@ -218,6 +229,40 @@ public final class TopicAdmin implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * What this client's principal may do on each of {@code names}, as the broker reports it
+     * (authorized operations, KIP-430): an empty set for a topic it may not even describe. A topic
+     * that does not exist, or whose operations the broker does not report, is left out. Blocks up
+     * to {@link #TIMEOUT}.
+     */
+    public Map<String, Set<AclOperation>> authorizedOperations(Collection<String> names) {
+        Map<String, Set<AclOperation>> authorized = new HashMap<>();
+        admin.describeTopics(names, new DescribeTopicsOptions().includeAuthorizedOperations(true)).topicNameValues()
+                .forEach((name, future) -> {
+                    try {
+                        Set<AclOperation> operations = future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                                .authorizedOperations();
+                        if (operations != null) {
+                            authorized.put(name, Set.copyOf(operations));
+                        }
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof TopicAuthorizationException) {
+                            authorized.put(name, Set.of());
+                        } else if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                            throw new IllegalStateException("cannot describe topic " + name + ": "
+                                    + e.getCause().getMessage(), e.getCause());
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException("interrupted describing topic " + name, e);
+                    } catch (TimeoutException e) {
+                        throw new IllegalStateException("Kafka did not answer within " + TIMEOUT.toSeconds()
+                                + " s describing " + name, e);
+                    }
+                });
+        return authorized;
     }
 
     /**

@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -104,7 +105,21 @@ public final class RegistryWriter implements AutoCloseable {
 
     /** The registry's partition count; blocks up to {@code max.block.ms} for metadata. */
     private int partitionCount() {
-        return producer.partitionsFor(topic).size();
+        try {
+            return producer.partitionsFor(topic).size();
+        } catch (AuthorizationException e) {
+            throw notAuthorized(e);
+        }
+    }
+
+    /**
+     * Kafka's refusal, said in the terms of the fix. Without WRITE on any topic the idempotent
+     * producer cannot even start, and Kafka then reports a cluster authorization failure.
+     */
+    private IllegalStateException notAuthorized(AuthorizationException e) {
+        return new IllegalStateException("not authorized to write to " + topic + ": this principal needs ACL WRITE on "
+                + "topic " + topic + " (healthmon acls --role registrant --principal User:<name>); Kafka said: "
+                + e.getMessage(), e);
     }
 
     private static byte[] key(String id) {
@@ -115,6 +130,11 @@ public final class RegistryWriter implements AutoCloseable {
         try {
             return future.get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+                if (cause instanceof AuthorizationException denied) {
+                    throw notAuthorized(denied);
+                }
+            }
             throw new IllegalStateException("publishing to " + topic + " failed: " + e.getCause().getMessage(),
                     e.getCause());
         } catch (TimeoutException e) {

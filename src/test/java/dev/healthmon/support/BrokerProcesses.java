@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -52,9 +53,11 @@ public final class BrokerProcesses implements AutoCloseable {
         }
     }
 
+    private final BrokerSecurity security;
+
     /** Formats and starts {@code count} nodes, and waits until all are in the cluster. */
     public static BrokerProcesses start(int count) throws Exception {
-        return start(count, Map.of());
+        return start(count, BrokerSecurity.NONE, Map.of());
     }
 
     /**
@@ -63,7 +66,18 @@ public final class BrokerProcesses implements AutoCloseable {
      * the start fail at once with the broker's log).
      */
     public static BrokerProcesses start(int count, Map<String, String> serverProperties) throws Exception {
-        BrokerProcesses cluster = new BrokerProcesses(count, serverProperties);
+        return start(count, BrokerSecurity.NONE, serverProperties);
+    }
+
+    /** As {@link #start(int)}, with the client listener (and its clients' settings) that {@code security} gives. */
+    public static BrokerProcesses start(int count, BrokerSecurity security) throws Exception {
+        return start(count, security, Map.of());
+    }
+
+    /** Both of the above: {@code serverProperties} win over the security settings too. */
+    public static BrokerProcesses start(int count, BrokerSecurity security, Map<String, String> serverProperties)
+            throws Exception {
+        BrokerProcesses cluster = new BrokerProcesses(count, security, serverProperties);
         try {
             for (Node node : cluster.nodes) {
                 cluster.launch(node);
@@ -76,7 +90,9 @@ public final class BrokerProcesses implements AutoCloseable {
         }
     }
 
-    private BrokerProcesses(int count, Map<String, String> serverProperties) throws Exception {
+    private BrokerProcesses(int count, BrokerSecurity security, Map<String, String> serverProperties)
+            throws Exception {
+        this.security = security;
         root = Files.createTempDirectory("healthmon-brokers");
         List<int[]> ports = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -107,13 +123,16 @@ public final class BrokerProcesses implements AutoCloseable {
             p.put("default.replication.factor", Integer.toString(replication));
             p.put("group.initial.rebalance.delay.ms", "0");
             p.put("auto.create.topics.enable", "false");
+            p.putAll(security.brokerProperties(ports.get(i)[0], ports.get(i)[1]));
             p.putAll(serverProperties);
             Path config = dir.resolve("server.properties");
             try (var out = Files.newOutputStream(config)) {
                 p.store(out, "healthmon test broker " + id);
             }
             Node node = new Node(id, ports.get(i)[0], ports.get(i)[1], config, dir.resolve("broker.log"));
-            Process format = java("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", config.toString())
+            List<String> formatArgs = new ArrayList<>(List.of("format", "-t", clusterId, "-c", config.toString()));
+            formatArgs.addAll(security.formatArguments());
+            Process format = java("kafka.tools.StorageTool", formatArgs.toArray(new String[0]))
                     .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
             if (!format.waitFor(60, TimeUnit.SECONDS) || format.exitValue() != 0) {
                 throw new IllegalStateException("formatting node " + id + " failed: "
@@ -175,10 +194,11 @@ public final class BrokerProcesses implements AutoCloseable {
                     }
                 })
                 .until(() -> {
-                    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                            bootstrapServers(),
+                    Map<String, Object> props = new HashMap<>(security.adminProperties());
+                    props.putAll(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                             AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000,
-                            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+                            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000));
+                    try (Admin admin = Admin.create(props)) {
                         return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count;
                     }
                 });
