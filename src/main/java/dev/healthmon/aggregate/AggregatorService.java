@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.healthmon.http.OpsEndpoints;
 import dev.healthmon.http.Readiness;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -93,7 +94,7 @@ public final class AggregatorService implements AutoCloseable {
         OpsEndpoints.install(http, meters, () -> Readiness.when(streams.state() == KafkaStreams.State.RUNNING,
                 "streams state " + streams.state()
                 + " (RUNNING is ready: not while starting, rebalancing or restoring state)"));
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
                 mapper);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {
