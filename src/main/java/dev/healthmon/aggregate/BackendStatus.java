@@ -20,12 +20,12 @@ import java.util.OptionalLong;
  * The authoritative status of one backend: the value of a {@code backend-status} record and of
  * the query API ({@code schemas/backend-status.v1.schema.json}).
  *
+ * <p>The JSON is this record as {@code dev.healthmon.json.Json} maps it: {@code schemaVersion},
+ * then the components in this order, absent optionals omitted, labels sorted by name.
+ *
  * @param since         when the status last changed (for UNKNOWN: when the registration was read)
  * @param availability  share of up checks over the hour and the day before {@code lastCheckedAt}
  * @param registration  the registration in force
- *
- * <p>The JSON is this record as {@code dev.healthmon.json.Json} maps it: {@code schemaVersion},
- * then the components in this order, absent optionals omitted, labels sorted by name.
  */
 @JsonPropertyOrder({"schemaVersion"})
 public record BackendStatus(

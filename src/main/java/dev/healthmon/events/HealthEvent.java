@@ -15,6 +15,10 @@ import java.util.Optional;
  * One check result, the value of a {@code health-events} record
  * ({@code schemas/health-event.v1.schema.json}).
  *
+ * <p>The JSON is this record as {@code dev.healthmon.json.Json} maps it: the components in this
+ * order after {@code schemaVersion}, absent optionals omitted; {@code required} marks what the
+ * schema requires, so a reader names a missing field.
+ *
  * @param registration the registry record that was checked: its version
  * @param sequence     1, 2, … within one check lifetime (restarts when the check restarts)
  * @param ownerEpoch   the consumer-group generation (or KIP-848 member epoch) under which the
@@ -27,10 +31,6 @@ import java.util.Optional;
  *                     half-open trial, one open duration later)
  * @param mcp          for MCP checks that got through {@code initialize}: the negotiated protocol
  *                     version and the server's name and version
- *
- * <p>The JSON is this record as {@code dev.healthmon.json.Json} maps it: the components in this
- * order after {@code schemaVersion}, absent optionals omitted; {@code required} marks what the
- * schema requires, so a reader names a missing field.
  */
 @JsonPropertyOrder({"schemaVersion"})
 public record HealthEvent(
