@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.http.Readiness;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.AccessRole;
 import dev.healthmon.kafka.AclGrant;
 import dev.healthmon.kafka.PartitionCountWatch;
@@ -60,7 +61,7 @@ public final class MonitorService implements AutoCloseable {
         this.config = config;
         this.eventPartitions = new PartitionCountWatch(config.kafka(), config.topics().events(), partitions,
                 EVENT_PARTITIONS_REFRESH);
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
         Map<String, Object> producerSettings = config.kafka().producer("healthmon-" + config.monitorId());
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * layers below it. Reads the production classes only (tests may reach across layers).
  *
  * <pre>
- *   status   target   secrets   kafka   http          (depend on no other healthmon package)
+ *   status   target   secrets   kafka   http   json   (depend on no other healthmon package)
  *      \        |        /
  *       registration                                   (the registration contract and its codec)
  *            |
@@ -68,20 +68,20 @@ class ArchitectureTest {
     }
 
     @Test
-    void statusTargetSecretsKafkaAndHttpAreLeaves() {
-        for (String leaf : new String[] {"status", "target", "secrets", "kafka", "http"}) {
+    void statusTargetSecretsKafkaHttpAndJsonAreLeaves() {
+        for (String leaf : new String[] {"status", "target", "secrets", "kafka", "http", "json"}) {
             check(mayUseOnly(leaf));
         }
     }
 
     @Test
     void eachLayerUsesOnlyTheLayersBelowIt() {
-        check(mayUseOnly("registration", "status", "target", "secrets"));
-        check(mayUseOnly("events", "registration", "status", "http"));
+        check(mayUseOnly("registration", "status", "target", "secrets", "json"));
+        check(mayUseOnly("events", "registration", "status", "http", "json"));
         check(mayUseOnly("probe", "events", "registration", "status", "target", "secrets"));
         check(mayUseOnly("monitor", "probe", "events", "registration", "status"));
         check(mayUseOnly("registry", "monitor", "events", "registration", "status", "kafka"));
-        check(mayUseOnly("aggregate", "events", "registration", "status", "kafka", "http"));
+        check(mayUseOnly("aggregate", "events", "registration", "status", "kafka", "http", "json"));
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.healthmon.http.OpsEndpoints;
 import dev.healthmon.http.Readiness;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -110,7 +111,7 @@ public final class AggregatorService implements AutoCloseable {
      */
     static void serve(HttpServer http, KafkaStreams streams, HostInfo self, MeterRegistry meters) {
         OpsEndpoints.install(http, meters, () -> readiness(streams.state()));
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
                 mapper);
     }

@@ -1,6 +1,11 @@
 package dev.healthmon.aggregate;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Reason;
@@ -15,17 +20,21 @@ import java.util.OptionalLong;
  * The authoritative status of one backend: the value of a {@code backend-status} record and of
  * the query API ({@code schemas/backend-status.v1.schema.json}).
  *
+ * <p>The JSON is this record as {@code dev.healthmon.json.Json} maps it: {@code schemaVersion},
+ * then the components in this order, absent optionals omitted, labels sorted by name.
+ *
  * @param since         when the status last changed (for UNKNOWN: when the registration was read)
  * @param availability  share of up checks over the hour and the day before {@code lastCheckedAt}
  * @param registration  the registration in force
  */
+@JsonPropertyOrder({"schemaVersion"})
 public record BackendStatus(
-        String id,
-        String name,
+        @JsonProperty(required = true) String id,
+        @JsonProperty(required = true) String name,
         Map<String, String> labels,
-        HealthStatus status,
+        @JsonProperty(required = true) HealthStatus status,
         Optional<Reason> reason,
-        Instant since,
+        @JsonProperty(required = true) Instant since,
         Optional<Instant> lastCheckedAt,
         OptionalLong latencyMs,
         int consecutiveFailures,
@@ -39,11 +48,35 @@ public record BackendStatus(
 
     public static final int SCHEMA_VERSION = 1;
 
-    /** The last failed check: what failed and when. */
-    public record LastFailure(Failure failure, Instant at) {
+    /** The last failed check: what failed and when; in JSON the failure's fields and {@code at}, side by side. */
+    @JsonPropertyOrder({"kind", "message", "httpStatus", "at"})
+    public record LastFailure(@JsonIgnore Failure failure, @JsonProperty(required = true) Instant at) {
         public LastFailure {
             Objects.requireNonNull(failure, "failure");
             Objects.requireNonNull(at, "at");
+        }
+
+        @JsonCreator
+        static LastFailure fromJson(@JsonProperty(value = "kind", required = true) FailureKind kind,
+                                    @JsonProperty(value = "message", required = true) String message,
+                                    @JsonProperty("httpStatus") OptionalInt httpStatus,
+                                    @JsonProperty(value = "at", required = true) Instant at) {
+            return new LastFailure(new Failure(kind, message, httpStatus), at);
+        }
+
+        @JsonProperty("kind")
+        FailureKind kind() {
+            return failure.kind();
+        }
+
+        @JsonProperty("message")
+        String message() {
+            return failure.message();
+        }
+
+        @JsonProperty("httpStatus")
+        OptionalInt httpStatus() {
+            return failure.httpStatus();
         }
     }
 
@@ -75,5 +108,11 @@ public record BackendStatus(
         return new BackendStatus(id, backend.name(), backend.labels(), status, reason, since, lastCheckedAt, latencyMs,
                 consecutiveFailures, consecutiveSuccesses, flapping, availability, lastFailure, checkedBy, ownerEpoch,
                 backend.version());
+    }
+
+    /** Written first; the only version there is. */
+    @JsonProperty(value = "schemaVersion", access = JsonProperty.Access.READ_ONLY)
+    public int schemaVersion() {
+        return SCHEMA_VERSION;
     }
 }

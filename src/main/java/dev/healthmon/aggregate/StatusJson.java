@@ -1,14 +1,14 @@
 package dev.healthmon.aggregate;
 
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.events.Failure;
-import dev.healthmon.events.FailureKind;
+import dev.healthmon.json.Json;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
-import dev.healthmon.status.Reason;
 import dev.healthmon.status.Thresholds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,15 +19,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
- * JSON of the aggregator's records: the published {@link BackendStatus} and
- * {@link StatusTransition} (as in {@code schemas/}), and the store values {@link TrackedBackend}
- * and {@link StatusState}. Thread-safe.
+ * JSON of the aggregator's records. The published {@link BackendStatus} and {@link StatusTransition}
+ * (as in {@code schemas/}) are mapped by the records' own annotations through {@link Json}. The store
+ * values {@link TrackedBackend} and {@link StatusState} stay written by hand: their reader fills
+ * defaults for fields that stores written by earlier versions lack ({@code longestIntervalMs},
+ * {@code timeoutMs}, the applied event's {@code monitorId}), and {@code StatusState} lays its
+ * {@link Flapping} out flat beside the view, which a mapping could only express with creators and
+ * unwrapping longer than these lines. Thread-safe.
  */
 public final class StatusJson {
 
@@ -35,104 +36,54 @@ public final class StatusJson {
     private static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
 
     private final ObjectMapper mapper;
+    private final ObjectReader statusReader;
+    private final ObjectReader transitionReader;
 
+    /** @param mapper the process's mapper ({@link Json#mapper()}); any other is used as a configured copy */
     public StatusJson(ObjectMapper mapper) {
-        this.mapper = mapper;
+        this.mapper = Json.configured(mapper);
+        this.statusReader = this.mapper.readerFor(BackendStatus.class);
+        this.transitionReader = this.mapper.readerFor(StatusTransition.class);
     }
 
     // ---- BackendStatus
 
+    /** The status as the query API writes it in a page or alone. */
     public ObjectNode statusNode(BackendStatus s) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("schemaVersion", BackendStatus.SCHEMA_VERSION);
-        root.put("id", s.id());
-        root.put("name", s.name());
-        putLabels(root, s.labels());
-        root.put("status", s.status().name());
-        s.reason().ifPresent(r -> root.put("reason", r.name()));
-        root.put("since", s.since().toString());
-        s.lastCheckedAt().ifPresent(t -> root.put("lastCheckedAt", t.toString()));
-        s.latencyMs().ifPresent(l -> root.put("latencyMs", l));
-        root.put("consecutiveFailures", s.consecutiveFailures());
-        root.put("consecutiveSuccesses", s.consecutiveSuccesses());
-        root.put("flapping", s.flapping());
-        ObjectNode availability = root.putObject("availability");
-        s.availability().lastHour().ifPresent(v -> availability.put("lastHour", v));
-        s.availability().lastDay().ifPresent(v -> availability.put("lastDay", v));
-        s.lastFailure().ifPresent(f -> {
-            ObjectNode failure = root.putObject("lastFailure");
-            failure.put("kind", f.failure().kind().name());
-            failure.put("message", f.failure().message());
-            f.failure().httpStatus().ifPresent(code -> failure.put("httpStatus", code));
-            failure.put("at", f.at().toString());
-        });
-        s.checkedBy().ifPresent(m -> root.put("checkedBy", m));
-        s.ownerEpoch().ifPresent(e -> root.put("ownerEpoch", e));
-        ObjectNode registration = root.putObject("registration");
-        registration.put("partition", s.registration().partition());
-        registration.put("offset", s.registration().offset());
-        return root;
+        return mapper.valueToTree(s);
     }
 
     public byte[] encode(BackendStatus s) {
-        return bytes(statusNode(s));
+        return bytes(s);
     }
 
+    /** @throws IllegalArgumentException when the bytes are not a BackendStatus */
     public BackendStatus decodeStatus(byte[] bytes) {
-        return status(tree(bytes));
+        return read(statusReader, bytes);
     }
 
-    BackendStatus status(JsonNode n) {
-        JsonNode availability = n.path("availability");
-        JsonNode failure = n.get("lastFailure");
-        return new BackendStatus(
-                text(n, "id"), text(n, "name"), labels(n), HealthStatus.valueOf(text(n, "status")),
-                optionalText(n, "reason").map(Reason::valueOf), Instant.parse(text(n, "since")),
-                optionalText(n, "lastCheckedAt").map(Instant::parse),
-                n.has("latencyMs") ? OptionalLong.of(n.get("latencyMs").asLong()) : OptionalLong.empty(),
-                n.path("consecutiveFailures").asInt(), n.path("consecutiveSuccesses").asInt(),
-                n.path("flapping").asBoolean(),
-                new Availability.Figures(fraction(availability, "lastHour"), fraction(availability, "lastDay")),
-                failure == null ? Optional.empty() : Optional.of(new BackendStatus.LastFailure(new Failure(
-                        FailureKind.valueOf(text(failure, "kind")), text(failure, "message"),
-                        failure.has("httpStatus") ? OptionalInt.of(failure.get("httpStatus").asInt())
-                        : OptionalInt.empty()),
-                        Instant.parse(text(failure, "at")))),
-                optionalText(n, "checkedBy"),
-                n.has("ownerEpoch") ? OptionalInt.of(n.get("ownerEpoch").asInt()) : OptionalInt.empty(),
-                new RegistrationVersion(n.path("registration").path("partition").asInt(),
-                        n.path("registration").path("offset").asLong()));
+    /** A status the query API wrote ({@link #statusNode}), e.g. an item of another instance's page. */
+    BackendStatus status(JsonNode node) {
+        return read(statusReader, node);
     }
 
     // ---- StatusTransition
 
     public ObjectNode transitionNode(StatusTransition t) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("schemaVersion", StatusTransition.SCHEMA_VERSION);
-        root.put("backendId", t.backendId());
-        root.put("name", t.name());
-        putLabels(root, t.labels());
-        root.put("kind", t.kind().name());
-        root.put("from", t.from().name());
-        root.put("to", t.to().name());
-        t.reason().ifPresent(r -> root.put("reason", r.name()));
-        root.put("at", t.at().toString());
-        return root;
+        return mapper.valueToTree(t);
     }
 
     public byte[] encode(StatusTransition t) {
-        return bytes(transitionNode(t));
+        return bytes(t);
     }
 
+    /** @throws IllegalArgumentException when the bytes are not a StatusTransition */
     public StatusTransition decodeTransition(byte[] bytes) {
-        return transition(tree(bytes));
+        return read(transitionReader, bytes);
     }
 
-    StatusTransition transition(JsonNode n) {
-        return new StatusTransition(text(n, "backendId"), text(n, "name"), labels(n),
-                StatusTransition.Kind.valueOf(text(n, "kind")), HealthStatus.valueOf(text(n, "from")),
-                HealthStatus.valueOf(text(n, "to")), optionalText(n, "reason").map(Reason::valueOf),
-                Instant.parse(text(n, "at")));
+    StatusTransition transition(JsonNode node) {
+        return read(transitionReader, node);
     }
 
     // ---- store values
@@ -198,9 +149,10 @@ public final class StatusJson {
         JsonNode av = n.path("availability");
         List<StatusTransition> history = new ArrayList<>();
         n.path("history").forEach(t -> history.add(transition(t)));
-        return new StatusState(status(n.path("view")), applied, new Flapping(recent, n.path("flapping").asBoolean()),
+        return new StatusState(status(n.path("view")), applied,
+                new Flapping(recent, n.path("flapping").asBoolean()),
                 new Availability(av.path("newestMs").asLong(), buckets(av.path("minutes")),
-                buckets(av.path("quarters"))),
+                        buckets(av.path("quarters"))),
                 history);
     }
 
@@ -227,21 +179,12 @@ public final class StatusJson {
         return labels;
     }
 
-    private static OptionalDouble fraction(JsonNode parent, String field) {
-        return parent.has(field) ? OptionalDouble.of(parent.get(field).asDouble()) : OptionalDouble.empty();
-    }
-
     private static String text(JsonNode parent, String field) {
         JsonNode node = parent.get(field);
         if (node == null || node.isNull()) {
             throw new IllegalArgumentException(field + " is missing");
         }
         return node.asText();
-    }
-
-    private static Optional<String> optionalText(JsonNode parent, String field) {
-        JsonNode node = parent.get(field);
-        return node == null || node.isNull() ? Optional.empty() : Optional.of(node.asText());
     }
 
     private JsonNode tree(byte[] bytes) {
@@ -252,11 +195,29 @@ public final class StatusJson {
         }
     }
 
-    private byte[] bytes(JsonNode node) {
+    private byte[] bytes(Object value) {
         try {
-            return mapper.writeValueAsBytes(node);
+            return mapper.writeValueAsBytes(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static <T> T read(ObjectReader reader, byte[] bytes) {
+        try {
+            return reader.readValue(bytes);
+        } catch (StreamReadException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(Json.problem(e), e);
+        }
+    }
+
+    private static <T> T read(ObjectReader reader, JsonNode node) {
+        try {
+            return reader.readValue(node);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(Json.problem(e), e);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.healthmon.aggregate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registration.RegistrationCodec;
@@ -40,7 +41,7 @@ public final class StatusTopology {
 
     public static Topology build(Topics topics, CheckDefaults defaults, AggregatorSettings settings,
             MeterRegistry meters) {
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         StatusJson json = new StatusJson(mapper);
         RegistrationCodec registrations = new RegistrationCodec(mapper, defaults);
         HealthEventCodec events = new HealthEventCodec(mapper);

@@ -1,5 +1,7 @@
 package dev.healthmon.aggregate;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Reason;
 import java.time.Instant;
@@ -9,11 +11,15 @@ import java.util.Optional;
 
 /**
  * A change of a backend's authoritative status: a {@code health-transitions} record ({@code
- * schemas/status-transition.v1.schema.json}).
+ * schemas/status-transition.v1.schema.json}). The JSON is this record as {@code dev.healthmon.json.Json}
+ * maps it: {@code schemaVersion}, then the components in this order, an absent reason omitted.
  */
+@JsonPropertyOrder({"schemaVersion"})
 public record StatusTransition(
-        String backendId, String name, Map<String, String> labels, Kind kind, HealthStatus from, HealthStatus to,
-        Optional<Reason> reason, Instant at) {
+        @JsonProperty(required = true) String backendId, @JsonProperty(required = true) String name,
+        Map<String, String> labels, @JsonProperty(required = true) Kind kind,
+        @JsonProperty(required = true) HealthStatus from, @JsonProperty(required = true) HealthStatus to,
+        Optional<Reason> reason, @JsonProperty(required = true) Instant at) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -29,5 +35,11 @@ public record StatusTransition(
         Objects.requireNonNull(to, "to");
         Objects.requireNonNull(reason, "reason");
         Objects.requireNonNull(at, "at");
+    }
+
+    /** Written first; the only version there is. */
+    @JsonProperty(value = "schemaVersion", access = JsonProperty.Access.READ_ONLY)
+    public int schemaVersion() {
+        return SCHEMA_VERSION;
     }
 }

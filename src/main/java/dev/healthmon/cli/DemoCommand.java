@@ -1,6 +1,5 @@
 package dev.healthmon.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
 import dev.healthmon.aggregate.AggregatorConfig;
@@ -8,6 +7,7 @@ import dev.healthmon.aggregate.AggregatorService;
 import dev.healthmon.aggregate.AggregatorSettings;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.http.Meters;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.EmbeddedKafka;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
@@ -111,7 +111,7 @@ final class DemoCommand implements Callable<Integer> {
         resources.push(() -> Utils.delete(stateDir.toFile()));
         AggregatorService aggregator = startAggregator(settings, stateDir);
         resources.push(aggregator);
-        StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(new ObjectMapper()),
+        StatusView view = new StatusView(settings, Topics.DEFAULTS.events(), new HealthEventCodec(Json.mapper()),
                 out);
         resources.push(view);
         view.start();

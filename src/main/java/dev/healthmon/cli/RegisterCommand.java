@@ -3,6 +3,7 @@ package dev.healthmon.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.json.Json;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.registration.RegistrationCodec;
@@ -49,7 +50,7 @@ final class RegisterCommand implements Callable<Integer> {
         RegistrationOptions flags;
     }
 
-    private final ObjectMapper mapper = new ObjectMapper();
+    private final ObjectMapper mapper = Json.mapper();
 
     @Override
     public Integer call() throws IOException {

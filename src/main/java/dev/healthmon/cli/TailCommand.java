@@ -5,6 +5,7 @@ import dev.healthmon.aggregate.StatusJson;
 import dev.healthmon.aggregate.StatusTransition;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.json.Json;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.UntrustedText;
 import java.io.PrintWriter;
@@ -74,7 +75,7 @@ final class TailCommand implements Callable<Integer> {
         }
         String topic = transitions ? kafka.topics().transitions() : kafka.topics().events();
         PrintWriter out = spec.commandLine().getOut();
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         HealthEventCodec events = new HealthEventCodec(mapper);
         StatusJson statuses = new StatusJson(mapper);
         CountDownLatch done = new CountDownLatch(1);

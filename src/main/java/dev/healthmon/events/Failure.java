@@ -1,10 +1,12 @@
 package dev.healthmon.events;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Objects;
 import java.util.OptionalInt;
 
 /** What went wrong in a failed (or auth-challenged) check. The message never holds a secret. */
-public record Failure(FailureKind kind, String message, OptionalInt httpStatus) {
+public record Failure(@JsonProperty(required = true) FailureKind kind, @JsonProperty(required = true) String message,
+                      OptionalInt httpStatus) {
 
     public Failure {
         Objects.requireNonNull(kind, "kind");

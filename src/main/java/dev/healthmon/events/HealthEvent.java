@@ -1,5 +1,7 @@
 package dev.healthmon.events;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
@@ -12,6 +14,10 @@ import java.util.Optional;
 /**
  * One check result, the value of a {@code health-events} record
  * ({@code schemas/health-event.v1.schema.json}).
+ *
+ * <p>The JSON is this record as {@code dev.healthmon.json.Json} maps it: the components in this
+ * order after {@code schemaVersion}, absent optionals omitted; {@code required} marks what the
+ * schema requires, so a reader names a missing field.
  *
  * @param registration the registry record that was checked: its version
  * @param sequence     1, 2, … within one check lifetime (restarts when the check restarts)
@@ -27,23 +33,24 @@ import java.util.Optional;
  * @param mcp          for MCP checks that got through {@code initialize}: the negotiated protocol
  *                     version and the server's name and version
  */
+@JsonPropertyOrder({"schemaVersion"})
 public record HealthEvent(
-        String backendId,
-        RegistrationVersion registration,
-        long sequence,
-        String monitorId,
-        int ownerEpoch,
-        Instant scheduledAt,
-        Instant checkedAt,
-        long latencyMs,
-        Outcome outcome,
-        HealthStatus status,
-        HealthStatus previousStatus,
+        @JsonProperty(required = true) String backendId,
+        @JsonProperty(required = true) RegistrationVersion registration,
+        @JsonProperty(required = true) long sequence,
+        @JsonProperty(required = true) String monitorId,
+        @JsonProperty(required = true) int ownerEpoch,
+        @JsonProperty(required = true) Instant scheduledAt,
+        @JsonProperty(required = true) Instant checkedAt,
+        @JsonProperty(required = true) long latencyMs,
+        @JsonProperty(required = true) Outcome outcome,
+        @JsonProperty(required = true) HealthStatus status,
+        @JsonProperty(required = true) HealthStatus previousStatus,
         Optional<Reason> reason,
-        int consecutiveFailures,
-        int consecutiveSuccesses,
+        @JsonProperty(required = true) int consecutiveFailures,
+        @JsonProperty(required = true) int consecutiveSuccesses,
         Optional<Failure> failure,
-        CircuitState circuit,
+        @JsonProperty(required = true) CircuitState circuit,
         Optional<McpServerInfo> mcp) {
 
     public static final int SCHEMA_VERSION = 1;
@@ -64,5 +71,11 @@ public record HealthEvent(
         if (sequence < 1) {
             throw new IllegalArgumentException("sequence starts at 1, was " + sequence);
         }
+    }
+
+    /** Written first in every event; read by the codec, which refuses any other version. */
+    @JsonProperty(value = "schemaVersion", access = JsonProperty.Access.READ_ONLY)
+    public int schemaVersion() {
+        return SCHEMA_VERSION;
     }
 }

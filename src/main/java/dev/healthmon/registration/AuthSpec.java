@@ -1,5 +1,6 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Objects;
 
 /**
@@ -13,7 +14,11 @@ import java.util.Objects;
  */
 public record AuthSpec(Type type, String header, String secretRef) {
 
-    public enum Type { BEARER, HEADER }
+    /** In JSON lower case, as the schema spells them. */
+    public enum Type {
+        @JsonProperty("bearer") BEARER,
+        @JsonProperty("header") HEADER
+    }
 
     public AuthSpec {
         Objects.requireNonNull(type, "type");

@@ -1,5 +1,8 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.net.URI;
 import java.util.Map;
 import java.util.Objects;
@@ -9,15 +12,22 @@ import java.util.Optional;
  * One backend's registration, the value of a {@code backend-registry} record
  * ({@code schemas/backend-registration.v1.schema.json}). Only {@link RegistrationCodec} builds
  * these from untrusted bytes, so an instance is always valid.
+ *
+ * <p>Written ({@code healthmon register}) as this record as {@code dev.healthmon.json.Json} maps it:
+ * {@code schemaVersion}, then the components in this order; no {@code healthCheck} object when there
+ * are no overrides, no {@code labels} when there are none. Read only by {@link RegistrationCodec#decode},
+ * which validates.
  */
+@JsonPropertyOrder({"schemaVersion"})
 public record BackendRegistration(
         String id,
         String name,
         URI url,
         Transport transport,
+        @JsonInclude(value = JsonInclude.Include.CUSTOM, valueFilter = HealthCheckOverrides.IsNone.class)
         HealthCheckOverrides healthCheck,
         Optional<AuthSpec> auth,
-        Map<String, String> labels) {
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> labels) {
 
     public BackendRegistration {
         Objects.requireNonNull(id, "id");
@@ -27,6 +37,11 @@ public record BackendRegistration(
         Objects.requireNonNull(healthCheck, "healthCheck");
         Objects.requireNonNull(auth, "auth");
         labels = Map.copyOf(labels);
+    }
+
+    @JsonProperty(value = "schemaVersion", access = JsonProperty.Access.READ_ONLY)
+    public int schemaVersion() {
+        return RegistrationCodec.SCHEMA_VERSION;
     }
 
     /**

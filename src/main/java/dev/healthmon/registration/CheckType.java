@@ -1,5 +1,6 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -10,6 +11,7 @@ public enum CheckType {
     HTTP,
     TCP;
 
+    @JsonValue
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -28,4 +28,17 @@ public record HealthCheckOverrides(
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
             Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+
+    /** Jackson's filter for a registration's {@code healthCheck}: no overrides, no object. */
+    static final class IsNone {
+        @Override
+        public boolean equals(Object value) {
+            return NONE.equals(value);
+        }
+
+        @Override
+        public int hashCode() {
+            return NONE.hashCode();
+        }
+    }
 }

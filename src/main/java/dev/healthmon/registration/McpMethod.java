@@ -1,5 +1,6 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -16,6 +17,7 @@ public enum McpMethod {
         this.wireName = wireName;
     }
 
+    @JsonValue
     public String wireName() {
         return wireName;
     }

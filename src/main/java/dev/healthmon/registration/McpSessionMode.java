@@ -1,5 +1,6 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -15,6 +16,7 @@ public enum McpSessionMode {
     /** Initialize, send the request and close, on every check. */
     FRESH;
 
+    @JsonValue
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -7,7 +7,8 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import dev.healthmon.json.Json;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.UntrustedText;
 import dev.healthmon.target.TargetPolicy;
@@ -25,9 +26,18 @@ import java.util.regex.Pattern;
 
 /**
  * Turns {@code backend-registry} records into {@link DecodedRegistration}s and registrations back
- * into JSON. Decoding never throws: every problem becomes {@link DecodedRegistration.Invalid}
- * naming the field and why. Fields the schema does not know are ignored, for forward
- * compatibility. Thread-safe.
+ * into JSON (written through the record's mapping, {@link BackendRegistration}). Decoding never
+ * throws: every problem becomes {@link DecodedRegistration.Invalid} naming the field and why.
+ * Fields the schema does not know are ignored, for forward compatibility. Thread-safe.
+ *
+ * <p>The rules are checked here in Java, not by validating against
+ * {@code schemas/backend-registration.v1.schema.json} at run time (issue #13 asked; measured and declined):
+ * a dead-letter reason names the field and the rule in words operators and the corpus tests rely on
+ * ({@code transport: must be one of streamable-http, sse, http; was "stdio"}, {@code url: must not carry
+ * credentials}, a pasted secret never echoed), which a validator's keyword messages do not give (the url's
+ * one pattern cannot tell a bad scheme from a missing host, a bad port or credentials), so every rule would
+ * stay here for its message while networknt added 72 % to each decode (docs/BENCHMARKS.md).
+ * {@code SchemaConformanceTest} and {@code BadRegistrationCorpusTest} keep the two in agreement instead.
  */
 public final class RegistrationCodec {
 
@@ -48,7 +58,7 @@ public final class RegistrationCodec {
     private static final Interner<HealthCheckOverrides> SHARED_OVERRIDES = new Interner<>(4096);
     private static final int MAX_TEXT = 256;
 
-    private final ObjectMapper mapper;
+    private final ObjectWriter writer;
     /**
      * Strict: a repeated key would let two readers of one record see two registrations (the schema
      * cannot say this), and content after the object is not part of any registration.
@@ -77,7 +87,7 @@ public final class RegistrationCodec {
 
     private RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets,
                               Optional<SecretCatalog> secrets) {
-        this.mapper = mapper;
+        this.writer = Json.configured(mapper).writerFor(BackendRegistration.class);
         this.reader = mapper.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
         this.defaults = defaults;
         this.targets = targets;
@@ -379,47 +389,12 @@ public final class RegistrationCodec {
         return UntrustedText.escape(s, 80);
     }
 
-    /** The JSON value of a registration, as published by {@code healthmon register}. */
+    /** The JSON value of a registration, as {@code healthmon register} publishes it (see the record). */
     public byte[] encode(BackendRegistration r) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("schemaVersion", SCHEMA_VERSION);
-        root.put("id", r.id());
-        root.put("name", r.name());
-        root.put("url", r.url().toString());
-        root.put("transport", r.transport().wireName());
-        HealthCheckOverrides h = r.healthCheck();
-        if (!h.equals(HealthCheckOverrides.NONE)) {
-            ObjectNode hc = root.putObject("healthCheck");
-            h.type().ifPresent(t -> hc.put("type", t.wireName()));
-            h.path().ifPresent(p -> hc.put("path", p));
-            h.expectStatus().ifPresent(s -> hc.put("expectStatus", s.spec()));
-            h.intervalMs().ifPresent(v -> hc.put("intervalMs", v));
-            h.timeoutMs().ifPresent(v -> hc.put("timeoutMs", v));
-            h.unhealthyThreshold().ifPresent(v -> hc.put("unhealthyThreshold", v));
-            h.healthyThreshold().ifPresent(v -> hc.put("healthyThreshold", v));
-            h.degradedLatencyMs().ifPresent(v -> hc.put("degradedLatencyMs", v));
-            h.initialDelayMs().ifPresent(v -> hc.put("initialDelayMs", v));
-            h.jitterPercent().ifPresent(v -> hc.put("jitterPercent", v));
-            h.unhealthyIntervalMs().ifPresent(v -> hc.put("unhealthyIntervalMs", v));
-            h.healthyEdgeIntervalMs().ifPresent(v -> hc.put("healthyEdgeIntervalMs", v));
-            h.unhealthyEdgeIntervalMs().ifPresent(v -> hc.put("unhealthyEdgeIntervalMs", v));
-            h.mcpMethod().ifPresent(m -> hc.put("mcpMethod", m.wireName()));
-            h.mcpSession().ifPresent(m -> hc.put("mcpSession", m.wireName()));
-        }
-        r.auth().ifPresent(a -> {
-            ObjectNode auth = root.putObject("auth");
-            auth.put("type", a.type().name().toLowerCase(Locale.ROOT));
-            auth.put("header", a.header());
-            auth.put("secretRef", a.secretRef());
-        });
-        if (!r.labels().isEmpty()) {
-            ObjectNode labels = root.putObject("labels");
-            r.labels().forEach(labels::put);
-        }
         try {
-            return mapper.writeValueAsBytes(root);
+            return writer.writeValueAsBytes(r);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot happen for a tree of strings and numbers", e);
+            throw new IllegalStateException("cannot happen for a registration's strings and numbers", e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -49,6 +50,8 @@ public final class StatusRanges {
         return false;
     }
 
+    /** As written in the registration, e.g. {@code 200-399}; also its JSON. */
+    @JsonValue
     public String spec() {
         return spec;
     }

@@ -1,5 +1,6 @@
 package dev.healthmon.registration;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Optional;
 
@@ -17,6 +18,7 @@ public enum Transport {
         this.defaultCheck = defaultCheck;
     }
 
+    @JsonValue
     public String wireName() {
         return wireName;
     }

@@ -1,8 +1,14 @@
 package dev.healthmon.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.Error;
+import com.networknt.schema.Schema;
+import dev.healthmon.events.Failure;
+import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.json.Json;
 import dev.healthmon.monitor.CheckTiming;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registration.DecodedRegistration;
@@ -14,11 +20,16 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.PolicyState;
+import dev.healthmon.status.Reason;
 import dev.healthmon.status.Thresholds;
 import dev.healthmon.support.Registrations;
+import dev.healthmon.support.Schemas;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -29,7 +40,11 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
-/** JMH microbenchmarks of the per-check hot paths: codecs, the policy step, the next-delay computation. */
+/**
+ * JMH microbenchmarks of the per-check hot paths: codecs, the policy step, the next-delay computation.
+ * {@code *ByHand} run the hand-written event codec the Jackson mapping replaced, on the same events,
+ * so the two are compared in one run (docs/BENCHMARKS.md).
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -37,34 +52,61 @@ public class HotPathBenchmarks {
 
     private RegistrationCodec registrations;
     private HealthEventCodec events;
+    private HandWrittenEventJson byHand;
     private byte[] key;
     private byte[] registration;
     private HealthEvent event;
     private byte[] encodedEvent;
+    private HealthEvent failedEvent;
+    private byte[] encodedFailedEvent;
     private DecodedRegistration.Valid valid;
+    private Schema registrationSchema;
+    private JsonNode registrationTree;
     private PolicyState state;
 
     @Setup
     public void setUp() {
-        ObjectMapper mapper = new ObjectMapper();
+        ObjectMapper mapper = Json.mapper();
         registrations = new RegistrationCodec(mapper, CheckDefaults.STANDARD);
         events = new HealthEventCodec(mapper);
+        byHand = new HandWrittenEventJson(new ObjectMapper());
         key = "payments-api".getBytes(StandardCharsets.UTF_8);
         registration = Registrations.bytes(Registrations.json("payments-api", "http://10.0.0.5:8080/healthz",
                 j -> j.putObject("labels").put("team", "payments")));
         valid = (DecodedRegistration.Valid) registrations.decode(key, registration);
+        registrationSchema = Schemas.load("backend-registration.v1.schema.json");
+        registrationTree = readTree(mapper, registration);
         Instant at = Instant.parse("2026-11-24T10:00:00Z");
         event = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), 42, "monitor-1", 7, at,
                 at.plusMillis(12), 12,
                 Outcome.HEALTHY, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), 0, 42, Optional.empty(),
                 CircuitState.CLOSED, Optional.empty());
         encodedEvent = events.encode(event);
+        failedEvent = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), 43, "monitor-1", 7, at,
+                at.plusMillis(5003), 5003, Outcome.UNHEALTHY, HealthStatus.UNHEALTHY, HealthStatus.HEALTHY,
+                Optional.of(Reason.FAILING), 3, 0, Optional.of(Failure.http(FailureKind.HTTP_STATUS, 503, "HTTP 503")),
+                CircuitState.OPEN, Optional.empty());
+        encodedFailedEvent = events.encode(failedEvent);
         state = new PolicyState(HealthStatus.HEALTHY, Optional.empty(), 0, 10);
     }
 
     @Benchmark
     public DecodedRegistration decodeRegistration() {
         return registrations.decode(key, registration);
+    }
+
+    private static JsonNode readTree(ObjectMapper mapper, byte[] json) {
+        try {
+            return mapper.readTree(json);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What checking a registration against the shipped schema at run time would add to {@link #decodeRegistration}. */
+    @Benchmark
+    public List<Error> validateRegistrationWithSchema() {
+        return registrationSchema.validate(registrationTree);
     }
 
     @Benchmark
@@ -75,6 +117,36 @@ public class HotPathBenchmarks {
     @Benchmark
     public HealthEvent decodeEvent() {
         return events.decode(encodedEvent);
+    }
+
+    @Benchmark
+    public byte[] encodeEventByHand() {
+        return byHand.encode(event);
+    }
+
+    @Benchmark
+    public HealthEvent decodeEventByHand() {
+        return byHand.decode(encodedEvent);
+    }
+
+    @Benchmark
+    public byte[] encodeFailedEvent() {
+        return events.encode(failedEvent);
+    }
+
+    @Benchmark
+    public byte[] encodeFailedEventByHand() {
+        return byHand.encode(failedEvent);
+    }
+
+    @Benchmark
+    public HealthEvent decodeFailedEvent() {
+        return events.decode(encodedFailedEvent);
+    }
+
+    @Benchmark
+    public HealthEvent decodeFailedEventByHand() {
+        return byHand.decode(encodedFailedEvent);
     }
 
     @Benchmark
