@@ -1,6 +1,7 @@
 package dev.healthmon.support;
 
 import java.io.File;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -44,9 +45,10 @@ public final class ChromiumBinary {
 
     /**
      * The browser to run, or: under {@code CI=true} an {@link IllegalStateException}, elsewhere an aborted
-     * (skipped) test, both saying that the status page was not tested in a browser and how to fix it.
+     * (skipped) test, both saying that the status page was not tested in a browser and how to fix it; the
+     * reason for a skip is also printed on {@code report}, as JUnit's own report of it is easy to miss.
      */
-    public static Path require(Map<String, String> environment) {
+    public static Path require(Map<String, String> environment, PrintStream report) {
         Optional<Path> found = find(environment);
         if (found.isPresent()) {
             return found.get();
@@ -57,7 +59,7 @@ public final class ChromiumBinary {
         if ("true".equalsIgnoreCase(environment.getOrDefault("CI", "").strip())) {
             throw new IllegalStateException(reason + ". CI=true: CI must run this test (.ci/run installs Chromium)");
         }
-        System.err.println("SKIPPED: " + reason);
+        report.println("SKIPPED: " + reason);
         return Assumptions.abort(reason);
     }
 

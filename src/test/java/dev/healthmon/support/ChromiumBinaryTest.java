@@ -3,8 +3,11 @@ package dev.healthmon.support;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -17,6 +20,8 @@ class ChromiumBinaryTest {
 
     @TempDir
     Path tmp;
+    private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    private final PrintStream report = new PrintStream(printed, true, StandardCharsets.UTF_8);
 
     private Path executable(String dir, String name) throws IOException {
         Path file = Files.createDirectories(tmp.resolve(dir)).resolve(name);
@@ -64,25 +69,27 @@ class ChromiumBinaryTest {
 
     @Test
     void withoutABrowserTheTestIsSkippedSayingClearlyThatThePageWasNotTested() {
-        assertThatThrownBy(() -> ChromiumBinary.require(Map.of("PATH", path("empty"))))
+        assertThatThrownBy(() -> ChromiumBinary.require(Map.of("PATH", path("empty")), report))
                 .isInstanceOf(TestAbortedException.class)
                 .hasMessageContaining("the status page was NOT tested in a browser")
                 .hasMessageContaining("chromium, chromium-browser, google-chrome")
                 .hasMessageContaining("apt-get install chromium");
+        assertThat(printed.toString(StandardCharsets.UTF_8)).startsWith("SKIPPED: the status page was NOT tested");
     }
 
     @Test
     void underCiAMissingBrowserFailsTheTestInsteadOfSkippingIt() {
-        assertThatThrownBy(() -> ChromiumBinary.require(Map.of("PATH", path("empty"), "CI", "true")))
+        assertThatThrownBy(() -> ChromiumBinary.require(Map.of("PATH", path("empty"), "CI", "true"), report))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("the status page was NOT tested in a browser")
                 .hasMessageContaining("CI=true");
+        assertThat(printed.size()).as("nothing reported as skipped").isZero();
     }
 
     @Test
     void aBrowserOnThePathIsWhatTheTestRuns() throws IOException {
         Path chromium = executable("bin", "chromium");
 
-        assertThat(ChromiumBinary.require(Map.of("PATH", path("bin"), "CI", "true"))).isEqualTo(chromium);
+        assertThat(ChromiumBinary.require(Map.of("PATH", path("bin"), "CI", "true"), report)).isEqualTo(chromium);
     }
 }

@@ -48,7 +48,7 @@ public final class HeadlessChromium implements AutoCloseable {
      * @throws IllegalStateException when none is installed under {@code CI=true}
      */
     public static HeadlessChromium open(String url) throws Exception {
-        return new HeadlessChromium(ChromiumBinary.require(System.getenv()).toString(), url);
+        return new HeadlessChromium(ChromiumBinary.require(System.getenv(), System.err).toString(), url);
     }
 
     private HeadlessChromium(String binary, String url) throws Exception {
