@@ -261,6 +261,9 @@ class KubernetesManifestsTest {
             assertThat(files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".yaml"))
                     .filter(f -> !f.equals("kustomization.yaml"))).containsExactlyInAnyOrderElementsOf(resources());
         }
+        // The image an overlay retargets is the one the containers name.
+        assertThat(readYaml(DIR.resolve("kustomization.yaml")).path("images").get(0).path("name").asText())
+                .isEqualTo(pods().get(0).container().path("image").asText());
     }
 
     @Test
