@@ -33,6 +33,9 @@ public final class AggregatorService implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AggregatorService.class);
 
+    /** How long {@link #close()} waits for Streams to commit and leave the group (a pod's grace period covers it). */
+    public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
     private final KafkaStreams streams;
     private final HttpServer http;
     private final ExecutorService httpThreads;
@@ -168,7 +171,7 @@ public final class AggregatorService implements AutoCloseable {
         httpThreads.shutdownNow();
         // Leave the group: otherwise the other instances wait a session timeout (45 s) before taking
         // over this instance's partitions, and their statuses are not queryable meanwhile.
-        streams.close(CloseOptions.timeout(Duration.ofSeconds(10))
+        streams.close(CloseOptions.timeout(CLOSE_TIMEOUT)
                 .withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
         log.info("aggregator stopped");
     }

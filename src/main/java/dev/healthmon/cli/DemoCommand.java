@@ -66,8 +66,16 @@ final class DemoCommand implements Callable<Integer> {
     /** The aggregator's registry: its /metrics, next to the status page. */
     private final PrometheusMeterRegistry meters = Meters.prometheus();
 
+    /** What the slim jar says instead of failing on a missing broker class. */
+    static final String NEEDS_FULL_JAR = "the demo needs the in-process Kafka broker, which only the full jar has: "
+            + "java -jar target/healthmon.jar demo (mvn -B -q -DskipTests package builds it). healthmon-slim.jar "
+            + "is for monitor, aggregate and the client commands.";
+
     @Override
     public Integer call() throws Exception {
+        if (!EmbeddedKafka.available()) {
+            throw new IllegalStateException(NEEDS_FULL_JAR);
+        }
         PrintWriter out = spec.commandLine().getOut();
         // Outermost: on SIGTERM or Ctrl-C the JVM waits for the cleanup below instead of ending mid-way.
         try (ShutdownSignal signal = ShutdownSignal.install("healthmon-demo-shutdown", CLEANUP_LIMIT)) {

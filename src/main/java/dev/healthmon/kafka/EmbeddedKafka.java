@@ -17,12 +17,28 @@ import org.apache.kafka.common.test.TestKitNodes;
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
+    /** The test kit's entry point: in healthmon.jar, left out of healthmon-slim.jar with the broker it starts. */
+    private static final String KIT_CLASS = "org.apache.kafka.common.test.KafkaClusterTestKit";
+
     private final KafkaClusterTestKit cluster;
     private final String bootstrapServers;
 
     private EmbeddedKafka(KafkaClusterTestKit cluster, String bootstrapServers) {
         this.cluster = cluster;
         this.bootstrapServers = bootstrapServers;
+    }
+
+    /**
+     * True when the broker and its test kit are on the class path (healthmon.jar, the tests); false in
+     * healthmon-slim.jar, where {@link #start} would fail with a {@link NoClassDefFoundError}.
+     */
+    public static boolean available() {
+        try {
+            Class.forName(KIT_CLASS, false, EmbeddedKafka.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
     }
 
     /** Starts a broker (≈ 3 s); {@code port} pins the bootstrap port, empty picks a free one. */

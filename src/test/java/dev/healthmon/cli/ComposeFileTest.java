@@ -24,14 +24,17 @@ import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * The compose file cannot be run here (no Docker engine), so its parts are checked against the
- * code: every healthmon service's command goes through the real CLI parser with the service's
- * environment, every HEALTHMON_* variable is a real setting of that command, ports agree with the
- * settings and the Dockerfile, and the sample registrations are valid and point at the samples.
+ * The compose file and the image cannot be built or run here (no Docker engine), so their parts are
+ * checked against the code: every healthmon service's command goes through the real CLI parser with
+ * the service's environment, every HEALTHMON_* variable is a real setting of that command, ports agree
+ * with the settings and the Dockerfile, the sample registrations are valid and point at the samples;
+ * the image runs the slim jar the pom builds, as a non-root user, writing only to its volumes, and the
+ * services run it on a read-only root filesystem.
  */
 class ComposeFileTest {
 
     private static final Path COMPOSE = Path.of("docker", "docker-compose.yml");
+    private static final DockerImageFile IMAGE = DockerImageFile.read();
     private final JsonNode services = read(COMPOSE).path("services");
 
     private static JsonNode read(Path file) {
@@ -94,11 +97,62 @@ class ComposeFileTest {
         String monitorPort = value(parsed.get("monitor"), "--http-port");
         assertThat(services.path("aggregator").path("ports").get(0).asText()).endsWith(":" + aggregatorPort);
         assertThat(services.path("monitor").path("expose").get(0).asText()).isEqualTo(monitorPort);
-        String dockerfile = Files.readString(Path.of("docker", "Dockerfile"));
-        assertThat(dockerfile).contains("EXPOSE " + aggregatorPort + " " + monitorPort)
-                .contains("COPY --from=build /src/target/healthmon.jar /opt/healthmon/healthmon.jar")
-                .contains("\"-jar\", \"/opt/healthmon/healthmon.jar\"");
+        assertThat(IMAGE.last("EXPOSE")).contains(aggregatorPort + " " + monitorPort);
         assertThat(services.path("monitor").path("deploy").path("replicas").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void theImageRunsTheSlimJarThatThePomBuilds() {
+        String slimJar = DockerImageFile.fromPom("//plugin[artifactId='maven-shade-plugin']"
+                + "//execution[id='slim']/configuration/finalName") + ".jar";
+        assertThat(slimJar).isEqualTo("healthmon-slim.jar");
+
+        assertThat(IMAGE.image()).contains("COPY --from=build /src/target/" + slimJar + " /opt/healthmon/" + slimJar);
+        assertThat(IMAGE.jar()).isEqualTo("/opt/healthmon/" + slimJar);
+    }
+
+    @Test
+    void theBuildStageCopiesEverythingTheBuildReads() {
+        // validate runs Checkstyle with this file: a build stage without it fails before compiling.
+        String checkstyle = DockerImageFile.fromPom("//plugin[artifactId='maven-checkstyle-plugin']"
+                + "/configuration/configLocation");
+        String folder = Path.of(checkstyle).getName(0).toString();
+
+        assertThat(IMAGE.buildStage()).contains("COPY pom.xml .", "COPY src ./src",
+                "COPY " + folder + " ./" + folder);
+    }
+
+    @Test
+    void theImageRunsAsANonRootUserAndWritesOnlyToItsVolumes() {
+        assertThat(IMAGE.userId()).as("USER, numeric so that runAsNonRoot can check it").matches("[1-9][0-9]*");
+        List<String> volumes = IMAGE.volumes();
+        assertThat(volumes).as("the working directory, where the aggregator's state goes")
+                .contains(IMAGE.last("WORKDIR").orElseThrow());
+        assertThat(IMAGE.systemProperty("java.io.tmpdir")).as("java.io.tmpdir: native libraries are unpacked there")
+                .hasValueSatisfying(tmp -> assertThat(volumes).contains(tmp));
+        // No hsperfdata file, no JVM left running after an OutOfMemoryError.
+        assertThat(IMAGE.entrypoint()).contains("-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError");
+    }
+
+    @Test
+    void everyHealthmonServiceRunsOnAReadOnlyRootWithAnExecutableTmpAndTheStateOnAVolume() {
+        String tmp = IMAGE.systemProperty("java.io.tmpdir").orElseThrow();
+        for (Service service : healthmonServices()) {
+            JsonNode definition = services.path(service.name());
+            assertThat(definition.path("read_only").asBoolean()).as("%s read_only", service.name()).isTrue();
+            List<String> tmpfs = new ArrayList<>();
+            definition.path("tmpfs").forEach(t -> tmpfs.add(t.asText()));
+            // Docker mounts a tmpfs noexec unless told: RocksDB, zstd and snappy could not load their libraries.
+            assertThat(tmpfs).as("%s tmpfs", service.name()).contains(tmp + ":exec");
+        }
+        JsonNode aggregator = services.path("aggregator");
+        String stateDir = aggregator.path("environment").path("HEALTHMON_STATE_DIR").asText();
+        String mount = aggregator.path("volumes").get(0).asText();
+        String volume = mount.substring(0, mount.indexOf(':'));
+        String target = mount.substring(mount.indexOf(':') + 1);
+        assertThat(read(COMPOSE).path("volumes").has(volume)).as("named volume %s declared", volume).isTrue();
+        assertThat(IMAGE.volumes()).contains(target);
+        assertThat(stateDir).startsWith(target + "/");
     }
 
     @Test

@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -28,15 +27,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
- * A real headless Chromium (Debian's {@code chromium}) driven over the Chrome DevTools Protocol
+ * A real headless Chromium (Debian's {@code chromium}, or Chrome) driven over the Chrome DevTools Protocol
  * with the JDK's own HTTP and WebSocket clients: open a page, evaluate JavaScript in it, take a
  * screenshot. One page per instance; {@link #close()} kills the browser and removes its profile.
  */
 public final class HeadlessChromium implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> CANDIDATES = List.of("/usr/bin/chromium", "/usr/bin/chromium-browser",
-            "/usr/bin/google-chrome");
 
     private final Process browser;
     private final Path profile;
@@ -45,15 +42,13 @@ public final class HeadlessChromium implements AutoCloseable {
     private final AtomicInteger ids = new AtomicInteger();
 
     /**
-     * Starts Chromium on {@code url}.
+     * Starts Chromium (or Chrome: see {@link ChromiumBinary}) on {@code url}.
      *
-     * @throws IllegalStateException when no Chromium is installed, saying how to install it
+     * @throws org.opentest4j.TestAbortedException when no browser is installed (the test is skipped, saying so)
+     * @throws IllegalStateException when none is installed under {@code CI=true}
      */
     public static HeadlessChromium open(String url) throws Exception {
-        String binary = CANDIDATES.stream().filter(p -> Files.isExecutable(Path.of(p))).findFirst()
-                .orElseThrow(() -> new IllegalStateException("the status page test needs Chromium: "
-                        + "apt-get install chromium (.ci/run installs it)"));
-        return new HeadlessChromium(binary, url);
+        return new HeadlessChromium(ChromiumBinary.require(System.getenv(), System.err).toString(), url);
     }
 
     private HeadlessChromium(String binary, String url) throws Exception {
