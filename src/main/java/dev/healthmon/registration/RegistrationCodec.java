@@ -30,14 +30,13 @@ import java.util.regex.Pattern;
  * throws: every problem becomes {@link DecodedRegistration.Invalid} naming the field and why.
  * Fields the schema does not know are ignored, for forward compatibility. Thread-safe.
  *
- * <p>The rules are checked here in Java, not by validating against
- * {@code schemas/backend-registration.v1.schema.json} at run time (issue #13 asked; measured and declined):
- * a dead-letter reason names the field and the rule in words operators and the corpus tests rely on
- * ({@code transport: must be one of streamable-http, sse, http; was "stdio"}, {@code url: must not carry
- * credentials}, a pasted secret never echoed), which a validator's keyword messages do not give (the url's
- * one pattern cannot tell a bad scheme from a missing host, a bad port or credentials), so every rule would
- * stay here for its message while networknt added 72 % to each decode (docs/BENCHMARKS.md).
- * {@code SchemaConformanceTest} and {@code BadRegistrationCorpusTest} keep the two in agreement instead.
+ * <p>The rules are checked here in Java first, so that a dead-letter reason names the field and the rule in
+ * words operators and the corpus tests rely on ({@code transport: must be one of streamable-http, sse, http;
+ * was "stdio"}, {@code url: must not carry credentials}, a pasted secret never echoed), which a validator's
+ * keyword messages do not give; then the record is validated against the shipped
+ * {@code schemas/backend-registration.v1.schema.json} ({@link RegistrationSchema}), so nothing the schema
+ * refuses is ever checked even where a Java rule is missing. That costs ~2.6 µs per decode (docs/BENCHMARKS.md),
+ * paid once per registration record, never per check.
  */
 public final class RegistrationCodec {
 
@@ -67,6 +66,7 @@ public final class RegistrationCodec {
     private final CheckDefaults defaults;
     private final TargetPolicy targets;
     private final Optional<SecretCatalog> secrets;
+    private final RegistrationSchema schema;
 
     public RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults) {
         this(mapper, defaults, TargetPolicy.DEFAULT);
@@ -87,6 +87,14 @@ public final class RegistrationCodec {
 
     private RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets,
                               Optional<SecretCatalog> secrets) {
+        this(mapper, defaults, targets, secrets, RegistrationSchema.SHIPPED);
+    }
+
+    /** With another schema than the shipped one: for tests that show the schema has the last word. */
+    RegistrationCodec(ObjectMapper mapper, CheckDefaults defaults, TargetPolicy targets,
+            Optional<SecretCatalog> secrets,
+                      RegistrationSchema schema) {
+        this.schema = schema;
         this.writer = Json.configured(mapper).writerFor(BackendRegistration.class);
         this.reader = mapper.reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
         this.defaults = defaults;
@@ -109,7 +117,8 @@ public final class RegistrationCodec {
                 throw new InvalidRegistrationException("$", "value is " + value.length + " bytes, more than the "
                         + MAX_VALUE_BYTES + " allowed");
             }
-            BackendRegistration registration = parse(value);
+            Parsed parsed = parse(value);
+            BackendRegistration registration = parsed.registration();
             if (!registration.id().equals(id)) {
                 throw new InvalidRegistrationException("id", "must equal the record key \"" + printable(id)
                         + "\", was \"" + registration.id() + "\"");
@@ -128,6 +137,10 @@ public final class RegistrationCodec {
                     throw new InvalidRegistrationException("auth.secretRef", reason);
                 });
             }
+            // Last, so that every rule above keeps its own words; the schema catches whatever they miss.
+            schema.refusal(parsed.root()).ifPresent(refusal -> {
+                throw refusal;
+            });
             return new DecodedRegistration.Valid(registration, settings);
         } catch (InvalidRegistrationException e) {
             return new DecodedRegistration.Invalid(id, e);
@@ -137,14 +150,14 @@ public final class RegistrationCodec {
     /** Parses and validates a value without a key, as {@code healthmon register} does before publishing. */
     public DecodedRegistration decodeValue(byte[] value) {
         try {
-            BackendRegistration registration = parse(value);
+            BackendRegistration registration = parse(value).registration();
             return decode(registration.id().getBytes(StandardCharsets.UTF_8), value);
         } catch (InvalidRegistrationException e) {
             return new DecodedRegistration.Invalid("", e);
         }
     }
 
-    private BackendRegistration parse(byte[] value) {
+    private Parsed parse(byte[] value) {
         JsonNode root;
         try (JsonParser parser = reader.createParser(value)) {
             root = reader.readTree(parser);
@@ -173,9 +186,12 @@ public final class RegistrationCodec {
         String transportName = text(root, "transport", true).orElseThrow();
         Transport transport = Transport.fromWire(transportName).orElseThrow(() -> new InvalidRegistrationException(
                 "transport", "must be one of streamable-http, sse, http; was \"" + printable(transportName) + "\""));
-        return new BackendRegistration(id, name, url, transport, healthCheck(root.get("healthCheck")),
-                auth(root.get("auth")), labels(root.get("labels")));
+        return new Parsed(root, new BackendRegistration(id, name, url, transport,
+                healthCheck(root.get("healthCheck")), auth(root.get("auth")), labels(root.get("labels"))));
     }
+
+    /** A value read: its JSON (for the schema) and what it says. */
+    private record Parsed(JsonNode root, BackendRegistration registration) {}
 
     /** Whitespace may follow the value; anything else, a token or not, is refused. */
     private static void requireNothingAfter(JsonParser parser) throws IOException {
