@@ -17,14 +17,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * A real headless Chromium (Debian's {@code chromium}, or Chrome) driven over the Chrome DevTools Protocol
@@ -148,10 +147,8 @@ public final class HeadlessChromium implements AutoCloseable {
             page.abort();
         } finally {
             browser.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            try (Stream<Path> files = Files.walk(profile)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+            try {
+                Utils.delete(profile.toFile());
             } catch (IOException e) {
                 // Chromium may still be writing its profile while it dies; the temp dir is its only leftover
             }
