@@ -252,6 +252,34 @@ final class MockRegistry implements AutoCloseable {
         }
     }
 
+    /** A dead-letter topic that acknowledges every letter at once. */
+    static final class AcknowledgingSink implements DeadLetterSink {
+        @Override
+        public CompletableFuture<Void> deadLetter(DeadLetter letter) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public boolean flush(Duration timeout) {
+            return true;
+        }
+    }
+
+    /** {@code consumer} sees the registry as two partitions, each holding one record (offset 0). */
+    static void describeTwoPartitions(MockConsumer<byte[], byte[]> consumer) {
+        Node node = new Node(0, "localhost", 9092);
+        consumer.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, node, null, null),
+                new PartitionInfo(TOPIC, 1, node, null, null)));
+        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
+        consumer.updateEndOffsets(Map.of(P0, 1L, P1, 1L));
+    }
+
+    /** A valid registration of {@code id} at offset 0 of {@code tp}. */
+    static ConsumerRecord<byte[], byte[]> registrationAt(TopicPartition tp, String id) {
+        return new ConsumerRecord<>(TOPIC, tp.partition(), 0, id.getBytes(StandardCharsets.UTF_8),
+                bytes(json(id, "http://" + id + ".test/")));
+    }
+
     static ConsumerRecord<byte[], byte[]> record(TopicPartition tp, long offset, long timestamp, String key,
                                                  byte[] value) {
         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);

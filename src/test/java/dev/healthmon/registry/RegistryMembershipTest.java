@@ -1,19 +1,14 @@
 package dev.healthmon.registry;
 
-import static dev.healthmon.support.Registrations.bytes;
-import static dev.healthmon.support.Registrations.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.healthmon.events.DeadLetter;
-import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
 import dev.healthmon.support.Registrations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -24,11 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.Node;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -85,32 +77,16 @@ class RegistryMembershipTest {
         }
     }
 
-    private static final class AcknowledgingSink implements DeadLetterSink {
-        @Override
-        public CompletableFuture<Void> deadLetter(DeadLetter letter) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public boolean flush(Duration timeout) {
-            return true;
-        }
-    }
-
     private final FaultyConsumer consumer = new FaultyConsumer();
     private final AtomicInteger eventPartitions = new AtomicInteger(2);
     private final HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", new FakeProbe(),
             new ManualScheduler(), e -> { }).withRandom(() -> 0.5));
     private final RegistryConsumer registry = new RegistryConsumer(consumer, TOPIC, Registrations.CODEC, monitor,
-            new AcknowledgingSink(), Duration.ofHours(1), eventPartitions::get, new SimpleMeterRegistry());
+            new MockRegistry.AcknowledgingSink(), Duration.ofHours(1), eventPartitions::get, new SimpleMeterRegistry());
 
     @BeforeEach
     void topic() {
-        Node node = new Node(0, "localhost", 9092);
-        consumer.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, node, null, null),
-                new PartitionInfo(TOPIC, 1, node, null, null)));
-        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
-        consumer.updateEndOffsets(Map.of(P0, 1L, P1, 1L));
+        MockRegistry.describeTwoPartitions(consumer);
     }
 
     @AfterEach
@@ -118,17 +94,12 @@ class RegistryMembershipTest {
         registry.close(Duration.ofSeconds(5));
     }
 
-    private static ConsumerRecord<byte[], byte[]> registration(TopicPartition tp, String id) {
-        return new ConsumerRecord<>(TOPIC, tp.partition(), 0, id.getBytes(StandardCharsets.UTF_8),
-                bytes(json(id, "http://" + id + ".test/")));
-    }
-
     /** Assigns both partitions with one backend each, on the poll thread. */
     private void assignBoth() {
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(P0, P1));
-            consumer.addRecord(registration(P0, "in-p0"));
-            consumer.addRecord(registration(P1, "in-p1"));
+            consumer.addRecord(MockRegistry.registrationAt(P0, "in-p0"));
+            consumer.addRecord(MockRegistry.registrationAt(P1, "in-p1"));
         });
     }
 
@@ -190,7 +161,7 @@ class RegistryMembershipTest {
         registry.start();
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(P0));
-            consumer.addRecord(registration(P0, "in-p0"));
+            consumer.addRecord(MockRegistry.registrationAt(P0, "in-p0"));
         });
         await().atMost(Duration.ofSeconds(10)).until(registry::ready);
         assertThat(consumer.lastCommitted(P0)).as("no commit yet: the interval is an hour").isEqualTo(-1);

@@ -1,19 +1,14 @@
 package dev.healthmon.registry;
 
-import static dev.healthmon.support.Registrations.bytes;
-import static dev.healthmon.support.Registrations.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.healthmon.events.DeadLetter;
-import dev.healthmon.events.DeadLetterSink;
 import dev.healthmon.monitor.CheckContext;
 import dev.healthmon.monitor.HealthMonitor;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
 import dev.healthmon.support.Registrations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -27,11 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.Node;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
@@ -97,42 +89,21 @@ class RegistryReadinessTest {
         }
     }
 
-    private static final class AcknowledgingSink implements DeadLetterSink {
-        @Override
-        public CompletableFuture<Void> deadLetter(DeadLetter letter) {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public boolean flush(Duration timeout) {
-            return true;
-        }
-    }
-
     private final GroupConsumer consumer = new GroupConsumer();
     private final HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", new FakeProbe(),
             new ManualScheduler(), e -> { }).withRandom(() -> 0.5));
     /** Commits on every loop, so a fenced commit is met at once. */
     private final RegistryConsumer registry = new RegistryConsumer(consumer, TOPIC, Registrations.CODEC, monitor,
-            new AcknowledgingSink(), Duration.ZERO, new SimpleMeterRegistry());
+            new MockRegistry.AcknowledgingSink(), Duration.ZERO, new SimpleMeterRegistry());
 
     @BeforeEach
     void topic() {
-        Node node = new Node(0, "localhost", 9092);
-        consumer.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, node, null, null),
-                new PartitionInfo(TOPIC, 1, node, null, null)));
-        consumer.updateBeginningOffsets(Map.of(P0, 0L, P1, 0L));
-        consumer.updateEndOffsets(Map.of(P0, 1L, P1, 1L));
+        MockRegistry.describeTwoPartitions(consumer);
     }
 
     @AfterEach
     void close() {
         registry.close(Duration.ofSeconds(5));
-    }
-
-    private static ConsumerRecord<byte[], byte[]> registration(TopicPartition tp, String id) {
-        return new ConsumerRecord<>(TOPIC, tp.partition(), 0, id.getBytes(StandardCharsets.UTF_8),
-                bytes(json(id, "http://" + id + ".test/")));
     }
 
     /** Runs {@code task} on the poll thread and waits until the loop has gone round once more after it. */
@@ -155,7 +126,7 @@ class RegistryReadinessTest {
     private void ownP0() {
         consumer.schedulePollTask(() -> {
             consumer.rebalance(List.of(P0));
-            consumer.addRecord(registration(P0, "in-p0"));
+            consumer.addRecord(MockRegistry.registrationAt(P0, "in-p0"));
         });
         await().atMost(WAIT).until(() -> registry.ready() && checks().contains("in-p0"));
     }
@@ -168,7 +139,7 @@ class RegistryReadinessTest {
 
         onPollThread(() -> {
             consumer.rebalance(List.of(P0, P1));
-            consumer.addRecord(registration(P1, "in-p1"));
+            consumer.addRecord(MockRegistry.registrationAt(P1, "in-p1"));
         });
 
         assertThat(registry.ready()).as("P1 is still restoring").isFalse();
