@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, five sample
+ * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, six sample
  * backends on loopback registered through the registry topic, a monitor, the aggregator with its
  * status page, and a live view of the health events. Ctrl-C, SIGTERM or {@code --duration-seconds} shuts everything
  * down in reverse order and removes the demo's temporary folders (the broker's data, the aggregator's state).
@@ -161,13 +161,14 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void printHint(PrintWriter out, String bootstrap) {
+        // Any port but the demo's own status page (8080): a backend of your own, e.g. python3 -m http.server 9000.
         out.println("Register your own backend from another terminal:");
         out.printf("  java -jar target/healthmon.jar register --bootstrap-servers %s \\%n"
-                + "      --id my-api --url http://127.0.0.1:8080/health --transport http --interval-ms 5000 "
+                + "      --id my-api --url http://127.0.0.1:9000/health --transport http --interval-ms 5000 "
                 + "--timeout-ms 2000%n",
                 bootstrap);
         out.println("or with kcat (murmur2 partitioner, as Java clients use):");
-        out.printf("  echo 'my-api|{\"schemaVersion\":1,\"id\":\"my-api\",\"url\":\"http://127.0.0.1:8080/health\","
+        out.printf("  echo 'my-api|{\"schemaVersion\":1,\"id\":\"my-api\",\"url\":\"http://127.0.0.1:9000/health\","
                 + "\"transport\":\"http\"}' \\%n      | kcat -P -b %s -t backend-registry -K '|' -X "
                 + "topic.partitioner=murmur2_random%n",
                 bootstrap);
