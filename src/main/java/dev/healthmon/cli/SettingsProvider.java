@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * Where a setting comes from when its flag is not given, in this order: the environment
  * ({@code HEALTHMON_} + the flag's name in upper snake case: {@code --default-interval-ms} →
  * {@code HEALTHMON_DEFAULT_INTERVAL_MS}), then the {@code --config} file (a {@code .properties}
- * file or YAML, keys are flag names without dashes: {@code default-interval-ms: 10000}; keys
+ * file or YAML, keys are flag names without the leading {@code --}: {@code default-interval-ms: 10000}; keys
  * under {@code kafka.} are Kafka client properties), then the built-in default. Flags beat all.
  *
  * <p>A config-file key that is not a setting of the command is an error; a {@code HEALTHMON_}
