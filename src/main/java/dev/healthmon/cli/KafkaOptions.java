@@ -42,7 +42,8 @@ final class KafkaOptions {
     String eventsDlqTopic;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "Settings file (.properties or .yaml): keys are flag names without the leading --, kafka.* are "
+            description = "Settings file (.properties or .yaml): keys are flag names without the leading --, kafka.* "
+                    + "are "
                     + "Kafka client properties. Precedence: flags > HEALTHMON_* environment > this file > defaults.")
     Path config;
 
