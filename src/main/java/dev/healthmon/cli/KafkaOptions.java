@@ -42,9 +42,9 @@ final class KafkaOptions {
     String eventsDlqTopic;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "Settings file (.properties or .yaml): keys are flag names without the leading --, kafka.* "
-                    + "are "
-                    + "Kafka client properties. Precedence: flags > HEALTHMON_* environment > this file > defaults.")
+            description = "Settings file (.properties or .yaml): keys are flag names without the leading --, "
+                    + "kafka.* are Kafka client properties. Precedence: flags > HEALTHMON_* environment > this file "
+                    + "> defaults.")
     Path config;
 
     @Spec(Spec.Target.MIXEE)
