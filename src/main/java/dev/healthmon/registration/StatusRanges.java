@@ -11,8 +11,13 @@ import java.util.regex.Pattern;
  */
 public final class StatusRanges {
 
-    // Declared before DEFAULT: static initialisers run in order, and parse() needs it.
-    private static final Pattern SYNTAX = Pattern.compile("\\d{3}(-\\d{3})?(,\\d{3}(-\\d{3})?)*");
+    /** Longer specs, or more ranges, are refused before parsing: a registration is untrusted input. */
+    public static final int MAX_LENGTH = 512;
+    public static final int MAX_RANGES = 64;
+    // Declared before DEFAULT: static initialisers run in order, and parse() needs it. One range at a time:
+    // a pattern repeating a group over the whole spec recurses once per repeat in java.util.regex, and a long
+    // spec overflowed the stack of the thread decoding it (the registry poll thread, the aggregator's).
+    private static final Pattern RANGE = Pattern.compile("\\d{3}(-\\d{3})?");
     public static final StatusRanges DEFAULT = parse("200-399");
 
     private final String spec;
@@ -25,11 +30,23 @@ public final class StatusRanges {
 
     /** @throws IllegalArgumentException with a message fit for the user when the spec is malformed */
     public static StatusRanges parse(String spec) {
-        if (spec == null || !SYNTAX.matcher(spec).matches()) {
-            throw new IllegalArgumentException("must look like \"200-399\" or \"200,204\", was \"" + spec + "\"");
+        if (spec == null) {
+            throw new IllegalArgumentException("must look like \"200-399\" or \"200,204\", was null");
+        }
+        if (spec.length() > MAX_LENGTH) {
+            throw new IllegalArgumentException("must be at most " + MAX_LENGTH + " characters, was " + spec.length());
+        }
+        String[] parts = spec.split(",", -1);
+        if (parts.length > MAX_RANGES) {
+            throw new IllegalArgumentException("must list at most " + MAX_RANGES + " ranges, was " + parts.length);
+        }
+        for (String part : parts) {
+            if (!RANGE.matcher(part).matches()) {
+                throw new IllegalArgumentException("must look like \"200-399\" or \"200,204\", was \"" + spec + "\"");
+            }
         }
         List<int[]> ranges = new ArrayList<>();
-        for (String part : spec.split(",")) {
+        for (String part : parts) {
             String[] bounds = part.split("-");
             int low = Integer.parseInt(bounds[0]);
             int high = bounds.length == 2 ? Integer.parseInt(bounds[1]) : low;
