@@ -71,6 +71,22 @@ public record HealthEvent(
         if (sequence < 1) {
             throw new IllegalArgumentException("sequence starts at 1, was " + sequence);
         }
+        requireInIsoYears(scheduledAt, "scheduledAt");
+        requireInIsoYears(checkedAt, "checkedAt");
+    }
+
+    /** The earliest and the first refused time: four-digit years, as ISO-8601 UTC writes them. */
+    private static final Instant EARLIEST = Instant.EPOCH;
+    private static final Instant TOO_LATE = Instant.parse("+10000-01-01T00:00:00Z");
+
+    /**
+     * Any writer of {@code health-events} could otherwise send {@code +999999999-12-31T23:59:59Z}, whose epoch
+     * milliseconds overflow in the aggregator's arithmetic and stopped it on every restart.
+     */
+    private static void requireInIsoYears(Instant at, String field) {
+        if (at.isBefore(EARLIEST) || !at.isBefore(TOO_LATE)) {
+            throw new IllegalArgumentException(field + " must lie in the years 1970 to 9999");
+        }
     }
 
     /** Written first in every event; read by the codec, which refuses any other version. */

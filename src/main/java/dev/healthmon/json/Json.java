@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
@@ -50,12 +53,18 @@ public final class Json {
     }
 
     private static ObjectMapper configure(ObjectMapper mapper) {
-        return mapper.registerModule(new Jdk8Module())
+        mapper.registerModule(new Jdk8Module())
                 .registerModule(new JavaTimeModule())
                 .setDefaultPropertyInclusion(JsonInclude.Include.NON_ABSENT)
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                // What the schemas refuse: null for a number, a number for an enum, 7.9 or "7" for an integer.
+                .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+        mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+        return mapper;
     }
 
     private static boolean isConfigured(ObjectMapper mapper) {
@@ -64,6 +73,9 @@ public final class Json {
                 && !mapper.isEnabled(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 && mapper.isEnabled(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
                 && !mapper.isEnabled(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                && mapper.isEnabled(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                && mapper.isEnabled(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+                && !mapper.isEnabled(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 && mapper.getSerializationConfig().getDefaultPropertyInclusion().getValueInclusion()
                         == JsonInclude.Include.NON_ABSENT;
     }

@@ -98,6 +98,28 @@ class RecordJsonTest {
     }
 
     @Test
+    void refusesAnEventWhoseTimeTheAggregatorCouldNotComputeWith() {
+        String json = utf8(events.encode(healthy()))
+                .replace("\"checkedAt\":\"2026-11-24T10:00:00.120Z\"", "\"checkedAt\":\"+999999999-12-31T23:59:59Z\"");
+        assertThatThrownBy(() -> events.decode(json.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("checkedAt");
+    }
+
+    @Test
+    void refusesWhatTheSchemaRefusesInsteadOfGuessing() {
+        String good = utf8(events.encode(healthy()));
+        for (String[] swap : new String[][] {
+                {"\"ownerEpoch\":7", "\"ownerEpoch\":null"},
+                {"\"ownerEpoch\":7", "\"ownerEpoch\":\"7\""},
+                {"\"ownerEpoch\":7", "\"ownerEpoch\":7.9"},
+                {"\"status\":\"HEALTHY\"", "\"status\":1"}}) {
+            assertThat(good).contains(swap[0]);
+            byte[] bad = good.replace(swap[0], swap[1]).getBytes(StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> events.decode(bad)).as(swap[1]).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Test
     void writesBackendStatusesAsBefore() {
         BackendStatus full = new BackendStatus("api", "API", LABELS, HealthStatus.DEGRADED, Optional.of(Reason.SLOW),
                 AT, Optional.of(AT_MS), OptionalLong.of(250), 0, 5, true,
