@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -39,6 +40,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 
@@ -85,6 +87,36 @@ final class MockRegistry implements AutoCloseable {
     @Override
     public void close() {
         registry.close(Duration.ofSeconds(5));
+    }
+
+    /**
+     * A consumer of which some partitions can lose their leader: their end offsets never come (the timeout a real
+     * consumer meets), the others answer.
+     */
+    static class LeaderlessPartitionsConsumer extends MockConsumer<byte[], byte[]> {
+        private final Set<TopicPartition> leaderless = ConcurrentHashMap.newKeySet();
+
+        LeaderlessPartitionsConsumer() {
+            super("earliest");
+        }
+
+        /** {@code partition} has no leader ({@code true}) or a new one was elected ({@code false}). */
+        void leaderless(TopicPartition partition, boolean noLeader) {
+            if (noLeader) {
+                leaderless.add(partition);
+            } else {
+                leaderless.remove(partition);
+            }
+        }
+
+        @Override
+        public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions,
+                                                                 Duration timeout) {
+            if (partitions.stream().anyMatch(leaderless::contains)) {
+                throw new TimeoutException("Failed to get offsets by times in " + timeout.toMillis() + "ms");
+            }
+            return super.endOffsets(partitions, timeout);
+        }
     }
 
     /**

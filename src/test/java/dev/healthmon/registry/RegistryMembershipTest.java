@@ -10,7 +10,6 @@ import dev.healthmon.support.ManualScheduler;
 import dev.healthmon.support.Registrations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +21,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,23 +42,9 @@ class RegistryMembershipTest {
     private static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
 
     /** A registry whose partition 1 has no leader (its end offset never comes) and whose commits can meet a wakeup. */
-    private static final class FaultyConsumer extends MockConsumer<byte[], byte[]> {
-        final AtomicBoolean partition1Leaderless = new AtomicBoolean();
+    private static final class FaultyConsumer extends MockRegistry.LeaderlessPartitionsConsumer {
         final AtomicBoolean wakeupBeforeNextCommit = new AtomicBoolean();
         final Map<TopicPartition, Long> commits = new ConcurrentHashMap<>();
-
-        FaultyConsumer() {
-            super("earliest");
-        }
-
-        @Override
-        public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions,
-                                                                 Duration timeout) {
-            if (partition1Leaderless.get() && partitions.contains(P1)) {
-                throw new TimeoutException("Failed to get offsets by times in " + timeout.toMillis() + "ms");
-            }
-            return super.endOffsets(partitions, timeout);
-        }
 
         @Override
         public synchronized void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
@@ -122,7 +106,7 @@ class RegistryMembershipTest {
 
     @Test
     void aPartitionWithoutALeaderDelaysOnlyItsOwnRestore() {
-        consumer.partition1Leaderless.set(true);
+        consumer.leaderless(P1, true);
         registry.start();
 
         assignBoth();
@@ -131,7 +115,7 @@ class RegistryMembershipTest {
         assertThat(checks()).doesNotContain("in-p1");
         assertThat(registry.ready()).isFalse();
 
-        consumer.partition1Leaderless.set(false); // a new leader is elected
+        consumer.leaderless(P1, false); // a new leader is elected
 
         await().atMost(Duration.ofSeconds(10)).until(() -> checks().contains("in-p1"));
         await().atMost(Duration.ofSeconds(10)).until(registry::ready);

@@ -25,7 +25,6 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,29 +48,15 @@ class RegistryReadinessTest {
      * A consumer whose partition 1 can be leaderless (its restore cannot finish), whose commits can be
      * fenced, whose generation the test sets, and which lets the test call the rebalance listener.
      */
-    private static final class GroupConsumer extends MockConsumer<byte[], byte[]> {
-        final AtomicBoolean partition1Leaderless = new AtomicBoolean();
+    private static final class GroupConsumer extends MockRegistry.LeaderlessPartitionsConsumer {
         final AtomicBoolean commitsFenced = new AtomicBoolean();
         final AtomicInteger generation = new AtomicInteger(1);
         volatile ConsumerRebalanceListener listener;
-
-        GroupConsumer() {
-            super("earliest");
-        }
 
         @Override
         public void subscribe(Collection<String> topics, ConsumerRebalanceListener callback) {
             listener = callback;
             super.subscribe(topics, callback);
-        }
-
-        @Override
-        public synchronized Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions,
-                                                                 Duration timeout) {
-            if (partition1Leaderless.get() && partitions.contains(P1)) {
-                throw new TimeoutException("Failed to get offsets by times in " + timeout.toMillis() + "ms");
-            }
-            return super.endOffsets(partitions, timeout);
         }
 
         @Override
@@ -135,7 +120,7 @@ class RegistryReadinessTest {
     void aPartitionAssignedByARebalanceMakesTheInstanceNotReadyUntilItIsRestored() {
         registry.start();
         ownP0();
-        consumer.partition1Leaderless.set(true); // its restore cannot finish yet
+        consumer.leaderless(P1, true); // its restore cannot finish yet
 
         onPollThread(() -> {
             consumer.rebalance(List.of(P0, P1));
@@ -145,7 +130,7 @@ class RegistryReadinessTest {
         assertThat(registry.ready()).as("P1 is still restoring").isFalse();
         assertThat(checks()).as("P0's backends are still checked meanwhile").containsExactly("in-p0");
 
-        consumer.partition1Leaderless.set(false);
+        consumer.leaderless(P1, false);
 
         await().atMost(WAIT).until(registry::ready);
         assertThat(checks()).containsExactlyInAnyOrder("in-p0", "in-p1");
