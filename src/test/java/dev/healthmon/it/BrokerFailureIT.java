@@ -21,6 +21,7 @@ import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.Figures;
+import dev.healthmon.support.Resources;
 import dev.healthmon.support.TopicTail;
 import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -56,7 +57,7 @@ class BrokerFailureIT {
     private final HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
     private final AtomicBoolean flakyUp = new AtomicBoolean(true);
     private HttpServer backends;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Resources resources = new Resources();
 
     @BeforeEach
     void startBackends() throws Exception {
@@ -75,15 +76,8 @@ class BrokerFailureIT {
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
+        resources.close();
         backends.stop(0);
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
     }
 
     private List<String> register(KafkaSettings settings, int count) {
@@ -113,13 +107,13 @@ class BrokerFailureIT {
 
     @Test
     void resultsSurviveA20SecondOutageOfTheOnlyBrokerAndTheStatusChangeIsPublished() throws Exception {
-        BrokerProcesses broker = closeLater(BrokerProcesses.start(1));
+        BrokerProcesses broker = resources.closeLater(BrokerProcesses.start(1));
         KafkaSettings settings = KafkaSettings.of(broker.bootstrapServers());
         try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
             admin.createTopics(3, (short) 1);
         }
         List<String> ids = register(settings, 5);
-        closeLater(monitor(settings));
+        resources.closeLater(monitor(settings));
         List<HealthEvent> acknowledged;
         try (TopicTail before = new TopicTail(settings, Topics.DEFAULTS.events())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> events(before.records()).stream()
@@ -173,14 +167,14 @@ class BrokerFailureIT {
 
     @Test
     void killingOneOfThreeBrokersPausesPublishingBriefly() throws Exception {
-        BrokerProcesses cluster = closeLater(BrokerProcesses.start(3));
+        BrokerProcesses cluster = resources.closeLater(BrokerProcesses.start(3));
         KafkaSettings settings = KafkaSettings.of(cluster.bootstrapServers());
         try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
             admin.createTopics(3, (short) 3);
         }
         List<String> ids = register(settings, 10);
-        closeLater(monitor(settings));
-        TopicTail tail = closeLater(new TopicTail(settings, Topics.DEFAULTS.events()));
+        resources.closeLater(monitor(settings));
+        TopicTail tail = resources.closeLater(new TopicTail(settings, Topics.DEFAULTS.events()));
         await().atMost(Duration.ofSeconds(60)).until(() -> events(tail.records()).stream()
                 .map(HealthEvent::backendId).collect(Collectors.toSet()).containsAll(ids));
 

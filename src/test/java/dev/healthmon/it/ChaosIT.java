@@ -19,6 +19,7 @@ import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.support.Figures;
 import dev.healthmon.support.LoopbackPorts;
 import dev.healthmon.support.MonitorProcess;
+import dev.healthmon.support.Resources;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -100,7 +101,7 @@ class ChaosIT {
     private final long seed = Long.getLong("chaos.seed", System.currentTimeMillis());
     private final Random random = new Random(seed);
     private final Topics topics = Topics.DEFAULTS;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Resources resources = new Resources();
     private final List<MonitorSlot> monitors = new ArrayList<>();
     private final List<AggregatorSlot> aggregators = new ArrayList<>();
     private final Map<String, MonitorCounters> counters = new ConcurrentHashMap<>();
@@ -169,14 +170,7 @@ class ChaosIT {
                 a.process.close();
             }
         }
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        resources.close();
     }
 
     @Test
@@ -187,13 +181,13 @@ class ChaosIT {
         int fleet = longRun ? 500 : 200;
         System.out.println("chaos seed=" + seed + " minutes=" + minutes + " backends=" + fleet + " growth=" + growth);
 
-        brokers = closeLater(BrokerProcesses.start(3));
+        brokers = resources.closeLater(BrokerProcesses.start(3));
         KafkaSettings settings = KafkaSettings.of(brokers.bootstrapServers());
         try (TopicAdmin admin = new TopicAdmin(settings, topics)) {
             admin.createTopics(3, (short) 3);
         }
-        backends = closeLater(new ChaosBackends(LoopbackPorts.unused()));
-        registry = closeLater(new KafkaProducer<>(settings.producer("chaos-driver")));
+        backends = resources.closeLater(new ChaosBackends(LoopbackPorts.unused()));
+        registry = resources.closeLater(new KafkaProducer<>(settings.producer("chaos-driver")));
         Map<String, Kind> kinds = new LinkedHashMap<>();
         Kind[] mix = {Kind.HEALTHY, Kind.HEALTHY, Kind.HEALTHY, Kind.HEALTHY, Kind.SLOW, Kind.FLAPPING, Kind.FLAPPING,
             Kind.DEAD};
@@ -214,7 +208,7 @@ class ChaosIT {
             m.start();
         }
         ScheduledExecutorService scraper = Executors.newSingleThreadScheduledExecutor();
-        closeLater(scraper::shutdownNow);
+        resources.closeLater(scraper::shutdownNow);
         scraper.scheduleWithFixedDelay(this::scrapeAll, 2, 2, TimeUnit.SECONDS);
         awaitEveryBackendChecked(settings, kinds.keySet());
 

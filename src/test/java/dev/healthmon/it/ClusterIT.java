@@ -23,6 +23,7 @@ import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.FenceLog;
 import dev.healthmon.support.Figures;
 import dev.healthmon.support.MonitorProcess;
+import dev.healthmon.support.Resources;
 import dev.healthmon.support.ShutdownLog;
 import dev.healthmon.support.TopicTail;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -89,7 +90,7 @@ class ClusterIT {
     private static KafkaSettings settings;
     private static CountingBackend backend;
     private final HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Resources resources = new Resources();
     private Topics topics;
     private String group;
 
@@ -109,14 +110,7 @@ class ClusterIT {
     @AfterEach
     void closeResources() throws Exception {
         backend.answerBy(headers -> 200);
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            resources.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.add(resource);
-        return resource;
+        resources.close();
     }
 
     /** Fresh topics and group for one test, {@code backends} registered with a 1 s interval. */
@@ -164,7 +158,7 @@ class ClusterIT {
                     "-X", "heartbeat.interval.ms=" + HEARTBEAT.toMillis()));
         }
         args.addAll(extraArgs);
-        return closeLater(MonitorProcess.start(id, args));
+        return resources.closeLater(MonitorProcess.start(id, args));
     }
 
     private List<HealthEvent> events(TopicTail tail) {
@@ -226,7 +220,7 @@ class ClusterIT {
     @Test
     void killedMonitorsBackendsResumeOnTheSurvivorsWithinSessionTimeoutPlusAnInterval() throws Exception {
         List<String> ids = setUp(6, 30);
-        TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        TopicTail tail = resources.closeLater(new TopicTail(settings, topics.events()));
         List<MonitorProcess> monitors = List.of(monitor("kill-1"), monitor("kill-2"), monitor("kill-3"));
         Map<String, String> owners = awaitSettled(tail, ids, 3);
         Set<String> victims = owners.entrySet().stream().filter(e -> e.getValue().equals("kill-2"))
@@ -248,7 +242,7 @@ class ClusterIT {
     void sigtermedMonitorExitsZeroHandsItsBackendsOverAndPublishesNothingCheckedAfterItStoppedItsChecks()
             throws Exception {
         List<String> ids = setUp(6, 20);
-        TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        TopicTail tail = resources.closeLater(new TopicTail(settings, topics.events()));
         monitor("term-1");
         MonitorProcess leaving = monitor("term-2");
         Map<String, String> owners = awaitSettled(tail, ids, 2);
@@ -299,10 +293,10 @@ class ClusterIT {
             j.putObject("auth").put("type", "bearer").put("secretRef", "view");
         });
         SimpleMeterRegistry aggregatorMeters = new SimpleMeterRegistry();
-        AggregatorService aggregator = closeLater(AggregatorService.start(new AggregatorConfig(settings, topics,
-                group + "-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
-                Files.createDirectories(dir.resolve("state")), 0), aggregatorMeters));
-        TopicTail tail = closeLater(new TopicTail(settings, topics.events()));
+        AggregatorService aggregator = resources.closeLater(AggregatorService.start(new AggregatorConfig(settings,
+                topics, group + "-aggregator", CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0,
+                "127.0.0.1", Files.createDirectories(dir.resolve("state")), 0), aggregatorMeters));
+        TopicTail tail = resources.closeLater(new TopicTail(settings, topics.events()));
         String zombieId = "zombie-" + protocol;
         // No circuit breaker: the failing backends must go on being checked every interval.
         MonitorProcess zombie = monitor(zombieId, protocol, List.of("--no-circuit-breaker",

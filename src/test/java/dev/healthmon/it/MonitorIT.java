@@ -31,6 +31,7 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.DeclaredSecrets;
 import dev.healthmon.support.McpTestServer;
+import dev.healthmon.support.Resources;
 import dev.healthmon.support.Schemas;
 import dev.healthmon.support.TopicTail;
 import dev.healthmon.target.TargetPolicy;
@@ -40,9 +41,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +83,7 @@ class MonitorIT {
     private static CountingBackend backend;
 
     private final HealthEventCodec eventCodec = new HealthEventCodec(new ObjectMapper());
-    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Resources resources = new Resources();
     private Topics topics;
     private String group;
 
@@ -114,14 +113,7 @@ class MonitorIT {
 
     @AfterEach
     void closeResources() throws Exception {
-        while (!resources.isEmpty()) {
-            resources.pop().close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.push(resource);
-        return resource;
+        resources.close();
     }
 
     private MonitorService startMonitor(String id) {
@@ -136,15 +128,15 @@ class MonitorIT {
         MonitorConfig config = new MonitorConfig(settings, topics, group, groupProtocol, id, CheckDefaults.STANDARD,
                 CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(1), Duration.ofSeconds(10),
                 10_000, secrets);
-        return closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
+        return resources.closeLater(MonitorService.start(config, new SimpleMeterRegistry()));
     }
 
     private RegistryWriter writer() {
-        return closeLater(new RegistryWriter(settings, topics.registry()));
+        return resources.closeLater(new RegistryWriter(settings, topics.registry()));
     }
 
     private TopicTail tail(String topic) {
-        return closeLater(new TopicTail(settings, topic));
+        return resources.closeLater(new TopicTail(settings, topic));
     }
 
     private List<HealthEvent> events(TopicTail tail, String backendId) {
@@ -318,7 +310,7 @@ class MonitorIT {
 
     @Test
     void mcpBackendIsCheckedOverMcpAndItsEventsCarryTheNegotiatedProtocol() throws Exception {
-        McpTestServer server = closeLater(McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false));
+        McpTestServer server = resources.closeLater(McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false));
         startMonitor("m1");
         TopicTail events = tail(topics.events());
         writer().register("mcp", bytes(json("mcp", server.url(), j -> {
@@ -365,7 +357,7 @@ class MonitorIT {
         mcpSdk.setLevel(Level.DEBUG);
         logs.start();
         root.addAppender(logs);
-        McpTestServer mcpServer = closeLater(McpTestServer.start(McpTestServer.Kind.SSE, false));
+        McpTestServer mcpServer = resources.closeLater(McpTestServer.start(McpTestServer.Kind.SSE, false));
         mcpServer.behaviour().requiredAuthorization = () -> "Bearer " + secret;
         try {
             startMonitor("m1", "classic", DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("good", "file:" + good),

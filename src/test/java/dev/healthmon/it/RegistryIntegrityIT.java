@@ -18,15 +18,14 @@ import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.CliRun;
 import dev.healthmon.support.CountingBackend;
 import dev.healthmon.support.KafkaFixture;
+import dev.healthmon.support.Resources;
 import dev.healthmon.support.TopicTail;
 import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +63,7 @@ class RegistryIntegrityIT {
     private static KafkaSettings settings;
     private static CountingBackend backend;
 
-    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Resources resources = new Resources();
     private Topics topics;
     private String group;
 
@@ -93,18 +92,11 @@ class RegistryIntegrityIT {
 
     @AfterEach
     void closeResources() throws Exception {
-        while (!resources.isEmpty()) {
-            resources.pop().close();
-        }
-    }
-
-    private <T extends AutoCloseable> T closeLater(T resource) {
-        resources.push(resource);
-        return resource;
+        resources.close();
     }
 
     private MonitorService startMonitor(String id) {
-        return closeLater(startUnmanagedMonitor(id));
+        return resources.closeLater(startUnmanagedMonitor(id));
     }
 
     /** A monitor the test closes itself. */
@@ -173,7 +165,7 @@ class RegistryIntegrityIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> admin.maxMessageBytes(topics.registryDlq()) == dlqLimit);
         }
         startMonitor("m1");
-        TopicTail dlq = closeLater(new TopicTail(settings, topics.registryDlq()));
+        TopicTail dlq = resources.closeLater(new TopicTail(settings, topics.registryDlq()));
         byte[] nearOneMb = invalidOfSize("near-1mb", 1_048_000);
         byte[] fiveMbGzipped = invalidOfSize("five-mb", 5 * 1024 * 1024);
         produce("none", new ProducerRecord<>(topics.registry(), 1, key("near-1mb"), nearOneMb));
@@ -215,7 +207,7 @@ class RegistryIntegrityIT {
         assertThat(deregistered.exit()).as(deregistered.err()).isZero();
         await().atMost(Duration.ofSeconds(30)).until(() -> !first.activeChecks().containsKey(id));
         first.close();
-        TopicTail registry = closeLater(new TopicTail(settings, topics.registry()));
+        TopicTail registry = resources.closeLater(new TopicTail(settings, topics.registry()));
         registry.awaitCaughtUp(settings, topics.registry());
         assertThat(registry.records()).filteredOn(r -> r.partition() == elsewhere).last()
                 .satisfies(r -> assertThat(r.value()).as("its own partition ends with a tombstone").isNull());
@@ -240,7 +232,7 @@ class RegistryIntegrityIT {
 
         assertThat(monitor.activeChecks()).containsKey(id);
         assertThat(monitor.activeChecks().get(id).version().partition()).isEqualTo(home);
-        TopicTail registry = closeLater(new TopicTail(settings, topics.registry()));
+        TopicTail registry = resources.closeLater(new TopicTail(settings, topics.registry()));
         registry.awaitCaughtUp(settings, topics.registry());
         assertThat(registry.records()).filteredOn(r -> r.partition() == elsewhere).last()
                 .satisfies(r -> assertThat(r.value()).as("the old one's partition ends with a tombstone").isNull());
