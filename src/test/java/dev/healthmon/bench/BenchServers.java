@@ -1,41 +1,73 @@
 package dev.healthmon.bench;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.healthmon.support.McpTestServer;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.util.concurrent.Executors;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 
 /**
  * The backends benchmarks check, run in a JVM of their own so that the benchmark's CPU time is
  * the monitor side's alone: an MCP server (the SDK's, streamable HTTP) and a plain HTTP health
- * endpoint. Prints {@code mcp=<url> http=<url>} and runs until its standard input closes.
+ * endpoint, in plain text and over TLS (with the PKCS12 key store named by the first argument, password the second).
+ * Prints {@code mcp=<url> http=<url> https=<url>} and runs until its standard input closes.
  */
 public final class BenchServers {
 
     public static void main(String[] args) throws Exception {
-        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 200);
-        http.createContext("/health", exchange -> {
-            byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        });
+        InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        HttpServer http = HttpServer.create(loopback, 200);
+        http.createContext("/health", BenchServers::answerOk);
         http.setExecutor(Executors.newFixedThreadPool(8));
         http.start();
+        HttpsServer https = HttpsServer.create(loopback, 200);
+        https.setHttpsConfigurator(new HttpsConfigurator(serverTls(Path.of(args[0]), args[1].toCharArray())));
+        https.createContext("/health", BenchServers::answerOk);
+        https.setExecutor(Executors.newFixedThreadPool(8));
+        https.start();
         try (McpTestServer mcp = McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false)) {
             System.out.println("mcp=" + mcp.url() + " http=http://127.0.0.1:" + http.getAddress().getPort()
-                    + "/health");
+                    + "/health https=https://127.0.0.1:" + https.getAddress().getPort() + "/health");
             System.out.flush();
             while (System.in.read() != -1) {
                 // wait for the parent to close our stdin
             }
         } finally {
             http.stop(0);
+            https.stop(0);
             System.exit(0);
         }
+    }
+
+    private static void answerOk(HttpExchange exchange) throws IOException {
+        byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(200, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    private static SSLContext serverTls(Path keyStore, char[] password) throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keyStore)) {
+            keys.load(in, password);
+        }
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(keys, password);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(factory.getKeyManagers(), null, null);
+        return context;
     }
 }

@@ -151,9 +151,12 @@ class ChaosIT {
         }
 
         void start() throws Exception {
+            // The monitors' session timeout, not Streams' default 45 s: a SIGKILLed aggregator's tasks move only
+            // when its session expires, and the status rules give the aggregator 60 s after the run to catch up.
             process = AggregatorProcess.start(name, port, stateDir, List.of(
                     "--bootstrap-servers", brokers.bootstrapServers(), "--application-id", "chaos-aggregator",
                     "--monitor-session-timeout-ms", Long.toString(SESSION_TIMEOUT.toMillis()),
+                    "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500",
                     "-X", "metadata.max.age.ms=5000"));
         }
     }
