@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -22,31 +24,45 @@ import javax.net.ssl.SSLContext;
  * The backends benchmarks check, run in a JVM of their own so that the benchmark's CPU time is
  * the monitor side's alone: an MCP server (the SDK's, streamable HTTP) and a plain HTTP health
  * endpoint, in plain text and over TLS (with the PKCS12 key store named by the first argument, password the second).
- * Prints {@code mcp=<url> http=<url> https=<url>} and runs until its standard input closes.
+ * Prints {@code mcp=<url> http=<url>,<url>,… https=<url>,<url>,…} and runs until its standard input closes.
  */
 public final class BenchServers {
 
+    /**
+     * Servers per scheme: the probes keep at most {@code PlainHttpClient.MAX_IDLE_PER_ADDRESS} (8) idle connections
+     * to one address, so the benchmark's 50 backends, checked all at once, are spread over 7 ports as backends on
+     * hosts of their own would be; on one port, 42 of them would open a new connection (a TLS handshake) each time.
+     */
+    static final int SERVERS_PER_SCHEME = 7;
+
     public static void main(String[] args) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        HttpServer http = HttpServer.create(loopback, 200);
-        http.createContext("/health", BenchServers::answerOk);
-        http.setExecutor(Executors.newFixedThreadPool(8));
-        http.start();
-        HttpsServer https = HttpsServer.create(loopback, 200);
-        https.setHttpsConfigurator(new HttpsConfigurator(serverTls(Path.of(args[0]), args[1].toCharArray())));
-        https.createContext("/health", BenchServers::answerOk);
-        https.setExecutor(Executors.newFixedThreadPool(8));
-        https.start();
+        SSLContext tls = serverTls(Path.of(args[0]), args[1].toCharArray());
+        List<HttpServer> servers = new ArrayList<>();
+        List<String> httpUrls = new ArrayList<>();
+        List<String> httpsUrls = new ArrayList<>();
+        for (int i = 0; i < SERVERS_PER_SCHEME; i++) {
+            HttpServer http = HttpServer.create(loopback, 200);
+            HttpsServer https = HttpsServer.create(loopback, 200);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            for (HttpServer server : List.of(http, https)) {
+                server.createContext("/health", BenchServers::answerOk);
+                server.setExecutor(Executors.newFixedThreadPool(2));
+                server.start();
+                servers.add(server);
+            }
+            httpUrls.add("http://127.0.0.1:" + http.getAddress().getPort() + "/health");
+            httpsUrls.add("https://127.0.0.1:" + https.getAddress().getPort() + "/health");
+        }
         try (McpTestServer mcp = McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false)) {
-            System.out.println("mcp=" + mcp.url() + " http=http://127.0.0.1:" + http.getAddress().getPort()
-                    + "/health https=https://127.0.0.1:" + https.getAddress().getPort() + "/health");
+            System.out.println("mcp=" + mcp.url() + " http=" + String.join(",", httpUrls) + " https="
+                    + String.join(",", httpsUrls));
             System.out.flush();
             while (System.in.read() != -1) {
                 // wait for the parent to close our stdin
             }
         } finally {
-            http.stop(0);
-            https.stop(0);
+            servers.forEach(server -> server.stop(0));
             System.exit(0);
         }
     }

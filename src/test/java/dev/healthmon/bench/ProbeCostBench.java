@@ -48,9 +48,9 @@ class ProbeCostBench {
     private static final String KEY_STORE_PASSWORD = "changeit";
 
     private static Process servers;
-    private static String mcpUrl;
-    private static String httpUrl;
-    private static String httpsUrl;
+    private static List<String> mcpUrl;
+    private static List<String> httpUrl;
+    private static List<String> httpsUrl;
     private static Path keyStoreDir;
     private final Probes probes = Probes.standard();
 
@@ -81,9 +81,9 @@ class ProbeCostBench {
         }
         assertThat(line).as("BenchServers started").isNotNull();
         String[] parts = line.split(" ");
-        mcpUrl = parts[0].substring("mcp=".length());
-        httpUrl = parts[1].substring("http=".length());
-        httpsUrl = parts[2].substring("https=".length());
+        mcpUrl = List.of(parts[0].substring("mcp=".length()));
+        httpUrl = List.of(parts[1].substring("http=".length()).split(","));
+        httpsUrl = List.of(parts[2].substring("https=".length()).split(","));
     }
 
     @AfterAll
@@ -121,11 +121,12 @@ class ProbeCostBench {
         probes.close();
     }
 
-    private double cpuMillisPerCheck(String label, String url, Consumer<ObjectNode> edit) throws Exception {
+    /** Backend {@code i} answers at {@code urls[i % urls.size()]}. */
+    private double cpuMillisPerCheck(String label, List<String> urls, Consumer<ObjectNode> edit) throws Exception {
         List<ProbeSession> sessions = new ArrayList<>();
         List<DecodedRegistration.Valid> registrations = new ArrayList<>();
         for (int i = 0; i < BACKENDS; i++) {
-            DecodedRegistration.Valid r = valid(json("b" + i, url, j -> {
+            DecodedRegistration.Valid r = valid(json("b" + i, urls.get(i % urls.size()), j -> {
                 ((ObjectNode) j.get("healthCheck")).put("intervalMs", 60_000).put("timeoutMs", 10_000);
                 edit.accept(j);
             }));
