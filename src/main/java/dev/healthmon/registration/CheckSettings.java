@@ -1,6 +1,7 @@
 package dev.healthmon.registration;
 
 import dev.healthmon.status.Thresholds;
+import dev.healthmon.status.UntrustedText;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -48,7 +49,8 @@ public record CheckSettings(
                 requireRange("healthCheck.unhealthyEdgeIntervalMs", v, MIN_INTERVAL_MS, unhealthyInterval));
         String path = o.path().orElse("");
         if (!path.isEmpty() && !path.startsWith("/")) {
-            throw new InvalidRegistrationException("healthCheck.path", "must start with '/', was \"" + path + "\"");
+            throw new InvalidRegistrationException("healthCheck.path", "must start with '/', was \""
+                    + UntrustedText.escape(path, 80) + "\"");
         }
         return new CheckSettings(
                 o.type().orElse(transport.defaultCheck()),

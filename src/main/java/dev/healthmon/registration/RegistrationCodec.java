@@ -330,7 +330,7 @@ public final class RegistrationCodec {
             case "bearer" -> AuthSpec.Type.BEARER;
             case "header" -> AuthSpec.Type.HEADER;
             default -> throw new InvalidRegistrationException("auth.type",
-                    "must be bearer or header, was \"" + typeName + "\"");
+                    "must be bearer or header, was \"" + printable(typeName) + "\"");
         };
         String header = type == AuthSpec.Type.BEARER ? "Authorization"
                 : text(node, "header", true, "auth.").orElseThrow();
