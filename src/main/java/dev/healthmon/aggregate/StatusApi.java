@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Any instance answers any query; {@code scope=local} (used between instances) answers from this
  * instance's stores only. Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
  * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
- * error), 502 when a peer did not answer.
+ * error), 502 when another instance did not answer or answered something else than statuses.
  */
 final class StatusApi {
 

@@ -71,7 +71,9 @@ final class StatusQueries {
         List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
         for (HostInfo other : others()) {
             JsonNode page = get(other, "/api/status?scope=local&limit=" + Integer.MAX_VALUE);
-            page.path("items").forEach(item -> statuses.add(json.status(item)));
+            for (JsonNode item : page.path("items")) {
+                statuses.add(fromPeer(other, () -> json.status(item)));
+            }
         }
         return statuses;
     }
@@ -85,7 +87,7 @@ final class StatusQueries {
             HttpResponse<byte[]> response = send(other, "/api/status/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
                     + "?scope=local");
             if (response.statusCode() == 200) {
-                return Optional.of(json.decodeStatus(response.body()));
+                return Optional.of(fromPeer(other, () -> json.decodeStatus(response.body())));
             }
         }
         return Optional.empty();
@@ -96,7 +98,9 @@ final class StatusQueries {
         List<StatusTransition> all = new ArrayList<>(localTransitions(since));
         for (HostInfo other : others()) {
             JsonNode page = get(other, "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE);
-            page.path("items").forEach(item -> all.add(json.transition(item)));
+            for (JsonNode item : page.path("items")) {
+                all.add(fromPeer(other, () -> json.transition(item)));
+            }
         }
         return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
     }
@@ -125,6 +129,20 @@ final class StatusQueries {
             return query.get();
         } catch (IllegalStateException e) {
             throw new StreamsStoppedException("streams state " + streams.state() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * What {@code decode} makes of another instance's answer. The decoders refuse bad input with an
+     * IllegalArgumentException, which the API turns into a 400 about the caller's request; from a peer it is the
+     * peer's fault, so an IOException (502) naming it.
+     */
+    private static <T> T fromPeer(HostInfo host, Supplier<T> decode) throws IOException {
+        try {
+            return decode.get();
+        } catch (IllegalArgumentException e) {
+            throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered something else than "
+                    + "statuses or transitions: " + e.getMessage(), e);
         }
     }
 

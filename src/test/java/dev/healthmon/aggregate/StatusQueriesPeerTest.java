@@ -1,0 +1,169 @@
+package dev.healthmon.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.kafka.KafkaSettings;
+import dev.healthmon.kafka.Topics;
+import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.support.LoopbackPorts;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.internals.StreamsMetadataImpl;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The query API's answer when another aggregator instance answers, but not with statuses or transitions: that is
+ * the other instance's fault, so 502 naming it, never a 400 that blames the caller's request. No broker: this
+ * instance's Streams application is never started; it reports an empty store of its own and one peer, an HTTP
+ * server the test runs.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class StatusQueriesPeerTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TempDir
+    Path stateDir;
+    private HttpServer peer;
+    private HttpServer api;
+    private KafkaStreams streams;
+
+    @BeforeEach
+    void start() throws Exception {
+        peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        // Valid JSON and HTTP 200, but an item that is no status and a transition that is no transition.
+        answer(peer, "/api/status", "{\"items\": [{\"id\": 42, \"status\": \"SORT_OF\"}]}");
+        answer(peer, "/api/status/", "{\"status\": []}");
+        answer(peer, "/api/transitions", "{\"items\": [{\"at\": \"yesterday\"}]}");
+        peer.start();
+        api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
+        streams = new OnePeerStreams(new HostInfo("127.0.0.1", peer.getAddress().getPort()),
+                KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
+                        + self.port(), stateDir.toString(), 0));
+        AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+        api.start();
+    }
+
+    @AfterEach
+    void stop() {
+        api.stop(0);
+        peer.stop(0);
+        streams.close(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aPeerAnsweringSomethingElseThanStatusesIsABadGatewayNamingThePeer() throws Exception {
+        for (String path : List.of("/api/status", "/api/status/payments-api", "/api/transitions")) {
+            HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + api.getAddress().getPort() + path)).timeout(Duration.ofSeconds(20)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(502);
+            assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as(path)
+                    .contains("127.0.0.1:" + peer.getAddress().getPort());
+        }
+    }
+
+    private static void answer(HttpServer server, String path, String json) {
+        server.createContext(path, exchange -> {
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+    }
+
+    /** A Streams application (never started) whose own store is empty and whose only other instance is {@code peer}. */
+    private static final class OnePeerStreams extends KafkaStreams {
+        private final HostInfo peer;
+
+        OnePeerStreams(HostInfo peer, Map<String, Object> config) {
+            super(StatusTopology.build(Topics.DEFAULTS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS,
+                    new SimpleMeterRegistry()), KafkaSettings.toProperties(config));
+            this.peer = peer;
+        }
+
+        @Override
+        public Collection<StreamsMetadata> metadataForAllStreamsClients() {
+            return List.of(new StreamsMetadataImpl(peer, Set.of(StatusStores.STATUSES), Set.of(), Set.of(), Set.of()));
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T> T store(StoreQueryParameters<T> parameters) {
+            return (T) new EmptyStore();
+        }
+    }
+
+    private static final class EmptyStore implements ReadOnlyKeyValueStore<String, byte[]> {
+        @Override
+        public byte[] get(String key) {
+            return null;
+        }
+
+        @Override
+        public KeyValueIterator<String, byte[]> range(String from, String to) {
+            return all();
+        }
+
+        @Override
+        public KeyValueIterator<String, byte[]> all() {
+            return new KeyValueIterator<>() {
+                @Override
+                public void close() {
+                }
+
+                @Override
+                public String peekNextKey() {
+                    throw new NoSuchElementException();
+                }
+
+                @Override
+                public boolean hasNext() {
+                    return false;
+                }
+
+                @Override
+                public KeyValue<String, byte[]> next() {
+                    throw new NoSuchElementException();
+                }
+            };
+        }
+
+        @Override
+        public long approximateNumEntries() {
+            return 0;
+        }
+    }
+}
