@@ -55,7 +55,8 @@ class StatusLinesTest {
 
         assertThat(printed).containsExactly(
                 "10:00:00  dead           UNKNOWN            first failure   CONNECTION_REFUSED: Connection refused",
-                "10:00:00  dead           UNKNOWN         -> UNHEALTHY (FAILING) CONNECTION_REFUSED: Connection refused",
+                "10:00:00  dead           UNKNOWN         -> UNHEALTHY (FAILING) CONNECTION_REFUSED: "
+                        + "Connection refused",
                 "10:00:00  dead           UNHEALTHY (FAILING) -> UNHEALTHY (CIRCUIT_OPEN) CONNECTION_REFUSED: "
                         + "Connection refused");
     }
