@@ -63,7 +63,7 @@ public final class MonitorService implements AutoCloseable {
                 EVENT_PARTITIONS_REFRESH);
         ObjectMapper mapper = Json.mapper();
         this.scheduler = new ExecutorCheckScheduler(Clock.systemUTC());
-        Map<String, Object> producerSettings = config.kafka().producer("healthmon-" + config.monitorId());
+        Map<String, Object> producerSettings = config.kafka().producer(eventsClientId(config));
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerSettings);
         this.producerMetrics = new KafkaClientMetrics(producer);
         producerMetrics.bindTo(meters);
@@ -75,13 +75,27 @@ public final class MonitorService implements AutoCloseable {
                 .withCircuit(config.circuitBreaker()).withMetrics(new CheckMetrics(meters)));
         meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(),
-                "healthmon-" + config.monitorId(), config.groupProtocol()));
+                registryClientId(config), config.groupProtocol()));
         this.consumerMetrics = new KafkaClientMetrics(consumer);
         consumerMetrics.bindTo(meters);
         this.registry = new RegistryConsumer(consumer,
                 config.topics().registry(), new RegistrationCodec(mapper, config.checkDefaults(), config.targetPolicy(),
                 config.secrets()), monitor, publisher,
                 config.commitInterval(), eventPartitions, meters);
+    }
+
+    /**
+     * The {@code client.id} of the producer of health events. Each of the monitor's two clients has its own: Kafka
+     * tags a client's metrics with its id alone (the {@code app-info} group names no client type), so two clients
+     * sharing one id bind the same meter twice and Micrometer keeps only the first client's.
+     */
+    static String eventsClientId(MonitorConfig config) {
+        return "healthmon-" + config.monitorId() + "-events";
+    }
+
+    /** The {@code client.id} of the registry consumer; see {@link #eventsClientId}. */
+    static String registryClientId(MonitorConfig config) {
+        return "healthmon-" + config.monitorId() + "-registry";
     }
 
     /** Verifies the topics, then starts consuming; returns at once. */

@@ -16,6 +16,7 @@ import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registry.RegistryWriter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
  * {@code healthmon demo}: an in-process Apache Kafka broker (KRaft), the topics, six sample
  * backends on loopback registered through the registry topic, a monitor, the aggregator with its
  * status page, and a live view of the health events. Ctrl-C, SIGTERM or {@code --duration-seconds} shuts everything
- * down in reverse order and removes the demo's temporary folders (the broker's data, the aggregator's state).
+ * down in reverse order and removes the broker's data and the aggregator's state from the demo's folder (a new
+ * temporary folder); the log stays there ({@link DemoLog}), unless {@code --verbose} printed it instead.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run an embedded Kafka broker, sample backends and a monitor; show live status.")
@@ -60,6 +62,13 @@ final class DemoCommand implements Callable<Integer> {
             description = "Stop after this many seconds; 0 runs until Ctrl-C (default ${DEFAULT-VALUE}).")
     long durationSeconds;
 
+    @Option(names = "--verbose",
+            description = "Print the log (broker, Kafka Streams, monitor, aggregator) here, not to demo.log.")
+    boolean verbose;
+
+    /** The demo's log file, in the demo's folder. */
+    static final String LOG_FILE = "demo.log";
+
     /** How long SIGTERM or Ctrl-C waits for the broker, clients and folders to close before the JVM ends anyway. */
     private static final Duration CLEANUP_LIMIT = Duration.ofSeconds(60);
 
@@ -79,20 +88,44 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         // Outermost: on SIGTERM or Ctrl-C the JVM waits for the cleanup below instead of ending mid-way.
         try (ShutdownSignal signal = ShutdownSignal.install("healthmon-demo-shutdown", CLEANUP_LIMIT)) {
-            Deque<AutoCloseable> resources = new ArrayDeque<>();
-            try {
-                startAll(out, resources);
-                if (durationSeconds > 0) {
-                    signal.await(Duration.ofSeconds(durationSeconds));
-                } else {
-                    signal.await();
+            Path folder = Files.createTempDirectory("healthmon-demo-");
+            DemoLog log = verbose ? DemoLog.onTerminal() : DemoLog.toFile(folder.resolve(LOG_FILE), LogFormat.of(spec));
+            // The log closes last, so that it has the shutdown too.
+            try (log) {
+                Deque<AutoCloseable> resources = new ArrayDeque<>();
+                try {
+                    out.println("starting an in-process Apache Kafka broker (KRaft)…");
+                    log.file().ifPresent(file -> out.println("log (broker, Kafka Streams, monitor, aggregator): "
+                            + file + "   (--verbose prints it here)"));
+                    startAll(out, folder, resources);
+                    if (durationSeconds > 0) {
+                        signal.await(Duration.ofSeconds(durationSeconds));
+                    } else {
+                        signal.await();
+                    }
+                    out.println("shutting down…");
+                    out.flush();
+                    return 0;
+                } finally {
+                    closeAll(resources);
                 }
-                out.println("shutting down…");
-                out.flush();
-                return 0;
             } finally {
-                closeAll(resources);
+                leave(out, folder, log);
             }
+        }
+    }
+
+    /** The broker's data and the aggregator's state are gone by now; the log, if any, stays for the user. */
+    private void leave(PrintWriter out, Path folder, DemoLog log) {
+        if (log.file().isPresent()) {
+            out.println("the demo's log stays in " + log.file().get());
+            out.flush();
+            return;
+        }
+        try {
+            Utils.delete(folder.toFile());
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("cannot remove " + folder + ": " + e);
         }
     }
 
@@ -100,9 +133,9 @@ final class DemoCommand implements Callable<Integer> {
      * Starts everything, pushing each part on {@code resources} as soon as it runs, so that a failure closes what
      * started.
      */
-    private void startAll(PrintWriter out, Deque<AutoCloseable> resources) throws Exception {
-        out.println("starting an in-process Apache Kafka broker (KRaft)…");
-        EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort == null ? OptionalInt.empty() : OptionalInt.of(kafkaPort));
+    private void startAll(PrintWriter out, Path folder, Deque<AutoCloseable> resources) throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.start(kafkaPort == null ? OptionalInt.empty() : OptionalInt.of(kafkaPort),
+                folder.resolve("kafka"));
         resources.push(kafka);
         KafkaSettings settings = KafkaSettings.of(kafka.bootstrapServers());
         out.println("Kafka bootstrap servers: " + kafka.bootstrapServers());
@@ -115,7 +148,7 @@ final class DemoCommand implements Callable<Integer> {
         MonitorService monitor = MonitorService.start(MonitorConfig.defaults(settings, "demo-monitor")
                         .withSecrets(backends.declareSecret()), new SimpleMeterRegistry());
         resources.push(monitor);
-        Path stateDir = Files.createTempDirectory("healthmon-demo-streams");
+        Path stateDir = Files.createDirectory(folder.resolve("streams"));
         resources.push(() -> Utils.delete(stateDir.toFile()));
         AggregatorService aggregator = startAggregator(settings, stateDir);
         resources.push(aggregator);

@@ -3,7 +3,6 @@ package dev.healthmon.cli;
 import dev.healthmon.probe.HostPinning;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import picocli.CommandLine;
@@ -70,13 +69,9 @@ public final class HealthmonCli {
             }
             LogFormat format;
             try {
-                format = LogFormat.valueOf(String.valueOf((Object) leaf.commandSpec().findOption("--log-format")
-                        .getValue())
-                        .toUpperCase(Locale.ROOT));
+                format = LogFormat.of(leaf.commandSpec());
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(),
-                        "--log-format: must be text or json, was "
-                        + leaf.commandSpec().findOption("--log-format").getValue());
+                throw new CommandLine.ParameterException(leaf.commandSpec().commandLine(), e.getMessage());
             }
             format.apply();
             unknown.environment().forEach(name -> leaf.commandSpec().commandLine().getErr().println(

@@ -6,8 +6,10 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
+import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code --log-format}: {@code text} (the default, one readable line per event) or {@code json}
@@ -19,6 +21,16 @@ enum LogFormat {
 
     static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} %-5level [%thread] %logger{0} - %msg%n";
 
+    /** The {@code --log-format} chosen for {@code command} (its own or inherited); an unknown value throws. */
+    static LogFormat of(CommandSpec command) {
+        Object value = command.findOption("--log-format").getValue();
+        try {
+            return valueOf(String.valueOf(value).toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--log-format: must be text or json, was " + value, e);
+        }
+    }
+
     void apply() {
         if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
             return; // another SLF4J backend: its own configuration rules
@@ -27,6 +39,14 @@ enum LogFormat {
                 .getAppender("STDERR") instanceof ConsoleAppender<ILoggingEvent> appender)) {
             return;
         }
+        Encoder<ILoggingEvent> encoder = encoder(context);
+        appender.stop();
+        appender.setEncoder(encoder);
+        appender.start();
+    }
+
+    /** A started encoder of this format, for an appender of {@code context}. */
+    Encoder<ILoggingEvent> encoder(LoggerContext context) {
         Encoder<ILoggingEvent> encoder;
         if (this == JSON) {
             JsonEncoder json = new JsonEncoder();
@@ -43,8 +63,6 @@ enum LogFormat {
             encoder = text;
         }
         encoder.start();
-        appender.stop();
-        appender.setEncoder(encoder);
-        appender.start();
+        return encoder;
     }
 }

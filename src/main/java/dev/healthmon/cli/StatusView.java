@@ -3,31 +3,24 @@ package dev.healthmon.cli;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
-import dev.healthmon.status.UntrustedText;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 
 /**
- * The demo's live view: follows {@code health-events} and prints one line per status change and,
- * every few seconds when something changed, a table of every backend's latest status. Runs on
- * its own thread, {@code healthmon-status-view}; {@link #close()} from any thread.
+ * The demo's live view: follows {@code health-events} and prints the lines {@link StatusLines} asks for (a status
+ * change, a first failure) and, every few seconds when something changed, a table of every backend's latest
+ * status. Runs on its own thread, {@code healthmon-status-view}; {@link #close()} from any thread.
  */
 final class StatusView implements AutoCloseable {
 
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
     private static final Duration TABLE_EVERY = Duration.ofSeconds(5);
-    static final int MAX_ID = 200;
-    static final int MAX_MESSAGE = 300;
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
@@ -35,7 +28,7 @@ final class StatusView implements AutoCloseable {
     private final PrintWriter out;
     private final Thread thread;
     private final long startNanos = System.nanoTime();
-    private final Map<String, HealthEvent> latest = new TreeMap<>();
+    private final StatusLines lines = new StatusLines();
     private volatile boolean closing;
     private boolean changedSinceTable;
     private long lastTableNanos = System.nanoTime();
@@ -81,40 +74,20 @@ final class StatusView implements AutoCloseable {
             out.printf("first health event %d ms after the monitor started%n",
                     Duration.ofNanos(System.nanoTime() - startNanos).toMillis());
         }
-        HealthEvent before = latest.put(event.backendId(), event);
-        if (before == null || before.status() != event.status() || !before.reason().equals(event.reason())) {
-            out.println(changeLine(LocalTime.now(ZoneId.systemDefault()), before, event));
+        lines.next(event, LocalTime.now(ZoneId.systemDefault())).ifPresent(line -> {
+            out.println(line);
             changedSinceTable = true;
-        }
+        });
         out.flush();
     }
 
     private void printTable() {
         out.printf("%n%-14s %-33s %8s %6s  %s%n", "BACKEND", "STATUS", "LAT(ms)", "FAILS", "LAST FAILURE");
-        latest.values().forEach(e -> out.println(tableRow(e)));
+        lines.latest().forEach(e -> out.println(StatusLines.tableRow(e)));
         out.println();
         out.flush();
         changedSinceTable = false;
         lastTableNanos = System.nanoTime();
-    }
-
-    /**
-     * One status change. The id and the failure text come from the topic and the backend, so they are
-     * escaped: neither may start a line of its own or drive the terminal.
-     */
-    static String changeLine(LocalTime now, HealthEvent before, HealthEvent event) {
-        return String.format("%s  %-14s %-15s -> %-15s %s", now.format(TIME), UntrustedText.escape(event.backendId(),
-                        MAX_ID), before == null ? event.previousStatus() : before.status(), describe(event),
-                event.failure().map(f -> f.kind() + ": " + UntrustedText.escape(f.message(), MAX_MESSAGE)).orElse(""));
-    }
-
-    static String tableRow(HealthEvent e) {
-        return String.format("%-14s %-33s %8d %6d  %s", UntrustedText.escape(e.backendId(), MAX_ID), describe(e),
-                e.latencyMs(), e.consecutiveFailures(), e.failure().map(f -> f.kind().name()).orElse(""));
-    }
-
-    private static String describe(HealthEvent e) {
-        return e.status() + e.reason().map(r -> " (" + r + ")").orElse("");
     }
 
     @Override

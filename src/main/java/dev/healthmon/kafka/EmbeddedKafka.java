@@ -1,10 +1,16 @@
 package dev.healthmon.kafka;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.BindException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A real Apache Kafka broker in KRaft mode (one combined broker+controller node) inside this JVM,
@@ -14,11 +20,17 @@ import org.apache.kafka.common.test.TestKitNodes;
  * <p>The kit binds its own listener to a random port. With a pinned port an extra PLAINTEXT
  * listener, {@code HOST}, is added on {@code 127.0.0.1:<port>} and becomes the bootstrap address,
  * so any Kafka client (console tools, kcat) can connect at a known address.
+ *
+ * <p>Kafka's storage formatter prints what it does to {@code System.out}, and the kit gives it no other stream:
+ * {@link #start} sends those lines to the log instead, so that a terminal shows only its command's own output.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
     /** The test kit's entry point: in healthmon.jar, left out of healthmon-slim.jar with the broker it starts. */
     private static final String KIT_CLASS = "org.apache.kafka.common.test.KafkaClusterTestKit";
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+    /** Held while {@code System.out} is swapped, so that two brokers formatting at once restore the real one. */
+    private static final Object STDOUT_SWAP = new Object();
 
     private final KafkaClusterTestKit cluster;
     private final String bootstrapServers;
@@ -41,13 +53,21 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** Starts a broker (≈ 3 s); {@code port} pins the bootstrap port, empty picks a free one. */
+    /** Starts a broker (≈ 3 s) with its data in a new temporary folder; see {@link #start(OptionalInt, Path)}. */
     public static EmbeddedKafka start(OptionalInt port) throws Exception {
+        return start(port, Files.createTempDirectory("kafka-"));
+    }
+
+    /**
+     * Starts a broker (≈ 3 s); {@code port} pins the bootstrap port, empty picks a free one. Its data goes in
+     * {@code dataDirectory}, which {@link #close()} removes.
+     */
+    public static EmbeddedKafka start(OptionalInt port, Path dataDirectory) throws Exception {
         TestKitNodes nodes = new TestKitNodes.Builder()
                 // Our own folder, removed by close(): the kit's default folder is removed by a JVM shutdown
                 // hook instead, which on SIGTERM deletes the data under the still-running broker (it then
                 // fails on its log directory and exits 1) and never runs in a long-lived JVM.
-                .setBaseDirectory(Files.createTempDirectory("kafka-"))
+                .setBaseDirectory(dataDirectory)
                 .setCombined(true)
                 .setNumBrokerNodes(1)
                 .setNumControllerNodes(1)
@@ -70,7 +90,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         KafkaClusterTestKit cluster = builder.build();
         try {
-            cluster.format();
+            formatLogging(cluster);
             cluster.startup();
             cluster.waitForReadyBrokers();
         } catch (Exception e) {
@@ -84,6 +104,25 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         String bootstrap = port.isPresent() ? "127.0.0.1:" + port.getAsInt() : cluster.bootstrapServers();
         return new EmbeddedKafka(cluster, bootstrap);
+    }
+
+    /**
+     * Formats the broker's storage with {@code System.out} going to the log: the formatter prints the bootstrap
+     * metadata and each folder it formats there. Whatever another thread prints meanwhile (a few milliseconds)
+     * goes to the log too.
+     */
+    private static void formatLogging(KafkaClusterTestKit cluster) throws Exception {
+        synchronized (STDOUT_SWAP) {
+            PrintStream stdout = System.out;
+            ByteArrayOutputStream printed = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+            try {
+                cluster.format();
+            } finally {
+                System.setOut(stdout);
+                printed.toString(StandardCharsets.UTF_8).lines().forEach(line -> log.info("storage: {}", line));
+            }
+        }
     }
 
     private static boolean causedByBindFailure(Throwable error) {

@@ -114,8 +114,9 @@ class UntrustedOutputTest {
     @Test
     void theDemoViewEscapesIdsAndFailureText() {
         HealthEvent event = failedEvent("api", HOSTILE);
-        assertSafe(StatusView.changeLine(LocalTime.NOON, null, event));
-        assertThat(StatusView.tableRow(failedEvent("id\u001b[2J\r\nx", "m"))).doesNotContain("\u001b", "\r", "\n");
+        assertSafe(StatusLines.changeLine(LocalTime.NOON, "HEALTHY", event));
+        assertSafe(StatusLines.firstFailureLine(LocalTime.NOON, event));
+        assertThat(StatusLines.tableRow(failedEvent("id\u001b[2J\r\nx", "m"))).doesNotContain("\u001b", "\r", "\n");
     }
 
     @Test
@@ -152,7 +153,7 @@ class UntrustedOutputTest {
     void longFailureTextIsCapped() {
         assertThat(TailCommand.eventLine(failedEvent("api", "x".repeat(100_000))))
                 .hasSizeLessThan(1_000).contains("…");
-        assertThat(StatusView.changeLine(LocalTime.NOON, null, failedEvent("api", "x".repeat(100_000))))
+        assertThat(StatusLines.changeLine(LocalTime.NOON, "HEALTHY", failedEvent("api", "x".repeat(100_000))))
                 .hasSizeLessThan(1_000);
     }
 }
