@@ -9,12 +9,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.json.Json;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Thresholds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +28,18 @@ import java.util.TreeMap;
  * (as in {@code schemas/}) are mapped by the records' own annotations through {@link Json}. The store
  * values {@link TrackedBackend} and {@link StatusState} stay written by hand: their reader fills
  * defaults for fields that stores written by earlier versions lack ({@code longestIntervalMs},
- * {@code timeoutMs}, the applied event's {@code monitorId}), and {@code StatusState} lays its
- * {@link Flapping} out flat beside the view, which a mapping could only express with creators and
- * unwrapping longer than these lines. Thread-safe.
+ * {@code timeoutMs}, the applied event's {@code monitorId}, the recent {@code checks}), and
+ * {@code StatusState} lays its {@link Flapping} out flat beside the view, which a mapping could only
+ * express with creators and unwrapping longer than these lines. Thread-safe.
  */
 public final class StatusJson {
 
     /** The fixed window of the versions that kept no timing per backend. */
     private static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
+
+    /** A check's outcome in the store; letters, not ordinals, so that reordering the enum cannot misread a store. */
+    private static final Map<Outcome, String> OUTCOME_LETTERS = new EnumMap<>(Map.of(Outcome.HEALTHY, "H",
+            Outcome.DEGRADED, "D", Outcome.UNHEALTHY, "U", Outcome.UNAUTHENTICATED, "A"));
 
     private final ObjectMapper mapper;
     private final ObjectReader statusReader;
@@ -134,6 +140,7 @@ public final class StatusJson {
         putBuckets(availability.putArray("quarters"), s.availability().quarters());
         ArrayNode history = root.putArray("history");
         s.history().forEach(t -> history.add(transitionNode(t)));
+        putChecks(root.putArray("checks"), s.checks());
         return bytes(root);
     }
 
@@ -153,7 +160,45 @@ public final class StatusJson {
                 new Flapping(recent, n.path("flapping").asBoolean()),
                 new Availability(av.path("newestMs").asLong(), buckets(av.path("minutes")),
                         buckets(av.path("quarters"))),
-                history);
+                history, storedChecks(n.path("checks")));
+    }
+
+    // ---- recent checks
+
+    /** One check as the query API shows it ({@code GET /api/checks}): readable, unlike the store's layout. */
+    ObjectNode checkNode(RecentChecks.Check c) {
+        return mapper.createObjectNode().put("at", c.at().toString()).put("outcome", c.outcome().name())
+                .put("latencyMs", c.latencyMs());
+    }
+
+    /** The checks of an item another instance's {@code /api/checks} answered ({@link #checkNode} each). */
+    RecentChecks checks(JsonNode array) {
+        List<RecentChecks.Check> checks = new ArrayList<>();
+        array.forEach(c -> checks.add(new RecentChecks.Check(Instant.parse(text(c, "at")),
+                Outcome.valueOf(text(c, "outcome")), c.path("latencyMs").asLong())));
+        return new RecentChecks(checks);
+    }
+
+    /**
+     * In the store each check is {@code [epochMillis, outcome letter, latencyMs]}: 30 of them are about 800 bytes,
+     * against 1,800 as objects with ISO times, and the store value is rewritten on every event.
+     */
+    private static void putChecks(ArrayNode array, RecentChecks checks) {
+        checks.checks().forEach(c -> array.addArray().add(c.at().toEpochMilli()).add(OUTCOME_LETTERS.get(c.outcome()))
+                .add(c.latencyMs()));
+    }
+
+    /** Stores written before the ticks existed have no {@code checks}: none, and they fill from the next event. */
+    private static RecentChecks storedChecks(JsonNode array) {
+        List<RecentChecks.Check> checks = new ArrayList<>();
+        array.forEach(c -> checks.add(new RecentChecks.Check(Instant.ofEpochMilli(c.path(0).asLong()),
+                outcome(c.path(1).asText()), c.path(2).asLong())));
+        return new RecentChecks(checks);
+    }
+
+    private static Outcome outcome(String letter) {
+        return OUTCOME_LETTERS.entrySet().stream().filter(e -> e.getValue().equals(letter)).map(Map.Entry::getKey)
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("checks: no outcome \"" + letter + "\""));
     }
 
     // ---- helpers

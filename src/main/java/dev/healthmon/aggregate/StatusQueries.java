@@ -14,7 +14,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -36,7 +38,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *
  * <p>Thread-safe.
  */
-final class StatusQueries {
+final class StatusQueries implements StatusSource {
 
     private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -54,7 +56,8 @@ final class StatusQueries {
     }
 
     /** Every status this instance holds as the active owner. */
-    List<StatusState> localStates() {
+    @Override
+    public List<StatusState> localStates() {
         List<StatusState> states = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> all = store().all()) {
             all.forEachRemaining(kv -> states.add(json.decodeState(kv.value)));
@@ -62,12 +65,14 @@ final class StatusQueries {
         return states;
     }
 
-    Optional<BackendStatus> local(String id) {
+    @Override
+    public Optional<BackendStatus> local(String id) {
         return Optional.ofNullable(store().get(id)).map(json::decodeState).map(StatusState::view);
     }
 
     /** Every status, from every instance. */
-    List<BackendStatus> all() throws IOException, InterruptedException {
+    @Override
+    public List<BackendStatus> all() throws IOException, InterruptedException {
         List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
         for (HostInfo other : others()) {
             JsonNode page = get(other, "/api/status?scope=local&limit=" + Integer.MAX_VALUE);
@@ -76,7 +81,8 @@ final class StatusQueries {
         return statuses;
     }
 
-    Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
+    @Override
+    public Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
         Optional<BackendStatus> local = local(id);
         if (local.isPresent()) {
             return local;
@@ -92,7 +98,8 @@ final class StatusQueries {
     }
 
     /** Transitions at or after {@code since}, newest first, from every instance's bounded history. */
-    List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
+    @Override
+    public List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
         List<StatusTransition> all = new ArrayList<>(localTransitions(since));
         for (HostInfo other : others()) {
             JsonNode page = get(other, "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE);
@@ -101,8 +108,20 @@ final class StatusQueries {
         return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
     }
 
-    List<StatusTransition> localTransitions(Instant since) {
+    @Override
+    public List<StatusTransition> localTransitions(Instant since) {
         return localStates().stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since)).toList();
+    }
+
+    /** Every backend's recent checks, from every instance, by id. */
+    @Override
+    public Map<String, RecentChecks> checks() throws IOException, InterruptedException {
+        Map<String, RecentChecks> all = new TreeMap<>(localChecks());
+        for (HostInfo other : others()) {
+            JsonNode page = get(other, "/api/checks?scope=local");
+            page.path("items").forEach(item -> all.put(item.path("id").asText(), json.checks(item.path("checks"))));
+        }
+        return all;
     }
 
     private ReadOnlyKeyValueStore<String, byte[]> store() {
