@@ -292,7 +292,7 @@ class StatusTopologyTest {
         long v1 = register("api");
         send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
         send("api", 2, v1, Outcome.HEALTHY, T0.plusSeconds(2)); // the new owner's first event
-        register("api", "http://api.test/", j -> j.put("name", "renamed"));
+        long v2 = register("api", "http://api.test/", j -> j.put("name", "renamed"));
 
         // The zombie (epoch 1) has read the newer registration too, and reports a failure.
         send(event("api", 1, v2, 99, Outcome.UNHEALTHY, T0.plusSeconds(3),
