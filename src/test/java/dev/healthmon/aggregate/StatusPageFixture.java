@@ -31,9 +31,12 @@ import java.util.function.Function;
  */
 final class StatusPageFixture implements AutoCloseable {
 
-    /** 2,000 characters without a break, beginning with markup that must stay text. */
-    static final String LONG_MESSAGE = ("<img src=x onerror=\"window.pwned=1\">upstream-said:"
-            + "connection-reset-by-peer-while-reading-the-response-body;".repeat(40)).substring(0, 2000);
+    /**
+     * 2,000 characters after markup that must stay text, with no place a browser may break a line (no space, no
+     * hyphen): the widest a failure can be.
+     */
+    static final String LONG_MESSAGE = ("<img src=x onerror=\"window.pwned=1\">upstream_said:"
+            + "connection_reset_by_peer_while_reading_the_response_body.".repeat(40)).substring(0, 2000);
     /** A name with markup in it: the page must show it as text. */
     static final String HOSTILE_NAME = "Verbose <b onmouseover=\"window.pwned=1\">bold</b>";
     /** The last 30 checks of {@code api}, oldest first (H healthy, D degraded, U unhealthy, A unauthenticated). */
