@@ -180,19 +180,32 @@ public final class StatusJson {
     }
 
     /**
-     * In the store each check is {@code [epochMillis, outcome letter, latencyMs]}: 30 of them are about 800 bytes,
-     * against 1,800 as objects with ISO times, and the store value is rewritten on every event.
+     * In the store the checks are one flat array of triples {@code time, outcome letter, latencyMs}, the first time
+     * in epoch milliseconds and each next one as milliseconds after the one before: 30 checks a minute apart take
+     * about 420 bytes, against 690 as {@code [epochMillis, letter, latency]} arrays and 1,800 as objects with ISO
+     * times, and the store value is rewritten on every event.
      */
     private static void putChecks(ArrayNode array, RecentChecks checks) {
-        checks.checks().forEach(c -> array.addArray().add(c.at().toEpochMilli()).add(OUTCOME_LETTERS.get(c.outcome()))
-                .add(c.latencyMs()));
+        long previousMs = 0;
+        for (RecentChecks.Check c : checks.checks()) {
+            long ms = c.at().toEpochMilli();
+            array.add(ms - previousMs).add(OUTCOME_LETTERS.get(c.outcome())).add(c.latencyMs());
+            previousMs = ms;
+        }
     }
 
     /** Stores written before the ticks existed have no {@code checks}: none, and they fill from the next event. */
     private static RecentChecks storedChecks(JsonNode array) {
+        if (array.size() % 3 != 0) {
+            throw new IllegalArgumentException("checks: " + array.size() + " values, not triples");
+        }
         List<RecentChecks.Check> checks = new ArrayList<>();
-        array.forEach(c -> checks.add(new RecentChecks.Check(Instant.ofEpochMilli(c.path(0).asLong()),
-                outcome(c.path(1).asText()), c.path(2).asLong())));
+        long ms = 0;
+        for (int i = 0; i < array.size(); i += 3) {
+            ms += array.get(i).asLong();
+            checks.add(new RecentChecks.Check(Instant.ofEpochMilli(ms), outcome(array.get(i + 1).asText()),
+                    array.get(i + 2).asLong()));
+        }
         return new RecentChecks(checks);
     }
 
