@@ -29,6 +29,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/status/{id}} — one status, 404 if unknown
  *   <li>{@code GET /api/summary} — counts by status, overall and per label value
  *   <li>{@code GET /api/transitions?since=<ISO-8601>&limit=} — recent transitions, newest first
+ *   <li>{@code GET /api/checks} — every backend's latest check results ({@link RecentChecks}), by id
  *   <li>{@code GET /} — the status page (static files from the jar; it polls the API)
  * </ul>
  *
@@ -43,17 +44,18 @@ final class StatusApi {
     private static final Map<String, String> STATIC = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/style.css", "style.css");
 
-    private final StatusQueries queries;
+    private final StatusSource queries;
     private final StatusJson json;
     private final ObjectMapper mapper;
 
-    StatusApi(HttpServer server, StatusQueries queries, StatusJson json, ObjectMapper mapper) {
+    StatusApi(HttpServer server, StatusSource queries, StatusJson json, ObjectMapper mapper) {
         this.queries = queries;
         this.json = json;
         this.mapper = mapper;
         server.createContext("/api/status", exchange -> handle(exchange, this::status));
         server.createContext("/api/summary", exchange -> handle(exchange, this::summary));
         server.createContext("/api/transitions", exchange -> handle(exchange, this::transitions));
+        server.createContext("/api/checks", exchange -> handle(exchange, this::checks));
         server.createContext("/", this::staticFile);
     }
 
@@ -117,6 +119,20 @@ final class StatusApi {
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         found.forEach(t -> items.add(json.transitionNode(t)));
+        return new Response(200, body);
+    }
+
+    /** Not in {@code /api/status}: its items are the {@code backend-status} contract, and these are not in it. */
+    private Response checks(String path, Map<String, String> query) throws IOException, InterruptedException {
+        Map<String, RecentChecks> found = "local".equals(query.get("scope")) ? queries.localChecks()
+                : queries.checks();
+        ObjectNode body = mapper.createObjectNode();
+        ArrayNode items = body.putArray("items");
+        found.forEach((id, checks) -> {
+            ObjectNode item = items.addObject().put("id", id);
+            ArrayNode list = item.putArray("checks");
+            checks.checks().forEach(c -> list.add(json.checkNode(c)));
+        });
         return new Response(200, body);
     }
 

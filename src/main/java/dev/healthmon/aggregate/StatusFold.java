@@ -56,11 +56,10 @@ public final class StatusFold {
                 && previous.get().checkingFingerprint().equals(backend.checkingFingerprint())) {
             StatusState s = current.get();
             return new Update(new StatusState(s.view().describedBy(backend), s.applied(), s.flapping(),
-                    s.availability(),
-                    s.history()), List.of());
+                    s.availability(), s.history(), s.checks()), List.of());
         }
         StatusState fresh = new StatusState(BackendStatus.unknown(backend, at), current.flatMap(StatusState::applied),
-                Flapping.NONE, Availability.EMPTY, List.of());
+                Flapping.NONE, Availability.EMPTY, List.of(), RecentChecks.NONE);
         HealthStatus before = current.map(s -> s.view().status()).orElse(HealthStatus.UNKNOWN);
         if (before == HealthStatus.UNKNOWN) {
             return new Update(fresh, List.of());
@@ -144,7 +143,10 @@ public final class StatusFold {
                 Optional.of(event.monitorId()), OptionalInt.of(event.ownerEpoch()), view.registration());
         StatusState.Applied applied = new StatusState.Applied(event.monitorId(), event.ownerEpoch(),
                 event.registration().offset(), event.sequence(), event.checkedAt());
-        StatusState after = new StatusState(updated, Optional.of(applied), flapping, availability, state.history());
+        RecentChecks checks = state.checks().add(
+                new RecentChecks.Check(event.checkedAt(), event.outcome(), event.latencyMs()));
+        StatusState after = new StatusState(updated, Optional.of(applied), flapping, availability, state.history(),
+                checks);
         return new Update(withHistory(after, transitions, settings), transitions, Optional.of(replay.basis()));
     }
 
@@ -170,6 +172,7 @@ public final class StatusFold {
         while (history.size() > settings.historyPerBackend()) {
             history.remove(0);
         }
-        return new StatusState(state.view(), state.applied(), state.flapping(), state.availability(), history);
+        return new StatusState(state.view(), state.applied(), state.flapping(), state.availability(), history,
+                state.checks());
     }
 }

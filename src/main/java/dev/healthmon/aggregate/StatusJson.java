@@ -9,12 +9,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.json.Json;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
+import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Thresholds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,14 +28,18 @@ import java.util.TreeMap;
  * (as in {@code schemas/}) are mapped by the records' own annotations through {@link Json}. The store
  * values {@link TrackedBackend} and {@link StatusState} stay written by hand: their reader fills
  * defaults for fields that stores written by earlier versions lack ({@code longestIntervalMs},
- * {@code timeoutMs}, the applied event's {@code monitorId}), and {@code StatusState} lays its
- * {@link Flapping} out flat beside the view, which a mapping could only express with creators and
- * unwrapping longer than these lines. Thread-safe.
+ * {@code timeoutMs}, the applied event's {@code monitorId}, the recent {@code checks}), and
+ * {@code StatusState} lays its {@link Flapping} out flat beside the view, which a mapping could only
+ * express with creators and unwrapping longer than these lines. Thread-safe.
  */
 public final class StatusJson {
 
     /** The fixed window of the versions that kept no timing per backend. */
     private static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
+
+    /** A check's outcome in the store; letters, not ordinals, so that reordering the enum cannot misread a store. */
+    private static final Map<Outcome, String> OUTCOME_LETTERS = new EnumMap<>(Map.of(Outcome.HEALTHY, "H",
+            Outcome.DEGRADED, "D", Outcome.UNHEALTHY, "U", Outcome.UNAUTHENTICATED, "A"));
 
     private final ObjectMapper mapper;
     private final ObjectReader statusReader;
@@ -134,6 +140,7 @@ public final class StatusJson {
         putBuckets(availability.putArray("quarters"), s.availability().quarters());
         ArrayNode history = root.putArray("history");
         s.history().forEach(t -> history.add(transitionNode(t)));
+        putChecks(root.putArray("checks"), s.checks());
         return bytes(root);
     }
 
@@ -153,7 +160,58 @@ public final class StatusJson {
                 new Flapping(recent, n.path("flapping").asBoolean()),
                 new Availability(av.path("newestMs").asLong(), buckets(av.path("minutes")),
                         buckets(av.path("quarters"))),
-                history);
+                history, storedChecks(n.path("checks")));
+    }
+
+    // ---- recent checks
+
+    /** One check as the query API shows it ({@code GET /api/checks}): readable, unlike the store's layout. */
+    ObjectNode checkNode(RecentChecks.Check c) {
+        return mapper.createObjectNode().put("at", c.at().toString()).put("outcome", c.outcome().name())
+                .put("latencyMs", c.latencyMs());
+    }
+
+    /** The checks of an item another instance's {@code /api/checks} answered ({@link #checkNode} each). */
+    RecentChecks checks(JsonNode array) {
+        List<RecentChecks.Check> checks = new ArrayList<>();
+        array.forEach(c -> checks.add(new RecentChecks.Check(Instant.parse(text(c, "at")),
+                Outcome.valueOf(text(c, "outcome")), c.path("latencyMs").asLong())));
+        return new RecentChecks(checks);
+    }
+
+    /**
+     * In the store the checks are one flat array of triples {@code time, outcome letter, latencyMs}, the first time
+     * in epoch milliseconds and each next one as milliseconds after the one before: 30 checks a minute apart take
+     * about 420 bytes, against 690 as {@code [epochMillis, letter, latency]} arrays and 1,800 as objects with ISO
+     * times, and the store value is rewritten on every event.
+     */
+    private static void putChecks(ArrayNode array, RecentChecks checks) {
+        long previousMs = 0;
+        for (RecentChecks.Check c : checks.checks()) {
+            long ms = c.at().toEpochMilli();
+            array.add(ms - previousMs).add(OUTCOME_LETTERS.get(c.outcome())).add(c.latencyMs());
+            previousMs = ms;
+        }
+    }
+
+    /** Stores written before the ticks existed have no {@code checks}: none, and they fill from the next event. */
+    private static RecentChecks storedChecks(JsonNode array) {
+        if (array.size() % 3 != 0) {
+            throw new IllegalArgumentException("checks: " + array.size() + " values, not triples");
+        }
+        List<RecentChecks.Check> checks = new ArrayList<>();
+        long ms = 0;
+        for (int i = 0; i < array.size(); i += 3) {
+            ms += array.get(i).asLong();
+            checks.add(new RecentChecks.Check(Instant.ofEpochMilli(ms), outcome(array.get(i + 1).asText()),
+                    array.get(i + 2).asLong()));
+        }
+        return new RecentChecks(checks);
+    }
+
+    private static Outcome outcome(String letter) {
+        return OUTCOME_LETTERS.entrySet().stream().filter(e -> e.getValue().equals(letter)).map(Map.Entry::getKey)
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("checks: no outcome \"" + letter + "\""));
     }
 
     // ---- helpers

@@ -9,12 +9,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -36,7 +39,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *
  * <p>Thread-safe.
  */
-final class StatusQueries {
+final class StatusQueries implements StatusSource {
 
     private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(5);
 
@@ -54,7 +57,8 @@ final class StatusQueries {
     }
 
     /** Every status this instance holds as the active owner. */
-    List<StatusState> localStates() {
+    @Override
+    public List<StatusState> localStates() {
         List<StatusState> states = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> all = store().all()) {
             all.forEachRemaining(kv -> states.add(json.decodeState(kv.value)));
@@ -62,12 +66,14 @@ final class StatusQueries {
         return states;
     }
 
-    Optional<BackendStatus> local(String id) {
+    @Override
+    public Optional<BackendStatus> local(String id) {
         return Optional.ofNullable(store().get(id)).map(json::decodeState).map(StatusState::view);
     }
 
     /** Every status, from every instance. */
-    List<BackendStatus> all() throws IOException, InterruptedException {
+    @Override
+    public List<BackendStatus> all() throws IOException, InterruptedException {
         List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
         for (HostInfo other : others()) {
             JsonNode page = get(other, "/api/status?scope=local&limit=" + Integer.MAX_VALUE);
@@ -78,7 +84,8 @@ final class StatusQueries {
         return statuses;
     }
 
-    Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
+    @Override
+    public Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
         Optional<BackendStatus> local = local(id);
         if (local.isPresent()) {
             return local;
@@ -94,7 +101,8 @@ final class StatusQueries {
     }
 
     /** Transitions at or after {@code since}, newest first, from every instance's bounded history. */
-    List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
+    @Override
+    public List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
         List<StatusTransition> all = new ArrayList<>(localTransitions(since));
         for (HostInfo other : others()) {
             JsonNode page = get(other, "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE);
@@ -105,8 +113,26 @@ final class StatusQueries {
         return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
     }
 
-    List<StatusTransition> localTransitions(Instant since) {
+    @Override
+    public List<StatusTransition> localTransitions(Instant since) {
         return localStates().stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since)).toList();
+    }
+
+    /** Every backend's recent checks, from every instance, by id. */
+    @Override
+    public Map<String, RecentChecks> checks() throws IOException, InterruptedException {
+        Map<String, RecentChecks> all = new TreeMap<>(localChecks());
+        for (HostInfo other : others()) {
+            HttpResponse<byte[]> response = send(other, "/api/checks?scope=local");
+            if (response.statusCode() == 404) {
+                continue; // an instance of a version before /api/checks, during a rolling upgrade: it has none
+            }
+            JsonNode page = body(other, response);
+            for (JsonNode item : page.path("items")) {
+                all.put(item.path("id").asText(), fromPeer(other, () -> json.checks(item.path("checks"))));
+            }
+        }
+        return all;
     }
 
     private ReadOnlyKeyValueStore<String, byte[]> store() {
@@ -134,20 +160,23 @@ final class StatusQueries {
 
     /**
      * What {@code decode} makes of another instance's answer. The decoders refuse bad input with an
-     * IllegalArgumentException, which the API turns into a 400 about the caller's request; from a peer it is the
-     * peer's fault, so an IOException (502) naming it.
+     * IllegalArgumentException (which the API turns into a 400 about the caller's request) or a DateTimeException;
+     * from a peer either is the peer's fault, so an IOException (502) naming it.
      */
     private static <T> T fromPeer(HostInfo host, Supplier<T> decode) throws IOException {
         try {
             return decode.get();
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | DateTimeException e) {
             throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered something else than "
                     + "statuses or transitions: " + e.getMessage(), e);
         }
     }
 
     private JsonNode get(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
-        HttpResponse<byte[]> response = send(host, pathAndQuery);
+        return body(host, send(host, pathAndQuery));
+    }
+
+    private JsonNode body(HostInfo host, HttpResponse<byte[]> response) throws IOException {
         if (response.statusCode() != 200) {
             throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered HTTP "
                     + response.statusCode());

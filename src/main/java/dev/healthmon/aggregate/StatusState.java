@@ -15,9 +15,10 @@ import java.util.Optional;
  * @param flapping     recent statuses
  * @param availability up/total buckets
  * @param history      the latest transitions, newest last, for {@code /api/transitions}
+ * @param checks       the latest applied check results, for {@code /api/checks} (the status page's ticks)
  */
 public record StatusState(BackendStatus view, Optional<Applied> applied, Flapping flapping, Availability availability,
-                          List<StatusTransition> history) {
+                          List<StatusTransition> history, RecentChecks checks) {
 
     /**
      * Where a backend's event stream stands: events not after this are stale. It outlives a change
@@ -38,10 +39,11 @@ public record StatusState(BackendStatus view, Optional<Applied> applied, Flappin
         Objects.requireNonNull(flapping, "flapping");
         Objects.requireNonNull(availability, "availability");
         history = List.copyOf(history);
+        Objects.requireNonNull(checks, "checks");
     }
 
     public static StatusState fresh(BackendStatus view) {
-        return new StatusState(view, Optional.empty(), Flapping.NONE, Availability.EMPTY, List.of());
+        return new StatusState(view, Optional.empty(), Flapping.NONE, Availability.EMPTY, List.of(), RecentChecks.NONE);
     }
 
     /** True until the first event of the registration in force was applied (a new backend, or a new target). */

@@ -60,11 +60,7 @@ class StatusQueriesPeerTest {
     @BeforeEach
     void start() throws Exception {
         peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-        // Valid JSON and HTTP 200, but an item that is no status and a transition that is no transition.
-        answer(peer, "/api/status", "{\"items\": [{\"id\": 42, \"status\": \"SORT_OF\"}]}");
-        answer(peer, "/api/status/", "{\"status\": []}");
-        answer(peer, "/api/transitions", "{\"items\": [{\"at\": \"yesterday\"}]}");
-        peer.start();
+        peer.start(); // each test gives it its answers; a path without one is a 404
         api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
         streams = new OnePeerStreams(new HostInfo("127.0.0.1", peer.getAddress().getPort()),
@@ -83,15 +79,32 @@ class StatusQueriesPeerTest {
 
     @Test
     void aPeerAnsweringSomethingElseThanStatusesIsABadGatewayNamingThePeer() throws Exception {
-        for (String path : List.of("/api/status", "/api/status/payments-api", "/api/transitions")) {
-            HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + api.getAddress().getPort() + path)).timeout(Duration.ofSeconds(20)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+        // Valid JSON and HTTP 200, but items that are no statuses, transitions or checks.
+        answer(peer, "/api/status", "{\"items\": [{\"id\": 42, \"status\": \"SORT_OF\"}]}");
+        answer(peer, "/api/status/", "{\"status\": []}");
+        answer(peer, "/api/transitions", "{\"items\": [{\"at\": \"yesterday\"}]}");
+        answer(peer, "/api/checks", "{\"items\": [{\"id\": \"x\", \"checks\": [{\"at\": \"yesterday\", "
+                + "\"outcome\": \"HEALTHY\", \"latencyMs\": 1}]}]}");
+        for (String path : List.of("/api/status", "/api/status/payments-api", "/api/transitions", "/api/checks")) {
+            HttpResponse<String> answer = get(path);
 
             assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(502);
             assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as(path)
                     .contains("127.0.0.1:" + peer.getAddress().getPort());
         }
+    }
+
+    @Test
+    void aPeerOfAnEarlierVersionWithoutRecentChecksLeavesThemOutDuringARollingUpgrade() throws Exception {
+        HttpResponse<String> answer = get("/api/checks"); // the peer answers 404: it predates /api/checks
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(answer.body()).path("items").size()).isZero();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.getAddress().getPort() + path))
+                .timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void answer(HttpServer server, String path, String json) {

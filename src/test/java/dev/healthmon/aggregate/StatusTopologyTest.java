@@ -146,6 +146,11 @@ class StatusTopologyTest {
         return json.decodeState(driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES).get(id)).view();
     }
 
+    private List<RecentChecks.Check> checks(String id) {
+        return json.decodeState(driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES).get(id)).checks()
+                .checks();
+    }
+
     private List<StatusTransition> transitions() {
         return transitions.readValuesToList().stream().map(json::decodeTransition).toList();
     }
@@ -414,6 +419,43 @@ class StatusTopologyTest {
 
         assertThat(status("api").consecutiveFailures()).isEqualTo(1);
         assertThat(dropped("stale")).isEqualTo(1);
+    }
+
+    @Test
+    void everyAppliedEventIsATickAndDroppedOnesAreNot() {
+        long v1 = register("api");
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
+        HealthEvent failure = event("api", 1, v1, 2, Outcome.UNHEALTHY, T0.plusSeconds(2),
+                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED);
+        send(failure);
+        send(failure); // redelivered: stale
+        send("api", 2, v1, Outcome.DEGRADED, T0.plusSeconds(3)); // the new owner
+        send(event("api", 1, v1, 3, Outcome.UNAUTHENTICATED, T0.plusSeconds(4), Optional.empty(),
+                CircuitState.CLOSED)); // the zombie, fenced
+        register("api", "http://api.test/", j -> j.put("name", "renamed")
+                .putObject("labels").put("team", "payments"));
+        send("api", 1, v1, Outcome.UNHEALTHY, T0.plusSeconds(5)); // a superseded registration's
+
+        assertThat(dropped("stale")).isEqualTo(2);
+        assertThat(dropped("superseded")).isEqualTo(1);
+        assertThat(checks("api")).as("a descriptive change keeps them").containsExactly(
+                new RecentChecks.Check(T0.plusSeconds(1), Outcome.HEALTHY, 12),
+                new RecentChecks.Check(T0.plusSeconds(2), Outcome.UNHEALTHY, 12),
+                new RecentChecks.Check(T0.plusSeconds(3), Outcome.DEGRADED, 12));
+
+        register("api", "http://elsewhere.test/", j -> {});
+        assertThat(checks("api")).as("a new target starts over, as its status does").isEmpty();
+    }
+
+    @Test
+    void ticksStayBoundedWhateverTheNumberOfEvents() {
+        long v1 = register("api");
+        for (int i = 1; i <= RecentChecks.CAPACITY + 5; i++) {
+            send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(i));
+        }
+
+        assertThat(checks("api")).hasSize(RecentChecks.CAPACITY).last().extracting(RecentChecks.Check::at)
+                .isEqualTo(T0.plusSeconds(RecentChecks.CAPACITY + 5));
     }
 
     @Test

@@ -4,6 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
+import dev.healthmon.aggregate.AggregatorSettings;
+import dev.healthmon.aggregate.RecentChecks;
+import dev.healthmon.aggregate.StatusFold;
+import dev.healthmon.aggregate.StatusJson;
+import dev.healthmon.aggregate.StatusState;
+import dev.healthmon.aggregate.TrackedBackend;
 import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
@@ -30,6 +36,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -63,6 +70,11 @@ public class HotPathBenchmarks {
     private Schema registrationSchema;
     private JsonNode registrationTree;
     private PolicyState state;
+    private StatusJson statusJson;
+    private byte[] storedState;
+    private byte[] storedStateWithoutChecks;
+    private RecentChecks fullRing;
+    private RecentChecks.Check check;
 
     @Setup
     public void setUp() {
@@ -88,6 +100,31 @@ public class HotPathBenchmarks {
                 CircuitState.OPEN, Optional.empty());
         encodedFailedEvent = events.encode(failedEvent);
         state = new PolicyState(HealthStatus.HEALTHY, Optional.empty(), 0, 10);
+        statusJson = new StatusJson(mapper);
+        StatusState folded = foldedState(at);
+        storedState = statusJson.encode(folded);
+        storedStateWithoutChecks = statusJson.encode(new StatusState(folded.view(), folded.applied(),
+                folded.flapping(), folded.availability(), folded.history(), RecentChecks.NONE));
+        fullRing = folded.checks();
+        check = new RecentChecks.Check(at, Outcome.HEALTHY, 12);
+    }
+
+    /** A backend's store value after 40 checks a minute apart, as the aggregator folds them (30 kept as ticks). */
+    private static StatusState foldedState(Instant at) {
+        TrackedBackend backend = new TrackedBackend("payments-api", "Payments API", Map.of("team", "payments"),
+                new RegistrationVersion(3, 1234), Thresholds.DEFAULTS, Duration.ofSeconds(10), Duration.ofSeconds(5),
+                "fingerprint");
+        StatusState folded = StatusFold.registered(Optional.empty(), Optional.empty(), backend, at,
+                AggregatorSettings.DEFAULTS).state();
+        for (int i = 1; i <= 40; i++) {
+            HealthEvent e = new HealthEvent("payments-api", new RegistrationVersion(3, 1234), i, "monitor-1", 7,
+                    at.plusSeconds(60L * i), at.plusSeconds(60L * i), 12 + i % 7, i % 10 == 0 ? Outcome.UNHEALTHY
+                    : Outcome.HEALTHY, HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(), 0, 1,
+                    i % 10 == 0 ? Optional.of(Failure.http(FailureKind.HTTP_STATUS, 503, "HTTP 503"))
+                    : Optional.empty(), CircuitState.CLOSED, Optional.empty());
+            folded = StatusFold.apply(folded, backend, e, AggregatorSettings.DEFAULTS).state();
+        }
+        return folded;
     }
 
     @Benchmark
@@ -158,5 +195,22 @@ public class HotPathBenchmarks {
     public Duration nextDelay() {
         return CheckTiming.nextDelay(valid.settings(), HealthStatus.HEALTHY, HealthStatus.HEALTHY, Optional.empty(),
                 () -> 0.37);
+    }
+
+    /** What the aggregator does with its store value on every event (read it, write it back), with 30 ticks. */
+    @Benchmark
+    public byte[] statusStateRoundTrip() {
+        return statusJson.encode(statusJson.decodeState(storedState));
+    }
+
+    /** The same value without the ticks: the difference is what keeping them costs per event. */
+    @Benchmark
+    public byte[] statusStateRoundTripWithoutChecks() {
+        return statusJson.encode(statusJson.decodeState(storedStateWithoutChecks));
+    }
+
+    @Benchmark
+    public RecentChecks addCheckToFullRing() {
+        return fullRing.add(check);
     }
 }

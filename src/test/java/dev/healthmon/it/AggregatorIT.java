@@ -191,6 +191,9 @@ class AggregatorIT {
         assertThat(summary.path("byLabel").path("team").path("payments").path("HEALTHY").asInt())
                 .isGreaterThanOrEqualTo(1);
         assertThat(get("/api/transitions?since=2000-01-01T00:00:00Z").path("items")).isNotEmpty();
+        assertThat(checkOutcomes(aggregator)).containsOnlyKeys(EXPECTED.keySet())
+                .hasEntrySatisfying("failing", outcomes -> assertThat(outcomes).isNotEmpty().containsOnly("UNHEALTHY"))
+                .hasEntrySatisfying("healthy", outcomes -> assertThat(outcomes).isNotEmpty().containsOnly("HEALTHY"));
 
         HttpResponse<String> unknown = http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + aggregator.httpPort() + "/api/status/nope")).build(),
@@ -273,9 +276,23 @@ class AggregatorIT {
                     for (String id : EXPECTED.keySet()) {
                         assertThat(get(instance, "/api/status/" + id).get("id").asText()).isEqualTo(id);
                     }
+                    assertThat(checkOutcomes(instance)).as("each instance answers for every backend's checks")
+                            .containsOnlyKeys(EXPECTED.keySet()).allSatisfy((id, outcomes) ->
+                                    assertThat(outcomes).isNotEmpty());
                 });
             }
         }
+    }
+
+    /** Backend id → outcomes of its recent checks, oldest first, from {@code /api/checks}. */
+    private static Map<String, List<String>> checkOutcomes(AggregatorService instance) throws Exception {
+        Map<String, List<String>> outcomes = new HashMap<>();
+        get(instance, "/api/checks").path("items").forEach(item -> {
+            List<String> list = new ArrayList<>();
+            item.path("checks").forEach(c -> list.add(c.path("outcome").asText()));
+            outcomes.put(item.path("id").asText(), list);
+        });
+        return outcomes;
     }
 
     private static int localCount(AggregatorService instance) throws Exception {
@@ -296,6 +313,9 @@ class AggregatorIT {
                     assertThat(statusesOnPage(chromium, rows)).containsAllEntriesOf(EXPECTED));
             assertThat(chromium.evaluate("document.getElementById('summary').innerText").asText())
                     .contains("6 backends");
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(chromium.evaluate(
+                    "[...document.querySelectorAll('tr[data-backend-id]')].every(r => r.querySelector("
+                    + "'.tick') && r.querySelector('svg.sparkline'))").asBoolean()).as("every row has ticks").isTrue());
             filterAndGroupingShowWhatWasAskedFor(chromium);
 
             toggleUp.set(false); // the page is not reloaded: it must pick the change up by itself

@@ -96,6 +96,30 @@ public final class HeadlessChromium implements AutoCloseable {
         return result.path("result").path("value");
     }
 
+    /**
+     * Presses and releases one key as the keyboard would, so that the page's own handlers and the browser's focus
+     * moves both see it: {@code "Tab"}, {@code "Escape"} or {@code "/"}.
+     */
+    public void press(String key) throws Exception {
+        ObjectNode down = switch (key) {
+            case "Tab" -> JSON.createObjectNode().put("key", "Tab").put("code", "Tab").put("windowsVirtualKeyCode", 9);
+            case "Escape" -> JSON.createObjectNode().put("key", "Escape").put("code", "Escape")
+                    .put("windowsVirtualKeyCode", 27);
+            case "/" -> JSON.createObjectNode().put("key", "/").put("code", "Slash").put("windowsVirtualKeyCode", 191)
+                    .put("text", "/");
+            default -> throw new IllegalArgumentException("no key " + key + " in this helper");
+        };
+        call("Input.dispatchKeyEvent", down.deepCopy().put("type", "keyDown"));
+        ObjectNode up = down.deepCopy().put("type", "keyUp");
+        up.remove("text");
+        call("Input.dispatchKeyEvent", up);
+    }
+
+    /** Types {@code text} into whatever has the focus, as a keyboard or input method would ({@code input} events). */
+    public void type(String text) throws Exception {
+        call("Input.insertText", JSON.createObjectNode().put("text", text));
+    }
+
     /** Writes a PNG of the page as it is now. */
     public void screenshot(Path file) throws Exception {
         JsonNode shot = call("Page.captureScreenshot", JSON.createObjectNode().put("format", "png"));

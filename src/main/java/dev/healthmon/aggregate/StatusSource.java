@@ -1,0 +1,40 @@
+package dev.healthmon.aggregate;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * What the query API ({@link StatusApi}) answers from: in the aggregator, every instance's {@code statuses}
+ * store ({@link StatusQueries}); in the status page's browser test, a fixed set. "Local" methods answer from
+ * this instance alone (the {@code scope=local} queries instances send each other); the others from all.
+ * Implementations are thread-safe (the HTTP server calls them from its threads).
+ */
+interface StatusSource {
+
+    /** Every status this instance holds. */
+    List<StatusState> localStates();
+
+    Optional<BackendStatus> local(String id);
+
+    List<BackendStatus> all() throws IOException, InterruptedException;
+
+    Optional<BackendStatus> one(String id) throws IOException, InterruptedException;
+
+    /** Transitions at or after {@code since}, newest first, at most {@code limit}. */
+    List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException;
+
+    List<StatusTransition> localTransitions(Instant since);
+
+    /** Every backend's recent checks, by id. */
+    Map<String, RecentChecks> checks() throws IOException, InterruptedException;
+
+    default Map<String, RecentChecks> localChecks() {
+        Map<String, RecentChecks> checks = new TreeMap<>();
+        localStates().forEach(s -> checks.put(s.view().id(), s.checks()));
+        return checks;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.healthmon.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.Outcome;
+import dev.healthmon.status.Thresholds;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The ring of a backend's latest checks, and how the store keeps it. */
+class RecentChecksTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-24T10:00:00Z");
+    private final StatusJson json = new StatusJson(new ObjectMapper());
+
+    private static RecentChecks.Check check(int second, Outcome outcome) {
+        return new RecentChecks.Check(T0.plusSeconds(second), outcome, 10 + second);
+    }
+
+    private static RecentChecks filled(int count) {
+        RecentChecks checks = RecentChecks.NONE;
+        for (int i = 0; i < count; i++) {
+            checks = checks.add(check(i, Outcome.values()[i % Outcome.values().length]));
+        }
+        return checks;
+    }
+
+    private static StatusState state(RecentChecks checks) {
+        BackendStatus unknown = BackendStatus.unknown(new TrackedBackend("api", "API", Map.of("team", "payments"),
+                new RegistrationVersion(0, 3), new Thresholds(3, 2), Duration.ofSeconds(10), Duration.ofSeconds(1),
+                "fp"), T0);
+        StatusState fresh = StatusState.fresh(unknown);
+        return new StatusState(fresh.view(), fresh.applied(), fresh.flapping(), fresh.availability(), fresh.history(),
+                checks);
+    }
+
+    @Test
+    void keepsChecksOldestFirstInTheOrderTheyWereAdded() {
+        RecentChecks checks = RecentChecks.NONE.add(check(1, Outcome.HEALTHY)).add(check(2, Outcome.UNHEALTHY))
+                .add(check(3, Outcome.DEGRADED));
+
+        assertThat(checks.checks()).containsExactly(check(1, Outcome.HEALTHY), check(2, Outcome.UNHEALTHY),
+                check(3, Outcome.DEGRADED));
+    }
+
+    @Test
+    void holdsAtMostItsCapacityAndDropsTheOldestFirst() {
+        RecentChecks checks = filled(RecentChecks.CAPACITY + 7);
+
+        assertThat(checks.checks()).hasSize(RecentChecks.CAPACITY);
+        assertThat(checks.checks().get(0).at()).isEqualTo(T0.plusSeconds(7));
+        assertThat(checks.checks().get(RecentChecks.CAPACITY - 1).at())
+                .isEqualTo(T0.plusSeconds(RecentChecks.CAPACITY + 6));
+    }
+
+    @Test
+    void aListLongerThanTheCapacityKeepsItsNewest() {
+        List<RecentChecks.Check> many = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            many.add(check(i, Outcome.HEALTHY));
+        }
+
+        assertThat(new RecentChecks(many).checks()).hasSize(RecentChecks.CAPACITY)
+                .first().extracting(RecentChecks.Check::at).isEqualTo(T0.plusSeconds(50 - RecentChecks.CAPACITY));
+    }
+
+    @Test
+    void storeValueKeepsEveryCheckWithItsTimeOutcomeAndLatency() {
+        StatusState state = state(filled(RecentChecks.CAPACITY));
+
+        assertThat(json.decodeState(json.encode(state))).isEqualTo(state);
+    }
+
+    @Test
+    void storeValueWrittenBeforeTheChecksExistedDecodesWithNone() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode old = (ObjectNode) mapper.readTree(json.encode(state(filled(3))));
+        old.remove("checks");
+
+        StatusState decoded = json.decodeState(mapper.writeValueAsBytes(old));
+
+        assertThat(decoded.checks()).isEqualTo(RecentChecks.NONE);
+        assertThat(decoded.view()).isEqualTo(state(RecentChecks.NONE).view());
+    }
+
+    @Test
+    void storeValueIsCompact() {
+        byte[] with = json.encode(state(filled(RecentChecks.CAPACITY)));
+        byte[] without = json.encode(state(RecentChecks.NONE));
+
+        // Flat triples with times as deltas: about 14 bytes a check; objects with ISO times would be over 60.
+        assertThat(with.length - without.length).as(new String(with, StandardCharsets.UTF_8))
+                .isLessThan(16 * RecentChecks.CAPACITY);
+    }
+
+    @Test
+    void anUnknownOutcomeLetterOrAnIncompleteCheckIsRefused() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode value = (ObjectNode) mapper.readTree(json.encode(state(filled(1))));
+        value.putArray("checks").add(T0.toEpochMilli()).add("X").add(5);
+
+        assertThatThrownBy(() -> json.decodeState(mapper.writeValueAsBytes(value)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no outcome \"X\"");
+        value.putArray("checks").add(T0.toEpochMilli()).add("H");
+        assertThatThrownBy(() -> json.decodeState(mapper.writeValueAsBytes(value)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not triples");
+    }
+}
