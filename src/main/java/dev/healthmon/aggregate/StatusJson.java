@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.json.Json;
 import dev.healthmon.registration.RegistrationVersion;
@@ -19,21 +18,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
- * JSON of the aggregator's records. The published {@link BackendStatus} and {@link StatusTransition}
- * (as in {@code schemas/}) are mapped by the records' own annotations through {@link Json}. The store
- * values {@link TrackedBackend} and {@link StatusState} stay written by hand: their reader fills
- * defaults for fields that stores written by earlier versions lack ({@code longestIntervalMs},
- * {@code timeoutMs}, the applied event's {@code monitorId}), and {@code StatusState} lays its
- * {@link Flapping} out flat beside the view, which a mapping could only express with creators and
- * unwrapping longer than these lines. Thread-safe.
+ * JSON of the aggregator's records, and the door to its store values. The published {@link
+ * BackendStatus} and {@link StatusTransition} (as in {@code schemas/}) are mapped by the records' own
+ * annotations through {@link Json}. The store values {@link TrackedBackend} and {@link StatusState}
+ * are written in a binary format ({@link StatusStoreCodec}); the JSON that versions before it wrote is
+ * still read here, by hand: that reader fills defaults for fields that stores written by earlier
+ * versions lack ({@code longestIntervalMs}, {@code timeoutMs}, the applied event's {@code monitorId}),
+ * and {@code StatusState} laid its {@link Flapping} out flat beside the view. Thread-safe.
  */
 public final class StatusJson {
 
     /** The fixed window of the versions that kept no timing per backend. */
-    private static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
+    static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
 
     private final ObjectMapper mapper;
     private final ObjectReader statusReader;
@@ -86,24 +84,19 @@ public final class StatusJson {
         return read(transitionReader, node);
     }
 
-    // ---- store values
+    // ---- store values: written in the binary format (StatusStoreCodec); JSON of earlier versions still read
 
+    /** The {@code registrations} store value, in the binary format ({@link StatusStoreCodec}). */
     public byte[] encode(TrackedBackend b) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("id", b.id());
-        root.put("name", b.name());
-        putLabels(root, b.labels());
-        root.put("partition", b.version().partition());
-        root.put("offset", b.version().offset());
-        root.put("unhealthyThreshold", b.thresholds().unhealthy());
-        root.put("healthyThreshold", b.thresholds().healthy());
-        root.put("longestIntervalMs", b.longestInterval().toMillis());
-        root.put("timeoutMs", b.timeout().toMillis());
-        root.put("checkingFingerprint", b.checkingFingerprint());
-        return bytes(root);
+        return StatusStoreCodec.encode(b);
     }
 
+    /** Reads a {@code registrations} store value: binary, or JSON as versions before the binary format wrote it. */
     public TrackedBackend decodeTracked(byte[] bytes) {
+        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeTracked(bytes) : legacyTracked(bytes);
+    }
+
+    private TrackedBackend legacyTracked(byte[] bytes) {
         JsonNode n = tree(bytes);
         return new TrackedBackend(text(n, "id"), text(n, "name"), labels(n),
                 new RegistrationVersion(n.path("partition").asInt(), n.path("offset").asLong()),
@@ -114,30 +107,17 @@ public final class StatusJson {
                 text(n, "checkingFingerprint"));
     }
 
+    /** The {@code statuses} store value, in the binary format ({@link StatusStoreCodec}). */
     public byte[] encode(StatusState s) {
-        ObjectNode root = mapper.createObjectNode();
-        root.set("view", statusNode(s.view()));
-        s.applied().ifPresent(a -> {
-            ObjectNode applied = root.putObject("applied");
-            applied.put("monitorId", a.monitorId());
-            applied.put("ownerEpoch", a.ownerEpoch());
-            applied.put("registrationOffset", a.registrationOffset());
-            applied.put("sequence", a.sequence());
-            applied.put("checkedAt", a.checkedAt().toString());
-        });
-        ArrayNode recent = root.putArray("recent");
-        s.flapping().recent().forEach(status -> recent.add(status.name()));
-        root.put("flapping", s.flapping().flapping());
-        ObjectNode availability = root.putObject("availability");
-        availability.put("newestMs", s.availability().newestMs());
-        putBuckets(availability.putArray("minutes"), s.availability().minutes());
-        putBuckets(availability.putArray("quarters"), s.availability().quarters());
-        ArrayNode history = root.putArray("history");
-        s.history().forEach(t -> history.add(transitionNode(t)));
-        return bytes(root);
+        return StatusStoreCodec.encode(s);
     }
 
+    /** Reads a {@code statuses} store value: binary, or JSON as versions before the binary format wrote it. */
     public StatusState decodeState(byte[] bytes) {
+        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeState(bytes) : legacyState(bytes);
+    }
+
+    private StatusState legacyState(byte[] bytes) {
         JsonNode n = tree(bytes);
         JsonNode a = n.get("applied");
         Optional<StatusState.Applied> applied = a == null ? Optional.empty() : Optional.of(new StatusState.Applied(
@@ -158,19 +138,10 @@ public final class StatusJson {
 
     // ---- helpers
 
-    private static void putBuckets(ArrayNode array, List<Availability.Bucket> buckets) {
-        buckets.forEach(b -> array.addArray().add(b.startMs()).add(b.up()).add(b.total()));
-    }
-
     private static List<Availability.Bucket> buckets(JsonNode array) {
         List<Availability.Bucket> buckets = new ArrayList<>();
         array.forEach(b -> buckets.add(new Availability.Bucket(b.get(0).asLong(), b.get(1).asInt(), b.get(2).asInt())));
         return buckets;
-    }
-
-    private static void putLabels(ObjectNode root, Map<String, String> labels) {
-        ObjectNode node = root.putObject("labels");
-        new TreeMap<>(labels).forEach(node::put);
     }
 
     private static Map<String, String> labels(JsonNode n) {
