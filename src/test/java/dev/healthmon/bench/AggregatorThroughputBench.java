@@ -68,7 +68,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AggregatorThroughputBench {
 
-    private static final int BACKENDS = Integer.getInteger("bench.aggregator.backends", 1000);
+    private static final int BACKENDS = Integer.getInteger("bench.aggregator.backends", 2000);
     private static final int EVENTS_PER_BACKEND = Integer.getInteger("bench.aggregator.eventsPerBackend", 100);
     private static final int SPACING_SECONDS = Integer.getInteger("bench.aggregator.spacingSeconds", 30);
     private static final List<String> APPS = List.of(System.getProperty("bench.aggregator.apps",
