@@ -168,6 +168,33 @@ class StatusTopologyTest {
     // ---- tests
 
     @Test
+    void storeValuesAnEarlierVersionWroteAsJsonAreFoldedOnAndRewrittenInBinary() {
+        // The stores as a version before the binary format left them: payments-api DEGRADED and flapping,
+        // last applied monitor-7 epoch 12 sequence 99.
+        var registrations = driver.<String, byte[]>getKeyValueStore(StatusStores.REGISTRATIONS);
+        var states = driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES);
+        registrations.put("payments-api", StoreValues.LEGACY_TRACKED.getBytes(StandardCharsets.UTF_8));
+        states.put("payments-api", StoreValues.LEGACY_FULL.getBytes(StandardCharsets.UTF_8));
+        Instant next = StoreValues.T0.plusSeconds(30);
+        HealthEvents replayed = HealthEvents.event("payments-api").registration(2, 4711).monitor("monitor-7", 12)
+                .latencyMs(12).outcome(Outcome.HEALTHY).status(HealthStatus.DEGRADED, HealthStatus.HEALTHY)
+                .counters(0, 3);
+
+        send(replayed.sequence(99).at(next).build());
+        assertThat(statuses.isEmpty()).as("sequence 99 was applied before the upgrade: stale").isTrue();
+        send(replayed.sequence(100).at(next).build());
+
+        BackendStatus status = latest().get("payments-api");
+        assertThat(status.lastCheckedAt()).contains(next);
+        assertThat(status.consecutiveSuccesses()).isEqualTo(3);
+        assertThat(status.flapping()).isTrue();
+        assertThat(status.availability().lastHour()).hasValue(0.8); // the legacy buckets' 3 of 4, and this one
+        byte[] rewritten = states.get("payments-api");
+        assertThat(rewritten[0]).isEqualTo((byte) StatusStoreCodec.FORMAT);
+        assertThat(json.decodeState(rewritten).history()).isEqualTo(StoreValues.full().history());
+    }
+
+    @Test
     void newRegistrationIsPublishedAsUnknownWithItsLabels() {
         register("api");
 

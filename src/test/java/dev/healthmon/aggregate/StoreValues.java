@@ -22,6 +22,35 @@ final class StoreValues {
 
     private StoreValues() {}
 
+    // Written by StatusJson before the binary format (commit 9e75d6e) for StoreValues.full(), fresh() and tracked().
+    static final String LEGACY_FULL = """
+            {"view":{"schemaVersion":1,"id":"payments-api","name":"Payments API","labels":{"env":"prod",\
+            "team":"payments"},"status":"DEGRADED","reason":"RATE_LIMITED","since":"2026-11-24T09:59:30.123456789Z",\
+            "lastCheckedAt":"2026-11-24T10:00:00.123456789Z","latencyMs":1234,"consecutiveFailures":0,\
+            "consecutiveSuccesses":2,"flapping":true,"availability":{"lastHour":0.75,"lastDay":0.75},"lastFailure":\
+            {"kind":"HTTP_STATUS","message":"HTTP 503 \\"ü\\"","httpStatus":503,"at":"2026-11-24T09:59:00.123456789Z"},\
+            "checkedBy":"monitor-7","ownerEpoch":12,"registration":{"partition":2,"offset":4711}},"applied":\
+            {"monitorId":"monitor-7","ownerEpoch":12,"registrationOffset":4711,"sequence":99,\
+            "checkedAt":"2026-11-24T10:00:00.123456789Z"},"recent":["HEALTHY","HEALTHY","DEGRADED","HEALTHY",\
+            "DEGRADED"],"flapping":true,"availability":{"newestMs":1795514400123,"minutes":[[1795510800000,1,1],\
+            [1795514340000,1,2],[1795514400000,1,1]],"quarters":[[1795510800000,1,1],[1795513500000,1,2],\
+            [1795514400000,1,1]]},"history":[{"schemaVersion":1,"backendId":"payments-api","name":"Old name",\
+            "labels":{},"kind":"CHANGE","from":"UNKNOWN","to":"HEALTHY","at":"2026-11-24T08:00:00.123456789Z"},\
+            {"schemaVersion":1,"backendId":"payments-api","name":"Payments API","labels":{"env":"prod",\
+            "team":"payments"},"kind":"FLAPPING_STARTED","from":"HEALTHY","to":"DEGRADED","reason":"RATE_LIMITED",\
+            "at":"2026-11-24T09:59:30.123456789Z"}]}""";
+    static final String LEGACY_FRESH = """
+            {"view":{"schemaVersion":1,"id":"payments-api","name":"Payments API","labels":{"env":"prod",\
+            "team":"payments"},"status":"UNKNOWN","since":"2026-11-24T10:00:00.123456789Z","consecutiveFailures":0,\
+            "consecutiveSuccesses":0,"flapping":false,"availability":{},"registration":{"partition":2,"offset":4711}},\
+            "recent":[],"flapping":false,"availability":{"newestMs":-9223372036854775808,"minutes":[],"quarters":[]},\
+            "history":[]}""";
+    static final String LEGACY_TRACKED = """
+            {"id":"payments-api","name":"Payments API","labels":{"env":"prod","team":"payments"},"partition":2,\
+            "offset":4711,"unhealthyThreshold":3,"healthyThreshold":2,"longestIntervalMs":33000,"timeoutMs":2000,\
+            "checkingFingerprint":"[https://payments.internal:8443, http, HealthCheckOverrides[...], \
+            Optional.empty]"}""";
+
     static TrackedBackend tracked() {
         return new TrackedBackend("payments-api", "Payments API", Map.of("team", "payments", "env", "prod"),
                 new RegistrationVersion(2, 4711), new Thresholds(3, 2), Duration.ofMillis(33_000),
