@@ -39,6 +39,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -59,7 +61,8 @@ import org.junit.jupiter.api.io.TempDir;
  * backends and {@code bench.aggregator.eventsPerBackend} events each (checked every
  * {@code bench.aggregator.spacingSeconds}, one failure in seven) are written to an in-process broker
  * first; then each application of {@code bench.aggregator.apps} in turn (default: the plain Streams
- * {@link PlainStreamsYardstick} on RocksDB, then the aggregator) drains the whole backlog under its
+ * {@link PlainStreamsYardstick} on RocksDB, the aggregator, the aggregator with {@code --status-heartbeat-ms 60000},
+ * the yardstick on an in-memory store) drains the whole backlog under its
  * own application id. Each is timed from its start to all its {@code health-events} offsets committed,
  * as an operator restarting it on a backlog would see it; its CPU is that of the threads named after
  * its application id (stream thread, its clients' network threads), so neither the broker nor the
@@ -72,8 +75,9 @@ class AggregatorThroughputBench {
     private static final int EVENTS_PER_BACKEND = Integer.getInteger("bench.aggregator.eventsPerBackend", 100);
     private static final int SPACING_SECONDS = Integer.getInteger("bench.aggregator.spacingSeconds", 30);
     private static final List<String> APPS = List.of(System.getProperty("bench.aggregator.apps",
-            "yardstick-rocksdb,aggregator").split(","));
+            "yardstick-rocksdb,aggregator,aggregator-heartbeat60s,yardstick-memory").split(","));
     private static final int PARTITIONS = 3;
+    private static final Pattern HEARTBEAT = Pattern.compile("-heartbeat(\\d+)s");
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
@@ -144,9 +148,9 @@ class AggregatorThroughputBench {
         long started = System.nanoTime();
         long cpuNanos;
         double seconds;
-        if (app.equals("aggregator")) {
+        if (app.startsWith("aggregator")) {
             try (AggregatorService aggregator = AggregatorService.start(new AggregatorConfig(settings, Topics.DEFAULTS,
-                    applicationId, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS, "127.0.0.1", 0, "127.0.0.1",
+                    applicationId, CheckDefaults.STANDARD, aggregatorSettings(app), "127.0.0.1", 0, "127.0.0.1",
                     dir, 0), new SimpleMeterRegistry())) {
                 awaitCommitted(admin, applicationId, ends, started);
                 seconds = (System.nanoTime() - started) / 1e9;
@@ -181,6 +185,17 @@ class AggregatorThroughputBench {
                 + " per backend%n", app, events, seconds, events / seconds, Math.round(cpuNanos / 1e3 / events),
                 stateBytes / BACKENDS);
         return figures;
+    }
+
+    /** {@code aggregator}: the defaults; {@code aggregator-heartbeat60s}: backend-status on change, once a minute. */
+    private static AggregatorSettings aggregatorSettings(String app) {
+        Matcher heartbeat = HEARTBEAT.matcher(app);
+        if (!heartbeat.find()) {
+            return AggregatorSettings.DEFAULTS;
+        }
+        AggregatorSettings d = AggregatorSettings.DEFAULTS;
+        return new AggregatorSettings(d.flapChanges(), d.flapWindow(), d.monitorSessionTimeout(), d.historyPerBackend(),
+                Duration.ofSeconds(Long.parseLong(heartbeat.group(1))));
     }
 
     private static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> ends, long started)
