@@ -16,11 +16,20 @@ import java.util.Objects;
  *                              its longest interval plus its timeout ({@link TrackedBackend#fenceWindow},
  * docs/design.md §6.3)
  * @param historyPerBackend     transitions kept per backend for {@code /api/transitions} (default 20)
+ * @param statusHeartbeat       zero (the default): a {@code backend-status} record after every applied event.
+ *                              Otherwise only when the status changes ({@link BackendStatus#sameBesidesProgress})
+ *                              and for the first event of each period of this length, by check time
+ *                              (docs/design.md §8.9)
  */
 public record AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout,
-                                 int historyPerBackend) {
+                                 int historyPerBackend, Duration statusHeartbeat) {
 
-    public static final AggregatorSettings DEFAULTS = new AggregatorSettings(4, 20, Duration.ofSeconds(10), 20);
+    public static final AggregatorSettings DEFAULTS = new AggregatorSettings(4, 20, Duration.ofSeconds(10), 20,
+            Duration.ZERO);
+
+    public AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout, int historyPerBackend) {
+        this(flapChanges, flapWindow, monitorSessionTimeout, historyPerBackend, Duration.ZERO);
+    }
 
     public AggregatorSettings {
         Objects.requireNonNull(monitorSessionTimeout, "monitorSessionTimeout");
@@ -34,8 +43,29 @@ public record AggregatorSettings(int flapChanges, int flapWindow, Duration monit
             throw new IllegalArgumentException("monitor-session-timeout-ms: must be 1000..3600000, was "
                     + monitorSessionTimeout.toMillis());
         }
+        Objects.requireNonNull(statusHeartbeat, "statusHeartbeat");
+        long heartbeatMs = statusHeartbeat.toMillis();
+        if (!statusHeartbeat.isZero() && (heartbeatMs < 1000 || heartbeatMs > 86_400_000)) {
+            throw new IllegalArgumentException("status-heartbeat-ms: must be 0 or 1000..86400000, was "
+                    + statusHeartbeat.toMillis());
+        }
         if (historyPerBackend < 0 || historyPerBackend > 1000) {
             throw new IllegalArgumentException("history per backend must be 0..1000, was " + historyPerBackend);
         }
+    }
+
+    /**
+     * Whether an applied event's status goes to {@code backend-status}: always without a heartbeat; with
+     * one, when the status changed beyond check progress, or when {@code after}'s check is the first in
+     * a new heartbeat period (periods aligned on the epoch, so no state is kept for it).
+     */
+    boolean publishes(BackendStatus before, BackendStatus after) {
+        if (statusHeartbeat.isZero() || !after.sameBesidesProgress(before) || before.lastCheckedAt().isEmpty()
+                || after.lastCheckedAt().isEmpty()) {
+            return true;
+        }
+        long period = statusHeartbeat.toMillis();
+        return Math.floorDiv(before.lastCheckedAt().get().toEpochMilli(), period)
+                != Math.floorDiv(after.lastCheckedAt().get().toEpochMilli(), period);
     }
 }

@@ -110,6 +110,19 @@ public record BackendStatus(
                 backend.version());
     }
 
+    /**
+     * Equal but for the progress every check makes: {@code lastCheckedAt}, {@code latencyMs}, the
+     * consecutive counts, {@code availability}, and when the last failure happened (its kind, message
+     * and HTTP status do count). What a consumer of {@code backend-status} acts on is the rest.
+     */
+    public boolean sameBesidesProgress(BackendStatus o) {
+        return id.equals(o.id) && name.equals(o.name) && labels.equals(o.labels) && status == o.status
+                && reason.equals(o.reason) && since.equals(o.since) && flapping == o.flapping
+                && lastFailure.map(LastFailure::failure).equals(o.lastFailure.map(LastFailure::failure))
+                && checkedBy.equals(o.checkedBy) && ownerEpoch.equals(o.ownerEpoch)
+                && registration.equals(o.registration);
+    }
+
     /** Written first; the only version there is. */
     @JsonProperty(value = "schemaVersion", access = JsonProperty.Access.READ_ONLY)
     public int schemaVersion() {

@@ -98,7 +98,8 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
             case APPLY -> {
                 StatusFold.Update update = StatusFold.apply(state.get(), backend.get(), event, settings);
                 stores.put(update.state());
-                StatusTopology.publish(context, json, update, record.timestamp());
+                StatusTopology.publish(context, json, update, record.timestamp(),
+                        settings.publishes(state.get().view(), update.state().view()));
                 applied.increment();
                 update.basis().map(trusted::get).ifPresent(Counter::increment);
                 update.basis().filter(b -> b != PolicyReplay.Basis.FOLLOWS).ifPresent(b -> log.debug(

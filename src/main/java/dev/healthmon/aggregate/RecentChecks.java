@@ -2,6 +2,7 @@ package dev.healthmon.aggregate;
 
 import dev.healthmon.status.Outcome;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -22,10 +23,10 @@ public record RecentChecks(List<Check> checks) {
 
     public static final RecentChecks NONE = new RecentChecks(List.of());
 
-    /** One applied check: when it ran, what it saw, how long it took. */
+    /** One applied check: when it ran (to the millisecond, as the store keeps it), what it saw, how long it took. */
     public record Check(Instant at, Outcome outcome, long latencyMs) {
         public Check {
-            Objects.requireNonNull(at, "at");
+            at = Objects.requireNonNull(at, "at").truncatedTo(ChronoUnit.MILLIS);
             Objects.requireNonNull(outcome, "outcome");
         }
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.json.Json;
 import dev.healthmon.registration.RegistrationVersion;
@@ -16,30 +15,24 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
- * JSON of the aggregator's records. The published {@link BackendStatus} and {@link StatusTransition}
- * (as in {@code schemas/}) are mapped by the records' own annotations through {@link Json}. The store
- * values {@link TrackedBackend} and {@link StatusState} stay written by hand: their reader fills
- * defaults for fields that stores written by earlier versions lack ({@code longestIntervalMs},
- * {@code timeoutMs}, the applied event's {@code monitorId}, the recent {@code checks}), and
- * {@code StatusState} lays its {@link Flapping} out flat beside the view, which a mapping could only
- * express with creators and unwrapping longer than these lines. Thread-safe.
+ * JSON of the aggregator's records, and the door to its store values. The published {@link
+ * BackendStatus} and {@link StatusTransition} (as in {@code schemas/}) are mapped by the records' own
+ * annotations through {@link Json}. The store values {@link TrackedBackend} and {@link StatusState}
+ * are written in a binary format ({@link StatusStoreCodec}); the JSON that versions before it wrote is
+ * still read here, by hand: that reader fills defaults for fields that stores written by earlier
+ * versions lack ({@code longestIntervalMs}, {@code timeoutMs}, the applied event's {@code monitorId}),
+ * and {@code StatusState} laid its {@link Flapping} out flat beside the view. Thread-safe.
  */
 public final class StatusJson {
 
     /** The fixed window of the versions that kept no timing per backend. */
-    private static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
-
-    /** A check's outcome in the store; letters, not ordinals, so that reordering the enum cannot misread a store. */
-    private static final Map<Outcome, String> OUTCOME_LETTERS = new EnumMap<>(Map.of(Outcome.HEALTHY, "H",
-            Outcome.DEGRADED, "D", Outcome.UNHEALTHY, "U", Outcome.UNAUTHENTICATED, "A"));
+    static final Duration LEGACY_FENCE_WINDOW = Duration.ofMinutes(10);
 
     private final ObjectMapper mapper;
     private final ObjectReader statusReader;
@@ -92,24 +85,19 @@ public final class StatusJson {
         return read(transitionReader, node);
     }
 
-    // ---- store values
+    // ---- store values: written in the binary format (StatusStoreCodec); JSON of earlier versions still read
 
+    /** The {@code registrations} store value, in the binary format ({@link StatusStoreCodec}). */
     public byte[] encode(TrackedBackend b) {
-        ObjectNode root = mapper.createObjectNode();
-        root.put("id", b.id());
-        root.put("name", b.name());
-        putLabels(root, b.labels());
-        root.put("partition", b.version().partition());
-        root.put("offset", b.version().offset());
-        root.put("unhealthyThreshold", b.thresholds().unhealthy());
-        root.put("healthyThreshold", b.thresholds().healthy());
-        root.put("longestIntervalMs", b.longestInterval().toMillis());
-        root.put("timeoutMs", b.timeout().toMillis());
-        root.put("checkingFingerprint", b.checkingFingerprint());
-        return bytes(root);
+        return StatusStoreCodec.encode(b);
     }
 
+    /** Reads a {@code registrations} store value: binary, or JSON as versions before the binary format wrote it. */
     public TrackedBackend decodeTracked(byte[] bytes) {
+        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeTracked(bytes) : legacyTracked(bytes);
+    }
+
+    private TrackedBackend legacyTracked(byte[] bytes) {
         JsonNode n = tree(bytes);
         return new TrackedBackend(text(n, "id"), text(n, "name"), labels(n),
                 new RegistrationVersion(n.path("partition").asInt(), n.path("offset").asLong()),
@@ -120,31 +108,17 @@ public final class StatusJson {
                 text(n, "checkingFingerprint"));
     }
 
+    /** The {@code statuses} store value, in the binary format ({@link StatusStoreCodec}). */
     public byte[] encode(StatusState s) {
-        ObjectNode root = mapper.createObjectNode();
-        root.set("view", statusNode(s.view()));
-        s.applied().ifPresent(a -> {
-            ObjectNode applied = root.putObject("applied");
-            applied.put("monitorId", a.monitorId());
-            applied.put("ownerEpoch", a.ownerEpoch());
-            applied.put("registrationOffset", a.registrationOffset());
-            applied.put("sequence", a.sequence());
-            applied.put("checkedAt", a.checkedAt().toString());
-        });
-        ArrayNode recent = root.putArray("recent");
-        s.flapping().recent().forEach(status -> recent.add(status.name()));
-        root.put("flapping", s.flapping().flapping());
-        ObjectNode availability = root.putObject("availability");
-        availability.put("newestMs", s.availability().newestMs());
-        putBuckets(availability.putArray("minutes"), s.availability().minutes());
-        putBuckets(availability.putArray("quarters"), s.availability().quarters());
-        ArrayNode history = root.putArray("history");
-        s.history().forEach(t -> history.add(transitionNode(t)));
-        putChecks(root.putArray("checks"), s.checks());
-        return bytes(root);
+        return StatusStoreCodec.encode(s);
     }
 
+    /** Reads a {@code statuses} store value: binary, or JSON as versions before the binary format wrote it. */
     public StatusState decodeState(byte[] bytes) {
+        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeState(bytes) : legacyState(bytes);
+    }
+
+    private StatusState legacyState(byte[] bytes) {
         JsonNode n = tree(bytes);
         JsonNode a = n.get("applied");
         Optional<StatusState.Applied> applied = a == null ? Optional.empty() : Optional.of(new StatusState.Applied(
@@ -160,7 +134,8 @@ public final class StatusJson {
                 new Flapping(recent, n.path("flapping").asBoolean()),
                 new Availability(av.path("newestMs").asLong(), buckets(av.path("minutes")),
                         buckets(av.path("quarters"))),
-                history, storedChecks(n.path("checks")));
+                // No version that wrote JSON store values kept the recent checks: they fill from the next event.
+                history, RecentChecks.NONE);
     }
 
     // ---- recent checks
@@ -179,56 +154,12 @@ public final class StatusJson {
         return new RecentChecks(checks);
     }
 
-    /**
-     * In the store the checks are one flat array of triples {@code time, outcome letter, latencyMs}, the first time
-     * in epoch milliseconds and each next one as milliseconds after the one before: 30 checks a minute apart take
-     * about 420 bytes, against 690 as {@code [epochMillis, letter, latency]} arrays and 1,800 as objects with ISO
-     * times, and the store value is rewritten on every event.
-     */
-    private static void putChecks(ArrayNode array, RecentChecks checks) {
-        long previousMs = 0;
-        for (RecentChecks.Check c : checks.checks()) {
-            long ms = c.at().toEpochMilli();
-            array.add(ms - previousMs).add(OUTCOME_LETTERS.get(c.outcome())).add(c.latencyMs());
-            previousMs = ms;
-        }
-    }
-
-    /** Stores written before the ticks existed have no {@code checks}: none, and they fill from the next event. */
-    private static RecentChecks storedChecks(JsonNode array) {
-        if (array.size() % 3 != 0) {
-            throw new IllegalArgumentException("checks: " + array.size() + " values, not triples");
-        }
-        List<RecentChecks.Check> checks = new ArrayList<>();
-        long ms = 0;
-        for (int i = 0; i < array.size(); i += 3) {
-            ms += array.get(i).asLong();
-            checks.add(new RecentChecks.Check(Instant.ofEpochMilli(ms), outcome(array.get(i + 1).asText()),
-                    array.get(i + 2).asLong()));
-        }
-        return new RecentChecks(checks);
-    }
-
-    private static Outcome outcome(String letter) {
-        return OUTCOME_LETTERS.entrySet().stream().filter(e -> e.getValue().equals(letter)).map(Map.Entry::getKey)
-                .findFirst().orElseThrow(() -> new IllegalArgumentException("checks: no outcome \"" + letter + "\""));
-    }
-
     // ---- helpers
-
-    private static void putBuckets(ArrayNode array, List<Availability.Bucket> buckets) {
-        buckets.forEach(b -> array.addArray().add(b.startMs()).add(b.up()).add(b.total()));
-    }
 
     private static List<Availability.Bucket> buckets(JsonNode array) {
         List<Availability.Bucket> buckets = new ArrayList<>();
         array.forEach(b -> buckets.add(new Availability.Bucket(b.get(0).asLong(), b.get(1).asInt(), b.get(2).asInt())));
         return buckets;
-    }
-
-    private static void putLabels(ObjectNode root, Map<String, String> labels) {
-        ObjectNode node = root.putObject("labels");
-        new TreeMap<>(labels).forEach(node::put);
     }
 
     private static Map<String, String> labels(JsonNode n) {

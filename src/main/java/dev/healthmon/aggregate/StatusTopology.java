@@ -70,8 +70,16 @@ public final class StatusTopology {
     /** Forwards the new status and the transitions of {@code update}. */
     static void publish(ProcessorContext<String, byte[]> context, StatusJson json, StatusFold.Update update,
             long timestamp) {
+        publish(context, json, update, timestamp, true);
+    }
+
+    /** Forwards the transitions of {@code update}, and its new status if {@code status}. */
+    static void publish(ProcessorContext<String, byte[]> context, StatusJson json, StatusFold.Update update,
+            long timestamp, boolean status) {
         String id = update.state().view().id();
-        context.forward(new Record<>(id, json.encode(update.state().view()), timestamp), STATUS_SINK);
+        if (status) {
+            context.forward(new Record<>(id, json.encode(update.state().view()), timestamp), STATUS_SINK);
+        }
         update.transitions().forEach(t -> context.forward(new Record<>(id, json.encode(t), timestamp),
                 TRANSITIONS_SINK));
     }

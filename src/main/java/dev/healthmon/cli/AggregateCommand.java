@@ -67,6 +67,13 @@ final class AggregateCommand implements Callable<Integer> {
                     + "Default ${DEFAULT-VALUE}.")
     long monitorSessionTimeoutMs;
 
+    @Option(names = "--status-heartbeat-ms", defaultValue = "0",
+            description = "0: a backend-status record after every applied event. N (1000-86400000): only when the "
+                    + "status changes, and for the first check of every N ms period, so backend-status carries "
+                    + "every change but lastCheckedAt, latencyMs, the counters and availability lag by up to N ms. "
+                    + "Default ${DEFAULT-VALUE}.")
+    long statusHeartbeatMs;
+
     @Option(names = "--print-config", description = "Print the effective settings (flags > HEALTHMON_* environment > "
             + "--config file > defaults) and exit.")
     boolean printConfig;
@@ -80,7 +87,7 @@ final class AggregateCommand implements Callable<Integer> {
         AggregatorConfig config = new AggregatorConfig(kafka.settings(), kafka.topics(), applicationId,
                 checks.toDefaults(),
                 new AggregatorSettings(flapChanges, flapWindow, Duration.ofMillis(monitorSessionTimeoutMs),
-                        AggregatorSettings.DEFAULTS.historyPerBackend()),
+                        AggregatorSettings.DEFAULTS.historyPerBackend(), Duration.ofMillis(statusHeartbeatMs)),
                 httpHost, httpPort, advertisedHost != null ? advertisedHost : InetAddress.getLocalHost().getHostName(),
                 stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"), "healthmon-streams"),
                 standbyReplicas);

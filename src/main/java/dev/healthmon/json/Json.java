@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  *   <li>an absent {@code Optional}/{@code OptionalInt}/{@code OptionalLong}/{@code OptionalDouble}
  *       is omitted, never written as {@code null} (the schemas have no null fields);</li>
  *   <li>an {@code Instant} is ISO-8601 UTC text, {@code 2026-11-24T10:00:00.123Z}
- *       ({@link java.time.Instant#toString()}), not a number;</li>
+ *       ({@link java.time.Instant#toString()}), not a number; that form is read by hand
+ *       ({@link CanonicalInstants}), any other as the Java-time module reads it;</li>
  *   <li>map entries (labels) are written sorted by key, so equal records give equal bytes;</li>
  *   <li>reading, a field the record does not know is ignored (forward compatibility, as the
  *       schemas say).</li>
@@ -55,6 +56,7 @@ public final class Json {
     private static ObjectMapper configure(ObjectMapper mapper) {
         mapper.registerModule(new Jdk8Module())
                 .registerModule(new JavaTimeModule())
+                .registerModule(new CanonicalInstants()) // after the Java-time module, so it is asked first
                 .setDefaultPropertyInclusion(JsonInclude.Include.NON_ABSENT)
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
@@ -70,6 +72,7 @@ public final class Json {
     private static boolean isConfigured(ObjectMapper mapper) {
         return mapper.getRegisteredModuleIds().contains(new Jdk8Module().getTypeId())
                 && mapper.getRegisteredModuleIds().contains(new JavaTimeModule().getTypeId())
+                && mapper.getRegisteredModuleIds().contains(new CanonicalInstants().getTypeId())
                 && !mapper.isEnabled(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
                 && mapper.isEnabled(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
                 && !mapper.isEnabled(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

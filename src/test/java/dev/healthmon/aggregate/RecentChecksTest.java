@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Thresholds;
@@ -81,15 +80,12 @@ class RecentChecksTest {
     }
 
     @Test
-    void storeValueWrittenBeforeTheChecksExistedDecodesWithNone() throws Exception {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode old = (ObjectNode) mapper.readTree(json.encode(state(filled(3))));
-        old.remove("checks");
-
-        StatusState decoded = json.decodeState(mapper.writeValueAsBytes(old));
+    void storeValueWrittenBeforeTheChecksExistedDecodesWithNone() {
+        // The JSON every version before the binary format wrote: none of them kept checks.
+        StatusState decoded = json.decodeState(StoreValues.LEGACY_FULL.getBytes(StandardCharsets.UTF_8));
 
         assertThat(decoded.checks()).isEqualTo(RecentChecks.NONE);
-        assertThat(decoded.view()).isEqualTo(state(RecentChecks.NONE).view());
+        assertThat(decoded.view()).isEqualTo(StoreValues.full().view());
     }
 
     @Test
@@ -97,21 +93,19 @@ class RecentChecksTest {
         byte[] with = json.encode(state(filled(RecentChecks.CAPACITY)));
         byte[] without = json.encode(state(RecentChecks.NONE));
 
-        // Flat triples with times as deltas: about 14 bytes a check; objects with ISO times would be over 60.
-        assertThat(with.length - without.length).as(new String(with, StandardCharsets.UTF_8))
-                .isLessThan(16 * RecentChecks.CAPACITY);
+        // Times as deltas, the outcome by name: under 16 bytes a check.
+        assertThat(with.length - without.length).isLessThan(16 * RecentChecks.CAPACITY);
     }
 
     @Test
-    void anUnknownOutcomeLetterOrAnIncompleteCheckIsRefused() throws Exception {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode value = (ObjectNode) mapper.readTree(json.encode(state(filled(1))));
-        value.putArray("checks").add(T0.toEpochMilli()).add("X").add(5);
+    void anOutcomeThisVersionDoesNotKnowIsRefused() {
+        byte[] value = json.encode(state(RecentChecks.NONE.add(check(0, Outcome.UNAUTHENTICATED))));
+        String text = new String(value, StandardCharsets.ISO_8859_1);
+        int at = text.lastIndexOf("UNAUTHENTICATED");
+        byte[] corrupt = (text.substring(0, at) + "UNAUTHENTICATEX" + text.substring(at + 15))
+                .getBytes(StandardCharsets.ISO_8859_1);
 
-        assertThatThrownBy(() -> json.decodeState(mapper.writeValueAsBytes(value)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no outcome \"X\"");
-        value.putArray("checks").add(T0.toEpochMilli()).add("H");
-        assertThatThrownBy(() -> json.decodeState(mapper.writeValueAsBytes(value)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not triples");
+        assertThatThrownBy(() -> json.decodeState(corrupt)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("UNAUTHENTICATEX");
     }
 }

@@ -4,6 +4,7 @@ import static dev.healthmon.support.Registrations.bytes;
 import static dev.healthmon.support.Registrations.json;
 import static dev.healthmon.support.Registrations.valid;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,7 +37,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Properties;
+import java.util.Random;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -72,12 +75,15 @@ class StatusTopologyTest {
 
     @BeforeEach
     void startDriver() {
+        startDriver(AggregatorSettings.DEFAULTS);
+    }
+
+    private void startDriver(AggregatorSettings settings) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "aggregator-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        driver = new TopologyTestDriver(StatusTopology.build(TOPICS, CheckDefaults.STANDARD,
-                AggregatorSettings.DEFAULTS, meters),
+        driver = new TopologyTestDriver(StatusTopology.build(TOPICS, CheckDefaults.STANDARD, settings, meters),
                 props, T0);
         registry = driver.createInputTopic(TOPICS.registry(), new ByteArraySerializer(), new ByteArraySerializer());
         events = driver.createInputTopic(TOPICS.events(), new ByteArraySerializer(), new ByteArraySerializer());
@@ -171,6 +177,112 @@ class StatusTopologyTest {
     }
 
     // ---- tests
+
+    @Test
+    void storeValuesAnEarlierVersionWroteAsJsonAreFoldedOnAndRewrittenInBinary() {
+        // The stores as a version before the binary format left them: payments-api DEGRADED and flapping,
+        // last applied monitor-7 epoch 12 sequence 99.
+        var registrations = driver.<String, byte[]>getKeyValueStore(StatusStores.REGISTRATIONS);
+        var states = driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES);
+        registrations.put("payments-api", StoreValues.LEGACY_TRACKED.getBytes(StandardCharsets.UTF_8));
+        states.put("payments-api", StoreValues.LEGACY_FULL.getBytes(StandardCharsets.UTF_8));
+        Instant next = StoreValues.T0.plusSeconds(30);
+        HealthEvents replayed = HealthEvents.event("payments-api").registration(2, 4711).monitor("monitor-7", 12)
+                .latencyMs(12).outcome(Outcome.HEALTHY).status(HealthStatus.DEGRADED, HealthStatus.HEALTHY)
+                .counters(0, 3);
+
+        send(replayed.sequence(99).at(next).build());
+        assertThat(statuses.isEmpty()).as("sequence 99 was applied before the upgrade: stale").isTrue();
+        send(replayed.sequence(100).at(next).build());
+
+        BackendStatus status = latest().get("payments-api");
+        assertThat(status.lastCheckedAt()).contains(next);
+        assertThat(status.consecutiveSuccesses()).isEqualTo(3);
+        assertThat(status.flapping()).isTrue();
+        assertThat(status.availability().lastHour()).hasValue(0.8); // the legacy buckets' 3 of 4, and this one
+        byte[] rewritten = states.get("payments-api");
+        assertThat(rewritten[0]).isEqualTo((byte) StatusStoreCodec.FORMAT);
+        assertThat(json.decodeState(rewritten).history()).isEqualTo(StoreValues.full().history());
+    }
+
+    /** A driver whose aggregator publishes statuses on change and once a minute (--status-heartbeat-ms 60000). */
+    private void withHeartbeatOfAMinute() {
+        driver.close();
+        AggregatorSettings d = AggregatorSettings.DEFAULTS;
+        startDriver(new AggregatorSettings(d.flapChanges(), d.flapWindow(), d.monitorSessionTimeout(),
+                d.historyPerBackend(), Duration.ofMinutes(1)));
+    }
+
+    @Test
+    void withAHeartbeatEveryChangeIsPublishedAtItsEventAndNothingLagsMoreThanTheHeartbeat() {
+        withHeartbeatOfAMinute();
+        long seed = 1_616L;
+        Random random = new Random(seed);
+        long r = register("api");
+        BackendStatus before = latest().get("api");
+        Instant lastPublished = T0;
+        Instant t = T0;
+        int events = 0;
+        int published = 0;
+        int changes = 0;
+        Outcome outcome = Outcome.HEALTHY;
+        for (int i = 0; i < 400; i++) {
+            if (random.nextInt(6) == 0) { // runs of one outcome, as backends behave
+                outcome = Outcome.values()[random.nextInt(Outcome.values().length)];
+            }
+            send("api", 1, r, outcome, t = t.plusSeconds(1 + random.nextInt(20)));
+            events++;
+            BackendStatus now = status("api");
+            List<BackendStatus> out = statuses.readValuesToList().stream().map(json::decodeStatus).toList();
+            String at = "seed " + seed + " event " + i + " at " + t;
+            if (!significant(now).equals(significant(before))) {
+                changes++;
+                assertThat(out).as("a change is published at its event: " + at).containsExactly(now);
+            } else {
+                assertThat(out).as("nothing but the status of this event: " + at).isSubsetOf(now);
+            }
+            if (!out.isEmpty()) {
+                published++;
+                lastPublished = t;
+            }
+            assertThat(Duration.between(lastPublished, t)).as("lag behind the status store: " + at)
+                    .isLessThan(Duration.ofMinutes(1));
+            before = now;
+        }
+        assertThat(changes).as("the run went through changes").isGreaterThan(20);
+        assertThat(published).as("fewer records than events").isLessThan(events / 2);
+    }
+
+    /** What a consumer of backend-status acts on, as docs/design.md §8.9 lists it: all but check progress. */
+    private static List<Object> significant(BackendStatus s) {
+        return List.of(s.id(), s.name(), s.labels(), s.status(), s.reason(), s.since(), s.flapping(),
+                s.lastFailure().map(f -> List.of(f.failure().kind(), f.failure().message(), f.failure().httpStatus())),
+                s.checkedBy(), s.ownerEpoch(), s.registration());
+    }
+
+    @Test
+    void withAHeartbeatASteadyBackendIsPublishedOnceAPeriodAtThePeriodsFirstCheck() {
+        withHeartbeatOfAMinute();
+        long r = register("api");
+        statuses.readValuesToList();
+        for (int i = 1; i <= 60; i++) {
+            send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(10L * i));
+        }
+        List<Instant> checks = statuses.readValuesToList().stream().map(json::decodeStatus)
+                .map(s -> s.lastCheckedAt().orElseThrow()).toList();
+        // 10:00:10 (UNKNOWN -> HEALTHY), then the first check of each minute, 10:01:00 to 10:10:00
+        assertThat(checks).first().isEqualTo(T0.plusSeconds(10));
+        assertThat(checks.subList(1, checks.size())).containsExactlyElementsOf(
+                IntStream.rangeClosed(1, 10).mapToObj(m -> T0.plusSeconds(60L * m)).toList());
+    }
+
+    @Test
+    void aHeartbeatBelowASecondIsRefusedNamingTheSetting() {
+        AggregatorSettings d = AggregatorSettings.DEFAULTS;
+        assertThatThrownBy(() -> new AggregatorSettings(d.flapChanges(),
+                d.flapWindow(), d.monitorSessionTimeout(), d.historyPerBackend(), Duration.ofMillis(500)))
+                .hasMessageContaining("status-heartbeat-ms");
+    }
 
     @Test
     void newRegistrationIsPublishedAsUnknownWithItsLabels() {

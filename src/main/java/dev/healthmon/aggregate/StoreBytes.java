@@ -1,0 +1,260 @@
+package dev.healthmon.aggregate;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The primitives of the aggregator's binary store values ({@link StatusStoreCodec}): variable-length
+ * integers (zig-zag, so small negative numbers stay small), length-prefixed UTF-8 strings, enums by
+ * name (so reordering an enum cannot change what a stored value means), instants to the nanosecond,
+ * optionals as a presence byte, and <em>fields</em>: a tag and the length of what follows, so a
+ * reader skips the fields it does not know and fills defaults for those a value lacks. Not
+ * thread-safe: one writer or reader per value.
+ */
+final class StoreBytes {
+
+    private StoreBytes() {}
+
+    /** Appends to a growing array. */
+    static final class Writer {
+        private byte[] buf = new byte[256];
+        private int size;
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(buf, size);
+        }
+
+        Writer raw(int b) {
+            ensure(1);
+            buf[size++] = (byte) b;
+            return this;
+        }
+
+        Writer unsigned(long v) {
+            ensure(10);
+            while ((v & ~0x7FL) != 0) {
+                buf[size++] = (byte) ((v & 0x7F) | 0x80);
+                v >>>= 7;
+            }
+            buf[size++] = (byte) v;
+            return this;
+        }
+
+        Writer number(long v) {
+            return unsigned((v << 1) ^ (v >> 63));
+        }
+
+        Writer bool(boolean v) {
+            return raw(v ? 1 : 0);
+        }
+
+        Writer doubleBits(double v) {
+            long bits = Double.doubleToRawLongBits(v);
+            ensure(8);
+            for (int i = 0; i < 8; i++) {
+                buf[size++] = (byte) (bits >>> (8 * i));
+            }
+            return this;
+        }
+
+        Writer text(String s) {
+            byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+            unsigned(bytes.length);
+            ensure(bytes.length);
+            System.arraycopy(bytes, 0, buf, size, bytes.length);
+            size += bytes.length;
+            return this;
+        }
+
+        Writer name(Enum<?> e) {
+            return text(e.name());
+        }
+
+        Writer instant(Instant at) {
+            return number(at.getEpochSecond()).unsigned(at.getNano());
+        }
+
+        <T> Writer optional(Optional<T> value, BiConsumer<Writer, T> write) {
+            bool(value.isPresent());
+            value.ifPresent(v -> write.accept(this, v));
+            return this;
+        }
+
+        <T> Writer list(List<T> values, BiConsumer<Writer, T> write) {
+            unsigned(values.size());
+            values.forEach(v -> write.accept(this, v));
+            return this;
+        }
+
+        Writer labels(Map<String, String> labels) {
+            unsigned(labels.size());
+            labels.forEach((k, v) -> text(k).text(v));
+            return this;
+        }
+
+        /** A field: its tag, the length of its body, the body. */
+        <V> void field(int tag, V value, BiConsumer<Writer, V> body) {
+            unsigned(tag);
+            ensure(1);
+            int lengthAt = size++;
+            body.accept(this, value);
+            int length = size - lengthAt - 1;
+            int extra = unsignedSize(length) - 1;
+            if (extra > 0) { // a body of 128 bytes or more: its length takes more than the byte reserved for it
+                ensure(extra);
+                System.arraycopy(buf, lengthAt + 1, buf, lengthAt + 1 + extra, length);
+                size += extra;
+            }
+            int end = size;
+            size = lengthAt;
+            unsigned(length);
+            size = end;
+        }
+
+        private static int unsignedSize(long v) {
+            int n = 1;
+            while ((v & ~0x7FL) != 0) {
+                n++;
+                v >>>= 7;
+            }
+            return n;
+        }
+
+        private void ensure(int more) {
+            if (size + more > buf.length) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+            }
+        }
+    }
+
+    /** Reads what a {@link Writer} wrote; every malformed input throws {@link IllegalArgumentException}. */
+    static final class Reader {
+        private final byte[] buf;
+        private int pos;
+        private int limit;
+
+        Reader(byte[] buf, int from) {
+            this.buf = buf;
+            this.pos = from;
+            this.limit = buf.length;
+        }
+
+        int raw() {
+            if (pos >= limit) {
+                throw new IllegalArgumentException("store value ends early at byte " + pos);
+            }
+            return buf[pos++] & 0xFF;
+        }
+
+        long unsigned() {
+            long v = 0;
+            for (int shift = 0; shift < 64; shift += 7) {
+                int b = raw();
+                v |= (long) (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("store value has a number longer than 64 bits at byte " + pos);
+        }
+
+        int count() {
+            long n = unsigned();
+            if (n > limit - pos) { // every element takes at least one byte
+                throw new IllegalArgumentException("store value counts " + n + " elements in " + (limit - pos)
+                        + " bytes");
+            }
+            return (int) n;
+        }
+
+        long number() {
+            long v = unsigned();
+            return (v >>> 1) ^ -(v & 1);
+        }
+
+        int integer() {
+            return Math.toIntExact(number());
+        }
+
+        boolean bool() {
+            return raw() != 0;
+        }
+
+        double doubleBits() {
+            long bits = 0;
+            for (int i = 0; i < 8; i++) {
+                bits |= (long) raw() << (8 * i);
+            }
+            return Double.longBitsToDouble(bits);
+        }
+
+        String text() {
+            int length = count();
+            String s = new String(buf, pos, length, StandardCharsets.UTF_8);
+            pos += length;
+            return s;
+        }
+
+        <E extends Enum<E>> E name(Class<E> type) {
+            return Enum.valueOf(type, text());
+        }
+
+        Instant instant() {
+            return Instant.ofEpochSecond(number(), unsigned());
+        }
+
+        <T> Optional<T> optional(Function<Reader, T> read) {
+            return bool() ? Optional.of(read.apply(this)) : Optional.empty();
+        }
+
+        <T> List<T> list(Function<Reader, T> read) {
+            int n = count();
+            List<T> values = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                values.add(read.apply(this));
+            }
+            return values;
+        }
+
+        Map<String, String> labels() {
+            int n = count();
+            Map<String, String> labels = new LinkedHashMap<>();
+            for (int i = 0; i < n; i++) {
+                labels.put(text(), text());
+            }
+            return labels;
+        }
+
+        /**
+         * Reads fields to the end: each known tag's body with {@code read}, an unknown one skipped (a
+         * newer version's field). A body is read within its own length, and what a body has beyond what
+         * its reader takes is skipped too.
+         */
+        void fields(FieldReader read) {
+            while (pos < limit) {
+                int tag = Math.toIntExact(unsigned());
+                int length = count();
+                int end = pos + length;
+                int outer = limit;
+                limit = end;
+                read.read(tag, this);
+                pos = end;
+                limit = outer;
+            }
+        }
+    }
+
+    /** Reads the body of a field with the given tag, or nothing for a tag it does not know. */
+    @FunctionalInterface
+    interface FieldReader {
+        void read(int tag, Reader in);
+    }
+}

@@ -1,0 +1,136 @@
+package dev.healthmon.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The aggregator's store values: the binary format, and the JSON that versions before it wrote. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class StatusStoreCodecTest {
+
+    private final StatusJson json = new StatusJson(new ObjectMapper());
+
+    @Test
+    void statusesAreWrittenInTheBinaryFormatAndReadBackEqual() {
+        for (StatusState state : new StatusState[] {StoreValues.full(), StoreValues.fresh()}) {
+            byte[] bytes = json.encode(state);
+            assertThat(bytes[0]).isEqualTo((byte) StatusStoreCodec.FORMAT);
+            assertThat(json.decodeState(bytes)).isEqualTo(state);
+        }
+        byte[] tracked = json.encode(StoreValues.tracked());
+        assertThat(tracked[0]).isEqualTo((byte) StatusStoreCodec.FORMAT);
+        assertThat(json.decodeTracked(tracked)).isEqualTo(StoreValues.tracked());
+    }
+
+    @Test
+    void readsTheJsonStoreValuesThatEarlierVersionsWrote() {
+        // No version that wrote JSON kept the recent checks.
+        assertThat(json.decodeState(utf8(StoreValues.LEGACY_FULL))).isEqualTo(StoreValues.withoutChecks(
+                StoreValues.full()));
+        assertThat(json.decodeState(utf8(StoreValues.LEGACY_FRESH))).isEqualTo(StoreValues.fresh());
+        assertThat(json.decodeTracked(utf8(StoreValues.LEGACY_TRACKED))).isEqualTo(StoreValues.tracked());
+    }
+
+    @Test
+    void aStatusTakesAFractionOfItsJson() {
+        assertThat(json.encode(StoreValues.withoutChecks(StoreValues.full())).length)
+                .isLessThan(StoreValues.LEGACY_FULL.length() / 3);
+    }
+
+    @Test
+    void fieldsAValueLacksTakeTheirDefaults() {
+        // A value written before fields 2-6 existed, as a version that knew only the view would write it.
+        StatusState read = json.decodeState(onlyFields(json.encode(StoreValues.full()), Set.of(1)));
+        assertThat(read).isEqualTo(new StatusState(StoreValues.full().view(), Optional.empty(), Flapping.NONE,
+                Availability.EMPTY, List.of(), RecentChecks.NONE));
+        TrackedBackend tracked = json.decodeTracked(onlyFields(json.encode(StoreValues.tracked()), Set.of(1, 2, 5)));
+        assertThat(tracked.longestInterval()).isEqualTo(StatusJson.LEGACY_FENCE_WINDOW);
+        assertThat(tracked.thresholds()).isEqualTo(StoreValues.tracked().thresholds());
+    }
+
+    @Test
+    void fieldsOfANewerVersionAreSkipped() {
+        byte[] bytes = json.encode(StoreValues.full());
+        ByteArrayOutputStream newer = new ByteArrayOutputStream();
+        newer.writeBytes(bytes);
+        byte[] body = new byte[300]; // longer than 127 bytes: a two-byte length
+        Arrays.fill(body, (byte) 0x7F);
+        newer.write(99);
+        newer.write(0x80 | (body.length & 0x7F));
+        newer.write(body.length >>> 7);
+        newer.writeBytes(body);
+        assertThat(json.decodeState(newer.toByteArray())).isEqualTo(StoreValues.full());
+    }
+
+    @Test
+    void longFieldsKeepTheirLength() {
+        // Labels long enough that the view field's length takes three bytes.
+        TrackedBackend b = StoreValues.tracked();
+        TrackedBackend labelled = new TrackedBackend(b.id(), b.name(), Map.of("notes", "x".repeat(20_000)), b.version(),
+                b.thresholds(), b.longestInterval(), b.timeout(), b.checkingFingerprint());
+        StatusState state = StatusState.fresh(BackendStatus.unknown(labelled, StoreValues.T0));
+        assertThat(json.decodeState(json.encode(state))).isEqualTo(state);
+        assertThat(json.decodeTracked(json.encode(labelled))).isEqualTo(labelled);
+    }
+
+    @Test
+    void aTruncatedOrCorruptValueIsReadOrRefusedWithIllegalArgumentNeverAnotherError() {
+        byte[] bytes = json.encode(StoreValues.full());
+        int refused = 0;
+        for (int i = 1; i < bytes.length; i++) {
+            byte[][] damages = {Arrays.copyOf(bytes, i), corrupt(bytes, i, 0xFF), corrupt(bytes, i, 0)};
+            for (byte[] damaged : damages) {
+                try {
+                    json.decodeState(damaged);
+                } catch (IllegalArgumentException e) {
+                    refused++; // what the stores' readers expect of a bad value; anything else fails the test
+                }
+            }
+        }
+        assertThat(refused).isGreaterThan(bytes.length);
+    }
+
+    private static byte[] corrupt(byte[] bytes, int at, int value) {
+        byte[] c = bytes.clone();
+        c[at] = (byte) value;
+        return c;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The value with only the top-level fields whose tag is in {@code keep} (tags and lengths as written). */
+    private static byte[] onlyFields(byte[] value, Set<Integer> keep) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(value[0]);
+        int pos = 1;
+        while (pos < value.length) {
+            int start = pos;
+            int tag = value[pos++];
+            int length = 0;
+            for (int shift = 0; ; shift += 7) {
+                int b = value[pos++] & 0xFF;
+                length |= (b & 0x7F) << shift;
+                if ((b & 0x80) == 0) {
+                    break;
+                }
+            }
+            pos += length;
+            if (keep.contains(tag)) {
+                out.write(value, start, pos - start);
+            }
+        }
+        return out.toByteArray();
+    }
+}
