@@ -92,7 +92,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>No turn without work.</b> While anything is in progress (a restore, dead letters waiting, a
  * fenced member, a partition waiting for its events partition) {@code poll()} waits
  * {@link #POLL_TIMEOUT}; once settled it waits until the next commit or snapshot falls due, at most
- * {@link #SETTLED_POLL_TIMEOUT}. Records and rebalance callbacks end the wait as before; an
+ * {@link #SETTLED_POLL_TIMEOUT} (1 s). Records and rebalance callbacks end the wait as before; an
  * assignment during such a wait wakes the consumer ({@code wakeup()}, whose exception the loop
  * recognises as its own), so a restore starts as soon as it did with the short wait.
  *
@@ -106,11 +106,13 @@ public final class RegistryConsumer implements AutoCloseable {
     /** How long {@code poll()} waits for records while anything is in progress (a restore, dead letters, fencing). */
     static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
     /**
-     * The longest a settled loop waits in {@code poll()}: records and rebalances end the wait at once
-     * (an assignment wakes it), and a commit or a snapshot falling due shortens it. Ten turns a second
-     * cost an idle monitor ≈ 0.4 % of a core (docs/design.md §10.23).
+     * The longest a settled loop waits in {@code poll()}: records end the wait at once, an assignment
+     * wakes it, and a commit or a snapshot falling due shortens it. Ten turns a second cost an idle
+     * monitor ≈ 0.4 % of a core (docs/design.md §10.23). Not longer: what a consumer learns between
+     * its own wake-ups (lost partitions after a freeze; under KIP-848, rebalance callbacks, which run
+     * only inside {@code poll()}) may wait for the end of the wait.
      */
-    static final Duration SETTLED_POLL_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration SETTLED_POLL_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration BLOCKING_CALL_TIMEOUT = Duration.ofSeconds(10);
     /** For a call about one partition after a call about all of them timed out. */
     private static final Duration SINGLE_PARTITION_TIMEOUT = Duration.ofSeconds(1);
