@@ -261,7 +261,7 @@ public final class PlainHttpClient implements AutoCloseable {
                     }
                 }
                 long now = System.nanoTime();
-                if (now - lastSweep >= SWEEP_NANOS) {
+                if (sweepDue(now - lastSweep, now - lastIdleSweep)) {
                     lastSweep = now;
                     sweep(now);
                 }
@@ -289,6 +289,15 @@ public final class PlainHttpClient implements AutoCloseable {
             return Math.max(1, TimeUnit.NANOSECONDS.toMillis(IDLE_SWEEP_NANOS - sinceIdleSweepNanos));
         }
         return 0;
+    }
+
+    /**
+     * Whether this turn sweeps: a sweep's period has passed, or the idle sweep is due — which the
+     * selector's timeout woke it for, and which must not wait for the next period (it would wake
+     * every millisecond until then).
+     */
+    static boolean sweepDue(long sinceSweepNanos, long sinceIdleSweepNanos) {
+        return sinceSweepNanos >= SWEEP_NANOS || sinceIdleSweepNanos >= IDLE_SWEEP_NANOS;
     }
 
     /** Turns of the selector loop so far (each one a wake-up of its thread); any thread. */

@@ -352,6 +352,17 @@ class PlainHttpClientTest {
     }
 
     @Test
+    void theTurnTheIdleSweepIsDueSweepsEvenRightAfterASweep() {
+        long justSwept = Duration.ofMillis(1).toNanos();
+        long idleSweepOverdue = Duration.ofMillis(1_001).toNanos();
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, idleSweepOverdue)).isEqualTo(1);
+        assertThat(PlainHttpClient.sweepDue(justSwept, idleSweepOverdue))
+                .as("else the selector wakes every millisecond until the sweep period is over").isTrue();
+        assertThat(PlainHttpClient.sweepDue(justSwept, Duration.ofMillis(500).toNanos())).isFalse();
+        assertThat(PlainHttpClient.sweepDue(Duration.ofMillis(20).toNanos(), 0)).isTrue();
+    }
+
+    @Test
     void noAnswerWithinTheTimeoutIsATimeout() throws Exception {
         server = new ScriptedServer((c, r) -> {
             try {
