@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Wake-ups.</b> A health event does not wake the consumer until {@link #WAKE_AT} are waiting:
  * the consumer polls on a short timer instead, so 4,000 results a second cost it a few hundred
  * wake-ups, not 4,000 (each a futex call on both sides). Other items (dead letters, flush markers)
- * wake it at once.
+ * wake it at once. A consumer with nothing to tick for sleeps instead ({@link #pollAsleep}) and the
+ * first item of any kind wakes it: an idle monitor's publisher does not wake at all.
  */
 final class CoalescingBuffer {
 
@@ -40,6 +41,10 @@ final class CoalescingBuffer {
     /** Per backend, its last waiting result if that one did not change the status (so it may be replaced). */
     private final Map<String, Slot> replaceable = new HashMap<>();
     private long coalesced;
+    /** The consumer waits in {@link #pollAsleep}: the next item wakes it, whatever it is. */
+    private boolean consumerAsleep;
+    /** {@link #wake()} was called: the next (or current) {@link #pollAsleep} returns at once. */
+    private boolean wakePending;
 
     CoalescingBuffer(int capacity) {
         this.capacity = capacity;
@@ -65,7 +70,8 @@ final class CoalescingBuffer {
         if (!changesStatus) {
             replaceable.put(event.backendId(), slot);
         }
-        if (queue.size() >= WAKE_AT) {
+        if (queue.size() >= WAKE_AT || consumerAsleep) {
+            consumerAsleep = false;
             notifyAll();
         }
         return true;
@@ -110,6 +116,42 @@ final class CoalescingBuffer {
         }
         notifyAll(); // room for offerOther(…, timeout)
         return Optional.of(slot.item);
+    }
+
+    /**
+     * The oldest item, waiting for one without a timer: the next item offered, of any kind, wakes
+     * the consumer, and so does {@link #wake()}; it waits at most {@code maxNanos}
+     * ({@code Long.MAX_VALUE}: no limit). Empty when woken or timed out with nothing queued.
+     */
+    synchronized Optional<Object> pollAsleep(long maxNanos) throws InterruptedException {
+        long start = System.nanoTime();
+        consumerAsleep = true;
+        try {
+            while (queue.isEmpty() && !wakePending) {
+                if (maxNanos == Long.MAX_VALUE) {
+                    wait();
+                } else {
+                    long left = maxNanos - (System.nanoTime() - start);
+                    if (left <= 0) {
+                        break;
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(this, left);
+                }
+            }
+        } finally {
+            consumerAsleep = false;
+            wakePending = false;
+        }
+        return queue.isEmpty() ? Optional.empty() : poll(0, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Wakes the consumer from {@link #pollAsleep}, or makes its next call return at once: for work
+     * that does not come through this buffer (a dead letter queued or due, closing).
+     */
+    synchronized void wake() {
+        wakePending = true;
+        notifyAll();
     }
 
     synchronized int size() {

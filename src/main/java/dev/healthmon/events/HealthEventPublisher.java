@@ -75,8 +75,10 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
     /**
-     * How often the publisher looks for health events (they do not wake it, see CoalescingBuffer):
-     * a few ms on top of the producer's 50 ms linger, for a wake-up per tick instead of per event.
+     * How often the publisher looks for health events while they come (they do not wake it, see
+     * CoalescingBuffer): a few ms on top of the producer's 50 ms linger, for a wake-up per tick
+     * instead of per event. After a tick without any it sleeps with no timer (but the next dead
+     * letter's), and the first result wakes it: an idle publisher does not wake 200 times a second.
      */
     private static final Duration POLL = Duration.ofMillis(5);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
@@ -217,6 +219,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         DeadLetterAttempt attempt = new DeadLetterAttempt(letter, dlqTopic, deadLetterLimit, nanoTime.getAsLong());
         unacknowledged.add(attempt);
         deadLetters.add(attempt);
+        queue.wake(); // the publisher may be asleep, waiting for nothing but results
         return attempt.acknowledged();
     }
 
@@ -297,6 +300,10 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             Object next;
             try {
                 next = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS).orElse(null);
+                if (next == null && running && parked.isEmpty()) {
+                    // A whole tick without a result: no timer until one comes (it wakes us) or a letter is due.
+                    next = queue.pollAsleep(nanosUntilNextDeadLetter()).orElse(null);
+                }
             } catch (InterruptedException e) {
                 break;
             }
@@ -304,6 +311,12 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 handle(next);
             }
         }
+    }
+
+    /** Until the first waiting dead letter is due; {@code Long.MAX_VALUE} when none waits. */
+    private long nanosUntilNextDeadLetter() {
+        DeadLetterAttempt first = deadLetters.peek();
+        return first == null ? Long.MAX_VALUE : Math.max(0, first.getDelay(TimeUnit.NANOSECONDS));
     }
 
     private void handle(Object item) {
@@ -423,6 +436,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 attempt.attempts(), backOff.toMillis(), error.toString());
         if (running) {
             deadLetters.add(attempt);
+            queue.wake(); // the publisher may be asleep until an earlier letter's time, or for ever
         } else {
             attempt.acknowledged().completeExceptionally(error);
         }
@@ -504,6 +518,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     public void close(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         running = false;
+        queue.wake();
         try {
             thread.join(Math.max(1, timeout.toMillis()));
         } catch (InterruptedException e) {

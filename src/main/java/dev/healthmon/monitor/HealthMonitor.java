@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,6 +148,21 @@ public final class HealthMonitor implements AutoCloseable {
         if (snapshotStale && context.scheduler().clock().millis() >= nextSnapshotMillis) {
             publishSnapshotNow();
         }
+    }
+
+    /**
+     * How long until {@link #publishSnapshot()} has something to do: zero or more while the checks
+     * changed since the last publication, empty when they did not (nothing is due). For the poll
+     * loop's timeout, so that a change is published on time without turning the loop for nothing.
+     * Owner thread only.
+     */
+    public Optional<Duration> untilSnapshotDue() {
+        confined();
+        if (!snapshotStale) {
+            return Optional.empty();
+        }
+        long now = context.scheduler().clock().millis();
+        return Optional.of(nextSnapshotMillis <= now ? Duration.ZERO : Duration.ofMillis(nextSnapshotMillis - now));
     }
 
     /** Makes the current checks visible to {@link #snapshot()} now, if they changed. */

@@ -31,6 +31,7 @@ import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -88,6 +89,13 @@ import org.slf4j.LoggerFactory;
  * partition; one that did is remembered per partition, so an older registration of the same id
  * read later (a restore reads partitions in any order) stays out too.
  *
+ * <p><b>No turn without work.</b> While anything is in progress (a restore, dead letters waiting, a
+ * fenced member, a partition waiting for its events partition) {@code poll()} waits
+ * {@link #POLL_TIMEOUT}; once settled it waits until the next commit or snapshot falls due, at most
+ * {@link #SETTLED_POLL_TIMEOUT} (1 s). Records and rebalance callbacks end the wait as before; an
+ * assignment during such a wait wakes the consumer ({@code wakeup()}, whose exception the loop
+ * recognises as its own), so a restore starts as soon as it did with the short wait.
+ *
  * <p><b>Errors.</b> Retriable Kafka errors (timeouts, a broker restarting) are logged and retried
  * on the next loop while checks go on; any other error ends the loop, stops every check, and is
  * reported by {@link #awaitTermination()} so the process can exit non-zero.
@@ -95,7 +103,16 @@ import org.slf4j.LoggerFactory;
 public final class RegistryConsumer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RegistryConsumer.class);
-    private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    /** How long {@code poll()} waits for records while anything is in progress (a restore, dead letters, fencing). */
+    static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
+    /**
+     * The longest a settled loop waits in {@code poll()}: records end the wait at once, an assignment
+     * wakes it, and a commit or a snapshot falling due shortens it. Ten turns a second cost an idle
+     * monitor ≈ 0.4 % of a core (docs/design.md §10.25). Not longer: what a consumer learns between
+     * its own wake-ups (lost partitions after a freeze; under KIP-848, rebalance callbacks, which run
+     * only inside {@code poll()}) may wait for the end of the wait.
+     */
+    static final Duration SETTLED_POLL_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration BLOCKING_CALL_TIMEOUT = Duration.ofSeconds(10);
     /** For a call about one partition after a call about all of them timed out. */
     private static final Duration SINGLE_PARTITION_TIMEOUT = Duration.ofSeconds(1);
@@ -140,6 +157,10 @@ public final class RegistryConsumer implements AutoCloseable {
     private boolean fenced;
     private int fencedGeneration;
 
+    /** Poll thread: inside a long {@code poll()}, which an assignment must end at once to start its restore. */
+    private boolean pollingLong;
+    /** Poll thread: an assignment woke the long {@code poll()}; the next WakeupException is ours, not close()'s. */
+    private boolean wakeupOwed;
     private volatile boolean closing;
     private volatile boolean ready;
     /** Owned partitions whose checks wait for {@code health-events} to have a partition of their number. */
@@ -214,7 +235,15 @@ public final class RegistryConsumer implements AutoCloseable {
             consumer.subscribe(List.of(topic), new Listener());
             while (!closing) {
                 try {
-                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(POLL_TIMEOUT)) {
+                    Duration timeout = pollTimeout();
+                    pollingLong = timeout.compareTo(POLL_TIMEOUT) > 0;
+                    ConsumerRecords<byte[], byte[]> records;
+                    try {
+                        records = consumer.poll(timeout);
+                    } finally {
+                        pollingLong = false;
+                    }
+                    for (ConsumerRecord<byte[], byte[]> record : records) {
                         apply(record);
                     }
                     snapshotEndOffsets();
@@ -225,6 +254,13 @@ public final class RegistryConsumer implements AutoCloseable {
                 } catch (RetriableException e) {
                     // Kafka is briefly unreachable (broker restart, leader election): checks go on, try again.
                     log.warn("registry consumer: {}; retrying", e.toString());
+                } catch (WakeupException e) {
+                    if (closing || !wakeupOwed) {
+                        throw e;
+                    }
+                    // Ours, from an assignment during a long poll (thrown by poll() or, if poll() returned
+                    // first, by the next blocking call): the turn starts again, the restore with it.
+                    wakeupOwed = false;
                 }
             }
         } catch (WakeupException e) {
@@ -239,6 +275,24 @@ public final class RegistryConsumer implements AutoCloseable {
             shutdown();
             stopped.countDown();
         }
+    }
+
+    /**
+     * {@link #POLL_TIMEOUT} while anything is in progress; once settled — a member, every owned
+     * partition ACTIVE, no dead letter waiting, no partition waiting for its events partition — until
+     * the next commit or snapshot falls due, at most {@link #SETTLED_POLL_TIMEOUT}.
+     */
+    Duration pollTimeout() {
+        boolean settled = ready && !fenced && waitingForEvents.isEmpty() && pausedForDeadLetters.isEmpty()
+                && owned.values().stream().allMatch(p -> p.phase == PartitionPhase.ACTIVE
+                && p.pendingDeadLetters.isEmpty());
+        if (!settled) {
+            return POLL_TIMEOUT;
+        }
+        long untilCommit = commitInterval.toNanos() - (System.nanoTime() - lastCommitNanos);
+        long wait = Math.min(SETTLED_POLL_TIMEOUT.toNanos(), Math.max(0, untilCommit));
+        wait = Math.min(wait, monitor.untilSnapshotDue().map(Duration::toNanos).orElse(Long.MAX_VALUE));
+        return Duration.ofNanos(Math.max(wait, POLL_TIMEOUT.toNanos()));
     }
 
     private void startRestore(Collection<TopicPartition> partitions) {
@@ -678,6 +732,11 @@ public final class RegistryConsumer implements AutoCloseable {
             // No blocking call here: one that times out would escape poll() and end the loop.
             if (!partitions.isEmpty()) {
                 startRestore(partitions);
+                if (pollingLong && !wakeupOwed) {
+                    // poll() would go on waiting with the new partitions paused: end it, snapshot their ends now.
+                    wakeupOwed = true;
+                    consumer.wakeup();
+                }
             }
         }
 

@@ -37,6 +37,7 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The load run: one monitor (in this JVM) checks N backends of a target farm (another process)
@@ -48,7 +49,9 @@ import org.junit.jupiter.api.Test;
  * <p>Run: {@code mvn -B -Pbench test -Dtest=LoadRunBench} with, optionally,
  * {@code -Dbench.backends=20000 -Dbench.intervalMs=5000 -Dbench.measureSeconds=60
  * -Dbench.targets=512 -Dbench.latencyMs=0 -Dbench.jitterMs=0 -Dbench.failureRate=0
- * -Dbench.kafka=linger.ms=20,compression.type=lz4}.
+ * -Dbench.kafka=linger.ms=20,compression.type=lz4}. Low rates, where fixed costs show: {@code
+ * -Dbench.backends=10000 -Dbench.intervalMs=60000}, and an idle monitor: {@code -Dbench.backends=1
+ * -Dbench.intervalMs=60000} ({@code cpuPercentOfCore}, {@code osThreads}).
  */
 class LoadRunBench {
 
@@ -77,6 +80,7 @@ class LoadRunBench {
                     .collect(Collectors.toMap(kv -> kv[0].trim(), kv -> kv[1].trim()));
 
     @Test
+    @Timeout(value = 30, unit = TimeUnit.MINUTES) // the suite's 60 s default ended every run inside its warm-up
     void loadRun() throws Exception {
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("backends", BACKENDS);
@@ -139,11 +143,13 @@ class LoadRunBench {
                     Duration farm0 = cpu(farm);
                     Duration broker0 = broker.cpuTime();
                     long[] stat0 = cpuJiffies();
+                    Map<String, OsThreadStats.Usage> os0 = OsThreadStats.sample();
                     long wall0 = System.nanoTime();
                     TimeUnit.SECONDS.sleep(MEASURE_SECONDS); // the measurement window
                     double seconds = (System.nanoTime() - wall0) / 1e9;
                     double checks = checks(meters) - checks0;
                     double cpuMicros = (os.getProcessCpuTime() - cpu0) / 1e3;
+                    Map<String, OsThreadStats.Usage> os1 = OsThreadStats.sample();
                     long[] stat1 = cpuJiffies();
                     if (stat0 != null && stat1 != null) {
                         // Time the hypervisor gave to others: a run on a busy host is slower across the board.
@@ -153,6 +159,12 @@ class LoadRunBench {
                     results.put("checksPerSecondScheduled", Math.round(BACKENDS * 1000.0 / INTERVAL_MS));
                     results.put("checksPerSecondAchieved", Math.round(checks / seconds));
                     results.put("cpuMicrosPerCheck", Math.round(cpuMicros / checks));
+                    // At low rates a fixed cost (timers, scans) dominates: the share of one core says it plainly.
+                    results.put("cpuPercentOfCore", Math.round(cpuMicros / 1e6 / seconds * 1000) / 10.0);
+                    results.put("wakeupsPerSecond", Math.round(os1.values().stream()
+                            .mapToLong(OsThreadStats.Usage::switches).sum() / seconds
+                            - os0.values().stream().mapToLong(OsThreadStats.Usage::switches).sum() / seconds));
+                    results.put("osThreads", OsThreadStats.between(os0, os1, seconds, 0.05, 1));
                     results.put("checksPerCpuSecond", Math.round(checks / (cpuMicros / 1e6)));
                     results.put("eventsPublishedPerSecond",
                             Math.round((meters.counter("healthmon.events.published").count() - published0) / seconds));

@@ -41,6 +41,36 @@ class CoalescingBufferTest {
     }
 
     @Test
+    void aSleepingConsumerHasNoTimerAndIsWokenByTheFirstResult() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        CompletableFuture<Optional<Object>> taken = new CompletableFuture<>();
+        Thread consumer = new Thread(() -> {
+            try {
+                taken.complete(buffer.pollAsleep(Long.MAX_VALUE));
+            } catch (InterruptedException e) {
+                taken.completeExceptionally(e);
+            }
+        });
+        consumer.setDaemon(true);
+        consumer.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> consumer.getState() == Thread.State.WAITING);
+
+        HealthEvent result = event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY);
+        buffer.offer(result); // one result, far below WAKE_AT: it wakes a sleeping consumer all the same
+
+        assertThat(taken.get(5, TimeUnit.SECONDS)).contains(result);
+    }
+
+    @Test
+    void aWakeBeforeTheSleepIsNotLostAndASleepEndsByItsLimit() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        buffer.wake(); // e.g. a dead letter queued just before the consumer went to sleep
+
+        assertThat(buffer.pollAsleep(Long.MAX_VALUE)).isEmpty();
+        assertThat(buffer.pollAsleep(TimeUnit.MILLISECONDS.toNanos(20))).as("the next dead letter's time").isEmpty();
+    }
+
+    @Test
     void deliversEveryResultWhenThePublisherKeepsUp() throws Exception {
         CoalescingBuffer buffer = new CoalescingBuffer(10);
         List<Object> delivered = new ArrayList<>();

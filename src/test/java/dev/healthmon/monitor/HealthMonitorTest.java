@@ -301,6 +301,20 @@ class HealthMonitorTest {
     }
 
     @Test
+    void saysWhenTheNextSnapshotIsDueSoThatThePollLoopNeedNotTurnForIt() {
+        assertThat(monitor.untilSnapshotDue()).as("nothing changed: nothing due").isEmpty();
+        upsert(valid("a", "http://a.test/"), 1);
+        assertThat(monitor.untilSnapshotDue()).as("never published: due now").contains(Duration.ZERO);
+        monitor.publishSnapshot();
+        assertThat(monitor.untilSnapshotDue()).isEmpty();
+
+        upsert(valid("b", "http://b.test/"), 2);
+        assertThat(monitor.untilSnapshotDue()).contains(HealthMonitor.SNAPSHOT_EVERY);
+        scheduler.advance(Duration.ofMillis(400));
+        assertThat(monitor.untilSnapshotDue()).contains(HealthMonitor.SNAPSHOT_EVERY.minusMillis(400));
+    }
+
+    @Test
     void snapshotNowPublishesAtOnce() {
         upsert(valid("a", "http://a.test/"), 1);
         monitor.publishSnapshot();

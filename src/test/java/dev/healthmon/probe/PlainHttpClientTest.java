@@ -325,6 +325,44 @@ class PlainHttpClientTest {
     }
 
     @Test
+    void doesNotWakeWithNothingInFlightOrKeptAndStillAnswersWhenAsked() throws Exception {
+        server = new ScriptedServer((c, r) -> null); // answers nothing, closes: nothing is kept afterwards
+        try (PlainHttpClient quiet = new PlainHttpClient()) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> quiet.openConnections() == 0);
+            long turns = quiet.turns();
+
+            // A sweep timer would turn the loop ten times in this while (every 20 ms).
+            await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(() -> quiet.turns() == turns);
+
+            assertThatThrownBy(() -> quiet.send(server.address(), GET, TIMEOUT, 1024).get(10, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
+    void sleepsOneSweepWhileAnExchangeIsInFlightUntilTheIdleSweepWithKeptConnectionsElseUntilWoken() {
+        long sweep = PlainHttpClient.selectTimeoutMillis(1, 0, 0);
+        assertThat(sweep).isEqualTo(20);
+        assertThat(PlainHttpClient.selectTimeoutMillis(3, 5, 0)).isEqualTo(sweep);
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, Duration.ofMillis(300).toNanos())).isEqualTo(700);
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, Duration.ofSeconds(5).toNanos()))
+                .as("an idle sweep overdue runs at once, never 0, which would mean for ever").isEqualTo(1);
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 0, Duration.ofSeconds(5).toNanos()))
+                .as("nothing in flight, nothing kept: sleep until a command or a socket wakes it").isZero();
+    }
+
+    @Test
+    void theTurnTheIdleSweepIsDueSweepsEvenRightAfterASweep() {
+        long justSwept = Duration.ofMillis(1).toNanos();
+        long idleSweepOverdue = Duration.ofMillis(1_001).toNanos();
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, idleSweepOverdue)).isEqualTo(1);
+        assertThat(PlainHttpClient.sweepDue(justSwept, idleSweepOverdue))
+                .as("else the selector wakes every millisecond until the sweep period is over").isTrue();
+        assertThat(PlainHttpClient.sweepDue(justSwept, Duration.ofMillis(500).toNanos())).isFalse();
+        assertThat(PlainHttpClient.sweepDue(Duration.ofMillis(20).toNanos(), 0)).isTrue();
+    }
+
+    @Test
     void noAnswerWithinTheTimeoutIsATimeout() throws Exception {
         server = new ScriptedServer((c, r) -> {
             try {

@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -72,12 +73,19 @@ final class MockRegistry implements AutoCloseable {
     final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     final HealthMonitor monitor = new HealthMonitor(
             CheckContext.of("m1", new JournalingProbe(), new ManualScheduler(), e -> { }).withRandom(() -> 0.5));
-    /** Commits every loop turn, so that a commit can be caught passing a record it must not pass. */
-    final RegistryConsumer registry = new RegistryConsumer(consumer, TOPIC, Registrations.CODEC, monitor, sink,
-            Duration.ZERO, meters);
+    final RegistryConsumer registry;
 
-    /** A two-partition registry, both partitions starting at offset 0; not started yet. */
+    /**
+     * A two-partition registry, both partitions starting at offset 0; not started yet. It commits
+     * every loop turn, so that a commit can be caught passing a record it must not pass.
+     */
     MockRegistry() {
+        this(Duration.ZERO);
+    }
+
+    /** As above, committing every {@code commitInterval}. */
+    MockRegistry(Duration commitInterval) {
+        registry = new RegistryConsumer(consumer, TOPIC, Registrations.CODEC, monitor, sink, commitInterval, meters);
         Node node = new Node(0, "localhost", 9092);
         consumer.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, node, null, null),
                 new PartitionInfo(TOPIC, 1, node, null, null)));
@@ -130,8 +138,17 @@ final class MockRegistry implements AutoCloseable {
         private final Map<TopicPartition, Long> lastJournaledCommit = new HashMap<>();
         private JournalingListener listener;
 
+        /** Calls of {@link #wakeup()}: close() makes one, and so does an assignment during a long poll. */
+        final AtomicInteger wakeups = new AtomicInteger();
+
         RecordingConsumer() {
             super("earliest");
+        }
+
+        @Override
+        public void wakeup() {
+            wakeups.incrementAndGet();
+            super.wakeup();
         }
 
         @Override

@@ -1,0 +1,82 @@
+package dev.healthmon.bench;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * CPU time and wake-ups of every OS thread of this process, from {@code /proc/self/task/*}: the
+ * JVM's own threads (GC, JIT, "VM Periodic Task Thread") included, which {@code ThreadMXBean} does
+ * not list. Grouped by thread name (Linux keeps its first 15 characters) with numbers stripped.
+ * Empty where there is no {@code /proc} (not Linux).
+ *
+ * <p>A wake-up is counted as a context switch ({@code voluntary_ctxt_switches +
+ * nonvoluntary_ctxt_switches}): a thread that sleeps on a timer and wakes 200 times a second
+ * shows 200 a second even when it finds nothing to do, which is what a fixed cost looks like.
+ */
+final class OsThreadStats {
+
+    /** CPU nanoseconds and context switches of one group of threads. */
+    record Usage(long cpuNanos, long switches) {
+        Usage plus(Usage other) {
+            return new Usage(cpuNanos + other.cpuNanos, switches + other.switches);
+        }
+
+        Usage minus(Usage other) {
+            return new Usage(cpuNanos - other.cpuNanos, switches - other.switches);
+        }
+    }
+
+    private OsThreadStats() {}
+
+    /** Now, by thread name; threads that ended since are not in it. */
+    static Map<String, Usage> sample() {
+        Map<String, Usage> groups = new HashMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim().replaceAll("-?\\d+", "");
+                    long cpu = Long.parseLong(Files.readString(task.resolve("schedstat")).trim().split("\\s+")[0]);
+                    long switches = 0;
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.contains("ctxt_switches:")) {
+                            switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                    groups.merge(name, new Usage(cpu, switches), Usage::plus);
+                } catch (IOException | RuntimeException ended) {
+                    // the thread ended while being read
+                }
+            }
+        } catch (IOException noProc) {
+            return Map.of();
+        }
+        return groups;
+    }
+
+    /**
+     * Per thread group between two samples: percent of one core and wake-ups per second, the groups
+     * above {@code minPercent} or {@code minWakeups}, busiest first.
+     */
+    static Map<String, String> between(Map<String, Usage> before, Map<String, Usage> after, double seconds,
+                                       double minPercent, double minWakeups) {
+        Map<String, String> rows = new LinkedHashMap<>();
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue().minus(before.getOrDefault(e.getKey(),
+                        new Usage(0, 0)))))
+                .filter(e -> percent(e.getValue(), seconds) >= minPercent || e.getValue().switches() / seconds
+                        >= minWakeups)
+                .sorted((a, b) -> Long.compare(b.getValue().cpuNanos(), a.getValue().cpuNanos()))
+                .forEach(e -> rows.put(e.getKey(), String.format("%.2f %% of a core, %.1f wake-ups/s",
+                        percent(e.getValue(), seconds), e.getValue().switches() / seconds)));
+        return rows;
+    }
+
+    private static double percent(Usage usage, double seconds) {
+        return usage.cpuNanos() / 1e9 / seconds * 100;
+    }
+}
