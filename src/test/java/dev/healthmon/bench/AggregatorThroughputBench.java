@@ -118,18 +118,27 @@ class AggregatorThroughputBench {
     }
 
     private static void writeBacklog(KafkaSettings settings) throws Exception {
+        writeBacklog(settings, BACKENDS, EVENTS_PER_BACKEND, SPACING_SECONDS);
+    }
+
+    /**
+     * Registers {@code backends} backends, then writes {@code eventsPerBackend} events of each, {@code
+     * spacingSeconds} apart, one failure in seven; also {@link AggregatorMemoryBench}'s backlog.
+     */
+    static void writeBacklog(KafkaSettings settings, int backends, int eventsPerBackend, int spacingSeconds)
+            throws Exception {
         HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench"))) {
-            RecordMetadata[] registrations = new RecordMetadata[BACKENDS];
-            for (int b = 0; b < BACKENDS; b++) {
+            RecordMetadata[] registrations = new RecordMetadata[backends];
+            for (int b = 0; b < backends; b++) {
                 String id = "b" + b;
                 registrations[b] = producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(),
                         id.getBytes(StandardCharsets.UTF_8), bytes(json(id, "http://" + id + ".test/")))).get();
             }
             Instant t = Instant.parse("2026-11-24T10:00:00Z");
-            for (int seq = 1; seq <= EVENTS_PER_BACKEND; seq++) {
-                t = t.plusSeconds(SPACING_SECONDS);
-                for (int b = 0; b < BACKENDS; b++) {
+            for (int seq = 1; seq <= eventsPerBackend; seq++) {
+                t = t.plusSeconds(spacingSeconds);
+                for (int b = 0; b < backends; b++) {
                     boolean up = (seq + b) % 7 != 0;
                     HealthEvent e = new HealthEvent("b" + b, new RegistrationVersion(registrations[b].partition(),
                             registrations[b].offset()), seq, "bench", 1, t, t, 5,
@@ -206,7 +215,7 @@ class AggregatorThroughputBench {
                 Duration.ofSeconds(Long.parseLong(heartbeat.group(1))));
     }
 
-    private static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> ends, long started)
+    static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> ends, long started)
             throws Exception {
         while (true) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
@@ -221,7 +230,7 @@ class AggregatorThroughputBench {
         }
     }
 
-    private static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
+    static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
         Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
         for (int p = 0; p < PARTITIONS; p++) {
             latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
