@@ -36,8 +36,8 @@ final class StatusStoreCodec {
 
     /** The first byte of a binary store value; JSON never starts with it. */
     static final int FORMAT = 1;
-    /** More recent statuses than any flap window keeps (at most 1,000): a corrupt value, refused. */
-    private static final int MAX_RUN = 1000;
+    /** More recent statuses, in all, than any flap window keeps (at most 1,000): a corrupt value, refused. */
+    private static final int MAX_RECENT = 1000;
 
     private StatusStoreCodec() {}
 
@@ -229,8 +229,11 @@ final class StatusStoreCodec {
         for (int k = 0; k < runs; k++) {
             HealthStatus status = r.name(HealthStatus.class);
             long length = r.unsigned();
-            if (length > MAX_RUN) {
-                throw new IllegalArgumentException("status store value has a run of " + length + " statuses");
+            // Bounded in total, not only per run: a run takes ~10 bytes, so a 1 MB value could otherwise stand for
+            // 100 million statuses (and the next event copies them).
+            if (length > MAX_RECENT - recent.size()) {
+                throw new IllegalArgumentException("status store value has more than " + MAX_RECENT
+                        + " recent statuses");
             }
             for (int i = 0; i < length; i++) {
                 recent.add(status);

@@ -168,7 +168,9 @@ final class StoreBytes {
 
         int count() {
             long n = unsigned();
-            if (n > limit - pos) { // every element takes at least one byte
+            // Every element takes at least one byte. A count past 2^63 reads as negative: refused too, or a field's
+            // length could move the reader backwards and have it read the same field for ever.
+            if (n < 0 || n > limit - pos) {
                 throw new IllegalArgumentException("store value counts " + n + " elements in " + (limit - pos)
                         + " bytes");
             }

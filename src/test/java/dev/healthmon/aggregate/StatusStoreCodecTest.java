@@ -1,8 +1,10 @@
 package dev.healthmon.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.status.HealthStatus;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -70,6 +72,28 @@ class StatusStoreCodecTest {
         newer.write(body.length >>> 7);
         newer.writeBytes(body);
         assertThat(json.decodeState(newer.toByteArray())).isEqualTo(StoreValues.full());
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // fails if it spins
+    void aFieldLengthPast2To63IsRefusedNotReadForEver() {
+        // Format 1, tag 99, a ten-byte length of 2^64 - 11: read as a signed long it is -11, which would move the
+        // reader back onto the tag (a hostile changelog value must not spin the stream thread).
+        byte[] value = {1, 99, (byte) 0xF5, -1, -1, -1, -1, -1, -1, -1, -1, 1};
+
+        assertThatThrownBy(() -> json.decodeState(value)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("elements in");
+    }
+
+    @Test
+    void moreRecentStatusesThanAnyFlapWindowAreRefusedInTotalNotOnlyPerRun() {
+        // Two runs of 600: each within the 1,000 a flap window may hold, together not.
+        StoreBytes.Writer w = new StoreBytes.Writer().raw(StatusStoreCodec.FORMAT);
+        w.field(3, null, (out, none) -> out.unsigned(2).name(HealthStatus.HEALTHY).unsigned(600)
+                .name(HealthStatus.DEGRADED).unsigned(600).bool(false));
+
+        assertThatThrownBy(() -> json.decodeState(w.toByteArray())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("more than 1000 recent statuses");
     }
 
     @Test
