@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * Any instance answers any query; {@code scope=local} (used between instances) answers from this
  * instance's stores only. Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
  * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
- * error), 502 when another instance did not answer or answered something else than statuses.
+ * error), 502 when another instance did not answer or answered something else than statuses, 500 when this
+ * instance's store holds a value it cannot read.
  */
 final class StatusApi {
 
@@ -146,6 +147,9 @@ final class StatusApi {
                     response = endpoint.answer(exchange.getRequestURI().getRawPath(), query(exchange));
                 } catch (IllegalArgumentException e) {
                     response = new Response(400, error(e.getMessage()));
+                } catch (StatusQueries.UnreadableStoreValueException e) {
+                    log.error("query {} failed: {}", exchange.getRequestURI(), e.getMessage());
+                    response = new Response(500, error(e.getMessage()));
                 } catch (InvalidStateStoreException e) {
                     response = new Response(503,
                             error("status store not queryable now (starting, rebalancing or stopped): "

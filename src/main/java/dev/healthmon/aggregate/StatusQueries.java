@@ -2,6 +2,7 @@ package dev.healthmon.aggregate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -61,14 +62,30 @@ final class StatusQueries implements StatusSource {
     public List<StatusState> localStates() {
         List<StatusState> states = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> all = store().all()) {
-            all.forEachRemaining(kv -> states.add(json.decodeState(kv.value)));
+            all.forEachRemaining(kv -> states.add(stored(kv.key, kv.value)));
         }
         return states;
     }
 
     @Override
     public Optional<BackendStatus> local(String id) {
-        return Optional.ofNullable(store().get(id)).map(json::decodeState).map(StatusState::view);
+        return Optional.ofNullable(store().get(id)).map(value -> stored(id, value)).map(StatusState::view);
+    }
+
+    /** A store value this version cannot read: a fault of this instance's state, not of the caller's request. */
+    static final class UnreadableStoreValueException extends RuntimeException {
+        UnreadableStoreValueException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private StatusState stored(String id, byte[] value) {
+        try {
+            return json.decodeState(value);
+        } catch (IllegalArgumentException e) {
+            throw new UnreadableStoreValueException("the statuses store holds a value for "
+                    + UntrustedText.escape(id, 200) + " that this version cannot read: " + e.getMessage(), e);
+        }
     }
 
     /** Every status, from every instance. */

@@ -20,9 +20,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.KafkaStreams;
@@ -58,27 +59,34 @@ class StatusQueriesPeerTest {
     private KafkaStreams streams;
 
     @BeforeEach
-    void start() throws Exception {
+    void startPeer() throws Exception {
         peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         peer.start(); // each test gives it its answers; a path without one is a 404
+    }
+
+    /** This instance's API, over a store holding {@code storedValue} for "payments-api" (or nothing when null). */
+    private void startApi(byte[] storedValue) throws Exception {
         api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
         streams = new OnePeerStreams(new HostInfo("127.0.0.1", peer.getAddress().getPort()),
                 KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
-                        + self.port(), stateDir.toString(), 0));
+                        + self.port(), stateDir.toString(), 0), new OneValueStore("payments-api", storedValue));
         AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
         api.start();
     }
 
     @AfterEach
     void stop() {
-        api.stop(0);
         peer.stop(0);
-        streams.close(Duration.ofSeconds(10));
+        if (api != null) {
+            api.stop(0);
+            streams.close(Duration.ofSeconds(10));
+        }
     }
 
     @Test
     void aPeerAnsweringSomethingElseThanStatusesIsABadGatewayNamingThePeer() throws Exception {
+        startApi(null);
         // Valid JSON and HTTP 200, but items that are no statuses, transitions or checks.
         answer(peer, "/api/status", "{\"items\": [{\"id\": 42, \"status\": \"SORT_OF\"}]}");
         answer(peer, "/api/status/", "{\"status\": []}");
@@ -96,10 +104,24 @@ class StatusQueriesPeerTest {
 
     @Test
     void aPeerOfAnEarlierVersionWithoutRecentChecksLeavesThemOutDuringARollingUpgrade() throws Exception {
+        startApi(null);
         HttpResponse<String> answer = get("/api/checks"); // the peer answers 404: it predates /api/checks
 
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
         assertThat(MAPPER.readTree(answer.body()).path("items").size()).isZero();
+    }
+
+    @Test
+    void aStoreValueThisVersionCannotReadIsAServerErrorNotTheCallersBadRequest() throws Exception {
+        startApi(new byte[] {1, 1, 5}); // the binary format, a view field cut short
+
+        for (String path : List.of("/api/status", "/api/status/payments-api", "/api/summary", "/api/checks")) {
+            HttpResponse<String> answer = get(path);
+
+            assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(500);
+            assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as(path)
+                    .contains("a value for payments-api that this version cannot read");
+        }
     }
 
     private HttpResponse<String> get(String path) throws Exception {
@@ -117,14 +139,16 @@ class StatusQueriesPeerTest {
         });
     }
 
-    /** A Streams application (never started) whose own store is empty and whose only other instance is {@code peer}. */
+    /** A Streams application (never started): {@code store} is its own, {@code peer} its only other instance. */
     private static final class OnePeerStreams extends KafkaStreams {
         private final HostInfo peer;
+        private final OneValueStore store;
 
-        OnePeerStreams(HostInfo peer, Map<String, Object> config) {
+        OnePeerStreams(HostInfo peer, Map<String, Object> config, OneValueStore store) {
             super(StatusTopology.build(Topics.DEFAULTS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS,
                     new SimpleMeterRegistry()), KafkaSettings.toProperties(config));
             this.peer = peer;
+            this.store = store;
         }
 
         @Override
@@ -135,14 +159,15 @@ class StatusQueriesPeerTest {
         @Override
         @SuppressWarnings("unchecked")
         public <T> T store(StoreQueryParameters<T> parameters) {
-            return (T) new EmptyStore();
+            return (T) store;
         }
     }
 
-    private static final class EmptyStore implements ReadOnlyKeyValueStore<String, byte[]> {
+    /** A statuses store holding {@code value} under {@code key}, or nothing when {@code value} is null. */
+    private record OneValueStore(String key, byte[] value) implements ReadOnlyKeyValueStore<String, byte[]> {
         @Override
-        public byte[] get(String key) {
-            return null;
+        public byte[] get(String k) {
+            return key.equals(k) ? value : null;
         }
 
         @Override
@@ -152,6 +177,8 @@ class StatusQueriesPeerTest {
 
         @Override
         public KeyValueIterator<String, byte[]> all() {
+            Iterator<KeyValue<String, byte[]>> entries = value == null ? Collections.emptyIterator()
+                    : List.of(KeyValue.pair(key, value)).iterator();
             return new KeyValueIterator<>() {
                 @Override
                 public void close() {
@@ -159,24 +186,24 @@ class StatusQueriesPeerTest {
 
                 @Override
                 public String peekNextKey() {
-                    throw new NoSuchElementException();
+                    throw new UnsupportedOperationException("not used by the queries");
                 }
 
                 @Override
                 public boolean hasNext() {
-                    return false;
+                    return entries.hasNext();
                 }
 
                 @Override
                 public KeyValue<String, byte[]> next() {
-                    throw new NoSuchElementException();
+                    return entries.next();
                 }
             };
         }
 
         @Override
         public long approximateNumEntries() {
-            return 0;
+            return value == null ? 0 : 1;
         }
     }
 }
