@@ -70,7 +70,8 @@ final class AggregateCommand implements Callable<Integer> {
     @Option(names = "--status-heartbeat-ms", defaultValue = "0",
             description = "0: a backend-status record after every applied event. N (1000-86400000): only when the "
                     + "status changes, and for the first check of every N ms period, so backend-status carries "
-                    + "every change but lastCheckedAt, latencyMs, the counters and availability lag by up to N ms. "
+                    + "every change but lastCheckedAt, latencyMs, the counters, availability and lastFailure.at lag "
+                    + "by up to N ms. "
                     + "Default ${DEFAULT-VALUE}.")
     long statusHeartbeatMs;
 

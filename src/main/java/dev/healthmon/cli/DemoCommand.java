@@ -163,8 +163,8 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("registered %d sample backends; expected: demo-healthy HEALTHY, demo-slow DEGRADED (SLOW), "
                 + "demo-failing and demo-dead UNHEALTHY, demo-auth HEALTHY (it sends the declared secret demo-token), "
                 + "demo-locked UNAUTHENTICATED%n%n", backends.registrations().size());
-        out.printf("status page: http://127.0.0.1:%d/   (query API: /api/status, /api/summary, /api/transitions)%n%n",
-                aggregator.httpPort());
+        out.printf("status page: http://127.0.0.1:%d/   (query API: /api/status, /api/summary, /api/transitions, "
+                + "/api/checks)%n%n", aggregator.httpPort());
         printHint(out, kafka.bootstrapServers());
         out.flush();
     }
