@@ -162,7 +162,7 @@ function json(path) {
 async function refresh() {
   try {
     const [page, summary, checks] = await Promise.all([json("api/status?limit=1000"), json("api/summary"),
-      json("api/checks")]);
+      json("api/checks?limit=1000")]);
     statuses = page.items;
     checksById = new Map(checks.items.map(item => [item.id, item.checks]));
     renderSummary(summary);

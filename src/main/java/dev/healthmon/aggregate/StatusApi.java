@@ -125,8 +125,9 @@ final class StatusApi {
 
     /** Not in {@code /api/status}: its items are the {@code backend-status} contract, and these are not in it. */
     private Response checks(String path, Map<String, String> query) throws IOException, InterruptedException {
-        Map<String, RecentChecks> found = "local".equals(query.get("scope")) ? queries.localChecks()
-                : queries.checks();
+        int limit = StatusFilter.parse(Map.of("limit", query.getOrDefault("limit", "100"))).limit();
+        Map<String, RecentChecks> found = "local".equals(query.get("scope")) ? queries.localChecks(limit)
+                : queries.checks(limit);
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         found.forEach((id, checks) -> {

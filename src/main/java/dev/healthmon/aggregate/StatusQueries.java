@@ -135,12 +135,13 @@ final class StatusQueries implements StatusSource {
         return localStates().stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since)).toList();
     }
 
-    /** Every backend's recent checks, from every instance, by id. */
+    /** The recent checks of the first {@code limit} backends by id, from every instance. */
     @Override
-    public Map<String, RecentChecks> checks() throws IOException, InterruptedException {
-        Map<String, RecentChecks> all = new TreeMap<>(localChecks());
+    public Map<String, RecentChecks> checks(int limit) throws IOException, InterruptedException {
+        // Each instance's first `limit` by id, merged: the first `limit` of the merge are the first of all.
+        TreeMap<String, RecentChecks> all = new TreeMap<>(localChecks(limit));
         for (HostInfo other : others()) {
-            HttpResponse<byte[]> response = send(other, "/api/checks?scope=local");
+            HttpResponse<byte[]> response = send(other, "/api/checks?scope=local&limit=" + limit);
             if (response.statusCode() == 404) {
                 continue; // an instance of a version before /api/checks, during a rolling upgrade: it has none
             }
@@ -149,7 +150,7 @@ final class StatusQueries implements StatusSource {
                 all.put(item.path("id").asText(), fromPeer(other, () -> json.checks(item.path("checks"))));
             }
         }
-        return all;
+        return StatusSource.first(all, limit);
     }
 
     private ReadOnlyKeyValueStore<String, byte[]> store() {

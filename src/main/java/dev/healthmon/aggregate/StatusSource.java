@@ -29,12 +29,20 @@ interface StatusSource {
 
     List<StatusTransition> localTransitions(Instant since);
 
-    /** Every backend's recent checks, by id. */
-    Map<String, RecentChecks> checks() throws IOException, InterruptedException;
+    /** The recent checks of the first {@code limit} backends by id (the order of {@code /api/status}'s pages). */
+    Map<String, RecentChecks> checks(int limit) throws IOException, InterruptedException;
 
-    default Map<String, RecentChecks> localChecks() {
-        Map<String, RecentChecks> checks = new TreeMap<>();
+    default Map<String, RecentChecks> localChecks(int limit) {
+        TreeMap<String, RecentChecks> checks = new TreeMap<>();
         localStates().forEach(s -> checks.put(s.view().id(), s.checks()));
-        return checks;
+        return first(checks, limit);
+    }
+
+    /** The first {@code limit} entries of {@code byId}. */
+    static TreeMap<String, RecentChecks> first(TreeMap<String, RecentChecks> byId, int limit) {
+        while (byId.size() > limit) {
+            byId.pollLastEntry();
+        }
+        return byId;
     }
 }

@@ -63,6 +63,17 @@ class StatusApiTest {
     }
 
     @Test
+    void checksComePagedByIdAsStatusesDo() throws Exception {
+        fixture = new StatusPageFixture();
+
+        assertThat(get("/api/checks?limit=2").path("items")).extracting(item -> item.path("id").asText())
+                .containsExactly("api", "auth");
+        assertThat(get("/api/checks").path("items")).hasSize(5); // 100 by default
+        assertThat(get("/api/checks?scope=local&limit=1").path("items")).extracting(item -> item.path("id").asText())
+                .containsExactly("api");
+    }
+
+    @Test
     void statusItemsStayTheBackendStatusContract() throws Exception {
         fixture = new StatusPageFixture();
 

@@ -154,8 +154,8 @@ final class StatusPageFixture implements AutoCloseable {
         }
 
         @Override
-        public Map<String, RecentChecks> checks() {
-            return localChecks();
+        public Map<String, RecentChecks> checks(int limit) {
+            return localChecks(limit);
         }
 
         private Map<String, StatusState> byId() {
