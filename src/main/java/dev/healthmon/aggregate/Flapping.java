@@ -20,11 +20,10 @@ public record Flapping(List<HealthStatus> recent, boolean flapping) {
     }
 
     public Flapping next(HealthStatus status, AggregatorSettings settings) {
-        List<HealthStatus> window = new ArrayList<>(recent);
+        // Only the newest flapWindow - 1 before it: a stored value may hold more (the window was lowered).
+        List<HealthStatus> window = new ArrayList<>(recent.subList(
+                Math.max(0, recent.size() + 1 - settings.flapWindow()), recent.size()));
         window.add(status);
-        while (window.size() > settings.flapWindow()) {
-            window.remove(0);
-        }
         int changes = 0;
         for (int i = 1; i < window.size(); i++) {
             if (window.get(i) != window.get(i - 1)) {

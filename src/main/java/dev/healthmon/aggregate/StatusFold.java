@@ -169,9 +169,9 @@ public final class StatusFold {
         }
         List<StatusTransition> history = new ArrayList<>(state.history());
         history.addAll(added);
-        while (history.size() > settings.historyPerBackend()) {
-            history.remove(0);
-        }
+        // The oldest go in one step: a store value may hold far more than the setting keeps (it changed, or the
+        // value is hostile), and removing them one at a time shifts the whole list each time.
+        history.subList(0, Math.max(0, history.size() - settings.historyPerBackend())).clear();
         return new StatusState(state.view(), state.applied(), state.flapping(), state.availability(), history,
                 state.checks());
     }
