@@ -3,12 +3,15 @@ package dev.healthmon.aggregate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.status.UntrustedText;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -19,6 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -42,7 +51,13 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  */
 final class StatusQueries implements StatusSource {
 
+    /** How long another instance may take to answer, body included (the JDK client's timeout ends at the headers). */
     private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(5);
+    /**
+     * The most another instance's answer may hold: its every status ({@code scope=local}, no limit) at ~500 bytes
+     * each is 32 MiB for 64,000 backends. Past it the answer is refused rather than buffered without end.
+     */
+    static final int MAX_PEER_ANSWER_BYTES = 64 * 1024 * 1024;
 
     private final KafkaStreams streams;
     private final HostInfo self;
@@ -202,10 +217,86 @@ final class StatusQueries implements StatusSource {
         return mapper.readTree(response.body());
     }
 
+    /**
+     * One GET to another instance, whole answer within {@link #REMOTE_TIMEOUT} and {@link #MAX_PEER_ANSWER_BYTES}:
+     * a peer that sends its headers and then trickles, or never ends its body, must not hold the caller's thread.
+     */
     private HttpResponse<byte[]> send(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + host.host() + ":" + host.port()
-                + pathAndQuery))
+        String peer = host.host() + ":" + host.port();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + peer + pathAndQuery))
                 .timeout(REMOTE_TIMEOUT).GET().build();
-        return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        CompletableFuture<HttpResponse<byte[]>> answer = http.sendAsync(request,
+                info -> new BoundedBody(MAX_PEER_ANSWER_BYTES, "aggregator " + peer));
+        try {
+            return answer.get(REMOTE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            answer.cancel(true); // since JDK 16 this also aborts the exchange and closes its connection
+            throw new HttpTimeoutException("aggregator " + peer + " did not answer within " + REMOTE_TIMEOUT.toSeconds()
+                    + " s");
+        } catch (InterruptedException e) {
+            answer.cancel(true);
+            throw e;
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("aggregator " + peer + ": " + cause, cause);
+        }
+    }
+
+    /**
+     * Collects a body up to {@code max} bytes; past it cancels the exchange and fails with an IOException.
+     * Threading: called by the HTTP client one signal at a time, as the Flow contract says.
+     */
+    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final int max;
+        private final String peer;
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+
+        BoundedBody(int max, String peer) {
+            this.max = max;
+            this.peer = peer;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            if (body.isDone()) {
+                return; // refused already: what was in flight when the exchange was cancelled
+            }
+            for (ByteBuffer buffer : buffers) {
+                if (bytes.size() + (long) buffer.remaining() > max) {
+                    subscription.cancel();
+                    body.completeExceptionally(new IOException(peer + " answered more than " + max + " bytes"));
+                    return;
+                }
+                byte[] chunk = new byte[buffer.remaining()];
+                buffer.get(chunk);
+                bytes.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            body.completeExceptionally(error);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(bytes.toByteArray());
+        }
     }
 }

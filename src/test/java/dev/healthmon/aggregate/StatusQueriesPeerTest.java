@@ -9,6 +9,7 @@ import dev.healthmon.kafka.Topics;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.support.LoopbackPorts;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
@@ -122,6 +124,53 @@ class StatusQueriesPeerTest {
             assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as(path)
                     .contains("a value for payments-api that this version cannot read");
         }
+    }
+
+    @Test
+    void aPeerThatSendsItsHeadersAndThenTricklesIsABadGatewayWithinTheTimeoutNotAHeldThread() throws Exception {
+        startApi(null);
+        peer.createContext("/api/status", exchange -> {
+            exchange.sendResponseHeaders(200, 0); // a body of unknown length, then one byte at a time
+            try (OutputStream out = exchange.getResponseBody()) {
+                while (true) {
+                    out.write(' ');
+                    out.flush();
+                    TimeUnit.MILLISECONDS.sleep(200); // the fault under test: a peer that answers slowly
+                }
+            } catch (IOException | InterruptedException e) {
+                // the API gave up on it and closed the connection: what should happen
+            }
+        });
+
+        HttpResponse<String> answer = get("/api/status"); // gives up after 20 s: the API must answer before
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(MAPPER.readTree(answer.body()).path("error").asText())
+                .contains("127.0.0.1:" + peer.getAddress().getPort()).contains("did not answer within 5 s");
+    }
+
+    @Test
+    void aPeerWhoseAnswerNeverEndsIsABadGatewayInsteadOfFillingTheHeap() throws Exception {
+        startApi(null);
+        peer.createContext("/api/status", exchange -> {
+            exchange.sendResponseHeaders(200, 0);
+            byte[] spaces = new byte[64 * 1024];
+            Arrays.fill(spaces, (byte) ' ');
+            try (OutputStream out = exchange.getResponseBody()) {
+                while (true) {
+                    out.write(spaces);
+                }
+            } catch (IOException e) {
+                // refused by the API: what should happen
+            }
+        });
+
+        HttpResponse<String> answer = get("/api/status");
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(MAPPER.readTree(answer.body()).path("error").asText())
+                .contains("127.0.0.1:" + peer.getAddress().getPort())
+                .contains("answered more than " + StatusQueries.MAX_PEER_ANSWER_BYTES + " bytes");
     }
 
     private HttpResponse<String> get(String path) throws Exception {
