@@ -47,22 +47,23 @@ import org.junit.jupiter.api.Timeout;
  * (30 s) on one monitor (in this JVM), a target farm and an event recorder in processes of their own, the broker
  * in a third. In one run, in this order:
  * <ol>
- *   <li><b>Restore.</b> Every registration is in the compacted registry before the monitor starts. Reports the
- *       time from start to ready and to all checks started, and how the first checks spread: first checks per
- *       1 s bucket (from the monitor's start), max and mean per bucket over the first interval, and when the
- *       last backend had its first check. Read from the events themselves at the end of the run (each
- *       backend's first event: its check started at {@code checkedAt - latencyMs}), so reading costs the
- *       monitor nothing while it is measured.
+ *   <li><b>Heap baseline.</b> A first monitor restores {@code bench.baselineBackends} (10,000) of them, runs one
+ *       interval and 10 s more, and takes a live-object class histogram (the {@code GC.class_histogram}
+ *       diagnostic command, which runs a full GC first); then it is closed.
+ *   <li><b>Restore.</b> The rest are registered, and the measured monitor (a group of its own) starts with every
+ *       registration in the compacted registry. Reports the time from start to ready and to all checks started,
+ *       and how the first checks spread: first checks per 1 s bucket (from the monitor's start), max and mean
+ *       per bucket over the first interval, and when the last backend had its first check. Read from the
+ *       events themselves at the end of the run (each backend's first event from this monitor: its check
+ *       started at {@code checkedAt - latencyMs}), so reading costs the monitor nothing while it is measured.
  *   <li><b>Lateness</b> over a {@code bench.measureSeconds} window after a warm-up, by the {@link EventRecorder}
  *       (start minus due of every check due in the window), then <b>registration → first event</b> of 200
  *       fresh backends registered one at a time, 10 ms apart (as {@link LoadRunBench} does).
- *   <li><b>Heap per backend</b>, settled: a live-object class histogram (which runs a full GC) with every
- *       backend checked, at least {@code bench.warmupSeconds + bench.measureSeconds} after the restore; then
- *       every backend is deregistered, and a second histogram once none is checked. Per backend: the bytes the
- *       deregistration freed, and, class by class, where they were. The fixed costs (classes, client buffers,
- *       pools) stay in both and cancel out.
+ *   <li><b>Heap per backend</b>, settled: the fresh backends deregistered, 10 s later (over two intervals after
+ *       the restore) a second histogram. Per backend: the slope between the two histograms, in all and class by
+ *       class. Fixed costs (classes, client buffers, pools) are in both and cancel out.
  * </ol>
- * Writes {@code target/bench/scale.{json,md}} and the two histograms to {@code target/bench/scale-histo-*.txt}.
+ * Writes {@code target/bench/scale.{json,md}} and the histograms to {@code target/bench/scale-histo-*.txt}.
  *
  * <p>Run: {@code flock /work/heavy.lock mvn -B -o -Pbench test -Dtest=ScaleBench} with, optionally,
  * {@code -Dbench.backends=100000 -Dbench.intervalMs=30000 -Dbench.warmupSeconds=60 -Dbench.measureSeconds=60}.
@@ -78,6 +79,10 @@ class ScaleBench {
     private static final int FRESH = 200;
     private static final int PARTITIONS = 12;
     private static final String PREFIX = "b";
+    /** Backends of the heap figure's baseline, and how long each monitor runs after an interval before its figure. */
+    private static final int BASELINE = Integer.getInteger("bench.baselineBackends", 10_000);
+    private static final int SETTLE_SECONDS = 10;
+    private static final String MONITOR_ID = "scale-monitor";
 
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
@@ -95,13 +100,20 @@ class ScaleBench {
             String[] hosts = new BufferedReader(new InputStreamReader(farm.getInputStream(), StandardCharsets.UTF_8))
                     .readLine().substring("farm=".length()).split(",");
             try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
-                for (int i = 0; i < BACKENDS; i++) {
+                for (int i = 0; i < BASELINE; i++) {
                     String id = PREFIX + i;
                     producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
                             registration(id, "http://" + hosts[i % hosts.length] + "/" + id)));
                 }
                 producer.flush();
-                measure(settings, broker.bootstrapServers(), producer, hosts, results);
+                Map<String, long[]> baseline = baseline(settings);
+                for (int i = BASELINE; i < BACKENDS; i++) {
+                    String id = PREFIX + i;
+                    producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
+                            registration(id, "http://" + hosts[i % hosts.length] + "/" + id)));
+                }
+                producer.flush();
+                measure(settings, broker.bootstrapServers(), producer, hosts, baseline, results);
             }
         } finally {
             farm.getOutputStream().close();
@@ -113,13 +125,32 @@ class ScaleBench {
         BenchResults.write("scale", results);
     }
 
+    /**
+     * The baseline for the heap figure: a monitor restores the first {@link #BASELINE} backends and runs for one
+     * interval plus {@link #SETTLE_SECONDS}, then a live histogram; the monitor is closed before the measured one
+     * starts. Its own group, so the measured monitor restores as a fresh one would.
+     */
+    private static Map<String, long[]> baseline(KafkaSettings settings) throws Exception {
+        try (MonitorService monitor = MonitorService.start(config(settings, "bench-baseline", "baseline-monitor"),
+                new SimpleMeterRegistry())) {
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> monitor.ready() && monitor.activeChecks().size() == BASELINE);
+            TimeUnit.MILLISECONDS.sleep(INTERVAL_MS + SETTLE_SECONDS * 1000L); // every backend checked, then settled
+            return histogram("baseline");
+        }
+    }
+
+    private static MonitorConfig config(KafkaSettings settings, String group, String monitorId) {
+        return new MonitorConfig(settings, Topics.DEFAULTS, group, "classic", monitorId, CheckDefaults.STANDARD,
+                CircuitBreakerSettings.DEFAULTS, TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10),
+                200_000);
+    }
+
     private static void measure(KafkaSettings settings, String bootstrap, KafkaProducer<byte[], byte[]> producer,
-            String[] hosts, Map<String, Object> results) throws Exception {
+            String[] hosts, Map<String, long[]> baseline, Map<String, Object> results) throws Exception {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         long started = System.currentTimeMillis();
-        try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "bench",
-                "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
-                TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters)) {
+        try (MonitorService monitor = MonitorService.start(config(settings, "bench", MONITOR_ID), meters)) {
             await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(20)).until(monitor::ready);
             results.put("restoreStartToReadyMs", System.currentTimeMillis() - started);
             await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(100))
@@ -158,57 +189,44 @@ class ScaleBench {
             } finally {
                 recorder.destroy();
             }
-
-            results.put("secondsFromStartToHeapFigure", (System.currentTimeMillis() - started) / 1000);
-            Map<String, long[]> all = histogram("all");
-            for (int i = 0; i < BACKENDS; i++) {
-                producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(),
-                        (PREFIX + i).getBytes(StandardCharsets.UTF_8), null));
-            }
+            // Deregister the fresh ones (the baseline had none), and let the heap settle without them.
             for (int i = 0; i < FRESH; i++) {
                 producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(),
                         ("fresh-" + i).getBytes(StandardCharsets.UTF_8), null));
             }
             producer.flush();
-            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> monitor.activeChecks().isEmpty());
-            Map<String, long[]> none = histogram("none");
-            heapPerBackend(all, none, BACKENDS + FRESH, results);
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> monitor.activeChecks().size() == BACKENDS);
+            TimeUnit.SECONDS.sleep(SETTLE_SECONDS);
+            results.put("secondsFromStartToHeapFigure", (System.currentTimeMillis() - started) / 1000);
+            heapPerBackend(baseline, histogram("all"), BACKENDS - BASELINE, results);
         }
         results.put("restoreFirstChecks", firstChecks(settings, started));
     }
 
     /**
-     * Bytes per backend from two live-object histograms: in total (what deregistering freed, net of anything it
-     * added), and the classes that freed at least 8 B per backend. A tombstone that deletes a registration leaves
-     * a small record per id in its partition (design §3), so the net figure is a lower bound and the sum of the
-     * classes that shrank the upper one.
+     * Bytes per backend: the slope between the baseline's live heap and the measured monitor's, in all and
+     * class by class (those of at least 8 B per backend). The fixed costs (classes, client buffers, pools) are in
+     * both and cancel out; the few dozen tombstones of the fresh backends are in the second only.
      */
-    private static void heapPerBackend(Map<String, long[]> all, Map<String, long[]> none, int backends,
+    private static void heapPerBackend(Map<String, long[]> baseline, Map<String, long[]> all, int backends,
             Map<String, Object> results) {
-        long total = 0;
-        long freed = 0;
+        long total = all.values().stream().mapToLong(v -> v[1]).sum()
+                - baseline.values().stream().mapToLong(v -> v[1]).sum();
         Map<String, String> byClass = new LinkedHashMap<>();
-        List<Map.Entry<String, Long>> diffs = all.keySet().stream()
-                .map(c -> Map.entry(c, all.get(c)[1] - none.getOrDefault(c, new long[2])[1]))
-                .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).toList();
-        for (Map.Entry<String, Long> d : diffs) {
-            total += d.getValue();
-            freed += Math.max(0, d.getValue());
-            if (d.getValue() >= 8L * backends) {
-                long instances = all.get(d.getKey())[0] - none.getOrDefault(d.getKey(), new long[2])[0];
-                byClass.put(d.getKey(), Math.round(d.getValue() / (double) backends) + " B, "
-                        + Math.round(100.0 * instances / backends) / 100.0 + " per backend");
-            }
-        }
-        for (Map.Entry<String, long[]> c : none.entrySet()) {
-            if (!all.containsKey(c.getKey())) {
-                total -= c.getValue()[1];
-            }
-        }
-        results.put("heapLiveMiBAllBackends", all.values().stream().mapToLong(v -> v[1]).sum() / (1024 * 1024));
-        results.put("heapBytesPerBackendNet", Math.round(total / (double) backends));
-        results.put("heapBytesPerBackendFreed", Math.round(freed / (double) backends));
+        all.keySet().stream()
+                .map(c -> Map.entry(c, all.get(c)[1] - baseline.getOrDefault(c, new long[2])[1]))
+                .filter(d -> d.getValue() >= 8L * backends)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(d -> {
+                    long instances = all.get(d.getKey())[0] - baseline.getOrDefault(d.getKey(), new long[2])[0];
+                    byClass.put(d.getKey().replaceAll("\\$\\$Lambda.*", "\\$\\$Lambda"),
+                            Math.round(d.getValue() / (double) backends) + " B, "
+                            + Math.round(100.0 * instances / backends) / 100.0 + " per backend");
+                });
+        results.put("heapLiveMiB", Map.of("baseline", baseline.values().stream().mapToLong(v -> v[1]).sum() >> 20,
+                "all", all.values().stream().mapToLong(v -> v[1]).sum() >> 20));
+        results.put("heapBytesPerBackend", Math.round(total / (double) backends));
         results.put("heapBytesPerBackendByClass", byClass);
     }
 
@@ -250,7 +268,9 @@ class ScaleBench {
                     String key = new String(record.key(), StandardCharsets.UTF_8);
                     if (key.startsWith(PREFIX) && !first.containsKey(key)) {
                         HealthEvent event = codec.decode(record.value());
-                        first.put(key, event.checkedAt().toEpochMilli() - event.latencyMs() - started);
+                        if (event.monitorId().equals(MONITOR_ID)) {
+                            first.put(key, event.checkedAt().toEpochMilli() - event.latencyMs() - started);
+                        }
                     }
                 }
             }
