@@ -16,6 +16,7 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -262,6 +263,37 @@ class HealthMonitorTest {
             assertThat(Duration.between(e.scheduledAt(), e.checkedAt())).isEqualTo(Duration.ofMillis(500));
         });
         assertThat(hanging).isCancelled();
+    }
+
+    @Test
+    void anEventNamesWhenItsCheckWasDueToTheNanosecondEvenWhenItStartedLate() {
+        // The checks read a clock that runs `lag` ahead of the one the manual scheduler runs them on.
+        AtomicReference<Duration> lag = new AtomicReference<>(Duration.ofNanos(123));
+        CheckScheduler late = new CheckScheduler() {
+            @Override
+            public Cancellable schedule(Runnable task, Duration delay) {
+                return scheduler.schedule(task, delay);
+            }
+
+            @Override
+            public Clock clock() {
+                return Clock.offset(scheduler.clock(), lag.get());
+            }
+        };
+        HealthMonitor lateMonitor = new HealthMonitor(CheckContext.of("m1", probe, late, events::add)
+                .withRandom(() -> 0.5));
+        DecodedRegistration.Valid r = valid("a", "http://a.test/");
+        lateMonitor.upsert(r.registration(), r.settings(), new RegistrationVersion(0, 1), EPOCH, StartMode.NEW);
+        Instant due = scheduler.now().plusNanos(123);
+
+        lag.set(Duration.ofMillis(7).plusNanos(123)); // the scheduler thread was 7 ms late
+        scheduler.advance(Duration.ZERO);
+        probe.last().answer(Observation.healthy());
+
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.scheduledAt()).isEqualTo(due);
+            assertThat(Duration.between(e.scheduledAt(), e.checkedAt())).isEqualTo(Duration.ofMillis(7));
+        });
     }
 
     @Test
