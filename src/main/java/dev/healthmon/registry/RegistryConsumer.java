@@ -549,8 +549,8 @@ public final class RegistryConsumer implements AutoCloseable {
                     && restored(partition) && hasEventsPartition(partition, events)) {
                 partition.moveTo(PartitionPhase.ACTIVE);
                 activated = true;
-                partition.table.values().forEach(entry -> monitor.upsert(entry.registration().registration(),
-                        entry.registration().settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
+                partition.table.values().forEach(entry -> monitor.upsert(entry.registration(),
+                        entry.settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
                 long took = System.nanoTime() - partition.assignedAtNanos;
                 restoreTime.record(took, TimeUnit.NANOSECONDS);
                 log.info("partition={}-{} restored: backends={} epoch={} took={}ms", topic, partition.partition,
