@@ -8,6 +8,7 @@ import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.registration.BackendRegistration;
 import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.PolicyState;
 import java.time.Duration;
@@ -45,7 +46,6 @@ final class BackendCheck implements Runnable {
     private final int ownerEpoch;
     private final CheckContext context;
     private final ProbeSession probe;
-    private final CircuitBreaker circuit;
 
     // Guarded by this.
     private BackendRegistration registration;
@@ -57,6 +57,7 @@ final class BackendCheck implements Runnable {
     private long attempts;
     private long activeAttempt;
     private PolicyState policy = PolicyState.INITIAL;
+    private CircuitState circuit = CircuitState.CLOSED;
     private long sequence;
     // When the pending check is due, as Instant's two fields: a due Instant and a closure capturing it per
     // schedule were 48 B a backend.
@@ -72,7 +73,6 @@ final class BackendCheck implements Runnable {
         this.version = version;
         this.ownerEpoch = ownerEpoch;
         this.probe = context.probe().openSession(settings);
-        this.circuit = new CircuitBreaker(context.circuitSettings(), settings.thresholds().unhealthy());
     }
 
     synchronized void start(Duration firstDelay) {
@@ -153,7 +153,7 @@ final class BackendCheck implements Runnable {
             attempt = ++attempts;
             activeAttempt = attempt;
             context.metrics().started(Duration.between(scheduledAt, scheduler.clock().instant()));
-            circuit.beforeCheck();
+            circuit = CircuitBreaker.beforeCheck(circuit);
             nextCheck = null;
             target = registration;
         }
@@ -201,8 +201,9 @@ final class BackendCheck implements Runnable {
         try {
             PolicyState previous = policy;
             PolicyState next = HealthPolicy.next(previous, result.observation(), settings.thresholds());
-            circuit.afterCheck(result.observation().outcome().isSuccess(), next.consecutiveFailures());
-            next = HealthPolicy.withCircuit(next, circuit.state());
+            circuit = CircuitBreaker.afterCheck(circuit, context.circuitSettings(), settings.thresholds().unhealthy(),
+                    result.observation().outcome().isSuccess(), next.consecutiveFailures());
+            next = HealthPolicy.withCircuit(next, circuit);
             if (next.status() != previous.status()) {
                 log.info("backend={} status {} -> {}{}", registration.id(), previous.status(), next.status(),
                         next.reason().map(r -> " (" + r + ")").orElse(""));
@@ -213,10 +214,10 @@ final class BackendCheck implements Runnable {
             context.sink().publish(new HealthEvent(registration.id(), version, sequence, context.monitorId(),
                     ownerEpoch, scheduledAt, context.scheduler().clock().instant(), result.latency().toMillis(),
                     result.observation().outcome(), policy.status(), previous.status(), policy.reason(),
-                    policy.consecutiveFailures(), policy.consecutiveSuccesses(), result.failure(), circuit.state(),
+                    policy.consecutiveFailures(), policy.consecutiveSuccesses(), result.failure(), circuit,
                     result.mcp()));
-            nextDelay = circuit.nextDelay(CheckTiming.nextDelay(settings, previous.status(), policy.status(),
-                    result.retryAfter(), context.random()));
+            nextDelay = CircuitBreaker.nextDelay(circuit, context.circuitSettings(), CheckTiming.nextDelay(settings,
+                    previous.status(), policy.status(), result.retryAfter(), context.random()));
         } finally {
             scheduleCheck(nextDelay); // whatever went wrong above, the backend stays checked
         }
