@@ -73,7 +73,7 @@ public final class MonitorService implements AutoCloseable {
                 config.bufferCapacity(), eventPartitions, dlqLimit, meters);
         this.monitor = new HealthMonitor(CheckContext.of(config.monitorId(), probe, scheduler, publisher)
                 .withCircuit(config.circuitBreaker()).withMetrics(new CheckMetrics(meters)));
-        meters.gauge("healthmon.checks.active", monitor, m -> m.snapshot().size());
+        meters.gauge("healthmon.checks.active", monitor, HealthMonitor::activeCount);
         KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config.kafka().registryConsumer(config.groupId(),
                 registryClientId(config), config.groupProtocol()));
         this.consumerMetrics = new KafkaClientMetrics(consumer);

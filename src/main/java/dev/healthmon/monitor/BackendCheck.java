@@ -3,18 +3,17 @@ package dev.healthmon.monitor;
 import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
-import dev.healthmon.events.HealthEventSink;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.registration.BackendRegistration;
 import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthPolicy;
 import dev.healthmon.status.PolicyState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,20 +35,17 @@ import org.slf4j.LoggerFactory;
  * (fixed delay), and every check ends by {@code settings.timeout()}: a guard completes it as a
  * TIMEOUT and cancels the probe if the probe has not answered by then.
  */
-final class BackendCheck {
+final class BackendCheck implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(BackendCheck.class);
 
+    // One object per backend: 100,000 of them on one monitor. The context's parts are reached through it rather
+    // than copied into five fields of every check (docs/BENCHMARKS.md, one monitor at scale).
     private final long generation;
     private final CheckSettings settings;
     private final int ownerEpoch;
-    private final String monitorId;
+    private final CheckContext context;
     private final ProbeSession probe;
-    private final CheckScheduler scheduler;
-    private final HealthEventSink sink;
-    private final DoubleSupplier random;
-    private final CircuitBreaker circuit;
-    private final CheckMetrics metrics;
 
     // Guarded by this.
     private BackendRegistration registration;
@@ -61,22 +57,22 @@ final class BackendCheck {
     private long attempts;
     private long activeAttempt;
     private PolicyState policy = PolicyState.INITIAL;
+    private CircuitState circuit = CircuitState.CLOSED;
     private long sequence;
+    // When the pending check is due, as Instant's two fields: a due Instant and a closure capturing it per
+    // schedule were 48 B a backend.
+    private long dueEpochSecond;
+    private int dueNano;
 
     BackendCheck(CheckContext context, long generation, BackendRegistration registration, CheckSettings settings,
                  RegistrationVersion version, int ownerEpoch) {
-        this.metrics = context.metrics();
+        this.context = context;
         this.generation = generation;
         this.registration = registration;
         this.settings = settings;
         this.version = version;
         this.ownerEpoch = ownerEpoch;
-        this.monitorId = context.monitorId();
         this.probe = context.probe().openSession(settings);
-        this.scheduler = context.scheduler();
-        this.sink = context.sink();
-        this.random = context.random();
-        this.circuit = new CircuitBreaker(context.circuitSettings(), settings.thresholds().unhealthy());
     }
 
     synchronized void start(Duration firstDelay) {
@@ -130,22 +126,34 @@ final class BackendCheck {
         return policy;
     }
 
+    /** Guarded by this. */
     private void scheduleCheck(Duration delay) {
-        Instant due = scheduler.clock().instant().plus(delay);
-        nextCheck = scheduler.schedule(() -> runCheck(due), delay);
+        Instant due = context.scheduler().clock().instant().plus(delay);
+        dueEpochSecond = due.getEpochSecond();
+        dueNano = due.getNano();
+        nextCheck = context.scheduler().schedule(this, delay);
     }
 
-    private void runCheck(Instant scheduledAt) {
+    /**
+     * The scheduler's entry point: runs the pending check. The check is its own task, so a schedule allocates no
+     * closure; at most one is pending (the next is scheduled when this one completes), so the due time it runs
+     * for is the one {@link #scheduleCheck} stored.
+     */
+    @Override
+    public void run() {
+        CheckScheduler scheduler = context.scheduler();
         long attempt;
+        Instant scheduledAt;
         BackendRegistration target;
         synchronized (this) {
             if (state != CheckState.STARTED || activeAttempt != 0) {
                 return;
             }
+            scheduledAt = Instant.ofEpochSecond(dueEpochSecond, dueNano);
             attempt = ++attempts;
             activeAttempt = attempt;
-            metrics.started(Duration.between(scheduledAt, scheduler.clock().instant()));
-            circuit.beforeCheck();
+            context.metrics().started(Duration.between(scheduledAt, scheduler.clock().instant()));
+            circuit = CircuitBreaker.beforeCheck(circuit);
             nextCheck = null;
             target = registration;
         }
@@ -193,21 +201,23 @@ final class BackendCheck {
         try {
             PolicyState previous = policy;
             PolicyState next = HealthPolicy.next(previous, result.observation(), settings.thresholds());
-            circuit.afterCheck(result.observation().outcome().isSuccess(), next.consecutiveFailures());
-            next = HealthPolicy.withCircuit(next, circuit.state());
+            circuit = CircuitBreaker.afterCheck(circuit, context.circuitSettings(), settings.thresholds().unhealthy(),
+                    result.observation().outcome().isSuccess(), next.consecutiveFailures());
+            next = HealthPolicy.withCircuit(next, circuit);
             if (next.status() != previous.status()) {
                 log.info("backend={} status {} -> {}{}", registration.id(), previous.status(), next.status(),
                         next.reason().map(r -> " (" + r + ")").orElse(""));
             }
             policy = next;
             sequence++;
-            metrics.completed(settings.type(), result.observation().outcome(), result.latency());
-            sink.publish(new HealthEvent(registration.id(), version, sequence, monitorId, ownerEpoch, scheduledAt,
-                    scheduler.clock().instant(), result.latency().toMillis(), result.observation().outcome(),
-                    policy.status(), previous.status(), policy.reason(), policy.consecutiveFailures(),
-                    policy.consecutiveSuccesses(), result.failure(), circuit.state(), result.mcp()));
-            nextDelay = circuit.nextDelay(CheckTiming.nextDelay(settings, previous.status(), policy.status(),
-                    result.retryAfter(), random));
+            context.metrics().completed(settings.type(), result.observation().outcome(), result.latency());
+            context.sink().publish(new HealthEvent(registration.id(), version, sequence, context.monitorId(),
+                    ownerEpoch, scheduledAt, context.scheduler().clock().instant(), result.latency().toMillis(),
+                    result.observation().outcome(), policy.status(), previous.status(), policy.reason(),
+                    policy.consecutiveFailures(), policy.consecutiveSuccesses(), result.failure(), circuit,
+                    result.mcp()));
+            nextDelay = CircuitBreaker.nextDelay(circuit, context.circuitSettings(), CheckTiming.nextDelay(settings,
+                    previous.status(), policy.status(), result.retryAfter(), context.random()));
         } finally {
             scheduleCheck(nextDelay); // whatever went wrong above, the backend stays checked
         }

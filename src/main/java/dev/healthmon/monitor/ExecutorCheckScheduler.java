@@ -2,6 +2,7 @@ package dev.healthmon.monitor;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -31,15 +32,9 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
 
     @Override
     public Cancellable schedule(Runnable task, Duration delay) {
-        ScheduledFuture<?> future = executor.schedule(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                // One backend's bug must not kill the thread every backend depends on.
-                log.error("scheduled task failed", e);
-            }
-        }, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
-        return () -> future.cancel(false);
+        Task scheduled = new Task(task);
+        scheduled.future = executor.schedule(scheduled, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        return scheduled;
     }
 
     @Override
@@ -55,5 +50,38 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
     @Override
     public void close() {
         executor.shutdownNow();
+    }
+
+    /**
+     * A scheduled task as the executor's {@link Callable} and as its own handle, in one object. Every backend has
+     * one next check pending: a wrapping lambda, the executor's adapter from {@code Runnable} and a handle lambda
+     * were 56 B a backend, this is 24 (docs/BENCHMARKS.md, one monitor at scale).
+     */
+    private static final class Task implements Callable<Void>, Cancellable {
+
+        private final Runnable task;
+        // Written before schedule() returns the handle; volatile because cancel() may come from any thread.
+        private volatile ScheduledFuture<?> future;
+
+        Task(Runnable task) {
+            this.task = task;
+        }
+
+        @Override
+        public Void call() {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                // Logged here: the executor would keep it in a future nobody reads, and one backend's bug must
+                // not stop the others' checks.
+                log.error("scheduled task failed", e);
+            }
+            return null;
+        }
+
+        @Override
+        public void cancel() {
+            future.cancel(false);
+        }
     }
 }

@@ -9,7 +9,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,30 +26,26 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p><b>Threading.</b> Every mutating method must be called from one thread, the registry poll
- * thread; {@code activeChecks} is confined to it and needs no lock. The first mutating call binds
- * the thread, and a call from any other thread throws. {@link #snapshot()} may be called from any
- * thread: it returns the immutable view last published by {@link #publishSnapshot()}.
+ * thread: the first mutating call binds the thread, and a call from any other thread throws. The map
+ * of checks is written only by that thread; it is a concurrent map so that {@link #snapshot()} and
+ * {@link #activeCount()} may read it from any thread.
  *
- * <p><b>Snapshot cost.</b> Publishing copies every check, O(backends): at 20,000 backends a copy
- * per registration record cost ~6 ms of the poll thread each. So the poll loop publishes at most
- * every {@link #SNAPSHOT_EVERY}; a finished partition restore (before the instance reports ready), a
- * revocation, close or {@link #snapshotNow()} publishes at once.
+ * <p><b>Snapshot cost.</b> {@link #snapshot()} copies every check, O(backends), on the caller's thread,
+ * when asked (admin reads, tests). The poll thread used to publish such a copy once a second while
+ * registrations changed: at 100,000 backends each copy held it 25–50 ms, and a registration arriving
+ * meanwhile waited for it (docs/BENCHMARKS.md, one monitor at scale).
  */
 public final class HealthMonitor implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthMonitor.class);
-    static final Duration SNAPSHOT_EVERY = Duration.ofSeconds(1);
 
     private final CheckContext context;
 
+    // Written by the owner thread only; read by any (snapshot(), activeCount()).
+    private final Map<String, BackendCheck> activeChecks = new ConcurrentHashMap<>();
     // Confined to the owner thread.
-    private final Map<String, BackendCheck> activeChecks = new HashMap<>();
     private Thread owner;
     private long generations;
-    private boolean snapshotStale;
-    private long nextSnapshotMillis = Long.MIN_VALUE;
-
-    private volatile Map<String, ActiveCheck> snapshot = Map.of();
 
     public HealthMonitor(CheckContext context) {
         this.context = context;
@@ -72,7 +68,6 @@ public final class HealthMonitor implements AutoCloseable {
         BackendCheck existing = activeChecks.get(id);
         if (existing != null && existing.registration().checkedLike(registration)) {
             existing.updateSnapshot(registration, version);
-            snapshotStale = true;
             return;
         }
         if (existing != null) {
@@ -85,7 +80,6 @@ public final class HealthMonitor implements AutoCloseable {
         BackendCheck check = new BackendCheck(context, ++generations, registration, settings, version, ownerEpoch);
         activeChecks.put(id, check);
         check.start(firstDelay(id, settings, mode));
-        snapshotStale = true;
     }
 
     /** A tombstone: stops the backend's check, if this instance runs one, and forgets it. */
@@ -94,7 +88,6 @@ public final class HealthMonitor implements AutoCloseable {
         BackendCheck check = activeChecks.remove(backendId);
         if (check != null) {
             check.stop();
-            snapshotStale = true;
             log.info("backend={} stopped check: deregistered", backendId);
         }
     }
@@ -122,7 +115,6 @@ public final class HealthMonitor implements AutoCloseable {
             }
         });
         ids.forEach(id -> activeChecks.remove(id).stop());
-        snapshotStale |= !ids.isEmpty();
         return ids.size();
     }
 
@@ -130,70 +122,28 @@ public final class HealthMonitor implements AutoCloseable {
     public void stopAll() {
         confined();
         activeChecks.values().forEach(BackendCheck::stop);
-        snapshotStale |= !activeChecks.isEmpty();
         activeChecks.clear();
     }
 
+    /** How many checks run; any thread. */
     public int activeCount() {
-        confined();
         return activeChecks.size();
     }
 
     /**
-     * Makes the current checks visible to {@link #snapshot()} if they changed and the last
-     * publication is {@link #SNAPSHOT_EVERY} old; cheap otherwise. For the poll loop's every turn.
+     * A copy of the checks, taken now on the caller's thread; any thread. Weakly consistent: each
+     * check as it is when read, and a check started or stopped during the copy may or may not be in it.
      */
-    public void publishSnapshot() {
-        confined();
-        if (snapshotStale && context.scheduler().clock().millis() >= nextSnapshotMillis) {
-            publishSnapshotNow();
-        }
-    }
-
-    /**
-     * How long until {@link #publishSnapshot()} has something to do: zero or more while the checks
-     * changed since the last publication, empty when they did not (nothing is due). For the poll
-     * loop's timeout, so that a change is published on time without turning the loop for nothing.
-     * Owner thread only.
-     */
-    public Optional<Duration> untilSnapshotDue() {
-        confined();
-        if (!snapshotStale) {
-            return Optional.empty();
-        }
-        long now = context.scheduler().clock().millis();
-        return Optional.of(nextSnapshotMillis <= now ? Duration.ZERO : Duration.ofMillis(nextSnapshotMillis - now));
-    }
-
-    /** Makes the current checks visible to {@link #snapshot()} now, if they changed. */
-    public void publishSnapshotNow() {
-        confined();
-        if (!snapshotStale) {
-            return;
-        }
+    public Map<String, ActiveCheck> snapshot() {
         Map<String, ActiveCheck> view = new HashMap<>(activeChecks.size() * 4 / 3 + 1);
         activeChecks.forEach((id, c) -> view.put(id, new ActiveCheck(id, c.generation(), c.version(),
                 c.policy().status())));
-        snapshot = Collections.unmodifiableMap(view); // never written again; the volatile write publishes it
-        snapshotStale = false;
-        nextSnapshotMillis = context.scheduler().clock().millis() + SNAPSHOT_EVERY.toMillis();
-    }
-
-    /** Publishes and returns the current checks; owner thread only. */
-    public Map<String, ActiveCheck> snapshotNow() {
-        publishSnapshotNow();
-        return snapshot;
-    }
-
-    /** The checks as of the last {@link #publishSnapshot()}; any thread. */
-    public Map<String, ActiveCheck> snapshot() {
-        return snapshot;
+        return Collections.unmodifiableMap(view);
     }
 
     @Override
     public void close() {
         stopAll();
-        publishSnapshotNow();
     }
 
     private Duration firstDelay(String id, CheckSettings settings, StartMode mode) {

@@ -1,5 +1,7 @@
 package dev.healthmon.registry;
 
+import dev.healthmon.registration.BackendRegistration;
+import dev.healthmon.registration.CheckSettings;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.registration.RegistrationVersion;
 import java.util.HashMap;
@@ -18,8 +20,17 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class OwnedPartition {
 
-    /** The latest valid registration of one backend, where it was read, and its record timestamp. */
-    record Entry(DecodedRegistration.Valid registration, RegistrationVersion version, long timestamp) {
+    /**
+     * The latest valid registration of one backend, its check settings, where it was read, and its record
+     * timestamp. The registration and its settings are held here directly, not as the decoder's
+     * {@link DecodedRegistration.Valid}: one table entry per backend, and the wrapper was 24 B of each.
+     */
+    record Entry(BackendRegistration registration, CheckSettings settings, RegistrationVersion version,
+            long timestamp) {
+
+        Entry(DecodedRegistration.Valid valid, RegistrationVersion version, long timestamp) {
+            this(valid.registration(), valid.settings(), version, timestamp);
+        }
 
         Claim claim() {
             return new Claim(timestamp, version.partition(), version.offset(), false);

@@ -91,7 +91,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>No turn without work.</b> While anything is in progress (a restore, dead letters waiting, a
  * fenced member, a partition waiting for its events partition) {@code poll()} waits
- * {@link #POLL_TIMEOUT}; once settled it waits until the next commit or snapshot falls due, at most
+ * {@link #POLL_TIMEOUT}; once settled it waits until the next commit falls due, at most
  * {@link #SETTLED_POLL_TIMEOUT} (1 s). Records and rebalance callbacks end the wait as before; an
  * assignment during such a wait wakes the consumer ({@code wakeup()}, whose exception the loop
  * recognises as its own), so a restore starts as soon as it did with the short wait.
@@ -250,7 +250,6 @@ public final class RegistryConsumer implements AutoCloseable {
                     holdPartitionsWaitingForDeadLetters();
                     activateRestoredPartitions();
                     maybeCommit();
-                    monitor.publishSnapshot();
                 } catch (RetriableException e) {
                     // Kafka is briefly unreachable (broker restart, leader election): checks go on, try again.
                     log.warn("registry consumer: {}; retrying", e.toString());
@@ -280,7 +279,7 @@ public final class RegistryConsumer implements AutoCloseable {
     /**
      * {@link #POLL_TIMEOUT} while anything is in progress; once settled — a member, every owned
      * partition ACTIVE, no dead letter waiting, no partition waiting for its events partition — until
-     * the next commit or snapshot falls due, at most {@link #SETTLED_POLL_TIMEOUT}.
+     * the next commit falls due, at most {@link #SETTLED_POLL_TIMEOUT}.
      */
     Duration pollTimeout() {
         boolean settled = ready && !fenced && waitingForEvents.isEmpty() && pausedForDeadLetters.isEmpty()
@@ -291,7 +290,6 @@ public final class RegistryConsumer implements AutoCloseable {
         }
         long untilCommit = commitInterval.toNanos() - (System.nanoTime() - lastCommitNanos);
         long wait = Math.min(SETTLED_POLL_TIMEOUT.toNanos(), Math.max(0, untilCommit));
-        wait = Math.min(wait, monitor.untilSnapshotDue().map(Duration::toNanos).orElse(Long.MAX_VALUE));
         return Duration.ofNanos(Math.max(wait, POLL_TIMEOUT.toNanos()));
     }
 
@@ -539,7 +537,6 @@ public final class RegistryConsumer implements AutoCloseable {
             fenced = false; // a member again, under a new generation
         }
         boolean allActive = !fenced && generation > 0;
-        boolean activated = false;
         Set<TopicPartition> assigned = consumer.assignment();
         int events = eventPartitions.getAsInt();
         for (OwnedPartition partition : owned.values()) {
@@ -548,20 +545,14 @@ public final class RegistryConsumer implements AutoCloseable {
                     && assigned.contains(new TopicPartition(topic, partition.partition))
                     && restored(partition) && hasEventsPartition(partition, events)) {
                 partition.moveTo(PartitionPhase.ACTIVE);
-                activated = true;
-                partition.table.values().forEach(entry -> monitor.upsert(entry.registration().registration(),
-                        entry.registration().settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
+                partition.table.values().forEach(entry -> monitor.upsert(entry.registration(),
+                        entry.settings(), entry.version(), partition.ownerEpoch, StartMode.BULK));
                 long took = System.nanoTime() - partition.assignedAtNanos;
                 restoreTime.record(took, TimeUnit.NANOSECONDS);
                 log.info("partition={}-{} restored: backends={} epoch={} took={}ms", topic, partition.partition,
                         partition.table.size(), partition.ownerEpoch, TimeUnit.NANOSECONDS.toMillis(took));
             }
             allActive &= partition.phase == PartitionPhase.ACTIVE;
-        }
-        if (activated) {
-            // Ready promises every restored check is running, so the snapshot (activeChecks, /readyz
-            // callers) must show them before ready turns true; one copy per restore, not per record.
-            monitor.publishSnapshotNow();
         }
         waitingForEvents.retainAll(owned.keySet());
         waitingForEventsSnapshot = Set.copyOf(waitingForEvents);
@@ -694,7 +685,6 @@ public final class RegistryConsumer implements AutoCloseable {
         }
         owned.clear();
         ready = false;
-        monitor.publishSnapshotNow();
         try {
             consumer.close(BLOCKING_CALL_TIMEOUT); // leaves the group, so partitions move at once
         } catch (RuntimeException e) {
@@ -771,7 +761,6 @@ public final class RegistryConsumer implements AutoCloseable {
                     partition.moveTo(PartitionPhase.REVOKED);
                 }
             }
-            monitor.publishSnapshotNow();
         }
     }
 }

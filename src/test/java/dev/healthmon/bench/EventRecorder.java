@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -29,6 +30,19 @@ import org.apache.kafka.common.TopicPartition;
  * <p>Arguments: bootstrapServers topic windowMs freshPrefix freshCount giveUpMs
  */
 public final class EventRecorder {
+
+    /**
+     * Starts a recorder in a process of its own (this JVM's class path, 512 MiB heap, stderr discarded) with the
+     * arguments of {@link #main}; read its {@code ready} and {@code result} lines from its standard output.
+     */
+    static Process start(String bootstrapServers, String topic, long windowMs, String freshPrefix, int freshCount,
+            long giveUpMs) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                EventRecorder.class.getName(), bootstrapServers, topic, Long.toString(windowMs), freshPrefix,
+                Integer.toString(freshCount), Long.toString(giveUpMs))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
 
     public static void main(String[] args) throws Exception {
         KafkaSettings kafka = KafkaSettings.of(args[0]);

@@ -45,6 +45,19 @@ public final class TargetFarm {
 
     private record Due(long atNanos, Client client, byte[] answer) {}
 
+    /**
+     * Starts a farm in a process of its own (this JVM's class path, 512 MiB heap, stderr discarded); its first
+     * line of output is {@code farm=…}. Closing the process's standard input ends it.
+     */
+    static Process start(int targets, int portsPerAddress, long latencyMs, long jitterMs, double failureRate)
+            throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                TargetFarm.class.getName(), Integer.toString(targets), Integer.toString(portsPerAddress),
+                Long.toString(latencyMs), Long.toString(jitterMs), Double.toString(failureRate))
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
     public static void main(String[] args) throws Exception {
         int targets = Integer.parseInt(args[0]);
         int portsPerAddress = Integer.parseInt(args[1]);

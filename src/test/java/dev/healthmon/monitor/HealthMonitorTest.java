@@ -16,9 +16,11 @@ import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Observation;
 import dev.healthmon.support.FakeProbe;
 import dev.healthmon.support.ManualScheduler;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -75,7 +77,7 @@ class HealthMonitorTest {
         upsert(valid("a", "http://old.test/"), 1);
         scheduler.advance(Duration.ZERO);
         probe.last().answer(Observation.unhealthy());
-        long oldGeneration = monitor.snapshotNow().get("a").generation();
+        long oldGeneration = monitor.snapshot().get("a").generation();
 
         upsert(valid("a", "http://new.test/"), 2);
         scheduler.advance(Duration.ZERO);
@@ -87,21 +89,21 @@ class HealthMonitorTest {
         assertThat(afterChange.previousStatus()).as("policy state resets").isEqualTo(HealthStatus.UNKNOWN);
         assertThat(afterChange.consecutiveFailures()).isZero();
         assertThat(afterChange.registration().offset()).isEqualTo(2);
-        assertThat(monitor.snapshotNow().get("a").generation()).isGreaterThan(oldGeneration);
+        assertThat(monitor.snapshot().get("a").generation()).isGreaterThan(oldGeneration);
     }
 
     @Test
     void restartsCheckWhenHealthCheckSettingsOrAuthChange() {
         upsert(valid("a", "http://a.test/"), 1);
-        long first = monitor.snapshotNow().get("a").generation();
+        long first = monitor.snapshot().get("a").generation();
 
         upsert(valid(json("a", "http://a.test/", j -> ((ObjectNode) j.get("healthCheck")).put("intervalMs", 2000))), 2);
-        long second = monitor.snapshotNow().get("a").generation();
+        long second = monitor.snapshot().get("a").generation();
         upsert(valid(json("a", "http://a.test/", j -> {
             ((ObjectNode) j.get("healthCheck")).put("intervalMs", 2000);
             j.putObject("auth").put("type", "bearer").put("secretRef", "token");
         })), 3);
-        long third = monitor.snapshotNow().get("a").generation();
+        long third = monitor.snapshot().get("a").generation();
 
         assertThat(second).isGreaterThan(first);
         assertThat(third).isGreaterThan(second);
@@ -112,7 +114,7 @@ class HealthMonitorTest {
         upsert(valid("a", "http://a.test/"), 1);
         scheduler.advance(Duration.ZERO);
         probe.last().answer(Observation.healthy());
-        long generation = monitor.snapshotNow().get("a").generation();
+        long generation = monitor.snapshot().get("a").generation();
         List<Instant> pendingBefore = scheduler.pending();
 
         upsert(valid(json("a", "http://a.test/", j -> {
@@ -120,7 +122,7 @@ class HealthMonitorTest {
             j.putObject("labels").put("team", "payments");
         })), 5);
 
-        assertThat(monitor.snapshotNow().get("a").generation()).isEqualTo(generation);
+        assertThat(monitor.snapshot().get("a").generation()).isEqualTo(generation);
         assertThat(scheduler.pending()).isEqualTo(pendingBefore);
         scheduler.advance(Duration.ofSeconds(1));
         probe.last().answer(Observation.healthy());
@@ -134,12 +136,12 @@ class HealthMonitorTest {
     void identicalRegistrationChangesNothingButItsVersion() {
         upsert(valid("a", "http://a.test/"), 1);
         scheduler.advance(Duration.ZERO);
-        long generation = monitor.snapshotNow().get("a").generation();
+        long generation = monitor.snapshot().get("a").generation();
 
         upsert(valid("a", "http://a.test/"), 9);
 
         assertThat(probe.calls()).hasSize(1);
-        assertThat(monitor.snapshotNow().get("a")).satisfies(c -> {
+        assertThat(monitor.snapshot().get("a")).satisfies(c -> {
             assertThat(c.generation()).isEqualTo(generation);
             assertThat(c.version().offset()).isEqualTo(9);
         });
@@ -265,6 +267,37 @@ class HealthMonitorTest {
     }
 
     @Test
+    void anEventNamesWhenItsCheckWasDueToTheNanosecondEvenWhenItStartedLate() {
+        // The checks read a clock that runs `lag` ahead of the one the manual scheduler runs them on.
+        AtomicReference<Duration> lag = new AtomicReference<>(Duration.ofNanos(123));
+        CheckScheduler late = new CheckScheduler() {
+            @Override
+            public Cancellable schedule(Runnable task, Duration delay) {
+                return scheduler.schedule(task, delay);
+            }
+
+            @Override
+            public Clock clock() {
+                return Clock.offset(scheduler.clock(), lag.get());
+            }
+        };
+        HealthMonitor lateMonitor = new HealthMonitor(CheckContext.of("m1", probe, late, events::add)
+                .withRandom(() -> 0.5));
+        DecodedRegistration.Valid r = valid("a", "http://a.test/");
+        lateMonitor.upsert(r.registration(), r.settings(), new RegistrationVersion(0, 1), EPOCH, StartMode.NEW);
+        Instant due = scheduler.now().plusNanos(123);
+
+        lag.set(Duration.ofMillis(7).plusNanos(123)); // the scheduler thread was 7 ms late
+        scheduler.advance(Duration.ZERO);
+        probe.last().answer(Observation.healthy());
+
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.scheduledAt()).isEqualTo(due);
+            assertThat(Duration.between(e.scheduledAt(), e.checkedAt())).isEqualTo(Duration.ofMillis(7));
+        });
+    }
+
+    @Test
     void bulkStartSpreadsFirstChecksByPhaseOffset() {
         DecodedRegistration.Valid r = valid("spread-me", "http://a.test/");
         monitor.upsert(r.registration(), r.settings(), new RegistrationVersion(0, 1), EPOCH, StartMode.BULK);
@@ -282,45 +315,27 @@ class HealthMonitorTest {
 
         assertThat(monitor.stopPartition(0)).isEqualTo(1);
 
-        assertThat(monitor.snapshotNow()).containsOnlyKeys("b");
+        assertThat(monitor.snapshot()).containsOnlyKeys("b");
     }
 
     @Test
-    void thePollLoopPublishesTheSnapshotAtMostOncePerSecondSoABurstOfRegistrationsIsNotQuadratic() {
+    void anotherThreadSeesTheChecksAsTheyAreWithoutThePollThreadPublishingACopy() throws Exception {
         upsert(valid("a", "http://a.test/"), 1);
-        monitor.publishSnapshot();
-        assertThat(monitor.snapshot()).containsOnlyKeys("a");
-
         upsert(valid("b", "http://b.test/"), 2);
-        monitor.publishSnapshot();
-        assertThat(monitor.snapshot()).as("within a second of the last copy").containsOnlyKeys("a");
+        monitor.remove("a");
 
-        scheduler.advance(HealthMonitor.SNAPSHOT_EVERY);
-        monitor.publishSnapshot();
-        assertThat(monitor.snapshot()).containsOnlyKeys("a", "b");
-    }
+        AtomicReference<Map<String, ActiveCheck>> seen = new AtomicReference<>();
+        AtomicReference<Integer> count = new AtomicReference<>();
+        Thread reader = new Thread(() -> {
+            seen.set(monitor.snapshot());
+            count.set(monitor.activeCount());
+        });
+        reader.start();
+        reader.join();
 
-    @Test
-    void saysWhenTheNextSnapshotIsDueSoThatThePollLoopNeedNotTurnForIt() {
-        assertThat(monitor.untilSnapshotDue()).as("nothing changed: nothing due").isEmpty();
-        upsert(valid("a", "http://a.test/"), 1);
-        assertThat(monitor.untilSnapshotDue()).as("never published: due now").contains(Duration.ZERO);
-        monitor.publishSnapshot();
-        assertThat(monitor.untilSnapshotDue()).isEmpty();
-
-        upsert(valid("b", "http://b.test/"), 2);
-        assertThat(monitor.untilSnapshotDue()).contains(HealthMonitor.SNAPSHOT_EVERY);
-        scheduler.advance(Duration.ofMillis(400));
-        assertThat(monitor.untilSnapshotDue()).contains(HealthMonitor.SNAPSHOT_EVERY.minusMillis(400));
-    }
-
-    @Test
-    void snapshotNowPublishesAtOnce() {
-        upsert(valid("a", "http://a.test/"), 1);
-        monitor.publishSnapshot();
-        upsert(valid("b", "http://b.test/"), 2);
-
-        assertThat(monitor.snapshotNow()).containsOnlyKeys("a", "b");
+        assertThat(seen.get()).containsOnlyKeys("b");
+        assertThat(seen.get().get("b").version()).isEqualTo(new RegistrationVersion(0, 2));
+        assertThat(count.get()).isEqualTo(1);
     }
 
     @Test

@@ -386,21 +386,21 @@ final class MockRegistry implements AutoCloseable {
         return (int) meters.get("healthmon.partitions.owned").gauge().value();
     }
 
-    /** The checks as last published (at the latest when a restore finished or a partition was revoked). */
+    /** The checks now, read on the test's thread. */
     Map<String, ActiveCheck> checks() {
         return monitor.snapshot();
     }
 
-    /** The checks as the poll thread sees them now, read on that thread. */
+    /** The checks once the poll thread has finished its current turn, read on that thread. */
     Map<String, ActiveCheck> checksNow() {
         CompletableFuture<Map<String, ActiveCheck>> seen = new CompletableFuture<>();
-        consumer.schedulePollTask(() -> seen.complete(monitor.snapshotNow()));
+        consumer.schedulePollTask(() -> seen.complete(monitor.snapshot()));
         return seen.orTimeout(10, TimeUnit.SECONDS).join();
     }
 
     /**
      * Adds {@code record} on the poll thread, lets the loop apply it, then reads the checks on the
-     * poll thread (the published snapshot is refreshed at most once a second of the manual clock).
+     * poll thread.
      */
     Map<String, ActiveCheck> checksAfter(ConsumerRecord<byte[], byte[]> record) {
         consumer.schedulePollTask(() -> consumer.addRecord(record));

@@ -90,7 +90,7 @@ class RegistryMembershipTest {
     /** The checks as the poll thread sees them, read on that thread. */
     private Set<String> checks() {
         CompletableFuture<Set<String>> seen = new CompletableFuture<>();
-        consumer.schedulePollTask(() -> seen.complete(monitor.snapshotNow().keySet()));
+        consumer.schedulePollTask(() -> seen.complete(monitor.snapshot().keySet()));
         return seen.orTimeout(10, TimeUnit.SECONDS).join();
     }
 

@@ -103,7 +103,7 @@ class RegistryReadinessTest {
     /** The checks as the poll thread sees them, read on that thread. */
     private Set<String> checks() {
         CompletableFuture<Set<String>> seen = new CompletableFuture<>();
-        consumer.schedulePollTask(() -> seen.complete(monitor.snapshotNow().keySet()));
+        consumer.schedulePollTask(() -> seen.complete(monitor.snapshot().keySet()));
         return seen.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
     }
 

@@ -115,7 +115,7 @@ class RegistryRebalanceTest {
         consumer.scheduleNopPollTask(); // hands out @2
         consumer.scheduleNopPollTask(); // hands out @3: position 4, the restore ends in this loop turn
         CompletableFuture<Map<String, ActiveCheck>> whenRestored = new CompletableFuture<>();
-        consumer.schedulePollTask(() -> whenRestored.complete(mock.monitor.snapshotNow()));
+        consumer.schedulePollTask(() -> whenRestored.complete(mock.monitor.snapshot()));
 
         mock.registry.start();
 
