@@ -6,8 +6,8 @@ package dev.healthmon.bench;
  * (issue #16 target 6) and with Prometheus blackbox_exporter driven at the same rate after the monitor stops
  * (target 7).
  */
-record LoadPoint(int backends, long intervalMs, int warmupSeconds, int measureSeconds, boolean aggregator,
-        boolean blackbox) {
+record LoadPoint(int backends, long intervalMs, int warmupSeconds, int measureSeconds, boolean preRegistered,
+        boolean aggregator, boolean blackbox) {
 
     LoadPoint {
         if (backends < 1 || intervalMs < 100 || warmupSeconds < 2 || measureSeconds < 1) {
@@ -20,7 +20,7 @@ record LoadPoint(int backends, long intervalMs, int warmupSeconds, int measureSe
     static LoadPoint atRate(int backends, int checksPerSecond, int warmupSeconds, int measureSeconds,
             boolean aggregator, boolean blackbox) {
         return new LoadPoint(backends, Math.round(backends * 1000.0 / checksPerSecond), warmupSeconds,
-                measureSeconds, aggregator, blackbox);
+                measureSeconds, true, aggregator, blackbox);
     }
 
     /** What the schedule asks for (the interval runs from one check's end to the next's start; answers are at once). */

@@ -20,7 +20,7 @@ class LoadPointTest {
     @Test
     void timeoutStaysBelowShortIntervalsAsRegistrationsRequire() {
         assertThat(LoadPoint.atRate(1000, 8000, 30, 20, false, false).timeoutMs()).isEqualTo(62);
-        assertThat(new LoadPoint(20_000, 5000, 70, 60, false, false).timeoutMs()).isEqualTo(2000);
+        assertThat(new LoadPoint(20_000, 5000, 70, 60, false, false, false).timeoutMs()).isEqualTo(2000);
     }
 
     @Test

@@ -115,43 +115,60 @@ final class LoadRun implements AutoCloseable {
     private void runMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
             Optional<BenchAggregator> aggregator, Map<String, Object> results) throws Exception {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS, "bench",
-                "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
-                TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters);
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
-            warmUp(point, monitor, producer, results);
-            Process recorder = startRecorder(broker.bootstrapServers(), point.measureSeconds());
-            try {
-                BufferedReader recorderOut = new BufferedReader(new InputStreamReader(recorder.getInputStream(),
-                        StandardCharsets.UTF_8));
-                String ready = recorderOut.readLine();
-                if (ready == null || !ready.startsWith("ready ")) {
-                    throw new IllegalStateException("event recorder did not start: " + ready);
-                }
-                MonitorWindow.Sample before = MonitorWindow.sample(meters, farm, broker, aggregator);
-                TimeUnit.SECONDS.sleep(point.measureSeconds()); // the measurement window
-                MonitorWindow.Sample after = MonitorWindow.sample(meters, farm, broker, aggregator);
-                MonitorWindow.figures(point, before, after, results);
-                if (aggregator.isPresent()) {
-                    try (Admin admin = Admin.create(settings.admin())) {
-                        results.put("aggregatorLagAtWindowEnd", aggregator.get().lag(admin,
-                                Topics.DEFAULTS.events()));
-                    }
-                }
-                recordFreshRegistrations(producer, point, recorderOut, results);
-            } finally {
-                recorder.destroy();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
+            if (point.preRegistered()) {
+                register(producer, point, 0, point.backends());
+            }
+            try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS,
+                    "bench", "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
+                    TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters)) {
+                measureMonitor(point, broker, settings, aggregator, meters, monitor, producer, results);
             }
         }
     }
 
+    private void measureMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
+            Optional<BenchAggregator> aggregator, SimpleMeterRegistry meters, MonitorService monitor,
+            KafkaProducer<byte[], byte[]> producer, Map<String, Object> results) throws Exception {
+        warmUp(point, monitor, producer, results);
+        Process recorder = startRecorder(broker.bootstrapServers(), point.measureSeconds());
+        try {
+            BufferedReader recorderOut = new BufferedReader(new InputStreamReader(recorder.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String ready = recorderOut.readLine();
+            if (ready == null || !ready.startsWith("ready ")) {
+                throw new IllegalStateException("event recorder did not start: " + ready);
+            }
+            MonitorWindow.Sample before = MonitorWindow.sample(meters, farm, broker, aggregator);
+            TimeUnit.SECONDS.sleep(point.measureSeconds()); // the measurement window
+            MonitorWindow.Sample after = MonitorWindow.sample(meters, farm, broker, aggregator);
+            MonitorWindow.figures(point, before, after, results);
+            if (aggregator.isPresent()) {
+                try (Admin admin = Admin.create(settings.admin())) {
+                    results.put("aggregatorLagAtWindowEnd", aggregator.get().lag(admin,
+                            Topics.DEFAULTS.events()));
+                }
+            }
+            recordFreshRegistrations(producer, point, recorderOut, results);
+        } finally {
+            recorder.destroy();
+        }
+    }
+
     /**
-     * Half the backends, then after a while the rest: heap per backend is the slope between the two, what one more
-     * backend costs without the fixed costs (classes, buffers, pools) a before/after difference would spread over
-     * them. Then the rest of the warm-up at full load.
+     * Pre-registered: the whole warm-up at full load. Otherwise half the backends, then after a while the rest: heap
+     * per backend is the slope between the two, what one more backend costs without the fixed costs (classes,
+     * buffers, pools) a before/after difference would spread over them. Then the rest of the warm-up at full load.
      */
     private void warmUp(LoadPoint point, MonitorService monitor, KafkaProducer<byte[], byte[]> producer,
             Map<String, Object> results) throws Exception {
+        if (point.preRegistered()) {
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> monitor.activeChecks().size() == point.backends());
+            TimeUnit.SECONDS.sleep(point.warmupSeconds()); // warm-up of a benchmark: a fixed time, not a condition
+            results.put("heapUsedAfterGcMiB", Math.round(usedHeapAfterGc() / 1024.0 / 1024.0));
+            return;
+        }
         int half = point.backends() / 2;
         register(producer, point, 0, half);
         await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(500))

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Timeout;
  * <p>Run: {@code mvn -B -Pbench test -Dtest=LoadRunBench} with, optionally,
  * {@code -Dbench.backends=20000 -Dbench.intervalMs=5000 -Dbench.warmupSeconds=70 -Dbench.measureSeconds=60
  * -Dbench.targets=512 -Dbench.latencyMs=0 -Dbench.jitterMs=0 -Dbench.failureRate=0
- * -Dbench.kafka=linger.ms=20,compression.type=lz4 -Dbench.aggregator=false -Dbench.blackbox=false}. Low rates,
+ * -Dbench.kafka=linger.ms=20,compression.type=lz4 -Dbench.preRegistered=false -Dbench.aggregator=false
+ * -Dbench.blackbox=false}. Low rates,
  * where fixed costs show: {@code -Dbench.backends=10000 -Dbench.intervalMs=60000}, and an idle monitor: {@code
  * -Dbench.backends=1 -Dbench.intervalMs=60000} ({@code cpuPercentOfCore}, {@code osThreads}). {@code
  * bench.aggregator} adds an aggregator process reading the same events (its CPU per check), {@code bench.blackbox}
@@ -34,6 +35,8 @@ class LoadRunBench {
      */
     private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmupSeconds", 70);
     private static final int MEASURE_SECONDS = Integer.getInteger("bench.measureSeconds", 60);
+    /** Every backend registered before the monitor starts ({@link LoadPoint}); no heap-per-backend figure then. */
+    private static final boolean PRE_REGISTERED = Boolean.getBoolean("bench.preRegistered");
     private static final boolean AGGREGATOR = Boolean.getBoolean("bench.aggregator");
     private static final boolean BLACKBOX = Boolean.getBoolean("bench.blackbox");
 
@@ -42,7 +45,7 @@ class LoadRunBench {
     void loadRun() throws Exception {
         try (LoadRun run = farm()) {
             BenchResults.write("load-run", run.measure(new LoadPoint(BACKENDS, INTERVAL_MS, WARMUP_SECONDS,
-                    MEASURE_SECONDS, AGGREGATOR, BLACKBOX)));
+                    MEASURE_SECONDS, PRE_REGISTERED, AGGREGATOR, BLACKBOX)));
         }
     }
 
