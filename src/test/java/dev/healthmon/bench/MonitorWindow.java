@@ -54,7 +54,8 @@ final class MonitorWindow {
         results.put("cpuMicrosPerCheck", Math.round(cpuMicros / checks));
         // At low rates a fixed cost (timers, scans) dominates: the share of one core says it plainly.
         results.put("cpuPercentOfCore", Math.round(cpuMicros / 1e6 / seconds * 1000) / 10.0);
-        results.put("wakeupsPerSecond", Math.round((switches(b.osThreads()) - switches(a.osThreads())) / seconds));
+        results.put("wakeupsPerSecond", Math.round(OsThreadStats.delta(a.osThreads(), b.osThreads()).values()
+                .stream().mapToLong(OsThreadStats.Usage::switches).sum() / seconds));
         results.put("osThreads", OsThreadStats.between(a.osThreads(), b.osThreads(), seconds, 0.05, 1));
         results.put("checksPerCpuSecond", Math.round(checks / (cpuMicros / 1e6)));
         results.put("eventsPublishedPerSecond", Math.round((b.published() - a.published()) / seconds));
@@ -86,10 +87,6 @@ final class MonitorWindow {
 
     static long cpuNanos(Process process) {
         return process.info().totalCpuDuration().orElse(Duration.ZERO).toNanos();
-    }
-
-    private static long switches(Map<String, OsThreadStats.Usage> threads) {
-        return threads.values().stream().mapToLong(OsThreadStats.Usage::switches).sum();
     }
 
     private static long gcPauseMillis() {
