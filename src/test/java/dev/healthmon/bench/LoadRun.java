@@ -210,6 +210,7 @@ final class LoadRun implements AutoCloseable {
         }
         JsonNode recorded = new ObjectMapper().readTree(line.substring("result ".length()));
         results.put("latenessMs", recorded.get("lateness"));
+        results.put("failedChecksInWindow", recorded.get("failures"));
         long[] latencies = registeredAt.entrySet().stream()
                 .filter(e -> recorded.get("firstEventMs").has(e.getKey()))
                 .mapToLong(e -> recorded.get("firstEventMs").get(e.getKey()).asLong() - e.getValue())
