@@ -43,6 +43,21 @@ class CurveRowTest {
     }
 
     @Test
+    void saturatedWhenMoreThanOnePercentOfTheWindowsChecksFailed() {
+        ObjectNode ok = figures(8000, 8000, 170);
+        ((ObjectNode) ok.get("latenessMs")).put("count", 160_000);
+        ok.putObject("failedChecksInWindow").put("TIMEOUT", 1_000).put("TIMEOUT.example", "no answer within 2000 ms");
+        ObjectNode failing = figures(8000, 8243, 172);
+        ((ObjectNode) failing.get("latenessMs")).put("count", 150_875);
+        failing.putObject("failedChecksInWindow").put("INTERNAL", 9_597).put("TIMEOUT", 32_532)
+                .put("CONNECTION_REFUSED", 25_146).put("INTERNAL.example", "monitor out of file descriptors");
+
+        assertThat(CurveRow.of(ok).saturated()).isFalse();
+        assertThat(CurveRow.of(failing).saturated()).isTrue();
+        assertThat(CurveRow.of(failing).markdown()).contains("| 44.6 % |");
+    }
+
+    @Test
     void pipelineAddsTheAggregatorsCostAndRatioIsBlackboxOverMonitor() {
         ObjectNode f = figures(1000, 1000, 3).put("aggregatorCpuMicrosPerCheck", 600);
         f.putObject("blackbox").put("cpuMicrosPerProbe", 900).put("probesPerSecondAnswered", 990)
