@@ -24,8 +24,9 @@ import org.apache.kafka.common.TopicPartition;
  * with {@code freshPrefix}, or until {@code giveUpMs} after the window.
  *
  * <p>Prints {@code ready <epoch ms>} when it has its positions (the window starts then), then one
- * line {@code result <json>}: {@code lateness} percentiles in ms and {@code firstEventMs}, the
- * broker timestamp of each fresh backend's first event.
+ * line {@code result <json>}: {@code lateness} percentiles in ms, {@code failures} (the checks due in the window
+ * that failed, by failure kind, with one message of each: a load run whose checks fail measures something else) and
+ * {@code firstEventMs}, the broker timestamp of each fresh backend's first event.
  *
  * <p>Arguments: bootstrapServers topic windowMs freshPrefix freshCount giveUpMs
  */
@@ -56,6 +57,7 @@ public final class EventRecorder {
         long[] lateness = new long[1 << 16];
         int latenessCount = 0;
         Map<String, Long> firstEvent = new HashMap<>();
+        Map<String, Object> failures = new LinkedHashMap<>();
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.plainConsumer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -85,6 +87,7 @@ public final class EventRecorder {
                         }
                         lateness[latenessCount++] = Math.max(0,
                                 event.checkedAt().toEpochMilli() - event.latencyMs() - due);
+                        countFailure(failures, event);
                     }
                 }
             }
@@ -93,9 +96,18 @@ public final class EventRecorder {
         Arrays.sort(sorted);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("lateness", percentiles(sorted));
+        result.put("failures", failures);
         result.put("firstEventMs", firstEvent);
         System.out.println("result " + new ObjectMapper().writeValueAsString(result));
         System.out.flush();
+    }
+
+    /** Counts a failed check under its kind ({@code TIMEOUT: 12}), and keeps the first message of each kind. */
+    static void countFailure(Map<String, Object> failures, HealthEvent event) {
+        event.failure().ifPresent(f -> {
+            failures.merge(f.kind().name(), 1L, (a, b) -> (Long) a + (Long) b);
+            failures.putIfAbsent(f.kind().name() + ".example", f.message());
+        });
     }
 
     static Map<String, Long> percentiles(long[] sorted) {

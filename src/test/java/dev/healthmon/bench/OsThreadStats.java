@@ -33,7 +33,12 @@ final class OsThreadStats {
 
     private OsThreadStats() {}
 
-    /** Now, by thread name; threads that ended since are not in it. */
+    /**
+     * Now, by thread: keys are {@code <name, numbers stripped>/<tid>}; threads that ended are not in it. Compare two
+     * samples with {@link #delta}: summed by name before the difference, a thread that ended in between (the load
+     * run's earlier points leave idle client threads that time out) took its whole life's CPU and wake-ups away
+     * from its group, and the figures went negative.
+     */
     static Map<String, Usage> sample() {
         Map<String, Usage> groups = new HashMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
@@ -47,7 +52,7 @@ final class OsThreadStats {
                             switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                         }
                     }
-                    groups.merge(name, new Usage(cpu, switches), Usage::plus);
+                    groups.put(name + "/" + task.getFileName(), new Usage(cpu, switches));
                 } catch (IOException | RuntimeException ended) {
                     // the thread ended while being read
                 }
@@ -59,15 +64,24 @@ final class OsThreadStats {
     }
 
     /**
+     * What each thread group used between two samples: per thread, {@code after} minus {@code before} (a thread
+     * started in between counts from zero, one that ended counts nothing), then summed by name.
+     */
+    static Map<String, Usage> delta(Map<String, Usage> before, Map<String, Usage> after) {
+        Map<String, Usage> groups = new HashMap<>();
+        after.forEach((thread, usage) -> groups.merge(thread.substring(0, thread.lastIndexOf('/')),
+                usage.minus(before.getOrDefault(thread, new Usage(0, 0))), Usage::plus));
+        return groups;
+    }
+
+    /**
      * Per thread group between two samples: percent of one core and wake-ups per second, the groups
      * above {@code minPercent} or {@code minWakeups}, busiest first.
      */
     static Map<String, String> between(Map<String, Usage> before, Map<String, Usage> after, double seconds,
                                        double minPercent, double minWakeups) {
         Map<String, String> rows = new LinkedHashMap<>();
-        after.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue().minus(before.getOrDefault(e.getKey(),
-                        new Usage(0, 0)))))
+        delta(before, after).entrySet().stream()
                 .filter(e -> percent(e.getValue(), seconds) >= minPercent || e.getValue().switches() / seconds
                         >= minWakeups)
                 .sorted((a, b) -> Long.compare(b.getValue().cpuNanos(), a.getValue().cpuNanos()))

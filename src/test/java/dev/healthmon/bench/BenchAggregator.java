@@ -1,0 +1,86 @@
+package dev.healthmon.bench;
+
+import dev.healthmon.support.LoopbackPorts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
+
+/**
+ * One aggregator ({@code healthmon aggregate}) in a process of its own (unlike {@code support.AggregatorProcess}, which
+ * tests kill and restart, this one runs as deployed and is measured), run with the image's JVM flags under a 1 GiB
+ * limit as {@link AggregatorMemoryBench} runs it, so the load run can measure its CPU next to the monitor's for the
+ * same checks (issue #16 target 6). Its log goes to {@code target/bench/aggregator-<applicationId>.log}.
+ * Not thread-safe: the load run's thread starts, samples and closes it.
+ */
+final class BenchAggregator implements AutoCloseable {
+
+    private final Process process;
+    private final String applicationId;
+    private final Path stateDir;
+    private final Path log;
+
+    private BenchAggregator(Process process, String applicationId, Path stateDir, Path log) {
+        this.process = process;
+        this.applicationId = applicationId;
+        this.stateDir = stateDir;
+        this.log = log;
+    }
+
+    static BenchAggregator start(String bootstrapServers, String applicationId) throws Exception {
+        Path stateDir = Files.createTempDirectory("healthmon-bench-aggregator");
+        Path log = Files.createDirectories(Path.of("target", "bench")).resolve("aggregator-" + applicationId + ".log");
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-cp",
+                System.getProperty("java.class.path"), "dev.healthmon.cli.HealthmonCli", "aggregate",
+                "--bootstrap-servers", bootstrapServers, "--application-id", applicationId,
+                "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1",
+                "--http-port", Integer.toString(LoopbackPorts.unused()), "--state-dir", stateDir.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new BenchAggregator(process, applicationId, stateDir, log);
+    }
+
+    /** CPU time the process has used so far; fails if it died (its log says why). */
+    Duration cpu() {
+        if (!process.isAlive()) {
+            throw new IllegalStateException("the aggregator exited with " + process.exitValue() + "; its log: " + log);
+        }
+        return process.info().totalCpuDuration().orElseThrow();
+    }
+
+    /**
+     * Events of {@code topic} not yet committed by the aggregator: near zero when it keeps up with the monitor.
+     * Blocking admin calls, 30 s at most.
+     */
+    long lag(Admin admin, String topic) throws Exception {
+        List<TopicPartition> partitions = admin.describeTopics(List.of(topic)).allTopicNames()
+                .get(30, TimeUnit.SECONDS).get(topic).partitions().stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        Map<TopicPartition, Long> ends = admin.listOffsets(partitions.stream()
+                        .collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
+                .all().get(30, TimeUnit.SECONDS).entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(applicationId)
+                .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        return ends.entrySet().stream().mapToLong(e -> e.getValue()
+                - (committed.get(e.getKey()) == null ? 0 : committed.get(e.getKey()).offset())).sum();
+    }
+
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        Utils.delete(stateDir.toFile());
+    }
+}

@@ -1,0 +1,30 @@
+package dev.healthmon.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class OsThreadStatsTest {
+
+    @Test
+    void aThreadThatEndsBetweenSamplesTakesNothingAwayFromItsGroup() {
+        Map<String, OsThreadStats.Usage> before = Map.of(
+                "HttpClient-Worker/101", new OsThreadStats.Usage(5_000_000, 900), // ends before the second sample
+                "HttpClient-Worker/102", new OsThreadStats.Usage(1_000_000, 100));
+        Map<String, OsThreadStats.Usage> after = Map.of(
+                "HttpClient-Worker/102", new OsThreadStats.Usage(1_500_000, 150),
+                "HttpClient-Worker/103", new OsThreadStats.Usage(200_000, 20)); // started in between
+
+        assertThat(OsThreadStats.delta(before, after))
+                .containsExactly(Map.entry("HttpClient-Worker", new OsThreadStats.Usage(700_000, 70)));
+    }
+
+    @Test
+    void samplesThisProcessesThreadsByNameAndId() {
+        assertThat(OsThreadStats.sample().keySet()).anyMatch(k -> k.matches("[^/]+/\\d+"));
+    }
+}
