@@ -45,6 +45,17 @@ final class BenchAggregator implements AutoCloseable {
                 "--bootstrap-servers", bootstrapServers, "--application-id", applicationId,
                 "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1",
                 "--http-port", Integer.toString(LoopbackPorts.unused()), "--state-dir", stateDir.toString()));
+        // -Dbench.aggregator.jvm="-XX:StartFlightRecording=filename=target/bench/aggregator.jfr" to profile it,
+        // -Dbench.aggregator.kafka=commit.interval.ms=1000,… for Streams settings to try (the CLI's -X).
+        String jvm = System.getProperty("bench.aggregator.jvm", "").trim();
+        if (!jvm.isEmpty()) {
+            command.addAll(1, List.of(jvm.split("\\s+")));
+        }
+        for (String setting : System.getProperty("bench.aggregator.kafka", "").split(",")) {
+            if (!setting.isBlank()) {
+                command.addAll(List.of("-X", setting.trim()));
+            }
+        }
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new BenchAggregator(process, applicationId, stateDir, log);
     }
