@@ -20,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
@@ -63,22 +62,35 @@ public final class McpProbe implements Probe {
     private static final int MAX_MESSAGE_CHARS = 300;
 
     private final HttpClient shared;
+    private final Optional<PlainHttpClient> lean;
     private final PinnedTlsClients pinnedTls;
     private final SecretResolver secrets;
     private final TargetVetting vetting;
 
-    /** Over {@code shared}; {@code https://} names get clients of their own trusting what the JVM trusts. */
-    public McpProbe(HttpClient shared, SecretResolver secrets, TargetVetting vetting) {
-        this(shared, new PinnedTlsClients(shared), secrets, vetting);
+    /**
+     * Over {@code shared}; {@code https://} names get clients of their own trusting what the JVM trusts.
+     *
+     * @param lean the client for the lean ping of initialized streamable-HTTP sessions (its TLS trusting
+     *             what the JVM trusts, as {@code shared} does); empty: every request goes through the SDK
+     */
+    public McpProbe(HttpClient shared, Optional<PlainHttpClient> lean, SecretResolver secrets,
+                    TargetVetting vetting) {
+        this(shared, lean, new PinnedTlsClients(shared), secrets, vetting);
     }
 
-    /** As above, {@code https://} names trusting what {@code trust} trusts (tests: their own certificates). */
-    McpProbe(HttpClient shared, SSLContext trust, SecretResolver secrets, TargetVetting vetting) {
-        this(shared, new PinnedTlsClients(shared, trust), secrets, vetting);
+    /**
+     * As above, {@code https://} names trusting what {@code trust} trusts (tests: their own certificates);
+     * {@code lean}'s TLS must trust the same.
+     */
+    McpProbe(HttpClient shared, SSLContext trust, Optional<PlainHttpClient> lean, SecretResolver secrets,
+             TargetVetting vetting) {
+        this(shared, lean, new PinnedTlsClients(shared, trust), secrets, vetting);
     }
 
-    private McpProbe(HttpClient shared, PinnedTlsClients pinnedTls, SecretResolver secrets, TargetVetting vetting) {
+    private McpProbe(HttpClient shared, Optional<PlainHttpClient> lean, PinnedTlsClients pinnedTls,
+                     SecretResolver secrets, TargetVetting vetting) {
         this.shared = shared;
+        this.lean = lean;
         this.pinnedTls = pinnedTls;
         this.secrets = secrets;
         this.vetting = vetting;
@@ -101,8 +113,8 @@ public final class McpProbe implements Probe {
             throw new UncheckedIOException("the MCP SDK cannot map its own messages", e);
         }
         URI nowhere = URI.create("http://127.0.0.1:9/mcp");
-        new McpSession(shared, nowhere, Transport.STREAMABLE_HTTP, Duration.ofSeconds(1)).close();
-        new McpSession(shared, nowhere, Transport.SSE, Duration.ofSeconds(1)).close();
+        new McpSession(shared, lean, nowhere, Transport.STREAMABLE_HTTP, Duration.ofSeconds(1)).close();
+        new McpSession(shared, lean, nowhere, Transport.SSE, Duration.ofSeconds(1)).close();
     }
 
     /** One check on a session of its own, closed afterwards (what {@code mcpSession: fresh} does every time). */
@@ -176,7 +188,7 @@ public final class McpProbe implements Probe {
         }
 
         final McpSession newSession(BackendRegistration registration) {
-            return new McpSession(clientFor(registration.url()), registration, settings);
+            return new McpSession(clientFor(registration.url()), lean, registration, settings);
         }
 
         abstract Lease lease(BackendRegistration registration);
@@ -408,7 +420,7 @@ public final class McpProbe implements Probe {
 
     private static boolean sessionLost(Throwable error, McpSession session) {
         return find(error, McpTransportSessionNotFoundException.class).isPresent()
-                || session.lastRefusal().map(HttpResponse.ResponseInfo::statusCode).orElse(0) == 404;
+                || session.lastRefusal().map(McpSession.Refusal::status).orElse(0) == 404;
     }
 
     private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration,
@@ -419,11 +431,11 @@ public final class McpProbe implements Probe {
 
     private static ProbeResult classify(Throwable error, McpSession session, BackendRegistration registration,
                                         Duration latency) {
-        Optional<HttpResponse.ResponseInfo> refusal = session.lastRefusal();
+        Optional<McpSession.Refusal> refusal = session.lastRefusal();
         if (refusal.isPresent()) {
-            int status = refusal.get().statusCode();
+            int status = refusal.get().status();
             if (status == 429) {
-                return HttpAnswers.rateLimited(latency, refusal.get().headers().firstValue("Retry-After"));
+                return HttpAnswers.rateLimited(latency, refusal.get().retryAfter());
             }
             if (HttpAnswers.isAuthChallenge(status)) {
                 return HttpAnswers.authChallenge(status, latency, registration.auth().isPresent());

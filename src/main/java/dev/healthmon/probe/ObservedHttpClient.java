@@ -70,6 +70,8 @@ final class ObservedHttpClient extends HttpClient {
     private volatile HttpResponse.ResponseInfo lastRefusal;
     private volatile Route route;
     private volatile boolean aborted;
+    private volatile McpLeanPing.SessionHeaders sessionHeaders =
+            new McpLeanPing.SessionHeaders(Optional.empty(), Optional.empty());
     private volatile Consumer<String> malformedAnswer = text -> {};
     private volatile Consumer<HttpResponse.ResponseInfo> refusedStream = info -> {};
 
@@ -85,6 +87,15 @@ final class ObservedHttpClient extends HttpClient {
 
     void forgetRefusal() {
         lastRefusal = null;
+    }
+
+    /**
+     * {@code Mcp-Session-Id} and {@code MCP-Protocol-Version} as the SDK sent them on its last POST:
+     * after {@code initialize} that is the {@code notifications/initialized} of the session, so a
+     * request of our own that carries them is on the session exactly as the SDK's next one would be.
+     */
+    McpLeanPing.SessionHeaders sessionHeaders() {
+        return sessionHeaders;
     }
 
     /** From now on requests go to {@code next} (a new check: its vetted address and its deadline). */
@@ -143,6 +154,10 @@ final class ObservedHttpClient extends HttpClient {
             routed = routed(request, route);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
+        }
+        if (request.method().equals("POST")) {
+            sessionHeaders = new McpLeanPing.SessionHeaders(request.headers().firstValue("Mcp-Session-Id"),
+                    request.headers().firstValue("MCP-Protocol-Version"));
         }
         Exchange exchange = new Exchange();
         open.add(exchange);

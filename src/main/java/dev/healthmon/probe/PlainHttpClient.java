@@ -165,11 +165,25 @@ public final class PlainHttpClient implements AutoCloseable {
      * exchange, TLS handshake included.
      */
     public CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap) {
+        return send(route, request, timeout, bodyCap, null);
+    }
+
+    /**
+     * As {@link #send(Route, byte[], Duration, int)}, and the body of a 2xx answer goes to {@code body}
+     * as it arrives (up to {@code bodyCap} bytes, an event stream included), on the selector thread;
+     * such an answer is complete once {@code body} says so or the body ends, and an exchange that
+     * reaches its timeout before then fails with {@link HttpTimeoutException}. The future completes
+     * after the last call to {@code body}, so whoever it completes may read what {@code body} kept.
+     */
+    CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap,
+                                     ResponseReader.Body body) {
         // The sweep finds an overdue exchange up to one turn late: ending it up to two turns early makes it
         // end by its timeout, before the check's own guard, so that what it has read (a status whose
-        // body is still arriving) is the answer rather than a TIMEOUT.
-        long budget = timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
-        Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap);
+        // body is still arriving) is the answer rather than a TIMEOUT. An exchange that waits for its
+        // body has no such answer: it runs to its timeout, and so never ends as a TIMEOUT before it.
+        long budget = body != null ? timeout.toNanos()
+                : timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
+        Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap, body);
         if (closed) {
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", null));
             return exchange;
@@ -201,14 +215,16 @@ public final class PlainHttpClient implements AutoCloseable {
         final byte[] request;
         final long deadline;
         final int bodyCap;
+        final ResponseReader.Body body; // null: the body is dropped
         Connection connection; // selector thread
         boolean retried;       // selector thread
 
-        Exchange(Route route, byte[] request, long deadline, int bodyCap) {
+        Exchange(Route route, byte[] request, long deadline, int bodyCap, ResponseReader.Body body) {
             this.route = route;
             this.request = request;
             this.deadline = deadline;
             this.bodyCap = bodyCap;
+            this.body = body;
         }
 
         @Override
@@ -369,7 +385,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private void attach(Connection connection, Exchange exchange) {
         connection.exchange = exchange;
         exchange.connection = connection;
-        connection.reader.reset(exchange.bodyCap);
+        connection.reader.reset(exchange.bodyCap, exchange.body);
         connection.pendingWrite = ByteBuffer.wrap(exchange.request);
         busy.add(connection);
         if (connection.channel.isConnected()) {
@@ -635,7 +651,7 @@ public final class PlainHttpClient implements AutoCloseable {
             for (Connection connection : overdue) {
                 Exchange exchange = connection.exchange;
                 discard(connection);
-                if (connection.reader.headComplete()) {
+                if (connection.reader.headComplete() && !connection.reader.awaitingBody()) {
                     completeWith(exchange, connection); // the status came; only the body is still streaming
                 } else {
                     exchange.completeExceptionally(new HttpTimeoutException("no answer within the timeout"));

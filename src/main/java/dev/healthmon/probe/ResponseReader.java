@@ -55,13 +55,47 @@ final class ResponseReader {
     private int bodyCap;
     private boolean started;
     private boolean eventStream;
+    private Body body;
+    private boolean answered;
+
+    /**
+     * Where an exchange that needs the body of a 2xx answer (an MCP ping: the JSON-RPC response) gets
+     * it, de-chunked, as it arrives. Called on the reader's thread only.
+     */
+    interface Body {
+        /** Makes it ready for a new answer (the exchange may be sent again on a new connection). */
+        void reset();
+
+        /** A 2xx head has come; {@code eventStream}: its {@code Content-Type} is {@code text/event-stream}. */
+        void start(boolean eventStream);
+
+        /**
+         * More of a 2xx answer's body; true once the answer it waits for is complete, after which
+         * the rest of the body is not read (an event stream may go on): the connection is then kept
+         * only if its framing ended within the bytes already there.
+         */
+        boolean bytes(ByteBuffer view);
+
+        /** The body ended (framing complete, or the connection closed it). */
+        void end();
+    }
 
     ResponseReader() {
         reset(0);
     }
 
     void reset(int bodyCap) {
+        reset(bodyCap, null);
+    }
+
+    /** Ready for the next answer; {@code body}, if not null, is given the body of a 2xx answer (up to the cap). */
+    void reset(int bodyCap, Body body) {
         this.bodyCap = bodyCap;
+        this.body = body;
+        answered = false;
+        if (body != null) {
+            body.reset();
+        }
         state = State.STATUS_LINE;
         lineLength = 0;
         headerBytes = 0;
@@ -97,7 +131,7 @@ final class ResponseReader {
                 }
                 case FIXED_BODY, CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, in.remaining());
-                    in.position(in.position() + n);
+                    feed(in, n);
                     remaining -= n;
                     if (remaining == 0) {
                         state = state == State.FIXED_BODY ? State.DONE : State.CHUNK_END;
@@ -106,13 +140,37 @@ final class ResponseReader {
                 }
                 case BODY_TO_EOF -> {
                     int n = in.remaining();
-                    in.position(in.limit());
+                    feed(in, n);
                     countBody(n);
                 }
                 default -> throw new IllegalStateException(state.name());
             }
         }
+        if (state == State.DONE && awaitingBody()) {
+            body.end();
+        } else if (answered && state != State.DONE) {
+            capped = true; // the answer came and the stream goes on: not read further, the connection goes
+            state = State.DONE;
+        }
         return state == State.DONE;
+    }
+
+    /** Skips {@code n} body bytes of {@code in}, showing them to the body watcher first when there is one. */
+    private void feed(ByteBuffer in, int n) {
+        if (awaitingBody() && n > 0) {
+            ByteBuffer view = in.duplicate();
+            view.limit(in.position() + n);
+            answered = body.bytes(view);
+        }
+        in.position(in.position() + n);
+    }
+
+    /**
+     * Whether a body watcher is still waiting for the answer of a 2xx head: until it has it, the head
+     * alone is not the answer (a check that reaches its deadline then has no answer).
+     */
+    boolean awaitingBody() {
+        return body != null && status / 100 == 2 && !answered;
     }
 
     /**
@@ -122,6 +180,9 @@ final class ResponseReader {
     boolean endOfStream() {
         if (state == State.BODY_TO_EOF) {
             state = State.DONE;
+            if (awaitingBody()) {
+                body.end();
+            }
         }
         return state == State.DONE;
     }
@@ -289,9 +350,12 @@ final class ResponseReader {
         if (chunked && contentLength >= 0) {
             closeRequested = true; // RFC 9112 §6.3: chunked wins, and the connection must not be reused
         }
+        if (awaitingBody()) {
+            body.start(eventStream);
+        }
         if (!hasBody()) {
             state = State.DONE;
-        } else if (eventStream) {
+        } else if (eventStream && !awaitingBody()) {
             capped = true; // an event stream does not end: the head is the answer, the connection goes
             state = State.DONE;
         } else if (chunked) {

@@ -29,35 +29,56 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The mcp probe against real MCP servers: the SDK's own server transports in Jetty on loopback. */
+/**
+ * The mcp probe against real MCP servers: the SDK's own server transports in Jetty on loopback. Here the
+ * ping of an initialized streamable-HTTP session takes the lean path ({@link McpLeanPing}, as in
+ * production); {@link McpProbeSdkPingTest} runs every case again with the SDK sending it, so both paths
+ * pass the same conformance cases.
+ */
 class McpProbeTest {
 
     private static final String TOKEN = "mcp-s3cret-token";
-    private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
+    /** Per test class (this one and its subclass each start and stop their own). */
+    private static ExecutorService resolver;
+    private static PlainHttpClient leanClient;
     /** Where the declared file secret lives (class-wide: the catalog is built per instance). */
     @TempDir
     static Path secretFiles;
     private final McpProbe probe = new McpProbe(HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).build(),
+            .version(HttpClient.Version.HTTP_1_1).build(), leanPing(leanClient),
             new SecretResolver(DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("token", "env:TOKEN"),
                     DeclaredSecrets.toLoopback("rotating", "file:" + secretFiles.resolve("rotating"))),
                     Map.of("TOKEN", TOKEN)::get),
             new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver));
 
+    @BeforeAll
+    static void startClients() {
+        resolver = Executors.newFixedThreadPool(2);
+        leanClient = new PlainHttpClient();
+    }
+
     @AfterAll
-    static void stopResolver() {
+    static void stopClients() {
         resolver.shutdownNow();
+        leanClient.close();
+    }
+
+    /** The lean ping's client for the probe under test; empty: the SDK sends every request. */
+    Optional<PlainHttpClient> leanPing(PlainHttpClient client) {
+        return Optional.of(client);
     }
 
     private static DecodedRegistration.Valid registration(McpTestServer server, Consumer<ObjectNode> edit) {
@@ -512,7 +533,7 @@ class McpProbeTest {
         String name = "mcp-pinned.test";
         InetAddress vetted = InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1});
         McpProbe pinned = new McpProbe(HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1).build(),
+                .version(HttpClient.Version.HTTP_1_1).build(), leanPing(leanClient),
                 new SecretResolver(SecretCatalog.EMPTY),
                 new TargetVetting(TargetPolicy.DEFAULT, host -> {
                     if (!host.equals(name)) {

@@ -21,6 +21,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -110,7 +111,7 @@ class McpTlsPinningTest {
         HttpClient shared = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> new InetAddress[] {
                 InetAddress.getByAddress(host, VETTED.getAddress())}, resolverThreads);
-        return new McpProbe(shared, trust, new SecretResolver(SecretCatalog.EMPTY), vetting);
+        return new McpProbe(shared, trust, Optional.empty(), new SecretResolver(SecretCatalog.EMPTY), vetting);
     }
 
     private DecodedRegistration.Valid registration(String name, McpSessionMode mode) {
