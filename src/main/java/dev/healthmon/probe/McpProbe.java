@@ -372,8 +372,12 @@ public final class McpProbe implements Probe {
                             .onErrorResume(again -> Mono.just(
                                     failure(again, renewed.get(), registration, since(start))));
                 });
-        subscription.update(check.subscribe(result::complete,
-                error -> result.complete(ProbeResult.unhealthy(since(start),
+        // The lease goes back before the result is seen: a caller that checks again as soon as it has the result
+        // (a benchmark, a test) must find the session free, not still held by this check and so in doubt.
+        subscription.update(check.subscribe(r -> {
+            sessions.release(lease, keepsSession(r, lease.session()));
+            result.complete(r);
+        }, error -> result.complete(ProbeResult.unhealthy(since(start),
                 Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
     }
 

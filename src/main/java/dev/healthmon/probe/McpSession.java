@@ -78,6 +78,9 @@ final class McpSession implements AutoCloseable {
         // Until a check routes it, the session sends nothing: its deadline has already passed.
         this.http = new ObservedHttpClient(shared, ObservedHttpClient.Route.of(url, InetAddress.getLoopbackAddress(),
                 System.nanoTime() - 1));
+        if (transportKind == Transport.STREAMABLE_HTTP) {
+            http.eventStreamOptional();
+        }
         McpAsyncHttpClientRequestCustomizer headers = (request, method, uri, body, context) -> {
             request.setHeader("User-Agent", USER_AGENT);
             SecretResolver.Credential current = credential.get();

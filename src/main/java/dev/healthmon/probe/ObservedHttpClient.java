@@ -70,6 +70,7 @@ final class ObservedHttpClient extends HttpClient {
     private volatile HttpResponse.ResponseInfo lastRefusal;
     private volatile Route route;
     private volatile boolean aborted;
+    private volatile boolean optionalStream;
     private volatile McpLeanPing.SessionHeaders sessionHeaders =
             new McpLeanPing.SessionHeaders(Optional.empty(), Optional.empty());
     private volatile Consumer<String> malformedAnswer = text -> {};
@@ -106,6 +107,15 @@ final class ObservedHttpClient extends HttpClient {
     /** Called with a short description when a 2xx JSON answer is not a JSON-RPC message. */
     void onMalformedAnswer(Consumer<String> listener) {
         malformedAnswer = listener;
+    }
+
+    /**
+     * The event stream (GET) is optional (streamable HTTP): a server that does not offer one answers
+     * 405, which refuses nothing the check asked for and so is not {@link #lastRefusal()}. Without
+     * this, a malformed or timed-out ping on such a server read as "HTTP 405".
+     */
+    void eventStreamOptional() {
+        optionalStream = true;
     }
 
     /** Called when a GET (an event stream) is refused with status ≥ 400. */
@@ -216,9 +226,9 @@ final class ObservedHttpClient extends HttpClient {
     private <T> HttpResponse.BodyHandler<T> observing(HttpRequest request, HttpResponse.BodyHandler<T> handler,
                                                       Exchange exchange) {
         return info -> {
-            if (info.statusCode() >= 400) {
+            if (info.statusCode() >= 400 && !(optionalStream && isGet(request) && info.statusCode() == 405)) {
                 lastRefusal = info;
-                if (request.method().equals("GET")) {
+                if (isGet(request)) {
                     refusedStream.accept(info);
                 }
             }
@@ -233,6 +243,10 @@ final class ObservedHttpClient extends HttpClient {
             }
             return new TrackedBody<>(handler.apply(info), exchange, watch);
         };
+    }
+
+    private static boolean isGet(HttpRequest request) {
+        return request.method().equals("GET");
     }
 
     static int portOf(URI uri) {
