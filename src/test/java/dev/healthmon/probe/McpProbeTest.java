@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -706,6 +707,36 @@ class McpProbeTest {
 
             assertProtocolFailureBeforeTheTimeout(probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS),
                     r.settings().timeout());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingThatIsNeverAnsweredIsClosedWhenItsCheckEnds(McpSessionMode mode) throws Exception {
+        AtomicInteger pings = new AtomicInteger();
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> {
+            pings.incrementAndGet();
+            return null; // holds the ping unanswered
+        })) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 2000).put("mcpSession", mode.name().toLowerCase(Locale.ROOT)));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 1; i <= 10; i++) {
+                    int before = pings.get();
+                    CompletableFuture<ProbeResult> result = session.check(r.registration());
+                    if (i % 2 == 0) {
+                        await().atMost(Duration.ofSeconds(20)).until(() -> pings.get() > before || result.isDone());
+                        result.cancel(true); // as the monitor's timeout guard or a stop does
+                    } else {
+                        ProbeResult ended = result.get(30, TimeUnit.SECONDS);
+                        assertThat(ended.failure()).as("%s", ended)
+                                .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+                    }
+                    // A check that ended or was given up on closes its ping's connection before the next one pings.
+                    assertThat(backend.maxHoldingPings()).as("pings held at once, check %d", i).isLessThanOrEqualTo(1);
+                }
+            }
+            assertThat(pings).as("not vacuous: the pings were sent and held").hasValueGreaterThanOrEqualTo(5);
         }
     }
 

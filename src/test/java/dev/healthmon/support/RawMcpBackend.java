@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,6 +43,9 @@ public final class RawMcpBackend implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private final List<String> requestHeads = new CopyOnWriteArrayList<>();
+    /** Connections holding a ping {@link #session} left unanswered, and the most at once. */
+    private final Set<OutputStream> holding = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger maxHolding = new AtomicInteger();
     private volatile String path = "/mcp";
 
     private RawMcpBackend(Responder responder) throws IOException {
@@ -117,7 +122,8 @@ public final class RawMcpBackend implements AutoCloseable {
      * makes of the ping's JSON-RPC id (as JSON text): a whole HTTP answer, head and body.
      */
     public static RawMcpBackend session(Function<String, String> pingAnswer) throws IOException {
-        return new RawMcpBackend((method, body, out) -> {
+        AtomicReference<RawMcpBackend> self = new AtomicReference<>();
+        RawMcpBackend backend = new RawMcpBackend((method, body, out) -> {
             String answer;
             if (method.equals("GET")) {
                 answer = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n";
@@ -136,8 +142,18 @@ public final class RawMcpBackend implements AutoCloseable {
             if (answer != null) {
                 out.write(answer.getBytes(StandardCharsets.UTF_8));
                 out.flush();
+            } else {
+                self.get().holding.add(out);
+                self.get().maxHolding.accumulateAndGet(self.get().holding.size(), Math::max);
             }
         });
+        self.set(backend);
+        return backend;
+    }
+
+    /** The most connections that held an unanswered ping ({@link #session}) at once. */
+    public int maxHoldingPings() {
+        return maxHolding.get();
     }
 
     /** The session id {@link #session} hands out. */
@@ -206,7 +222,9 @@ public final class RawMcpBackend implements AutoCloseable {
 
     /** Reads requests until the client closes the connection; answers each one when there is an answer. */
     private void serve(Socket socket) {
+        OutputStream out = null;
         try (socket; InputStream in = socket.getInputStream()) {
+            out = socket.getOutputStream(); // one per connection: what holds a request is known by it
             while (true) {
                 String head = RequestHeads.read(in);
                 if (head == null) {
@@ -220,12 +238,15 @@ public final class RawMcpBackend implements AutoCloseable {
                 }
                 requestHeads.add(head);
                 responder.answer(head.substring(0, Math.max(0, head.indexOf(' '))),
-                        new String(body, StandardCharsets.UTF_8), socket.getOutputStream());
+                        new String(body, StandardCharsets.UTF_8), out);
             }
         } catch (IOException e) {
             // reset by the client: closed as well
         } finally {
             open.decrementAndGet();
+            if (out != null) {
+                holding.remove(out);
+            }
         }
     }
 
