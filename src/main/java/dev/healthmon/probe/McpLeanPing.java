@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * path fails with, so that one classification ({@link McpProbe}) serves both: a refusal (status ≥
  * 400) as {@link Refused} with its status and {@code Retry-After}, a JSON-RPC error as
  * {@link McpError}, a 2xx answer that is not the ping's response as
- * {@link McpSession.MalformedAnswerException}, no answer in time as {@link HttpTimeoutException},
+ * {@link McpSession.MalformedAnswerException}, no answer in time as {@link HttpTimeoutException}, a 2xx
+ * answer that ends without the response as {@link Unanswered} (the caller waits for its timeout, as the SDK does),
  * and network and TLS failures as the client's {@link IOException}s.
  *
  * <p>Threading: {@link #send} from any thread; the answer is read on the client's selector thread.
@@ -68,6 +69,19 @@ final class McpLeanPing {
 
         Optional<String> retryAfter() {
             return retryAfter;
+        }
+    }
+
+    /**
+     * A 2xx answer that ended without the ping's response (an empty body, a 202, an event stream
+     * closed early, or a response over {@link McpSession#MAX_RESPONSE_BYTES}): the SDK keeps waiting
+     * for the response then, until the check's timeout, and so does the lean ping's caller.
+     */
+    static final class Unanswered extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unanswered() {
+            super("the 2xx answer to the ping carried no response to it", null);
         }
     }
 
@@ -234,9 +248,7 @@ final class McpLeanPing {
                 throw new CompletionException(new McpSession.MalformedAnswerException(malformed));
             }
             if (response == null) {
-                throw new CompletionException(new McpSession.MalformedAnswerException("a 2xx answer to the ping"
-                        + " carried no JSON-RPC response to it (or one over " + McpSession.MAX_RESPONSE_BYTES
-                        + " bytes)"));
+                throw new CompletionException(new Unanswered());
             }
             if (response.error() != null) {
                 throw new CompletionException(new McpError(response.error()));

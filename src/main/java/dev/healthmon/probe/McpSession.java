@@ -183,6 +183,8 @@ final class McpSession implements AutoCloseable {
                 }
                 if (cause == null) {
                     sink.success();
+                } else if (cause instanceof McpLeanPing.Unanswered) {
+                    return; // as the SDK would: no response yet, so the check waits for it until its deadline
                 } else {
                     sink.error(cause);
                 }

@@ -43,6 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The mcp probe against real MCP servers: the SDK's own server transports in Jetty on loopback. Here the
@@ -737,6 +738,22 @@ class McpProbeTest {
                 }
             }
             assertThat(pings).as("not vacuous: the pings were sent and held").hasValueGreaterThanOrEqualTo(5);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"})
+    void pingAnsweredWithoutItsResponseTimesOutAsTheSdkDoes(String answer) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> answer)) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(),
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 3000).put("intervalMs", 120000));
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result)
+                    .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(result.latency()).isGreaterThanOrEqualTo(r.settings().timeout());
         }
     }
 
