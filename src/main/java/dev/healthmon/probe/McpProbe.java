@@ -33,7 +33,9 @@ import reactor.core.publisher.Mono;
 /**
  * The {@code mcp} check, for {@code streamable-http} and {@code sse} backends: the MCP
  * {@code initialize} handshake, then {@code ping} (or {@code tools/list}), through the official
- * MCP Java SDK ({@link McpSession}).
+ * MCP Java SDK ({@link McpSession}); the {@code ping} of an initialized streamable-HTTP session goes
+ * through healthmon's own HTTP client instead when the probe has one ({@link McpLeanPing},
+ * docs/design.md §10.26), classified the same way.
  *
  * <p>Sessions ({@code healthCheck.mcpSession}): {@code reuse} keeps one initialized session per
  * check lifetime ({@link #openSession}), so a check is one {@code ping}; when the server has

@@ -10,7 +10,9 @@ import java.util.Locale;
 /**
  * Reads one HTTP/1.1 response from bytes as they arrive, keeping only what a health check needs:
  * the status, {@code Retry-After}, and whether the connection can carry another request. The body
- * is counted and dropped, up to a cap; informational (1xx) responses are skipped.
+ * is counted and dropped, up to a cap, unless a {@link Body} wants a 2xx answer's body (the MCP
+ * lean ping: then an event stream is read too, until the body has what it waits for);
+ * informational (1xx) responses are skipped.
  *
  * <p>Framing follows RFC 9112 §6.3: no body for 204 and 304, else {@code Transfer-Encoding:
  * chunked}, else {@code Content-Length}, else the body runs to the end of the connection. A
