@@ -66,6 +66,12 @@ import org.slf4j.LoggerFactory;
  * backend is not at fault. So is one answered with 408 (Request Timeout): servers send it on a
  * kept connection they are closing for idleness, as the request crosses; it answers nothing. The
  * timeout covers the whole exchange: connect, TLS handshake, request and answer.
+ *
+ * <p><b>Bodies that are read.</b> An exchange may ask for a 2xx answer's body
+ * ({@link ResponseReader.Body}; the MCP lean ping). It completes once the body has its answer; if the
+ * body is framed and still open then (an event stream the server ends right after the response), the
+ * connection is read on for up to {@link #DRAIN_NANOS} and kept if the body ends with nothing after
+ * it, else closed: without that, every such exchange would cost a new connection.
  */
 public final class PlainHttpClient implements AutoCloseable {
 
@@ -103,6 +109,11 @@ public final class PlainHttpClient implements AutoCloseable {
     /** Idle connections kept per route (address, and TLS name), and in all (each one is a file descriptor). */
     static final int MAX_IDLE_PER_ADDRESS = 8;
     static final int MAX_IDLE = 4096;
+    /**
+     * How long a connection answered before its body ended is read on for that end (a server ends an
+     * MCP event stream right after the response it carries): kept if the end comes by then, else closed.
+     */
+    static final long DRAIN_NANOS = Duration.ofMillis(100).toNanos();
 
     private final Selector selector;
     private final Thread thread;
@@ -119,6 +130,8 @@ public final class PlainHttpClient implements AutoCloseable {
     private SSLContext tlsContext;
     private final Map<Route, ArrayDeque<Connection>> idle = new HashMap<>();
     private final Set<Connection> busy = new HashSet<>();
+    /** Answered while their body goes on (an event stream): read on briefly for its end, to be kept if it comes. */
+    private final Set<Connection> draining = new HashSet<>();
     private int idleCount;
     private long lastSweep = System.nanoTime();
     private long lastIdleSweep = System.nanoTime();
@@ -198,7 +211,7 @@ public final class PlainHttpClient implements AutoCloseable {
     /** Open connections, idle and busy; for tests. */
     int openConnections() throws Exception {
         CompletableFuture<Integer> count = new CompletableFuture<>();
-        submit(() -> count.complete(idleCount + busy.size()));
+        submit(() -> count.complete(idleCount + busy.size() + draining.size()));
         return count.get(5, TimeUnit.SECONDS);
     }
 
@@ -252,6 +265,8 @@ public final class PlainHttpClient implements AutoCloseable {
         ByteBuffer pendingWrite;
         boolean opened; // connected, and the transport's opening (TLS handshake) done
         boolean reused;
+        boolean draining;
+        long drainUntil;
         long idleSince;
 
         Connection(Route route, SocketChannel channel, ByteTransport transport) {
@@ -264,7 +279,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private void run() {
         try {
             while (!closed) {
-                selector.select(this::onReady, selectTimeoutMillis(busy.size(), idleCount,
+                selector.select(this::onReady, selectTimeoutMillis(busy.size() + draining.size(), idleCount,
                         System.nanoTime() - lastIdleSweep));
                 turns.incrementAndGet();
                 wakeupPending.set(false);
@@ -459,7 +474,11 @@ public final class PlainHttpClient implements AutoCloseable {
     private void read(Connection connection) throws IOException {
         Exchange exchange = connection.exchange;
         if (exchange == null) {
-            readIdle(connection);
+            if (connection.draining) {
+                drain(connection);
+            } else {
+                readIdle(connection);
+            }
             return;
         }
         int n;
@@ -478,6 +497,10 @@ public final class PlainHttpClient implements AutoCloseable {
             }
             readBuffer.flip();
             if (connection.reader.read(readBuffer)) {
+                if (!connection.reader.ended()) {
+                    answeredBeforeTheEnd(connection, exchange);
+                    return;
+                }
                 if (readBuffer.hasRemaining() || !quietAfterAnswer(connection)) {
                     if (isStaleAnswer(connection)) {
                         retry(connection, exchange);
@@ -493,6 +516,63 @@ public final class PlainHttpClient implements AutoCloseable {
         } while (n > 0 && connection.transport.hasBufferedInput()); // 0: what is buffered is a record's first part
         if (connection.transport.wantsWrite()) {
             connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+    }
+
+    /**
+     * The body watcher has its answer and the body goes on: the exchange completes now, and the
+     * connection is read on for the body's end ({@link #DRAIN_NANOS}) when its framing allows.
+     */
+    private void answeredBeforeTheEnd(Connection connection, Exchange exchange) {
+        busy.remove(connection);
+        connection.exchange = null;
+        exchange.connection = null;
+        if (connection.reader.drainable()) {
+            connection.draining = true;
+            connection.drainUntil = System.nanoTime() + DRAIN_NANOS;
+            draining.add(connection);
+        } else {
+            close(connection);
+        }
+        completeWith(exchange, connection);
+        if (connection.draining && connection.transport.hasBufferedInput()) {
+            drain(connection); // the end may already be in what the transport holds
+        }
+    }
+
+    /** Reads on a draining connection: the body's end, then nothing, keeps it; anything else closes it. */
+    private void drain(Connection connection) {
+        try {
+            int n;
+            do {
+                readBuffer.clear();
+                n = connection.transport.read(readBuffer);
+                if (n < 0) {
+                    endDrain(connection, false);
+                    return;
+                }
+                readBuffer.flip();
+                connection.reader.read(readBuffer);
+                if (connection.reader.ended()) {
+                    endDrain(connection, connection.reader.reusable() && !readBuffer.hasRemaining());
+                    return;
+                }
+            } while (n > 0 && connection.transport.hasBufferedInput());
+            if (connection.transport.wantsWrite()) {
+                connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            }
+        } catch (IOException e) {
+            endDrain(connection, false);
+        }
+    }
+
+    private void endDrain(Connection connection, boolean keep) {
+        draining.remove(connection);
+        connection.draining = false;
+        if (keep) {
+            keepIdle(connection);
+        } else {
+            close(connection);
         }
     }
 
@@ -576,6 +656,10 @@ public final class PlainHttpClient implements AutoCloseable {
         busy.remove(connection);
         connection.exchange.connection = null;
         connection.exchange = null;
+        keepIdle(connection);
+    }
+
+    private void keepIdle(Connection connection) {
         ArrayDeque<Connection> pool = idle.computeIfAbsent(connection.route, a -> new ArrayDeque<>());
         if (pool.size() >= MAX_IDLE_PER_ADDRESS || idleCount >= MAX_IDLE) {
             closeGracefully(connection);
@@ -617,6 +701,10 @@ public final class PlainHttpClient implements AutoCloseable {
     }
 
     private void discardIdle(Connection connection) {
+        if (connection.draining) {
+            endDrain(connection, false);
+            return;
+        }
         ArrayDeque<Connection> pool = idle.get(connection.route);
         if (pool != null && pool.remove(connection)) {
             idleCount--;
@@ -658,6 +746,15 @@ public final class PlainHttpClient implements AutoCloseable {
                 }
             }
         }
+        if (!draining.isEmpty()) {
+            List<Connection> late = new ArrayList<>();
+            for (Connection connection : draining) {
+                if (now - connection.drainUntil >= 0) {
+                    late.add(connection);
+                }
+            }
+            late.forEach(connection -> endDrain(connection, false));
+        }
         if (now - lastIdleSweep >= IDLE_SWEEP_NANOS) {
             lastIdleSweep = now;
             long limit = IDLE_TIMEOUT.toNanos();
@@ -681,6 +778,8 @@ public final class PlainHttpClient implements AutoCloseable {
             discard(connection);
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", new ClosedChannelException()));
         }
+        draining.forEach(PlainHttpClient::close);
+        draining.clear();
         idle.values().forEach(pool -> pool.forEach(PlainHttpClient::closeGracefully));
         idle.clear();
         idleCount = 0;

@@ -150,11 +150,25 @@ final class ResponseReader {
         }
         if (state == State.DONE && awaitingBody()) {
             body.end();
-        } else if (answered && state != State.DONE) {
-            capped = true; // the answer came and the stream goes on: not read further, the connection goes
-            state = State.DONE;
         }
+        // Answered while the stream goes on: the answer is complete; what follows may still end the body
+        // (see drainable()).
+        return state == State.DONE || answered;
+    }
+
+    /** Whether the whole response, body included, has been read (not merely its answer). */
+    boolean ended() {
         return state == State.DONE;
+    }
+
+    /**
+     * The body watcher has its answer but the body is still open and framed (chunked or with a
+     * length): the rest, read on with {@link #read}, may end it within the cap and leave the
+     * connection {@link #reusable()}. An event stream a server ends right after the response (as the
+     * MCP SDK's does) then costs no new connection for the next request.
+     */
+    boolean drainable() {
+        return answered && state != State.DONE && (chunked || contentLength >= 0);
     }
 
     /** Skips {@code n} body bytes of {@code in}, showing them to the body watcher first when there is one. */

@@ -65,7 +65,7 @@ class ResponseReaderBodyTest {
     }
 
     @Test
-    void streamThatGoesOnAfterTheAnswerEndsTheReadAndIsNotKept() throws Exception {
+    void streamThatGoesOnAfterTheAnswerIsAnsweredAndKeptOnlyWhenItsEndFollows() throws Exception {
         ResponseReader reader = new ResponseReader();
         Keeper body = new Keeper("\"id\":1");
         reader.reset(1 << 20, body);
@@ -74,8 +74,28 @@ class ResponseReaderBodyTest {
                 + "Transfer-Encoding: chunked\r\n\r\n10\r\ndata: {\"id\":1}\n\n\r\n")).isTrue();
 
         assertThat(reader.awaitingBody()).isFalse();
+        assertThat(reader.ended()).isFalse();
         assertThat(reader.reusable()).isFalse();
+        assertThat(reader.drainable()).as("chunked: its end may still come").isTrue();
         assertThat(body.ends).as("answered, not ended").isZero();
+
+        assertThat(read(reader, "0\r\n\r\n")).isTrue();
+
+        assertThat(reader.ended()).isTrue();
+        assertThat(reader.reusable()).as("the end came after the answer").isTrue();
+        assertThat(body.kept.toString()).as("nothing after the answer is given").isEqualTo("data: {\"id\":1}\n\n");
+    }
+
+    @Test
+    void streamToTheEndOfTheConnectionCannotBeDrained() throws Exception {
+        ResponseReader reader = new ResponseReader();
+        reader.reset(1 << 20, new Keeper("\"id\":1"));
+
+        assertThat(read(reader, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n"
+                + "data: {\"id\":1}\n\n")).isTrue();
+
+        assertThat(reader.drainable()).isFalse();
+        assertThat(reader.reusable()).isFalse();
     }
 
     @Test
