@@ -40,6 +40,7 @@ import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * CPU time the monitor spends per check, by probe: {@code http}, {@code https} (the same endpoint over TLS 1.3, kept
@@ -108,6 +109,7 @@ class ProbeCostBench {
     }
 
     @Test
+    @Timeout(value = 20, unit = TimeUnit.MINUTES) // six cases of 80 rounds: past the suite's 60 s default
     void cpuTimePerCheckByProbe() throws Exception {
         double http = cpuMillisPerCheck(probes, "http", httpUrl, j -> {});
         double https = cpuMillisPerCheck(probes, "https", httpsUrl, j -> {});

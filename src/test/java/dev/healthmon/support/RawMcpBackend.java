@@ -151,6 +151,11 @@ public final class RawMcpBackend implements AutoCloseable {
         return backend;
     }
 
+    /** Connections holding an unanswered ping ({@link #session}) now. */
+    public int holdingPings() {
+        return holding.size();
+    }
+
     /** The most connections that held an unanswered ping ({@link #session}) at once. */
     public int maxHoldingPings() {
         return maxHolding.get();
