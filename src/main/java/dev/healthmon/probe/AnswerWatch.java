@@ -24,10 +24,13 @@ abstract class AnswerWatch {
 
     private final Consumer<String> malformed;
     private final Supplier<Optional<Object>> requestId;
+    private final Consumer<McpSchema.JSONRPCResponse> answer;
 
-    private AnswerWatch(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
+    private AnswerWatch(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
+                        Consumer<McpSchema.JSONRPCResponse> answer) {
         this.malformed = malformed;
         this.requestId = requestId;
+        this.answer = answer;
     }
 
     /**
@@ -36,12 +39,24 @@ abstract class AnswerWatch {
      * @param requestId the id of the request the body answers, if the POST carried one
      */
     static AnswerWatch json(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
-        return new Json(malformed, requestId);
+        return json(malformed, requestId, response -> {});
+    }
+
+    /** As above; {@code answer} is given the response to {@code requestId} when it comes (the lean ping). */
+    static AnswerWatch json(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
+                            Consumer<McpSchema.JSONRPCResponse> answer) {
+        return new Json(malformed, requestId, answer);
     }
 
     /** A {@code text/event-stream} body: each {@code message} event's data is one JSON-RPC message. */
     static AnswerWatch eventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
-        return new EventStream(malformed, requestId);
+        return eventStream(malformed, requestId, response -> {});
+    }
+
+    /** As above; {@code answer} is given the response to {@code requestId} when it comes (the lean ping). */
+    static AnswerWatch eventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
+                                   Consumer<McpSchema.JSONRPCResponse> answer) {
+        return new EventStream(malformed, requestId, answer);
     }
 
     abstract void bytes(ByteBuffer view);
@@ -60,17 +75,21 @@ abstract class AnswerWatch {
             return;
         }
         Optional<Object> expected = requestId.get();
-        if (parsed instanceof McpSchema.JSONRPCResponse response && expected.isPresent()
-                && !expected.get().equals(response.id())) {
-            malformed.accept(where + " answers another request than the one sent (JSON-RPC id mismatch)");
+        if (parsed instanceof McpSchema.JSONRPCResponse response) {
+            if (expected.isPresent() && !expected.get().equals(response.id())) {
+                malformed.accept(where + " answers another request than the one sent (JSON-RPC id mismatch)");
+            } else {
+                answer.accept(response);
+            }
         }
     }
 
     private static final class Json extends AnswerWatch {
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
 
-        Json(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
-            super(malformed, requestId);
+        Json(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
+             Consumer<McpSchema.JSONRPCResponse> answer) {
+            super(malformed, requestId, answer);
         }
 
         @Override
@@ -97,8 +116,9 @@ abstract class AnswerWatch {
         private String event = "";
         private boolean overflow;
 
-        EventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
-            super(malformed, requestId);
+        EventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
+                    Consumer<McpSchema.JSONRPCResponse> answer) {
+            super(malformed, requestId, answer);
         }
 
         @Override

@@ -20,12 +20,13 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -34,7 +35,9 @@ import reactor.core.publisher.Mono;
 /**
  * The {@code mcp} check, for {@code streamable-http} and {@code sse} backends: the MCP
  * {@code initialize} handshake, then {@code ping} (or {@code tools/list}), through the official
- * MCP Java SDK ({@link McpSession}).
+ * MCP Java SDK ({@link McpSession}); the {@code ping} of an initialized streamable-HTTP session goes
+ * through healthmon's own HTTP client instead when the probe has one ({@link McpLeanPing},
+ * docs/design.md §10.26), classified the same way.
  *
  * <p>Sessions ({@code healthCheck.mcpSession}): {@code reuse} keeps one initialized session per
  * check lifetime ({@link #openSession}), so a check is one {@code ping}; when the server has
@@ -63,22 +66,35 @@ public final class McpProbe implements Probe {
     private static final int MAX_MESSAGE_CHARS = 300;
 
     private final HttpClient shared;
+    private final Optional<PlainHttpClient> lean;
     private final PinnedTlsClients pinnedTls;
     private final SecretResolver secrets;
     private final TargetVetting vetting;
 
-    /** Over {@code shared}; {@code https://} names get clients of their own trusting what the JVM trusts. */
-    public McpProbe(HttpClient shared, SecretResolver secrets, TargetVetting vetting) {
-        this(shared, new PinnedTlsClients(shared), secrets, vetting);
+    /**
+     * Over {@code shared}; {@code https://} names get clients of their own trusting what the JVM trusts.
+     *
+     * @param lean the client for the lean ping of initialized streamable-HTTP sessions (its TLS trusting
+     *             what the JVM trusts, as {@code shared} does); empty: every request goes through the SDK
+     */
+    public McpProbe(HttpClient shared, Optional<PlainHttpClient> lean, SecretResolver secrets,
+                    TargetVetting vetting) {
+        this(shared, lean, new PinnedTlsClients(shared), secrets, vetting);
     }
 
-    /** As above, {@code https://} names trusting what {@code trust} trusts (tests: their own certificates). */
-    McpProbe(HttpClient shared, SSLContext trust, SecretResolver secrets, TargetVetting vetting) {
-        this(shared, new PinnedTlsClients(shared, trust), secrets, vetting);
+    /**
+     * As above, {@code https://} names trusting what {@code trust} trusts (tests: their own certificates);
+     * {@code lean}'s TLS must trust the same.
+     */
+    McpProbe(HttpClient shared, SSLContext trust, Optional<PlainHttpClient> lean, SecretResolver secrets,
+             TargetVetting vetting) {
+        this(shared, lean, new PinnedTlsClients(shared, trust), secrets, vetting);
     }
 
-    private McpProbe(HttpClient shared, PinnedTlsClients pinnedTls, SecretResolver secrets, TargetVetting vetting) {
+    private McpProbe(HttpClient shared, Optional<PlainHttpClient> lean, PinnedTlsClients pinnedTls,
+                     SecretResolver secrets, TargetVetting vetting) {
         this.shared = shared;
+        this.lean = lean;
         this.pinnedTls = pinnedTls;
         this.secrets = secrets;
         this.vetting = vetting;
@@ -101,8 +117,8 @@ public final class McpProbe implements Probe {
             throw new UncheckedIOException("the MCP SDK cannot map its own messages", e);
         }
         URI nowhere = URI.create("http://127.0.0.1:9/mcp");
-        new McpSession(shared, nowhere, Transport.STREAMABLE_HTTP, Duration.ofSeconds(1)).close();
-        new McpSession(shared, nowhere, Transport.SSE, Duration.ofSeconds(1)).close();
+        new McpSession(shared, lean, nowhere, Transport.STREAMABLE_HTTP, Duration.ofSeconds(1)).close();
+        new McpSession(shared, lean, nowhere, Transport.SSE, Duration.ofSeconds(1)).close();
     }
 
     /** One check on a session of its own, closed afterwards (what {@code mcpSession: fresh} does every time). */
@@ -176,7 +192,7 @@ public final class McpProbe implements Probe {
         }
 
         final McpSession newSession(BackendRegistration registration) {
-            return new McpSession(clientFor(registration.url()), registration, settings);
+            return new McpSession(clientFor(registration.url()), lean, registration, settings);
         }
 
         abstract Lease lease(BackendRegistration registration);
@@ -342,6 +358,15 @@ public final class McpProbe implements Probe {
         McpSession first = lease.session();
         boolean wasInitialized = first.initialized();
         Disposable.Swap subscription = Disposables.swap();
+        if (wasInitialized) {
+            Optional<CompletableFuture<Void>> lean = first.leanCheck(settings.mcpMethod(), credential, address,
+                    deadline);
+            if (lean.isPresent()) {
+                leanExchange(lean.get(), registration, settings, sessions, lease, credential, address, start, deadline,
+                        result, subscription);
+                return;
+            }
+        }
         // Registered before anything is sent: a check cancelled from now on gives its lease back in doubt at once.
         result.whenComplete((r, error) -> {
             subscription.dispose();
@@ -360,9 +385,60 @@ public final class McpProbe implements Probe {
                             .onErrorResume(again -> Mono.just(
                                     failure(again, renewed.get(), registration, since(start))));
                 });
-        subscription.update(check.subscribe(result::complete,
-                error -> result.complete(ProbeResult.unhealthy(since(start),
+        // The lease goes back before the result is seen: a caller that checks again as soon as it has the result
+        // (a benchmark, a test) must find the session free, not still held by this check and so in doubt.
+        subscription.update(check.subscribe(r -> {
+            sessions.release(lease, keepsSession(r, lease.session()));
+            result.complete(r);
+        }, error -> result.complete(ProbeResult.unhealthy(since(start),
                 Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
+    }
+
+    /**
+     * A check that is one lean ping on an initialized session ({@link McpSession#leanCheck}): no Reactor on the
+     * way unless the server dropped the session, when a new one is initialized as {@link #exchange} does.
+     */
+    private void leanExchange(CompletableFuture<Void> ping, BackendRegistration registration, CheckSettings settings,
+                              Sessions sessions, Lease lease, Optional<SecretResolver.Credential> credential,
+                              InetAddress address, long start, long deadline, CompletableFuture<ProbeResult> result,
+                              Disposable.Swap subscription) {
+        McpSession first = lease.session();
+        result.whenComplete((r, error) -> {
+            ping.cancel(true);
+            subscription.dispose();
+            sessions.release(lease, r != null && keepsSession(r, lease.session()));
+        });
+        Consumer<ProbeResult> finish = r -> {
+            sessions.release(lease, keepsSession(r, lease.session())); // before the result is seen, as in exchange
+            result.complete(r);
+        };
+        ping.whenComplete((ignored, error) -> {
+            Throwable cause = McpSession.causeOf(error);
+            if (cause == null) {
+                Duration latency = since(start);
+                Observation observation = latency.compareTo(settings.degradedLatency()) > 0
+                        ? Observation.degraded(Reason.SLOW) : Observation.healthy();
+                ProbeResult success = ProbeResult.success(observation, latency);
+                finish.accept(first.serverInfo().map(success::withMcp).orElse(success));
+            } else if (cause instanceof McpLeanPing.Unanswered) {
+                // As the SDK does: no response yet, so the check waits for one until its deadline.
+                CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                        .execute(() -> finish.accept(failure(new TimeoutException(), first, registration,
+                                since(start))));
+            } else if (!sessionLost(cause, first)) {
+                finish.accept(failure(cause, first, registration, since(start)));
+            } else {
+                Optional<McpSession> renewed = sessions.renew(lease, registration);
+                if (renewed.isEmpty()) {
+                    finish.accept(failure(cause, first, registration, since(start))); // ended meanwhile
+                    return;
+                }
+                subscription.update(attempt(renewed.get(), registration, settings, credential, address, start,
+                        deadline).onErrorResume(again -> Mono.just(failure(again, renewed.get(), registration,
+                        since(start)))).subscribe(finish, again -> result.complete(ProbeResult.unhealthy(since(start),
+                        Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + again.getClass().getSimpleName())))));
+            }
+        });
     }
 
     private Mono<ProbeResult> attempt(McpSession session, BackendRegistration registration, CheckSettings settings,
@@ -408,7 +484,7 @@ public final class McpProbe implements Probe {
 
     private static boolean sessionLost(Throwable error, McpSession session) {
         return find(error, McpTransportSessionNotFoundException.class).isPresent()
-                || session.lastRefusal().map(HttpResponse.ResponseInfo::statusCode).orElse(0) == 404;
+                || session.lastRefusal().map(McpSession.Refusal::status).orElse(0) == 404;
     }
 
     private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration,
@@ -419,11 +495,11 @@ public final class McpProbe implements Probe {
 
     private static ProbeResult classify(Throwable error, McpSession session, BackendRegistration registration,
                                         Duration latency) {
-        Optional<HttpResponse.ResponseInfo> refusal = session.lastRefusal();
+        Optional<McpSession.Refusal> refusal = session.lastRefusal();
         if (refusal.isPresent()) {
-            int status = refusal.get().statusCode();
+            int status = refusal.get().status();
             if (status == 429) {
-                return HttpAnswers.rateLimited(latency, refusal.get().headers().firstValue("Retry-After"));
+                return HttpAnswers.rateLimited(latency, refusal.get().retryAfter());
             }
             if (HttpAnswers.isAuthChallenge(status)) {
                 return HttpAnswers.authChallenge(status, latency, registration.auth().isPresent());

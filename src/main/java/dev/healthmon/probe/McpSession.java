@@ -12,12 +12,14 @@ import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTranspor
 import io.modelcontextprotocol.client.transport.customizer.McpAsyncHttpClientRequestCustomizer;
 import io.modelcontextprotocol.spec.McpClientTransport;
 import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -48,19 +50,37 @@ final class McpSession implements AutoCloseable {
     private final ObservedHttpClient http;
     private final AtomicReference<SecretResolver.Credential> credential = new AtomicReference<>();
     private final McpAsyncClient client;
+    private final Optional<McpLeanPing> lean;
     private volatile Optional<InetAddress> lastAddress = Optional.empty();
+    private volatile Refusal leanRefusal;
+    private volatile CompletableFuture<Void> leanExchange;
+    private volatile boolean abandoned;
 
-    McpSession(HttpClient shared, BackendRegistration registration, CheckSettings settings) {
-        this(shared, registration.url(), registration.transport(), settings.timeout());
+    /** An HTTP answer with status ≥ 400, as classification needs it. */
+    record Refusal(int status, Optional<String> retryAfter) {}
+
+    /**
+     * @param lean the client for the lean ping ({@link McpLeanPing}) of an initialized streamable-HTTP
+     *             session; empty: every request goes through the SDK
+     */
+    McpSession(HttpClient shared, Optional<PlainHttpClient> lean, BackendRegistration registration,
+               CheckSettings settings) {
+        this(shared, lean, registration.url(), registration.transport(), settings.timeout());
     }
 
-    McpSession(HttpClient shared, URI url, Transport transportKind, Duration timeout) {
+    McpSession(HttpClient shared, Optional<PlainHttpClient> lean, URI url, Transport transportKind,
+               Duration timeout) {
         this.url = url;
         this.timeout = timeout;
         this.kind = transportKind;
+        this.lean = transportKind == Transport.STREAMABLE_HTTP
+                ? lean.map(plain -> new McpLeanPing(plain, url, USER_AGENT)) : Optional.empty();
         // Until a check routes it, the session sends nothing: its deadline has already passed.
         this.http = new ObservedHttpClient(shared, ObservedHttpClient.Route.of(url, InetAddress.getLoopbackAddress(),
                 System.nanoTime() - 1));
+        if (transportKind == Transport.STREAMABLE_HTTP) {
+            http.eventStreamOptional();
+        }
         McpAsyncHttpClientRequestCustomizer headers = (request, method, uri, body, context) -> {
             request.setHeader("User-Agent", USER_AGENT);
             SecretResolver.Credential current = credential.get();
@@ -114,6 +134,7 @@ final class McpSession implements AutoCloseable {
         this.credential.set(credential.orElse(null));
         lastAddress = Optional.of(address);
         http.forgetRefusal();
+        leanRefusal = null;
         http.route(ObservedHttpClient.Route.of(url, address, deadlineNanos));
         Sinks.One<RuntimeException> broken = Sinks.one();
         http.onMalformedAnswer(text -> broken.tryEmitValue(new MalformedAnswerException(text)));
@@ -121,16 +142,92 @@ final class McpSession implements AutoCloseable {
             // The SSE transport's event stream is its session: refused, nothing can be answered (the SDK would wait).
             http.onRefusedStream(info -> broken.tryEmitValue(new RefusedStreamException(info.statusCode())));
         }
-        Mono<McpSchema.InitializeResult> answered =
-                client.initialize().flatMap(init -> request(method, init).thenReturn(init));
+        Mono<McpSchema.InitializeResult> answered = client.initialize()
+                .flatMap(init -> request(method, init, credential, address, deadlineNanos).thenReturn(init));
         Mono<McpSchema.InitializeResult> refused = broken.asMono().flatMap(Mono::error);
         Duration left = Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()));
         return Mono.firstWithSignal(answered, refused).timeout(left);
     }
 
-    private Mono<?> request(McpMethod method, McpSchema.InitializeResult init) {
+    /**
+     * The check's request once the session is initialized: {@code tools/list} through the SDK, a
+     * {@code ping} through the lean path when this session has one and the SDK's session headers can
+     * be sent as they are, otherwise through the SDK.
+     */
+    private Mono<?> request(McpMethod method, McpSchema.InitializeResult init,
+                            Optional<SecretResolver.Credential> credential, InetAddress address, long deadlineNanos) {
         boolean advertisesTools = init.capabilities() != null && init.capabilities().tools() != null;
-        return method == McpMethod.TOOLS_LIST && advertisesTools ? client.listTools() : client.ping();
+        if (method == McpMethod.TOOLS_LIST && advertisesTools) {
+            return client.listTools();
+        }
+        McpLeanPing.SessionHeaders session = http.sessionHeaders();
+        if (lean.isEmpty() || !session.sendable()) {
+            return client.ping();
+        }
+        return Mono.create(sink -> {
+            CompletableFuture<Void> ping = sendLean(session, credential, address, deadlineNanos);
+            sink.onCancel(() -> ping.cancel(true));
+            ping.whenComplete((ignored, error) -> {
+                Throwable cause = causeOf(error);
+                if (cause == null) {
+                    sink.success();
+                } else if (!(cause instanceof McpLeanPing.Unanswered)) {
+                    sink.error(cause);
+                } // Unanswered: as the SDK would, the check waits for the response until its deadline
+            });
+        });
+    }
+
+    /**
+     * A whole check on this initialized session that is only a lean ping, without the SDK or Reactor
+     * (most checks of a reused session): empty when this session's check needs the SDK ({@code tools/list}
+     * of a server with tools, no lean path, headers that cannot be sent as they are). The future fails
+     * as described on {@link McpLeanPing}; {@link #lastRefusal()} then holds a refusal.
+     */
+    Optional<CompletableFuture<Void>> leanCheck(McpMethod method, Optional<SecretResolver.Credential> credential,
+                                                InetAddress address, long deadlineNanos) {
+        McpSchema.InitializeResult init = client.getCurrentInitializationResult();
+        McpLeanPing.SessionHeaders session = http.sessionHeaders();
+        boolean listsTools = method == McpMethod.TOOLS_LIST && init != null && init.capabilities() != null
+                && init.capabilities().tools() != null;
+        if (init == null || lean.isEmpty() || !session.sendable() || listsTools) {
+            return Optional.empty();
+        }
+        this.credential.set(credential.orElse(null));
+        lastAddress = Optional.of(address);
+        http.forgetRefusal();
+        leanRefusal = null;
+        return Optional.of(sendLean(session, credential, address, deadlineNanos));
+    }
+
+    private CompletableFuture<Void> sendLean(McpLeanPing.SessionHeaders session,
+                                             Optional<SecretResolver.Credential> credential, InetAddress address,
+                                             long deadlineNanos) {
+        if (abandoned) {
+            return CompletableFuture.failedFuture(new IOException("MCP session closed: request not sent"));
+        }
+        CompletableFuture<Void> sent = lean.get().send(session, credential, address, deadlineNanos);
+        // The refusal is recorded before anyone who waits for the returned future hears of it.
+        CompletableFuture<Void> ping = sent.whenComplete((ignored, error) -> {
+            if (causeOf(error) instanceof McpLeanPing.Refused refused) {
+                leanRefusal = new Refusal(refused.status(), refused.retryAfter());
+            }
+        });
+        ping.whenComplete((ignored, error) -> {
+            if (ping.isCancelled()) {
+                sent.cancel(true); // closes the exchange's connection
+            }
+        });
+        leanExchange = ping;
+        if (abandoned) {
+            ping.cancel(true); // abandon() ran while the ping was being handed over
+        }
+        return ping;
+    }
+
+    /** What a future failed with, unwrapped from its {@link CompletionException}; null when it did not. */
+    static Throwable causeOf(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     boolean initialized() {
@@ -149,9 +246,14 @@ final class McpSession implements AutoCloseable {
                 server == null || server.version() == null ? "" : server.version());
     }
 
-    /** The last HTTP answer with status ≥ 400 during the current check. */
-    Optional<HttpResponse.ResponseInfo> lastRefusal() {
-        return http.lastRefusal();
+    /** The last HTTP answer with status ≥ 400 during the current check, through the SDK or the lean ping. */
+    Optional<Refusal> lastRefusal() {
+        Refusal lean = leanRefusal;
+        if (lean != null) {
+            return Optional.of(lean);
+        }
+        return http.lastRefusal().map(info -> new Refusal(info.statusCode(),
+                info.headers().firstValue("Retry-After")));
     }
 
     /** How many HTTP exchanges of this session are still open. */
@@ -164,6 +266,11 @@ final class McpSession implements AutoCloseable {
      * cancelled and its connection closed, and nothing more is sent, not even the polite DELETE.
      */
     void abandon() {
+        abandoned = true;
+        CompletableFuture<Void> ping = leanExchange;
+        if (ping != null) {
+            ping.cancel(true);
+        }
         http.abort();
         client.closeGracefully().subscribe(done -> {}, error -> {});
     }

@@ -70,6 +70,9 @@ final class ObservedHttpClient extends HttpClient {
     private volatile HttpResponse.ResponseInfo lastRefusal;
     private volatile Route route;
     private volatile boolean aborted;
+    private volatile boolean optionalStream;
+    private volatile McpLeanPing.SessionHeaders sessionHeaders =
+            new McpLeanPing.SessionHeaders(Optional.empty(), Optional.empty());
     private volatile Consumer<String> malformedAnswer = text -> {};
     private volatile Consumer<HttpResponse.ResponseInfo> refusedStream = info -> {};
 
@@ -87,6 +90,15 @@ final class ObservedHttpClient extends HttpClient {
         lastRefusal = null;
     }
 
+    /**
+     * {@code Mcp-Session-Id} and {@code MCP-Protocol-Version} as the SDK sent them on its last POST:
+     * after {@code initialize} that is the {@code notifications/initialized} of the session, so a
+     * request of our own that carries them is on the session exactly as the SDK's next one would be.
+     */
+    McpLeanPing.SessionHeaders sessionHeaders() {
+        return sessionHeaders;
+    }
+
     /** From now on requests go to {@code next} (a new check: its vetted address and its deadline). */
     void route(Route next) {
         route = next;
@@ -95,6 +107,15 @@ final class ObservedHttpClient extends HttpClient {
     /** Called with a short description when a 2xx JSON answer is not a JSON-RPC message. */
     void onMalformedAnswer(Consumer<String> listener) {
         malformedAnswer = listener;
+    }
+
+    /**
+     * The event stream (GET) is optional (streamable HTTP): a server that does not offer one answers
+     * 405, which refuses nothing the check asked for and so is not {@link #lastRefusal()}. Without
+     * this, a malformed or timed-out ping on such a server read as "HTTP 405".
+     */
+    void eventStreamOptional() {
+        optionalStream = true;
     }
 
     /** Called when a GET (an event stream) is refused with status ≥ 400. */
@@ -143,6 +164,10 @@ final class ObservedHttpClient extends HttpClient {
             routed = routed(request, route);
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
+        }
+        if (request.method().equals("POST")) {
+            sessionHeaders = new McpLeanPing.SessionHeaders(request.headers().firstValue("Mcp-Session-Id"),
+                    request.headers().firstValue("MCP-Protocol-Version"));
         }
         Exchange exchange = new Exchange();
         open.add(exchange);
@@ -201,9 +226,9 @@ final class ObservedHttpClient extends HttpClient {
     private <T> HttpResponse.BodyHandler<T> observing(HttpRequest request, HttpResponse.BodyHandler<T> handler,
                                                       Exchange exchange) {
         return info -> {
-            if (info.statusCode() >= 400) {
+            if (info.statusCode() >= 400 && !(optionalStream && isGet(request) && info.statusCode() == 405)) {
                 lastRefusal = info;
-                if (request.method().equals("GET")) {
+                if (isGet(request)) {
                     refusedStream.accept(info);
                 }
             }
@@ -218,6 +243,10 @@ final class ObservedHttpClient extends HttpClient {
             }
             return new TrackedBody<>(handler.apply(info), exchange, watch);
         };
+    }
+
+    private static boolean isGet(HttpRequest request) {
+        return request.method().equals("GET");
     }
 
     static int portOf(URI uri) {

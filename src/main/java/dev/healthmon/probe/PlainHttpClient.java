@@ -66,6 +66,12 @@ import org.slf4j.LoggerFactory;
  * backend is not at fault. So is one answered with 408 (Request Timeout): servers send it on a
  * kept connection they are closing for idleness, as the request crosses; it answers nothing. The
  * timeout covers the whole exchange: connect, TLS handshake, request and answer.
+ *
+ * <p><b>Bodies that are read.</b> An exchange may ask for a 2xx answer's body
+ * ({@link ResponseReader.Body}; the MCP lean ping). It completes once the body has its answer; if the
+ * body is framed and still open then (an event stream the server ends right after the response), the
+ * connection is read on for up to {@link #DRAIN_NANOS} and kept if the body ends with nothing after
+ * it, else closed: without that, every such exchange would cost a new connection.
  */
 public final class PlainHttpClient implements AutoCloseable {
 
@@ -103,6 +109,11 @@ public final class PlainHttpClient implements AutoCloseable {
     /** Idle connections kept per route (address, and TLS name), and in all (each one is a file descriptor). */
     static final int MAX_IDLE_PER_ADDRESS = 8;
     static final int MAX_IDLE = 4096;
+    /**
+     * How long a connection answered before its body ended is read on for that end (a server ends an
+     * MCP event stream right after the response it carries): kept if the end comes by then, else closed.
+     */
+    static final long DRAIN_NANOS = Duration.ofMillis(100).toNanos();
 
     private final Selector selector;
     private final Thread thread;
@@ -119,6 +130,8 @@ public final class PlainHttpClient implements AutoCloseable {
     private SSLContext tlsContext;
     private final Map<Route, ArrayDeque<Connection>> idle = new HashMap<>();
     private final Set<Connection> busy = new HashSet<>();
+    /** Answered while their body goes on (an event stream): read on briefly for its end, to be kept if it comes. */
+    private final Set<Connection> draining = new HashSet<>();
     private int idleCount;
     private long lastSweep = System.nanoTime();
     private long lastIdleSweep = System.nanoTime();
@@ -165,11 +178,25 @@ public final class PlainHttpClient implements AutoCloseable {
      * exchange, TLS handshake included.
      */
     public CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap) {
+        return send(route, request, timeout, bodyCap, null);
+    }
+
+    /**
+     * As {@link #send(Route, byte[], Duration, int)}, and the body of a 2xx answer goes to {@code body}
+     * as it arrives (up to {@code bodyCap} bytes, an event stream included), on the selector thread;
+     * such an answer is complete once {@code body} says so or the body ends, and an exchange that
+     * reaches its timeout before then fails with {@link HttpTimeoutException}. The future completes
+     * after the last call to {@code body}, so whoever it completes may read what {@code body} kept.
+     */
+    CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap,
+                                     ResponseReader.Body body) {
         // The sweep finds an overdue exchange up to one turn late: ending it up to two turns early makes it
         // end by its timeout, before the check's own guard, so that what it has read (a status whose
-        // body is still arriving) is the answer rather than a TIMEOUT.
-        long budget = timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
-        Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap);
+        // body is still arriving) is the answer rather than a TIMEOUT. An exchange that waits for its
+        // body has no such answer: it runs to its timeout, and so never ends as a TIMEOUT before it.
+        long budget = body != null ? timeout.toNanos()
+                : timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
+        Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap, body);
         if (closed) {
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", null));
             return exchange;
@@ -184,7 +211,7 @@ public final class PlainHttpClient implements AutoCloseable {
     /** Open connections, idle and busy; for tests. */
     int openConnections() throws Exception {
         CompletableFuture<Integer> count = new CompletableFuture<>();
-        submit(() -> count.complete(idleCount + busy.size()));
+        submit(() -> count.complete(idleCount + busy.size() + draining.size()));
         return count.get(5, TimeUnit.SECONDS);
     }
 
@@ -201,14 +228,16 @@ public final class PlainHttpClient implements AutoCloseable {
         final byte[] request;
         final long deadline;
         final int bodyCap;
+        final ResponseReader.Body body; // null: the body is dropped
         Connection connection; // selector thread
         boolean retried;       // selector thread
 
-        Exchange(Route route, byte[] request, long deadline, int bodyCap) {
+        Exchange(Route route, byte[] request, long deadline, int bodyCap, ResponseReader.Body body) {
             this.route = route;
             this.request = request;
             this.deadline = deadline;
             this.bodyCap = bodyCap;
+            this.body = body;
         }
 
         @Override
@@ -236,6 +265,8 @@ public final class PlainHttpClient implements AutoCloseable {
         ByteBuffer pendingWrite;
         boolean opened; // connected, and the transport's opening (TLS handshake) done
         boolean reused;
+        boolean draining;
+        long drainUntil;
         long idleSince;
 
         Connection(Route route, SocketChannel channel, ByteTransport transport) {
@@ -248,7 +279,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private void run() {
         try {
             while (!closed) {
-                selector.select(this::onReady, selectTimeoutMillis(busy.size(), idleCount,
+                selector.select(this::onReady, selectTimeoutMillis(busy.size() + draining.size(), idleCount,
                         System.nanoTime() - lastIdleSweep));
                 turns.incrementAndGet();
                 wakeupPending.set(false);
@@ -369,7 +400,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private void attach(Connection connection, Exchange exchange) {
         connection.exchange = exchange;
         exchange.connection = connection;
-        connection.reader.reset(exchange.bodyCap);
+        connection.reader.reset(exchange.bodyCap, exchange.body);
         connection.pendingWrite = ByteBuffer.wrap(exchange.request);
         busy.add(connection);
         if (connection.channel.isConnected()) {
@@ -443,7 +474,11 @@ public final class PlainHttpClient implements AutoCloseable {
     private void read(Connection connection) throws IOException {
         Exchange exchange = connection.exchange;
         if (exchange == null) {
-            readIdle(connection);
+            if (connection.draining) {
+                drain(connection);
+            } else {
+                readIdle(connection);
+            }
             return;
         }
         int n;
@@ -462,6 +497,10 @@ public final class PlainHttpClient implements AutoCloseable {
             }
             readBuffer.flip();
             if (connection.reader.read(readBuffer)) {
+                if (!connection.reader.ended()) {
+                    answeredBeforeTheEnd(connection, exchange);
+                    return;
+                }
                 if (readBuffer.hasRemaining() || !quietAfterAnswer(connection)) {
                     if (isStaleAnswer(connection)) {
                         retry(connection, exchange);
@@ -477,6 +516,63 @@ public final class PlainHttpClient implements AutoCloseable {
         } while (n > 0 && connection.transport.hasBufferedInput()); // 0: what is buffered is a record's first part
         if (connection.transport.wantsWrite()) {
             connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+        }
+    }
+
+    /**
+     * The body watcher has its answer and the body goes on: the exchange completes now, and the
+     * connection is read on for the body's end ({@link #DRAIN_NANOS}) when its framing allows.
+     */
+    private void answeredBeforeTheEnd(Connection connection, Exchange exchange) {
+        busy.remove(connection);
+        connection.exchange = null;
+        exchange.connection = null;
+        if (connection.reader.drainable()) {
+            connection.draining = true;
+            connection.drainUntil = System.nanoTime() + DRAIN_NANOS;
+            draining.add(connection);
+        } else {
+            close(connection);
+        }
+        completeWith(exchange, connection);
+        if (connection.draining && connection.transport.hasBufferedInput()) {
+            drain(connection); // the end may already be in what the transport holds
+        }
+    }
+
+    /** Reads on a draining connection: the body's end, then nothing, keeps it; anything else closes it. */
+    private void drain(Connection connection) {
+        try {
+            int n;
+            do {
+                readBuffer.clear();
+                n = connection.transport.read(readBuffer);
+                if (n < 0) {
+                    endDrain(connection, false);
+                    return;
+                }
+                readBuffer.flip();
+                connection.reader.read(readBuffer);
+                if (connection.reader.ended()) {
+                    endDrain(connection, connection.reader.reusable() && !readBuffer.hasRemaining());
+                    return;
+                }
+            } while (n > 0 && connection.transport.hasBufferedInput());
+            if (connection.transport.wantsWrite()) {
+                connection.key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+            }
+        } catch (IOException e) {
+            endDrain(connection, false);
+        }
+    }
+
+    private void endDrain(Connection connection, boolean keep) {
+        draining.remove(connection);
+        connection.draining = false;
+        if (keep) {
+            keepIdle(connection);
+        } else {
+            close(connection);
         }
     }
 
@@ -560,6 +656,10 @@ public final class PlainHttpClient implements AutoCloseable {
         busy.remove(connection);
         connection.exchange.connection = null;
         connection.exchange = null;
+        keepIdle(connection);
+    }
+
+    private void keepIdle(Connection connection) {
         ArrayDeque<Connection> pool = idle.computeIfAbsent(connection.route, a -> new ArrayDeque<>());
         if (pool.size() >= MAX_IDLE_PER_ADDRESS || idleCount >= MAX_IDLE) {
             closeGracefully(connection);
@@ -601,6 +701,10 @@ public final class PlainHttpClient implements AutoCloseable {
     }
 
     private void discardIdle(Connection connection) {
+        if (connection.draining) {
+            endDrain(connection, false);
+            return;
+        }
         ArrayDeque<Connection> pool = idle.get(connection.route);
         if (pool != null && pool.remove(connection)) {
             idleCount--;
@@ -635,12 +739,21 @@ public final class PlainHttpClient implements AutoCloseable {
             for (Connection connection : overdue) {
                 Exchange exchange = connection.exchange;
                 discard(connection);
-                if (connection.reader.headComplete()) {
+                if (connection.reader.headComplete() && !connection.reader.awaitingBody()) {
                     completeWith(exchange, connection); // the status came; only the body is still streaming
                 } else {
                     exchange.completeExceptionally(new HttpTimeoutException("no answer within the timeout"));
                 }
             }
+        }
+        if (!draining.isEmpty()) {
+            List<Connection> late = new ArrayList<>();
+            for (Connection connection : draining) {
+                if (now - connection.drainUntil >= 0) {
+                    late.add(connection);
+                }
+            }
+            late.forEach(connection -> endDrain(connection, false));
         }
         if (now - lastIdleSweep >= IDLE_SWEEP_NANOS) {
             lastIdleSweep = now;
@@ -665,6 +778,8 @@ public final class PlainHttpClient implements AutoCloseable {
             discard(connection);
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", new ClosedChannelException()));
         }
+        draining.forEach(PlainHttpClient::close);
+        draining.clear();
         idle.values().forEach(pool -> pool.forEach(PlainHttpClient::closeGracefully));
         idle.clear();
         idleCount = 0;

@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -76,7 +77,8 @@ public final class Probes implements Probe, AutoCloseable {
         // The MCP SDK runs its Reactor pipelines on the client's executor: keep those off the selector thread.
         HttpClient mcpHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1).build();
-        McpProbe mcp = new McpProbe(mcpHttp, credentials, vetting);
+        // The ping of an initialized streamable-HTTP session goes through the HTTP checks' client (§10.26).
+        McpProbe mcp = new McpProbe(mcpHttp, Optional.of(plainHttp), credentials, vetting);
         mcp.warmUp();
         return new Probes(Map.of(
                 CheckType.MCP, mcp,

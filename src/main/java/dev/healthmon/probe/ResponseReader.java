@@ -10,7 +10,9 @@ import java.util.Locale;
 /**
  * Reads one HTTP/1.1 response from bytes as they arrive, keeping only what a health check needs:
  * the status, {@code Retry-After}, and whether the connection can carry another request. The body
- * is counted and dropped, up to a cap; informational (1xx) responses are skipped.
+ * is counted and dropped, up to a cap, unless a {@link Body} wants a 2xx answer's body (the MCP
+ * lean ping: then an event stream is read too, until the body has what it waits for);
+ * informational (1xx) responses are skipped.
  *
  * <p>Framing follows RFC 9112 §6.3: no body for 204 and 304, else {@code Transfer-Encoding:
  * chunked}, else {@code Content-Length}, else the body runs to the end of the connection. A
@@ -55,13 +57,47 @@ final class ResponseReader {
     private int bodyCap;
     private boolean started;
     private boolean eventStream;
+    private Body body;
+    private boolean answered;
+
+    /**
+     * Where an exchange that needs the body of a 2xx answer (an MCP ping: the JSON-RPC response) gets
+     * it, de-chunked, as it arrives. Called on the reader's thread only.
+     */
+    interface Body {
+        /** Makes it ready for a new answer (the exchange may be sent again on a new connection). */
+        void reset();
+
+        /** A 2xx head has come; {@code eventStream}: its {@code Content-Type} is {@code text/event-stream}. */
+        void start(boolean eventStream);
+
+        /**
+         * More of a 2xx answer's body; true once the answer it waits for is complete, after which
+         * the rest of the body is not read (an event stream may go on): the connection is then kept
+         * only if its framing ended within the bytes already there.
+         */
+        boolean bytes(ByteBuffer view);
+
+        /** The body ended (framing complete, or the connection closed it). */
+        void end();
+    }
 
     ResponseReader() {
         reset(0);
     }
 
     void reset(int bodyCap) {
+        reset(bodyCap, null);
+    }
+
+    /** Ready for the next answer; {@code body}, if not null, is given the body of a 2xx answer (up to the cap). */
+    void reset(int bodyCap, Body body) {
         this.bodyCap = bodyCap;
+        this.body = body;
+        answered = false;
+        if (body != null) {
+            body.reset();
+        }
         state = State.STATUS_LINE;
         lineLength = 0;
         headerBytes = 0;
@@ -97,7 +133,7 @@ final class ResponseReader {
                 }
                 case FIXED_BODY, CHUNK_DATA -> {
                     int n = (int) Math.min(remaining, in.remaining());
-                    in.position(in.position() + n);
+                    feed(in, n);
                     remaining -= n;
                     if (remaining == 0) {
                         state = state == State.FIXED_BODY ? State.DONE : State.CHUNK_END;
@@ -106,13 +142,51 @@ final class ResponseReader {
                 }
                 case BODY_TO_EOF -> {
                     int n = in.remaining();
-                    in.position(in.limit());
+                    feed(in, n);
                     countBody(n);
                 }
                 default -> throw new IllegalStateException(state.name());
             }
         }
+        if (state == State.DONE && awaitingBody()) {
+            body.end();
+        }
+        // Answered while the stream goes on: the answer is complete; what follows may still end the body
+        // (see drainable()).
+        return state == State.DONE || answered;
+    }
+
+    /** Whether the whole response, body included, has been read (not merely its answer). */
+    boolean ended() {
         return state == State.DONE;
+    }
+
+    /**
+     * The body watcher has its answer but the body is still open and framed (chunked or with a
+     * length): the rest, read on with {@link #read}, may end it within the cap and leave the
+     * connection {@link #reusable()}. An event stream a server ends right after the response (as the
+     * MCP SDK's does) then costs no new connection for the next request.
+     */
+    boolean drainable() {
+        return answered && state != State.DONE && (chunked || contentLength >= 0);
+    }
+
+    /** Skips {@code n} body bytes of {@code in}, showing them to the body watcher first when there is one. */
+    private void feed(ByteBuffer in, int n) {
+        if (awaitingBody() && n > 0) {
+            ByteBuffer view = in.duplicate();
+            view.limit(in.position() + n);
+            answered = body.bytes(view);
+        }
+        in.position(in.position() + n);
+    }
+
+    /**
+     * Whether a body watcher is still waiting for the answer of a 2xx head: until it has it, the head
+     * alone is not the answer (a check that reaches its deadline then has no answer).
+     */
+    boolean awaitingBody() {
+        return body != null && status / 100 == 2 && !answered;
     }
 
     /**
@@ -122,6 +196,9 @@ final class ResponseReader {
     boolean endOfStream() {
         if (state == State.BODY_TO_EOF) {
             state = State.DONE;
+            if (awaitingBody()) {
+                body.end();
+            }
         }
         return state == State.DONE;
     }
@@ -289,9 +366,12 @@ final class ResponseReader {
         if (chunked && contentLength >= 0) {
             closeRequested = true; // RFC 9112 §6.3: chunked wins, and the connection must not be reused
         }
+        if (awaitingBody()) {
+            body.start(eventStream);
+        }
         if (!hasBody()) {
             state = State.DONE;
-        } else if (eventStream) {
+        } else if (eventStream && !awaitingBody()) {
             capped = true; // an event stream does not end: the head is the answer, the connection goes
             state = State.DONE;
         } else if (chunked) {

@@ -24,7 +24,7 @@ import javax.net.ssl.SSLContext;
  * The backends benchmarks check, run in a JVM of their own so that the benchmark's CPU time is
  * the monitor side's alone: an MCP server (the SDK's, streamable HTTP) and a plain HTTP health
  * endpoint, in plain text and over TLS (with the PKCS12 key store named by the first argument, password the second).
- * Prints {@code mcp=<url> http=<url>,<url>,… https=<url>,<url>,…} and runs until its standard input closes.
+ * Prints {@code mcp=<url>,<url>,… http=<url>,<url>,… https=<url>,<url>,…} and runs until its standard input closes.
  */
 public final class BenchServers {
 
@@ -54,14 +54,22 @@ public final class BenchServers {
             httpUrls.add("http://127.0.0.1:" + http.getAddress().getPort() + "/health");
             httpsUrls.add("https://127.0.0.1:" + https.getAddress().getPort() + "/health");
         }
-        try (McpTestServer mcp = McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false)) {
-            System.out.println("mcp=" + mcp.url() + " http=" + String.join(",", httpUrls) + " https="
-                    + String.join(",", httpsUrls));
+        // MCP too: the lean ping goes through the same client as http, which keeps 8 idle connections per address.
+        List<McpTestServer> mcpServers = new ArrayList<>();
+        try {
+            for (int i = 0; i < SERVERS_PER_SCHEME; i++) {
+                mcpServers.add(McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false));
+            }
+            System.out.println("mcp=" + String.join(",", mcpServers.stream().map(McpTestServer::url).toList())
+                    + " http=" + String.join(",", httpUrls) + " https=" + String.join(",", httpsUrls));
             System.out.flush();
             while (System.in.read() != -1) {
                 // wait for the parent to close our stdin
             }
         } finally {
+            for (McpTestServer mcp : mcpServers) {
+                mcp.close();
+            }
             servers.forEach(server -> server.stop(0));
             System.exit(0);
         }

@@ -6,14 +6,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.management.OperatingSystemMXBean;
+import dev.healthmon.probe.McpProbe;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.probe.ProbeSession;
 import dev.healthmon.probe.Probes;
+import dev.healthmon.probe.SecretResolver;
+import dev.healthmon.probe.TargetVetting;
+import dev.healthmon.registration.CheckType;
 import dev.healthmon.registration.DecodedRegistration;
+import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
+import dev.healthmon.target.TargetPolicy;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,18 +30,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * CPU time the monitor spends per check, by probe: {@code http}, {@code https} (the same endpoint over TLS 1.3, kept
  * connections: issue #16 asks for at most 2× http), {@code mcp} on a reused session (one {@code ping}) and {@code mcp}
- * with a fresh session (initialize, initialized, ping, DELETE).
+ * with a fresh session (initialize, initialized, ping, DELETE); both MCP cases also with the SDK sending the ping
+ * (no lean ping, design.md §10.26), in the same run. The MCP servers are spread over 7 ports like the others.
  * The backends run in another JVM ({@link BenchServers}), so the figure is this process's CPU
  * time (all threads: JDK HTTP client, Reactor, the SDK) divided by the number of checks.
  *
@@ -81,7 +94,7 @@ class ProbeCostBench {
         }
         assertThat(line).as("BenchServers started").isNotNull();
         String[] parts = line.split(" ");
-        mcpUrl = List.of(parts[0].substring("mcp=".length()));
+        mcpUrl = List.of(parts[0].substring("mcp=".length()).split(","));
         httpUrl = List.of(parts[1].substring("http=".length()).split(","));
         httpsUrl = List.of(parts[2].substring("https=".length()).split(","));
     }
@@ -96,13 +109,34 @@ class ProbeCostBench {
     }
 
     @Test
+    @Timeout(value = 20, unit = TimeUnit.MINUTES) // six cases of 80 rounds: past the suite's 60 s default
     void cpuTimePerCheckByProbe() throws Exception {
-        double http = cpuMillisPerCheck("http", httpUrl, j -> {});
-        double https = cpuMillisPerCheck("https", httpsUrl, j -> {});
-        double mcpReuse = cpuMillisPerCheck("mcp reuse", mcpUrl, j -> j.put("transport", "streamable-http"));
-        double mcpFresh = cpuMillisPerCheck("mcp fresh", mcpUrl,
-                j -> ((ObjectNode) j.put("transport", "streamable-http")
-                .get("healthCheck")).put("mcpSession", "fresh"));
+        double http = cpuMillisPerCheck(probes, "http", httpUrl, j -> {});
+        double https = cpuMillisPerCheck(probes, "https", httpsUrl, j -> {});
+        Consumer<ObjectNode> reuse = j -> j.put("transport", "streamable-http");
+        Consumer<ObjectNode> fresh = j -> ((ObjectNode) j.put("transport", "streamable-http")
+                .get("healthCheck")).put("mcpSession", "fresh");
+        // The SDK sending the ping as well (before the lean ping, design.md §10.26), in the same run for comparison.
+        double sdkReuse;
+        double sdkFresh;
+        ExecutorService resolver = Executors.newFixedThreadPool(2);
+        try (Probes sdkOnly = new Probes(Map.of(CheckType.MCP, new McpProbe(HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER).version(HttpClient.Version.HTTP_1_1).build(),
+                Optional.empty(), new SecretResolver(SecretCatalog.EMPTY),
+                new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver))))) {
+            sdkReuse = cpuMillisPerCheck(sdkOnly, "mcp reuse, SDK ping", mcpUrl, reuse);
+            sdkFresh = cpuMillisPerCheck(sdkOnly, "mcp fresh, SDK ping", mcpUrl, fresh);
+        } finally {
+            resolver.shutdownNow();
+        }
+        double mcpReuse = cpuMillisPerCheck(probes, "mcp reuse", mcpUrl, reuse);
+        double mcpFresh = cpuMillisPerCheck(probes, "mcp fresh", mcpUrl, fresh);
+        // http once more, last: the first case also pays for compiling the client's code, which the lean ping shares.
+        double httpLast = cpuMillisPerCheck(probes, "http again", httpUrl, j -> {});
+        System.out.printf(Locale.ROOT, "http measured last: %.3f ms/check; mcp reuse %.1f×, mcp fresh %.1f× that%n",
+                httpLast, mcpReuse / httpLast, mcpFresh / httpLast);
+        System.out.printf(Locale.ROOT, "%nWith the SDK sending the ping: mcp reuse %.3f ms/check (%.1f× http);"
+                + " mcp fresh %.3f ms/check (%.1f× http)%n", sdkReuse, sdkReuse / http, sdkFresh, sdkFresh / http);
         System.out.printf(Locale.ROOT, "%nProbe CPU cost (%d cores, %s %s): http %.3f ms/check; https %.3f ms/check"
                         + " (%.1f× http); mcp reuse %.3f ms/check (%.1f× http); mcp fresh %.3f ms/check (%.1f× http)%n",
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
@@ -117,12 +151,18 @@ class ProbeCostBench {
         figures.put("mcpFreshToHttp", Math.round(mcpFresh / http * 100) / 100.0);
         figures.put("mcpReusedSessionCpuMicrosPerCheck", Math.round(mcpReuse * 1000));
         figures.put("mcpFreshSessionCpuMicrosPerCheck", Math.round(mcpFresh * 1000));
+        figures.put("httpMeasuredLastCpuMicrosPerCheck", Math.round(httpLast * 1000));
+        figures.put("mcpReusedToHttpMeasuredLast", Math.round(mcpReuse / httpLast * 100) / 100.0);
+        figures.put("mcpFreshToHttpMeasuredLast", Math.round(mcpFresh / httpLast * 100) / 100.0);
+        figures.put("mcpReusedSessionSdkPingCpuMicrosPerCheck", Math.round(sdkReuse * 1000));
+        figures.put("mcpFreshSessionSdkPingCpuMicrosPerCheck", Math.round(sdkFresh * 1000));
         BenchResults.write("probe-cost", figures);
         probes.close();
     }
 
     /** Backend {@code i} answers at {@code urls[i % urls.size()]}. */
-    private double cpuMillisPerCheck(String label, List<String> urls, Consumer<ObjectNode> edit) throws Exception {
+    private static double cpuMillisPerCheck(Probes probes, String label, List<String> urls,
+                                            Consumer<ObjectNode> edit) throws Exception {
         List<ProbeSession> sessions = new ArrayList<>();
         List<DecodedRegistration.Valid> registrations = new ArrayList<>();
         for (int i = 0; i < BACKENDS; i++) {

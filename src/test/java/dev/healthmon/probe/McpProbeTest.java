@@ -23,41 +23,65 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** The mcp probe against real MCP servers: the SDK's own server transports in Jetty on loopback. */
+/**
+ * The mcp probe against real MCP servers: the SDK's own server transports in Jetty on loopback. Here the
+ * ping of an initialized streamable-HTTP session takes the lean path ({@link McpLeanPing}, as in
+ * production); {@link McpProbeSdkPingTest} runs every case again with the SDK sending it, so both paths
+ * pass the same conformance cases.
+ */
 class McpProbeTest {
 
     private static final String TOKEN = "mcp-s3cret-token";
-    private static final ExecutorService resolver = Executors.newFixedThreadPool(2);
+    /** Per test class (this one and its subclass each start and stop their own). */
+    private static ExecutorService resolver;
+    private static PlainHttpClient leanClient;
     /** Where the declared file secret lives (class-wide: the catalog is built per instance). */
     @TempDir
     static Path secretFiles;
     private final McpProbe probe = new McpProbe(HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1).build(),
+            .version(HttpClient.Version.HTTP_1_1).build(), leanPing(leanClient),
             new SecretResolver(DeclaredSecrets.catalog(DeclaredSecrets.toLoopback("token", "env:TOKEN"),
                     DeclaredSecrets.toLoopback("rotating", "file:" + secretFiles.resolve("rotating"))),
                     Map.of("TOKEN", TOKEN)::get),
             new TargetVetting(TargetPolicy.DEFAULT, InetAddress::getAllByName, resolver));
 
+    @BeforeAll
+    static void startClients() {
+        resolver = Executors.newFixedThreadPool(2);
+        leanClient = new PlainHttpClient();
+    }
+
     @AfterAll
-    static void stopResolver() {
+    static void stopClients() {
         resolver.shutdownNow();
+        leanClient.close();
+    }
+
+    /** The lean ping's client for the probe under test; empty: the SDK sends every request. */
+    Optional<PlainHttpClient> leanPing(PlainHttpClient client) {
+        return Optional.of(client);
     }
 
     private static DecodedRegistration.Valid registration(McpTestServer server, Consumer<ObjectNode> edit) {
@@ -127,6 +151,25 @@ class McpProbeTest {
             }
             assertThat(server.requests("initialize")).isEqualTo(1);
             assertThat(server.requests("ping")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void pingsOnAReusedSessionKeepTheirConnections() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server, j -> {});
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 0; i < 10; i++) {
+                    assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                }
+            }
+            List<Map<String, String>> posts = server.requestHeaders().stream()
+                    .filter(h -> h.get(":method").equals("POST")).toList();
+            // The server ends each answer's event stream right after the response: a new connection per ping
+            // (a TCP handshake each) would cost more than the ping. Back to back, a check may still find the last
+            // ping's connection waiting for that end (7 of 10 pings came on new connections when none was kept).
+            assertThat(posts.subList(2, posts.size()).stream().map(h -> h.get(":remote-port")).distinct())
+                    .as("connections the 10 pings came on").hasSizeLessThanOrEqualTo(4);
         }
     }
 
@@ -512,7 +555,7 @@ class McpProbeTest {
         String name = "mcp-pinned.test";
         InetAddress vetted = InetAddress.getByAddress(name, new byte[] {127, 0, 0, 1});
         McpProbe pinned = new McpProbe(HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1).build(),
+                .version(HttpClient.Version.HTTP_1_1).build(), leanPing(leanClient),
                 new SecretResolver(SecretCatalog.EMPTY),
                 new TargetVetting(TargetPolicy.DEFAULT, host -> {
                     if (!host.equals(name)) {
@@ -531,6 +574,225 @@ class McpProbeTest {
             assertThat(server.requestHeaders()).isNotEmpty()
                     .allSatisfy(h -> assertThat(h.get("host")).isEqualTo(authority));
         }
+    }
+
+    @Test
+    void pingsOnAnEstablishedSessionCarryItsIdVersionCredentialAndTheSpecsAccept() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
+            DecodedRegistration.Valid r = registration(server,
+                    j -> j.putObject("auth").put("type", "bearer").put("secretRef", "token"));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 0; i < 3; i++) {
+                    assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                }
+            }
+            List<String> pings = server.sessionsOf("ping");
+            assertThat(pings).hasSize(3).doesNotContain("").containsOnly(pings.get(0));
+            List<Map<String, String>> posts = server.requestHeaders().stream()
+                    .filter(h -> h.get(":method").equals("POST")).toList();
+            String negotiated = posts.get(1).get("mcp-protocol-version"); // notifications/initialized, by the SDK
+            assertThat(negotiated).isNotBlank();
+            assertThat(posts.subList(2, posts.size())).as("the pings").hasSize(3).allSatisfy(h -> {
+                assertThat(h.get("mcp-session-id")).isEqualTo(pings.get(0));
+                assertThat(h.get("mcp-protocol-version")).isEqualTo(negotiated);
+                assertThat(h.get("authorization")).isEqualTo("Bearer " + TOKEN);
+                assertThat(h.get("user-agent")).startsWith("healthmon/");
+                assertThat(h.get("accept")).contains("application/json").contains("text/event-stream");
+                assertThat(h.get("content-type")).startsWith("application/json");
+            });
+        }
+    }
+
+    @Test
+    void rateLimitedPingOnAnEstablishedSessionIsDegradedAndKeepsTheSession() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server, j -> {});
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).failure()).isEmpty();
+                server.behaviour().rateLimited = true;
+
+                ProbeResult limited = check(session, r);
+
+                assertThat(limited.observation().outcome()).as("%s", limited).isEqualTo(Outcome.DEGRADED);
+                assertThat(limited.observation().reason()).contains(Reason.RATE_LIMITED);
+                assertThat(limited.retryAfter()).contains(Duration.ofSeconds(7));
+                assertThat(limited.mcp()).isPresent();
+                server.behaviour().rateLimited = false;
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                assertThat(server.requests("initialize")).as("a refusal leaves the session sound").isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void jsonRpcErrorToAPingOnAnEstablishedSessionIsUnhealthyProtocol() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server, j -> {});
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).failure()).isEmpty();
+                server.behaviour().pingError = true;
+
+                ProbeResult result = check(session, r);
+
+                assertThat(result.observation().outcome()).isEqualTo(Outcome.UNHEALTHY);
+                assertThat(result.failure()).hasValueSatisfying(f -> {
+                    assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                    assertThat(f.message()).isEqualTo("JSON-RPC error -32603: ping handler exploded");
+                });
+                assertThat(result.mcp()).isPresent();
+            }
+        }
+    }
+
+    @Test
+    void pingRefusedForCredentialsOnAnEstablishedSessionIsUnauthenticated() throws Exception {
+        try (McpTestServer server = McpTestServer.start(Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = registration(server, j -> {});
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).failure()).isEmpty();
+                server.behaviour().requiredAuthorization = () -> "Bearer " + TOKEN;
+
+                ProbeResult result = check(session, r);
+
+                assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.UNAUTHENTICATED);
+                assertThat(result.failure()).hasValueSatisfying(f -> {
+                    assertThat(f.kind()).isEqualTo(FailureKind.AUTH);
+                    assertThat(f.httpStatus()).hasValue(401);
+                });
+            }
+        }
+    }
+
+    @Test
+    void pingAnsweredOnAnEventStreamAfterAnotherMessageIsHealthy() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> eventStream(
+                "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n",
+                "id: 1\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}\n\n")
+                + "0\r\n\r\n")) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(),
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 10000).put("intervalMs", 20000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 0; i < 2; i++) {
+                    ProbeResult result = check(session, r);
+                    assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+                    assertThat(result.mcp()).hasValueSatisfying(info -> assertThat(info.serverName()).isEqualTo("raw"));
+                }
+            }
+            List<String> pings = backend.requestHeads().stream().filter(h -> h.startsWith("POST"))
+                    .skip(2).toList(); // after initialize and notifications/initialized
+            assertThat(pings).hasSize(2).allSatisfy(head -> assertThat(head.toLowerCase(Locale.ROOT))
+                    .contains("mcp-session-id: " + RawMcpBackend.SESSION)
+                    .contains("mcp-protocol-version: 2025-06-18"));
+        }
+    }
+
+    @Test
+    void pingAnsweredOnAStreamThatStaysOpenIsHealthyWithoutWaitingForItsEnd() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> eventStream(
+                "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}\n\n"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000));
+
+            ProbeResult result = check(r);
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            assertThat(result.latency()).as("ends on the response, not at the stream's end or the timeout")
+                    .isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void pingAnsweredForAnotherRequestIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> jsonAnswer(
+                "{\"jsonrpc\":\"2.0\",\"id\":\"someone-else\",\"result\":{}}"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(),
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 60000).put("intervalMs", 120000));
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                assertThat(f.message()).contains("JSON-RPC id mismatch");
+            });
+            assertThat(result.latency()).isLessThan(r.settings().timeout());
+        }
+    }
+
+    @Test
+    void pingAnsweredWithAnEventThatIsNotJsonRpcIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> eventStream("event: message\ndata: {not json\n\n"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(),
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 60000).put("intervalMs", 120000));
+
+            assertProtocolFailureBeforeTheTimeout(probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS),
+                    r.settings().timeout());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingThatIsNeverAnsweredIsClosedWhenItsCheckIsCancelled(McpSessionMode mode) throws Exception {
+        AtomicInteger pings = new AtomicInteger();
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> {
+            pings.incrementAndGet();
+            return null; // holds the ping unanswered
+        })) {
+            // A deadline far beyond the waits below: only the cancel can close the ping's connection in time.
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 60000).put("intervalMs", 120000)
+                    .put("mcpSession", mode.name().toLowerCase(Locale.ROOT)));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                for (int i = 1; i <= 4; i++) {
+                    int before = pings.get();
+                    CompletableFuture<ProbeResult> result = session.check(r.registration());
+                    await().atMost(Duration.ofSeconds(20)).until(() -> pings.get() > before);
+                    result.cancel(true); // as the monitor's timeout guard or a stop does
+
+                    await("the ping's connection closed, check " + i).atMost(Duration.ofSeconds(15))
+                            .until(() -> backend.holdingPings() == 0);
+                }
+            }
+            assertThat(backend.maxHoldingPings()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"})
+    void pingAnsweredWithoutItsResponseTimesOutAsTheSdkDoes(String answer) throws Exception {
+        AtomicInteger pings = new AtomicInteger();
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> pings.incrementAndGet() == 1
+                ? jsonAnswer("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}") : answer)) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(),
+                    j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", 3000).put("intervalMs", 120000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).failure()).isEmpty();
+                for (int i = 0; i < 2; i++) { // on the established session, then on the new one after the timeout
+                    ProbeResult result = check(session, r);
+
+                    assertThat(result.failure()).as("%s", result)
+                            .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+                    assertThat(result.latency()).isGreaterThanOrEqualTo(r.settings().timeout());
+                }
+            }
+        }
+    }
+
+    /** A chunked {@code text/event-stream} answer carrying {@code events}, one chunk each, not ended. */
+    private static String eventStream(String... events) {
+        StringBuilder answer = new StringBuilder(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (String event : events) {
+            answer.append(Integer.toHexString(event.getBytes(StandardCharsets.UTF_8).length)).append("\r\n")
+                    .append(event).append("\r\n");
+        }
+        return answer.toString();
+    }
+
+    private static String jsonAnswer(String body) {
+        return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
     }
 
     private static DecodedRegistration.Valid rawRegistration(String url, Consumer<ObjectNode> edit) {

@@ -20,7 +20,10 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +42,13 @@ import org.junit.jupiter.api.io.TempDir;
  * 127.0.0.2, the names known only to the test's resolver.
  */
 class McpTlsPinningTest {
+    // The ping after initialize takes the lean path here (as in production); McpTlsPinningSdkPingTest runs
+    // every case with the SDK sending it.
 
     private static final InetAddress VETTED = address(127, 0, 0, 2);
     private static final InetAddress DECOY = address(127, 0, 0, 3);
-    private static final ExecutorService resolverThreads = Executors.newFixedThreadPool(2);
+    /** Per test class (this one and its subclass each start and stop their own). */
+    private static ExecutorService resolverThreads;
 
     @TempDir
     static Path dir;
@@ -54,9 +60,11 @@ class McpTlsPinningTest {
     private TlsRelay relay;
     private ServerSocket decoy;
     private final AtomicInteger decoyConnections = new AtomicInteger();
+    private final List<PlainHttpClient> leanClients = new ArrayList<>();
 
     @BeforeAll
     static void makeCertificates() throws Exception {
+        resolverThreads = Executors.newFixedThreadPool(2);
         named = TlsTestServer.Identity.generate(dir, "mcp.test", "alias.test");
         otherNameWithVettedIp = TlsTestServer.Identity.generate(dir, "other.test", "ip:127.0.0.2");
         wildcard = TlsTestServer.Identity.generate(dir, "*.wild.test");
@@ -79,6 +87,7 @@ class McpTlsPinningTest {
 
     @AfterEach
     void stop() throws Exception {
+        leanClients.forEach(PlainHttpClient::close);
         if (relay != null) {
             relay.close();
         }
@@ -105,12 +114,22 @@ class McpTlsPinningTest {
         counter.start();
     }
 
-    /** A probe trusting {@code trust}, to which every name resolves to the vetted address. */
-    private static McpProbe probe(SSLContext trust) {
+    /**
+     * A probe trusting {@code trust}, to which every name resolves to the vetted address; its lean ping
+     * (here; {@link McpTlsPinningSdkPingTest}: none) trusts the same.
+     */
+    private McpProbe probe(SSLContext trust) {
         HttpClient shared = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         TargetVetting vetting = new TargetVetting(TargetPolicy.DEFAULT, host -> new InetAddress[] {
                 InetAddress.getByAddress(host, VETTED.getAddress())}, resolverThreads);
-        return new McpProbe(shared, trust, new SecretResolver(SecretCatalog.EMPTY), vetting);
+        Optional<PlainHttpClient> lean = leanPing(trust);
+        lean.ifPresent(leanClients::add);
+        return new McpProbe(shared, trust, lean, new SecretResolver(SecretCatalog.EMPTY), vetting);
+    }
+
+    /** The lean ping's client for a probe trusting {@code trust}; empty: the SDK sends every request. */
+    Optional<PlainHttpClient> leanPing(SSLContext trust) {
+        return Optional.of(new PlainHttpClient(trust));
     }
 
     private DecodedRegistration.Valid registration(String name, McpSessionMode mode) {

@@ -142,8 +142,9 @@ public final class McpTestServer implements AutoCloseable {
     }
 
     /**
-     * Headers (lower-case names, plus {@code :method}) of every request received so far, in order: a
-     * copy, because the client's event stream and session close may still be arriving while a test reads it.
+     * Headers (lower-case names, plus {@code :method} and the client's {@code :remote-port}, which tells
+     * connections apart) of every request received so far, in order: a copy, because the client's event
+     * stream and session close may still be arriving while a test reads it.
      */
     public List<Map<String, String>> requestHeaders() {
         return List.copyOf(behaviour.requestHeaders);
@@ -199,6 +200,7 @@ public final class McpTestServer implements AutoCloseable {
                 headers.put(name.toLowerCase(Locale.ROOT), request.getHeader(name));
             }
             headers.put(":method", request.getMethod());
+            headers.put(":remote-port", String.valueOf(request.getRemotePort()));
             b.requestHeaders.add(headers);
             byte[] body = request.getInputStream().readAllBytes();
             JsonNode message = body.length == 0 ? null : JSON.readTree(body);

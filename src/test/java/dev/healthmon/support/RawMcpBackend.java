@@ -11,9 +11,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
  * A misbehaving "MCP server" on loopback below the protocol: it accepts connections and never
@@ -29,7 +32,7 @@ public final class RawMcpBackend implements AutoCloseable {
     /** What the backend does with one complete request on a connection. */
     @FunctionalInterface
     private interface Responder {
-        void answer(String method, OutputStream out) throws IOException;
+        void answer(String method, String body, OutputStream out) throws IOException;
     }
 
     private final ServerSocket server;
@@ -39,6 +42,10 @@ public final class RawMcpBackend implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final List<String> requestHeads = new CopyOnWriteArrayList<>();
+    /** Connections holding a ping {@link #session} left unanswered, and the most at once. */
+    private final Set<OutputStream> holding = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger maxHolding = new AtomicInteger();
     private volatile String path = "/mcp";
 
     private RawMcpBackend(Responder responder) throws IOException {
@@ -52,7 +59,7 @@ public final class RawMcpBackend implements AutoCloseable {
 
     /** Accepts connections, reads what comes, never answers. */
     public static RawMcpBackend hanging() throws IOException {
-        return new RawMcpBackend((method, out) -> {});
+        return new RawMcpBackend((method, body, out) -> {});
     }
 
     /** Answers every request with status 200, {@code Content-Type: application/json} and {@code body}. */
@@ -64,7 +71,7 @@ public final class RawMcpBackend implements AutoCloseable {
         out.writeBytes(head.getBytes(StandardCharsets.US_ASCII));
         out.writeBytes(bytes);
         byte[] answer = out.toByteArray();
-        return new RawMcpBackend((method, stream) -> {
+        return new RawMcpBackend((method, request, stream) -> {
             stream.write(answer);
             stream.flush();
         });
@@ -74,7 +81,7 @@ public final class RawMcpBackend implements AutoCloseable {
     public static RawMcpBackend headWithoutBody() throws IOException {
         byte[] head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
                 .getBytes(StandardCharsets.US_ASCII);
-        return new RawMcpBackend((method, out) -> {
+        return new RawMcpBackend((method, body, out) -> {
             out.write(head);
             out.flush();
         });
@@ -86,7 +93,7 @@ public final class RawMcpBackend implements AutoCloseable {
      */
     public static RawMcpBackend sseAnswering(String data) throws IOException {
         AtomicReference<OutputStream> events = new AtomicReference<>();
-        RawMcpBackend backend = new RawMcpBackend((method, out) -> {
+        RawMcpBackend backend = new RawMcpBackend((method, body, out) -> {
             if (method.equals("GET")) {
                 out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
                         + "event: endpoint\ndata: /message\n\n").getBytes(StandardCharsets.UTF_8));
@@ -106,6 +113,75 @@ public final class RawMcpBackend implements AutoCloseable {
         });
         backend.path = "/sse";
         return backend;
+    }
+
+    /**
+     * A streamable-HTTP MCP server that hands out session {@value #SESSION}: {@code initialize} is
+     * answered as a conforming server would (JSON, protocol 2025-06-18), notifications with 202, the
+     * event stream (GET) with 405, DELETE with 204, and a {@code ping} with what {@code pingAnswer}
+     * makes of the ping's JSON-RPC id (as JSON text): a whole HTTP answer, head and body.
+     */
+    public static RawMcpBackend session(Function<String, String> pingAnswer) throws IOException {
+        AtomicReference<RawMcpBackend> self = new AtomicReference<>();
+        RawMcpBackend backend = new RawMcpBackend((method, body, out) -> {
+            String answer;
+            if (method.equals("GET")) {
+                answer = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n";
+            } else if (method.equals("DELETE")) {
+                answer = "HTTP/1.1 204 No Content\r\n\r\n";
+            } else if (body.contains("\"initialize\"")) {
+                String json = "{\"jsonrpc\":\"2.0\",\"id\":" + idOf(body) + ",\"result\":{\"protocolVersion\":"
+                        + "\"2025-06-18\",\"capabilities\":{},\"serverInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}";
+                answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nMcp-Session-Id: " + SESSION
+                        + "\r\nContent-Length: " + json.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + json;
+            } else if (body.contains("\"ping\"")) {
+                answer = pingAnswer.apply(idOf(body));
+            } else {
+                answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+            }
+            if (answer != null) {
+                out.write(answer.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } else {
+                self.get().holding.add(out);
+                self.get().maxHolding.accumulateAndGet(self.get().holding.size(), Math::max);
+            }
+        });
+        self.set(backend);
+        return backend;
+    }
+
+    /** Connections holding an unanswered ping ({@link #session}) now. */
+    public int holdingPings() {
+        return holding.size();
+    }
+
+    /** The most connections that held an unanswered ping ({@link #session}) at once. */
+    public int maxHoldingPings() {
+        return maxHolding.get();
+    }
+
+    /** The session id {@link #session} hands out. */
+    public static final String SESSION = "raw-session-1";
+
+    /** The JSON-RPC id of a request body, as JSON text ({@code "abc"} or {@code 7}). */
+    private static String idOf(String body) {
+        int key = body.indexOf("\"id\":");
+        int from = key + 5;
+        int to = from;
+        if (body.charAt(from) == '"') {
+            to = body.indexOf('"', from + 1) + 1;
+        } else {
+            while (to < body.length() && (Character.isDigit(body.charAt(to)) || body.charAt(to) == '-')) {
+                to++;
+            }
+        }
+        return body.substring(from, to);
+    }
+
+    /** Every complete request head received, in order. */
+    public List<String> requestHeads() {
+        return List.copyOf(requestHeads);
     }
 
     public String url() {
@@ -151,7 +227,9 @@ public final class RawMcpBackend implements AutoCloseable {
 
     /** Reads requests until the client closes the connection; answers each one when there is an answer. */
     private void serve(Socket socket) {
+        OutputStream out = null;
         try (socket; InputStream in = socket.getInputStream()) {
+            out = socket.getOutputStream(); // one per connection: what holds a request is known by it
             while (true) {
                 String head = RequestHeads.read(in);
                 if (head == null) {
@@ -159,15 +237,21 @@ public final class RawMcpBackend implements AutoCloseable {
                 }
                 requests.incrementAndGet();
                 int length = contentLength(head);
-                if (in.readNBytes(length).length < length) {
+                byte[] body = in.readNBytes(length);
+                if (body.length < length) {
                     return;
                 }
-                responder.answer(head.substring(0, Math.max(0, head.indexOf(' '))), socket.getOutputStream());
+                requestHeads.add(head);
+                responder.answer(head.substring(0, Math.max(0, head.indexOf(' '))),
+                        new String(body, StandardCharsets.UTF_8), out);
             }
         } catch (IOException e) {
             // reset by the client: closed as well
         } finally {
             open.decrementAndGet();
+            if (out != null) {
+                holding.remove(out);
+            }
         }
     }
 

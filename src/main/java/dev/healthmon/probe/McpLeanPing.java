@@ -1,0 +1,258 @@
+package dev.healthmon.probe;
+
+import io.modelcontextprotocol.spec.McpError;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The {@code ping} of an initialized streamable-HTTP session, sent through healthmon's own HTTP
+ * client ({@link PlainHttpClient}) instead of the MCP SDK (docs/design.md §10.26): a check on a
+ * reused session is this one POST, and the SDK's per-call machinery (Reactor, the JDK client's
+ * request and body subscribers) was most of its cost. The SDK still initializes, lists tools, speaks
+ * the SSE transport and closes; this class only repeats, for the one hot call, what the SDK sends
+ * on the session: its {@code Mcp-Session-Id} and {@code MCP-Protocol-Version} as the SDK last sent
+ * them, the credential, {@code User-Agent}, and {@code Accept: application/json, text/event-stream}.
+ *
+ * <p>The answer is read as the SDK path reads it ({@link AnswerWatch}): a JSON body or an event
+ * stream carrying the response with the ping's id, at most {@link McpSession#MAX_RESPONSE_BYTES}
+ * bytes, to the vetted address and by the check's deadline. Its outcome is given as what the SDK
+ * path fails with, so that one classification ({@link McpProbe}) serves both: a refusal (status ≥
+ * 400) as {@link Refused} with its status and {@code Retry-After}, a JSON-RPC error as
+ * {@link McpError}, a 2xx answer that is not the ping's response as
+ * {@link McpSession.MalformedAnswerException}, no answer in time as {@link HttpTimeoutException}, a 2xx
+ * answer that ends without the response as {@link Unanswered} (the caller waits for its timeout, as the SDK does),
+ * and network and TLS failures as the client's {@link IOException}s.
+ *
+ * <p>Threading: {@link #send} from any thread; the answer is read on the client's selector thread.
+ */
+final class McpLeanPing {
+
+    /** The session as the SDK last used it: what a ping on it must carry. */
+    record SessionHeaders(Optional<String> sessionId, Optional<String> protocolVersion) {
+        /**
+         * Whether both values can go into a request head as they are: the session id is the server's
+         * choice (the spec asks for visible ASCII), and a value with a line break or a control
+         * character would let the server write our request. A session with such a value stays on the SDK.
+         */
+        boolean sendable() {
+            return sessionId.map(McpLeanPing::visibleAscii).orElse(true)
+                    && protocolVersion.map(McpLeanPing::visibleAscii).orElse(true);
+        }
+    }
+
+    /** The server refused the ping with an HTTP status ≥ 400. */
+    static final class Refused extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+        private final transient Optional<String> retryAfter;
+
+        Refused(int status, Optional<String> retryAfter) {
+            super("MCP ping refused with HTTP " + status);
+            this.status = status;
+            this.retryAfter = retryAfter;
+        }
+
+        int status() {
+            return status;
+        }
+
+        Optional<String> retryAfter() {
+            return retryAfter;
+        }
+    }
+
+    /**
+     * A 2xx answer that ended without the ping's response (an empty body, a 202, an event stream
+     * closed early, or a response over {@link McpSession#MAX_RESPONSE_BYTES}): the SDK keeps waiting
+     * for the response then, until the check's timeout, and so does the lean ping's caller.
+     */
+    static final class Unanswered extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        Unanswered() {
+            super("the 2xx answer to the ping carried no response to it", null);
+        }
+    }
+
+    private static final AtomicLong IDS = new AtomicLong();
+
+    private final PlainHttpClient client;
+    private final URI url;
+    private final String userAgent;
+
+    McpLeanPing(PlainHttpClient client, URI url, String userAgent) {
+        this.client = client;
+        this.url = url;
+        this.userAgent = userAgent;
+    }
+
+    /**
+     * Sends one ping to {@code address} and completes when its response has come (normally) or with
+     * the failure described on the class; never on the caller's thread. Cancelling the future ends the
+     * exchange and closes its connection.
+     */
+    CompletableFuture<Void> send(SessionHeaders session, Optional<SecretResolver.Credential> credential,
+                                 InetAddress address, long deadlineNanos) {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            return CompletableFuture.failedFuture(
+                    new HttpTimeoutException("the check's deadline has passed: request not sent"));
+        }
+        String id = "healthmon-ping-" + IDS.incrementAndGet();
+        Answer answer = new Answer(id);
+        boolean tls = "https".equalsIgnoreCase(url.getScheme());
+        InetSocketAddress target = new InetSocketAddress(address, ObservedHttpClient.portOf(url));
+        CompletableFuture<PlainHttpClient.Response> sent = client.send(
+                tls ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target),
+                request(id, session, credential), Duration.ofNanos(left), McpSession.MAX_RESPONSE_BYTES, answer);
+        CompletableFuture<Void> done = sent.thenApply(response -> {
+            answer.verdict(response);
+            return null;
+        });
+        done.whenComplete((ignored, error) -> {
+            if (done.isCancelled()) {
+                sent.cancel(true); // the client closes the exchange's connection
+            }
+        });
+        return done;
+    }
+
+    /** The whole request: head and body. No part can carry a line break (see {@link SessionHeaders#sendable}). */
+    byte[] request(String id, SessionHeaders session, Optional<SecretResolver.Credential> credential) {
+        byte[] body = ("{\"jsonrpc\":\"2.0\",\"id\":\"" + id + "\",\"method\":\"ping\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        URI target = url;
+        if (!visibleAscii(target.getRawPath()) || target.getRawQuery() != null && !visibleAscii(target.getRawQuery())) {
+            target = URI.create(target.toASCIIString()); // percent-encodes what the registration left raw
+        }
+        String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/mcp" : target.getRawPath();
+        StringBuilder head = new StringBuilder(320).append("POST ").append(path);
+        if (target.getRawQuery() != null) {
+            head.append('?').append(target.getRawQuery());
+        }
+        head.append(" HTTP/1.1\r\nHost: ").append(target.getHost());
+        if (target.getPort() != -1) {
+            head.append(':').append(target.getPort());
+        }
+        head.append("\r\nUser-Agent: ").append(userAgent)
+                .append("\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json")
+                .append("\r\nContent-Length: ").append(body.length).append("\r\n");
+        session.sessionId().ifPresent(value -> head.append("Mcp-Session-Id: ").append(value).append("\r\n"));
+        session.protocolVersion().ifPresent(value -> head.append("MCP-Protocol-Version: ").append(value)
+                .append("\r\n"));
+        credential.ifPresent(c -> head.append(c.header()).append(": ").append(c.value()).append("\r\n"));
+        byte[] headBytes = head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        byte[] whole = new byte[headBytes.length + body.length];
+        System.arraycopy(headBytes, 0, whole, 0, headBytes.length);
+        System.arraycopy(body, 0, whole, headBytes.length, body.length);
+        return whole;
+    }
+
+    private static boolean visibleAscii(String value) {
+        if (value == null || value.isEmpty()) {
+            return value != null;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * What a 2xx answer's body said about the ping, read with the SDK path's {@link AnswerWatch}:
+     * the first verdict counts (the response, or why the body is not one).
+     *
+     * <p>Threading: fed on the client's selector thread; read after the exchange's future completed.
+     */
+    private static final class Answer implements ResponseReader.Body {
+        private final String id;
+        private AnswerWatch watch;
+        private McpSchema.JSONRPCResponse response;
+        private String malformed;
+
+        Answer(String id) {
+            this.id = id;
+        }
+
+        @Override
+        public void reset() {
+            watch = null;
+            response = null;
+            malformed = null;
+        }
+
+        @Override
+        public void start(boolean eventStream) {
+            watch = eventStream
+                    ? AnswerWatch.eventStream(this::malformed, () -> Optional.of(id), this::answered)
+                    : AnswerWatch.json(this::malformed, () -> Optional.of(id), this::answered);
+        }
+
+        @Override
+        public boolean bytes(ByteBuffer view) {
+            if (decided()) {
+                return true;
+            }
+            watch.bytes(view);
+            return decided();
+        }
+
+        @Override
+        public void end() {
+            if (watch != null && !decided()) {
+                watch.end();
+            }
+        }
+
+        private boolean decided() {
+            return response != null || malformed != null;
+        }
+
+        private void malformed(String text) {
+            if (!decided()) {
+                malformed = text;
+            }
+        }
+
+        private void answered(McpSchema.JSONRPCResponse answer) {
+            if (!decided()) {
+                response = answer;
+            }
+        }
+
+        /** Completes normally for a response with a result; otherwise throws what the SDK path fails with. */
+        void verdict(PlainHttpClient.Response http) {
+            int status = http.status();
+            if (status >= 400) {
+                throw new CompletionException(new Refused(status, Optional.ofNullable(http.retryAfter())));
+            }
+            if (status / 100 != 2) {
+                throw new CompletionException(new McpSession.MalformedAnswerException(
+                        "the ping was answered with HTTP " + status));
+            }
+            if (malformed != null) {
+                throw new CompletionException(new McpSession.MalformedAnswerException(malformed));
+            }
+            if (response == null) {
+                throw new CompletionException(new Unanswered());
+            }
+            if (response.error() != null) {
+                throw new CompletionException(new McpError(response.error()));
+            }
+        }
+    }
+}
