@@ -24,9 +24,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -358,15 +356,6 @@ public final class McpProbe implements Probe {
         McpSession first = lease.session();
         boolean wasInitialized = first.initialized();
         Disposable.Swap subscription = Disposables.swap();
-        if (wasInitialized) {
-            Optional<CompletableFuture<Void>> lean = first.leanCheck(settings.mcpMethod(), credential, address,
-                    deadline);
-            if (lean.isPresent()) {
-                leanExchange(lean.get(), registration, settings, sessions, lease, credential, address, start, deadline,
-                        result, subscription);
-                return;
-            }
-        }
         // Registered before anything is sent: a check cancelled from now on gives its lease back in doubt at once.
         result.whenComplete((r, error) -> {
             subscription.dispose();
@@ -392,53 +381,6 @@ public final class McpProbe implements Probe {
             result.complete(r);
         }, error -> result.complete(ProbeResult.unhealthy(since(start),
                 Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + error.getClass().getSimpleName())))));
-    }
-
-    /**
-     * A check that is one lean ping on an initialized session ({@link McpSession#leanCheck}): no Reactor on the
-     * way unless the server dropped the session, when a new one is initialized as {@link #exchange} does.
-     */
-    private void leanExchange(CompletableFuture<Void> ping, BackendRegistration registration, CheckSettings settings,
-                              Sessions sessions, Lease lease, Optional<SecretResolver.Credential> credential,
-                              InetAddress address, long start, long deadline, CompletableFuture<ProbeResult> result,
-                              Disposable.Swap subscription) {
-        McpSession first = lease.session();
-        result.whenComplete((r, error) -> {
-            ping.cancel(true);
-            subscription.dispose();
-            sessions.release(lease, r != null && keepsSession(r, lease.session()));
-        });
-        Consumer<ProbeResult> finish = r -> {
-            sessions.release(lease, keepsSession(r, lease.session())); // before the result is seen, as in exchange
-            result.complete(r);
-        };
-        ping.whenComplete((ignored, error) -> {
-            Throwable cause = McpSession.causeOf(error);
-            if (cause == null) {
-                Duration latency = since(start);
-                Observation observation = latency.compareTo(settings.degradedLatency()) > 0
-                        ? Observation.degraded(Reason.SLOW) : Observation.healthy();
-                ProbeResult success = ProbeResult.success(observation, latency);
-                finish.accept(first.serverInfo().map(success::withMcp).orElse(success));
-            } else if (cause instanceof McpLeanPing.Unanswered) {
-                // As the SDK does: no response yet, so the check waits for one until its deadline.
-                CompletableFuture.delayedExecutor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
-                        .execute(() -> finish.accept(failure(new TimeoutException(), first, registration,
-                                since(start))));
-            } else if (!sessionLost(cause, first)) {
-                finish.accept(failure(cause, first, registration, since(start)));
-            } else {
-                Optional<McpSession> renewed = sessions.renew(lease, registration);
-                if (renewed.isEmpty()) {
-                    finish.accept(failure(cause, first, registration, since(start))); // ended meanwhile
-                    return;
-                }
-                subscription.update(attempt(renewed.get(), registration, settings, credential, address, start,
-                        deadline).onErrorResume(again -> Mono.just(failure(again, renewed.get(), registration,
-                        since(start)))).subscribe(finish, again -> result.complete(ProbeResult.unhealthy(since(start),
-                        Failure.of(FailureKind.INTERNAL, "mcp probe failed: " + again.getClass().getSimpleName())))));
-            }
-        });
     }
 
     private Mono<ProbeResult> attempt(McpSession session, BackendRegistration registration, CheckSettings settings,

@@ -165,69 +165,31 @@ final class McpSession implements AutoCloseable {
             return client.ping();
         }
         return Mono.create(sink -> {
-            CompletableFuture<Void> ping = sendLean(session, credential, address, deadlineNanos);
+            if (abandoned) {
+                sink.error(new IOException("MCP session closed: request not sent"));
+                return;
+            }
+            CompletableFuture<Void> ping = lean.get().send(session, credential, address, deadlineNanos);
+            leanExchange = ping;
+            if (abandoned) {
+                ping.cancel(true); // abandon() ran while the ping was being handed over
+            }
             sink.onCancel(() -> ping.cancel(true));
             ping.whenComplete((ignored, error) -> {
-                Throwable cause = causeOf(error);
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                if (cause instanceof McpLeanPing.Refused refused) {
+                    leanRefusal = new Refusal(refused.status(), refused.retryAfter());
+                }
                 if (cause == null) {
                     sink.success();
-                } else if (!(cause instanceof McpLeanPing.Unanswered)) {
+                } else if (cause instanceof McpLeanPing.Unanswered) {
+                    return; // as the SDK would: no response yet, so the check waits for it until its deadline
+                } else {
                     sink.error(cause);
-                } // Unanswered: as the SDK would, the check waits for the response until its deadline
+                }
             });
         });
-    }
-
-    /**
-     * A whole check on this initialized session that is only a lean ping, without the SDK or Reactor
-     * (most checks of a reused session): empty when this session's check needs the SDK ({@code tools/list}
-     * of a server with tools, no lean path, headers that cannot be sent as they are). The future fails
-     * as described on {@link McpLeanPing}; {@link #lastRefusal()} then holds a refusal.
-     */
-    Optional<CompletableFuture<Void>> leanCheck(McpMethod method, Optional<SecretResolver.Credential> credential,
-                                                InetAddress address, long deadlineNanos) {
-        McpSchema.InitializeResult init = client.getCurrentInitializationResult();
-        McpLeanPing.SessionHeaders session = http.sessionHeaders();
-        boolean listsTools = method == McpMethod.TOOLS_LIST && init != null && init.capabilities() != null
-                && init.capabilities().tools() != null;
-        if (init == null || lean.isEmpty() || !session.sendable() || listsTools) {
-            return Optional.empty();
-        }
-        this.credential.set(credential.orElse(null));
-        lastAddress = Optional.of(address);
-        http.forgetRefusal();
-        leanRefusal = null;
-        return Optional.of(sendLean(session, credential, address, deadlineNanos));
-    }
-
-    private CompletableFuture<Void> sendLean(McpLeanPing.SessionHeaders session,
-                                             Optional<SecretResolver.Credential> credential, InetAddress address,
-                                             long deadlineNanos) {
-        if (abandoned) {
-            return CompletableFuture.failedFuture(new IOException("MCP session closed: request not sent"));
-        }
-        CompletableFuture<Void> sent = lean.get().send(session, credential, address, deadlineNanos);
-        // The refusal is recorded before anyone who waits for the returned future hears of it.
-        CompletableFuture<Void> ping = sent.whenComplete((ignored, error) -> {
-            if (causeOf(error) instanceof McpLeanPing.Refused refused) {
-                leanRefusal = new Refusal(refused.status(), refused.retryAfter());
-            }
-        });
-        ping.whenComplete((ignored, error) -> {
-            if (ping.isCancelled()) {
-                sent.cancel(true); // closes the exchange's connection
-            }
-        });
-        leanExchange = ping;
-        if (abandoned) {
-            ping.cancel(true); // abandon() ran while the ping was being handed over
-        }
-        return ping;
-    }
-
-    /** What a future failed with, unwrapped from its {@link CompletionException}; null when it did not. */
-    static Throwable causeOf(Throwable error) {
-        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     boolean initialized() {
