@@ -1,9 +1,11 @@
 package dev.healthmon.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
 import dev.healthmon.kafka.KafkaSettings;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -100,6 +102,28 @@ public final class EventRecorder {
         result.put("firstEventMs", firstEvent);
         System.out.println("result " + new ObjectMapper().writeValueAsString(result));
         System.out.flush();
+    }
+
+    /** The {@code result} line a recorder prints at the end, read from its standard output. */
+    static JsonNode result(BufferedReader recorderOut) throws IOException {
+        String line = recorderOut.readLine();
+        if (line == null || !line.startsWith("result ")) {
+            throw new IllegalStateException("event recorder gave no result: " + line);
+        }
+        return new ObjectMapper().readTree(line.substring("result ".length()));
+    }
+
+    /**
+     * Registration → first event of the fresh backends: each one's first event (broker timestamp, from the
+     * recorder's {@code result}) minus its registration's, as percentiles, with how many were registered.
+     */
+    static Map<String, Long> registrationToFirstEvent(JsonNode recorded, Map<String, Long> registeredAt) {
+        JsonNode firstEvent = recorded.get("firstEventMs");
+        long[] latencies = registeredAt.entrySet().stream().filter(e -> firstEvent.has(e.getKey()))
+                .mapToLong(e -> firstEvent.get(e.getKey()).asLong() - e.getValue()).sorted().toArray();
+        Map<String, Long> figures = new LinkedHashMap<>(percentiles(latencies));
+        figures.put("registered", (long) registeredAt.size());
+        return figures;
     }
 
     /** Counts a failed check under its kind ({@code TIMEOUT: 12}), and keeps the first message of each kind. */

@@ -5,7 +5,6 @@ import static dev.healthmon.support.Registrations.json;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.MonitorConfig;
 import dev.healthmon.MonitorService;
@@ -201,20 +200,10 @@ final class LoadRun implements AutoCloseable {
             registeredAt.put(id, acked);
             TimeUnit.MILLISECONDS.sleep(10); // spread the registrations: one at a time, as people register
         }
-        String line = recorderOut.readLine();
-        if (line == null || !line.startsWith("result ")) {
-            throw new IllegalStateException("event recorder gave no result: " + line);
-        }
-        JsonNode recorded = new ObjectMapper().readTree(line.substring("result ".length()));
+        JsonNode recorded = EventRecorder.result(recorderOut);
         results.put("latenessMs", recorded.get("lateness"));
         results.put("failedChecksInWindow", recorded.get("failures"));
-        long[] latencies = registeredAt.entrySet().stream()
-                .filter(e -> recorded.get("firstEventMs").has(e.getKey()))
-                .mapToLong(e -> recorded.get("firstEventMs").get(e.getKey()).asLong() - e.getValue())
-                .sorted().toArray();
-        Map<String, Long> firstEvent = new LinkedHashMap<>(EventRecorder.percentiles(latencies));
-        firstEvent.put("registered", (long) registeredAt.size());
-        results.put("registrationToFirstEventMs", firstEvent);
+        results.put("registrationToFirstEventMs", EventRecorder.registrationToFirstEvent(recorded, registeredAt));
     }
 
     /**

@@ -176,19 +176,10 @@ class ScaleBench {
                         "totalMs", gcPauseMillis() - gc0));
                 results.put("loadAverageAfterWindow", loadAverage());
                 Map<String, Long> registeredAt = registerFresh(producer, hosts);
-                String line = out.readLine();
-                if (line == null || !line.startsWith("result ")) {
-                    throw new IllegalStateException("event recorder gave no result: " + line);
-                }
-                JsonNode recorded = new ObjectMapper().readTree(line.substring("result ".length()));
+                JsonNode recorded = EventRecorder.result(out);
                 results.put("latenessMs", recorded.get("lateness"));
-                long[] latencies = registeredAt.entrySet().stream()
-                        .filter(e -> recorded.get("firstEventMs").has(e.getKey()))
-                        .mapToLong(e -> recorded.get("firstEventMs").get(e.getKey()).asLong() - e.getValue())
-                        .sorted().toArray();
-                Map<String, Long> firstEvent = new LinkedHashMap<>(EventRecorder.percentiles(latencies));
-                firstEvent.put("registered", (long) registeredAt.size());
-                results.put("registrationToFirstEventMs", firstEvent);
+                results.put("registrationToFirstEventMs", EventRecorder.registrationToFirstEvent(recorded,
+                        registeredAt));
             } finally {
                 recorder.destroy();
             }
