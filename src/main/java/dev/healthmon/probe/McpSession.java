@@ -176,6 +176,9 @@ final class McpSession implements AutoCloseable {
             }
             sink.onCancel(() -> ping.cancel(true));
             ping.whenComplete((ignored, error) -> {
+                if (leanExchange == ping) {
+                    leanExchange = null; // a kept session must not hold its last answer until the next check
+                }
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 if (cause instanceof McpLeanPing.Refused refused) {

@@ -633,6 +633,8 @@ public final class PlainHttpClient implements AutoCloseable {
     private static void completeWith(Exchange exchange, Connection connection) {
         // Read before complete(): completing runs the caller's code, which may start the next exchange.
         Response response = new Response(connection.reader.status(), connection.reader.retryAfter());
+        // A kept connection must not hold the answer's body watcher (an MCP ping's reads up to 1 MiB) until reused.
+        connection.reader.forgetBody();
         exchange.complete(response);
     }
 

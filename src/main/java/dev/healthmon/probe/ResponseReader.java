@@ -156,6 +156,14 @@ final class ResponseReader {
         return state == State.DONE || answered;
     }
 
+    /**
+     * Lets go of the body watcher once its exchange has its answer: the rest of the body, if read on,
+     * is counted and dropped.
+     */
+    void forgetBody() {
+        body = null;
+    }
+
     /** Whether the whole response, body included, has been read (not merely its answer). */
     boolean ended() {
         return state == State.DONE;
@@ -168,7 +176,8 @@ final class ResponseReader {
      * MCP SDK's does) then costs no new connection for the next request.
      */
     boolean drainable() {
-        return answered && state != State.DONE && (chunked || contentLength >= 0);
+        // A connection that will be closed anyway (HTTP/1.0, Connection: close) is not worth a descriptor for 100 ms.
+        return answered && state != State.DONE && (chunked || contentLength >= 0) && http11 && !closeRequested;
     }
 
     /** Skips {@code n} body bytes of {@code in}, showing them to the body watcher first when there is one. */

@@ -9,6 +9,7 @@ import dev.healthmon.support.RequestHeads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
@@ -125,6 +126,72 @@ class PlainHttpClientTest {
 
     private PlainHttpClient.Response get(ScriptedServer on) throws Exception {
         return client.send(on.address(), GET, TIMEOUT, 64 * 1024).get(10, TimeUnit.SECONDS);
+    }
+
+    /** An exchange whose 2xx body goes to a watcher, as the lean MCP ping's does; answered on first bytes or not. */
+    private static final class Watcher implements ResponseReader.Body {
+        final byte[] answerSizedBuffer = new byte[1024 * 1024]; // what a lean ping's JSON buffer may hold
+        final boolean answeredOnFirstBytes;
+
+        Watcher(boolean answeredOnFirstBytes) {
+            this.answeredOnFirstBytes = answeredOnFirstBytes;
+        }
+
+        @Override
+        public void reset() {
+        }
+
+        @Override
+        public void start(boolean eventStream) {
+        }
+
+        @Override
+        public boolean bytes(ByteBuffer view) {
+            answerSizedBuffer[0] = view.get(view.position());
+            return answeredOnFirstBytes;
+        }
+
+        @Override
+        public void end() {
+        }
+    }
+
+    /** Sends one exchange with a watcher and waits for it; only a weak reference to the watcher is left. */
+    private static WeakReference<Watcher> answeredWithWatcher(PlainHttpClient on, ScriptedServer server,
+            boolean answeredOnFirstBytes) throws Exception {
+        Watcher watcher = new Watcher(answeredOnFirstBytes);
+        assertThat(on.send(PlainHttpClient.Route.plain(server.address()), GET, TIMEOUT, 64 * 1024, watcher)
+                .get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+        return new WeakReference<>(watcher);
+    }
+
+    @Test
+    void aKeptConnectionLetsGoOfTheLastAnswersBodyWatcher() throws Exception {
+        // A backend answering each MCP ping with 1 MiB would otherwise have every kept connection hold that much.
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 2\r\n\r\n{}");
+        WeakReference<Watcher> watcher = answeredWithWatcher(client, server, false);
+
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            System.gc(); // what the test is about: whether anything still reaches the watcher
+            return watcher.get() == null;
+        });
+        get(server);
+        assertThat(server.connections).as("the connection was kept and reused").hasValue(1);
+    }
+
+    @Test
+    void anAnswerOnAConnectionTheServerWillCloseIsNotReadOnForTheEndOfItsStream() throws Exception {
+        // Answered before its event stream ended, on a connection the server said it will close: reading on for
+        // the stream's end could not make the connection reusable, and would hold a descriptor meanwhile.
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                + "Content-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "d\r\ndata: {}\n\n\n\r\n"); // the stream stays open
+        try (PlainHttpClient own = new PlainHttpClient()) {
+            answeredWithWatcher(own, server, true);
+
+            assertThat(own.openConnections()).isZero();
+        }
     }
 
     @Test
