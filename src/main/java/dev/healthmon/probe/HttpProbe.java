@@ -90,11 +90,23 @@ public final class HttpProbe implements Probe {
      * token (RegistrationCodec), and {@link SecretResolver} refuses values with control characters.
      */
     static byte[] requestHead(URI target, Optional<SecretResolver.Credential> credential) {
+        StringBuilder head = requestLineAndHost("GET", target, "/", 160);
+        head.append("\r\nUser-Agent: ").append(USER_AGENT).append("\r\nAccept: */*\r\n");
+        credential.ifPresent(c -> head.append(c.header()).append(": ").append(c.value()).append("\r\n"));
+        return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * {@code METHOD origin-form HTTP/1.1}, CRLF and {@code Host: host[:port]}, without the CRLF after it; the
+     * path and query percent-encoded where the registration left them raw (a URI's raw parts hold no line
+     * break or space: only characters above ASCII need it), {@code defaultPath} for an empty path.
+     */
+    static StringBuilder requestLineAndHost(String method, URI target, String defaultPath, int capacity) {
         if (!isAscii(target.getRawPath()) || !isAscii(target.getRawQuery())) {
             target = URI.create(target.toASCIIString()); // percent-encodes what the registration left raw
         }
-        String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
-        StringBuilder head = new StringBuilder(160).append("GET ").append(path);
+        String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? defaultPath : target.getRawPath();
+        StringBuilder head = new StringBuilder(capacity).append(method).append(' ').append(path);
         if (target.getRawQuery() != null) {
             head.append('?').append(target.getRawQuery());
         }
@@ -102,9 +114,7 @@ public final class HttpProbe implements Probe {
         if (target.getPort() != -1) {
             head.append(':').append(target.getPort());
         }
-        head.append("\r\nUser-Agent: ").append(USER_AGENT).append("\r\nAccept: */*\r\n");
-        credential.ifPresent(c -> head.append(c.header()).append(": ").append(c.value()).append("\r\n"));
-        return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        return head;
     }
 
     private static boolean isAscii(String s) {

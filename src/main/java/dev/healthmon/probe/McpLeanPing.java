@@ -132,19 +132,7 @@ final class McpLeanPing {
     byte[] request(String id, SessionHeaders session, Optional<SecretResolver.Credential> credential) {
         byte[] body = ("{\"jsonrpc\":\"2.0\",\"id\":\"" + id + "\",\"method\":\"ping\"}")
                 .getBytes(StandardCharsets.UTF_8);
-        URI target = url;
-        if (!visibleAscii(target.getRawPath()) || target.getRawQuery() != null && !visibleAscii(target.getRawQuery())) {
-            target = URI.create(target.toASCIIString()); // percent-encodes what the registration left raw
-        }
-        String path = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/mcp" : target.getRawPath();
-        StringBuilder head = new StringBuilder(320).append("POST ").append(path);
-        if (target.getRawQuery() != null) {
-            head.append('?').append(target.getRawQuery());
-        }
-        head.append(" HTTP/1.1\r\nHost: ").append(target.getHost());
-        if (target.getPort() != -1) {
-            head.append(':').append(target.getPort());
-        }
+        StringBuilder head = HttpProbe.requestLineAndHost("POST", url, "/mcp", 320);
         head.append("\r\nUser-Agent: ").append(userAgent)
                 .append("\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json")
                 .append("\r\nContent-Length: ").append(body.length).append("\r\n");
