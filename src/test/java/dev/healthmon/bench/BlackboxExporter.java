@@ -47,9 +47,14 @@ final class BlackboxExporter implements AutoCloseable {
     static BlackboxExporter start() throws Exception {
         Path dir = Files.createDirectories(Path.of("target", "bench"));
         Path config = Files.writeString(dir.resolve("blackbox.yml"), CONFIG);
+        Path binary = Path.of(System.getProperty("bench.blackbox.binary", "/usr/bin/prometheus-blackbox-exporter"));
+        if (!Files.isExecutable(binary)) {
+            throw new IllegalStateException("no blackbox_exporter at " + binary + ": install Debian's "
+                    + "prometheus-blackbox-exporter, point -Dbench.blackbox.binary at one, or leave it out "
+                    + "(-Dbench.curve.blackbox=false)");
+        }
         int port = LoopbackPorts.unused();
-        Process process = new ProcessBuilder(
-                System.getProperty("bench.blackbox.binary", "/usr/bin/prometheus-blackbox-exporter"),
+        Process process = new ProcessBuilder(binary.toString(),
                 "--config.file=" + config.toAbsolutePath(), "--web.listen-address=127.0.0.1:" + port,
                 "--log.level=warn").redirectErrorStream(true)
                 .redirectOutput(dir.resolve("blackbox.log").toFile()).start();
