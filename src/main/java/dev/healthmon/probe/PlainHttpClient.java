@@ -114,6 +114,8 @@ public final class PlainHttpClient implements AutoCloseable {
      * MCP event stream right after the response it carries): kept if the end comes by then, else closed.
      */
     static final long DRAIN_NANOS = Duration.ofMillis(100).toNanos();
+    /** One read's buffer: at least a TLS record's plaintext (16 KiB). */
+    static final int READ_BUFFER_BYTES = 64 * 1024;
 
     private final Selector selector;
     private final Thread thread;
@@ -124,7 +126,7 @@ public final class PlainHttpClient implements AutoCloseable {
     private volatile boolean closed;
 
     // Selector thread only.
-    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(64 * 1024); // ≥ a TLS record's plaintext
+    private final ByteBuffer readBuffer;
     private final TlsChannel.Scratch tlsScratch = new TlsChannel.Scratch();
     private final Supplier<SSLContext> tlsContextSource;
     private SSLContext tlsContext;
@@ -138,16 +140,25 @@ public final class PlainHttpClient implements AutoCloseable {
 
     /** A client whose TLS connections trust what the JVM trusts: {@link SSLContext#getDefault()}, at first use. */
     public PlainHttpClient() {
-        this(PlainHttpClient::defaultTls);
+        this(PlainHttpClient::defaultTls, READ_BUFFER_BYTES);
     }
 
     /** A client whose TLS connections use {@code tls}: its trust, and its session cache for resumption. */
     public PlainHttpClient(SSLContext tls) {
-        this(() -> tls);
+        this(() -> tls, READ_BUFFER_BYTES);
     }
 
-    private PlainHttpClient(Supplier<SSLContext> tls) {
+    /**
+     * A plain-text client reading at most {@code readBufferBytes} per read: for tests, where an answer must end
+     * exactly at a read's end. TLS needs {@link #READ_BUFFER_BYTES} (a whole record's plaintext).
+     */
+    PlainHttpClient(int readBufferBytes) {
+        this(PlainHttpClient::defaultTls, readBufferBytes);
+    }
+
+    private PlainHttpClient(Supplier<SSLContext> tls, int readBufferBytes) {
         this.tlsContextSource = tls;
+        this.readBuffer = ByteBuffer.allocateDirect(readBufferBytes);
         try {
             this.selector = Selector.open();
         } catch (IOException e) {
@@ -501,7 +512,7 @@ public final class PlainHttpClient implements AutoCloseable {
                     answeredBeforeTheEnd(connection, exchange);
                     return;
                 }
-                if (readBuffer.hasRemaining() || !quietAfterAnswer(connection)) {
+                if (readBuffer.hasRemaining() || !quietAfterAnswer(connection, readBuffer.limit())) {
                     if (isStaleAnswer(connection)) {
                         retry(connection, exchange);
                         return;
@@ -554,7 +565,8 @@ public final class PlainHttpClient implements AutoCloseable {
                 readBuffer.flip();
                 connection.reader.read(readBuffer);
                 if (connection.reader.ended()) {
-                    endDrain(connection, connection.reader.reusable() && !readBuffer.hasRemaining());
+                    endDrain(connection, connection.reader.reusable() && !readBuffer.hasRemaining()
+                            && quietAfterAnswer(connection, readBuffer.limit()));
                     return;
                 }
             } while (n > 0 && connection.transport.hasBufferedInput());
@@ -577,11 +589,14 @@ public final class PlainHttpClient implements AutoCloseable {
     }
 
     /**
-     * Whether what the transport still holds after an answer is no more than TLS housekeeping (a
-     * session ticket): any byte of data, or the end, and the connection is not kept.
+     * Whether nothing but TLS housekeeping (a session ticket) follows an answer that ended exactly at the end of
+     * the last read ({@code lastRead} bytes): any byte of data, or the end, and the connection is not kept.
+     * Only asked when the transport still holds input or that read filled the buffer — then the socket may hold
+     * more, which the next exchange, started in this same turn before any select, would take as its answer.
+     * Otherwise the read took all there was, and no read is spent (one per check, ≈ 10 % of this thread).
      */
-    private boolean quietAfterAnswer(Connection connection) throws IOException {
-        if (!connection.transport.hasBufferedInput()) {
+    private boolean quietAfterAnswer(Connection connection, int lastRead) throws IOException {
+        if (!connection.transport.hasBufferedInput() && lastRead < readBuffer.capacity()) {
             return true;
         }
         readBuffer.clear();

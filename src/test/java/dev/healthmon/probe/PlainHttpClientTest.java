@@ -281,6 +281,28 @@ class PlainHttpClientTest {
     }
 
     @Test
+    void bytesAfterAnAnswerThatFilledTheReadExactlyAreNotTakenAsTheNextAnswer() throws Exception {
+        // The answer ends exactly where one read ends, and the server sent more after it. The next exchange,
+        // started by the first one's completion in the same selector turn, must not find that on a kept connection.
+        int readBytes = 256;
+        String head = "HTTP/1.1 200 OK\r\nContent-Length: ";
+        int bodyLength = readBytes - head.length() - "000\r\n\r\n".length();
+        String exact = head + bodyLength + "\r\n\r\n" + "x".repeat(bodyLength);
+        assertThat(exact).hasSize(readBytes);
+        server = new ScriptedServer((c, r) -> c == 1 && r == 1
+                ? exact + "HTTP/1.1 500 Stale\r\nContent-Length: 0\r\n\r\n" // one write: one read takes 256
+                : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        try (PlainHttpClient own = new PlainHttpClient(readBytes)) {
+            PlainHttpClient.Response next = own.send(server.address(), GET, TIMEOUT, 64 * 1024)
+                    .thenCompose(first -> own.send(server.address(), GET, TIMEOUT, 64 * 1024))
+                    .get(10, TimeUnit.SECONDS);
+
+            assertThat(next.status()).as("the second check's own answer").isEqualTo(200);
+            assertThat(server.connections).as("the second check on a new connection").hasValue(2);
+        }
+    }
+
+    @Test
     void aRetryGoesToANewConnectionNotToAnotherKeptOne() throws Exception {
         // Two kept connections, both dropped by the server (it closes each when its second request comes).
         CountDownLatch bothOpen = new CountDownLatch(2);
