@@ -224,7 +224,8 @@ public final class PlainHttpClient implements AutoCloseable {
      * Runs {@code work} on the caller's thread with the selector wake-ups its sends owe held back, then wakes each
      * client once: a batch of checks started together reaches the selector as one batch, in one wake-up, instead
      * of waking it (a syscall, and a turn of its loop) per check (docs/design.md §4.2). Nothing waits longer than
-     * {@code work} takes; nested calls hold until the outermost ends.
+     * {@code work} takes; nested calls hold until the outermost ends. {@code work} must not wait for what it sends
+     * (nothing is sent before it returns): the check scheduler's batches only start probes.
      */
     public static void sendsInOneWakeup(Runnable work) {
         if (HELD_WAKEUPS.get() != null) {
