@@ -2,38 +2,99 @@ package dev.healthmon.monitor;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The production {@link CheckScheduler}: one daemon thread, {@code healthmon-scheduler}. Cancelled
- * tasks are removed from the queue at once, so restarts and revocations do not leave garbage.
+ * The production {@link CheckScheduler}: one daemon thread, {@code healthmon-scheduler}, that runs due tasks in
+ * batches (docs/design.md §4.2). It sleeps until {@code slack} after the earliest due time and then runs every task
+ * due by then, in due order, inside one call of {@code aroundBatch}, which the monitor sets to
+ * {@code PlainHttpClient::sendsInOneWakeup}: the HTTP requests a batch starts reach the selector with one wake-up.
+ * A task never runs before its due time, and at most {@code slack} after it (plus the thread's own delay).
+ *
+ * <p><b>Threading.</b> {@link #schedule}, a handle's {@code cancel} and {@link #close} may be called from any
+ * thread; they take one lock, never held while a task runs. Tasks run on the scheduler's thread only. A task
+ * cancelled before it runs never runs, even when it was already taken into the batch being run; a cancelled
+ * task leaves the queue at once, so restarts and revocations leave no garbage. After {@link #close} nothing
+ * runs and {@link #schedule} queues nothing.
  */
 public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseable {
 
-    private static final Logger log = LoggerFactory.getLogger(ExecutorCheckScheduler.class);
-    private final ScheduledThreadPoolExecutor executor;
-    private final Clock clock;
+    /**
+     * How late a task may run so that it runs in the same wake-up as others: 5 ms batches about 20 checks at
+     * 4,000 checks/s, and keeps lateness far below the 50 ms that the scale target allows (docs/BENCHMARKS.md).
+     */
+    public static final Duration DEFAULT_SLACK = Duration.ofMillis(5);
 
+    private static final Logger log = LoggerFactory.getLogger(ExecutorCheckScheduler.class);
+
+    private final Clock clock;
+    private final LongSupplier nanoTime;
+    private final Consumer<Runnable> aroundBatch;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final Thread thread;
+    // Guarded by lock.
+    private final DueQueue queue;
+    private boolean waiting;
+    private long plannedWake;
+    // Written under lock; volatile so that a batch being run stops at once.
+    private volatile boolean closed;
+    // Scheduler thread only (and runDue's caller in tests, which starts no thread).
+    private final List<DueQueue.Entry> batch = new ArrayList<>();
+
+    /** One task at a time, no slack: each task runs as soon as it is due, on its own. */
     public ExecutorCheckScheduler(Clock clock) {
+        this(clock, Duration.ZERO, Runnable::run);
+    }
+
+    /**
+     * @param slack       how late a task may run, to run with the others due by then
+     * @param aroundBatch runs each batch (given as one {@code Runnable}) on the scheduler's thread
+     */
+    public ExecutorCheckScheduler(Clock clock, Duration slack, Consumer<Runnable> aroundBatch) {
+        this(clock, slack, aroundBatch, System::nanoTime, true);
+    }
+
+    /** For tests: time from {@code nanoTime}, and with {@code startThread} false no thread: call {@link #runDue}. */
+    ExecutorCheckScheduler(Clock clock, Duration slack, Consumer<Runnable> aroundBatch, LongSupplier nanoTime,
+                           boolean startThread) {
         this.clock = clock;
-        this.executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "healthmon-scheduler");
+        this.nanoTime = nanoTime;
+        this.aroundBatch = aroundBatch;
+        this.queue = new DueQueue(slack.toNanos());
+        if (startThread) {
+            thread = new Thread(this::loop, "healthmon-scheduler");
             thread.setDaemon(true);
-            return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+            thread.start();
+        } else {
+            thread = null;
+        }
     }
 
     @Override
     public Cancellable schedule(Runnable task, Duration delay) {
-        Task scheduled = new Task(task);
-        scheduled.future = executor.schedule(scheduled, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        Task scheduled;
+        lock.lock();
+        try {
+            scheduled = new Task(task, nanoTime.getAsLong() + Math.max(0, delay.toNanos()), queue.nextOrder());
+            if (closed) {
+                return scheduled;
+            }
+            // Signal only when the new task needs an earlier wake-up than planned: tasks scheduled for later
+            // (the next check, 30 s away) cost the sleeping thread nothing.
+            if (queue.add(scheduled) && waiting && queue.wakeAt() - plannedWake < 0) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
         return scheduled;
     }
 
@@ -44,44 +105,133 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
 
     /** Pending tasks, for the active-checks gauge and tests. */
     public int queued() {
-        return executor.getQueue().size();
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
     public void close() {
-        executor.shutdownNow();
+        lock.lock();
+        try {
+            closed = true;
+            changed.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loop() {
+        try {
+            while (true) {
+                lock.lock();
+                try {
+                    if (!awaitDue()) {
+                        return;
+                    }
+                    queue.takeDue(nanoTime.getAsLong(), batch);
+                } finally {
+                    lock.unlock();
+                }
+                runBatch();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // nobody interrupts it but a JVM going down
+        }
+    }
+
+    /** Guarded by lock: waits until the earliest task's wake-up has come; false once closed. */
+    private boolean awaitDue() throws InterruptedException {
+        while (!closed) {
+            long now = nanoTime.getAsLong();
+            if (queue.size() > 0 && queue.wakeAt() - now <= 0) {
+                return true;
+            }
+            waiting = true;
+            try {
+                if (queue.size() == 0) {
+                    plannedWake = now + Long.MAX_VALUE / 2;
+                    changed.await();
+                } else {
+                    plannedWake = queue.wakeAt();
+                    changed.awaitNanos(plannedWake - now);
+                }
+            } finally {
+                waiting = false;
+            }
+        }
+        return false;
+    }
+
+    /** Runs, on the caller's thread, every task due by {@code now}; returns how many were taken. For tests. */
+    int runDue(long now) {
+        lock.lock();
+        try {
+            queue.takeDue(now, batch);
+        } finally {
+            lock.unlock();
+        }
+        int taken = batch.size();
+        runBatch();
+        return taken;
+    }
+
+    private void runBatch() {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            aroundBatch.accept(this::runEach);
+        } catch (RuntimeException e) {
+            log.error("scheduled batch failed", e);
+        } finally {
+            batch.clear();
+        }
+    }
+
+    private void runEach() {
+        for (DueQueue.Entry entry : batch) {
+            Task task = (Task) entry;
+            if (task.cancelled || closed) {
+                continue; // cancelled by a task before it in this batch, or from another thread meanwhile
+            }
+            try {
+                task.task.run();
+            } catch (RuntimeException e) {
+                // One backend's bug must not stop the others' checks, nor the rest of its batch.
+                log.error("scheduled task failed", e);
+            }
+        }
     }
 
     /**
-     * A scheduled task as the executor's {@link Callable} and as its own handle, in one object. Every backend has
-     * one next check pending: a wrapping lambda, the executor's adapter from {@code Runnable} and a handle lambda
-     * were 56 B a backend, this is 24 (docs/BENCHMARKS.md, one monitor at scale).
+     * A scheduled task, its place in the queue and its own handle, in one object: every backend has one next check
+     * pending, so what it costs is paid 100,000 times on one monitor (the executor's task and a handle of ours
+     * were two objects).
      */
-    private static final class Task implements Callable<Void>, Cancellable {
+    private final class Task extends DueQueue.Entry implements Cancellable {
 
         private final Runnable task;
-        // Written before schedule() returns the handle; volatile because cancel() may come from any thread.
-        private volatile ScheduledFuture<?> future;
+        // Set under the lock; volatile because the scheduler's thread reads it without the lock, before running.
+        private volatile boolean cancelled;
 
-        Task(Runnable task) {
+        Task(Runnable task, long dueNanos, long order) {
+            super(dueNanos, order);
             this.task = task;
         }
 
         @Override
-        public Void call() {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                // Logged here: the executor would keep it in a future nobody reads, and one backend's bug must
-                // not stop the others' checks.
-                log.error("scheduled task failed", e);
-            }
-            return null;
-        }
-
-        @Override
         public void cancel() {
-            future.cancel(false);
+            lock.lock();
+            try {
+                cancelled = true;
+                queue.remove(this);
+            } finally {
+                lock.unlock();
+            }
         }
     }
 }

@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * context's cache. A TLS failure surfaces as an {@code SSLException} ({@link Failures}: TLS).
  *
  * <p><b>Threading.</b> {@link #send} may be called from any thread: it only queues the exchange
- * and wakes the selector (at most one wake-up per loop turn). Everything else — connections, the
+ * and wakes the selector (at most one wake-up per loop turn; inside {@link #sendsInOneWakeup}, once
+ * at its end). Everything else — connections, the
  * idle pool, the readers — belongs to the selector thread. Futures complete on it, so what
  * depends on them must be short and never block.
  *
@@ -116,6 +117,8 @@ public final class PlainHttpClient implements AutoCloseable {
     static final long DRAIN_NANOS = Duration.ofMillis(100).toNanos();
     /** One read's buffer: at least a TLS record's plaintext (16 KiB). */
     static final int READ_BUFFER_BYTES = 64 * 1024;
+    /** The clients owed a wake-up by a thread inside {@link #sendsInOneWakeup}; null outside it. */
+    private static final ThreadLocal<List<PlainHttpClient>> HELD_WAKEUPS = new ThreadLocal<>();
 
     private final Selector selector;
     private final Thread thread;
@@ -123,6 +126,8 @@ public final class PlainHttpClient implements AutoCloseable {
     private final AtomicBoolean wakeupPending = new AtomicBoolean();
     /** Turns of the selector loop, each a wake-up of its thread: for the test that it sleeps without work. */
     private final AtomicLong turns = new AtomicLong();
+    /** Wake-ups asked for: for the test that a batch of sends asks for one. */
+    private final AtomicLong wakeups = new AtomicLong();
     private volatile boolean closed;
 
     // Selector thread only.
@@ -226,11 +231,50 @@ public final class PlainHttpClient implements AutoCloseable {
         return count.get(5, TimeUnit.SECONDS);
     }
 
+    /**
+     * Runs {@code work} on the caller's thread with the selector wake-ups its sends owe held back, then wakes each
+     * client once: a batch of checks started together reaches the selector as one batch, in one wake-up, instead
+     * of waking it (a syscall, and a turn of its loop) per check (docs/design.md §4.2). Nothing waits longer than
+     * {@code work} takes; nested calls hold until the outermost ends. {@code work} must not wait for what it sends
+     * (nothing is sent before it returns): the check scheduler's batches only start probes.
+     */
+    public static void sendsInOneWakeup(Runnable work) {
+        if (HELD_WAKEUPS.get() != null) {
+            work.run();
+            return;
+        }
+        List<PlainHttpClient> owed = new ArrayList<>(2);
+        HELD_WAKEUPS.set(owed);
+        try {
+            work.run();
+        } finally {
+            HELD_WAKEUPS.remove();
+            for (PlainHttpClient client : owed) {
+                client.wakeUp();
+            }
+        }
+    }
+
     private void submit(Runnable command) {
         commands.add(command);
+        List<PlainHttpClient> held = HELD_WAKEUPS.get();
+        if (held == null) {
+            wakeUp();
+        } else if (!held.contains(this)) {
+            held.add(this);
+        }
+    }
+
+    private void wakeUp() {
         if (wakeupPending.compareAndSet(false, true)) {
+            wakeups.incrementAndGet();
             selector.wakeup();
         }
+    }
+
+    /** Wake-ups of the selector asked for by sends and cancels so far; any thread. For tests. */
+    long wakeups() {
+        return wakeups.get();
     }
 
     /** One exchange: the future handed out, and its state on the selector thread. */

@@ -1,15 +1,22 @@
 package dev.healthmon.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -82,6 +89,106 @@ class ExecutorCheckSchedulerTest {
         } finally {
             log.detachAppender(logged);
         }
+    }
+
+    @Test
+    void tasksDueWithinTheSlackRunInOneBatchInDueOrder() {
+        AtomicLong now = new AtomicLong();
+        List<String> ran = new ArrayList<>();
+        AtomicInteger batches = new AtomicInteger();
+        try (ExecutorCheckScheduler manual = manual(now, batches)) {
+            manual.schedule(() -> ran.add("c"), Duration.ofMillis(4));
+            manual.schedule(() -> ran.add("a"), Duration.ofMillis(1));
+            manual.schedule(() -> ran.add("b"), Duration.ofMillis(2));
+            manual.schedule(() -> ran.add("later"), Duration.ofMillis(7));
+
+            assertThat(manual.runDue(TimeUnit.MILLISECONDS.toNanos(6))).isEqualTo(3);
+
+            assertThat(ran).containsExactly("a", "b", "c");
+            assertThat(batches).as("one batch, so one wake-up of the HTTP selector for all three").hasValue(1);
+            assertThat(manual.queued()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTaskCancelledByAnEarlierOneOfTheSameBatchDoesNotRun() {
+        AtomicLong now = new AtomicLong();
+        List<String> ran = new ArrayList<>();
+        try (ExecutorCheckScheduler manual = manual(now, new AtomicInteger())) {
+            AtomicReference<CheckScheduler.Cancellable> victim = new AtomicReference<>();
+            manual.schedule(() -> {
+                ran.add("canceller");
+                victim.get().cancel(); // e.g. a check completed and cancelling its timeout guard
+            }, Duration.ofMillis(1));
+            victim.set(manual.schedule(() -> ran.add("cancelled"), Duration.ofMillis(2)));
+            manual.schedule(() -> ran.add("after"), Duration.ofMillis(3));
+
+            manual.runDue(TimeUnit.MILLISECONDS.toNanos(5));
+
+            assertThat(ran).containsExactly("canceller", "after");
+        }
+    }
+
+    @Test
+    void aFailingTaskDoesNotStopTheRestOfItsBatch() {
+        AtomicLong now = new AtomicLong();
+        List<String> ran = new ArrayList<>();
+        try (ExecutorCheckScheduler manual = manual(now, new AtomicInteger())) {
+            manual.schedule(() -> {
+                throw new IllegalStateException("one backend's bug");
+            }, Duration.ofMillis(1));
+            manual.schedule(() -> ran.add("next"), Duration.ofMillis(2));
+
+            manual.runDue(TimeUnit.MILLISECONDS.toNanos(5));
+
+            assertThat(ran).containsExactly("next");
+        }
+    }
+
+    @Test
+    void tasksDueWithinTheSlackRunTogetherOnTheThreadAndNoneEarly() throws InterruptedException {
+        AtomicInteger batches = new AtomicInteger();
+        List<Long> ranAt = new CopyOnWriteArrayList<>();
+        CountDownLatch all = new CountDownLatch(3);
+        long start = System.nanoTime();
+        try (ExecutorCheckScheduler batching = new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofSeconds(1),
+                batch -> {
+                    batches.incrementAndGet();
+                    batch.run();
+                })) {
+            for (int delay : new int[] {10, 20, 30}) {
+                batching.schedule(() -> {
+                    ranAt.add(System.nanoTime() - start);
+                    all.countDown();
+                }, Duration.ofMillis(delay));
+            }
+
+            assertThat(all.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(batches).hasValue(1);
+            assertThat(ranAt).allSatisfy(at -> assertThat(at)
+                    .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(30)));
+        }
+    }
+
+    @Test
+    void aTaskDueBeforeThePlannedWakeUpWakesTheThread() throws InterruptedException {
+        try (ExecutorCheckScheduler batching = new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMillis(5),
+                Runnable::run)) {
+            batching.schedule(() -> { }, Duration.ofMinutes(10));
+            await().atMost(Duration.ofSeconds(5)).until(() -> batching.queued() == 1);
+            CountDownLatch ran = new CountDownLatch(1);
+
+            batching.schedule(ran::countDown, Duration.ZERO);
+
+            assertThat(ran.await(10, TimeUnit.SECONDS)).as("not left until the ten-minute wake-up").isTrue();
+        }
+    }
+
+    private static ExecutorCheckScheduler manual(AtomicLong now, AtomicInteger batches) {
+        return new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMillis(5), batch -> {
+            batches.incrementAndGet();
+            batch.run();
+        }, now::get, false);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

@@ -19,7 +19,9 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -425,6 +427,29 @@ class PlainHttpClientTest {
 
             assertThatThrownBy(() -> quiet.send(server.address(), GET, TIMEOUT, 1024).get(10, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
+    void sendsStartedInOneBatchWakeTheSelectorOnceAtItsEndAndAreAllSent() throws Exception {
+        server = new ScriptedServer((c, r) -> "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        try (PlainHttpClient own = new PlainHttpClient()) {
+            // Once this answers, the selector has taken its last wake-up: the next send asks for a new one.
+            assertThat(own.openConnections()).isZero();
+            long before = own.wakeups();
+            List<CompletableFuture<PlainHttpClient.Response>> sent = new ArrayList<>();
+
+            PlainHttpClient.sendsInOneWakeup(() -> {
+                for (int i = 0; i < 3; i++) {
+                    sent.add(own.send(server.address(), GET, TIMEOUT, 1024));
+                }
+                assertThat(own.wakeups()).as("no wake-up while the batch is being started").isEqualTo(before);
+            });
+
+            assertThat(own.wakeups()).as("one for the whole batch").isEqualTo(before + 1);
+            for (CompletableFuture<PlainHttpClient.Response> response : sent) {
+                assertThat(response.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
         }
     }
 
