@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.json.Json;
 import dev.healthmon.registration.RegistrationVersion;
@@ -37,12 +38,17 @@ public final class StatusJson {
     private final ObjectMapper mapper;
     private final ObjectReader statusReader;
     private final ObjectReader transitionReader;
+    /** Writers bound to their type: the mapper looks the root serializer up on every call (JFR, BENCHMARKS.md). */
+    private final ObjectWriter statusWriter;
+    private final ObjectWriter transitionWriter;
 
     /** @param mapper the process's mapper ({@link Json#mapper()}); any other is used as a configured copy */
     public StatusJson(ObjectMapper mapper) {
         this.mapper = Json.configured(mapper);
         this.statusReader = this.mapper.readerFor(BackendStatus.class);
         this.transitionReader = this.mapper.readerFor(StatusTransition.class);
+        this.statusWriter = this.mapper.writerFor(BackendStatus.class);
+        this.transitionWriter = this.mapper.writerFor(StatusTransition.class);
     }
 
     // ---- BackendStatus
@@ -53,7 +59,7 @@ public final class StatusJson {
     }
 
     public byte[] encode(BackendStatus s) {
-        return bytes(s);
+        return bytes(statusWriter, s);
     }
 
     /** @throws IllegalArgumentException when the bytes are not a BackendStatus */
@@ -73,7 +79,7 @@ public final class StatusJson {
     }
 
     public byte[] encode(StatusTransition t) {
-        return bytes(t);
+        return bytes(transitionWriter, t);
     }
 
     /** @throws IllegalArgumentException when the bytes are not a StatusTransition */
@@ -184,9 +190,9 @@ public final class StatusJson {
         }
     }
 
-    private byte[] bytes(Object value) {
+    private static byte[] bytes(ObjectWriter writer, Object value) {
         try {
-            return mapper.writeValueAsBytes(value);
+            return writer.writeValueAsBytes(value);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -75,7 +75,12 @@ final class StoreBytes {
         }
 
         Writer name(Enum<?> e) {
-            return text(e.name());
+            byte[] bytes = EnumNames.of(e.getDeclaringClass()).bytes(e);
+            unsigned(bytes.length);
+            ensure(bytes.length);
+            System.arraycopy(bytes, 0, buf, size, bytes.length);
+            size += bytes.length;
+            return this;
         }
 
         Writer instant(Instant at) {
@@ -205,8 +210,18 @@ final class StoreBytes {
             return s;
         }
 
+        /**
+         * The constant whose name the next text is, matched on the bytes: a status value holds about a
+         * hundred names (its recent checks' outcomes, its transitions' statuses), and making each a
+         * {@code String} for {@link Enum#valueOf} was a sixth of reading the value (JFR, docs/BENCHMARKS.md).
+         *
+         * @throws IllegalArgumentException when no constant of {@code type} has that name, as {@code valueOf}
+         */
         <E extends Enum<E>> E name(Class<E> type) {
-            return Enum.valueOf(type, text());
+            int length = count();
+            E constant = EnumNames.of(type).match(type, buf, pos, length);
+            pos += length;
+            return constant;
         }
 
         Instant instant() {
@@ -251,6 +266,47 @@ final class StoreBytes {
                 pos = end;
                 limit = outer;
             }
+        }
+    }
+
+    /** The UTF-8 names of an enum's constants, by ordinal, computed once per enum type. */
+    private static final class EnumNames {
+        private static final ClassValue<EnumNames> BY_TYPE = new ClassValue<>() {
+            @Override
+            protected EnumNames computeValue(Class<?> type) {
+                Object[] constants = type.getEnumConstants();
+                byte[][] names = new byte[constants.length][];
+                for (int i = 0; i < constants.length; i++) {
+                    names[i] = ((Enum<?>) constants[i]).name().getBytes(StandardCharsets.UTF_8);
+                }
+                return new EnumNames(constants, names);
+            }
+        };
+
+        private final Object[] constants;
+        private final byte[][] names;
+
+        private EnumNames(Object[] constants, byte[][] names) {
+            this.constants = constants;
+            this.names = names;
+        }
+
+        static EnumNames of(Class<?> type) {
+            return BY_TYPE.get(type);
+        }
+
+        byte[] bytes(Enum<?> constant) {
+            return names[constant.ordinal()];
+        }
+
+        <E extends Enum<E>> E match(Class<E> type, byte[] buf, int from, int length) {
+            for (int i = 0; i < names.length; i++) {
+                if (Arrays.equals(names[i], 0, names[i].length, buf, from, from + length)) {
+                    return type.cast(constants[i]);
+                }
+            }
+            throw new IllegalArgumentException("No enum constant " + type.getCanonicalName() + "."
+                    + new String(buf, from, length, StandardCharsets.UTF_8));
         }
     }
 

@@ -185,7 +185,8 @@ class AggregatorThroughputBench {
             PlainStreamsYardstick yardstick = PlainStreamsYardstick.parse(app);
             String output = applicationId + "-out";
             admin.createTopics(List.of(new NewTopic(output, PARTITIONS, (short) 1))).all().get();
-            KafkaStreams streams = yardstick.start(settings, applicationId, Topics.DEFAULTS.events(), output, dir);
+            KafkaStreams streams = yardstick.start(settings, applicationId, Topics.DEFAULTS.events(),
+                    Topics.DEFAULTS.registry(), output, dir);
             try {
                 awaitCommitted(admin, applicationId, ends, started);
                 seconds = (System.nanoTime() - started) / 1e9;

@@ -32,8 +32,12 @@ import org.apache.kafka.streams.state.Stores;
  * @param persistent RocksDB (as the aggregator) or an in-memory store, logged either way
  * @param cacheBytes the record cache ({@code statestore.cache.max.bytes}); 0 as the aggregator
  * @param output     one output record per event, as the aggregator's {@code backend-status}
+ * @param twoSources the registry topic as a second, co-partitioned source of the same task, as the aggregator
+ *                   has it: Streams then weighs two partitions per task before each record (with
+ *                   {@code max.task.idle.ms} 0 it formats a log line for the empty one every time, JFR). Measured
+ *                   on 2026-12-02 it was not slower than one source (docs/BENCHMARKS.md)
  */
-record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output) {
+record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output, boolean twoSources) {
 
     static final int VALUE_BYTES = 500;
     static final String STORE = "values";
@@ -43,10 +47,13 @@ record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output
     String name() {
         return "yardstick-" + (persistent ? "rocksdb" : "memory")
                 + (cacheBytes > 0 ? String.format(Locale.ROOT, "-cache%dm", cacheBytes >> 20) : "")
-                + (output ? "" : "-nooutput");
+                + (output ? "" : "-nooutput") + (twoSources ? "-twosources" : "");
     }
 
-    /** Parses {@code rocksdb}, {@code memory}, {@code memory-cache10m}, {@code memory-nooutput}, … */
+    /**
+     * Parses {@code rocksdb}, {@code memory}, {@code memory-cache10m}, {@code memory-nooutput},
+     * {@code rocksdb-twosources}, …
+     */
     static PlainStreamsYardstick parse(String spec) {
         String s = spec.startsWith("yardstick-") ? spec.substring("yardstick-".length()) : spec;
         boolean persistent = s.startsWith("rocksdb");
@@ -58,14 +65,19 @@ record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output
         if (m.find()) {
             cache = Long.parseLong(m.group(1)) << 20;
         }
-        return new PlainStreamsYardstick(persistent, cache, !s.contains("-nooutput"));
+        return new PlainStreamsYardstick(persistent, cache, !s.contains("-nooutput"), s.contains("-twosources"));
     }
 
-    KafkaStreams start(KafkaSettings settings, String applicationId, String eventsTopic, String outputTopic,
-            Path stateDir) {
+    KafkaStreams start(KafkaSettings settings, String applicationId, String eventsTopic, String registryTopic,
+            String outputTopic, Path stateDir) {
         Topology topology = new Topology();
         topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), eventsTopic);
-        topology.addProcessor("fold", Fold::new, "events");
+        if (twoSources) {
+            topology.addSource("registry", new ByteArrayDeserializer(), new ByteArrayDeserializer(), registryTopic);
+            topology.addProcessor("fold", Fold::new, "events", "registry");
+        } else {
+            topology.addProcessor("fold", Fold::new, "events");
+        }
         KeyValueBytesStoreSupplier supplier = persistent ? Stores.persistentKeyValueStore(STORE)
                 : Stores.inMemoryKeyValueStore(STORE);
         StoreBuilder<KeyValueStore<byte[], byte[]>> store = Stores.keyValueStoreBuilder(supplier, Serdes.ByteArray(),
