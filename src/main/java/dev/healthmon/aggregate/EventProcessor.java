@@ -84,18 +84,19 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
             deadLetter(record, "key \"" + key + "\" is not the event's backendId \"" + event.backendId() + "\"");
             return;
         }
-        Optional<StatusState> state = stores.foldable(key);
-        if (state.isEmpty()) {
+        Optional<TrackedBackend> backend = stores.backend(key);
+        Optional<StatusState> state = stores.status(key);
+        if (backend.isEmpty() || state.isEmpty()) {
             dropped.get(Drop.UNKNOWN_BACKEND).increment();
             return;
         }
-        FoldTerms terms = state.get().terms().orElseThrow();
-        StatusFold.Verdict verdict = StatusFold.judge(state.get(), terms, event, settings.monitorSessionTimeout());
+        StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event,
+                settings.monitorSessionTimeout());
         switch (verdict) {
             case SUPERSEDED -> dropped.get(Drop.SUPERSEDED).increment();
             case STALE -> dropped.get(Drop.STALE).increment();
             case APPLY -> {
-                StatusFold.Update update = StatusFold.apply(state.get(), terms, event, settings);
+                StatusFold.Update update = StatusFold.apply(state.get(), backend.get(), event, settings);
                 stores.put(update.state());
                 StatusTopology.publish(context, json, update, record.timestamp(),
                         settings.publishes(state.get().view(), update.state().view()));

@@ -56,10 +56,10 @@ public final class StatusFold {
                 && previous.get().checkingFingerprint().equals(backend.checkingFingerprint())) {
             StatusState s = current.get();
             return new Update(new StatusState(s.view().describedBy(backend), s.applied(), s.flapping(),
-                    s.availability(), s.history(), s.checks(), Optional.of(backend.terms())), List.of());
+                    s.availability(), s.history(), s.checks()), List.of());
         }
         StatusState fresh = new StatusState(BackendStatus.unknown(backend, at), current.flatMap(StatusState::applied),
-                Flapping.NONE, Availability.EMPTY, List.of(), RecentChecks.NONE, Optional.of(backend.terms()));
+                Flapping.NONE, Availability.EMPTY, List.of(), RecentChecks.NONE);
         HealthStatus before = current.map(s -> s.view().status()).orElse(HealthStatus.UNKNOWN);
         if (before == HealthStatus.UNKNOWN) {
             return new Update(fresh, List.of());
@@ -76,11 +76,6 @@ public final class StatusFold {
      * {@link TrackedBackend#fenceWindow}: a zombie of a backend checked once a day is fenced for a day.
      */
     public static Verdict judge(StatusState state, TrackedBackend backend, HealthEvent event, Duration sessionTimeout) {
-        return judge(state, backend.terms(), event, sessionTimeout);
-    }
-
-    /** {@link #judge(StatusState, TrackedBackend, HealthEvent, Duration)} by the registration's terms only. */
-    public static Verdict judge(StatusState state, FoldTerms backend, HealthEvent event, Duration sessionTimeout) {
         if (event.registration().offset() < backend.version().offset()) {
             return Verdict.SUPERSEDED;
         }
@@ -112,12 +107,7 @@ public final class StatusFold {
      * ({@link PolicyReplay}); every status the backend went through is a transition.
      */
     public static Update apply(StatusState state, TrackedBackend backend, HealthEvent event,
-            AggregatorSettings settings) {
-        return apply(state, backend.terms(), event, settings);
-    }
-
-    /** {@link #apply(StatusState, TrackedBackend, HealthEvent, AggregatorSettings)} by the registration's terms. */
-    public static Update apply(StatusState state, FoldTerms backend, HealthEvent event, AggregatorSettings settings) {
+    AggregatorSettings settings) {
         BackendStatus view = state.view();
         PolicyReplay.Replay replay = PolicyReplay.replay(state, event, backend.thresholds());
         PolicyState next = replay.state();
@@ -156,7 +146,7 @@ public final class StatusFold {
         RecentChecks checks = state.checks().add(
                 new RecentChecks.Check(event.checkedAt(), event.outcome(), event.latencyMs()));
         StatusState after = new StatusState(updated, Optional.of(applied), flapping, availability, state.history(),
-                checks, state.terms());
+                checks);
         return new Update(withHistory(after, transitions, settings), transitions, Optional.of(replay.basis()));
     }
 
@@ -183,6 +173,6 @@ public final class StatusFold {
         // value is hostile), and removing them one at a time shifts the whole list each time.
         history.subList(0, Math.max(0, history.size() - settings.historyPerBackend())).clear();
         return new StatusState(state.view(), state.applied(), state.flapping(), state.availability(), history,
-                state.checks(), state.terms());
+                state.checks());
     }
 }

@@ -16,11 +16,9 @@ import java.util.Optional;
  * @param availability up/total buckets
  * @param history      the latest transitions, newest last, for {@code /api/transitions}
  * @param checks       the latest applied check results, for {@code /api/checks} (the status page's ticks)
- * @param terms        what the fold needs of the registration in force, so an event reads this value only;
- *                     empty in a value written before it was kept (the event then reads the registration)
  */
 public record StatusState(BackendStatus view, Optional<Applied> applied, Flapping flapping, Availability availability,
-                          List<StatusTransition> history, RecentChecks checks, Optional<FoldTerms> terms) {
+                          List<StatusTransition> history, RecentChecks checks) {
 
     /**
      * Where a backend's event stream stands: events not after this are stale. It outlives a change
@@ -35,12 +33,6 @@ public record StatusState(BackendStatus view, Optional<Applied> applied, Flappin
         }
     }
 
-    /** A state without the registration's terms, as values written before they were kept read. */
-    public StatusState(BackendStatus view, Optional<Applied> applied, Flapping flapping, Availability availability,
-            List<StatusTransition> history, RecentChecks checks) {
-        this(view, applied, flapping, availability, history, checks, Optional.empty());
-    }
-
     public StatusState {
         Objects.requireNonNull(view, "view");
         Objects.requireNonNull(applied, "applied");
@@ -48,16 +40,10 @@ public record StatusState(BackendStatus view, Optional<Applied> applied, Flappin
         Objects.requireNonNull(availability, "availability");
         history = List.copyOf(history);
         Objects.requireNonNull(checks, "checks");
-        Objects.requireNonNull(terms, "terms");
     }
 
     public static StatusState fresh(BackendStatus view) {
         return new StatusState(view, Optional.empty(), Flapping.NONE, Availability.EMPTY, List.of(), RecentChecks.NONE);
-    }
-
-    /** This state with {@code terms} kept beside it. */
-    StatusState withTerms(FoldTerms terms) {
-        return new StatusState(view, applied, flapping, availability, history, checks, Optional.of(terms));
     }
 
     /** True until the first event of the registration in force was applied (a new backend, or a new target). */

@@ -52,7 +52,6 @@ final class StatusStoreCodec {
         Availability availability = Availability.EMPTY;
         List<StatusTransition> history = List.of();
         RecentChecks checks = RecentChecks.NONE;
-        Optional<FoldTerms> terms = Optional.empty();
     }
 
     private static final List<Field<StatusState, StateDraft>> STATE = List.of(
@@ -63,9 +62,7 @@ final class StatusStoreCodec {
             new Field<>(4, (w, s) -> availability(w, s.availability()), (r, d) -> d.availability = availability(r)),
             new Field<>(5, (w, s) -> w.list(s.history(), (o, t) -> transition(o, t, s.view())),
                     (r, d) -> d.history = r.list(i -> transition(i, d.view))),
-            new Field<>(6, (w, s) -> checks(w, s.checks()), (r, d) -> d.checks = checks(r)),
-            new Field<>(7, (w, s) -> w.optional(s.terms(), StatusStoreCodec::terms),
-                    (r, d) -> d.terms = r.optional(StatusStoreCodec::terms)));
+            new Field<>(6, (w, s) -> checks(w, s.checks()), (r, d) -> d.checks = checks(r)));
 
     private static final class TrackedDraft {
         String id;
@@ -112,7 +109,7 @@ final class StatusStoreCodec {
         if (d.view == null) {
             throw new IllegalArgumentException("status store value has no view");
         }
-        return new StatusState(d.view, d.applied, d.flapping, d.availability, d.history, d.checks, d.terms);
+        return new StatusState(d.view, d.applied, d.flapping, d.availability, d.history, d.checks);
     }
 
     static byte[] encode(TrackedBackend b) {
@@ -207,18 +204,6 @@ final class StatusStoreCodec {
 
     private static StatusState.Applied applied(StoreBytes.Reader r) {
         return new StatusState.Applied(r.text(), r.integer(), r.number(), r.number(), r.instant());
-    }
-
-    /** The registration's terms: as {@link #TRACKED}'s fields 2, 3 and 4 write them. */
-    private static void terms(StoreBytes.Writer w, FoldTerms t) {
-        version(w, t.version());
-        w.unsigned(t.thresholds().unhealthy()).unsigned(t.thresholds().healthy())
-                .unsigned(t.longestInterval().toMillis()).unsigned(t.timeout().toMillis());
-    }
-
-    private static FoldTerms terms(StoreBytes.Reader r) {
-        return new FoldTerms(version(r), new Thresholds((int) r.unsigned(), (int) r.unsigned()),
-                Duration.ofMillis(r.unsigned()), Duration.ofMillis(r.unsigned()));
     }
 
     /** The recent statuses as runs (status, length): a backend's recent statuses are mostly one run. */

@@ -32,20 +32,6 @@ final class StatusStores {
         return Optional.ofNullable(statuses.get(id)).map(json::decodeState);
     }
 
-    /**
-     * The backend's status with the registration's terms the fold needs, from one store read when the
-     * value keeps them (every value written since they were kept); a value written before is completed
-     * from the registrations store (and keeps the terms from its next write on). Empty for a backend
-     * that is not registered.
-     */
-    Optional<StatusState> foldable(String id) {
-        Optional<StatusState> state = status(id);
-        if (state.isEmpty() || state.get().terms().isPresent()) {
-            return state;
-        }
-        return backend(id).map(b -> state.get().withTerms(b.terms()));
-    }
-
     void put(TrackedBackend backend, StatusState state) {
         registrations.put(backend.id(), json.encode(backend));
         statuses.put(backend.id(), json.encode(state));

@@ -52,11 +52,6 @@ public record TrackedBackend(String id, String name, Map<String, String> labels,
      * one longest interval and one timeout (the most a live owner stays silent between two results).
      */
     public Duration fenceWindow(Duration sessionTimeout) {
-        return terms().fenceWindow(sessionTimeout);
-    }
-
-    /** What the fold needs of this registration, kept with the backend's status too. */
-    public FoldTerms terms() {
-        return new FoldTerms(version, thresholds, longestInterval, timeout);
+        return sessionTimeout.plus(longestInterval).plus(timeout);
     }
 }

@@ -35,16 +35,6 @@ class StatusStoreCodecTest {
     }
 
     @Test
-    void aStatusKeepsTheRegistrationsTermsAsField7AndAValueWithoutThemReadsWithout() {
-        StatusState withTerms = StoreValues.full().withTerms(StoreValues.tracked().terms());
-        byte[] bytes = json.encode(withTerms);
-        assertThat(json.decodeState(bytes)).isEqualTo(withTerms);
-        assertThat(json.decodeState(bytes).terms()).contains(StoreValues.tracked().terms());
-        assertThat(json.decodeState(onlyFields(bytes, Set.of(1, 2, 3, 4, 5, 6)))).isEqualTo(StoreValues.full());
-        assertThat(bytes.length - json.encode(StoreValues.full()).length).as("bytes the terms take").isLessThan(16);
-    }
-
-    @Test
     void readsTheJsonStoreValuesThatEarlierVersionsWrote() {
         // No version that wrote JSON kept the recent checks.
         assertThat(json.decodeState(utf8(StoreValues.LEGACY_FULL))).isEqualTo(StoreValues.withoutChecks(

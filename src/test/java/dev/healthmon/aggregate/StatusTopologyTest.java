@@ -400,42 +400,6 @@ class StatusTopologyTest {
     }
 
     @Test
-    void aDescriptiveChangeMovesTheVersionInForceSoTheOldRegistrationsLateResultIsSuperseded() {
-        long v1 = register("api");
-        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
-        long v2 = register("api", "http://api.test/", j -> j.putObject("labels").put("team", "platform"));
-
-        send(event("api", 3, v1, 1, Outcome.UNHEALTHY, T0.plusSeconds(2),
-                Optional.of(Failure.of(FailureKind.TIMEOUT, "t")), CircuitState.CLOSED));
-
-        assertThat(dropped("superseded")).isEqualTo(1);
-        assertThat(status("api").consecutiveFailures()).isZero();
-        assertThat(status("api").registration().offset()).isEqualTo(v2);
-    }
-
-    @Test
-    void theStatusValueKeepsTheRegistrationsTermsAndOneWrittenWithoutThemIsCompletedFromTheRegistration() {
-        var registrations = driver.<String, byte[]>getKeyValueStore(StatusStores.REGISTRATIONS);
-        var states = driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES);
-        long r = register("api", "http://api.test/", j -> ((ObjectNode) j.get("healthCheck"))
-                .put("unhealthyThreshold", 2).put("intervalMs", 60_000));
-        FoldTerms terms = json.decodeTracked(registrations.get("api")).terms();
-        assertThat(terms.thresholds().unhealthy()).isEqualTo(2);
-        assertThat(json.decodeState(states.get("api")).terms()).contains(terms);
-
-        // As a version before the terms were kept wrote it: the event reads the registration for them.
-        StatusState before = json.decodeState(states.get("api"));
-        states.put("api", json.encode(new StatusState(before.view(), before.applied(), before.flapping(),
-                before.availability(), before.history(), before.checks())));
-        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(1));
-        send("api", 1, r, Outcome.UNHEALTHY, T0.plusSeconds(2));
-
-        assertThat(status("api").status()).as("two failures: the registration's threshold")
-                .isEqualTo(HealthStatus.UNHEALTHY);
-        assertThat(json.decodeState(states.get("api")).terms()).contains(terms);
-    }
-
-    @Test
     void zombieOwnerIsFencedOnceTheNewOwnerHasReported() {
         long v1 = register("api");
         send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
