@@ -56,13 +56,14 @@ import org.junit.jupiter.api.Timeout;
  * <p>Run: {@code mvn -B -Pbench test -Dtest=ProbeCostBench}. Backends: {@value #BACKENDS}, each
  * checked {@value #ROUNDS} times, all backends of a round in flight together. {@code http} and {@code https} run
  * once more after everything else ({@code http again}, {@code https again}): warm, every client path compiled.
- * {@code -Dbench.probeCost.mcp=false} leaves the MCP cases out (≈ 15 s instead of ≈ 1 min, for profiling https).
+ * {@code -Dbench.probeCost.mcp=false} leaves the MCP cases out (≈ 15 s instead of ≈ 1 min, for profiling https);
+ * {@code -Dbench.probeCost.warmupRounds=N} sets the unmeasured rounds before each case (default 20).
  */
 class ProbeCostBench {
 
     private static final int BACKENDS = 50;
     private static final int ROUNDS = 60;
-    private static final int WARMUP_ROUNDS = 20;
+    private static final int WARMUP_ROUNDS = Integer.getInteger("bench.probeCost.warmupRounds", 20);
     private static final String KEY_STORE_PASSWORD = "changeit";
 
     private static Process servers;
@@ -207,6 +208,11 @@ class ProbeCostBench {
         double wallMs = (System.nanoTime() - wallBefore) / 1e6;
         Map<String, OsThreadStats.Usage> threads = OsThreadStats.delta(threadsBefore, OsThreadStats.sample());
         int checks = ROUNDS * BACKENDS;
+        // The JIT compiles the client's code (and TLS's) during the first cases: a cost of a young JVM, not per check.
+        long jitNanos = threads.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
+                .mapToLong(e -> e.getValue().cpuNanos()).sum();
+        COSTS.put(label + ": CPU per check without the JIT's threads, µs",
+                Math.round((cpuMs * 1e6 - jitNanos) / 1e3 / checks));
         String connectionsPerCheck = "";
         if (connectionsBefore >= 0) {
             double perCheck = (double) (connections(scheme) - connectionsBefore) / checks;
