@@ -225,8 +225,10 @@ class ProbeCostBench {
                 .sorted((a, b) -> Long.compare(b.getValue().cpuNanos(), a.getValue().cpuNanos()))
                 .limit(5)
                 .forEach(e -> byThread.append(byThread.isEmpty() ? "" : ", ").append(e.getKey()).append(' ')
-                        .append(Math.round(e.getValue().cpuNanos() / 1e3 / checks)).append(" µs"));
-        COSTS.put(label + ": CPU per check by thread", byThread.toString());
+                        .append(Math.round(e.getValue().cpuNanos() / 1e3 / checks)).append(" µs")
+                        .append(String.format(Locale.ROOT, " (%.2f wake-ups)",
+                                (double) e.getValue().switches() / checks)));
+        COSTS.put(label + ": CPU and wake-ups per check by thread", byThread.toString());
         System.out.printf(Locale.ROOT, "%-10s %d checks: %.0f ms CPU, %.0f ms wall, %.3f ms CPU/check%s; by thread:"
                 + " %s%n", label, checks, cpuMs, wallMs, cpuMs / checks, connectionsPerCheck, byThread);
         return cpuMs / checks;
