@@ -197,8 +197,9 @@ class ProbeCostBench {
             sessions.add(probes.openSession(r.settings()));
         }
         rounds(WARMUP_ROUNDS, sessions, registrations);
-        String scheme = urls.get(0).startsWith("https:") ? "https" : urls.get(0).startsWith("http:") ? "http" : "";
-        long connectionsBefore = scheme.equals("http") || scheme.equals("https") ? connections(scheme) : -1;
+        // The servers count the connections of their /health endpoints only: the MCP servers are not theirs.
+        String scheme = urls == httpsUrl ? "https" : urls == httpUrl ? "http" : "";
+        long connectionsBefore = scheme.isEmpty() ? -1 : connections(scheme);
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         Map<String, OsThreadStats.Usage> threadsBefore = OsThreadStats.sample();
         long cpuBefore = os.getProcessCpuTime();
@@ -209,10 +210,9 @@ class ProbeCostBench {
         Map<String, OsThreadStats.Usage> threads = OsThreadStats.delta(threadsBefore, OsThreadStats.sample());
         int checks = ROUNDS * BACKENDS;
         // The JIT compiles the client's code (and TLS's) during the first cases: a cost of a young JVM, not per check.
-        long jitNanos = threads.entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
-                .mapToLong(e -> e.getValue().cpuNanos()).sum();
+        // Summed per thread from /proc (nanoseconds): the process's CPU time comes in 10 ms ticks.
         COSTS.put(label + ": CPU per check without the JIT's threads, µs",
-                Math.round((cpuMs * 1e6 - jitNanos) / 1e3 / checks));
+                Math.round(OsThreadStats.cpuNanosWithoutJit(threads) / 1e3 / checks));
         String connectionsPerCheck = "";
         if (connectionsBefore >= 0) {
             double perCheck = (double) (connections(scheme) - connectionsBefore) / checks;
