@@ -147,6 +147,9 @@ class ProbeCostBench {
             figures.put("mcpFreshToHttpMeasuredLast", Math.round(
                     (Long) figures.get("mcpFreshSessionCpuMicrosPerCheck") / (httpLast * 1000) * 100) / 100.0);
         }
+        // All the connections the servers saw, warm-up included: 50 backends on kept connections open ≈ 50 per scheme.
+        figures.put("httpConnectionsInAll", connections("http"));
+        figures.put("httpsConnectionsInAll", connections("https"));
         figures.putAll(COSTS);
         BenchResults.write("probe-cost", figures);
         probes.close();
