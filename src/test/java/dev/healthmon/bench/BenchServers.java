@@ -5,8 +5,10 @@ import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.healthmon.support.McpTestServer;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,6 +18,8 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -25,6 +29,10 @@ import javax.net.ssl.SSLContext;
  * the monitor side's alone: an MCP server (the SDK's, streamable HTTP) and a plain HTTP health
  * endpoint, in plain text and over TLS (with the PKCS12 key store named by the first argument, password the second).
  * Prints {@code mcp=<url>,<url>,… http=<url>,<url>,… https=<url>,<url>,…} and runs until its standard input closes.
+ *
+ * <p>A line {@code connections} on its standard input is answered with {@code connections http=<n> https=<n>}: how
+ * many connections (distinct client address and port) have carried a {@code /health} request so far, per scheme,
+ * so that the benchmark can say how many checks opened a connection (over TLS: a handshake) rather than reused one.
  */
 public final class BenchServers {
 
@@ -34,6 +42,10 @@ public final class BenchServers {
      * hosts of their own would be; on one port, 42 of them would open a new connection (a TLS handshake) each time.
      */
     static final int SERVERS_PER_SCHEME = 7;
+
+    /** The client ends of the connections that carried a request, per scheme (any server thread). */
+    private static final Set<String> HTTP_CLIENTS = ConcurrentHashMap.newKeySet();
+    private static final Set<String> HTTPS_CLIENTS = ConcurrentHashMap.newKeySet();
 
     public static void main(String[] args) throws Exception {
         InetSocketAddress loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
@@ -45,8 +57,9 @@ public final class BenchServers {
             HttpServer http = HttpServer.create(loopback, 200);
             HttpsServer https = HttpsServer.create(loopback, 200);
             https.setHttpsConfigurator(new HttpsConfigurator(tls));
+            http.createContext("/health", exchange -> answerOk(exchange, HTTP_CLIENTS));
+            https.createContext("/health", exchange -> answerOk(exchange, HTTPS_CLIENTS));
             for (HttpServer server : List.of(http, https)) {
-                server.createContext("/health", BenchServers::answerOk);
                 server.setExecutor(Executors.newFixedThreadPool(2));
                 server.start();
                 servers.add(server);
@@ -63,8 +76,13 @@ public final class BenchServers {
             System.out.println("mcp=" + String.join(",", mcpServers.stream().map(McpTestServer::url).toList())
                     + " http=" + String.join(",", httpUrls) + " https=" + String.join(",", httpsUrls));
             System.out.flush();
-            while (System.in.read() != -1) {
-                // wait for the parent to close our stdin
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String command;
+            while ((command = in.readLine()) != null) { // until the parent closes our stdin
+                if (command.equals("connections")) {
+                    System.out.println("connections http=" + HTTP_CLIENTS.size() + " https=" + HTTPS_CLIENTS.size());
+                    System.out.flush();
+                }
             }
         } finally {
             for (McpTestServer mcp : mcpServers) {
@@ -75,7 +93,8 @@ public final class BenchServers {
         }
     }
 
-    private static void answerOk(HttpExchange exchange) throws IOException {
+    private static void answerOk(HttpExchange exchange, Set<String> clients) throws IOException {
+        clients.add(exchange.getRemoteAddress().toString());
         byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(200, body.length);
         try (OutputStream out = exchange.getResponseBody()) {

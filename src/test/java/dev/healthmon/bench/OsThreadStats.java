@@ -90,6 +90,17 @@ final class OsThreadStats {
         return rows;
     }
 
+    /**
+     * CPU nanoseconds of every group in {@code delta} (from {@link #delta}) but the JIT compiler's threads
+     * ({@code C1 CompilerThre}, {@code C2 CompilerThre}, named {@code C CompilerThre} once numbers are stripped): what
+     * a process spent on its work once its code is compiled. The compiler works through its queue asynchronously,
+     * so its time lands in whatever runs while it catches up, not in what asked for the compilation.
+     */
+    static long cpuNanosWithoutJit(Map<String, Usage> delta) {
+        return delta.entrySet().stream().filter(e -> !e.getKey().contains("CompilerThre"))
+                .mapToLong(e -> e.getValue().cpuNanos()).sum();
+    }
+
     private static double percent(Usage usage, double seconds) {
         return usage.cpuNanos() / 1e9 / seconds * 100;
     }

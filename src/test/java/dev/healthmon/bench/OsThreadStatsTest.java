@@ -24,6 +24,16 @@ class OsThreadStatsTest {
     }
 
     @Test
+    void cpuWithoutTheJitCountsEveryThreadButTheCompilers() {
+        Map<String, OsThreadStats.Usage> delta = Map.of(
+                "C CompilerThre", new OsThreadStats.Usage(400_000, 4),
+                "healthmon-http", new OsThreadStats.Usage(50_000, 5),
+                "java", new OsThreadStats.Usage(20_000, 2));
+
+        assertThat(OsThreadStats.cpuNanosWithoutJit(delta)).isEqualTo(70_000);
+    }
+
+    @Test
     void samplesThisProcessesThreadsByNameAndId() {
         assertThat(OsThreadStats.sample().keySet()).anyMatch(k -> k.matches("[^/]+/\\d+"));
     }

@@ -18,7 +18,10 @@ import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.target.TargetPolicy;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.http.HttpClient;
@@ -51,13 +54,16 @@ import org.junit.jupiter.api.Timeout;
  * time (all threads: JDK HTTP client, Reactor, the SDK) divided by the number of checks.
  *
  * <p>Run: {@code mvn -B -Pbench test -Dtest=ProbeCostBench}. Backends: {@value #BACKENDS}, each
- * checked {@value #ROUNDS} times, all backends of a round in flight together.
+ * checked {@value #ROUNDS} times, all backends of a round in flight together. {@code http} and {@code https} run
+ * once more after everything else ({@code http again}, {@code https again}): warm, every client path compiled.
+ * {@code -Dbench.probeCost.mcp=false} leaves the MCP cases out (≈ 15 s instead of ≈ 1 min, for profiling https);
+ * {@code -Dbench.probeCost.warmupRounds=N} sets the unmeasured rounds before each case (default 20).
  */
 class ProbeCostBench {
 
     private static final int BACKENDS = 50;
     private static final int ROUNDS = 60;
-    private static final int WARMUP_ROUNDS = 20;
+    private static final int WARMUP_ROUNDS = Integer.getInteger("bench.probeCost.warmupRounds", 20);
     private static final String KEY_STORE_PASSWORD = "changeit";
 
     private static Process servers;
@@ -65,6 +71,10 @@ class ProbeCostBench {
     private static List<String> httpUrl;
     private static List<String> httpsUrl;
     private static Path keyStoreDir;
+    private static BufferedReader serverOutput;
+    private static Writer serverCommands;
+    /** Per case: new connections per check and CPU per check by thread, for the result file. */
+    private static final Map<String, Object> COSTS = new LinkedHashMap<>();
     private final Probes probes = Probes.standard();
 
     @BeforeAll
@@ -86,10 +96,10 @@ class ProbeCostBench {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         servers = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), BenchServers.class.getName(),
                 keyStore.toString(), KEY_STORE_PASSWORD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(servers.getInputStream(),
-                StandardCharsets.UTF_8));
+        serverOutput = new BufferedReader(new InputStreamReader(servers.getInputStream(), StandardCharsets.UTF_8));
+        serverCommands = new OutputStreamWriter(servers.getOutputStream(), StandardCharsets.UTF_8);
         String line;
-        while ((line = out.readLine()) != null && !line.startsWith("mcp=")) {
+        while ((line = serverOutput.readLine()) != null && !line.startsWith("mcp=")) {
             // skip anything else the child prints
         }
         assertThat(line).as("BenchServers started").isNotNull();
@@ -116,7 +126,38 @@ class ProbeCostBench {
         Consumer<ObjectNode> reuse = j -> j.put("transport", "streamable-http");
         Consumer<ObjectNode> fresh = j -> ((ObjectNode) j.put("transport", "streamable-http")
                 .get("healthCheck")).put("mcpSession", "fresh");
-        // The SDK sending the ping as well (before the lean ping, design.md §10.26), in the same run for comparison.
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("checksPerProbe", ROUNDS * BACKENDS);
+        figures.put("httpCpuMicrosPerCheck", Math.round(http * 1000));
+        figures.put("httpsCpuMicrosPerCheck", Math.round(https * 1000));
+        figures.put("httpsToHttp", Math.round(https / http * 100) / 100.0);
+        if (Boolean.parseBoolean(System.getProperty("bench.probeCost.mcp", "true"))) {
+            mcpCases(http, reuse, fresh, figures);
+        }
+        // http and https once more, last: the first cases also pay for compiling the client's code (and TLS's).
+        double httpLast = cpuMillisPerCheck(probes, "http again", httpUrl, j -> {});
+        double httpsLast = cpuMillisPerCheck(probes, "https again", httpsUrl, j -> {});
+        System.out.printf(Locale.ROOT, "%nMeasured last: http %.3f ms/check, https %.3f ms/check (%.2f× http)%n",
+                httpLast, httpsLast, httpsLast / httpLast);
+        figures.put("httpMeasuredLastCpuMicrosPerCheck", Math.round(httpLast * 1000));
+        figures.put("httpsMeasuredLastCpuMicrosPerCheck", Math.round(httpsLast * 1000));
+        figures.put("httpsToHttpMeasuredLast", Math.round(httpsLast / httpLast * 100) / 100.0);
+        if (figures.get("mcpReusedSessionCpuMicrosPerCheck") instanceof Long reused) {
+            figures.put("mcpReusedToHttpMeasuredLast", Math.round(reused / (httpLast * 1000) * 100) / 100.0);
+            figures.put("mcpFreshToHttpMeasuredLast", Math.round(
+                    (Long) figures.get("mcpFreshSessionCpuMicrosPerCheck") / (httpLast * 1000) * 100) / 100.0);
+        }
+        // All the connections the servers saw, warm-up included: 50 backends on kept connections open ≈ 50 per scheme.
+        figures.put("httpConnectionsInAll", connections("http"));
+        figures.put("httpsConnectionsInAll", connections("https"));
+        figures.putAll(COSTS);
+        BenchResults.write("probe-cost", figures);
+        probes.close();
+    }
+
+    /** The MCP cases: the lean ping and the SDK sending the ping (before the lean ping, design.md §10.26). */
+    private void mcpCases(double http, Consumer<ObjectNode> reuse, Consumer<ObjectNode> fresh,
+                          Map<String, Object> figures) throws Exception {
         double sdkReuse;
         double sdkFresh;
         ExecutorService resolver = Executors.newFixedThreadPool(2);
@@ -131,36 +172,21 @@ class ProbeCostBench {
         }
         double mcpReuse = cpuMillisPerCheck(probes, "mcp reuse", mcpUrl, reuse);
         double mcpFresh = cpuMillisPerCheck(probes, "mcp fresh", mcpUrl, fresh);
-        // http once more, last: the first case also pays for compiling the client's code, which the lean ping shares.
-        double httpLast = cpuMillisPerCheck(probes, "http again", httpUrl, j -> {});
-        System.out.printf(Locale.ROOT, "http measured last: %.3f ms/check; mcp reuse %.1f×, mcp fresh %.1f× that%n",
-                httpLast, mcpReuse / httpLast, mcpFresh / httpLast);
         System.out.printf(Locale.ROOT, "%nWith the SDK sending the ping: mcp reuse %.3f ms/check (%.1f× http);"
                 + " mcp fresh %.3f ms/check (%.1f× http)%n", sdkReuse, sdkReuse / http, sdkFresh, sdkFresh / http);
-        System.out.printf(Locale.ROOT, "%nProbe CPU cost (%d cores, %s %s): http %.3f ms/check; https %.3f ms/check"
-                        + " (%.1f× http); mcp reuse %.3f ms/check (%.1f× http); mcp fresh %.3f ms/check (%.1f× http)%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"),
-                System.getProperty("java.version"), http, https, https / http, mcpReuse, mcpReuse / http, mcpFresh,
-                mcpFresh / http);
-        Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("checksPerProbe", ROUNDS * BACKENDS);
-        figures.put("httpCpuMicrosPerCheck", Math.round(http * 1000));
-        figures.put("httpsCpuMicrosPerCheck", Math.round(https * 1000));
-        figures.put("httpsToHttp", Math.round(https / http * 100) / 100.0);
         figures.put("mcpReusedToHttp", Math.round(mcpReuse / http * 100) / 100.0);
         figures.put("mcpFreshToHttp", Math.round(mcpFresh / http * 100) / 100.0);
         figures.put("mcpReusedSessionCpuMicrosPerCheck", Math.round(mcpReuse * 1000));
         figures.put("mcpFreshSessionCpuMicrosPerCheck", Math.round(mcpFresh * 1000));
-        figures.put("httpMeasuredLastCpuMicrosPerCheck", Math.round(httpLast * 1000));
-        figures.put("mcpReusedToHttpMeasuredLast", Math.round(mcpReuse / httpLast * 100) / 100.0);
-        figures.put("mcpFreshToHttpMeasuredLast", Math.round(mcpFresh / httpLast * 100) / 100.0);
         figures.put("mcpReusedSessionSdkPingCpuMicrosPerCheck", Math.round(sdkReuse * 1000));
         figures.put("mcpFreshSessionSdkPingCpuMicrosPerCheck", Math.round(sdkFresh * 1000));
-        BenchResults.write("probe-cost", figures);
-        probes.close();
     }
 
-    /** Backend {@code i} answers at {@code urls[i % urls.size()]}. */
+    /**
+     * Backend {@code i} answers at {@code urls[i % urls.size()]}. Also records, under the case's label, the new
+     * connections per measured check (http and https: counted by the servers) and the CPU per check of the busiest
+     * thread groups (the JIT's and GC's included), in {@link #COSTS}.
+     */
     private static double cpuMillisPerCheck(Probes probes, String label, List<String> urls,
                                             Consumer<ObjectNode> edit) throws Exception {
         List<ProbeSession> sessions = new ArrayList<>();
@@ -174,17 +200,55 @@ class ProbeCostBench {
             sessions.add(probes.openSession(r.settings()));
         }
         rounds(WARMUP_ROUNDS, sessions, registrations);
+        // The servers count the connections of their /health endpoints only: the MCP servers are not theirs.
+        String scheme = urls == httpsUrl ? "https" : urls == httpUrl ? "http" : "";
+        long connectionsBefore = scheme.isEmpty() ? -1 : connections(scheme);
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        Map<String, OsThreadStats.Usage> threadsBefore = OsThreadStats.sample();
         long cpuBefore = os.getProcessCpuTime();
         long wallBefore = System.nanoTime();
         rounds(ROUNDS, sessions, registrations);
         double cpuMs = (os.getProcessCpuTime() - cpuBefore) / 1e6;
         double wallMs = (System.nanoTime() - wallBefore) / 1e6;
-        sessions.forEach(ProbeSession::close);
+        Map<String, OsThreadStats.Usage> threads = OsThreadStats.delta(threadsBefore, OsThreadStats.sample());
         int checks = ROUNDS * BACKENDS;
-        System.out.printf(Locale.ROOT, "%-10s %d checks: %.0f ms CPU, %.0f ms wall, %.3f ms CPU/check%n",
-                label, checks, cpuMs, wallMs, cpuMs / checks);
+        // The JIT compiles the client's code (and TLS's) during the first cases: a cost of a young JVM, not per check.
+        // Summed per thread from /proc (nanoseconds): the process's CPU time comes in 10 ms ticks.
+        COSTS.put(label + ": CPU per check without the JIT's threads, µs",
+                Math.round(OsThreadStats.cpuNanosWithoutJit(threads) / 1e3 / checks));
+        String connectionsPerCheck = "";
+        if (connectionsBefore >= 0) {
+            double perCheck = (double) (connections(scheme) - connectionsBefore) / checks;
+            COSTS.put(label + ": new connections per check", Math.round(perCheck * 1000) / 1000.0);
+            connectionsPerCheck = String.format(Locale.ROOT, ", %.3f new connections/check", perCheck);
+        }
+        sessions.forEach(ProbeSession::close);
+        StringBuilder byThread = new StringBuilder();
+        threads.entrySet().stream()
+                .sorted((a, b) -> Long.compare(b.getValue().cpuNanos(), a.getValue().cpuNanos()))
+                .limit(5)
+                .forEach(e -> byThread.append(byThread.isEmpty() ? "" : ", ").append(e.getKey()).append(' ')
+                        .append(Math.round(e.getValue().cpuNanos() / 1e3 / checks)).append(" µs")
+                        .append(String.format(Locale.ROOT, " (%.2f wake-ups)",
+                                (double) e.getValue().switches() / checks)));
+        COSTS.put(label + ": CPU and wake-ups per check by thread", byThread.toString());
+        System.out.printf(Locale.ROOT, "%-10s %d checks: %.0f ms CPU, %.0f ms wall, %.3f ms CPU/check%s; by thread:"
+                + " %s%n", label, checks, cpuMs, wallMs, cpuMs / checks, connectionsPerCheck, byThread);
         return cpuMs / checks;
+    }
+
+    /** Connections that have carried a request to the servers of {@code scheme} so far ({@link BenchServers}). */
+    private static long connections(String scheme) throws IOException {
+        serverCommands.write("connections\n");
+        serverCommands.flush();
+        String line = serverOutput.readLine();
+        assertThat(line).as("BenchServers' answer").startsWith("connections ");
+        for (String part : line.substring("connections ".length()).split(" ")) {
+            if (part.startsWith(scheme + "=")) {
+                return Long.parseLong(part.substring(scheme.length() + 1));
+            }
+        }
+        throw new AssertionError("no count for " + scheme + " in " + line);
     }
 
     private static void rounds(int rounds, List<ProbeSession> sessions, List<DecodedRegistration.Valid> registrations)
