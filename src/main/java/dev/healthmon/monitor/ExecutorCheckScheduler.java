@@ -14,15 +14,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The production {@link CheckScheduler}: one daemon thread, {@code healthmon-scheduler}, that runs due tasks in
  * batches (docs/design.md §4.2). It sleeps until {@code slack} after the earliest due time and then runs every task
- * due by then, in due order, inside one call of {@code aroundBatch}, which the monitor sets to
- * {@code PlainHttpClient::sendsInOneWakeup}: the HTTP requests a batch starts reach the selector with one wake-up.
- * A task never runs before its due time, and at most {@code slack} after it (plus the thread's own delay).
+ * due by then, in due order, inside calls of {@code aroundBatch} of at most {@link #MAX_SLICE_NANOS} each, which
+ * the monitor sets to {@code PlainHttpClient::sendsInOneWakeup}: the HTTP requests of a slice reach the selector with
+ * one wake-up. A task never runs before its due time, and at most {@code slack} after it (plus the thread's own
+ * delay). A task that throws, even an {@code Error}, is logged and the others run on.
  *
  * <p><b>Threading.</b> {@link #schedule}, a handle's {@code cancel} and {@link #close} may be called from any
  * thread; they take one lock, never held while a task runs. Tasks run on the scheduler's thread only. A task
  * cancelled before it runs never runs, even when it was already taken into the batch being run; a cancelled
  * task leaves the queue at once, so restarts and revocations leave no garbage. After {@link #close} nothing
- * runs and {@link #schedule} queues nothing.
+ * starts (a task already running finishes) and {@link #schedule} queues nothing.
  */
 public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseable {
 
@@ -31,6 +32,13 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
      * 4,000 checks/s, and keeps lateness far below the 50 ms that the scale target allows (docs/BENCHMARKS.md).
      */
     public static final Duration DEFAULT_SLACK = Duration.ofMillis(5);
+
+    /**
+     * How long one {@code aroundBatch} call may run before the batch goes on in the next: the sends it holds back
+     * wait that long at most, and their timeouts (counted from the send) lose no more. A batch of every check that
+     * fell due during a pause, or of many registrations due at once, is run in slices of this length.
+     */
+    static final long MAX_SLICE_NANOS = Duration.ofMillis(1).toNanos();
 
     private static final Logger log = LoggerFactory.getLogger(ExecutorCheckScheduler.class);
 
@@ -48,6 +56,7 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
     private volatile boolean closed;
     // Scheduler thread only (and runDue's caller in tests, which starts no thread).
     private final List<DueQueue.Entry> batch = new ArrayList<>();
+    private int nextInBatch;
 
     /** One task at a time, no slack: each task runs as soon as it is due, on its own. */
     public ExecutorCheckScheduler(Clock clock) {
@@ -180,29 +189,40 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
     }
 
     private void runBatch() {
-        if (batch.isEmpty()) {
-            return;
-        }
         try {
-            aroundBatch.accept(this::runEach);
-        } catch (RuntimeException e) {
-            log.error("scheduled batch failed", e);
+            nextInBatch = 0;
+            while (nextInBatch < batch.size() && !closed) {
+                int before = nextInBatch;
+                try {
+                    aroundBatch.accept(this::runSlice);
+                } catch (RuntimeException e) {
+                    log.error("scheduled batch failed", e);
+                }
+                if (nextInBatch == before) {
+                    break; // aroundBatch ran nothing: the rest would never run either
+                }
+            }
         } finally {
             batch.clear();
         }
     }
 
-    private void runEach() {
-        for (DueQueue.Entry entry : batch) {
-            Task task = (Task) entry;
-            if (task.cancelled || closed) {
-                continue; // cancelled by a task before it in this batch, or from another thread meanwhile
+    /** Runs the batch's next tasks, for up to {@link #MAX_SLICE_NANOS}. */
+    private void runSlice() {
+        long start = nanoTime.getAsLong();
+        while (nextInBatch < batch.size()) {
+            Task task = (Task) batch.get(nextInBatch++);
+            if (!task.cancelled && !closed) { // cancelled by a task before it in this batch, or from another thread
+                try {
+                    task.task.run();
+                } catch (Throwable e) {
+                    // One backend's bug must not stop the others' checks, nor the rest of its batch — an Error
+                    // neither: it would end this thread, and with it every check and timeout guard, silently.
+                    log.error("scheduled task failed", e);
+                }
             }
-            try {
-                task.task.run();
-            } catch (RuntimeException e) {
-                // One backend's bug must not stop the others' checks, nor the rest of its batch.
-                log.error("scheduled task failed", e);
+            if (nanoTime.getAsLong() - start >= MAX_SLICE_NANOS) {
+                return;
             }
         }
     }

@@ -32,6 +32,12 @@ interface ByteTransport {
     /** True while bytes already taken from the socket wait to be decoded: read again before waiting on the socket. */
     boolean hasBufferedInput();
 
+    /**
+     * True when the last {@link #read}'s system call filled all the room it had: the socket may hold more right
+     * now, which only another read can tell (a read that left room took everything that had arrived).
+     */
+    boolean lastReadFilled();
+
     /** Says goodbye where the protocol has a way (TLS close_notify), without waiting; the caller closes the socket. */
     void goodbye();
 
@@ -40,7 +46,14 @@ interface ByteTransport {
     }
 
     /** Bytes as they are: every call goes straight to the socket. */
-    record Plain(SocketChannel channel) implements ByteTransport {
+    final class Plain implements ByteTransport {
+        private final SocketChannel channel;
+        private boolean filled;
+
+        Plain(SocketChannel channel) {
+            this.channel = channel;
+        }
+
         @Override
         public boolean open() {
             return true;
@@ -48,7 +61,9 @@ interface ByteTransport {
 
         @Override
         public int read(ByteBuffer dst) throws IOException {
-            return channel.read(dst);
+            int n = channel.read(dst);
+            filled = n > 0 && !dst.hasRemaining();
+            return n;
         }
 
         @Override
@@ -69,6 +84,11 @@ interface ByteTransport {
         @Override
         public boolean hasBufferedInput() {
             return false;
+        }
+
+        @Override
+        public boolean lastReadFilled() {
+            return filled;
         }
 
         @Override

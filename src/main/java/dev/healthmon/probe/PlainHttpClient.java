@@ -556,7 +556,7 @@ public final class PlainHttpClient implements AutoCloseable {
                     answeredBeforeTheEnd(connection, exchange);
                     return;
                 }
-                if (readBuffer.hasRemaining() || !quietAfterAnswer(connection, readBuffer.limit())) {
+                if (readBuffer.hasRemaining() || !quietAfterAnswer(connection)) {
                     if (isStaleAnswer(connection)) {
                         retry(connection, exchange);
                         return;
@@ -610,7 +610,7 @@ public final class PlainHttpClient implements AutoCloseable {
                 connection.reader.read(readBuffer);
                 if (connection.reader.ended()) {
                     endDrain(connection, connection.reader.reusable() && !readBuffer.hasRemaining()
-                            && quietAfterAnswer(connection, readBuffer.limit()));
+                            && quietAfterAnswer(connection));
                     return;
                 }
             } while (n > 0 && connection.transport.hasBufferedInput());
@@ -634,17 +634,18 @@ public final class PlainHttpClient implements AutoCloseable {
 
     /**
      * Whether nothing but TLS housekeeping (a session ticket) follows an answer that ended exactly at the end of
-     * the last read ({@code lastRead} bytes): any byte of data, or the end, and the connection is not kept.
-     * Only asked when the transport still holds input or that read filled the buffer — then the socket may hold
-     * more, which the next exchange, started in this same turn before any select, would take as its answer.
-     * Otherwise the read took all there was, and no read is spent (one per check, ≈ 10 % of this thread).
+     * what was read: any byte of data, the end, or a record begun, and the connection is not kept. Only asked
+     * when the transport still holds input or its last system call filled the room it had — then the socket may
+     * hold more, which the next exchange, started in this same turn before any select, would take as its answer.
+     * Otherwise that read took all there was, and no read is spent (one per check, ≈ 10 % of this thread).
      */
-    private boolean quietAfterAnswer(Connection connection, int lastRead) throws IOException {
-        if (!connection.transport.hasBufferedInput() && lastRead < readBuffer.capacity()) {
+    private boolean quietAfterAnswer(Connection connection) throws IOException {
+        ByteTransport transport = connection.transport;
+        if (!transport.hasBufferedInput() && !transport.lastReadFilled()) {
             return true;
         }
         readBuffer.clear();
-        return connection.transport.read(readBuffer) == 0;
+        return transport.read(readBuffer) == 0 && !transport.hasBufferedInput() && !transport.lastReadFilled();
     }
 
     /**

@@ -66,6 +66,7 @@ final class TlsChannel implements ByteTransport {
     private ByteBuffer outLeft; // encrypted bytes the socket has not taken yet (read mode), or null
     private ByteBuffer in;      // during one call: scratch.netIn in read mode
     private boolean endOfStream;
+    private boolean socketFilled; // the last read's system call filled the encrypted buffer: the socket may hold more
 
     private TlsChannel(SocketChannel channel, SSLEngine engine, Scratch scratch) {
         this.channel = channel;
@@ -168,6 +169,7 @@ final class TlsChannel implements ByteTransport {
             throw new IllegalStateException("read buffer smaller than a TLS record: " + dst.capacity());
         }
         load();
+        socketFilled = false;
         int produced = 0;
         boolean socketRead = false;
         try {
@@ -244,6 +246,11 @@ final class TlsChannel implements ByteTransport {
     }
 
     @Override
+    public boolean lastReadFilled() {
+        return socketFilled;
+    }
+
+    @Override
     public void goodbye() {
         try {
             engine.closeOutbound();
@@ -302,6 +309,7 @@ final class TlsChannel implements ByteTransport {
     private int more() throws IOException {
         in.compact();
         int n = channel.read(in);
+        socketFilled = n > 0 && !in.hasRemaining();
         in.flip();
         if (n < 0) {
             endOfStream = true;

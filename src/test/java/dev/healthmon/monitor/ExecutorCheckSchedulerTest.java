@@ -146,6 +146,50 @@ class ExecutorCheckSchedulerTest {
     }
 
     @Test
+    void anErrorInATaskIsLoggedAndNeitherItsBatchNorLaterTasksAreLost() throws InterruptedException {
+        // An Error (a stack overflow in one backend's check) ending the thread would stop every check, silently.
+        try (ExecutorCheckScheduler batching = new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMillis(50),
+                Runnable::run)) {
+            CountDownLatch sameBatch = new CountDownLatch(1);
+            CountDownLatch later = new CountDownLatch(1);
+            batching.schedule(() -> {
+                throw new StackOverflowError("one backend's bug");
+            }, Duration.ofMillis(1));
+            batching.schedule(sameBatch::countDown, Duration.ofMillis(2));
+
+            assertThat(sameBatch.await(10, TimeUnit.SECONDS)).as("the rest of its batch").isTrue();
+            batching.schedule(later::countDown, Duration.ofMillis(1));
+            assertThat(later.await(10, TimeUnit.SECONDS)).as("a task scheduled afterwards").isTrue();
+        }
+    }
+
+    @Test
+    void aLongBatchIsRunInSlicesSoThatItsHeldSendsWaitAtMostOneSlice() {
+        // Every check of a batch runs inside aroundBatch, which holds their HTTP requests back until it returns:
+        // a batch of thousands (all that fell due during a pause) would eat into the first checks' timeouts.
+        AtomicLong now = new AtomicLong();
+        List<Integer> slices = new ArrayList<>();
+        AtomicInteger inSlice = new AtomicInteger();
+        try (ExecutorCheckScheduler manual = new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMillis(5),
+                slice -> {
+                    inSlice.set(0);
+                    slice.run();
+                    slices.add(inSlice.get());
+                }, now::get, false)) {
+            for (int i = 0; i < 5; i++) {
+                manual.schedule(() -> {
+                    inSlice.incrementAndGet();
+                    now.addAndGet(ExecutorCheckScheduler.MAX_SLICE_NANOS * 6 / 10); // each task takes 0.6 ms
+                }, Duration.ofMillis(1));
+            }
+
+            assertThat(manual.runDue(TimeUnit.MILLISECONDS.toNanos(5))).isEqualTo(5);
+
+            assertThat(slices).as("tasks per aroundBatch call").containsExactly(2, 2, 1);
+        }
+    }
+
+    @Test
     void tasksDueWithinTheSlackRunTogetherOnTheThreadAndNoneEarly() throws InterruptedException {
         AtomicInteger batches = new AtomicInteger();
         List<Long> ranAt = new CopyOnWriteArrayList<>();
