@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * Any instance answers any query; {@code scope=local} (used between instances) answers from this
  * instance's stores only. Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
  * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
- * error), 502 when another instance did not answer or answered something else than statuses, 500 when this
- * instance's store holds a value it cannot read.
+ * error) or while other instances' answers to queries in progress hold all this instance may hold of
+ * them ({@link PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered
+ * something else than statuses, 500 when this instance's store holds a value it cannot read.
  */
 final class StatusApi {
 
@@ -75,11 +76,14 @@ final class StatusApi {
             return status.<Response>map(s -> new Response(200, json.statusNode(s)))
                     .orElseGet(() -> new Response(404, error("no backend " + id)));
         }
-        StatusFilter filter = local ? StatusFilter.ALL : StatusFilter.parse(query);
-        List<BackendStatus> statuses = local ? queries.localStates().stream().map(StatusState::view).toList()
-                : queries.all();
-        StatusFilter.Page page = local ? new StatusFilter.Page(statuses, statuses.size(), 0, statuses.size())
-                : filter.page(statuses);
+        StatusFilter.Page page;
+        if (local) {
+            List<BackendStatus> statuses = queries.localStates().stream().map(StatusState::view).toList();
+            page = new StatusFilter.Page(statuses, statuses.size(), 0, statuses.size());
+        } else {
+            StatusFilter filter = StatusFilter.parse(query); // a bad parameter is a 400 before any instance is asked
+            page = queries.all(filter::page);
+        }
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         page.items().forEach(s -> items.add(json.statusNode(s)));
@@ -90,7 +94,7 @@ final class StatusApi {
     }
 
     private Response summary(String path, Map<String, String> query) throws IOException, InterruptedException {
-        StatusFilter.Summary summary = StatusFilter.summarize(queries.all());
+        StatusFilter.Summary summary = queries.all(StatusFilter::summarize);
         ObjectNode body = mapper.createObjectNode();
         body.put("total", summary.total());
         ObjectNode byStatus = body.putObject("byStatus");
@@ -155,6 +159,11 @@ final class StatusApi {
                     response = new Response(503,
                             error("status store not queryable now (starting, rebalancing or stopped): "
                             + e.getMessage() + "; retry"));
+                } catch (PeerFanout.OverBudgetException e) {
+                    log.warn("query {} refused: {}", exchange.getRequestURI(),
+                            UntrustedText.escape(e.getMessage(), 500));
+                    response = new Response(503, error("too much of other aggregator instances' answers held now: "
+                            + e.getMessage()));
                 } catch (IOException e) {
                     log.warn("query {} failed: {}", exchange.getRequestURI(),
                             UntrustedText.escape(e.getMessage(), 500));

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * What the query API ({@link StatusApi}) answers from: in the aggregator, every instance's {@code statuses}
@@ -20,7 +21,11 @@ interface StatusSource {
 
     Optional<BackendStatus> local(String id);
 
-    List<BackendStatus> all() throws IOException, InterruptedException;
+    /**
+     * Every status, from every instance, handed to {@code use}; its result is returned. What other instances
+     * answered is held only until {@code use} returns ({@link PeerFanout}): keep what the answer needs, not the list.
+     */
+    <R> R all(Function<List<BackendStatus>, R> use) throws IOException, InterruptedException;
 
     Optional<BackendStatus> one(String id) throws IOException, InterruptedException;
 

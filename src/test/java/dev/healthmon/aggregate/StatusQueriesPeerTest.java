@@ -2,15 +2,22 @@ package dev.healthmon.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.Thresholds;
 import dev.healthmon.support.LoopbackPorts;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -20,14 +27,21 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -43,47 +57,72 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The query API's answer when another aggregator instance answers, but not with statuses or transitions: that is
- * the other instance's fault, so 502 naming it, never a 400 that blames the caller's request. No broker: this
- * instance's Streams application is never started; it reports an empty store of its own and one peer, an HTTP
- * server the test runs.
+ * The query API's answer from other aggregator instances (docs/design.md §8.6): when one answers, but not with
+ * statuses or transitions, that is the other instance's fault, so 502 naming it, never a 400 that blames the caller's
+ * request; slow instances are waited for once, not once each; their answers held at once are bounded. No broker:
+ * this instance's Streams application is never started; it reports a store of its own and its peers, HTTP servers
+ * the test runs.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StatusQueriesPeerTest {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = Json.mapper();
+    private static final StatusJson JSON = new StatusJson(MAPPER);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
     Path stateDir;
+    /** Runs the handlers of every server the test starts: several requests at once, each on its own thread. */
+    private final ExecutorService handlers = Executors.newCachedThreadPool();
+    private final List<HttpServer> peers = new ArrayList<>();
     private HttpServer peer;
     private HttpServer api;
     private KafkaStreams streams;
+    private StatusQueries queries;
 
     @BeforeEach
     void startPeer() throws Exception {
-        peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-        peer.start(); // each test gives it its answers; a path without one is a 404
+        peer = startPeerServer(); // each test gives it its answers; a path without one is a 404
+    }
+
+    private HttpServer startPeerServer() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        server.setExecutor(handlers);
+        server.start();
+        peers.add(server);
+        return server;
     }
 
     /** This instance's API, over a store holding {@code storedValue} for "payments-api" (or nothing when null). */
     private void startApi(byte[] storedValue) throws Exception {
+        startApi(storedValue, PeerFanout.Limits.DEFAULTS);
+    }
+
+    /** The same with other limits on the fan-out; the API answers several queries at once, as in production. */
+    private void startApi(byte[] storedValue, PeerFanout.Limits limits) throws Exception {
         api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
-        streams = new OnePeerStreams(new HostInfo("127.0.0.1", peer.getAddress().getPort()),
-                KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
+        streams = new PeerStreams(peers.stream().map(p -> new HostInfo("127.0.0.1", p.getAddress().getPort()))
+                .toList(), KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
                         + self.port(), stateDir.toString(), 0), new OneValueStore("payments-api", storedValue));
-        AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+        if (limits.equals(PeerFanout.Limits.DEFAULTS)) {
+            AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+        } else {
+            queries = new StatusQueries(streams, self, JSON, MAPPER, limits);
+            new StatusApi(api, queries, JSON, MAPPER);
+        }
+        api.setExecutor(handlers);
         api.start();
     }
 
     @AfterEach
     void stop() {
-        peer.stop(0);
+        peers.forEach(p -> p.stop(0));
         if (api != null) {
             api.stop(0);
             streams.close(Duration.ofSeconds(10));
         }
+        handlers.shutdownNow();
     }
 
     @Test
@@ -129,18 +168,7 @@ class StatusQueriesPeerTest {
     @Test
     void aPeerThatSendsItsHeadersAndThenTricklesIsABadGatewayWithinTheTimeoutNotAHeldThread() throws Exception {
         startApi(null);
-        peer.createContext("/api/status", exchange -> {
-            exchange.sendResponseHeaders(200, 0); // a body of unknown length, then one byte at a time
-            try (OutputStream out = exchange.getResponseBody()) {
-                while (true) {
-                    out.write(' ');
-                    out.flush();
-                    TimeUnit.MILLISECONDS.sleep(200); // the fault under test: a peer that answers slowly
-                }
-            } catch (IOException | InterruptedException e) {
-                // the API gave up on it and closed the connection: what should happen
-            }
-        });
+        peer.createContext("/api/status", StatusQueriesPeerTest::trickle);
 
         HttpResponse<String> answer = get("/api/status"); // gives up after 20 s: the API must answer before
 
@@ -170,7 +198,161 @@ class StatusQueriesPeerTest {
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
         assertThat(MAPPER.readTree(answer.body()).path("error").asText())
                 .contains("127.0.0.1:" + peer.getAddress().getPort())
-                .contains("answered more than " + StatusQueries.MAX_PEER_ANSWER_BYTES + " bytes");
+                .contains("answered more than " + PeerFanout.Limits.DEFAULTS.maxAnswerBytes() + " bytes");
+    }
+
+    @Test
+    void threePeersThatTrickleAreOneBadGatewayWithinOneDeadlineNotOneDeadlineEach() throws Exception {
+        List<HttpServer> slow = List.of(peer, startPeerServer(), startPeerServer());
+        slow.forEach(server -> server.createContext("/api/status", StatusQueriesPeerTest::trickle));
+        startApi(null);
+
+        long start = System.nanoTime();
+        HttpResponse<String> answer = get("/api/status");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        String error = MAPPER.readTree(answer.body()).path("error").asText();
+        slow.forEach(server -> assertThat(error).contains("127.0.0.1:" + server.getAddress().getPort()));
+        assertThat(error).contains("did not answer within 5 s");
+        // One deadline (5 s) and room for a loaded machine; asked one after another, they took 15 s.
+        assertThat(took).isLessThan(Duration.ofSeconds(9));
+    }
+
+    @Test
+    void concurrentQueriesAgainstAPeerServingANearLimitAnswerHoldAtMostTheBoundAndTheOneOverIsRefused()
+            throws Exception {
+        // A deadline long enough for two answers of 3.5 MB to be decoded on a loaded machine: this is about memory.
+        PeerFanout.Limits limits = new PeerFanout.Limits(Duration.ofSeconds(15), 4 << 20, 8 << 20);
+        List<BackendStatus> statuses = IntStream.range(0, 12_000).mapToObj(i -> unknown("backend-" + i)).toList();
+        byte[] page = page(statuses.stream().map(JSON::statusNode).toList());
+        assertThat(page.length).as("near the limit of one answer").isBetween(3 << 20, 4 << 20);
+        CountDownLatch thirdRefused = new CountDownLatch(1);
+        peer.createContext("/api/status", exchange -> {
+            exchange.sendResponseHeaders(200, page.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(page, 0, page.length / 2);
+                out.flush();
+                // The rest once the test has seen the third query refused: until then the first two hold theirs.
+                thirdRefused.await(20, TimeUnit.SECONDS);
+                out.write(page, page.length / 2, page.length - page.length / 2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        startApi(null, limits);
+
+        List<CompletableFuture<HttpResponse<String>>> answers = List.of(getAsync("/api/status"),
+                getAsync("/api/status"), getAsync("/api/status"));
+        HttpResponse<?> first = (HttpResponse<?>) CompletableFuture.anyOf(answers.toArray(CompletableFuture[]::new))
+                .get(20, TimeUnit.SECONDS);
+
+        assertThat(first.statusCode()).as("%s", first.body()).isEqualTo(503);
+        assertThat(MAPPER.readTree((String) first.body()).path("error").asText())
+                .contains("127.0.0.1:" + peer.getAddress().getPort()).contains("retry");
+        thirdRefused.countDown();
+        List<HttpResponse<String>> others = answers.stream().map(CompletableFuture::join).filter(a -> a != first)
+                .toList();
+        assertThat(others).hasSize(2).allSatisfy(a -> {
+            assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
+            assertThat(MAPPER.readTree(a.body()).path("total").asInt()).isEqualTo(statuses.size());
+        });
+        assertThat(queries.mostHeldPeerBytes()).isEqualTo(2L * page.length)
+                .isLessThanOrEqualTo(limits.maxHeldBytes());
+        // What the answered queries held is given back: the next one is admitted.
+        assertThat(get("/api/status").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aNormalAnswerFromSeveralPeersIsTheirStatusesTransitionsAndChecksMergedAsBefore() throws Exception {
+        HttpServer second = startPeerServer();
+        StatusState full = StoreValues.full();
+        BackendStatus first = unknown("a-first");
+        BackendStatus third = unknown("c-third");
+        List<JsonNode> history = full.history().stream().<JsonNode>map(JSON::transitionNode).toList();
+        ObjectNode checks = MAPPER.createObjectNode().put("id", full.view().id());
+        full.checks().checks().forEach(c -> checks.withArray("checks").add(JSON.checkNode(c)));
+        // Written a few bytes at a time, so that tokens and items arrive cut across chunks.
+        serve(peer, Map.of("/api/status", page(List.of(JSON.statusNode(full.view()), JSON.statusNode(first))),
+                "/api/transitions", page(history), "/api/checks", page(List.of(checks))));
+        serve(second, Map.of("/api/status", page(List.of(JSON.statusNode(third))),
+                "/api/status/c-third", MAPPER.writeValueAsBytes(JSON.statusNode(third)),
+                "/api/transitions", page(List.of())));
+        startApi(null);
+
+        JsonNode all = MAPPER.readTree(get("/api/status").body());
+        assertThat(all.path("total").asInt()).isEqualTo(3);
+        assertThat(all.path("items")).containsExactly(asRead(JSON.statusNode(first)), asRead(JSON.statusNode(third)),
+                asRead(JSON.statusNode(full.view())));
+        assertThat(MAPPER.readTree(get("/api/status/c-third").body())).isEqualTo(asRead(JSON.statusNode(third)));
+        assertThat(get("/api/status/nowhere").statusCode()).isEqualTo(404);
+        assertThat(MAPPER.readTree(get("/api/transitions").body()).path("items"))
+                .containsExactlyElementsOf(full.history().stream()
+                        .sorted(Comparator.comparing(StatusTransition::at).reversed())
+                        .<JsonNode>map(t -> asRead(JSON.transitionNode(t))).toList());
+        // The second peer predates /api/checks (404): left out, as before.
+        assertThat(MAPPER.readTree(get("/api/checks").body()).path("items")).containsExactly(asRead(checks));
+    }
+
+    /** {@code node} as a reader sees it once written (e.g. a long that fits an int reads as an int). */
+    private static JsonNode asRead(JsonNode node) {
+        try {
+            return MAPPER.readTree(MAPPER.writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A status of a backend just registered, with every other field empty. */
+    private static BackendStatus unknown(String id) {
+        return BackendStatus.unknown(new TrackedBackend(id, "Backend " + id, Map.of("team", "payments"),
+                new RegistrationVersion(1, 42), new Thresholds(3, 2), Duration.ofSeconds(30), Duration.ofSeconds(2),
+                "[http://" + id + ".internal/healthz]"), StoreValues.T0);
+    }
+
+    /** A page as the API writes one. */
+    private static byte[] page(List<? extends JsonNode> items) throws IOException {
+        ObjectNode page = MAPPER.createObjectNode();
+        page.putArray("items").addAll(items);
+        return MAPPER.writeValueAsBytes(page.put("total", items.size()).put("offset", 0).put("limit", items.size()));
+    }
+
+    /** Answers each path (the query ignored) with its body, seven bytes at a time; any other path is a 404. */
+    private static void serve(HttpServer server, Map<String, byte[]> bodies) {
+        server.createContext("/", exchange -> {
+            byte[] body = bodies.get(exchange.getRequestURI().getPath());
+            if (body == null) {
+                exchange.sendResponseHeaders(404, -1);
+                exchange.close();
+                return;
+            }
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (int at = 0; at < body.length; at += 7) {
+                    out.write(body, at, Math.min(7, body.length - at));
+                    out.flush();
+                }
+            }
+        });
+    }
+
+    /** A peer that sends its headers, then its body one byte at a time, for ever. */
+    private static void trickle(HttpExchange exchange) throws IOException {
+        exchange.sendResponseHeaders(200, 0); // a body of unknown length
+        try (OutputStream out = exchange.getResponseBody()) {
+            while (true) {
+                out.write(' ');
+                out.flush();
+                TimeUnit.MILLISECONDS.sleep(200); // the fault under test: a peer that answers slowly
+            }
+        } catch (IOException | InterruptedException e) {
+            // the API gave up on it and closed the connection: what should happen
+        }
+    }
+
+    private CompletableFuture<HttpResponse<String>> getAsync(String path) {
+        return HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.getAddress().getPort()
+                + path)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
@@ -188,21 +370,22 @@ class StatusQueriesPeerTest {
         });
     }
 
-    /** A Streams application (never started): {@code store} is its own, {@code peer} its only other instance. */
-    private static final class OnePeerStreams extends KafkaStreams {
-        private final HostInfo peer;
+    /** A Streams application (never started): {@code store} is its own, {@code peers} its other instances. */
+    private static final class PeerStreams extends KafkaStreams {
+        private final List<HostInfo> peers;
         private final OneValueStore store;
 
-        OnePeerStreams(HostInfo peer, Map<String, Object> config, OneValueStore store) {
+        PeerStreams(List<HostInfo> peers, Map<String, Object> config, OneValueStore store) {
             super(StatusTopology.build(Topics.DEFAULTS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS,
                     new SimpleMeterRegistry()), KafkaSettings.toProperties(config));
-            this.peer = peer;
+            this.peers = peers;
             this.store = store;
         }
 
         @Override
         public Collection<StreamsMetadata> metadataForAllStreamsClients() {
-            return List.of(new StreamsMetadataImpl(peer, Set.of(StatusStores.STATUSES), Set.of(), Set.of(), Set.of()));
+            return peers.stream().<StreamsMetadata>map(peer -> new StreamsMetadataImpl(peer,
+                    Set.of(StatusStores.STATUSES), Set.of(), Set.of(), Set.of())).toList();
         }
 
         @Override
