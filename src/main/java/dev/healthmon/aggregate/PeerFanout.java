@@ -1,6 +1,5 @@
 package dev.healthmon.aggregate;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
@@ -17,7 +16,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import java.util.function.IntPredicate;
 import org.apache.kafka.streams.state.HostInfo;
 
@@ -132,7 +130,7 @@ final class PeerFanout {
      * @throws IOException          naming the instance that did not answer, or answered something else
      */
     <T> List<List<T>> ask(Query query, List<HostInfo> peers, String pathAndQuery, PeerItems.Shape shape,
-                          Function<JsonNode, T> decode, IntPredicate absent) throws IOException, InterruptedException {
+                          PeerItems.Decoder<T> decode, IntPredicate absent) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + limits.deadline().toNanos();
         CompletableFuture<Void> firstFailure = new CompletableFuture<>();
         List<CompletableFuture<HttpResponse<List<T>>>> answers = new ArrayList<>();
@@ -173,7 +171,7 @@ final class PeerFanout {
     }
 
     private <T> HttpResponse.BodySubscriber<List<T>> body(Query query, String peer, HttpResponse.ResponseInfo info,
-            PeerItems.Shape shape, Function<JsonNode, T> decode, IntPredicate absent) {
+            PeerItems.Shape shape, PeerItems.Decoder<T> decode, IntPredicate absent) {
         if (info.statusCode() != 200) {
             return absent.test(info.statusCode()) ? HttpResponse.BodySubscribers.replacing(List.of())
                     : PeerItems.refused(new IOException(peer + " answered HTTP " + info.statusCode()));

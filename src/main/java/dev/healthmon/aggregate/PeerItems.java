@@ -3,7 +3,6 @@ package dev.healthmon.aggregate;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.async.ByteBufferFeeder;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.TokenBuffer;
 import java.io.IOException;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
-import java.util.function.Function;
 
 /**
  * Another instance's answer, decoded as its bytes arrive: each chunk goes through a non-blocking JSON parser and
@@ -41,6 +39,12 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
         ONE
     }
 
+    /** Makes one item's record from its tokens; refuses with IllegalArgumentException or DateTimeException. */
+    @FunctionalInterface
+    interface Decoder<T> {
+        T decode(JsonParser item);
+    }
+
     /** Where the bytes of an answer of unknown length are reserved as they arrive ({@link PeerFanout}). */
     @FunctionalInterface
     interface Budget {
@@ -50,7 +54,7 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
     private final ObjectMapper mapper;
     private final Budget budget;
     private final Shape shape;
-    private final Function<JsonNode, T> decode;
+    private final Decoder<T> decode;
     private final long max;
     private final String peer;
     private final CompletableFuture<List<T>> body = new CompletableFuture<>();
@@ -68,7 +72,7 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
     private TokenBuffer item;
     private int itemDepth;
 
-    PeerItems(ObjectMapper mapper, Shape shape, Function<JsonNode, T> decode, long max, String peer, Budget budget) {
+    PeerItems(ObjectMapper mapper, Shape shape, Decoder<T> decode, long max, String peer, Budget budget) {
         this.mapper = mapper;
         this.budget = budget;
         this.shape = shape;
@@ -140,6 +144,9 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
         } catch (IOException | IllegalArgumentException | DateTimeException e) {
             refuse(e);
             return;
+        } catch (RuntimeException e) {
+            fail(e); // a fault of this instance's decoder: the query ends with it rather than wait for the deadline
+            return;
         }
         subscription.request(1);
     }
@@ -163,6 +170,9 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
             }
         } catch (IOException | IllegalArgumentException | DateTimeException e) {
             refuse(e);
+            return;
+        } catch (RuntimeException e) {
+            fail(e);
             return;
         }
         closeParser();
@@ -190,7 +200,7 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
             item.copyCurrentEvent(parser);
             itemDepth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;
             if (itemDepth == 0) {
-                items.add(decode.apply(mapper.readTree(item.asParser())));
+                items.add(decode.decode(item.asParser()));
                 item = null;
                 rootDone = shape == Shape.ONE;
             }
@@ -225,11 +235,14 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
         }
     }
 
+    /** The peer's fault: an IOException naming it (a 502). */
     private void refuse(Exception why) {
-        IOException error = why instanceof IOException io && io.getMessage() != null
-                && io.getMessage().startsWith(peer) ? io
+        fail(why instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(peer) ? io
                 : new IOException(peer + " answered something else than statuses or transitions: "
-                + why.getMessage(), why);
+                + why.getMessage(), why));
+    }
+
+    private void fail(Exception error) {
         body.completeExceptionally(error);
         subscription.cancel();
         closeParser();

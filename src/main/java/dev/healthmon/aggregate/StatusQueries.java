@@ -140,8 +140,7 @@ final class StatusQueries implements StatusSource {
             TreeMap<String, RecentChecks> all = new TreeMap<>(localChecks(limit));
             // 404: an instance of a version before /api/checks, during a rolling upgrade: it has none.
             peers.ask(query, others(), "/api/checks?scope=local&limit=" + limit, PeerItems.Shape.PAGE,
-                    item -> Map.entry(item.path("id").asText(), json.checks(item.path("checks"))),
-                    status -> status == 404)
+                    json::checksItem, status -> status == 404)
                     .forEach(page -> page.forEach(entry -> all.put(entry.getKey(), entry.getValue())));
             return StatusSource.first(all, limit);
         }

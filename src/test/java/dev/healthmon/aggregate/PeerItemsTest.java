@@ -3,6 +3,7 @@ package dev.healthmon.aggregate;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.json.Json;
@@ -13,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -46,7 +46,7 @@ class PeerItemsTest {
     @Test
     void readsAWholeAnswerAsOneItem() throws Exception {
         String one = "{\"id\": \"a\", \"labels\": {\"k\": \"v\"}}";
-        PeerItems<JsonNode> items = new PeerItems<>(MAPPER, PeerItems.Shape.ONE, Function.identity(), 1000, PEER,
+        PeerItems<JsonNode> items = new PeerItems<>(MAPPER, PeerItems.Shape.ONE, PeerItemsTest::tree, 1000, PEER,
                 bytes -> { });
 
         assertThat(feed(items, one, 3).get()).containsExactly(MAPPER.readTree(one));
@@ -94,7 +94,7 @@ class PeerItemsTest {
     @Test
     void reservesTheBytesOfAnAnswerOfUnknownLengthAsTheyArriveAndStopsWhereTheBudgetRefuses() {
         long[] reserved = {0};
-        PeerItems<JsonNode> items = new PeerItems<>(MAPPER, PeerItems.Shape.PAGE, Function.identity(), Long.MAX_VALUE,
+        PeerItems<JsonNode> items = new PeerItems<>(MAPPER, PeerItems.Shape.PAGE, PeerItemsTest::tree, Long.MAX_VALUE,
                 PEER, bytes -> {
                     if (reserved[0] + bytes > 40) {
                         throw new PeerFanout.OverBudgetException(PEER + ": does not fit");
@@ -112,8 +112,16 @@ class PeerItemsTest {
         assertThat(subscription.requested).as("one chunk at a time: the third was the last asked for").isEqualTo(3);
     }
 
+    private static JsonNode tree(JsonParser item) {
+        try {
+            return MAPPER.readTree(item);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     private static PeerItems<JsonNode> page(long max) {
-        return new PeerItems<>(MAPPER, PeerItems.Shape.PAGE, Function.identity(), max, PEER, bytes -> { });
+        return new PeerItems<>(MAPPER, PeerItems.Shape.PAGE, PeerItemsTest::tree, max, PEER, bytes -> { });
     }
 
     private static <T> CompletableFuture<List<T>> feed(PeerItems<T> items, String answer, int chunk) {
