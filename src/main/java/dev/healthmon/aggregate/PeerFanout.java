@@ -48,9 +48,11 @@ final class PeerFanout {
     record Limits(Duration deadline, int maxAnswerBytes, long maxHeldBytes) {
         /**
          * 64 MiB an answer: every status ({@code scope=local}, no limit) at ~500 bytes each is 32 MiB for 64,000
-         * backends. Two such answers at once: a heap of ~768 MiB keeps room for the rest of the instance.
+         * backends. 64 MiB held at once, whatever the number of queries and instances: decoded, statuses hold ~1.5×
+         * their JSON (~96 MiB), and a hostile peer's tiny labels ~6× (~390 MiB), within a heap of ~768 MiB
+         * (docs/design.md §8.6).
          */
-        static final Limits DEFAULTS = new Limits(Duration.ofSeconds(5), 64 * 1024 * 1024, 2L * 64 * 1024 * 1024);
+        static final Limits DEFAULTS = new Limits(Duration.ofSeconds(5), 64 * 1024 * 1024, 64L * 1024 * 1024);
     }
 
     /** An answer that would take the answers held by queries in progress past {@link Limits#maxHeldBytes}. */
