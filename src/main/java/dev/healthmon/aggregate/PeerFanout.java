@@ -144,7 +144,7 @@ final class PeerFanout {
                     info -> body(query, name, info, shape, decode, absent));
             answer.whenComplete((response, error) -> {
                 if (error != null) {
-                    firstFailure.completeExceptionally(error);
+                    firstFailure.completeExceptionally(naming(name, error));
                 }
             });
             answers.add(answer);
@@ -206,5 +206,12 @@ final class PeerFanout {
             cause = cause.getCause();
         }
         return cause instanceof IOException io ? io : new IOException(cause.toString(), cause);
+    }
+
+    /** {@code error} as an IOException that names {@code peer} (a refused connection's does not). */
+    private static IOException naming(String peer, Throwable error) {
+        IOException failure = failure(error);
+        return failure.getMessage() != null && failure.getMessage().startsWith(peer) ? failure
+                : new IOException(peer + " did not answer: " + failure, failure);
     }
 }

@@ -303,6 +303,20 @@ class StatusQueriesPeerTest {
         }
     }
 
+    @Test
+    void aPeerThatRefusesTheConnectionIsABadGatewayNamingItBesideOnesThatAnswer() throws Exception {
+        HttpServer gone = startPeerServer();
+        int port = gone.getAddress().getPort();
+        gone.stop(0); // nothing listens on its address any more
+        serve(peer, Map.of("/api/status", page(List.of(JSON.statusNode(unknown("a-first"))))));
+        startApi(null);
+
+        HttpResponse<String> answer = get("/api/status");
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(MAPPER.readTree(answer.body()).path("error").asText()).contains("127.0.0.1:" + port);
+    }
+
     /** A status of a backend just registered, with every other field empty. */
     private static BackendStatus unknown(String id) {
         return BackendStatus.unknown(new TrackedBackend(id, "Backend " + id, Map.of("team", "payments"),
