@@ -62,7 +62,7 @@ public final class StatusJson {
         return read(statusReader, bytes);
     }
 
-    /** A status the query API wrote ({@link #statusNode}), e.g. an item of another instance's page. */
+    /** A status as a JSON tree: the view in a store value an earlier version wrote as JSON. */
     BackendStatus status(JsonNode node) {
         return read(statusReader, node);
     }
