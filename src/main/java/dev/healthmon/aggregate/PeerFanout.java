@@ -10,12 +10,14 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiFunction;
 import java.util.function.IntPredicate;
 import org.apache.kafka.streams.state.HostInfo;
 
@@ -133,15 +135,30 @@ final class PeerFanout {
      */
     <T> List<List<T>> ask(Query query, List<HostInfo> peers, String pathAndQuery, PeerItems.Shape shape,
                           PeerItems.Decoder<T> decode, IntPredicate absent) throws IOException, InterruptedException {
+        return fanOut(query, peers, pathAndQuery, shape, decode, absent, (items, fields) -> items);
+    }
+
+    /** A page another instance answered: its items and the fields {@link PeerItems#fields()} keeps. */
+    record Answer<T>(List<T> items, Map<String, String> fields) {}
+
+    /** As {@link #ask}, for pages whose {@code total} and {@code scope} the query needs too. */
+    <T> List<Answer<T>> askPages(Query query, List<HostInfo> peers, String pathAndQuery, PeerItems.Decoder<T> decode,
+                                 IntPredicate absent) throws IOException, InterruptedException {
+        return fanOut(query, peers, pathAndQuery, PeerItems.Shape.PAGE, decode, absent, Answer::new);
+    }
+
+    private <T, R> List<R> fanOut(Query query, List<HostInfo> peers, String pathAndQuery, PeerItems.Shape shape,
+            PeerItems.Decoder<T> decode, IntPredicate absent, BiFunction<List<T>, Map<String, String>, R> result)
+            throws IOException, InterruptedException {
         long deadline = System.nanoTime() + limits.deadline().toNanos();
         CompletableFuture<Void> firstFailure = new CompletableFuture<>();
-        List<CompletableFuture<HttpResponse<List<T>>>> answers = new ArrayList<>();
+        List<CompletableFuture<HttpResponse<R>>> answers = new ArrayList<>();
         for (HostInfo peer : peers) {
             String name = "aggregator " + peer.host() + ":" + peer.port();
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + peer.host() + ":" + peer.port()
                     + pathAndQuery)).timeout(limits.deadline()).GET().build();
-            CompletableFuture<HttpResponse<List<T>>> answer = http.sendAsync(request,
-                    info -> body(query, name, info, shape, decode, absent));
+            CompletableFuture<HttpResponse<R>> answer = http.sendAsync(request,
+                    info -> body(query, name, info, shape, decode, absent, result));
             answer.whenComplete((response, error) -> {
                 if (error != null) {
                     firstFailure.completeExceptionally(naming(name, error));
@@ -172,10 +189,12 @@ final class PeerFanout {
         return answers.stream().map(answer -> answer.join().body()).toList();
     }
 
-    private <T> HttpResponse.BodySubscriber<List<T>> body(Query query, String peer, HttpResponse.ResponseInfo info,
-            PeerItems.Shape shape, PeerItems.Decoder<T> decode, IntPredicate absent) {
+    private <T, R> HttpResponse.BodySubscriber<R> body(Query query, String peer, HttpResponse.ResponseInfo info,
+            PeerItems.Shape shape, PeerItems.Decoder<T> decode, IntPredicate absent,
+            BiFunction<List<T>, Map<String, String>, R> result) {
         if (info.statusCode() != 200) {
-            return absent.test(info.statusCode()) ? HttpResponse.BodySubscribers.replacing(List.of())
+            return absent.test(info.statusCode()) ? HttpResponse.BodySubscribers.replacing(result.apply(List.of(),
+                    Map.of()))
                     : PeerItems.refused(new IOException(peer + " answered HTTP " + info.statusCode()));
         }
         OptionalLong length = info.headers().firstValueAsLong("Content-Length");
@@ -184,15 +203,21 @@ final class PeerFanout {
                     + " bytes (its Content-Length: " + length.getAsLong() + ")"));
         }
         if (length.isEmpty()) { // a body of unknown length: what it holds is reserved as it arrives
-            return new PeerItems<>(mapper, shape, decode, limits.maxAnswerBytes(), peer,
-                    bytes -> query.reserve(peer, bytes));
+            return with(new PeerItems<>(mapper, shape, decode, limits.maxAnswerBytes(), peer,
+                    bytes -> query.reserve(peer, bytes)), result);
         }
         try {
             query.reserve(peer, length.getAsLong()); // all at once: admitted or refused before any is read
         } catch (OverBudgetException e) {
             return PeerItems.refused(e);
         }
-        return new PeerItems<>(mapper, shape, decode, length.getAsLong(), peer, bytes -> { });
+        return with(new PeerItems<>(mapper, shape, decode, length.getAsLong(), peer, bytes -> { }), result);
+    }
+
+    /** {@code items}' body made {@code result} once complete (its fields are then complete too). */
+    private static <T, R> HttpResponse.BodySubscriber<R> with(PeerItems<T> items,
+            BiFunction<List<T>, Map<String, String>, R> result) {
+        return HttpResponse.BodySubscribers.mapping(items, list -> result.apply(list, items.fields()));
     }
 
     private static void cancel(List<? extends CompletableFuture<?>> answers) {

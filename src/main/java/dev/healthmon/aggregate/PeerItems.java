@@ -11,7 +11,10 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.DateTimeException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
@@ -51,6 +54,9 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
         void reserve(long bytes) throws PeerFanout.OverBudgetException;
     }
 
+    /** The page fields kept besides the items ({@link #fields()}). */
+    private static final Set<String> FIELDS = Set.of("total", "scope");
+
     private final ObjectMapper mapper;
     private final Budget budget;
     private final Shape shape;
@@ -59,6 +65,8 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
     private final String peer;
     private final CompletableFuture<List<T>> body = new CompletableFuture<>();
     private final List<T> items = new ArrayList<>();
+    /** The page's scalar fields named in {@link #FIELDS}, as text; complete once {@link #getBody()} is. */
+    private final Map<String, String> fields = new HashMap<>();
     private final JsonParser parser;
     private final ByteBufferFeeder feeder;
     private Flow.Subscription subscription;
@@ -88,10 +96,10 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
     }
 
     /** A body that is refused at once, before any of it is read (the exchange is cancelled). */
-    static <T> HttpResponse.BodySubscriber<List<T>> refused(IOException why) {
+    static <R> HttpResponse.BodySubscriber<R> refused(IOException why) {
         return new HttpResponse.BodySubscriber<>() {
             @Override
-            public CompletionStage<List<T>> getBody() {
+            public CompletionStage<R> getBody() {
                 return CompletableFuture.failedFuture(why);
             }
 
@@ -117,6 +125,14 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
     @Override
     public CompletionStage<List<T>> getBody() {
         return body;
+    }
+
+    /**
+     * The fields of a page besides its items that the query needs ({@code total}, and {@code scope}, which says an
+     * instance answered for itself alone), as their text; read once {@link #getBody()} is complete.
+     */
+    Map<String, String> fields() {
+        return Map.copyOf(fields);
     }
 
     @Override
@@ -232,6 +248,8 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
             }
         } else if (depth == 0) {
             throw new IllegalArgumentException("not a page of items: it is a " + token);
+        } else if (depth == 1 && FIELDS.contains(field)) { // only these: a hostile page's other fields hold nothing
+            fields.put(field, parser.getText());
         }
     }
 

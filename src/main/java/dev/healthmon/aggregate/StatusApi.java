@@ -78,11 +78,15 @@ final class StatusApi {
         }
         StatusFilter.Page page;
         if (local) {
-            List<BackendStatus> statuses = queries.localStates().stream().map(StatusState::view).toList();
-            page = new StatusFilter.Page(statuses, statuses.size(), 0, statuses.size());
+            // Another instance's part of a page: filtered and paged here, where the statuses are (design.md §8.6).
+            // Its limit is offset + limit of the page asked, so not capped; none asks for all (as earlier versions).
+            Map<String, String> filterOnly = new HashMap<>(query);
+            filterOnly.keySet().removeAll(List.of("offset", "limit"));
+            page = queries.localPage(StatusFilter.parse(filterOnly), whole(query, "offset", 0),
+                    whole(query, "limit", Integer.MAX_VALUE));
         } else {
             StatusFilter filter = StatusFilter.parse(query); // a bad parameter is a 400 before any instance is asked
-            page = queries.all(filter::page);
+            page = queries.page(filter);
         }
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
@@ -90,13 +94,20 @@ final class StatusApi {
         body.put("total", page.total());
         body.put("offset", page.offset());
         body.put("limit", page.limit());
+        if (local) {
+            body.put("scope", "local"); // filtered and paged: earlier versions sent every status and no scope
+        }
         return new Response(200, body);
     }
 
     private Response summary(String path, Map<String, String> query) throws IOException, InterruptedException {
-        StatusFilter.Summary summary = queries.all(StatusFilter::summarize);
+        boolean local = "local".equals(query.get("scope"));
+        StatusFilter.Summary summary = local ? queries.localSummary() : queries.summary();
         ObjectNode body = mapper.createObjectNode();
         body.put("total", summary.total());
+        if (local) {
+            body.put("scope", "local"); // earlier versions ignored scope here and answered for every instance
+        }
         ObjectNode byStatus = body.putObject("byStatus");
         summary.byStatus().forEach((status, count) -> byStatus.put(status.name(), count));
         ObjectNode byLabel = body.putObject("byLabel");
@@ -203,6 +214,23 @@ final class StatusApi {
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
         }
+    }
+
+    /** A whole number >= 0 named {@code name}, or {@code fallback} when absent. */
+    private static int whole(Map<String, String> query, String name, int fallback) {
+        String text = query.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(text);
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(name + ": must be a whole number >= 0, was \"" + text + "\"");
     }
 
     private ObjectNode error(String message) {

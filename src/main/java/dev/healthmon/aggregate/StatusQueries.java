@@ -1,6 +1,9 @@
 package dev.healthmon.aggregate;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.net.URLEncoder;
@@ -100,6 +103,157 @@ final class StatusQueries implements StatusSource {
                     json::status, NONE_ABSENT).forEach(statuses::addAll);
             return use.apply(statuses);
         }
+    }
+
+    /**
+     * Each instance pages its own matches ({@code scope=local}, the same filter, its first {@code offset + limit}),
+     * and the pieces are merged: a page holds at most that many statuses per instance, not every status
+     * (docs/design.md §8.6). An instance of an earlier version answers every status it holds, unfiltered and without
+     * {@code "scope": "local"}: it is filtered and paged here instead.
+     */
+    @Override
+    public StatusFilter.Page page(StatusFilter filter) throws IOException, InterruptedException {
+        int each = filter.perInstance();
+        List<HostInfo> others = others();
+        try (PeerFanout.Query query = peers.open()) {
+            StatusFilter.Page own = localPage(filter, 0, each);
+            List<BackendStatus> pieces = new ArrayList<>(own.items());
+            long total = own.total();
+            List<PeerFanout.Answer<BackendStatus>> answers = peers.askPages(query, others,
+                    "/api/status?scope=local" + parameters(filter) + "&offset=0&limit=" + each, json::status,
+                    NONE_ABSENT);
+            for (int i = 0; i < others.size(); i++) {
+                PeerFanout.Answer<BackendStatus> answer = answers.get(i);
+                StatusFilter.Page its = answeredForItself(answer) ? new StatusFilter.Page(answer.items(),
+                        total(others.get(i), answer, each), 0, each) : filter.page(answer.items(), 0, each);
+                pieces.addAll(its.items());
+                total += its.total();
+            }
+            return filter.merge(pieces, (int) Math.min(total, Integer.MAX_VALUE));
+        }
+    }
+
+    /**
+     * Each instance counts its own statuses ({@code scope=local}) and the counts are added. An instance of an
+     * earlier version answers for every instance (it ignored scope there), which would count each status once more:
+     * its statuses are asked for and counted here instead, as before.
+     */
+    @Override
+    public StatusFilter.Summary summary() throws IOException, InterruptedException {
+        List<HostInfo> others = others();
+        try (PeerFanout.Query query = peers.open()) {
+            StatusFilter.Summary sum = localSummary();
+            List<HostInfo> earlier = new ArrayList<>();
+            List<List<PeerSummary>> answers = peers.ask(query, others, "/api/summary?scope=local",
+                    PeerItems.Shape.ONE, StatusQueries::peerSummary, NONE_ABSENT);
+            for (int i = 0; i < others.size(); i++) {
+                PeerSummary answer = answers.get(i).get(0);
+                if (answer.local()) {
+                    sum = sum.plus(answer.summary());
+                } else {
+                    earlier.add(others.get(i));
+                }
+            }
+            if (!earlier.isEmpty()) {
+                List<BackendStatus> theirs = new ArrayList<>();
+                peers.ask(query, earlier, "/api/status?scope=local&limit=" + Integer.MAX_VALUE, PeerItems.Shape.PAGE,
+                        json::status, NONE_ABSENT).forEach(theirs::addAll);
+                sum = sum.plus(StatusFilter.summarize(theirs));
+            }
+            return sum;
+        }
+    }
+
+    /** Another instance's {@code /api/summary?scope=local}; {@code local} false when it answered for all. */
+    record PeerSummary(boolean local, StatusFilter.Summary summary) {}
+
+    /** Reads a summary as the API writes it, straight from its tokens. */
+    static PeerSummary peerSummary(JsonParser item) {
+        try {
+            expect(item.nextToken(), JsonToken.START_OBJECT, "a summary");
+            int total = 0;
+            boolean local = false;
+            Map<HealthStatus, Integer> byStatus = new TreeMap<>();
+            Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel = new TreeMap<>();
+            while (item.nextToken() == JsonToken.FIELD_NAME) {
+                String field = item.currentName();
+                JsonToken value = item.nextToken();
+                switch (field) {
+                    case "total" -> total = count(item, value, "total");
+                    case "scope" -> local = "local".equals(item.getText());
+                    case "byStatus" -> counts(item, value, byStatus, "byStatus");
+                    case "byLabel" -> {
+                        expect(value, JsonToken.START_OBJECT, "byLabel");
+                        while (item.nextToken() == JsonToken.FIELD_NAME) {
+                            Map<String, Map<HealthStatus, Integer>> values = byLabel.computeIfAbsent(
+                                    item.currentName(), k -> new TreeMap<>());
+                            expect(item.nextToken(), JsonToken.START_OBJECT, "byLabel's values");
+                            while (item.nextToken() == JsonToken.FIELD_NAME) {
+                                counts(item, item.nextToken(), values.computeIfAbsent(item.currentName(),
+                                        v -> new TreeMap<>()), "byLabel's counts");
+                            }
+                        }
+                    }
+                    default -> item.skipChildren();
+                }
+            }
+            return new PeerSummary(local, new StatusFilter.Summary(total, byStatus, byLabel));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a summary: " + e.getMessage(), e);
+        }
+    }
+
+    private static void counts(JsonParser item, JsonToken start, Map<HealthStatus, Integer> into, String what)
+            throws IOException {
+        expect(start, JsonToken.START_OBJECT, what);
+        while (item.nextToken() == JsonToken.FIELD_NAME) {
+            HealthStatus status = HealthStatus.valueOf(item.currentName()); // another name: IllegalArgumentException
+            into.merge(status, count(item, item.nextToken(), what), Integer::sum);
+        }
+    }
+
+    private static int count(JsonParser item, JsonToken token, String what) throws IOException {
+        expect(token, JsonToken.VALUE_NUMBER_INT, what);
+        int count = item.getIntValue();
+        if (count < 0) {
+            throw new IllegalArgumentException(what + ": a count below 0");
+        }
+        return count;
+    }
+
+    private static void expect(JsonToken token, JsonToken wanted, String what) {
+        if (token != wanted) {
+            throw new IllegalArgumentException(what + ": " + wanted + " expected, was " + token);
+        }
+    }
+
+    /** Whether an instance paged its own statuses (this version) rather than sending them all (earlier ones). */
+    private static boolean answeredForItself(PeerFanout.Answer<?> answer) {
+        return "local".equals(answer.fields().get("scope"));
+    }
+
+    /** The total of {@code peer}'s page; one that cannot be is its fault (an IOException naming it, a 502). */
+    private static int total(HostInfo peer, PeerFanout.Answer<?> answer, int asked) throws IOException {
+        try {
+            int total = Integer.parseInt(answer.fields().getOrDefault("total", ""));
+            if (total >= answer.items().size() && answer.items().size() <= asked) {
+                return total;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IOException("aggregator " + peer.host() + ":" + peer.port() + " answered a page of "
+                + answer.items().size() + " statuses (" + asked + " asked) with total "
+                + UntrustedText.escape(String.valueOf(answer.fields().get("total")), 40));
+    }
+
+    /** {@code filter}'s status and label as query parameters. */
+    private static String parameters(StatusFilter filter) {
+        StringBuilder parameters = new StringBuilder();
+        filter.status().ifPresent(status -> parameters.append("&status=").append(status.name()));
+        filter.labelKey().ifPresent(key -> parameters.append("&label=").append(URLEncoder.encode(key + ":"
+                + filter.labelValue().orElseThrow(), StandardCharsets.UTF_8)));
+        return parameters.toString();
     }
 
     @Override

@@ -27,6 +27,26 @@ interface StatusSource {
      */
     <R> R all(Function<List<BackendStatus>, R> use) throws IOException, InterruptedException;
 
+    /** The page {@code filter} asks for, from every instance. */
+    default StatusFilter.Page page(StatusFilter filter) throws IOException, InterruptedException {
+        return all(filter::page);
+    }
+
+    /** The counts of every instance's statuses. */
+    default StatusFilter.Summary summary() throws IOException, InterruptedException {
+        return all(StatusFilter::summarize);
+    }
+
+    /** This instance's matches of {@code filter} from {@code offset}, at most {@code limit} (not capped), by id. */
+    default StatusFilter.Page localPage(StatusFilter filter, int offset, int limit) {
+        return filter.page(localStates().stream().map(StatusState::view).toList(), offset, limit);
+    }
+
+    /** The counts of this instance's statuses. */
+    default StatusFilter.Summary localSummary() {
+        return StatusFilter.summarize(localStates().stream().map(StatusState::view).toList());
+    }
+
     Optional<BackendStatus> one(String id) throws IOException, InterruptedException;
 
     /** Transitions at or after {@code since}, newest first, at most {@code limit}. */
