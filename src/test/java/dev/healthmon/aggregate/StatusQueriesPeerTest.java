@@ -21,26 +21,33 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -100,11 +107,16 @@ class StatusQueriesPeerTest {
 
     /** The same with other limits on the fan-out; the API answers several queries at once, as in production. */
     private void startApi(byte[] storedValue, PeerFanout.Limits limits) throws Exception {
+        startApi(storedValue == null ? new TreeMap<>() : new TreeMap<>(Map.of("payments-api", storedValue)), limits);
+    }
+
+    /** This instance's API over a store holding {@code stored} (store values by id). */
+    private void startApi(SortedMap<String, byte[]> stored, PeerFanout.Limits limits) throws Exception {
         api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
         streams = new PeerStreams(peers.stream().map(p -> new HostInfo("127.0.0.1", p.getAddress().getPort()))
                 .toList(), KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
-                        + self.port(), stateDir.toString(), 0), new OneValueStore("payments-api", storedValue));
+                        + self.port(), stateDir.toString(), 0), new StoredValues(stored));
         if (limits.equals(PeerFanout.Limits.DEFAULTS)) {
             AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
         } else {
@@ -240,7 +252,7 @@ class StatusQueriesPeerTest {
                 Thread.currentThread().interrupt();
             }
         });
-        startApi(null, limits);
+        startApi((byte[]) null, limits);
 
         List<CompletableFuture<HttpResponse<String>>> answers = List.of(getAsync("/api/status"),
                 getAsync("/api/status"), getAsync("/api/status"));
@@ -317,6 +329,204 @@ class StatusQueriesPeerTest {
         assertThat(MAPPER.readTree(answer.body()).path("error").asText()).contains("127.0.0.1:" + port);
     }
 
+    @Test
+    void aPageFromThreeInstancesIsThePageOfAllTheirStatusesForEveryFilterOffsetAndLimit() throws Exception {
+        List<BackendStatus> all = generated(300);
+        List<List<BackendStatus>> spread = spread(all, 3, new Random(16));
+        instance(peer, spread.get(1), null);
+        instance(startPeerServer(), spread.get(2), null);
+        startApi(stored(spread.get(0)), PeerFanout.Limits.DEFAULTS);
+
+        List<String> filters = List.of("", "&status=UNHEALTHY", "&label=team:b", "&status=HEALTHY&label=zone:eu",
+                "&label=zone:nowhere", "&label=" + URLEncoder.encode("odd key:a b&c", StandardCharsets.UTF_8));
+        for (String filter : filters) {
+            for (int offset : List.of(0, 1, 37, 99, 150, 299, 300, 301, 5000)) {
+                for (int limit : List.of(1, 7, 100, 1000)) {
+                    String path = "/api/status?offset=" + offset + "&limit=" + limit + filter;
+                    StatusFilter wanted = StatusFilter.parse(queryOf(path));
+
+                    assertThat(MAPPER.readTree(get(path).body())).as(path)
+                            .isEqualTo(asRead(pageNode(wanted.page(all))));
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSummaryOfThreeInstancesIsTheSummaryOfAllTheirStatuses() throws Exception {
+        List<BackendStatus> all = generated(300);
+        List<List<BackendStatus>> spread = spread(all, 3, new Random(17));
+        instance(peer, spread.get(1), null);
+        instance(startPeerServer(), spread.get(2), null);
+        startApi(stored(spread.get(0)), PeerFanout.Limits.DEFAULTS);
+
+        assertThat(MAPPER.readTree(get("/api/summary").body())).isEqualTo(summaryNode(all));
+        JsonNode local = MAPPER.readTree(get("/api/summary?scope=local").body());
+        assertThat(local.path("scope").asText()).isEqualTo("local");
+        assertThat(local.path("total").asInt()).isEqualTo(spread.get(0).size());
+    }
+
+    @Test
+    void anEarlierVersionsPeerAnsweringForEveryInstanceIsNotCountedTwiceAndItsStatusesAreFilteredHere()
+            throws Exception {
+        List<BackendStatus> all = generated(120);
+        List<List<BackendStatus>> spread = spread(all, 3, new Random(18));
+        instance(startPeerServer(), spread.get(2), null);
+        // An earlier version: scope ignored on /api/summary (every instance counted), and on /api/status every
+        // status it holds, unfiltered and unpaged, without "scope".
+        serve(peer, Map.of("/api/summary", MAPPER.writeValueAsBytes(summaryNode(all)),
+                "/api/status", page(spread.get(1).stream().map(JSON::statusNode).toList())));
+        startApi(stored(spread.get(0)), PeerFanout.Limits.DEFAULTS);
+
+        assertThat(MAPPER.readTree(get("/api/summary").body())).isEqualTo(summaryNode(all));
+        for (String path : List.of("/api/status?status=UNHEALTHY&limit=3", "/api/status?label=team:c&offset=10",
+                "/api/status?limit=1000", "/api/status?offset=119&limit=1")) {
+            assertThat(MAPPER.readTree(get(path).body())).as(path)
+                    .isEqualTo(asRead(pageNode(StatusFilter.parse(queryOf(path)).page(all))));
+        }
+    }
+
+    @Test
+    void aViewersPageAndSummaryAtOnceBothAnswerWhereTheWholeStatusesOfEveryPeerDidNotFitTwice() throws Exception {
+        List<BackendStatus> all = generated(8_000);
+        List<List<BackendStatus>> spread = List.of(all.subList(0, 100), all.subList(100, 4_050),
+                all.subList(4_050, 8_000));
+        // Each peer answers once both queries have asked it: the two are in progress at once, as a refresh's are.
+        instance(peer, spread.get(1), new CountDownLatch(2));
+        instance(startPeerServer(), spread.get(2), new CountDownLatch(2));
+        int whole = page(spread.get(1).stream().map(JSON::statusNode).toList()).length; // one peer's every status
+        // Room for one query holding every status of both peers, not two: what the status page's two did.
+        PeerFanout.Limits limits = new PeerFanout.Limits(Duration.ofSeconds(15), 2 * whole, 3L * whole);
+        startApi(stored(spread.get(0)), limits);
+
+        CompletableFuture<HttpResponse<String>> statusPage = getAsync("/api/status?limit=1000");
+        CompletableFuture<HttpResponse<String>> summary = getAsync("/api/summary");
+
+        HttpResponse<String> paged = statusPage.get(30, TimeUnit.SECONDS);
+        assertThat(paged.statusCode()).as(paged.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(paged.body())).isEqualTo(asRead(pageNode(StatusFilter.parse(
+                Map.of("limit", "1000")).page(all))));
+        HttpResponse<String> counted = summary.get(30, TimeUnit.SECONDS);
+        assertThat(counted.statusCode()).as(counted.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(counted.body())).isEqualTo(summaryNode(all));
+        // Two pieces of 1,000 statuses and two summaries: less than one peer's every status.
+        assertThat(queries.mostHeldPeerBytes()).isPositive().isLessThan(whole);
+    }
+
+    /** {@code count} statuses: ids of several lengths, every status, labels on some (one key with odd characters). */
+    private static List<BackendStatus> generated(int count) {
+        Random random = new Random(count);
+        List<String> statuses = List.of("UNKNOWN", "HEALTHY", "DEGRADED", "UNHEALTHY", "UNAUTHENTICATED");
+        return IntStream.range(0, count).mapToObj(i -> {
+            ObjectNode node = JSON.statusNode(unknown("b-" + Integer.toString(i * 7919 % (count * 3), 36)));
+            node.put("status", statuses.get(random.nextInt(statuses.size())));
+            ObjectNode labels = node.putObject("labels").put("team", List.of("a", "b", "c").get(i % 3));
+            if (random.nextBoolean()) {
+                labels.put("zone", random.nextBoolean() ? "eu" : "us");
+            }
+            if (i % 5 == 0) {
+                labels.put("odd key", "a b&c");
+            }
+            return JSON.status(node);
+        }).toList();
+    }
+
+    /** {@code all} dealt at random to {@code instances} instances. */
+    private static List<List<BackendStatus>> spread(List<BackendStatus> all, int instances, Random random) {
+        List<List<BackendStatus>> spread = IntStream.range(0, instances).<List<BackendStatus>>mapToObj(
+                i -> new ArrayList<>()).toList();
+        all.forEach(s -> spread.get(random.nextInt(instances)).add(s));
+        return spread;
+    }
+
+    private static SortedMap<String, byte[]> stored(List<BackendStatus> statuses) {
+        SortedMap<String, byte[]> stored = new TreeMap<>();
+        statuses.forEach(s -> stored.put(s.id(), JSON.encode(StatusState.fresh(s))));
+        return stored;
+    }
+
+    /**
+     * Another instance as this version answers: the real API over the statuses it holds. With a {@code gate}, it
+     * reads them only once as many queries as the gate counts have asked it.
+     */
+    private void instance(HttpServer server, List<BackendStatus> holds, CountDownLatch gate) {
+        new StatusApi(server, new Holding(holds.stream().map(StatusState::fresh).toList(), gate), JSON, MAPPER);
+    }
+
+    /** A page as the API writes it. */
+    private static JsonNode pageNode(StatusFilter.Page page) {
+        ObjectNode node = MAPPER.createObjectNode();
+        page.items().forEach(s -> node.withArray("items").add(JSON.statusNode(s)));
+        node.withArray("items");
+        return node.put("total", page.total()).put("offset", page.offset()).put("limit", page.limit());
+    }
+
+    /** The summary of {@code statuses} as the API writes it. */
+    private static JsonNode summaryNode(List<BackendStatus> statuses) {
+        StatusFilter.Summary summary = StatusFilter.summarize(statuses);
+        ObjectNode node = MAPPER.createObjectNode().put("total", summary.total());
+        summary.byStatus().forEach((status, count) -> node.with("byStatus").put(status.name(), count));
+        ObjectNode byLabel = node.putObject("byLabel");
+        summary.byLabel().forEach((key, values) -> values.forEach((value, counts) -> counts.forEach((status, count) ->
+                byLabel.with(key).with(value).put(status.name(), count))));
+        return node;
+    }
+
+    private static Map<String, String> queryOf(String path) {
+        Map<String, String> query = new TreeMap<>();
+        for (String pair : URI.create(path).getRawQuery().split("&")) {
+            int eq = pair.indexOf('=');
+            query.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return query;
+    }
+
+    /** One instance's statuses, as a fake peer's API answers from them; see {@link #instance}. */
+    private record Holding(List<StatusState> states, CountDownLatch gate) implements StatusSource {
+        @Override
+        public List<StatusState> localStates() {
+            if (gate != null) {
+                gate.countDown();
+                try {
+                    assertThat(gate.await(20, TimeUnit.SECONDS)).as("every query asked this instance").isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return states;
+        }
+
+        @Override
+        public Optional<BackendStatus> local(String id) {
+            return states.stream().map(StatusState::view).filter(s -> s.id().equals(id)).findFirst();
+        }
+
+        @Override
+        public <R> R all(Function<List<BackendStatus>, R> use) {
+            throw new AssertionError("another instance answers scope=local queries only");
+        }
+
+        @Override
+        public Optional<BackendStatus> one(String id) {
+            return local(id);
+        }
+
+        @Override
+        public List<StatusTransition> transitions(Instant since, int limit) {
+            return localTransitions(since);
+        }
+
+        @Override
+        public List<StatusTransition> localTransitions(Instant since) {
+            return List.of();
+        }
+
+        @Override
+        public Map<String, RecentChecks> checks(int limit) {
+            return localChecks(limit);
+        }
+    }
+
     /** A status of a backend just registered, with every other field empty. */
     private static BackendStatus unknown(String id) {
         return BackendStatus.unknown(new TrackedBackend(id, "Backend " + id, Map.of("team", "payments"),
@@ -387,9 +597,9 @@ class StatusQueriesPeerTest {
     /** A Streams application (never started): {@code store} is its own, {@code peers} its other instances. */
     private static final class PeerStreams extends KafkaStreams {
         private final List<HostInfo> peers;
-        private final OneValueStore store;
+        private final StoredValues store;
 
-        PeerStreams(List<HostInfo> peers, Map<String, Object> config, OneValueStore store) {
+        PeerStreams(List<HostInfo> peers, Map<String, Object> config, StoredValues store) {
             super(StatusTopology.build(Topics.DEFAULTS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS,
                     new SimpleMeterRegistry()), KafkaSettings.toProperties(config));
             this.peers = peers;
@@ -409,11 +619,11 @@ class StatusQueriesPeerTest {
         }
     }
 
-    /** A statuses store holding {@code value} under {@code key}, or nothing when {@code value} is null. */
-    private record OneValueStore(String key, byte[] value) implements ReadOnlyKeyValueStore<String, byte[]> {
+    /** A statuses store holding {@code values} by id. */
+    private record StoredValues(SortedMap<String, byte[]> values) implements ReadOnlyKeyValueStore<String, byte[]> {
         @Override
         public byte[] get(String k) {
-            return key.equals(k) ? value : null;
+            return values.get(k);
         }
 
         @Override
@@ -423,8 +633,8 @@ class StatusQueriesPeerTest {
 
         @Override
         public KeyValueIterator<String, byte[]> all() {
-            Iterator<KeyValue<String, byte[]>> entries = value == null ? Collections.emptyIterator()
-                    : List.of(KeyValue.pair(key, value)).iterator();
+            Iterator<KeyValue<String, byte[]>> entries = values.entrySet().stream()
+                    .map(e -> KeyValue.pair(e.getKey(), e.getValue())).iterator();
             return new KeyValueIterator<>() {
                 @Override
                 public void close() {
@@ -449,7 +659,7 @@ class StatusQueriesPeerTest {
 
         @Override
         public long approximateNumEntries() {
-            return value == null ? 0 : 1;
+            return values.size();
         }
     }
 }
