@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * Any instance answers any query; {@code scope=local} (used between instances) answers from this
  * instance's stores only, and says {@code "scope": "local"} so that the asker can tell it from an earlier
  * version's answer: a page of its matches (the filter, {@code offset} and {@code limit} not capped), or the
- * summary of its statuses (docs/design.md §8.6). Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
+ * summary of its statuses (docs/design.md §8.6). Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter
+ * (named),
  * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
  * error) or while other instances' answers to queries in progress hold all this instance may hold of
  * them ({@link PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered
