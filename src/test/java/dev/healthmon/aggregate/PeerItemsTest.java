@@ -10,6 +10,7 @@ import dev.healthmon.json.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
@@ -65,6 +66,16 @@ class PeerItemsTest {
                     .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(IOException.class)
                     .withMessageStartingWith(PEER + " answered something else than statuses or transitions");
         }
+    }
+
+    @Test
+    void keepsThePagesTotalAndScopeBesideItsItemsAndNoOtherField() {
+        PeerItems<JsonNode> items = page(Long.MAX_VALUE);
+
+        assertThat(feed(items, "{\"items\": [{\"total\": 9, \"scope\": \"all\"}], \"offset\": 0, \"limit\": 5, "
+                + "\"other\": {\"total\": 7}, \"total\": 42, \"scope\": \"local\"}", 3)).succeedsWithin(0,
+                TimeUnit.SECONDS).asList().hasSize(1);
+        assertThat(items.fields()).isEqualTo(Map.of("total", "42", "scope", "local"));
     }
 
     @Test

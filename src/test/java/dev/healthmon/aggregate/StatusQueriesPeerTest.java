@@ -482,7 +482,7 @@ class StatusQueriesPeerTest {
     }
 
     /** One instance's statuses, as a fake peer's API answers from them; see {@link #instance}. */
-    private record Holding(List<StatusState> states, CountDownLatch gate) implements StatusSource {
+    record Holding(List<StatusState> states, CountDownLatch gate) implements StatusSource {
         @Override
         public List<StatusState> localStates() {
             if (gate != null) {
@@ -595,7 +595,7 @@ class StatusQueriesPeerTest {
     }
 
     /** A Streams application (never started): {@code store} is its own, {@code peers} its other instances. */
-    private static final class PeerStreams extends KafkaStreams {
+    static final class PeerStreams extends KafkaStreams {
         private final List<HostInfo> peers;
         private final StoredValues store;
 
@@ -620,7 +620,7 @@ class StatusQueriesPeerTest {
     }
 
     /** A statuses store holding {@code values} by id. */
-    private record StoredValues(SortedMap<String, byte[]> values) implements ReadOnlyKeyValueStore<String, byte[]> {
+    record StoredValues(SortedMap<String, byte[]> values) implements ReadOnlyKeyValueStore<String, byte[]> {
         @Override
         public byte[] get(String k) {
             return values.get(k);
