@@ -153,21 +153,27 @@ final class PeerFanout {
         long deadline = System.nanoTime() + limits.deadline().toNanos();
         CompletableFuture<Void> firstFailure = new CompletableFuture<>();
         List<CompletableFuture<HttpResponse<R>>> answers = new ArrayList<>();
+        List<CompletableFuture<?>> named = new ArrayList<>();
         for (HostInfo peer : peers) {
             String name = "aggregator " + peer.host() + ":" + peer.port();
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + peer.host() + ":" + peer.port()
                     + pathAndQuery)).timeout(limits.deadline()).GET().build();
             CompletableFuture<HttpResponse<R>> answer = http.sendAsync(request,
                     info -> body(query, name, info, shape, decode, absent, result));
-            answer.whenComplete((response, error) -> {
+            // Waited for through its named failure: when the other answers were done already, the whole could
+            // complete with the bare exception (a refused connection's has no message) before firstFailure did.
+            named.add(answer.handle((response, error) -> {
                 if (error != null) {
-                    firstFailure.completeExceptionally(naming(name, error));
+                    IOException failure = naming(name, error);
+                    firstFailure.completeExceptionally(failure);
+                    throw new CompletionException(failure);
                 }
-            });
+                return response;
+            }));
             answers.add(answer);
         }
         try {
-            CompletableFuture.anyOf(CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)), firstFailure)
+            CompletableFuture.anyOf(CompletableFuture.allOf(named.toArray(CompletableFuture[]::new)), firstFailure)
                     .get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             List<String> late = new ArrayList<>();

@@ -323,10 +323,15 @@ class StatusQueriesPeerTest {
         serve(peer, Map.of("/api/status", page(List.of(JSON.statusNode(unknown("a-first"))))));
         startApi(null);
 
-        HttpResponse<String> answer = get("/api/status");
+        // Many times: whether the answering peer is done before the refusal is known varies from one to the next,
+        // and when it was, the refusal's bare exception (no message, no name) once ended the query.
+        for (int i = 0; i < 40; i++) {
+            HttpResponse<String> answer = get("/api/status");
 
-        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
-        assertThat(MAPPER.readTree(answer.body()).path("error").asText()).contains("127.0.0.1:" + port);
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+            assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as("query %d", i)
+                    .contains("127.0.0.1:" + port);
+        }
     }
 
     @Test
