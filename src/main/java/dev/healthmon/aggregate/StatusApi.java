@@ -34,10 +34,14 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * Any instance answers any query; {@code scope=local} (used between instances) answers from this
- * instance's stores only. Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter (named),
+ * instance's stores only, and says {@code "scope": "local"} so that the asker can tell it from an earlier
+ * version's answer: a page of its matches (the filter, {@code offset} and {@code limit} not capped), or the
+ * summary of its statuses (docs/design.md §8.6). Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter
+ * (named),
  * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
- * error), 502 when another instance did not answer or answered something else than statuses, 500 when this
- * instance's store holds a value it cannot read.
+ * error) or while other instances' answers to queries in progress hold all this instance may hold of
+ * them ({@link PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered
+ * something else than statuses, 500 when this instance's store holds a value it cannot read.
  */
 final class StatusApi {
 
@@ -75,24 +79,38 @@ final class StatusApi {
             return status.<Response>map(s -> new Response(200, json.statusNode(s)))
                     .orElseGet(() -> new Response(404, error("no backend " + id)));
         }
-        StatusFilter filter = local ? StatusFilter.ALL : StatusFilter.parse(query);
-        List<BackendStatus> statuses = local ? queries.localStates().stream().map(StatusState::view).toList()
-                : queries.all();
-        StatusFilter.Page page = local ? new StatusFilter.Page(statuses, statuses.size(), 0, statuses.size())
-                : filter.page(statuses);
+        StatusFilter.Page page;
+        if (local) {
+            // Another instance's part of a page: filtered and paged here, where the statuses are (design.md §8.6).
+            // Its limit is offset + limit of the page asked, so not capped; none asks for all (as earlier versions).
+            Map<String, String> filterOnly = new HashMap<>(query);
+            filterOnly.keySet().removeAll(List.of("offset", "limit"));
+            page = queries.localPage(StatusFilter.parse(filterOnly), whole(query, "offset", 0),
+                    whole(query, "limit", Integer.MAX_VALUE));
+        } else {
+            StatusFilter filter = StatusFilter.parse(query); // a bad parameter is a 400 before any instance is asked
+            page = queries.page(filter);
+        }
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         page.items().forEach(s -> items.add(json.statusNode(s)));
         body.put("total", page.total());
         body.put("offset", page.offset());
         body.put("limit", page.limit());
+        if (local) {
+            body.put("scope", "local"); // filtered and paged: earlier versions sent every status and no scope
+        }
         return new Response(200, body);
     }
 
     private Response summary(String path, Map<String, String> query) throws IOException, InterruptedException {
-        StatusFilter.Summary summary = StatusFilter.summarize(queries.all());
+        boolean local = "local".equals(query.get("scope"));
+        StatusFilter.Summary summary = local ? queries.localSummary() : queries.summary();
         ObjectNode body = mapper.createObjectNode();
         body.put("total", summary.total());
+        if (local) {
+            body.put("scope", "local"); // earlier versions ignored scope here and answered for every instance
+        }
         ObjectNode byStatus = body.putObject("byStatus");
         summary.byStatus().forEach((status, count) -> byStatus.put(status.name(), count));
         ObjectNode byLabel = body.putObject("byLabel");
@@ -155,6 +173,11 @@ final class StatusApi {
                     response = new Response(503,
                             error("status store not queryable now (starting, rebalancing or stopped): "
                             + e.getMessage() + "; retry"));
+                } catch (PeerFanout.OverBudgetException e) {
+                    log.warn("query {} refused: {}", exchange.getRequestURI(),
+                            UntrustedText.escape(e.getMessage(), 500));
+                    response = new Response(503, error("too much of other aggregator instances' answers held now: "
+                            + e.getMessage()));
                 } catch (IOException e) {
                     log.warn("query {} failed: {}", exchange.getRequestURI(),
                             UntrustedText.escape(e.getMessage(), 500));
@@ -194,6 +217,23 @@ final class StatusApi {
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
         }
+    }
+
+    /** A whole number >= 0 named {@code name}, or {@code fallback} when absent. */
+    private static int whole(Map<String, String> query, String name, int fallback) {
+        String text = query.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            int value = Integer.parseInt(text);
+            if (value >= 0) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(name + ": must be a whole number >= 0, was \"" + text + "\"");
     }
 
     private ObjectNode error(String message) {

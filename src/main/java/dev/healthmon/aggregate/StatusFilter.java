@@ -77,16 +77,57 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
     public record Page(List<BackendStatus> items, int total, int offset, int limit) {}
 
     public Page page(List<BackendStatus> statuses) {
+        return page(statuses, offset, limit);
+    }
+
+    /**
+     * The matching statuses from {@code offset}, at most {@code limit}, sorted by id; {@code total} counts every
+     * match. Neither is bounded by {@link #MAX_LIMIT}: an instance asked for its part of a page answers the first
+     * {@code offset + limit} of its own (docs/design.md §8.6).
+     */
+    public Page page(List<BackendStatus> statuses, int offset, int limit) {
         List<BackendStatus> matching = statuses.stream().filter(this::matches)
                 .sorted(Comparator.comparing(BackendStatus::id)).toList();
         int from = Math.min(offset, matching.size());
-        int to = Math.min(from + limit, matching.size());
+        int to = (int) Math.min((long) from + limit, matching.size());
         return new Page(matching.subList(from, to), matching.size(), offset, limit);
+    }
+
+    /**
+     * This query's page of the pieces of several instances, each the first {@code offset + limit} of its own matches
+     * by id ({@link #page(List, int, int)} from 0): the first {@code offset + limit} of all are among them.
+     *
+     * @param total every instance's total added
+     */
+    public Page merge(List<BackendStatus> pieces, int total) {
+        List<BackendStatus> sorted = pieces.stream().sorted(Comparator.comparing(BackendStatus::id)).toList();
+        int from = Math.min(offset, sorted.size());
+        int to = (int) Math.min((long) from + limit, sorted.size());
+        return new Page(sorted.subList(from, to), total, offset, limit);
+    }
+
+    /** How many statuses each instance answers for this page: the first {@code offset + limit} of its matches. */
+    public int perInstance() {
+        return (int) Math.min((long) offset + limit, Integer.MAX_VALUE);
     }
 
     /** Counts by status, overall and per value of every label key. */
     public record Summary(int total,
-            Map<HealthStatus, Integer> byStatus, Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel) {}
+            Map<HealthStatus, Integer> byStatus, Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel) {
+
+        /** The counts of both added: the summary of their statuses together (each instance summarises its own). */
+        public Summary plus(Summary other) {
+            Map<HealthStatus, Integer> statuses = new TreeMap<>(byStatus);
+            other.byStatus.forEach((status, count) -> statuses.merge(status, count, Integer::sum));
+            Map<String, Map<String, Map<HealthStatus, Integer>>> labels = new TreeMap<>();
+            for (Summary s : List.of(this, other)) {
+                s.byLabel.forEach((key, values) -> values.forEach((value, counts) -> counts.forEach((status, count) ->
+                        labels.computeIfAbsent(key, k -> new TreeMap<>()).computeIfAbsent(value, v -> new TreeMap<>())
+                                .merge(status, count, Integer::sum))));
+            }
+            return new Summary(total + other.total, statuses, labels);
+        }
+    }
 
     public static Summary summarize(List<BackendStatus> statuses) {
         Map<HealthStatus, Integer> byStatus = new TreeMap<>();

@@ -1,5 +1,6 @@
 package dev.healthmon.aggregate;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -67,9 +68,14 @@ public final class StatusJson {
         return read(statusReader, bytes);
     }
 
-    /** A status the query API wrote ({@link #statusNode}), e.g. an item of another instance's page. */
+    /** A status as a JSON tree: the view in a store value an earlier version wrote as JSON. */
     BackendStatus status(JsonNode node) {
         return read(statusReader, node);
+    }
+
+    /** A status the query API wrote, read from its tokens (an item of another instance's page as it arrives). */
+    BackendStatus status(JsonParser item) {
+        return read(statusReader, item);
     }
 
     // ---- StatusTransition
@@ -89,6 +95,10 @@ public final class StatusJson {
 
     StatusTransition transition(JsonNode node) {
         return read(transitionReader, node);
+    }
+
+    StatusTransition transition(JsonParser item) {
+        return read(transitionReader, item);
     }
 
     // ---- store values: written in the binary format (StatusStoreCodec); JSON of earlier versions still read
@@ -160,6 +170,17 @@ public final class StatusJson {
         return new RecentChecks(checks);
     }
 
+    /** An item of another instance's {@code /api/checks} page, read from its tokens: the backend's id and checks. */
+    Map.Entry<String, RecentChecks> checksItem(JsonParser item) {
+        JsonNode node;
+        try {
+            node = mapper.readTree(item);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(Json.problem(e), e);
+        }
+        return Map.entry(node.path("id").asText(), checks(node.path("checks")));
+    }
+
     // ---- helpers
 
     private static List<Availability.Bucket> buckets(JsonNode array) {
@@ -203,6 +224,14 @@ public final class StatusJson {
             return reader.readValue(bytes);
         } catch (StreamReadException e) {
             throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(Json.problem(e), e);
+        }
+    }
+
+    private static <T> T read(ObjectReader reader, JsonParser parser) {
+        try {
+            return reader.readValue(parser);
         } catch (IOException e) {
             throw new IllegalArgumentException(Json.problem(e), e);
         }

@@ -1,20 +1,13 @@
 package dev.healthmon.aggregate;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.UntrustedText;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.DateTimeException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,12 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -47,29 +36,31 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * registration's partition, which a producer may have chosen freely (docs/design.md §2), so the key's
  * hash does not say which instance holds it. Instances are few; asking each is cheap.
  *
+ * <p>Other instances are asked at once, under one deadline and a bound on what their answers hold
+ * ({@link PeerFanout}).
+ *
  * <p>Thread-safe.
  */
 final class StatusQueries implements StatusSource {
 
-    /** How long another instance may take to answer, body included (the JDK client's timeout ends at the headers). */
-    private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(5);
-    /**
-     * The most another instance's answer may hold: its every status ({@code scope=local}, no limit) at ~500 bytes
-     * each is 32 MiB for 64,000 backends. Past it the answer is refused rather than buffered without end.
-     */
-    static final int MAX_PEER_ANSWER_BYTES = 64 * 1024 * 1024;
+    /** No HTTP status but 200 is an answer: any other is the other instance's failure. */
+    private static final IntPredicate NONE_ABSENT = status -> false;
 
     private final KafkaStreams streams;
     private final HostInfo self;
     private final StatusJson json;
-    private final ObjectMapper mapper;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(REMOTE_TIMEOUT).build();
+    private final PeerFanout peers;
 
     StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper) {
+        this(streams, self, json, mapper, PeerFanout.Limits.DEFAULTS);
+    }
+
+    StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper,
+                  PeerFanout.Limits limits) {
         this.streams = streams;
         this.self = self;
         this.json = json;
-        this.mapper = mapper;
+        this.peers = new PeerFanout(limits, mapper);
     }
 
     /** Every status this instance holds as the active owner. */
@@ -103,17 +94,166 @@ final class StatusQueries implements StatusSource {
         }
     }
 
-    /** Every status, from every instance. */
+    /** Every status, from every instance, handed to {@code use}: other instances' answers are held until it returns. */
     @Override
-    public List<BackendStatus> all() throws IOException, InterruptedException {
-        List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
-        for (HostInfo other : others()) {
-            JsonNode page = get(other, "/api/status?scope=local&limit=" + Integer.MAX_VALUE);
-            for (JsonNode item : page.path("items")) {
-                statuses.add(fromPeer(other, () -> json.status(item)));
-            }
+    public <R> R all(Function<List<BackendStatus>, R> use) throws IOException, InterruptedException {
+        try (PeerFanout.Query query = peers.open()) {
+            List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
+            peers.ask(query, others(), "/api/status?scope=local&limit=" + Integer.MAX_VALUE, PeerItems.Shape.PAGE,
+                    json::status, NONE_ABSENT).forEach(statuses::addAll);
+            return use.apply(statuses);
         }
-        return statuses;
+    }
+
+    /**
+     * Each instance pages its own matches ({@code scope=local}, the same filter, its first {@code offset + limit}),
+     * and the pieces are merged: a page holds at most that many statuses per instance, not every status
+     * (docs/design.md §8.6). An instance of an earlier version answers every status it holds, unfiltered and without
+     * {@code "scope": "local"}: it is filtered and paged here instead.
+     */
+    @Override
+    public StatusFilter.Page page(StatusFilter filter) throws IOException, InterruptedException {
+        int each = filter.perInstance();
+        List<HostInfo> others = others();
+        try (PeerFanout.Query query = peers.open()) {
+            StatusFilter.Page own = localPage(filter, 0, each);
+            List<BackendStatus> pieces = new ArrayList<>(own.items());
+            long total = own.total();
+            List<PeerFanout.Answer<BackendStatus>> answers = peers.askPages(query, others,
+                    "/api/status?scope=local" + parameters(filter) + "&offset=0&limit=" + each, json::status,
+                    NONE_ABSENT);
+            for (int i = 0; i < others.size(); i++) {
+                PeerFanout.Answer<BackendStatus> answer = answers.get(i);
+                StatusFilter.Page its = answeredForItself(answer) ? new StatusFilter.Page(answer.items(),
+                        total(others.get(i), answer, each), 0, each) : filter.page(answer.items(), 0, each);
+                pieces.addAll(its.items());
+                total += its.total();
+            }
+            return filter.merge(pieces, (int) Math.min(total, Integer.MAX_VALUE));
+        }
+    }
+
+    /**
+     * Each instance counts its own statuses ({@code scope=local}) and the counts are added. An instance of an
+     * earlier version answers for every instance (it ignored scope there), which would count each status once more:
+     * its statuses are asked for and counted here instead, as before.
+     */
+    @Override
+    public StatusFilter.Summary summary() throws IOException, InterruptedException {
+        List<HostInfo> others = others();
+        try (PeerFanout.Query query = peers.open()) {
+            StatusFilter.Summary sum = localSummary();
+            List<HostInfo> earlier = new ArrayList<>();
+            List<List<PeerSummary>> answers = peers.ask(query, others, "/api/summary?scope=local",
+                    PeerItems.Shape.ONE, StatusQueries::peerSummary, NONE_ABSENT);
+            for (int i = 0; i < others.size(); i++) {
+                PeerSummary answer = answers.get(i).get(0);
+                if (answer.local()) {
+                    sum = sum.plus(answer.summary());
+                } else {
+                    earlier.add(others.get(i));
+                }
+            }
+            if (!earlier.isEmpty()) {
+                List<BackendStatus> theirs = new ArrayList<>();
+                peers.ask(query, earlier, "/api/status?scope=local&limit=" + Integer.MAX_VALUE, PeerItems.Shape.PAGE,
+                        json::status, NONE_ABSENT).forEach(theirs::addAll);
+                sum = sum.plus(StatusFilter.summarize(theirs));
+            }
+            return sum;
+        }
+    }
+
+    /** Another instance's {@code /api/summary?scope=local}; {@code local} false when it answered for all. */
+    record PeerSummary(boolean local, StatusFilter.Summary summary) {}
+
+    /** Reads a summary as the API writes it, straight from its tokens. */
+    static PeerSummary peerSummary(JsonParser item) {
+        try {
+            expect(item.nextToken(), JsonToken.START_OBJECT, "a summary");
+            int total = 0;
+            boolean local = false;
+            Map<HealthStatus, Integer> byStatus = new TreeMap<>();
+            Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel = new TreeMap<>();
+            while (item.nextToken() == JsonToken.FIELD_NAME) {
+                String field = item.currentName();
+                JsonToken value = item.nextToken();
+                switch (field) {
+                    case "total" -> total = count(item, value, "total");
+                    case "scope" -> local = "local".equals(item.getText());
+                    case "byStatus" -> counts(item, value, byStatus, "byStatus");
+                    case "byLabel" -> {
+                        expect(value, JsonToken.START_OBJECT, "byLabel");
+                        while (item.nextToken() == JsonToken.FIELD_NAME) {
+                            Map<String, Map<HealthStatus, Integer>> values = byLabel.computeIfAbsent(
+                                    item.currentName(), k -> new TreeMap<>());
+                            expect(item.nextToken(), JsonToken.START_OBJECT, "byLabel's values");
+                            while (item.nextToken() == JsonToken.FIELD_NAME) {
+                                counts(item, item.nextToken(), values.computeIfAbsent(item.currentName(),
+                                        v -> new TreeMap<>()), "byLabel's counts");
+                            }
+                        }
+                    }
+                    default -> item.skipChildren();
+                }
+            }
+            return new PeerSummary(local, new StatusFilter.Summary(total, byStatus, byLabel));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a summary: " + e.getMessage(), e);
+        }
+    }
+
+    private static void counts(JsonParser item, JsonToken start, Map<HealthStatus, Integer> into, String what)
+            throws IOException {
+        expect(start, JsonToken.START_OBJECT, what);
+        while (item.nextToken() == JsonToken.FIELD_NAME) {
+            HealthStatus status = HealthStatus.valueOf(item.currentName()); // another name: IllegalArgumentException
+            into.merge(status, count(item, item.nextToken(), what), Integer::sum);
+        }
+    }
+
+    private static int count(JsonParser item, JsonToken token, String what) throws IOException {
+        expect(token, JsonToken.VALUE_NUMBER_INT, what);
+        int count = item.getIntValue();
+        if (count < 0) {
+            throw new IllegalArgumentException(what + ": a count below 0");
+        }
+        return count;
+    }
+
+    private static void expect(JsonToken token, JsonToken wanted, String what) {
+        if (token != wanted) {
+            throw new IllegalArgumentException(what + ": " + wanted + " expected, was " + token);
+        }
+    }
+
+    /** Whether an instance paged its own statuses (this version) rather than sending them all (earlier ones). */
+    private static boolean answeredForItself(PeerFanout.Answer<?> answer) {
+        return "local".equals(answer.fields().get("scope"));
+    }
+
+    /** The total of {@code peer}'s page; one that cannot be is its fault (an IOException naming it, a 502). */
+    private static int total(HostInfo peer, PeerFanout.Answer<?> answer, int asked) throws IOException {
+        try {
+            int total = Integer.parseInt(answer.fields().getOrDefault("total", ""));
+            if (total >= answer.items().size() && answer.items().size() <= asked) {
+                return total;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IOException("aggregator " + peer.host() + ":" + peer.port() + " answered a page of "
+                + answer.items().size() + " statuses (" + asked + " asked) with total "
+                + UntrustedText.escape(String.valueOf(answer.fields().get("total")), 40));
+    }
+
+    /** {@code filter}'s status and label as query parameters. */
+    private static String parameters(StatusFilter filter) {
+        StringBuilder parameters = new StringBuilder();
+        filter.status().ifPresent(status -> parameters.append("&status=").append(status.name()));
+        filter.labelKey().ifPresent(key -> parameters.append("&label=").append(URLEncoder.encode(key + ":"
+                + filter.labelValue().orElseThrow(), StandardCharsets.UTF_8)));
+        return parameters.toString();
     }
 
     @Override
@@ -122,27 +262,23 @@ final class StatusQueries implements StatusSource {
         if (local.isPresent()) {
             return local;
         }
-        for (HostInfo other : others()) {
-            HttpResponse<byte[]> response = send(other, "/api/status/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
-                    + "?scope=local");
-            if (response.statusCode() == 200) {
-                return Optional.of(fromPeer(other, () -> json.decodeStatus(response.body())));
-            }
+        try (PeerFanout.Query query = peers.open()) {
+            // Any answer but 200 is "not here", as the instances answer a backend they do not hold with 404.
+            return peers.ask(query, others(), "/api/status/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
+                    + "?scope=local", PeerItems.Shape.ONE, json::status, status -> true)
+                    .stream().flatMap(List::stream).findFirst();
         }
-        return Optional.empty();
     }
 
     /** Transitions at or after {@code since}, newest first, from every instance's bounded history. */
     @Override
     public List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
-        List<StatusTransition> all = new ArrayList<>(localTransitions(since));
-        for (HostInfo other : others()) {
-            JsonNode page = get(other, "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE);
-            for (JsonNode item : page.path("items")) {
-                all.add(fromPeer(other, () -> json.transition(item)));
-            }
+        try (PeerFanout.Query query = peers.open()) {
+            List<StatusTransition> all = new ArrayList<>(localTransitions(since));
+            peers.ask(query, others(), "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE,
+                    PeerItems.Shape.PAGE, json::transition, NONE_ABSENT).forEach(all::addAll);
+            return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
         }
-        return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
     }
 
     @Override
@@ -153,19 +289,20 @@ final class StatusQueries implements StatusSource {
     /** The recent checks of the first {@code limit} backends by id, from every instance. */
     @Override
     public Map<String, RecentChecks> checks(int limit) throws IOException, InterruptedException {
-        // Each instance's first `limit` by id, merged: the first `limit` of the merge are the first of all.
-        TreeMap<String, RecentChecks> all = new TreeMap<>(localChecks(limit));
-        for (HostInfo other : others()) {
-            HttpResponse<byte[]> response = send(other, "/api/checks?scope=local&limit=" + limit);
-            if (response.statusCode() == 404) {
-                continue; // an instance of a version before /api/checks, during a rolling upgrade: it has none
-            }
-            JsonNode page = body(other, response);
-            for (JsonNode item : page.path("items")) {
-                all.put(item.path("id").asText(), fromPeer(other, () -> json.checks(item.path("checks"))));
-            }
+        try (PeerFanout.Query query = peers.open()) {
+            // Each instance's first `limit` by id, merged: the first `limit` of the merge are the first of all.
+            TreeMap<String, RecentChecks> all = new TreeMap<>(localChecks(limit));
+            // 404: an instance of a version before /api/checks, during a rolling upgrade: it has none.
+            peers.ask(query, others(), "/api/checks?scope=local&limit=" + limit, PeerItems.Shape.PAGE,
+                    json::checksItem, status -> status == 404)
+                    .forEach(page -> page.forEach(entry -> all.put(entry.getKey(), entry.getValue())));
+            return StatusSource.first(all, limit);
         }
-        return StatusSource.first(all, limit);
+    }
+
+    /** The most other instances' answers have held at once (for tests). */
+    long mostHeldPeerBytes() {
+        return peers.mostHeldBytes();
     }
 
     private ReadOnlyKeyValueStore<String, byte[]> store() {
@@ -188,115 +325,6 @@ final class StatusQueries implements StatusSource {
             return query.get();
         } catch (IllegalStateException e) {
             throw new StreamsStoppedException("streams state " + streams.state() + ": " + e.getMessage());
-        }
-    }
-
-    /**
-     * What {@code decode} makes of another instance's answer. The decoders refuse bad input with an
-     * IllegalArgumentException (which the API turns into a 400 about the caller's request) or a DateTimeException;
-     * from a peer either is the peer's fault, so an IOException (502) naming it.
-     */
-    private static <T> T fromPeer(HostInfo host, Supplier<T> decode) throws IOException {
-        try {
-            return decode.get();
-        } catch (IllegalArgumentException | DateTimeException e) {
-            throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered something else than "
-                    + "statuses or transitions: " + e.getMessage(), e);
-        }
-    }
-
-    private JsonNode get(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
-        return body(host, send(host, pathAndQuery));
-    }
-
-    private JsonNode body(HostInfo host, HttpResponse<byte[]> response) throws IOException {
-        if (response.statusCode() != 200) {
-            throw new IOException("aggregator " + host.host() + ":" + host.port() + " answered HTTP "
-                    + response.statusCode());
-        }
-        return mapper.readTree(response.body());
-    }
-
-    /**
-     * One GET to another instance, whole answer within {@link #REMOTE_TIMEOUT} and {@link #MAX_PEER_ANSWER_BYTES}:
-     * a peer that sends its headers and then trickles, or never ends its body, must not hold the caller's thread.
-     */
-    private HttpResponse<byte[]> send(HostInfo host, String pathAndQuery) throws IOException, InterruptedException {
-        String peer = host.host() + ":" + host.port();
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + peer + pathAndQuery))
-                .timeout(REMOTE_TIMEOUT).GET().build();
-        CompletableFuture<HttpResponse<byte[]>> answer = http.sendAsync(request,
-                info -> new BoundedBody(MAX_PEER_ANSWER_BYTES, "aggregator " + peer));
-        try {
-            return answer.get(REMOTE_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            answer.cancel(true); // since JDK 16 this also aborts the exchange and closes its connection
-            throw new HttpTimeoutException("aggregator " + peer + " did not answer within " + REMOTE_TIMEOUT.toSeconds()
-                    + " s");
-        } catch (InterruptedException e) {
-            answer.cancel(true);
-            throw e;
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException("aggregator " + peer + ": " + cause, cause);
-        }
-    }
-
-    /**
-     * Collects a body up to {@code max} bytes; past it cancels the exchange and fails with an IOException.
-     * Threading: called by the HTTP client one signal at a time, as the Flow contract says.
-     */
-    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int max;
-        private final String peer;
-        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        BoundedBody(int max, String peer) {
-            this.max = max;
-            this.peer = peer;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return body;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            this.subscription = subscription;
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            if (body.isDone()) {
-                return; // refused already: what was in flight when the exchange was cancelled
-            }
-            for (ByteBuffer buffer : buffers) {
-                if (bytes.size() + (long) buffer.remaining() > max) {
-                    subscription.cancel();
-                    body.completeExceptionally(new IOException(peer + " answered more than " + max + " bytes"));
-                    return;
-                }
-                byte[] chunk = new byte[buffer.remaining()];
-                buffer.get(chunk);
-                bytes.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable error) {
-            body.completeExceptionally(error);
-        }
-
-        @Override
-        public void onComplete() {
-            body.complete(bytes.toByteArray());
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * What the query API ({@link StatusApi}) answers from: in the aggregator, every instance's {@code statuses}
@@ -20,7 +21,31 @@ interface StatusSource {
 
     Optional<BackendStatus> local(String id);
 
-    List<BackendStatus> all() throws IOException, InterruptedException;
+    /**
+     * Every status, from every instance, handed to {@code use}; its result is returned. What other instances
+     * answered is held only until {@code use} returns ({@link PeerFanout}): keep what the answer needs, not the list.
+     */
+    <R> R all(Function<List<BackendStatus>, R> use) throws IOException, InterruptedException;
+
+    /** The page {@code filter} asks for, from every instance. */
+    default StatusFilter.Page page(StatusFilter filter) throws IOException, InterruptedException {
+        return all(filter::page);
+    }
+
+    /** The counts of every instance's statuses. */
+    default StatusFilter.Summary summary() throws IOException, InterruptedException {
+        return all(StatusFilter::summarize);
+    }
+
+    /** This instance's matches of {@code filter} from {@code offset}, at most {@code limit} (not capped), by id. */
+    default StatusFilter.Page localPage(StatusFilter filter, int offset, int limit) {
+        return filter.page(localStates().stream().map(StatusState::view).toList(), offset, limit);
+    }
+
+    /** The counts of this instance's statuses. */
+    default StatusFilter.Summary localSummary() {
+        return StatusFilter.summarize(localStates().stream().map(StatusState::view).toList());
+    }
 
     Optional<BackendStatus> one(String id) throws IOException, InterruptedException;
 

@@ -134,8 +134,8 @@ final class StatusPageFixture implements AutoCloseable {
         }
 
         @Override
-        public List<BackendStatus> all() {
-            return states.stream().map(StatusState::view).toList();
+        public <R> R all(Function<List<BackendStatus>, R> use) {
+            return use.apply(states.stream().map(StatusState::view).toList());
         }
 
         @Override

@@ -2,32 +2,53 @@ package dev.healthmon.aggregate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.healthmon.json.Json;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.Thresholds;
 import dev.healthmon.support.LoopbackPorts;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -43,47 +64,77 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The query API's answer when another aggregator instance answers, but not with statuses or transitions: that is
- * the other instance's fault, so 502 naming it, never a 400 that blames the caller's request. No broker: this
- * instance's Streams application is never started; it reports an empty store of its own and one peer, an HTTP
- * server the test runs.
+ * The query API's answer from other aggregator instances (docs/design.md §8.6): when one answers, but not with
+ * statuses or transitions, that is the other instance's fault, so 502 naming it, never a 400 that blames the caller's
+ * request; slow instances are waited for once, not once each; their answers held at once are bounded. No broker:
+ * this instance's Streams application is never started; it reports a store of its own and its peers, HTTP servers
+ * the test runs.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StatusQueriesPeerTest {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = Json.mapper();
+    private static final StatusJson JSON = new StatusJson(MAPPER);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
     Path stateDir;
+    /** Runs the handlers of every server the test starts: several requests at once, each on its own thread. */
+    private final ExecutorService handlers = Executors.newCachedThreadPool();
+    private final List<HttpServer> peers = new ArrayList<>();
     private HttpServer peer;
     private HttpServer api;
     private KafkaStreams streams;
+    private StatusQueries queries;
 
     @BeforeEach
     void startPeer() throws Exception {
-        peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
-        peer.start(); // each test gives it its answers; a path without one is a 404
+        peer = startPeerServer(); // each test gives it its answers; a path without one is a 404
+    }
+
+    private HttpServer startPeerServer() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        server.setExecutor(handlers);
+        server.start();
+        peers.add(server);
+        return server;
     }
 
     /** This instance's API, over a store holding {@code storedValue} for "payments-api" (or nothing when null). */
     private void startApi(byte[] storedValue) throws Exception {
+        startApi(storedValue, PeerFanout.Limits.DEFAULTS);
+    }
+
+    /** The same with other limits on the fan-out; the API answers several queries at once, as in production. */
+    private void startApi(byte[] storedValue, PeerFanout.Limits limits) throws Exception {
+        startApi(storedValue == null ? new TreeMap<>() : new TreeMap<>(Map.of("payments-api", storedValue)), limits);
+    }
+
+    /** This instance's API over a store holding {@code stored} (store values by id). */
+    private void startApi(SortedMap<String, byte[]> stored, PeerFanout.Limits limits) throws Exception {
         api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
-        streams = new OnePeerStreams(new HostInfo("127.0.0.1", peer.getAddress().getPort()),
-                KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
-                        + self.port(), stateDir.toString(), 0), new OneValueStore("payments-api", storedValue));
-        AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+        streams = new PeerStreams(peers.stream().map(p -> new HostInfo("127.0.0.1", p.getAddress().getPort()))
+                .toList(), KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
+                        + self.port(), stateDir.toString(), 0), new StoredValues(stored));
+        if (limits.equals(PeerFanout.Limits.DEFAULTS)) {
+            AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+        } else {
+            queries = new StatusQueries(streams, self, JSON, MAPPER, limits);
+            new StatusApi(api, queries, JSON, MAPPER);
+        }
+        api.setExecutor(handlers);
         api.start();
     }
 
     @AfterEach
     void stop() {
-        peer.stop(0);
+        peers.forEach(p -> p.stop(0));
         if (api != null) {
             api.stop(0);
             streams.close(Duration.ofSeconds(10));
         }
+        handlers.shutdownNow();
     }
 
     @Test
@@ -129,18 +180,7 @@ class StatusQueriesPeerTest {
     @Test
     void aPeerThatSendsItsHeadersAndThenTricklesIsABadGatewayWithinTheTimeoutNotAHeldThread() throws Exception {
         startApi(null);
-        peer.createContext("/api/status", exchange -> {
-            exchange.sendResponseHeaders(200, 0); // a body of unknown length, then one byte at a time
-            try (OutputStream out = exchange.getResponseBody()) {
-                while (true) {
-                    out.write(' ');
-                    out.flush();
-                    TimeUnit.MILLISECONDS.sleep(200); // the fault under test: a peer that answers slowly
-                }
-            } catch (IOException | InterruptedException e) {
-                // the API gave up on it and closed the connection: what should happen
-            }
-        });
+        peer.createContext("/api/status", StatusQueriesPeerTest::trickle);
 
         HttpResponse<String> answer = get("/api/status"); // gives up after 20 s: the API must answer before
 
@@ -170,7 +210,378 @@ class StatusQueriesPeerTest {
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
         assertThat(MAPPER.readTree(answer.body()).path("error").asText())
                 .contains("127.0.0.1:" + peer.getAddress().getPort())
-                .contains("answered more than " + StatusQueries.MAX_PEER_ANSWER_BYTES + " bytes");
+                .contains("answered more than " + PeerFanout.Limits.DEFAULTS.maxAnswerBytes() + " bytes");
+    }
+
+    @Test
+    void threePeersThatTrickleAreOneBadGatewayWithinOneDeadlineNotOneDeadlineEach() throws Exception {
+        List<HttpServer> slow = List.of(peer, startPeerServer(), startPeerServer());
+        slow.forEach(server -> server.createContext("/api/status", StatusQueriesPeerTest::trickle));
+        startApi(null);
+
+        long start = System.nanoTime();
+        HttpResponse<String> answer = get("/api/status");
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        String error = MAPPER.readTree(answer.body()).path("error").asText();
+        slow.forEach(server -> assertThat(error).contains("127.0.0.1:" + server.getAddress().getPort()));
+        assertThat(error).contains("did not answer within 5 s");
+        // One deadline (5 s) and room for a loaded machine; asked one after another, they took 15 s.
+        assertThat(took).isLessThan(Duration.ofSeconds(9));
+    }
+
+    @Test
+    void concurrentQueriesAgainstAPeerServingANearLimitAnswerHoldAtMostTheBoundAndTheOneOverIsRefused()
+            throws Exception {
+        // A deadline long enough for two answers of 3.5 MB to be decoded on a loaded machine: this is about memory.
+        PeerFanout.Limits limits = new PeerFanout.Limits(Duration.ofSeconds(15), 4 << 20, 8 << 20);
+        List<BackendStatus> statuses = IntStream.range(0, 12_000).mapToObj(i -> unknown("backend-" + i)).toList();
+        byte[] page = page(statuses.stream().map(JSON::statusNode).toList());
+        assertThat(page.length).as("near the limit of one answer").isBetween(3 << 20, 4 << 20);
+        CountDownLatch thirdRefused = new CountDownLatch(1);
+        peer.createContext("/api/status", exchange -> {
+            exchange.sendResponseHeaders(200, page.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(page, 0, page.length / 2);
+                out.flush();
+                // The rest once the test has seen the third query refused: until then the first two hold theirs.
+                thirdRefused.await(20, TimeUnit.SECONDS);
+                out.write(page, page.length / 2, page.length - page.length / 2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        startApi((byte[]) null, limits);
+
+        List<CompletableFuture<HttpResponse<String>>> answers = List.of(getAsync("/api/status"),
+                getAsync("/api/status"), getAsync("/api/status"));
+        HttpResponse<?> first = (HttpResponse<?>) CompletableFuture.anyOf(answers.toArray(CompletableFuture[]::new))
+                .get(20, TimeUnit.SECONDS);
+
+        assertThat(first.statusCode()).as("%s", first.body()).isEqualTo(503);
+        assertThat(MAPPER.readTree((String) first.body()).path("error").asText())
+                .contains("127.0.0.1:" + peer.getAddress().getPort()).contains("retry");
+        thirdRefused.countDown();
+        List<HttpResponse<String>> others = answers.stream().map(CompletableFuture::join).filter(a -> a != first)
+                .toList();
+        assertThat(others).hasSize(2).allSatisfy(a -> {
+            assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
+            assertThat(MAPPER.readTree(a.body()).path("total").asInt()).isEqualTo(statuses.size());
+        });
+        assertThat(queries.mostHeldPeerBytes()).isEqualTo(2L * page.length)
+                .isLessThanOrEqualTo(limits.maxHeldBytes());
+        // What the answered queries held is given back: the next one is admitted.
+        assertThat(get("/api/status").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aNormalAnswerFromSeveralPeersIsTheirStatusesTransitionsAndChecksMergedAsBefore() throws Exception {
+        HttpServer second = startPeerServer();
+        StatusState full = StoreValues.full();
+        BackendStatus first = unknown("a-first");
+        BackendStatus third = unknown("c-third");
+        List<JsonNode> history = full.history().stream().<JsonNode>map(JSON::transitionNode).toList();
+        ObjectNode checks = MAPPER.createObjectNode().put("id", full.view().id());
+        full.checks().checks().forEach(c -> checks.withArray("checks").add(JSON.checkNode(c)));
+        // Written a few bytes at a time, so that tokens and items arrive cut across chunks.
+        serve(peer, Map.of("/api/status", page(List.of(JSON.statusNode(full.view()), JSON.statusNode(first))),
+                "/api/transitions", page(history), "/api/checks", page(List.of(checks))));
+        serve(second, Map.of("/api/status", page(List.of(JSON.statusNode(third))),
+                "/api/status/c-third", MAPPER.writeValueAsBytes(JSON.statusNode(third)),
+                "/api/transitions", page(List.of())));
+        startApi(null);
+
+        JsonNode all = MAPPER.readTree(get("/api/status").body());
+        assertThat(all.path("total").asInt()).isEqualTo(3);
+        assertThat(all.path("items")).containsExactly(asRead(JSON.statusNode(first)), asRead(JSON.statusNode(third)),
+                asRead(JSON.statusNode(full.view())));
+        assertThat(MAPPER.readTree(get("/api/status/c-third").body())).isEqualTo(asRead(JSON.statusNode(third)));
+        assertThat(get("/api/status/nowhere").statusCode()).isEqualTo(404);
+        assertThat(MAPPER.readTree(get("/api/transitions").body()).path("items"))
+                .containsExactlyElementsOf(full.history().stream()
+                        .sorted(Comparator.comparing(StatusTransition::at).reversed())
+                        .<JsonNode>map(t -> asRead(JSON.transitionNode(t))).toList());
+        // The second peer predates /api/checks (404): left out, as before.
+        assertThat(MAPPER.readTree(get("/api/checks").body()).path("items")).containsExactly(asRead(checks));
+    }
+
+    /** {@code node} as a reader sees it once written (e.g. a long that fits an int reads as an int). */
+    private static JsonNode asRead(JsonNode node) {
+        try {
+            return MAPPER.readTree(MAPPER.writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aPeerThatRefusesTheConnectionIsABadGatewayNamingItBesideOnesThatAnswer() throws Exception {
+        HttpServer gone = startPeerServer();
+        int port = gone.getAddress().getPort();
+        gone.stop(0); // nothing listens on its address any more
+        serve(peer, Map.of("/api/status", page(List.of(JSON.statusNode(unknown("a-first"))))));
+        startApi(null);
+
+        // Many times: whether the answering peer is done before the refusal is known varies from one to the next,
+        // and when it was, the refusal's bare exception (no message, no name) once ended the query.
+        for (int i = 0; i < 40; i++) {
+            HttpResponse<String> answer = get("/api/status");
+
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+            assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as("query %d", i)
+                    .contains("127.0.0.1:" + port);
+        }
+    }
+
+    @Test
+    void aPageFromThreeInstancesIsThePageOfAllTheirStatusesForEveryFilterOffsetAndLimit() throws Exception {
+        List<BackendStatus> all = generated(300);
+        List<List<BackendStatus>> spread = spread(all, 3, new Random(16));
+        instance(peer, spread.get(1), null);
+        instance(startPeerServer(), spread.get(2), null);
+        startApi(stored(spread.get(0)), PeerFanout.Limits.DEFAULTS);
+
+        List<String> filters = List.of("", "&status=UNHEALTHY", "&label=team:b", "&status=HEALTHY&label=zone:eu",
+                "&label=zone:nowhere", "&label=" + URLEncoder.encode("odd key:a b&c", StandardCharsets.UTF_8));
+        for (String filter : filters) {
+            for (int offset : List.of(0, 1, 37, 99, 150, 299, 300, 301, 5000)) {
+                for (int limit : List.of(1, 7, 100, 1000)) {
+                    String path = "/api/status?offset=" + offset + "&limit=" + limit + filter;
+                    StatusFilter wanted = StatusFilter.parse(queryOf(path));
+
+                    assertThat(MAPPER.readTree(get(path).body())).as(path)
+                            .isEqualTo(asRead(pageNode(wanted.page(all))));
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSummaryOfThreeInstancesIsTheSummaryOfAllTheirStatuses() throws Exception {
+        List<BackendStatus> all = generated(300);
+        List<List<BackendStatus>> spread = spread(all, 3, new Random(17));
+        instance(peer, spread.get(1), null);
+        instance(startPeerServer(), spread.get(2), null);
+        startApi(stored(spread.get(0)), PeerFanout.Limits.DEFAULTS);
+
+        assertThat(MAPPER.readTree(get("/api/summary").body())).isEqualTo(summaryNode(all));
+        JsonNode local = MAPPER.readTree(get("/api/summary?scope=local").body());
+        assertThat(local.path("scope").asText()).isEqualTo("local");
+        assertThat(local.path("total").asInt()).isEqualTo(spread.get(0).size());
+    }
+
+    @Test
+    void anEarlierVersionsPeerAnsweringForEveryInstanceIsNotCountedTwiceAndItsStatusesAreFilteredHere()
+            throws Exception {
+        List<BackendStatus> all = generated(120);
+        List<List<BackendStatus>> spread = spread(all, 3, new Random(18));
+        instance(startPeerServer(), spread.get(2), null);
+        // An earlier version: scope ignored on /api/summary (every instance counted), and on /api/status every
+        // status it holds, unfiltered and unpaged, without "scope".
+        serve(peer, Map.of("/api/summary", MAPPER.writeValueAsBytes(summaryNode(all)),
+                "/api/status", page(spread.get(1).stream().map(JSON::statusNode).toList())));
+        startApi(stored(spread.get(0)), PeerFanout.Limits.DEFAULTS);
+
+        assertThat(MAPPER.readTree(get("/api/summary").body())).isEqualTo(summaryNode(all));
+        for (String path : List.of("/api/status?status=UNHEALTHY&limit=3", "/api/status?label=team:c&offset=10",
+                "/api/status?limit=1000", "/api/status?offset=119&limit=1")) {
+            assertThat(MAPPER.readTree(get(path).body())).as(path)
+                    .isEqualTo(asRead(pageNode(StatusFilter.parse(queryOf(path)).page(all))));
+        }
+    }
+
+    @Test
+    void aViewersPageAndSummaryAtOnceBothAnswerWhereTheWholeStatusesOfEveryPeerDidNotFitTwice() throws Exception {
+        List<BackendStatus> all = generated(8_000);
+        List<List<BackendStatus>> spread = List.of(all.subList(0, 100), all.subList(100, 4_050),
+                all.subList(4_050, 8_000));
+        // Each peer answers once both queries have asked it: the two are in progress at once, as a refresh's are.
+        instance(peer, spread.get(1), new CountDownLatch(2));
+        instance(startPeerServer(), spread.get(2), new CountDownLatch(2));
+        int whole = page(spread.get(1).stream().map(JSON::statusNode).toList()).length; // one peer's every status
+        // Room for one query holding every status of both peers, not two: what the status page's two did.
+        PeerFanout.Limits limits = new PeerFanout.Limits(Duration.ofSeconds(15), 2 * whole, 3L * whole);
+        startApi(stored(spread.get(0)), limits);
+
+        CompletableFuture<HttpResponse<String>> statusPage = getAsync("/api/status?limit=1000");
+        CompletableFuture<HttpResponse<String>> summary = getAsync("/api/summary");
+
+        HttpResponse<String> paged = statusPage.get(30, TimeUnit.SECONDS);
+        assertThat(paged.statusCode()).as(paged.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(paged.body())).isEqualTo(asRead(pageNode(StatusFilter.parse(
+                Map.of("limit", "1000")).page(all))));
+        HttpResponse<String> counted = summary.get(30, TimeUnit.SECONDS);
+        assertThat(counted.statusCode()).as(counted.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(counted.body())).isEqualTo(summaryNode(all));
+        // Two pieces of 1,000 statuses and two summaries: less than one peer's every status.
+        assertThat(queries.mostHeldPeerBytes()).isPositive().isLessThan(whole);
+    }
+
+    /** {@code count} statuses: ids of several lengths, every status, labels on some (one key with odd characters). */
+    private static List<BackendStatus> generated(int count) {
+        Random random = new Random(count);
+        List<String> statuses = List.of("UNKNOWN", "HEALTHY", "DEGRADED", "UNHEALTHY", "UNAUTHENTICATED");
+        return IntStream.range(0, count).mapToObj(i -> {
+            ObjectNode node = JSON.statusNode(unknown("b-" + Integer.toString(i * 7919 % (count * 3), 36)));
+            node.put("status", statuses.get(random.nextInt(statuses.size())));
+            ObjectNode labels = node.putObject("labels").put("team", List.of("a", "b", "c").get(i % 3));
+            if (random.nextBoolean()) {
+                labels.put("zone", random.nextBoolean() ? "eu" : "us");
+            }
+            if (i % 5 == 0) {
+                labels.put("odd key", "a b&c");
+            }
+            return JSON.status(node);
+        }).toList();
+    }
+
+    /** {@code all} dealt at random to {@code instances} instances. */
+    private static List<List<BackendStatus>> spread(List<BackendStatus> all, int instances, Random random) {
+        List<List<BackendStatus>> spread = IntStream.range(0, instances).<List<BackendStatus>>mapToObj(
+                i -> new ArrayList<>()).toList();
+        all.forEach(s -> spread.get(random.nextInt(instances)).add(s));
+        return spread;
+    }
+
+    private static SortedMap<String, byte[]> stored(List<BackendStatus> statuses) {
+        SortedMap<String, byte[]> stored = new TreeMap<>();
+        statuses.forEach(s -> stored.put(s.id(), JSON.encode(StatusState.fresh(s))));
+        return stored;
+    }
+
+    /**
+     * Another instance as this version answers: the real API over the statuses it holds. With a {@code gate}, it
+     * reads them only once as many queries as the gate counts have asked it.
+     */
+    private void instance(HttpServer server, List<BackendStatus> holds, CountDownLatch gate) {
+        new StatusApi(server, new Holding(holds.stream().map(StatusState::fresh).toList(), gate), JSON, MAPPER);
+    }
+
+    /** A page as the API writes it. */
+    private static JsonNode pageNode(StatusFilter.Page page) {
+        ObjectNode node = MAPPER.createObjectNode();
+        page.items().forEach(s -> node.withArray("items").add(JSON.statusNode(s)));
+        node.withArray("items");
+        return node.put("total", page.total()).put("offset", page.offset()).put("limit", page.limit());
+    }
+
+    /** The summary of {@code statuses} as the API writes it. */
+    private static JsonNode summaryNode(List<BackendStatus> statuses) {
+        StatusFilter.Summary summary = StatusFilter.summarize(statuses);
+        ObjectNode node = MAPPER.createObjectNode().put("total", summary.total());
+        summary.byStatus().forEach((status, count) -> node.with("byStatus").put(status.name(), count));
+        ObjectNode byLabel = node.putObject("byLabel");
+        summary.byLabel().forEach((key, values) -> values.forEach((value, counts) -> counts.forEach((status, count) ->
+                byLabel.with(key).with(value).put(status.name(), count))));
+        return node;
+    }
+
+    private static Map<String, String> queryOf(String path) {
+        Map<String, String> query = new TreeMap<>();
+        for (String pair : URI.create(path).getRawQuery().split("&")) {
+            int eq = pair.indexOf('=');
+            query.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return query;
+    }
+
+    /** One instance's statuses, as a fake peer's API answers from them; see {@link #instance}. */
+    record Holding(List<StatusState> states, CountDownLatch gate) implements StatusSource {
+        @Override
+        public List<StatusState> localStates() {
+            if (gate != null) {
+                gate.countDown();
+                try {
+                    assertThat(gate.await(20, TimeUnit.SECONDS)).as("every query asked this instance").isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return states;
+        }
+
+        @Override
+        public Optional<BackendStatus> local(String id) {
+            return states.stream().map(StatusState::view).filter(s -> s.id().equals(id)).findFirst();
+        }
+
+        @Override
+        public <R> R all(Function<List<BackendStatus>, R> use) {
+            throw new AssertionError("another instance answers scope=local queries only");
+        }
+
+        @Override
+        public Optional<BackendStatus> one(String id) {
+            return local(id);
+        }
+
+        @Override
+        public List<StatusTransition> transitions(Instant since, int limit) {
+            return localTransitions(since);
+        }
+
+        @Override
+        public List<StatusTransition> localTransitions(Instant since) {
+            return List.of();
+        }
+
+        @Override
+        public Map<String, RecentChecks> checks(int limit) {
+            return localChecks(limit);
+        }
+    }
+
+    /** A status of a backend just registered, with every other field empty. */
+    private static BackendStatus unknown(String id) {
+        return BackendStatus.unknown(new TrackedBackend(id, "Backend " + id, Map.of("team", "payments"),
+                new RegistrationVersion(1, 42), new Thresholds(3, 2), Duration.ofSeconds(30), Duration.ofSeconds(2),
+                "[http://" + id + ".internal/healthz]"), StoreValues.T0);
+    }
+
+    /** A page as the API writes one. */
+    private static byte[] page(List<? extends JsonNode> items) throws IOException {
+        ObjectNode page = MAPPER.createObjectNode();
+        page.putArray("items").addAll(items);
+        return MAPPER.writeValueAsBytes(page.put("total", items.size()).put("offset", 0).put("limit", items.size()));
+    }
+
+    /** Answers each path (the query ignored) with its body, seven bytes at a time; any other path is a 404. */
+    private static void serve(HttpServer server, Map<String, byte[]> bodies) {
+        server.createContext("/", exchange -> {
+            byte[] body = bodies.get(exchange.getRequestURI().getPath());
+            if (body == null) {
+                exchange.sendResponseHeaders(404, -1);
+                exchange.close();
+                return;
+            }
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                for (int at = 0; at < body.length; at += 7) {
+                    out.write(body, at, Math.min(7, body.length - at));
+                    out.flush();
+                }
+            }
+        });
+    }
+
+    /** A peer that sends its headers, then its body one byte at a time, for ever. */
+    private static void trickle(HttpExchange exchange) throws IOException {
+        exchange.sendResponseHeaders(200, 0); // a body of unknown length
+        try (OutputStream out = exchange.getResponseBody()) {
+            while (true) {
+                out.write(' ');
+                out.flush();
+                TimeUnit.MILLISECONDS.sleep(200); // the fault under test: a peer that answers slowly
+            }
+        } catch (IOException | InterruptedException e) {
+            // the API gave up on it and closed the connection: what should happen
+        }
+    }
+
+    private CompletableFuture<HttpResponse<String>> getAsync(String path) {
+        return HTTP.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.getAddress().getPort()
+                + path)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> get(String path) throws Exception {
@@ -188,21 +599,22 @@ class StatusQueriesPeerTest {
         });
     }
 
-    /** A Streams application (never started): {@code store} is its own, {@code peer} its only other instance. */
-    private static final class OnePeerStreams extends KafkaStreams {
-        private final HostInfo peer;
-        private final OneValueStore store;
+    /** A Streams application (never started): {@code store} is its own, {@code peers} its other instances. */
+    static final class PeerStreams extends KafkaStreams {
+        private final List<HostInfo> peers;
+        private final StoredValues store;
 
-        OnePeerStreams(HostInfo peer, Map<String, Object> config, OneValueStore store) {
+        PeerStreams(List<HostInfo> peers, Map<String, Object> config, StoredValues store) {
             super(StatusTopology.build(Topics.DEFAULTS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS,
                     new SimpleMeterRegistry()), KafkaSettings.toProperties(config));
-            this.peer = peer;
+            this.peers = peers;
             this.store = store;
         }
 
         @Override
         public Collection<StreamsMetadata> metadataForAllStreamsClients() {
-            return List.of(new StreamsMetadataImpl(peer, Set.of(StatusStores.STATUSES), Set.of(), Set.of(), Set.of()));
+            return peers.stream().<StreamsMetadata>map(peer -> new StreamsMetadataImpl(peer,
+                    Set.of(StatusStores.STATUSES), Set.of(), Set.of(), Set.of())).toList();
         }
 
         @Override
@@ -212,11 +624,11 @@ class StatusQueriesPeerTest {
         }
     }
 
-    /** A statuses store holding {@code value} under {@code key}, or nothing when {@code value} is null. */
-    private record OneValueStore(String key, byte[] value) implements ReadOnlyKeyValueStore<String, byte[]> {
+    /** A statuses store holding {@code values} by id. */
+    record StoredValues(SortedMap<String, byte[]> values) implements ReadOnlyKeyValueStore<String, byte[]> {
         @Override
         public byte[] get(String k) {
-            return key.equals(k) ? value : null;
+            return values.get(k);
         }
 
         @Override
@@ -226,8 +638,8 @@ class StatusQueriesPeerTest {
 
         @Override
         public KeyValueIterator<String, byte[]> all() {
-            Iterator<KeyValue<String, byte[]>> entries = value == null ? Collections.emptyIterator()
-                    : List.of(KeyValue.pair(key, value)).iterator();
+            Iterator<KeyValue<String, byte[]>> entries = values.entrySet().stream()
+                    .map(e -> KeyValue.pair(e.getKey(), e.getValue())).iterator();
             return new KeyValueIterator<>() {
                 @Override
                 public void close() {
@@ -252,7 +664,7 @@ class StatusQueriesPeerTest {
 
         @Override
         public long approximateNumEntries() {
-            return value == null ? 0 : 1;
+            return values.size();
         }
     }
 }
