@@ -15,7 +15,7 @@ import java.time.Duration;
  * its {@code linger.ms} (50 ms) there. A result that finds the publisher asleep (a tick without
  * results) still wakes it at once.
  *
- * <p>Not thread-safe: the publisher thread alone owns one.
+ * <p>The publisher thread alone calls {@link #ended}; {@link #nanos} may be read from any thread (tests).
  */
 final class DrainTick {
 
@@ -26,7 +26,8 @@ final class DrainTick {
     /** More than this many in a tick: results wait longer than they need to, wait less next time. */
     static final int MANY = 8;
 
-    private long nanos = SHORTEST.toNanos();
+    /** Written by the owner thread only; volatile so that a test can watch it (one write per tick). */
+    private volatile long nanos = SHORTEST.toNanos();
 
     /** How long to wait for the next tick. */
     long nanos() {

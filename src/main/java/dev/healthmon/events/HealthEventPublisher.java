@@ -512,6 +512,11 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         return missingPartitions;
     }
 
+    /** How long the publisher waits for its next tick now ({@link DrainTick}). Any thread; for tests. */
+    long tickNanos() {
+        return tick.nanos();
+    }
+
     /** Results waiting to be sent. */
     public int buffered() {
         return queue.size();
