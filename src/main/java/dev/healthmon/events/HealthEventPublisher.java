@@ -74,13 +74,8 @@ import org.slf4j.LoggerFactory;
 public final class HealthEventPublisher implements HealthEventSink, DeadLetterSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
-    /**
-     * How often the publisher looks for health events while they come (they do not wake it, see
-     * CoalescingBuffer): a few ms on top of the producer's 50 ms linger, for a wake-up per tick
-     * instead of per event. After a tick without any it sleeps with no timer (but the next dead
-     * letter's), and the first result wakes it: an idle publisher does not wake 200 times a second.
-     */
-    private static final Duration POLL = Duration.ofMillis(5);
+    /** While an item waits to be tried again, dead letters that fall due are sent at most this late. */
+    private static final Duration POLL = DrainTick.SHORTEST;
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
     /** The producer's default {@code max.request.size}, for callers that do not know the real limit. */
@@ -123,6 +118,15 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      * Publisher thread only: events whose partition {@code health-events} lacks, by partition, the latest per backend.
      */
     private final NavigableMap<Integer, Map<String, HealthEvent>> parked = new TreeMap<>();
+    /**
+     * Publisher thread only: how long it waits for health events while they come (they do not wake it, see
+     * CoalescingBuffer), 5 to 20 ms by the rate, on top of the producer's 50 ms linger: a wake-up per tick instead of
+     * per event. After a tick without any it sleeps with no timer (but the next dead letter's), and the first result
+     * wakes it: an idle publisher does not wake at all.
+     */
+    private final DrainTick tick = new DrainTick();
+    /** Publisher thread only: items taken since the last wait for a tick. */
+    private int drainedThisTick;
     /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
     private Object retry;
     private long retryAtNanos;
@@ -299,7 +303,13 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             }
             Object next;
             try {
-                next = queue.poll(POLL.toMillis(), TimeUnit.MILLISECONDS).orElse(null);
+                next = queue.poll(0, TimeUnit.NANOSECONDS).orElse(null);
+                if (next == null) {
+                    // Everything that came during the last tick is handed over: size the next one by how much it was.
+                    tick.ended(drainedThisTick);
+                    drainedThisTick = 0;
+                    next = queue.poll(tick.nanos(), TimeUnit.NANOSECONDS).orElse(null);
+                }
                 if (next == null && running && parked.isEmpty()) {
                     // A whole tick without a result: no timer until one comes (it wakes us) or a letter is due.
                     next = queue.pollAsleep(nanosUntilNextDeadLetter()).orElse(null);
@@ -308,6 +318,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 break;
             }
             if (next != null) {
+                drainedThisTick++;
                 handle(next);
             }
         }
@@ -499,6 +510,11 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     /** Partitions of {@code health-events} that results wait for because they do not exist. Any thread. */
     public Set<Integer> missingPartitions() {
         return missingPartitions;
+    }
+
+    /** How long the publisher waits for its next tick now ({@link DrainTick}). Any thread; for tests. */
+    long tickNanos() {
+        return tick.nanos();
     }
 
     /** Results waiting to be sent. */

@@ -70,6 +70,22 @@ class HealthEventPublisherTest {
     }
 
     @Test
+    void ticksThatFindOneResultEachMakeThePublisherWaitLongerBetweenTicks() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = start(producer);
+        assertThat(publisher.tickNanos()).isEqualTo(DrainTick.SHORTEST.toNanos());
+
+        for (int i = 1; i <= 3; i++) { // one result at a time, as at 167 results a second
+            publisher.publish(event("b" + i, 0, i));
+            String key = "b" + i;
+            await().atMost(WAIT).until(() -> sentKeys(producer).contains(key));
+        }
+
+        await().atMost(WAIT).until(() -> publisher.tickNanos() == DrainTick.LONGEST.toNanos());
+        assertThat(sentKeys(producer)).containsExactly("b1", "b2", "b3");
+    }
+
+    @Test
     void resultsForAPartitionHealthEventsLacksWaitWhileEveryOtherPartitionKeepsPublishing() {
         MockProducer<byte[], byte[]> producer = producer(true);
         HealthEventPublisher publisher = start(producer);
