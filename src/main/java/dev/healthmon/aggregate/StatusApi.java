@@ -132,9 +132,13 @@ final class StatusApi {
             throw new IllegalArgumentException("since: must be an ISO-8601 instant such as 2026-11-24T10:00:00Z, was \""
                     + query.get("since") + "\"");
         }
-        int limit = StatusFilter.parse(Map.of("limit", query.getOrDefault("limit", "100"))).limit();
-        List<StatusTransition> found = "local".equals(query.get("scope"))
-                ? queries.localTransitions(since) : queries.transitions(since, limit);
+        // Asked by another instance, the limit is not capped: the version before asked for Integer.MAX_VALUE, and
+        // refusing it (400) made every query for transitions on a cluster of two or more a 502.
+        boolean local = "local".equals(query.get("scope"));
+        int limit = local ? Math.max(1, whole(query, "limit", 100))
+                : StatusFilter.parse(Map.of("limit", query.getOrDefault("limit", "100"))).limit();
+        List<StatusTransition> found = local ? queries.localTransitions(since, limit)
+                : queries.transitions(since, limit);
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         found.forEach(t -> items.add(json.transitionNode(t)));

@@ -10,7 +10,6 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -270,20 +269,18 @@ final class StatusQueries implements StatusSource {
         }
     }
 
-    /** Transitions at or after {@code since}, newest first, from every instance's bounded history. */
+    /**
+     * Transitions at or after {@code since}, newest first, from every instance's bounded history: each instance's
+     * newest {@code limit}, merged (the newest of all are among them; an instance of the version before sends all).
+     */
     @Override
     public List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException {
         try (PeerFanout.Query query = peers.open()) {
-            List<StatusTransition> all = new ArrayList<>(localTransitions(since));
-            peers.ask(query, others(), "/api/transitions?scope=local&since=" + since + "&limit=" + Integer.MAX_VALUE,
+            List<StatusTransition> all = new ArrayList<>(localTransitions(since, limit));
+            peers.ask(query, others(), "/api/transitions?scope=local&since=" + since + "&limit=" + limit,
                     PeerItems.Shape.PAGE, json::transition, NONE_ABSENT).forEach(all::addAll);
-            return all.stream().sorted(Comparator.comparing(StatusTransition::at).reversed()).limit(limit).toList();
+            return all.stream().sorted(NEWEST_FIRST).limit(limit).toList();
         }
-    }
-
-    @Override
-    public List<StatusTransition> localTransitions(Instant since) {
-        return localStates().stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since)).toList();
     }
 
     /** The recent checks of the first {@code limit} backends by id, from every instance. */

@@ -2,6 +2,7 @@ package dev.healthmon.aggregate;
 
 import java.io.IOException;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,6 +16,9 @@ import java.util.function.Function;
  * Implementations are thread-safe (the HTTP server calls them from its threads).
  */
 interface StatusSource {
+
+    /** The order of {@code /api/transitions}: newest first. */
+    Comparator<StatusTransition> NEWEST_FIRST = Comparator.comparing(StatusTransition::at).reversed();
 
     /** Every status this instance holds. */
     List<StatusState> localStates();
@@ -52,7 +56,14 @@ interface StatusSource {
     /** Transitions at or after {@code since}, newest first, at most {@code limit}. */
     List<StatusTransition> transitions(Instant since, int limit) throws IOException, InterruptedException;
 
-    List<StatusTransition> localTransitions(Instant since);
+    /**
+     * This instance's transitions at or after {@code since}, newest first, at most {@code limit} (not capped: an
+     * instance of the version before asks for all of them).
+     */
+    default List<StatusTransition> localTransitions(Instant since, int limit) {
+        return localStates().stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since))
+                .sorted(NEWEST_FIRST).limit(limit).toList();
+    }
 
     /** The recent checks of the first {@code limit} backends by id (the order of {@code /api/status}'s pages). */
     Map<String, RecentChecks> checks(int limit) throws IOException, InterruptedException;

@@ -145,12 +145,7 @@ final class StatusPageFixture implements AutoCloseable {
 
         @Override
         public List<StatusTransition> transitions(Instant since, int limit) {
-            return localTransitions(since).stream().limit(limit).toList();
-        }
-
-        @Override
-        public List<StatusTransition> localTransitions(Instant since) {
-            return states.stream().flatMap(s -> s.history().stream()).filter(t -> !t.at().isBefore(since)).toList();
+            return localTransitions(since, limit);
         }
 
         @Override

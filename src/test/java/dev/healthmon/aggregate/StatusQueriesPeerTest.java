@@ -12,6 +12,7 @@ import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.registration.CheckDefaults;
 import dev.healthmon.registration.RegistrationVersion;
+import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Thresholds;
 import dev.healthmon.support.LoopbackPorts;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -33,6 +34,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -48,6 +50,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
@@ -418,6 +421,53 @@ class StatusQueriesPeerTest {
         assertThat(queries.mostHeldPeerBytes()).isPositive().isLessThan(whole);
     }
 
+    @Test
+    void theNewestTransitionsOfThreeInstancesAreTheNewestOfAllTheirHistories() throws Exception {
+        // Each instance is asked for its newest `limit` since `since`; the newest of all are among them.
+        List<StatusState> all = withHistories(generated(90), new Random(19));
+        List<List<StatusState>> spread = List.of(all.subList(0, 30), all.subList(30, 60), all.subList(60, 90));
+        new StatusApi(peer, new Holding(spread.get(1), null), JSON, MAPPER);
+        new StatusApi(startPeerServer(), new Holding(spread.get(2), null), JSON, MAPPER);
+        SortedMap<String, byte[]> stored = new TreeMap<>();
+        spread.get(0).forEach(s -> stored.put(s.view().id(), JSON.encode(s)));
+        startApi(stored, PeerFanout.Limits.DEFAULTS);
+
+        String since200 = "since=" + StoreValues.T0.plusSeconds(200);
+        for (String query : List.of("limit=1", "limit=25", "limit=1000", since200 + "&limit=7")) {
+            Map<String, String> parsed = queryOf("/api/transitions?" + query);
+            Instant since = Instant.parse(parsed.getOrDefault("since", Instant.EPOCH.toString()));
+            List<StatusTransition> newest = all.stream().flatMap(s -> s.history().stream())
+                    .filter(t -> !t.at().isBefore(since)).sorted(Comparator.comparing(StatusTransition::at).reversed())
+                    .limit(Integer.parseInt(parsed.get("limit"))).toList();
+            HttpResponse<String> answer = get("/api/transitions?" + query);
+
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(MAPPER.readTree(answer.body()).path("items")).as(query)
+                    .isEqualTo(asRead(MAPPER.valueToTree(newest.stream().map(JSON::transitionNode).toList())));
+        }
+        // An instance of the version before asks for every transition: answered, not refused as over the limit.
+        HttpResponse<String> asked = get("/api/transitions?scope=local&limit=" + Integer.MAX_VALUE);
+        assertThat(asked.statusCode()).as(asked.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(asked.body()).path("items")).hasSize(
+                (int) spread.get(0).stream().mapToLong(s -> s.history().size()).sum());
+    }
+
+    /** Each status given a history of up to four transitions, every one at a second of its own. */
+    private static List<StatusState> withHistories(List<BackendStatus> statuses, Random random) {
+        List<Integer> seconds = IntStream.range(0, statuses.size() * 4).boxed().collect(Collectors.toList());
+        Collections.shuffle(seconds, random);
+        Iterator<Integer> at = seconds.iterator();
+        return statuses.stream().map(status -> {
+            List<StatusTransition> history = IntStream.range(0, random.nextInt(5)).mapToObj(i -> new StatusTransition(
+                    status.id(), status.name(), status.labels(), StatusTransition.Kind.CHANGE, HealthStatus.UNKNOWN,
+                    HealthStatus.UNHEALTHY, Optional.empty(), StoreValues.T0.plusSeconds(at.next())))
+                    .sorted(Comparator.comparing(StatusTransition::at).reversed()).toList();
+            StatusState fresh = StatusState.fresh(status);
+            return new StatusState(status, fresh.applied(), fresh.flapping(), fresh.availability(), history,
+                    fresh.checks());
+        }).toList();
+    }
+
     /** {@code count} statuses: ids of several lengths, every status, labels on some (one key with odd characters). */
     private static List<BackendStatus> generated(int count) {
         Random random = new Random(count);
@@ -518,12 +568,7 @@ class StatusQueriesPeerTest {
 
         @Override
         public List<StatusTransition> transitions(Instant since, int limit) {
-            return localTransitions(since);
-        }
-
-        @Override
-        public List<StatusTransition> localTransitions(Instant since) {
-            return List.of();
+            return localTransitions(since, limit);
         }
 
         @Override
