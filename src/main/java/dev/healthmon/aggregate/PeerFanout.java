@@ -1,6 +1,7 @@
 package dev.healthmon.aggregate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -81,6 +82,8 @@ final class PeerFanout {
 
     /** A query's hold on the answers it asks for: close it once they are no longer needed. */
     final class Query implements AutoCloseable {
+        /** One deadline for every fan-out of the query (a summary may need two): {@link System#nanoTime}. */
+        private final long deadline = System.nanoTime() + limits.deadline().toNanos();
         private long reserved; // guarded by budget
         private boolean closed; // guarded by budget
 
@@ -89,6 +92,9 @@ final class PeerFanout {
          * answers held, or when the query is over (an answer whose headers came after it gave up).
          */
         void reserve(String peer, long bytes) throws OverBudgetException {
+            if (bytes < 0) {
+                throw new IllegalArgumentException(peer + ": a negative reservation: " + bytes);
+            }
             synchronized (budget) {
                 if (!closed && held + bytes <= limits.maxHeldBytes()) {
                     held += bytes;
@@ -150,14 +156,26 @@ final class PeerFanout {
     private <T, R> List<R> fanOut(Query query, List<HostInfo> peers, String pathAndQuery, PeerItems.Shape shape,
             PeerItems.Decoder<T> decode, IntPredicate absent, BiFunction<List<T>, Map<String, String>, R> result)
             throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + limits.deadline().toNanos();
+        long deadline = query.deadline;
+        // Every request is made before any is sent: a member whose advertised host makes no URI is its failure
+        // (a 502 naming it), not the caller's bad parameter, and leaves nothing in flight.
+        List<HttpRequest> requests = new ArrayList<>();
+        for (HostInfo peer : peers) {
+            try {
+                requests.add(HttpRequest.newBuilder(URI.create("http://" + peer.host() + ":" + peer.port()
+                        + pathAndQuery)).timeout(limits.deadline()).GET().build());
+            } catch (IllegalArgumentException e) {
+                throw new IOException("aggregator " + UntrustedText.escape(peer.host(), 200) + ":" + peer.port()
+                        + " advertises an address that is not one: " + e.getMessage());
+            }
+        }
         CompletableFuture<Void> firstFailure = new CompletableFuture<>();
         List<CompletableFuture<HttpResponse<R>>> answers = new ArrayList<>();
         List<CompletableFuture<?>> named = new ArrayList<>();
-        for (HostInfo peer : peers) {
+        for (int p = 0; p < peers.size(); p++) {
+            HostInfo peer = peers.get(p);
             String name = "aggregator " + peer.host() + ":" + peer.port();
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + peer.host() + ":" + peer.port()
-                    + pathAndQuery)).timeout(limits.deadline()).GET().build();
+            HttpRequest request = requests.get(p);
             CompletableFuture<HttpResponse<R>> answer = http.sendAsync(request,
                     info -> body(query, name, info, shape, decode, absent, result));
             // Waited for through its named failure: when the other answers were done already, the whole could
@@ -204,6 +222,10 @@ final class PeerFanout {
                     : PeerItems.refused(new IOException(peer + " answered HTTP " + info.statusCode()));
         }
         OptionalLong length = info.headers().firstValueAsLong("Content-Length");
+        if (length.isPresent() && length.getAsLong() < 0) { // the JDK client lets it through
+            return PeerItems.refused(new IOException(peer + " answered with a negative Content-Length: "
+                    + length.getAsLong()));
+        }
         if (length.isPresent() && length.getAsLong() > limits.maxAnswerBytes()) {
             return PeerItems.refused(new IOException(peer + " answered more than " + limits.maxAnswerBytes()
                     + " bytes (its Content-Length: " + length.getAsLong() + ")"));

@@ -54,6 +54,13 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
         void reserve(long bytes) throws PeerFanout.OverBudgetException;
     }
 
+    /**
+     * The most bytes one item may span. Its tokens are held until its last one has come, at up to ~14× their bytes
+     * on the heap (a short string or number per token), so one item of a whole answer's 64 MiB would take the heap;
+     * a status, a transition or a backend's recent checks is a few KiB at most (64 labels of 256 characters: ~100 KiB).
+     */
+    static final long MAX_ITEM_BYTES = 1024 * 1024;
+
     /** The page fields kept besides the items ({@link #fields()}). */
     private static final Set<String> FIELDS = Set.of("total", "scope");
 
@@ -79,6 +86,7 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
     /** The tokens of the item being read, until its last one; null between items. */
     private TokenBuffer item;
     private int itemDepth;
+    private long itemStart;
 
     PeerItems(ObjectMapper mapper, Shape shape, Decoder<T> decode, long max, String peer, Budget budget) {
         this.mapper = mapper;
@@ -211,8 +219,12 @@ final class PeerItems<T> implements HttpResponse.BodySubscriber<List<T>> {
         if (itemStarts) {
             item = new TokenBuffer(parser);
             itemDepth = 0;
+            itemStart = parser.currentTokenLocation().getByteOffset();
         }
         if (item != null) {
+            if (parser.currentLocation().getByteOffset() - itemStart > MAX_ITEM_BYTES) {
+                throw new IllegalArgumentException("an item of more than " + MAX_ITEM_BYTES + " bytes");
+            }
             item.copyCurrentEvent(parser);
             itemDepth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;
             if (itemDepth == 0) {

@@ -115,17 +115,21 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
     public record Summary(int total,
             Map<HealthStatus, Integer> byStatus, Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel) {
 
-        /** The counts of both added: the summary of their statuses together (each instance summarises its own). */
+        /**
+         * The counts of both added: the summary of their statuses together (each instance summarises its own).
+         *
+         * @throws ArithmeticException when a count passes {@code Integer.MAX_VALUE} (another instance's forged counts)
+         */
         public Summary plus(Summary other) {
             Map<HealthStatus, Integer> statuses = new TreeMap<>(byStatus);
-            other.byStatus.forEach((status, count) -> statuses.merge(status, count, Integer::sum));
+            other.byStatus.forEach((status, count) -> statuses.merge(status, count, Math::addExact));
             Map<String, Map<String, Map<HealthStatus, Integer>>> labels = new TreeMap<>();
             for (Summary s : List.of(this, other)) {
                 s.byLabel.forEach((key, values) -> values.forEach((value, counts) -> counts.forEach((status, count) ->
                         labels.computeIfAbsent(key, k -> new TreeMap<>()).computeIfAbsent(value, v -> new TreeMap<>())
-                                .merge(status, count, Integer::sum))));
+                                .merge(status, count, Math::addExact))));
             }
-            return new Summary(total + other.total, statuses, labels);
+            return new Summary(Math.addExact(total, other.total), statuses, labels);
         }
     }
 

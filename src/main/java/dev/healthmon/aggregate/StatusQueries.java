@@ -148,7 +148,7 @@ final class StatusQueries implements StatusSource {
             for (int i = 0; i < others.size(); i++) {
                 PeerSummary answer = answers.get(i).get(0);
                 if (answer.local()) {
-                    sum = sum.plus(answer.summary());
+                    sum = added(sum, answer.summary(), others.get(i));
                 } else {
                     earlier.add(others.get(i));
                 }
@@ -160,6 +160,17 @@ final class StatusQueries implements StatusSource {
                 sum = sum.plus(StatusFilter.summarize(theirs));
             }
             return sum;
+        }
+    }
+
+    /** Counts that pass {@code Integer.MAX_VALUE} added up are forged by {@code peer}: its failure (a 502). */
+    private static StatusFilter.Summary added(StatusFilter.Summary sum, StatusFilter.Summary theirs, HostInfo peer)
+            throws IOException {
+        try {
+            return sum.plus(theirs);
+        } catch (ArithmeticException e) {
+            throw new IOException("aggregator " + peer.host() + ":" + peer.port()
+                    + " answered counts that overflow with the others'");
         }
     }
 

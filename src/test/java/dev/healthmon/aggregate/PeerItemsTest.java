@@ -69,6 +69,21 @@ class PeerItemsTest {
     }
 
     @Test
+    void anItemLargerThanAnyStatusIsRefusedBeforeItsTokensFillTheHeap() {
+        // One item's tokens are held until it ends, at up to ~14x their bytes: one item of a whole 64 MiB answer
+        // would take the heap. Two items just under the cap are fine.
+        String filler = "\"a\",".repeat((int) (PeerItems.MAX_ITEM_BYTES / 4) + 1);
+        String huge = "{\"items\": [{\"id\": \"a\", \"junk\": [" + filler + "1]}]}";
+        String underCap = "{\"id\": \"a\", \"junk\": [" + "\"a\",".repeat((int) (PeerItems.MAX_ITEM_BYTES / 8)) + "1]}";
+
+        assertThat(feed(page(Long.MAX_VALUE), huge, 64 * 1024)).failsWithin(0, TimeUnit.SECONDS)
+                .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(IOException.class)
+                .withMessageContaining("an item of more than " + PeerItems.MAX_ITEM_BYTES + " bytes");
+        assertThat(feed(page(Long.MAX_VALUE), "{\"items\": [" + underCap + ", " + underCap + "]}", 64 * 1024))
+                .succeedsWithin(0, TimeUnit.SECONDS).asList().hasSize(2);
+    }
+
+    @Test
     void keepsThePagesTotalAndScopeBesideItsItemsAndNoOtherField() {
         PeerItems<JsonNode> items = page(Long.MAX_VALUE);
 

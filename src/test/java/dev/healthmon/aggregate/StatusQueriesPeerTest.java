@@ -375,6 +375,20 @@ class StatusQueriesPeerTest {
     }
 
     @Test
+    void countsThatOverflowWithTheOthersAreThePeersFailureNotANegativeTotal() throws Exception {
+        List<BackendStatus> mine = generated(3);
+        ObjectNode forged = ((ObjectNode) summaryNode(List.of())).put("total", Integer.MAX_VALUE).put("scope", "local");
+        serve(peer, Map.of("/api/summary", MAPPER.writeValueAsBytes(forged)));
+        startApi(stored(mine), PeerFanout.Limits.DEFAULTS);
+
+        HttpResponse<String> answer = get("/api/summary");
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(MAPPER.readTree(answer.body()).path("error").asText())
+                .contains("127.0.0.1:" + peer.getAddress().getPort()).contains("overflow");
+    }
+
+    @Test
     void anEarlierVersionsPeerAnsweringForEveryInstanceIsNotCountedTwiceAndItsStatusesAreFilteredHere()
             throws Exception {
         List<BackendStatus> all = generated(120);
