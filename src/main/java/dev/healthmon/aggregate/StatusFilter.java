@@ -86,11 +86,8 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
      * {@code offset + limit} of its own (docs/design.md §8.6).
      */
     public Page page(List<BackendStatus> statuses, int offset, int limit) {
-        List<BackendStatus> matching = statuses.stream().filter(this::matches)
-                .sorted(Comparator.comparing(BackendStatus::id)).toList();
-        int from = Math.min(offset, matching.size());
-        int to = (int) Math.min((long) from + limit, matching.size());
-        return new Page(matching.subList(from, to), matching.size(), offset, limit);
+        List<BackendStatus> matching = statuses.stream().filter(this::matches).toList();
+        return slice(matching, matching.size(), offset, limit);
     }
 
     /**
@@ -100,7 +97,12 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
      * @param total every instance's total added
      */
     public Page merge(List<BackendStatus> pieces, int total) {
-        List<BackendStatus> sorted = pieces.stream().sorted(Comparator.comparing(BackendStatus::id)).toList();
+        return slice(pieces, total, offset, limit);
+    }
+
+    /** {@code statuses} sorted by id, from {@code offset}, at most {@code limit}. */
+    private static Page slice(List<BackendStatus> statuses, int total, int offset, int limit) {
+        List<BackendStatus> sorted = statuses.stream().sorted(Comparator.comparing(BackendStatus::id)).toList();
         int from = Math.min(offset, sorted.size());
         int to = (int) Math.min((long) from + limit, sorted.size());
         return new Page(sorted.subList(from, to), total, offset, limit);
