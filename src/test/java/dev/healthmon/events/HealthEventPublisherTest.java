@@ -73,7 +73,8 @@ class HealthEventPublisherTest {
     void ticksThatFindOneResultEachMakeThePublisherWaitLongerBetweenTicks() {
         MockProducer<byte[], byte[]> producer = producer(true);
         HealthEventPublisher publisher = start(producer);
-        assertThat(publisher.tickNanos()).isEqualTo(DrainTick.SHORTEST.toNanos());
+        // Not asserted here: the tick starts at DrainTick.SHORTEST (DrainTickTest), but the publisher thread may
+        // already have ended an empty first tick, and doubled it, by the time this thread could look.
 
         for (int i = 1; i <= 3; i++) { // one result at a time, as at 167 results a second
             publisher.publish(event("b" + i, 0, i));
