@@ -1,6 +1,7 @@
 package dev.healthmon.probe;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.target.TargetPolicy;
@@ -113,6 +114,8 @@ class TargetVettingTest {
 
         assertThat(other.address()).hasValue(InetAddress.getLoopbackAddress());
         assertThat(hung).noneMatch(CompletableFuture::isDone);
+        // The other name may be resolved on the second thread before the first has even begun the hung lookup.
+        await().atMost(Duration.ofSeconds(30)).until(() -> lookups.containsKey("a.hung.test"));
         assertThat(lookups.get("a.hung.test")).hasValue(1);
     }
 
