@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>No overlap.</b> The next check is scheduled only when the previous one has completed
  * (fixed delay), and every check ends by {@code settings.timeout()}: a guard completes it as a
- * TIMEOUT and cancels the probe if the probe has not answered by then.
+ * TIMEOUT and cancels the probe if the probe has not answered by then — unless the probe's session
+ * {@linkplain ProbeSession#endsByItsTimeout() ends its checks by their timeout itself} (HTTP): then the
+ * guard would only cost a task in the scheduler and a removal under its lock per check, and never fire.
  */
 final class BackendCheck implements Runnable {
 
@@ -166,7 +168,7 @@ final class BackendCheck implements Runnable {
                     Failure.of(FailureKind.INTERNAL, "probe failed: " + e.getClass().getSimpleName())));
         }
         CompletableFuture<ProbeResult> probeResult = result;
-        CheckScheduler.Cancellable guard = scheduler.schedule(() -> {
+        CheckScheduler.Cancellable guard = probe.endsByItsTimeout() ? null : scheduler.schedule(() -> {
             // Record the timeout first: cancelling completes the probe future, and that must not win as INTERNAL.
             complete(attempt, scheduledAt, ProbeResult.unhealthy(settings.timeout(), Failure.of(FailureKind.TIMEOUT,
                     "no answer within " + settings.timeout().toMillis() + " ms")));
@@ -177,7 +179,7 @@ final class BackendCheck implements Runnable {
                 inFlight = probeResult;
                 timeoutGuard = guard;
             } else {
-                guard.cancel(); // stopped meanwhile, or the guard has already fired
+                cancel(guard); // stopped meanwhile, or the guard has already fired
             }
             if (state == CheckState.STOPPED) {
                 probeResult.cancel(true);
