@@ -233,15 +233,12 @@ public final class PlainHttpClient implements AutoCloseable {
         return exchange;
     }
 
-    /**
-     * How long until the nearest deadline the selector will wake for, if any, read on the selector thread after
-     * the commands queued before this one; for tests.
-     */
-    CompletableFuture<Optional<Duration>> untilNearestDeadline() {
+    /** How long until the nearest deadline the selector will wake for, if any; for tests. */
+    Optional<Duration> untilNearestDeadline() throws Exception {
         CompletableFuture<Optional<Duration>> left = new CompletableFuture<>();
         submit(() -> left.complete(deadlineKnown
                 ? Optional.of(Duration.ofNanos(nearestDeadline - System.nanoTime())) : Optional.empty()));
-        return left;
+        return left.get(5, TimeUnit.SECONDS);
     }
 
     /** Open connections, idle and busy; for tests. */
