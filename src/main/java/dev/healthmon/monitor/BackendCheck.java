@@ -33,9 +33,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>No overlap.</b> The next check is scheduled only when the previous one has completed
  * (fixed delay), and every check ends by {@code settings.timeout()}: a guard completes it as a
- * TIMEOUT and cancels the probe if the probe has not answered by then — unless the probe's session
- * {@linkplain ProbeSession#endsByItsTimeout() ends its checks by their timeout itself} (HTTP): then the
- * guard would only cost a task in the scheduler and a removal under its lock per check, and never fire.
+ * TIMEOUT and cancels the probe if the probe has not answered by then.
  */
 final class BackendCheck implements Runnable {
 
@@ -168,7 +166,7 @@ final class BackendCheck implements Runnable {
                     Failure.of(FailureKind.INTERNAL, "probe failed: " + e.getClass().getSimpleName())));
         }
         CompletableFuture<ProbeResult> probeResult = result;
-        CheckScheduler.Cancellable guard = probe.endsByItsTimeout() ? null : scheduler.schedule(() -> {
+        CheckScheduler.Cancellable guard = scheduler.schedule(() -> {
             // Record the timeout first: cancelling completes the probe future, and that must not win as INTERNAL.
             complete(attempt, scheduledAt, ProbeResult.unhealthy(settings.timeout(), Failure.of(FailureKind.TIMEOUT,
                     "no answer within " + settings.timeout().toMillis() + " ms")));
@@ -179,7 +177,7 @@ final class BackendCheck implements Runnable {
                 inFlight = probeResult;
                 timeoutGuard = guard;
             } else {
-                cancel(guard); // stopped meanwhile, or the guard has already fired
+                guard.cancel(); // stopped meanwhile, or the guard has already fired
             }
             if (state == CheckState.STOPPED) {
                 probeResult.cancel(true);

@@ -45,17 +45,6 @@ public final class HttpProbe implements Probe {
         this.vetting = vetting;
     }
 
-    /**
-     * True: the lookup ends by the timeout ({@link TargetVetting#vet(String, Duration)}), the exchange gets what is
-     * left of it, and {@link PlainHttpClient} ends an exchange by its timeout on its selector thread, which owns it
-     * anyway. So a check needs no guard queued in the scheduler (one insert and one removal per check, the
-     * removal from the selector thread under the scheduler's lock: docs/design.md §4.2, §10.28).
-     */
-    @Override
-    public boolean endsByItsTimeout() {
-        return true;
-    }
-
     @Override
     public CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
         long start = System.nanoTime();
@@ -78,18 +67,10 @@ public final class HttpProbe implements Probe {
                 return CompletableFuture.completedFuture(
                         ProbeResult.unhealthy(Duration.ofNanos(System.nanoTime() - start), vetted.failure().get()));
             }
-            // The exchange gets what the lookup left of the timeout: the client ends it by then, and no guard
-            // of the check's own is there to end it if the lookup and the exchange took a timeout each.
-            long left = settings.timeout().toNanos() - (System.nanoTime() - start);
-            if (left <= 0) {
-                return CompletableFuture.completedFuture(ProbeResult.unhealthy(settings.timeout(),
-                        Failure.of(FailureKind.TIMEOUT, "no answer within " + settings.timeout().toMillis()
-                                + " ms (the host name's lookup took it all)")));
-            }
             InetSocketAddress address = new InetSocketAddress(vetted.address().orElseThrow(), port);
             CompletableFuture<PlainHttpClient.Response> sent = client.send(
                     tls ? PlainHttpClient.Route.tls(address, target.getHost()) : PlainHttpClient.Route.plain(address),
-                    request, Duration.ofNanos(left), BODY_CAP_BYTES);
+                    request, settings.timeout(), BODY_CAP_BYTES);
             exchange.set(sent);
             return sent.handle((response, error) -> {
                 Duration latency = Duration.ofNanos(System.nanoTime() - start);

@@ -102,7 +102,7 @@ public final class PlainHttpClient implements AutoCloseable {
     }
 
     private static final Logger log = LoggerFactory.getLogger(PlainHttpClient.class);
-    /** How often idle connections and draining ones are looked at; a deadline sooner than this wakes the selector. */
+    /** How often timeouts and idle connections are looked at; a timeout fires at most this late. */
     private static final long SWEEP_NANOS = Duration.ofMillis(20).toNanos();
     private static final long IDLE_SWEEP_NANOS = Duration.ofSeconds(1).toNanos();
     /** Idle connections older than this are closed: many servers drop theirs after 5–60 s anyway. */
@@ -142,14 +142,6 @@ public final class PlainHttpClient implements AutoCloseable {
     private int idleCount;
     private long lastSweep = System.nanoTime();
     private long lastIdleSweep = System.nanoTime();
-    /**
-     * The earliest deadline of the exchanges attached since the last sweep and of those the sweep left in flight
-     * (an exchange that ended since may still be counted: at worst one sweep early). The selector wakes for it
-     * rather than at the next sweep only, so an exchange ends at its deadline, however short its timeout
-     * (the check scheduler no longer guards HTTP checks: docs/design.md §4.2).
-     */
-    private long nearestDeadline;
-    private boolean deadlineKnown;
 
     /** A client whose TLS connections trust what the JVM trusts: {@link SSLContext#getDefault()}, at first use. */
     public PlainHttpClient() {
@@ -214,11 +206,10 @@ public final class PlainHttpClient implements AutoCloseable {
      */
     CompletableFuture<Response> send(Route route, byte[] request, Duration timeout, int bodyCap,
                                      ResponseReader.Body body) {
-        // The selector wakes at the nearest deadline, but its thread may be late on a busy host: ending an
-        // exchange up to 40 ms (a quarter of a short timeout) early makes it end by its timeout — an HTTP check
-        // has no other guard (HttpProbe#endsByItsTimeout) — and what it has read by then (a status whose body
-        // is still arriving) is the answer rather than a TIMEOUT. An exchange that waits for its body has no
-        // such answer: it runs to its timeout, and so never ends as a TIMEOUT before it.
+        // The sweep finds an overdue exchange up to one turn late: ending it up to two turns early makes it
+        // end by its timeout, before the check's own guard, so that what it has read (a status whose
+        // body is still arriving) is the answer rather than a TIMEOUT. An exchange that waits for its
+        // body has no such answer: it runs to its timeout, and so never ends as a TIMEOUT before it.
         long budget = body != null ? timeout.toNanos()
                 : timeout.toNanos() - Math.min(2 * SWEEP_NANOS, timeout.toNanos() / 4);
         Exchange exchange = new Exchange(route, request, System.nanoTime() + budget, bodyCap, body);
@@ -231,14 +222,6 @@ public final class PlainHttpClient implements AutoCloseable {
             exchange.completeExceptionally(new ClientFailure("HTTP client closed", null)); // raced with close()
         }
         return exchange;
-    }
-
-    /** How long until the nearest deadline the selector will wake for, if any; for tests. */
-    Optional<Duration> untilNearestDeadline() throws Exception {
-        CompletableFuture<Optional<Duration>> left = new CompletableFuture<>();
-        submit(() -> left.complete(deadlineKnown
-                ? Optional.of(Duration.ofNanos(nearestDeadline - System.nanoTime())) : Optional.empty()));
-        return left.get(5, TimeUnit.SECONDS);
     }
 
     /** Open connections, idle and busy; for tests. */
@@ -351,9 +334,8 @@ public final class PlainHttpClient implements AutoCloseable {
     private void run() {
         try {
             while (!closed) {
-                long beforeSelect = System.nanoTime();
                 selector.select(this::onReady, selectTimeoutMillis(busy.size() + draining.size(), idleCount,
-                        beforeSelect - lastIdleSweep, untilNearestDeadline(beforeSelect)));
+                        System.nanoTime() - lastIdleSweep));
                 turns.incrementAndGet();
                 wakeupPending.set(false);
                 Runnable command;
@@ -365,7 +347,7 @@ public final class PlainHttpClient implements AutoCloseable {
                     }
                 }
                 long now = System.nanoTime();
-                if (sweepDue(now - lastSweep, now - lastIdleSweep, untilNearestDeadline(now))) {
+                if (sweepDue(now - lastSweep, now - lastIdleSweep)) {
                     lastSweep = now;
                     sweep(now);
                 }
@@ -379,30 +361,14 @@ public final class PlainHttpClient implements AutoCloseable {
         }
     }
 
-    private long untilNearestDeadline(long now) {
-        return deadlineKnown ? nearestDeadline - now : Long.MAX_VALUE;
-    }
-
-    /** Selector thread: an exchange with {@code deadline} is in flight. */
-    private void noteDeadline(long deadline) {
-        if (!deadlineKnown || deadline - nearestDeadline < 0) {
-            nearestDeadline = deadline;
-            deadlineKnown = true;
-        }
-    }
-
     /**
      * How long the selector may sleep (0: until woken). While an exchange is in flight, one sweep's
-     * period, or until the nearest deadline (rounded up to the millisecond) when that comes sooner, so
-     * that an exchange ends at its deadline; while only idle connections are kept,
+     * period, so that its deadline is seen at most that late; while only idle connections are kept,
      * until the next idle sweep; with neither, until a command or a socket wakes it: an idle client
      * does not wake at all (at 50 sweeps a second it cost an idle monitor 0.2 % of a core).
      */
-    static long selectTimeoutMillis(int busy, int idle, long sinceIdleSweepNanos, long untilDeadlineNanos) {
+    static long selectTimeoutMillis(int busy, int idle, long sinceIdleSweepNanos) {
         if (busy > 0) {
-            if (untilDeadlineNanos < SWEEP_NANOS) {
-                return Math.max(1, (untilDeadlineNanos + 999_999) / 1_000_000);
-            }
             return Math.max(1, SWEEP_NANOS / 1_000_000);
         }
         if (idle > 0) {
@@ -412,12 +378,12 @@ public final class PlainHttpClient implements AutoCloseable {
     }
 
     /**
-     * Whether this turn sweeps: a sweep's period has passed, an exchange's deadline has come, or the
-     * idle sweep is due — each of which the selector's timeout woke it for, and which must not wait
-     * for the next period (it would wake every millisecond until then).
+     * Whether this turn sweeps: a sweep's period has passed, or the idle sweep is due — which the
+     * selector's timeout woke it for, and which must not wait for the next period (it would wake
+     * every millisecond until then).
      */
-    static boolean sweepDue(long sinceSweepNanos, long sinceIdleSweepNanos, long untilDeadlineNanos) {
-        return sinceSweepNanos >= SWEEP_NANOS || sinceIdleSweepNanos >= IDLE_SWEEP_NANOS || untilDeadlineNanos <= 0;
+    static boolean sweepDue(long sinceSweepNanos, long sinceIdleSweepNanos) {
+        return sinceSweepNanos >= SWEEP_NANOS || sinceIdleSweepNanos >= IDLE_SWEEP_NANOS;
     }
 
     /** Turns of the selector loop so far (each one a wake-up of its thread); any thread. */
@@ -492,7 +458,6 @@ public final class PlainHttpClient implements AutoCloseable {
         connection.reader.reset(exchange.bodyCap, exchange.body);
         connection.pendingWrite = ByteBuffer.wrap(exchange.request);
         busy.add(connection);
-        noteDeadline(exchange.deadline);
         if (connection.channel.isConnected()) {
             try {
                 proceed(connection);
@@ -826,13 +791,10 @@ public final class PlainHttpClient implements AutoCloseable {
     /** Times out overdue exchanges and closes idle connections past {@link #IDLE_TIMEOUT}. */
     private void sweep(long now) {
         List<Connection> overdue = null;
-        deadlineKnown = false;
         for (Connection connection : busy) {
             if (now - connection.exchange.deadline >= 0) {
                 overdue = overdue == null ? new ArrayList<>() : overdue;
                 overdue.add(connection);
-            } else {
-                noteDeadline(connection.exchange.deadline);
             }
         }
         if (overdue != null) {

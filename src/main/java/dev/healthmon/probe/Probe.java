@@ -19,16 +19,6 @@ public interface Probe {
     CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings);
 
     /**
-     * Whether every future {@link #check} returns completes by {@code settings.timeout()} on its own, with a
-     * TIMEOUT result when the backend has not answered by then, rather than within "a small margin" after it.
-     * A check of such a probe needs no timeout guard of its own (docs/design.md §4.2); false unless the probe
-     * enforces the deadline itself, where the exchange is, as {@link HttpProbe} does.
-     */
-    default boolean endsByItsTimeout() {
-        return false;
-    }
-
-    /**
      * A session for one check lifetime. Stateless probes (HTTP, TCP) keep nothing between checks,
      * which is what this default does; the MCP probe keeps an initialized MCP session.
      */
@@ -37,11 +27,6 @@ public interface Probe {
             @Override
             public CompletableFuture<ProbeResult> check(BackendRegistration registration) {
                 return Probe.this.check(registration, settings);
-            }
-
-            @Override
-            public boolean endsByItsTimeout() {
-                return Probe.this.endsByItsTimeout();
             }
 
             @Override

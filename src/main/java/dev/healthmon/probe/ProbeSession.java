@@ -18,11 +18,6 @@ public interface ProbeSession extends AutoCloseable {
      */
     CompletableFuture<ProbeResult> check(BackendRegistration registration);
 
-    /** As {@link Probe#endsByItsTimeout()}, for this session's checks. */
-    default boolean endsByItsTimeout() {
-        return false;
-    }
-
     /**
      * Releases what the session holds; idempotent; a check in flight may then end with any result (it is fenced
      * anyway).

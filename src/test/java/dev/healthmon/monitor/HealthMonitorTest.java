@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.probe.ProbeResult;
@@ -265,25 +264,6 @@ class HealthMonitorTest {
             assertThat(Duration.between(e.scheduledAt(), e.checkedAt())).isEqualTo(Duration.ofMillis(500));
         });
         assertThat(hanging).isCancelled();
-    }
-
-    @Test
-    void queuesNoTimeoutGuardForAProbeThatEndsItsChecksByTheirTimeoutItself() {
-        FakeProbe selfTimed = new FakeProbe(true);
-        HealthMonitor monitor = new HealthMonitor(CheckContext.of("m1", selfTimed, scheduler, events::add)
-                .withRandom(() -> 0.5));
-        DecodedRegistration.Valid a = valid("a", "http://a.test/");
-        monitor.upsert(a.registration(), a.settings(), new RegistrationVersion(0, 1), EPOCH, StartMode.NEW);
-        scheduler.advance(Duration.ZERO);
-
-        assertThat(selfTimed.calls()).hasSize(1);
-        assertThat(scheduler.pending()).as("the HTTP client ends the exchange by its deadline: no guard").isEmpty();
-        selfTimed.last().answer(ProbeResult.unhealthy(Duration.ofMillis(480),
-                Failure.of(FailureKind.TIMEOUT, "no answer within the timeout")));
-
-        assertThat(events).singleElement().satisfies(e -> assertThat(e.failure())
-                .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT)));
-        assertThat(scheduler.pending()).as("only the next check").hasSize(1);
     }
 
     @Test

@@ -453,59 +453,27 @@ class PlainHttpClientTest {
         }
     }
 
-    private static final long NO_DEADLINE = Long.MAX_VALUE;
-
     @Test
     void sleepsOneSweepWhileAnExchangeIsInFlightUntilTheIdleSweepWithKeptConnectionsElseUntilWoken() {
-        long sweep = PlainHttpClient.selectTimeoutMillis(1, 0, 0, NO_DEADLINE);
+        long sweep = PlainHttpClient.selectTimeoutMillis(1, 0, 0);
         assertThat(sweep).isEqualTo(20);
-        assertThat(PlainHttpClient.selectTimeoutMillis(3, 5, 0, Duration.ofSeconds(1).toNanos())).isEqualTo(sweep);
-        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, Duration.ofMillis(300).toNanos(), NO_DEADLINE))
-                .isEqualTo(700);
-        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, Duration.ofSeconds(5).toNanos(), NO_DEADLINE))
+        assertThat(PlainHttpClient.selectTimeoutMillis(3, 5, 0)).isEqualTo(sweep);
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, Duration.ofMillis(300).toNanos())).isEqualTo(700);
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, Duration.ofSeconds(5).toNanos()))
                 .as("an idle sweep overdue runs at once, never 0, which would mean for ever").isEqualTo(1);
-        assertThat(PlainHttpClient.selectTimeoutMillis(0, 0, Duration.ofSeconds(5).toNanos(), NO_DEADLINE))
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 0, Duration.ofSeconds(5).toNanos()))
                 .as("nothing in flight, nothing kept: sleep until a command or a socket wakes it").isZero();
-    }
-
-    @Test
-    void wakesAtAnExchangesDeadlineWhenItComesBeforeTheNextSweep() {
-        // HTTP checks have no timeout guard in the scheduler: the client alone ends them by their deadline, so a
-        // 10 ms timeout must not wait for a 20 ms sweep.
-        assertThat(PlainHttpClient.selectTimeoutMillis(1, 0, 0, Duration.ofMillis(7).toNanos() + 500_000))
-                .as("rounded up: never woken before the deadline").isEqualTo(8);
-        assertThat(PlainHttpClient.selectTimeoutMillis(1, 0, 0, -5)).as("overdue: at once, never 0").isEqualTo(1);
-        long justSwept = Duration.ofMillis(1).toNanos();
-        assertThat(PlainHttpClient.sweepDue(justSwept, 0, 0)).as("the deadline has come").isTrue();
-        assertThat(PlainHttpClient.sweepDue(justSwept, 0, 1)).isFalse();
-    }
-
-    @Test
-    void theSelectorKnowsTheDeadlineOfAnExchangeInFlightAndForgetsItOnceTheExchangeHasEnded() throws Exception {
-        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-             PlainHttpClient client = new PlainHttpClient()) {
-            CompletableFuture<PlainHttpClient.Response> sent = client.send(
-                    new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort()),
-                    "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII),
-                    Duration.ofSeconds(30), 1024);
-            await().atMost(Duration.ofSeconds(5)).until(() -> client.openConnections() == 1);
-
-            assertThat(client.untilNearestDeadline()).hasValueSatisfying(left
-                    -> assertThat(left).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(30)));
-            sent.cancel(true);
-            await().atMost(Duration.ofSeconds(5)).until(() -> client.untilNearestDeadline().isEmpty());
-        }
     }
 
     @Test
     void theTurnTheIdleSweepIsDueSweepsEvenRightAfterASweep() {
         long justSwept = Duration.ofMillis(1).toNanos();
         long idleSweepOverdue = Duration.ofMillis(1_001).toNanos();
-        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, idleSweepOverdue, NO_DEADLINE)).isEqualTo(1);
-        assertThat(PlainHttpClient.sweepDue(justSwept, idleSweepOverdue, NO_DEADLINE))
+        assertThat(PlainHttpClient.selectTimeoutMillis(0, 1, idleSweepOverdue)).isEqualTo(1);
+        assertThat(PlainHttpClient.sweepDue(justSwept, idleSweepOverdue))
                 .as("else the selector wakes every millisecond until the sweep period is over").isTrue();
-        assertThat(PlainHttpClient.sweepDue(justSwept, Duration.ofMillis(500).toNanos(), NO_DEADLINE)).isFalse();
-        assertThat(PlainHttpClient.sweepDue(Duration.ofMillis(20).toNanos(), 0, NO_DEADLINE)).isTrue();
+        assertThat(PlainHttpClient.sweepDue(justSwept, Duration.ofMillis(500).toNanos())).isFalse();
+        assertThat(PlainHttpClient.sweepDue(Duration.ofMillis(20).toNanos(), 0)).isTrue();
     }
 
     @Test

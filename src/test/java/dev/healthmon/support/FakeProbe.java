@@ -32,24 +32,8 @@ public final class FakeProbe implements Probe {
     private final List<Call> calls = new ArrayList<>();
     private final Map<String, Integer> inFlight = new HashMap<>();
     private final Map<String, Integer> maxInFlight = new HashMap<>();
-    private final boolean endsByItsTimeout;
     private int sessionsOpened;
     private int sessionsClosed;
-
-    /** A probe whose checks end only when the test answers them: the monitor's timeout guard ends the others. */
-    public FakeProbe() {
-        this(false);
-    }
-
-    /** With {@code endsByItsTimeout}, a probe that says it ends its checks by their timeout itself (as HTTP does). */
-    public FakeProbe(boolean endsByItsTimeout) {
-        this.endsByItsTimeout = endsByItsTimeout;
-    }
-
-    @Override
-    public boolean endsByItsTimeout() {
-        return endsByItsTimeout;
-    }
 
     @Override
     public synchronized CompletableFuture<ProbeResult> check(BackendRegistration registration, CheckSettings settings) {
@@ -78,11 +62,6 @@ public final class FakeProbe implements Probe {
             @Override
             public CompletableFuture<ProbeResult> check(BackendRegistration registration) {
                 return stateless.check(registration);
-            }
-
-            @Override
-            public boolean endsByItsTimeout() {
-                return stateless.endsByItsTimeout();
             }
 
             @Override
