@@ -37,7 +37,8 @@ import reactor.core.publisher.Mono;
  * {@code initialize} handshake, then {@code ping} (or {@code tools/list}), through the official
  * MCP Java SDK ({@link McpSession}); the {@code ping} of an initialized streamable-HTTP session goes
  * through healthmon's own HTTP client instead when the probe has one ({@link McpLeanPing},
- * docs/design.md §10.26), classified the same way.
+ * docs/design.md §10.26), and so does a whole fresh-session {@code ping} check of a streamable-HTTP
+ * server ({@link McpLeanFresh}, §10.28), classified the same way.
  *
  * <p>Sessions ({@code healthCheck.mcpSession}): {@code reuse} keeps one initialized session per
  * check lifetime ({@link #openSession}), so a check is one {@code ping}; when the server has
