@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.secrets.SecretCatalog;
 import dev.healthmon.status.Outcome;
+import dev.healthmon.support.McpTestServer;
 import dev.healthmon.support.RawMcpBackend;
 import dev.healthmon.target.TargetPolicy;
 import java.time.Duration;
@@ -58,6 +59,29 @@ class McpLeanFreshTest {
             assertThat(heads.subList(1, 4)).allSatisfy(h -> assertThat(h)
                     .contains("mcp-session-id: " + RawMcpBackend.SESSION)
                     .contains("mcp-protocol-version: 2025-06-18"));
+        }
+    }
+
+    @Test
+    void backToBackFreshChecksShareAFewKeptConnections() throws Exception {
+        try (Probes probes = Probes.standard(TargetPolicy.DEFAULT, SecretCatalog.EMPTY, true);
+             McpTestServer server = McpTestServer.start(McpTestServer.Kind.STREAMABLE_HTTP, false)) {
+            DecodedRegistration.Valid r = valid(json("mcp-backend", server.url(), j -> {
+                j.put("transport", "streamable-http");
+                ((ObjectNode) j.get("healthCheck")).put("intervalMs", 40000).put("timeoutMs", 20000)
+                        .put("degradedLatencyMs", 20000).put("mcpSession", "fresh");
+            }));
+            for (int i = 0; i < 20; i++) {
+                ProbeResult result = probes.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+                assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> server.requestHeaders().stream()
+                    .filter(h -> h.get(":method").equals("DELETE")).count() == 20);
+
+            // The SDK's server ends each event-stream answer in a packet of its own: a request sent before that end has
+            // come finds no kept connection. 80 requests came on 3 connections when this was written.
+            assertThat(server.requestHeaders().stream().map(h -> h.get(":remote-port")).distinct())
+                    .as("connections of 20 fresh checks (80 requests)").hasSizeLessThanOrEqualTo(6);
         }
     }
 
