@@ -244,8 +244,9 @@ final class McpLeanFresh {
         /** A 2xx answer without the response: nothing more comes; the check ends as TIMEOUT at its deadline. */
         private void failAtTheDeadline() {
             long left = Math.max(0, deadline - System.nanoTime());
-            CompletableFuture.delayedExecutor(left, TimeUnit.NANOSECONDS).execute(() -> done.completeExceptionally(
-                    new TimeoutException("no MCP response in time")));
+            // Run on the JDK's delay thread itself: the default executor on 2 cores would start a thread per task.
+            CompletableFuture.delayedExecutor(left, TimeUnit.NANOSECONDS, Runnable::run).execute(
+                    () -> done.completeExceptionally(new TimeoutException("no MCP response in time")));
         }
     }
 }

@@ -911,6 +911,23 @@ class McpProbeTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"})
+    void initializeAnsweredWithoutItsResponseTimesOutAtTheTimeoutAsTheSdkDoes(String answer) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> answer, McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 2000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result)
+                    .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(result.latency()).isGreaterThanOrEqualTo(r.settings().timeout());
+            assertThat(backend.requestHeads()).filteredOn(h -> h.startsWith("POST")).as("nothing after initialize")
+                    .hasSize(1);
+        }
+    }
+
     private static DecodedRegistration.Valid freshRaw(String url, int timeoutMs) {
         return rawRegistration(url, j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", timeoutMs)
                 .put("intervalMs", 2 * timeoutMs).put("degradedLatencyMs", timeoutMs).put("mcpSession", "fresh"));
