@@ -29,7 +29,16 @@ public record MonitorConfig(
         Duration commitInterval,
         Duration shutdownTimeout,
         int bufferCapacity,
-        SecretCatalog secrets) {
+        SecretCatalog secrets,
+        boolean mcpLean) {
+
+    /** MCP requests take the lean paths where they exist (design.md §10.26, §10.28), as by default. */
+    public MonitorConfig(KafkaSettings kafka, Topics topics, String groupId, String groupProtocol, String monitorId,
+                         CheckDefaults checkDefaults, CircuitBreakerSettings circuitBreaker, TargetPolicy targetPolicy,
+                         Duration commitInterval, Duration shutdownTimeout, int bufferCapacity, SecretCatalog secrets) {
+        this(kafka, topics, groupId, groupProtocol, monitorId, checkDefaults, circuitBreaker, targetPolicy,
+                commitInterval, shutdownTimeout, bufferCapacity, secrets, true);
+    }
 
     /** A configuration that declares no secrets: every registration with {@code auth} is dead-lettered. */
     public MonitorConfig(KafkaSettings kafka, Topics topics, String groupId, String groupProtocol, String monitorId,

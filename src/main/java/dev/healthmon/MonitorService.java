@@ -103,7 +103,7 @@ public final class MonitorService implements AutoCloseable {
 
     /** Verifies the topics, then starts consuming; returns at once. */
     public static MonitorService start(MonitorConfig config, MeterRegistry meters) {
-        Probes probes = Probes.standard(config.targetPolicy(), config.secrets());
+        Probes probes = Probes.standard(config.targetPolicy(), config.secrets(), config.mcpLean());
         try {
             MonitorService service = start(config, probes, meters);
             service.ownedProbes = probes;

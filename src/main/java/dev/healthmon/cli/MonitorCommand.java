@@ -76,6 +76,12 @@ final class MonitorCommand implements Callable<Integer> {
                     + "(env:/file:) and allowedTargets. Without it, registrations with auth are dead-lettered.")
     Path secretsFile;
 
+    @Option(names = "--mcp-lean", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Send the ping of a kept streamable-HTTP MCP session, and fresh-session ping checks, "
+                    + "through healthmon's own HTTP client (default on; --no-mcp-lean sends every MCP request through "
+                    + "the SDK).")
+    boolean mcpLean;
+
     @Option(names = "--http-host", defaultValue = "0.0.0.0",
             description = "Listen address of /metrics, /healthz, /readyz. Default ${DEFAULT-VALUE}.")
     String httpHost;
@@ -104,7 +110,7 @@ final class MonitorCommand implements Callable<Integer> {
                 TargetPolicy.of(denyTargets, allowTargets),
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000,
-                secretsFile == null ? SecretCatalog.EMPTY : SecretCatalog.load(secretsFile));
+                secretsFile == null ? SecretCatalog.EMPTY : SecretCatalog.load(secretsFile), mcpLean);
         PrometheusMeterRegistry meters = Meters.prometheus();
         // Bind the port first: a taken port fails the start before anything joins the group.
         AtomicReference<MonitorService> running = new AtomicReference<>();

@@ -29,10 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * bytes, to the vetted address and by the check's deadline. Its outcome is given as what the SDK
  * path fails with, so that one classification ({@link McpProbe}) serves both: a refusal (status ≥
  * 400) as {@link Refused} with its status and {@code Retry-After}, a JSON-RPC error as
- * {@link McpError}, a 2xx answer that is not the ping's response as
- * {@link McpSession.MalformedAnswerException}, no answer in time as {@link HttpTimeoutException}, a 2xx
- * answer that ends without the response as {@link Unanswered} (the caller waits for its timeout, as the SDK does),
- * and network and TLS failures as the client's {@link IOException}s.
+ * {@link McpError}, a 2xx answer that is not the ping's response, or that reaches
+ * {@link McpSession#MAX_RESPONSE_BYTES} without it, as {@link McpSession.MalformedAnswerException},
+ * no answer in time as {@link HttpTimeoutException}, a 2xx answer that ends without the response as
+ * {@link Unanswered} (the caller waits for its timeout, as the SDK does), and network and TLS
+ * failures as the client's {@link IOException}s.
  *
  * <p>Threading: {@link #send} from any thread; the answer is read on the client's selector thread.
  */
@@ -74,7 +75,7 @@ final class McpLeanPing {
 
     /**
      * A 2xx answer that ended without the ping's response (an empty body, a 202, an event stream
-     * closed early, or a response over {@link McpSession#MAX_RESPONSE_BYTES}): the SDK keeps waiting
+     * closed early): the SDK keeps waiting
      * for the response then, until the check's timeout, and so does the lean ping's caller.
      */
     static final class Unanswered extends IOException {
@@ -110,14 +111,16 @@ final class McpLeanPing {
                     new HttpTimeoutException("the check's deadline has passed: request not sent"));
         }
         String id = "healthmon-ping-" + IDS.incrementAndGet();
-        Answer answer = new Answer(id);
+        Answer answer = new Answer(Optional.of(id));
         boolean tls = "https".equalsIgnoreCase(url.getScheme());
         InetSocketAddress target = new InetSocketAddress(address, ObservedHttpClient.portOf(url));
         CompletableFuture<PlainHttpClient.Response> sent = client.send(
                 tls ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target),
                 request(id, session, credential), Duration.ofNanos(left), McpSession.MAX_RESPONSE_BYTES, answer);
         CompletableFuture<Void> done = sent.thenApply(response -> {
-            answer.verdict(response);
+            if (answer.verdict(response) == null) {
+                throw new CompletionException(new Unanswered());
+            }
             return null;
         });
         done.whenComplete((ignored, error) -> {
@@ -130,24 +133,46 @@ final class McpLeanPing {
 
     /** The whole request: head and body. No part can carry a line break (see {@link SessionHeaders#sendable}). */
     byte[] request(String id, SessionHeaders session, Optional<SecretResolver.Credential> credential) {
-        byte[] body = ("{\"jsonrpc\":\"2.0\",\"id\":\"" + id + "\",\"method\":\"ping\"}")
-                .getBytes(StandardCharsets.UTF_8);
-        StringBuilder head = HttpProbe.requestLineAndHost("POST", url, "/mcp", 320);
-        head.append("\r\nUser-Agent: ").append(userAgent)
-                .append("\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json")
-                .append("\r\nContent-Length: ").append(body.length).append("\r\n");
-        session.sessionId().ifPresent(value -> head.append("Mcp-Session-Id: ").append(value).append("\r\n"));
-        session.protocolVersion().ifPresent(value -> head.append("MCP-Protocol-Version: ").append(value)
-                .append("\r\n"));
-        credential.ifPresent(c -> head.append(c.header()).append(": ").append(c.value()).append("\r\n"));
-        byte[] headBytes = head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+        return post(url, userAgent, "{\"jsonrpc\":\"2.0\",\"id\":\"" + id + "\",\"method\":\"ping\"}", session,
+                credential);
+    }
+
+    /**
+     * A JSON-RPC POST to {@code url} as the SDK sends it: {@code User-Agent}, {@code Accept: application/json,
+     * text/event-stream}, the session's id and protocol version when it has them, the credential. The session's
+     * values must be {@link SessionHeaders#sendable}.
+     */
+    static byte[] post(URI url, String userAgent, String json, SessionHeaders session,
+                       Optional<SecretResolver.Credential> credential) {
+        byte[] body = json.getBytes(StandardCharsets.UTF_8);
+        StringBuilder head = HttpProbe.requestLineAndHost("POST", url, "/mcp", 320 + body.length);
+        head.append("\r\nAccept: application/json, text/event-stream\r\nContent-Type: application/json")
+                .append("\r\nContent-Length: ").append(body.length);
+        byte[] headBytes = headers(head, userAgent, session, credential);
         byte[] whole = new byte[headBytes.length + body.length];
         System.arraycopy(headBytes, 0, whole, 0, headBytes.length);
         System.arraycopy(body, 0, whole, headBytes.length, body.length);
         return whole;
     }
 
-    private static boolean visibleAscii(String value) {
+    /** The {@code DELETE} that ends a session, with what every request on it carries. */
+    static byte[] delete(URI url, String userAgent, SessionHeaders session,
+                         Optional<SecretResolver.Credential> credential) {
+        return headers(HttpProbe.requestLineAndHost("DELETE", url, "/mcp", 320), userAgent, session, credential);
+    }
+
+    /** Ends {@code head} (request line and {@code Host} so far) with the headers every request of a session has. */
+    private static byte[] headers(StringBuilder head, String userAgent, SessionHeaders session,
+                                  Optional<SecretResolver.Credential> credential) {
+        head.append("\r\nUser-Agent: ").append(userAgent).append("\r\n");
+        session.sessionId().ifPresent(value -> head.append("Mcp-Session-Id: ").append(value).append("\r\n"));
+        session.protocolVersion().ifPresent(value -> head.append("MCP-Protocol-Version: ").append(value)
+                .append("\r\n"));
+        credential.ifPresent(c -> head.append(c.header()).append(": ").append(c.value()).append("\r\n"));
+        return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    static boolean visibleAscii(String value) {
         if (value == null || value.isEmpty()) {
             return value != null;
         }
@@ -161,18 +186,22 @@ final class McpLeanPing {
     }
 
     /**
-     * What a 2xx answer's body said about the ping, read with the SDK path's {@link AnswerWatch}:
-     * the first verdict counts (the response, or why the body is not one).
+     * What a 2xx answer's body said about a request, read with the SDK path's {@link AnswerWatch}:
+     * the first verdict counts (the response, or why the body is not one), and the head's
+     * {@code Mcp-Session-Id} (an {@code initialize} answer names the session with it).
      *
      * <p>Threading: fed on the client's selector thread; read after the exchange's future completed.
      */
-    private static final class Answer implements ResponseReader.Body {
-        private final String id;
+    static final class Answer implements ResponseReader.Body {
+        private final Optional<Object> id;
         private AnswerWatch watch;
         private McpSchema.JSONRPCResponse response;
         private String malformed;
+        private String sessionId;
+        private long bodyBytes;
 
-        Answer(String id) {
+        /** @param id the request's JSON-RPC id; empty for a notification, which no response answers */
+        Answer(Optional<Object> id) {
             this.id = id;
         }
 
@@ -181,13 +210,20 @@ final class McpLeanPing {
             watch = null;
             response = null;
             malformed = null;
+            sessionId = null;
+            bodyBytes = 0;
+        }
+
+        @Override
+        public void sessionId(String value) {
+            sessionId = value;
         }
 
         @Override
         public void start(boolean eventStream) {
             watch = eventStream
-                    ? AnswerWatch.eventStream(this::malformed, () -> Optional.of(id), this::answered)
-                    : AnswerWatch.json(this::malformed, () -> Optional.of(id), this::answered);
+                    ? AnswerWatch.eventStream(this::malformed, () -> id, this::answered)
+                    : AnswerWatch.json(this::malformed, () -> id, this::answered);
         }
 
         @Override
@@ -195,7 +231,12 @@ final class McpLeanPing {
             if (decided()) {
                 return true;
             }
+            bodyBytes += view.remaining();
             watch.bytes(view);
+            if (!decided() && bodyBytes >= McpSession.MAX_RESPONSE_BYTES) {
+                // The SDK fails such an answer at once (its inbound line limit); read on, it would hold the check.
+                malformed("the answer reached " + McpSession.MAX_RESPONSE_BYTES + " bytes without the response");
+            }
             return decided();
         }
 
@@ -222,25 +263,31 @@ final class McpLeanPing {
             }
         }
 
-        /** Completes normally for a response with a result; otherwise throws what the SDK path fails with. */
-        void verdict(PlainHttpClient.Response http) {
+        /** The 2xx head's {@code Mcp-Session-Id}, if it had one. */
+        Optional<String> sessionId() {
+            return Optional.ofNullable(sessionId);
+        }
+
+        /**
+         * The response with a result, or null for a 2xx answer that carried none (for a request: no answer yet, the
+         * SDK would wait for one); otherwise throws what the SDK path fails with.
+         */
+        McpSchema.JSONRPCResponse verdict(PlainHttpClient.Response http) {
             int status = http.status();
             if (status >= 400) {
                 throw new CompletionException(new Refused(status, Optional.ofNullable(http.retryAfter())));
             }
             if (status / 100 != 2) {
                 throw new CompletionException(new McpSession.MalformedAnswerException(
-                        "the ping was answered with HTTP " + status));
+                        "the request was answered with HTTP " + status));
             }
             if (malformed != null) {
                 throw new CompletionException(new McpSession.MalformedAnswerException(malformed));
             }
-            if (response == null) {
-                throw new CompletionException(new Unanswered());
-            }
-            if (response.error() != null) {
+            if (response != null && response.error() != null) {
                 throw new CompletionException(new McpError(response.error()));
             }
+            return response;
         }
     }
 }

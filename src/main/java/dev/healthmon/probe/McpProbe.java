@@ -5,6 +5,7 @@ import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.McpServerInfo;
 import dev.healthmon.registration.BackendRegistration;
 import dev.healthmon.registration.CheckSettings;
+import dev.healthmon.registration.McpMethod;
 import dev.healthmon.registration.McpSessionMode;
 import dev.healthmon.registration.Transport;
 import dev.healthmon.status.Observation;
@@ -24,6 +25,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import reactor.core.Disposable;
@@ -35,7 +37,8 @@ import reactor.core.publisher.Mono;
  * {@code initialize} handshake, then {@code ping} (or {@code tools/list}), through the official
  * MCP Java SDK ({@link McpSession}); the {@code ping} of an initialized streamable-HTTP session goes
  * through healthmon's own HTTP client instead when the probe has one ({@link McpLeanPing},
- * docs/design.md §10.26), classified the same way.
+ * docs/design.md §10.26), and so does a whole fresh-session {@code ping} check of a streamable-HTTP
+ * server ({@link McpLeanFresh}, §10.28), classified the same way.
  *
  * <p>Sessions ({@code healthCheck.mcpSession}): {@code reuse} keeps one initialized session per
  * check lifetime ({@link #openSession}), so a check is one {@code ping}; when the server has
@@ -160,6 +163,11 @@ public final class McpProbe implements Probe {
         /** A lease for a new check, or empty once {@link #close()} has run: a stopped backend gets no request. */
         final synchronized Optional<Lease> acquire(BackendRegistration registration) {
             return closed ? Optional.empty() : Optional.of(lease(registration));
+        }
+
+        /** False once {@link #close()} has run: a stopped backend gets no request. */
+        final synchronized boolean open() {
+            return !closed;
         }
 
         /** The server dropped the lease's session: a new one in its place, unless the check has ended meanwhile. */
@@ -333,9 +341,52 @@ public final class McpProbe implements Probe {
                         "cannot connect to the vetted address of an MCP name: " + HostPinning.HOW_TO_ENABLE)));
                 return;
             }
-            exchange(registration, settings, sessions, header, target.address().get(), start, deadline, result);
+            if (lean.isPresent() && sessions instanceof FreshSessions && settings.mcpMethod() == McpMethod.PING
+                    && registration.transport() == Transport.STREAMABLE_HTTP) {
+                leanFresh(lean.get(), registration, settings, sessions, header, target.address().get(), start,
+                        result);
+            } else {
+                exchange(registration, settings, sessions, header, target.address().get(), start, deadline, result);
+            }
         });
         return result;
+    }
+
+    /**
+     * A fresh-session ping check without the SDK ({@link McpLeanFresh}, docs/design.md §10.28), classified as
+     * {@link #exchange} classifies the SDK's. Cancelling {@code result} abandons the exchange in flight (its
+     * connection closed) and sends nothing more; a check that ended sound closes its session politely.
+     */
+    private void leanFresh(PlainHttpClient client, BackendRegistration registration, CheckSettings settings,
+                           Sessions sessions, Optional<SecretResolver.Credential> credential, InetAddress address,
+                           long start, CompletableFuture<ProbeResult> result) {
+        if (!sessions.open()) {
+            result.complete(ProbeResult.unhealthy(since(start), Failure.of(FailureKind.INTERNAL,
+                    "check stopped: MCP session closed")));
+            return;
+        }
+        McpLeanFresh.Run run = new McpLeanFresh(client, registration.url(), settings.timeout())
+                .start(credential, address, start + settings.timeout().toNanos());
+        result.whenComplete((r, error) -> run.abandon()); // a cancelled check stops its exchange; no-op once ended
+        run.done().whenComplete((init, error) -> {
+            Duration latency = since(start);
+            ProbeResult outcome;
+            if (error == null) {
+                outcome = success(latency, settings).withMcp(McpSession.serverInfo(init));
+            } else {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                ProbeResult failed = classify(cause, run.refusal(), registration, latency);
+                // A 404 says the session is gone, and the SDK forgets its initialize result with it: so do we.
+                boolean gone = run.refusal().map(McpSession.Refusal::status).orElse(0) == 404;
+                outcome = gone ? failed
+                        : run.init().map(McpSession::serverInfo).map(failed::withMcp).orElse(failed);
+            }
+            if (!result.isDone() && sound(outcome, run.init().isPresent())) {
+                run.close();
+            }
+            result.complete(outcome);
+        });
     }
 
     /**
@@ -386,12 +437,14 @@ public final class McpProbe implements Probe {
     private Mono<ProbeResult> attempt(McpSession session, BackendRegistration registration, CheckSettings settings,
                                       Optional<SecretResolver.Credential> credential, InetAddress address, long start,
                                       long deadline) {
-        return session.exchange(settings.mcpMethod(), credential, address, deadline).map(init -> {
-            Duration latency = since(start);
-            Observation observation = latency.compareTo(settings.degradedLatency()) > 0
-                    ? Observation.degraded(Reason.SLOW) : Observation.healthy();
-            return ProbeResult.success(observation, latency).withMcp(McpSession.serverInfo(init));
-        });
+        return session.exchange(settings.mcpMethod(), credential, address, deadline)
+                .map(init -> success(since(start), settings).withMcp(McpSession.serverInfo(init)));
+    }
+
+    private static ProbeResult success(Duration latency, CheckSettings settings) {
+        Observation observation = latency.compareTo(settings.degradedLatency()) > 0
+                ? Observation.degraded(Reason.SLOW) : Observation.healthy();
+        return ProbeResult.success(observation, latency);
     }
 
     /** A URL with a name, not an IP literal: reaching the vetted address needs the {@code Host} header. */
@@ -416,11 +469,16 @@ public final class McpProbe implements Probe {
      * doubt.
      */
     private static boolean keepsSession(ProbeResult result, McpSession session) {
+        return sound(result, session.initialized());
+    }
+
+    /** Whether a check leaves its session sound: a success, or an HTTP-level refusal once initialized (not 404). */
+    private static boolean sound(ProbeResult result, boolean initialized) {
         if (result.failure().isEmpty()) {
             return true;
         }
         FailureKind kind = result.failure().get().kind();
-        return session.initialized() && (kind == FailureKind.HTTP_STATUS || kind == FailureKind.AUTH)
+        return initialized && (kind == FailureKind.HTTP_STATUS || kind == FailureKind.AUTH)
                 && result.failure().get().httpStatus().orElse(0) != 404;
     }
 
@@ -431,13 +489,17 @@ public final class McpProbe implements Probe {
 
     private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration,
             Duration latency) {
-        ProbeResult result = classify(error, session, registration, latency);
+        Optional<McpSession.Refusal> refusal = session.lastRefusal();
+        ProbeResult result = classify(error, refusal, registration, latency);
+        if (refusal.map(McpSession.Refusal::status).orElse(0) == 404) {
+            return result; // the session is gone, and the SDK forgets its initialize result with it
+        }
         return session.serverInfo().map(result::withMcp).orElse(result);
     }
 
-    private static ProbeResult classify(Throwable error, McpSession session, BackendRegistration registration,
-                                        Duration latency) {
-        Optional<McpSession.Refusal> refusal = session.lastRefusal();
+    /** One classification for the SDK's failures and the lean paths', which fail with the same exception types. */
+    private static ProbeResult classify(Throwable error, Optional<McpSession.Refusal> refusal,
+                                        BackendRegistration registration, Duration latency) {
         if (refusal.isPresent()) {
             int status = refusal.get().status();
             if (status == 429) {

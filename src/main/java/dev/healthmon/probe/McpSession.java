@@ -38,11 +38,11 @@ final class McpSession implements AutoCloseable {
 
     /** Bounds what one answer may make us buffer; a {@code tools/list} of a large server fits easily. */
     static final int MAX_RESPONSE_BYTES = 1024 * 1024;
-    private static final String CLIENT_NAME = "healthmon";
-    private static final String CLIENT_VERSION = Optional
+    static final String CLIENT_NAME = "healthmon";
+    static final String CLIENT_VERSION = Optional
             .ofNullable(McpSession.class.getPackage().getImplementationVersion())
             .orElse("dev");
-    private static final String USER_AGENT = CLIENT_NAME + "/" + CLIENT_VERSION;
+    static final String USER_AGENT = CLIENT_NAME + "/" + CLIENT_VERSION;
 
     private final URI url;
     private final Duration timeout;

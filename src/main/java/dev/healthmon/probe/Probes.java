@@ -64,6 +64,14 @@ public final class Probes implements Probe, AutoCloseable {
      * (one selector thread each).
      */
     public static Probes standard(TargetPolicy targets, SecretCatalog secrets) {
+        return standard(targets, secrets, true);
+    }
+
+    /**
+     * As above; {@code mcpLean}: the ping of a kept streamable-HTTP session and fresh-session ping checks go through
+     * the HTTP checks' client (design.md §10.26, §10.28); false: every MCP request goes through the SDK.
+     */
+    public static Probes standard(TargetPolicy targets, SecretCatalog secrets, boolean mcpLean) {
         ThreadPoolExecutor resolver = new ThreadPoolExecutor(RESOLVER_THREADS, RESOLVER_THREADS, 1, TimeUnit.MINUTES,
                 new LinkedBlockingQueue<>(), runnable -> {
                     Thread thread = new Thread(runnable, "healthmon-resolver");
@@ -77,8 +85,10 @@ public final class Probes implements Probe, AutoCloseable {
         // The MCP SDK runs its Reactor pipelines on the client's executor: keep those off the selector thread.
         HttpClient mcpHttp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1).build();
-        // The ping of an initialized streamable-HTTP session goes through the HTTP checks' client (§10.26).
-        McpProbe mcp = new McpProbe(mcpHttp, Optional.of(plainHttp), credentials, vetting);
+        // The ping of an initialized streamable-HTTP session, and fresh-session ping checks, go through the HTTP
+        // checks' client (§10.26, §10.28) unless the operator asked for the SDK.
+        McpProbe mcp = new McpProbe(mcpHttp, mcpLean ? Optional.of(plainHttp) : Optional.empty(), credentials,
+                vetting);
         mcp.warmUp();
         return new Probes(Map.of(
                 CheckType.MCP, mcp,

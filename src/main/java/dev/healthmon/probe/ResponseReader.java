@@ -54,6 +54,8 @@ final class ResponseReader {
     private long bodyBytes;
     private boolean capped;
     private String retryAfter;
+    /** Kept only for a {@link Body}: no other exchange asks for it. */
+    private String mcpSessionId;
     private int bodyCap;
     private boolean started;
     private boolean eventStream;
@@ -80,6 +82,12 @@ final class ResponseReader {
 
         /** The body ended (framing complete, or the connection closed it). */
         void end();
+
+        /**
+         * The 2xx head's {@code Mcp-Session-Id} (the first, if repeated), before {@link #start}; not called when the
+         * head has none. Only a body is told: an MCP {@code initialize} answer names the session this way.
+         */
+        default void sessionId(String value) {}
     }
 
     ResponseReader() {
@@ -110,6 +118,7 @@ final class ResponseReader {
         bodyBytes = 0;
         capped = false;
         retryAfter = null;
+        mcpSessionId = null;
         started = false;
         eventStream = false;
     }
@@ -356,6 +365,8 @@ final class ResponseReader {
             eventStream = valueString(colon, length).toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         } else if (nameIs("retry-after", colon)) {
             retryAfter = valueString(colon, length);
+        } else if (body != null && mcpSessionId == null && nameIs("mcp-session-id", colon)) {
+            mcpSessionId = valueString(colon, length);
         }
     }
 
@@ -368,6 +379,7 @@ final class ResponseReader {
             chunked = false;
             closeRequested = false;
             retryAfter = null;
+            mcpSessionId = null;
             eventStream = false;
             state = State.STATUS_LINE;
             return;
@@ -376,6 +388,9 @@ final class ResponseReader {
             closeRequested = true; // RFC 9112 §6.3: chunked wins, and the connection must not be reused
         }
         if (awaitingBody()) {
+            if (mcpSessionId != null) {
+                body.sessionId(mcpSessionId);
+            }
             body.start(eventStream);
         }
         if (!hasBody()) {

@@ -48,8 +48,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * CPU time the monitor spends per check, by probe: {@code http}, {@code https} (the same endpoint over TLS 1.3, kept
  * connections: issue #16 asks for at most 2× http), {@code mcp} on a reused session (one {@code ping}) and {@code mcp}
- * with a fresh session (initialize, initialized, ping, DELETE); both MCP cases also with the SDK sending the ping
- * (no lean ping, design.md §10.26), in the same run. The MCP servers are spread over 7 ports like the others.
+ * with a fresh session (initialize, initialized, ping, DELETE); both MCP cases also with the SDK sending every request
+ * (no lean paths, design.md §10.26 and §10.28: as {@code --no-mcp-lean}), in the same run. The MCP servers are
+ * spread over 7 ports like the others.
  * The backends run in another JVM ({@link BenchServers}), so the figure is this process's CPU
  * time (all threads: JDK HTTP client, Reactor, the SDK) divided by the number of checks.
  *

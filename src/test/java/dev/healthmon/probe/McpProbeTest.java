@@ -779,6 +779,172 @@ class McpProbeTest {
         }
     }
 
+    // What a fresh session's handshake can get wrong: run against the SDK and the lean handshake (McpLeanFresh) alike.
+
+    @Test
+    void initializeAnsweredWithAVersionWeDoNotSupportIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer(
+                RawMcpBackend.initializeResult(id, "1999-01-01"), "Mcp-Session-Id: s1\r\n"), McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 60000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                assertThat(f.message()).isEqualTo("JSON-RPC error -32602: Unsupported protocol version");
+            });
+            assertThat(result.latency()).isLessThan(r.settings().timeout());
+            assertThat(result.mcp()).as("no server info from a session that was refused").isEmpty();
+            // The SDK opens its optional event stream (GET) as soon as the answer names a session; no POST follows.
+            assertThat(backend.requestHeads()).filteredOn(h -> h.startsWith("POST")).as("nothing after initialize")
+                    .hasSize(1);
+        }
+    }
+
+    @Test
+    void initializeAnsweredWithAJsonRpcErrorIsAProtocolFailureWithItsCodeAndMessage() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer("{\"jsonrpc\":\"2.0\",\"id\":"
+                + id + ",\"error\":{\"code\":-32000,\"message\":\"not ready\"}}", ""), McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 60000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                assertThat(f.message()).isEqualTo("JSON-RPC error -32000: not ready");
+            });
+            assertThat(result.mcp()).as("no server info without an initialize result").isEmpty();
+            assertThat(result.latency()).isLessThan(r.settings().timeout());
+        }
+    }
+
+    @Test
+    void initializeAnsweredOnAnEventStreamIsHealthyAndItsSessionIsUsedThenDeleted() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> "HTTP/1.1 200 OK\r\nMcp-Session-Id: sse-session-7"
+                + "\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + chunk(": primer\n\n")
+                + chunk("event: message\ndata: " + RawMcpBackend.initializeResult(id, "2025-03-26") + "\n\n")
+                + "0\r\n\r\n", McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 20000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            assertThat(result.mcp()).hasValueSatisfying(info -> {
+                assertThat(info.protocolVersion()).isEqualTo("2025-03-26");
+                assertThat(info.serverName()).isEqualTo("raw");
+                assertThat(info.serverVersion()).isEqualTo("1");
+            });
+            await().atMost(Duration.ofSeconds(20)).until(() -> backend.requestHeads().stream()
+                    .anyMatch(h -> h.startsWith("DELETE")));
+            List<String> heads = lowerCase(backend.requestHeads());
+            assertThat(heads.stream().filter(h -> h.startsWith("post")).skip(1)).as("initialized, ping").hasSize(2)
+                    .allSatisfy(h -> assertThat(h).contains("mcp-session-id: sse-session-7")
+                            .contains("mcp-protocol-version: 2025-03-26").contains("user-agent: healthmon/"));
+            // The SDK's DELETE (and its event stream's GET) carry its latest version, not the negotiated one.
+            assertThat(heads).filteredOn(h -> h.startsWith("delete")).hasSize(1).allSatisfy(h -> assertThat(h)
+                    .contains("mcp-session-id: sse-session-7").contains("user-agent: healthmon/"));
+        }
+    }
+
+    @Test
+    void serverThatNamesNoSessionIsCheckedWithoutOneAndNothingIsDeleted() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer(
+                RawMcpBackend.initializeResult(id, "2025-06-18"), ""), McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 20000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            List<String> heads = lowerCase(backend.requestHeads());
+            assertThat(heads).filteredOn(h -> h.startsWith("post")).hasSize(3)
+                    .noneSatisfy(h -> assertThat(h).contains("mcp-session-id"));
+            assertThat(heads.stream().filter(h -> h.startsWith("post")).skip(1))
+                    .allSatisfy(h -> assertThat(h).contains("mcp-protocol-version: 2025-06-18"));
+            // The check has ended: a DELETE would have been sent by now (it goes before the result is handed over).
+            assertThat(heads).noneSatisfy(h -> assertThat(h).startsWith("delete"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingRefusedWith404ForAStaleSessionIsHttpStatus404WithoutServerInfo(McpSessionMode mode)
+            throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(
+                id -> "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
+                    .put("mcpSession", mode.name().toLowerCase(Locale.ROOT)));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                    assertThat(f.kind()).isEqualTo(FailureKind.HTTP_STATUS);
+                    assertThat(f.httpStatus()).hasValue(404);
+                });
+                // The session is gone, and the SDK forgets its initialize result with it.
+                assertThat(result.mcp()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void initializeAnswerOverTheSizeLimitIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        String padding = "x".repeat(McpSession.MAX_RESPONSE_BYTES);
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer(
+                RawMcpBackend.initializeResult(id, "2025-06-18").replace("\"raw\"", "\"" + padding + "\""),
+                "Mcp-Session-Id: big\r\n"), McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 30000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(50, TimeUnit.SECONDS);
+
+            // As the SDK: PROTOCOL at once, not a TIMEOUT after reading on (the SDK: "Inbound line exceeds the maximum
+            // allowed size of 1048576 bytes").
+            assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                assertThat(f.message()).contains("1048576");
+            });
+            assertThat(result.latency()).isLessThan(r.settings().timeout());
+            assertThat(result.mcp()).as("the oversized answer is not taken").isEmpty();
+            assertThat(backend.requestHeads()).filteredOn(h -> h.startsWith("POST")).as("nothing after initialize")
+                    .hasSize(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"})
+    void initializeAnsweredWithoutItsResponseTimesOutAtTheTimeoutAsTheSdkDoes(String answer) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> answer, McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 2000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.failure()).as("%s", result)
+                    .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+            assertThat(result.latency()).isGreaterThanOrEqualTo(r.settings().timeout());
+            assertThat(backend.requestHeads()).filteredOn(h -> h.startsWith("POST")).as("nothing after initialize")
+                    .hasSize(1);
+        }
+    }
+
+    private static DecodedRegistration.Valid freshRaw(String url, int timeoutMs) {
+        return rawRegistration(url, j -> ((ObjectNode) j.get("healthCheck")).put("timeoutMs", timeoutMs)
+                .put("intervalMs", 2 * timeoutMs).put("degradedLatencyMs", timeoutMs).put("mcpSession", "fresh"));
+    }
+
+    private static String pong(String id) {
+        return jsonAnswer("{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}");
+    }
+
+    private static String chunk(String text) {
+        return Integer.toHexString(text.getBytes(StandardCharsets.UTF_8).length) + "\r\n" + text + "\r\n";
+    }
+
+    private static List<String> lowerCase(List<String> heads) {
+        return heads.stream().map(h -> h.toLowerCase(Locale.ROOT)).toList();
+    }
+
     /** A chunked {@code text/event-stream} answer carrying {@code events}, one chunk each, not ended. */
     private static String eventStream(String... events) {
         StringBuilder answer = new StringBuilder(

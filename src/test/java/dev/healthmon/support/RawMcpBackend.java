@@ -122,6 +122,16 @@ public final class RawMcpBackend implements AutoCloseable {
      * makes of the ping's JSON-RPC id (as JSON text): a whole HTTP answer, head and body.
      */
     public static RawMcpBackend session(Function<String, String> pingAnswer) throws IOException {
+        return session(id -> jsonAnswer(initializeResult(id, "2025-06-18"), "Mcp-Session-Id: " + SESSION + "\r\n"),
+                pingAnswer);
+    }
+
+    /**
+     * As {@link #session(Function)}, and {@code initialize} is answered with what {@code initializeAnswer} makes of
+     * its JSON-RPC id: a whole HTTP answer ({@link #jsonAnswer}, {@link #initializeResult} help build one).
+     */
+    public static RawMcpBackend session(Function<String, String> initializeAnswer, Function<String, String> pingAnswer)
+            throws IOException {
         AtomicReference<RawMcpBackend> self = new AtomicReference<>();
         RawMcpBackend backend = new RawMcpBackend((method, body, out) -> {
             String answer;
@@ -130,10 +140,7 @@ public final class RawMcpBackend implements AutoCloseable {
             } else if (method.equals("DELETE")) {
                 answer = "HTTP/1.1 204 No Content\r\n\r\n";
             } else if (body.contains("\"initialize\"")) {
-                String json = "{\"jsonrpc\":\"2.0\",\"id\":" + idOf(body) + ",\"result\":{\"protocolVersion\":"
-                        + "\"2025-06-18\",\"capabilities\":{},\"serverInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}";
-                answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nMcp-Session-Id: " + SESSION
-                        + "\r\nContent-Length: " + json.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + json;
+                answer = initializeAnswer.apply(idOf(body));
             } else if (body.contains("\"ping\"")) {
                 answer = pingAnswer.apply(idOf(body));
             } else {
@@ -149,6 +156,18 @@ public final class RawMcpBackend implements AutoCloseable {
         });
         self.set(backend);
         return backend;
+    }
+
+    /** The JSON-RPC response to {@code initialize} request {@code id}: server {@code raw} 1, no capabilities. */
+    public static String initializeResult(String id, String protocolVersion) {
+        return "{\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{\"protocolVersion\":\"" + protocolVersion
+                + "\",\"capabilities\":{},\"serverInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}";
+    }
+
+    /** A whole 200 {@code application/json} answer carrying {@code json}, with {@code headers} (each ending CRLF). */
+    public static String jsonAnswer(String json, String headers) {
+        return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + headers + "Content-Length: "
+                + json.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + json;
     }
 
     /** Connections holding an unanswered ping ({@link #session}) now. */
