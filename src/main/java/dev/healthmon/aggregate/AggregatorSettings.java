@@ -16,19 +16,27 @@ import java.util.Objects;
  *                              its longest interval plus its timeout ({@link TrackedBackend#fenceWindow},
  * docs/design.md §6.3)
  * @param historyPerBackend     transitions kept per backend for {@code /api/transitions} (default 20)
- * @param statusHeartbeat       zero (the default): a {@code backend-status} record after every applied event.
- *                              Otherwise only when the status changes ({@link BackendStatus#sameBesidesProgress})
- *                              and for the first event of each period of this length, by check time
- *                              (docs/design.md §8.9)
+ * @param statusHeartbeat       a {@code backend-status} record only when the status changes
+ *                              ({@link BackendStatus#sameBesidesProgress}) and for the first event of each period
+ *                              of this length, by check time (default {@link #DEFAULT_STATUS_HEARTBEAT}); zero: one
+ *                              after every applied event (docs/design.md §8.9)
  */
 public record AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout,
                                  int historyPerBackend, Duration statusHeartbeat) {
 
+    /**
+     * A minute: a backend checked every 10-30 s publishes a sixth to a half of its events' statuses, one checked once a
+     * minute or less often publishes every one (each check opens a period), and a reader of {@code backend-status}
+     * sees check progress at most a minute old, the same as a one-minute scrape of {@code /metrics}
+     * (docs/design.md §10.24).
+     */
+    public static final Duration DEFAULT_STATUS_HEARTBEAT = Duration.ofMinutes(1);
+
     public static final AggregatorSettings DEFAULTS = new AggregatorSettings(4, 20, Duration.ofSeconds(10), 20,
-            Duration.ZERO);
+            DEFAULT_STATUS_HEARTBEAT);
 
     public AggregatorSettings(int flapChanges, int flapWindow, Duration monitorSessionTimeout, int historyPerBackend) {
-        this(flapChanges, flapWindow, monitorSessionTimeout, historyPerBackend, Duration.ZERO);
+        this(flapChanges, flapWindow, monitorSessionTimeout, historyPerBackend, DEFAULT_STATUS_HEARTBEAT);
     }
 
     public AggregatorSettings {

@@ -31,13 +31,21 @@ public record RecentChecks(List<Check> checks) {
         }
     }
 
-    /** Keeps the newest {@link #CAPACITY} of {@code checks} (a store value may have been written with more). */
+    /**
+     * Keeps the newest {@link #CAPACITY} of {@code checks} (a store value may have been written with more). Checks
+     * as the store holds them ({@link StoredChecks}, at most {@link #CAPACITY}, immutable) are kept as they are.
+     */
     public RecentChecks {
-        checks = List.copyOf(checks.subList(Math.max(0, checks.size() - CAPACITY), checks.size()));
+        if (!(checks instanceof StoredChecks)) {
+            checks = List.copyOf(checks.subList(Math.max(0, checks.size() - CAPACITY), checks.size()));
+        }
     }
 
     /** These checks and {@code check} after them; the oldest falls out once there are {@link #CAPACITY}. */
     public RecentChecks add(Check check) {
+        if (checks instanceof StoredChecks stored) {
+            return new RecentChecks(stored.append(check)); // on the bytes: no check of these becomes an object
+        }
         List<Check> next = new ArrayList<>(CAPACITY);
         next.addAll(checks.subList(checks.size() < CAPACITY ? 0 : 1, checks.size()));
         next.add(check);

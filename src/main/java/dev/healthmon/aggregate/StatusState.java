@@ -38,7 +38,7 @@ public record StatusState(BackendStatus view, Optional<Applied> applied, Flappin
         Objects.requireNonNull(applied, "applied");
         Objects.requireNonNull(flapping, "flapping");
         Objects.requireNonNull(availability, "availability");
-        history = List.copyOf(history);
+        history = history instanceof StoredHistory ? history : List.copyOf(history); // StoredHistory: immutable
         Objects.requireNonNull(checks, "checks");
     }
 

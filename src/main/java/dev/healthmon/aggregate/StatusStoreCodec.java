@@ -4,11 +4,9 @@ import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.registration.RegistrationVersion;
 import dev.healthmon.status.HealthStatus;
-import dev.healthmon.status.Outcome;
 import dev.healthmon.status.Reason;
 import dev.healthmon.status.Thresholds;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,9 +58,8 @@ final class StatusStoreCodec {
                     (r, d) -> d.applied = r.optional(StatusStoreCodec::applied)),
             new Field<>(3, (w, s) -> flapping(w, s.flapping()), (r, d) -> d.flapping = flapping(r)),
             new Field<>(4, (w, s) -> availability(w, s.availability()), (r, d) -> d.availability = availability(r)),
-            new Field<>(5, (w, s) -> w.list(s.history(), (o, t) -> transition(o, t, s.view())),
-                    (r, d) -> d.history = r.list(i -> transition(i, d.view))),
-            new Field<>(6, (w, s) -> checks(w, s.checks()), (r, d) -> d.checks = checks(r)));
+            new Field<>(5, StatusStoreCodec::history, (r, d) -> d.history = StoredHistory.read(r, d.view)),
+            new Field<>(6, (w, s) -> checks(w, s.checks()), (r, d) -> d.checks = StoredChecks.read(r)));
 
     private static final class TrackedDraft {
         String id;
@@ -252,8 +249,21 @@ final class StatusStoreCodec {
         return new Availability(r.number(), buckets(r), buckets(r));
     }
 
+    /** The transitions; those read from the store and unchanged go back as they were read ({@link StoredHistory}). */
+    private static void history(StoreBytes.Writer w, StatusState s) {
+        if (s.history() instanceof StoredHistory stored && stored.writableFor(s.view())) {
+            stored.writeTo(w);
+        } else {
+            w.list(s.history(), (o, t) -> transition(o, t, s.view()));
+        }
+    }
+
     /** The status page's recent checks, each time as milliseconds after the one before: a few bytes a check. */
     private static void checks(StoreBytes.Writer w, RecentChecks checks) {
+        if (checks.checks() instanceof StoredChecks stored) {
+            stored.writeTo(w); // read from the store, or appended to on the bytes: already in this form
+            return;
+        }
         w.unsigned(checks.checks().size());
         long previous = 0;
         for (RecentChecks.Check c : checks.checks()) {
@@ -261,17 +271,6 @@ final class StatusStoreCodec {
             w.number(ms - previous).name(c.outcome()).unsigned(c.latencyMs());
             previous = ms;
         }
-    }
-
-    private static RecentChecks checks(StoreBytes.Reader r) {
-        int n = r.count();
-        List<RecentChecks.Check> checks = new ArrayList<>(n);
-        long at = 0;
-        for (int i = 0; i < n; i++) {
-            at += r.number();
-            checks.add(new RecentChecks.Check(Instant.ofEpochMilli(at), r.name(Outcome.class), r.unsigned()));
-        }
-        return new RecentChecks(checks);
     }
 
     /** Bucket starts as differences from the previous one: a few bytes each. */
@@ -306,10 +305,7 @@ final class StatusStoreCodec {
         w.name(t.kind()).name(t.from()).name(t.to()).optional(t.reason(), StoreBytes.Writer::name).instant(t.at());
     }
 
-    private static StatusTransition transition(StoreBytes.Reader r, BackendStatus view) {
-        if (view == null) {
-            throw new IllegalArgumentException("status store value has its history before its view");
-        }
+    static StatusTransition transition(StoreBytes.Reader r, BackendStatus view) {
         boolean own = r.bool();
         String id = own ? r.text() : view.id();
         String name = own ? r.text() : view.name();
@@ -317,6 +313,20 @@ final class StatusStoreCodec {
         return new StatusTransition(id, name, labels, r.name(StatusTransition.Kind.class),
                 r.name(HealthStatus.class), r.name(HealthStatus.class), r.optional(i -> i.name(Reason.class)),
                 r.instant());
+    }
+
+    /** Reads past one transition, checking its parts as {@link #transition(StoreBytes.Reader, BackendStatus)}. */
+    static void skipTransition(StoreBytes.Reader r) {
+        if (r.bool()) {
+            r.text();
+            r.text();
+            r.labels();
+        }
+        r.name(StatusTransition.Kind.class);
+        r.name(HealthStatus.class);
+        r.name(HealthStatus.class);
+        r.optional(i -> i.name(Reason.class));
+        r.instant();
     }
 
     private static void version(StoreBytes.Writer w, RegistrationVersion v) {

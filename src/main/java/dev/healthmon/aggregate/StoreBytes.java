@@ -32,6 +32,14 @@ final class StoreBytes {
             return Arrays.copyOf(buf, size);
         }
 
+        /** {@code bytes[from, to)} as they are: a part read earlier and written back unchanged. */
+        Writer bytes(byte[] bytes, int from, int to) {
+            ensure(to - from);
+            System.arraycopy(bytes, from, buf, size, to - from);
+            size += to - from;
+            return this;
+        }
+
         Writer raw(int b) {
             ensure(1);
             buf[size++] = (byte) b;
@@ -150,6 +158,16 @@ final class StoreBytes {
             this.buf = buf;
             this.pos = from;
             this.limit = buf.length;
+        }
+
+        /** Where the next read starts. */
+        int position() {
+            return pos;
+        }
+
+        /** A copy of what was read since {@code from} (a {@link #position()}). */
+        byte[] copySince(int from) {
+            return Arrays.copyOfRange(buf, from, pos);
         }
 
         int raw() {

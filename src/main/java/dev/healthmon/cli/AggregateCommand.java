@@ -67,11 +67,11 @@ final class AggregateCommand implements Callable<Integer> {
                     + "Default ${DEFAULT-VALUE}.")
     long monitorSessionTimeoutMs;
 
-    @Option(names = "--status-heartbeat-ms", defaultValue = "0",
-            description = "0: a backend-status record after every applied event. N (1000-86400000): only when the "
-                    + "status changes, and for the first check of every N ms period, so backend-status carries "
-                    + "every change but lastCheckedAt, latencyMs, the counters, availability and lastFailure.at lag "
-                    + "by up to N ms. "
+    @Option(names = "--status-heartbeat-ms", defaultValue = "60000",
+            description = "N (1000-86400000): a backend-status record only when the status changes, and for the "
+                    + "first check of every N ms period, so backend-status carries every change but lastCheckedAt, "
+                    + "latencyMs, the counters, availability and lastFailure.at lag by up to N ms. 0: a record "
+                    + "after every applied event. "
                     + "Default ${DEFAULT-VALUE}.")
     long statusHeartbeatMs;
 

@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The ring of a backend's latest checks, and how the store keeps it. */
@@ -95,6 +96,29 @@ class RecentChecksTest {
 
         // Times as deltas, the outcome by name: under 16 bytes a check.
         assertThat(with.length - without.length).isLessThan(16 * RecentChecks.CAPACITY);
+    }
+
+    @Test
+    void checksAppendedToAsTheStoreHoldsThemAreTheChecksAppendedToAsObjects() {
+        // Each event reads the value, appends one check on its bytes and writes it back: the same checks, and the same
+        // bytes, as appending to objects, through the ring's filling and its turning, with times back and forth.
+        Random random = new Random(1_617L);
+        RecentChecks objects = RecentChecks.NONE;
+        StatusState stored = state(RecentChecks.NONE);
+        long ms = T0.toEpochMilli();
+        for (int i = 0; i < 3 * RecentChecks.CAPACITY; i++) {
+            ms += random.nextInt(200_000) - 20_000;
+            RecentChecks.Check check = new RecentChecks.Check(Instant.ofEpochMilli(ms),
+                    Outcome.values()[random.nextInt(Outcome.values().length)], random.nextInt(70_000));
+            objects = objects.add(check);
+            StatusState read = json.decodeState(json.encode(stored));
+            stored = new StatusState(read.view(), read.applied(), read.flapping(), read.availability(), read.history(),
+                    read.checks().add(check));
+
+            assertThat(stored.checks().checks()).as("after check " + i).isEqualTo(objects.checks());
+            assertThat(json.encode(stored)).as("after check " + i).isEqualTo(json.encode(state(objects)));
+        }
+        assertThat(stored.checks().checks()).hasSize(RecentChecks.CAPACITY);
     }
 
     @Test

@@ -35,6 +35,23 @@ class StatusStoreCodecTest {
     }
 
     @Test
+    void aHistoryReadFromTheStoreIsWrittenBackAsItWasAndMeansTheSameUnderARenamedView() {
+        StatusState full = StoreValues.full();
+        StatusState read = json.decodeState(json.encode(full));
+        assertThat(json.decodeState(json.encode(read))).isEqualTo(full);
+
+        // A descriptive change renames the backend: transitions that took the view's name keep the old one.
+        BackendStatus v = read.view();
+        BackendStatus renamed = new BackendStatus(v.id(), "Renamed", Map.of("team", "other"), v.status(), v.reason(),
+                v.since(), v.lastCheckedAt(), v.latencyMs(), v.consecutiveFailures(), v.consecutiveSuccesses(),
+                v.flapping(), v.availability(), v.lastFailure(), v.checkedBy(), v.ownerEpoch(), v.registration());
+        StatusState moved = new StatusState(renamed, read.applied(), read.flapping(), read.availability(),
+                read.history(), read.checks());
+
+        assertThat(json.decodeState(json.encode(moved)).history()).isEqualTo(full.history());
+    }
+
+    @Test
     void readsTheJsonStoreValuesThatEarlierVersionsWrote() {
         // No version that wrote JSON kept the recent checks.
         assertThat(json.decodeState(utf8(StoreValues.LEGACY_FULL))).isEqualTo(StoreValues.withoutChecks(

@@ -205,17 +205,17 @@ class StatusTopologyTest {
         assertThat(json.decodeState(rewritten).history()).isEqualTo(StoreValues.full().history());
     }
 
-    /** A driver whose aggregator publishes statuses on change and once a minute (--status-heartbeat-ms 60000). */
-    private void withHeartbeatOfAMinute() {
+    /** A driver whose aggregator publishes a status after every applied event (--status-heartbeat-ms 0). */
+    private void withAStatusPerEvent() {
         driver.close();
         AggregatorSettings d = AggregatorSettings.DEFAULTS;
         startDriver(new AggregatorSettings(d.flapChanges(), d.flapWindow(), d.monitorSessionTimeout(),
-                d.historyPerBackend(), Duration.ofMinutes(1)));
+                d.historyPerBackend(), Duration.ZERO));
     }
 
     @Test
-    void withAHeartbeatEveryChangeIsPublishedAtItsEventAndNothingLagsMoreThanTheHeartbeat() {
-        withHeartbeatOfAMinute();
+    void byDefaultEveryChangeIsPublishedAtItsEventAndNothingLagsMoreThanAMinute() {
+        assertThat(AggregatorSettings.DEFAULTS.statusHeartbeat()).isEqualTo(Duration.ofMinutes(1));
         long seed = 1_616L;
         Random random = new Random(seed);
         long r = register("api");
@@ -261,8 +261,7 @@ class StatusTopologyTest {
     }
 
     @Test
-    void withAHeartbeatASteadyBackendIsPublishedOnceAPeriodAtThePeriodsFirstCheck() {
-        withHeartbeatOfAMinute();
+    void byDefaultASteadyBackendIsPublishedOnceAMinuteAtTheMinutesFirstCheck() {
         long r = register("api");
         statuses.readValuesToList();
         for (int i = 1; i <= 60; i++) {
@@ -274,6 +273,22 @@ class StatusTopologyTest {
         assertThat(checks).first().isEqualTo(T0.plusSeconds(10));
         assertThat(checks.subList(1, checks.size())).containsExactlyElementsOf(
                 IntStream.rangeClosed(1, 10).mapToObj(m -> T0.plusSeconds(60L * m)).toList());
+    }
+
+    @Test
+    void withAHeartbeatOfZeroEveryAppliedEventIsPublishedAndDroppedOnesAreNot() {
+        withAStatusPerEvent();
+        long r = register("api");
+        statuses.readValuesToList();
+        for (int i = 1; i <= 30; i++) {
+            send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(10L * i));
+        }
+        send(event("api", 1, r, 30, Outcome.UNHEALTHY, T0.plusSeconds(400), Optional.empty(),
+                CircuitState.CLOSED)); // a duplicate of sequence 30: stale
+
+        assertThat(statuses.readValuesToList().stream().map(json::decodeStatus)
+                .map(s -> s.lastCheckedAt().orElseThrow()).toList()).containsExactlyElementsOf(
+                IntStream.rangeClosed(1, 30).mapToObj(i -> T0.plusSeconds(10L * i)).toList());
     }
 
     @Test
@@ -636,7 +651,9 @@ class StatusTopologyTest {
 
         Schema status = Schemas.load("backend-status.v1.schema.json");
         Schema transition = Schemas.load("status-transition.v1.schema.json");
-        assertThat(statuses.readValuesToList()).hasSize(5)
+        // the registration, the first check, the third failure (UNHEALTHY), the success (DEGRADED): the second
+        // failure changed nothing but check progress
+        assertThat(statuses.readValuesToList()).hasSize(4)
                 .allSatisfy(v -> assertThat(Schemas.validate(status, v)).as(new String(v,
                 StandardCharsets.UTF_8)).isEmpty());
         assertThat(transitions.readValuesToList()).isNotEmpty()

@@ -58,18 +58,17 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The aggregator against a yardstick, on one backlog in one run: {@code bench.aggregator.backends}
- * backends and {@code bench.aggregator.eventsPerBackend} events each (checked every
- * {@code bench.aggregator.spacingSeconds}, one failure in seven) are written to an in-process broker
- * first; then each application of {@code bench.aggregator.apps} in turn (default: the plain Streams
- * {@link PlainStreamsYardstick} on RocksDB, the aggregator, the aggregator with {@code --status-heartbeat-ms 60000},
- * the yardstick on an in-memory store) drains the whole backlog under its
- * own application id. Each is timed from its start to all its {@code health-events} offsets committed,
- * as an operator restarting it on a backlog would see it; its CPU is that of the threads named after
- * its application id (stream thread, its clients' network threads), so neither the broker nor the
- * other application is counted; its state per backend is the latest value of each key in its
- * changelogs. Then all of them again ({@code bench.aggregator.rounds}, default 2) in the warm JVM. Run:
- * {@code mvn -B -Pbench test -Dtest=AggregatorThroughputBench} (docs/BENCHMARKS.md).
+ * The aggregator against a yardstick, on one backlog in one run: {@code bench.aggregator.backends} backends and {@code
+ * bench.aggregator.eventsPerBackend} events each (checked every {@code bench.aggregator.spacingSeconds}, one failure
+ * in seven) are written to an in-process broker first; then each application of {@code bench.aggregator.apps} in turn
+ * (default: the plain Streams {@link PlainStreamsYardstick} on RocksDB, the aggregator (a status on change and once a
+ * minute), the aggregator with {@code --status-heartbeat-ms 0} (a status per event), the yardstick on an in-memory
+ * store) drains the whole backlog under its own application id. Each is timed from its start to all its {@code
+ * health-events} offsets committed, as an operator restarting it on a backlog would see it; its CPU is that of the
+ * threads named after its application id (stream thread, its clients' network threads), so neither the broker nor the
+ * other application is counted; its state per backend is the latest value of each key in its changelogs. Then all of
+ * them again ({@code bench.aggregator.rounds}, default 2) in the warm JVM. Run: {@code mvn -B -Pbench test
+ * -Dtest=AggregatorThroughputBench} (docs/BENCHMARKS.md).
  */
 class AggregatorThroughputBench {
 
@@ -77,7 +76,7 @@ class AggregatorThroughputBench {
     private static final int EVENTS_PER_BACKEND = Integer.getInteger("bench.aggregator.eventsPerBackend", 100);
     private static final int SPACING_SECONDS = Integer.getInteger("bench.aggregator.spacingSeconds", 30);
     private static final List<String> APPS = List.of(System.getProperty("bench.aggregator.apps",
-            "yardstick-rocksdb,aggregator,aggregator-heartbeat60s,yardstick-memory").split(","));
+            "yardstick-rocksdb,aggregator,aggregator-heartbeat0s,yardstick-memory").split(","));
     private static final int ROUNDS = Integer.getInteger("bench.aggregator.rounds", 2);
     private static final int PARTITIONS = 3;
     private static final Pattern HEARTBEAT = Pattern.compile("-heartbeat(\\d+)s");
@@ -211,7 +210,7 @@ class AggregatorThroughputBench {
         return figures;
     }
 
-    /** {@code aggregator}: the defaults; {@code aggregator-heartbeat60s}: backend-status on change, once a minute. */
+    /** {@code aggregator}: the defaults; {@code aggregator-heartbeatNs}: {@code --status-heartbeat-ms} N * 1000. */
     private static AggregatorSettings aggregatorSettings(String app) {
         Matcher heartbeat = HEARTBEAT.matcher(app);
         if (!heartbeat.find()) {

@@ -44,11 +44,16 @@ public final class ChaosChecker {
         }
     }
 
-    /** What the driver knows about the run; the checker takes everything else from the topics. */
+    /**
+     * What the driver knows about the run; the checker takes everything else from the topics.
+     *
+     * @param statusHeartbeat the aggregators' {@code --status-heartbeat-ms}: how much older than the fold's last
+     *                        event the event named by the last {@code backend-status} may be (zero: none older)
+     */
     public record Scenario(String bootstrapServers, String registryTopic, String eventsTopic, String statusTopic,
                            Instant chaosStart, Instant chaosEnd, List<Window> settled,
                            Map<String, MonitorCounters> counters, Set<String> answering,
-                           Map<String, Instant> deregisteredAt, Duration gapBound) {}
+                           Map<String, Instant> deregisteredAt, Duration gapBound, Duration statusHeartbeat) {}
 
     public record Violation(String rule, String backend, String detail) {
         @Override
@@ -86,7 +91,21 @@ public final class ChaosChecker {
     record Registration(int partition, long offset, boolean deleted) {}
 
     /** A backend-status record as read: null {@code json} for a tombstone. */
-    record Status(JsonNode json) {}
+    record Status(JsonNode json) {
+        /** Whether this record is the status after {@code e}: it names e's owner, registration and check time. */
+        boolean names(Event e) {
+            return json != null && e.monitor().equals(json.path("checkedBy").asText())
+                    && e.epoch() == json.path("ownerEpoch").asLong(-1)
+                    && e.checkedAt().truncatedTo(ChronoUnit.MILLIS).equals(lastCheckedAt())
+                    && json.path("registration").path("offset").asLong(-1) == e.regOffset()
+                    && json.path("registration").path("partition").asInt(-1) == e.regPartition();
+        }
+
+        Instant lastCheckedAt() {
+            return json.hasNonNull("lastCheckedAt")
+                    ? Instant.parse(json.get("lastCheckedAt").asText()).truncatedTo(ChronoUnit.MILLIS) : null;
+        }
+    }
 
     private static final Comparator<Event> ACCEPTANCE = Comparator.comparingLong(Event::epoch)
             .thenComparingLong(Event::regOffset).thenComparingLong(Event::sequence);
@@ -120,7 +139,7 @@ public final class ChaosChecker {
         int[] compared = new int[2];
         while (true) {
             statusViolations = new ArrayList<>();
-            statusIsTheFold(registry, byBackend, readStatus(), statusViolations, compared);
+            statusIsTheFold(registry, byBackend, readStatuses(), statusViolations, compared);
             if (statusViolations.isEmpty() || System.nanoTime() > deadline) {
                 break;
             }
@@ -273,23 +292,28 @@ public final class ChaosChecker {
         return Map.entry(longestBackend, longest);
     }
 
-    // ---- rules 5 and 6: the final backend-status is the fold; no status for a deregistered one -
+    // ---- rules 5 and 6: backend-status carries the fold; no status for a deregistered one -----
 
     /**
      * The checker's fold: of the events of the registration in force, the one the aggregator must
-     * end on is the greatest by (ownerEpoch, registration offset, sequence). The status record
-     * must name exactly that event (checkedBy, ownerEpoch, lastCheckedAt, registration) and carry
-     * its status — unless that event's owner took over from another (a failover) and has not yet
-     * seen a failure followed by a success, the one case docs/design.md §8.4 lets the aggregator keep the
-     * status it had (counted as excused, not as a violation).
+     * end on is the greatest by (ownerEpoch, registration offset, sequence), and the events it applies
+     * are those, in the partition's order, greater than every one before them. Two promises of
+     * docs/design.md §8.9 are checked. (a) The last status record names an event of that last event's
+     * owner and registration at most one status heartbeat older (with none: that event itself), and
+     * carries the last event's status. (b) Every applied event whose status differs from the applied
+     * event before it (the first one included) has a status record of its own: naming it and carrying
+     * its status. A different status is excused, in both, when the event's owner took over from another
+     * (a failover) and has not yet seen a failure followed by a success, the one case docs/design.md
+     * §8.4 lets the aggregator keep the status it had (counted as excused, not as a violation).
      */
     private void statusIsTheFold(Map<String, Registration> registry, Map<String, List<Event>> byBackend,
-                                 Map<String, Status> statuses, List<Violation> violations, int[] compared) {
+                                 Map<String, List<Status>> read, List<Violation> violations, int[] compared) {
         compared[0] = 0;
         compared[1] = 0;
         for (Map.Entry<String, Registration> r : registry.entrySet()) {
             String id = r.getKey();
-            Status status = statuses.get(id);
+            List<Status> records = read.getOrDefault(id, List.of());
+            Status status = records.isEmpty() ? null : records.get(records.size() - 1);
             if (r.getValue().deleted()) {
                 if (status != null && status.json() != null) {
                     violations.add(new Violation("6-no-status-when-deregistered", id, "backend-status still holds "
@@ -311,18 +335,17 @@ public final class ChaosChecker {
             }
             compared[0]++;
             JsonNode s = status.json();
-            Instant lastChecked = s.hasNonNull("lastCheckedAt") ? Instant.parse(s.get("lastCheckedAt").asText()) : null;
-            boolean sameEvent = last.monitor().equals(s.path("checkedBy").asText())
-                    && last.epoch() == s.path("ownerEpoch").asLong(-1)
-                    && lastChecked != null && lastChecked.truncatedTo(ChronoUnit.MILLIS)
-                            .equals(last.checkedAt().truncatedTo(ChronoUnit.MILLIS))
-                    && s.path("registration").path("offset").asLong(-1) == last.regOffset()
-                    && s.path("registration").path("partition").asInt(-1) == last.regPartition();
-            if (!sameEvent) {
+            Instant named = status.lastCheckedAt();
+            Instant oldest = last.checkedAt().minus(scenario.statusHeartbeat()).truncatedTo(ChronoUnit.MILLIS);
+            boolean recentEvent = accepted.stream().filter(e -> e.owner().equals(last.owner()))
+                    .filter(e -> !e.checkedAt().truncatedTo(ChronoUnit.MILLIS).isBefore(oldest))
+                    .anyMatch(status::names);
+            if (!recentEvent) {
                 violations.add(new Violation("5-status-is-the-fold", id, "status applied checkedBy="
                         + s.path("checkedBy").asText() + " ownerEpoch=" + s.path("ownerEpoch").asText()
-                        + " lastCheckedAt=" + lastChecked + " registration=" + s.path("registration")
-                        + ", the fold ends on " + last.brief()));
+                        + " lastCheckedAt=" + named + " registration=" + s.path("registration")
+                        + ", the fold ends on " + last.brief() + " (heartbeat " + scenario.statusHeartbeat().toMillis()
+                        + " ms)"));
                 continue;
             }
             String aggregated = s.path("status").asText();
@@ -334,15 +357,41 @@ public final class ChaosChecker {
                             + " but the last accepted event says " + last.status() + ": " + last.brief()));
                 }
             }
+            everyChangeHasItsRecord(id, accepted, records, violations);
+        }
+    }
+
+    /** Promise (b) of {@link #statusIsTheFold}: one violation per backend, at its first change without a record. */
+    private static void everyChangeHasItsRecord(String id, List<Event> accepted, List<Status> records,
+                                                List<Violation> violations) {
+        List<Event> inOrder = new ArrayList<>(accepted);
+        inOrder.sort(Comparator.comparingInt(Event::partition).thenComparingLong(Event::offset));
+        Event previous = null;
+        for (Event e : inOrder) {
+            if (previous != null && ACCEPTANCE.compare(e, previous) <= 0) {
+                continue; // a zombie's or a duplicate: the aggregator drops it
+            }
+            boolean changed = previous == null || !previous.status().equals(e.status());
+            previous = e;
+            if (!changed || tookOverWithoutFailureThenSuccess(accepted, e)) {
+                continue;
+            }
+            if (records.stream().noneMatch(s -> s.names(e) && e.status().equals(s.json().path("status").asText()))) {
+                violations.add(new Violation("5-status-is-the-fold", id, "no backend-status record of the change to "
+                        + e.status() + " at " + e.brief() + "; records naming it: " + records.stream()
+                        .filter(s -> s.names(e)).map(s -> s.json().path("status").asText()).toList()));
+                return;
+            }
         }
     }
 
     /**
-     * The failover rule of docs/design.md §8.4: {@code last}'s owner took over from another owner and has not yet
-     * seen a failure followed by a success.
+     * The failover rule of docs/design.md §8.4: {@code last}'s owner took over from another owner and, up to
+     * {@code last}, has not yet seen a failure followed by a success.
      */
     private static boolean tookOverWithoutFailureThenSuccess(List<Event> accepted, Event last) {
         List<Event> run = accepted.stream().filter(e -> e.owner().equals(last.owner()))
+                .filter(e -> e.sequence() <= last.sequence())
                 .sorted(Comparator.comparingLong(Event::sequence)).toList();
         boolean tookOver = accepted.stream().anyMatch(e -> ACCEPTANCE.compare(e, run.get(0)) < 0);
         boolean failed = false;
@@ -379,12 +428,13 @@ public final class ChaosChecker {
         return events;
     }
 
-    private Map<String, Status> readStatus() {
-        Map<String, Status> latest = new HashMap<>();
+    /** Every backend's status records, in the order written (a backend's records share a partition). */
+    private Map<String, List<Status>> readStatuses() {
+        Map<String, List<Status>> all = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : readAll(scenario.statusTopic())) {
-            latest.put(key(r), new Status(r.value() == null ? null : parse(r)));
+            all.computeIfAbsent(key(r), k -> new ArrayList<>()).add(new Status(r.value() == null ? null : parse(r)));
         }
-        return latest;
+        return all;
     }
 
     private JsonNode parse(ConsumerRecord<byte[], byte[]> r) {

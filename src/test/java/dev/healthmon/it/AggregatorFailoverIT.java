@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.aggregate.AggregatorSettings;
 import dev.healthmon.events.Failure;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
@@ -56,6 +57,8 @@ import org.junit.jupiter.api.io.TempDir;
  * answers queries for every backend during the outage, and {@code health-transitions} and
  * {@code backend-status}, read committed, hold per backend exactly the transitions and statuses its
  * events imply — none twice, none missing — also after the killed instance is restarted and rejoins.
+ * The aggregators run with their default status heartbeat (docs/design.md §8.9): a status record at every
+ * change and at the first check of every heartbeat period, and at no other event.
  *
  * <p>The test writes the events itself (transactionally), so the expected output is known in
  * advance: thresholds of 1 make every check decide the status, and each backend alternates runs of
@@ -237,8 +240,14 @@ class AggregatorFailoverIT {
 
     private static List<String> expectedStatuses(int backend, int steps) {
         List<String> statuses = new ArrayList<>(List.of("UNKNOWN@never")); // published when the registration is read
+        long heartbeat = AggregatorSettings.DEFAULTS.statusHeartbeat().toMillis();
         for (int step = 1; step <= steps; step++) {
-            statuses.add(statusAfter(backend, step) + "@" + checkedAt(step));
+            // The first check, every change, and the first check of each heartbeat period (aligned on the epoch).
+            boolean newPeriod = step == 1 || Math.floorDiv(checkedAt(step - 1).toEpochMilli(), heartbeat)
+                    != Math.floorDiv(checkedAt(step).toEpochMilli(), heartbeat);
+            if (newPeriod || statusAfter(backend, step) != statusAfter(backend, step - 1)) {
+                statuses.add(statusAfter(backend, step) + "@" + checkedAt(step));
+            }
         }
         return statuses;
     }

@@ -13,6 +13,7 @@ import dev.healthmon.support.KafkaFixture;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,12 +55,30 @@ class ChaosCheckerIT {
             // The status names m1's first event, not the fold's last (m2 seq 2); gone keeps a status.
             status(producer, "a", "m1", 1, 0, "HEALTHY");
             status(producer, "gone", "m1", 1, 0, "HEALTHY");
+            // With a 20 s status heartbeat, checked by m3 under registrations 3, 4, 5: b's change to UNHEALTHY at
+            // 1 s has no record of its own (only the 2 s one says UNHEALTHY); c's last record is 5 s older than its
+            // last event, within the heartbeat; d's is 30 s older, beyond it.
+            send(producer, topics.registry(), "b", "{}".getBytes(StandardCharsets.UTF_8)); // offset 3
+            send(producer, topics.registry(), "c", "{}".getBytes(StandardCharsets.UTF_8)); // offset 4
+            send(producer, topics.registry(), "d", "{}".getBytes(StandardCharsets.UTF_8)); // offset 5
+            event(producer, "b", 3, 1, "m3", 0, "HEALTHY");
+            event(producer, "b", 3, 2, "m3", 1, "UNHEALTHY");
+            event(producer, "b", 3, 3, "m3", 2, "UNHEALTHY");
+            status(producer, "b", 3, "m3", 0, "HEALTHY");
+            status(producer, "b", 3, "m3", 2, "UNHEALTHY");
+            event(producer, "c", 4, 1, "m3", 0, "HEALTHY");
+            event(producer, "c", 4, 2, "m3", 5, "HEALTHY");
+            status(producer, "c", 4, "m3", 0, "HEALTHY");
+            event(producer, "d", 5, 1, "m3", 0, "HEALTHY");
+            event(producer, "d", 5, 2, "m3", 30, "HEALTHY");
+            status(producer, "d", 5, "m3", 0, "HEALTHY");
 
             ChaosChecker checker = new ChaosChecker(new ChaosChecker.Scenario(fixture.bootstrapServers(),
                     topics.registry(), topics.events(), topics.status(), t0, t0.plusSeconds(250),
                     List.of(new Window(t0.plusSeconds(2), t0.plusSeconds(20), "a fault")),
-                    Map.of("m1", new MonitorCounters(10, 0, 0, 0), "m2", new MonitorCounters(2, 0, 0, 0)),
-                    Set.of("a"), Map.of(), Duration.ofSeconds(20)));
+                    Map.of("m1", new MonitorCounters(10, 0, 0, 0), "m2", new MonitorCounters(2, 0, 0, 0),
+                            "m3", new MonitorCounters(7, 0, 0, 0)),
+                    Set.of("a"), Map.of(), Duration.ofSeconds(20), Duration.ofSeconds(20)));
             ChaosChecker.Report report = checker.check(Duration.ZERO);
 
             Map<String, List<Violation>> byRule = report.violations().stream()
@@ -80,8 +99,15 @@ class ChaosCheckerIT {
                     .asString().contains("m1: 2 events", "m2: 2 events");
             assertThat(byRule.get("4-gap-within-bound")).singleElement().extracting(Violation::detail).asString()
                     .contains("238000 ms > bound 20000 ms");
-            assertThat(byRule.get("5-status-is-the-fold")).singleElement().extracting(Violation::detail).asString()
-                    .contains("checkedBy=m1", "the fold ends on {m2/epoch 2/reg 0:0 seq 2");
+            Map<String, String> fold = byRule.get("5-status-is-the-fold").stream()
+                    .collect(Collectors.toMap(Violation::backend, Violation::detail));
+            assertThat(fold).containsOnlyKeys("a", "b", "d");
+            assertThat(fold.get("a")).contains("checkedBy=m1", "the fold ends on {m2/epoch 2/reg 0:0 seq 2");
+            assertThat(fold.get("b")).contains("no backend-status record of the change to UNHEALTHY at {m3/epoch 1/reg "
+                    + "0:3 seq 2", "records naming it: []");
+            assertThat(fold.get("d")).contains("lastCheckedAt=" + t0.truncatedTo(ChronoUnit.MILLIS),
+                    "the fold ends on {m3/epoch 1/reg 0:5 seq 2",
+                    "heartbeat 20000 ms");
             assertThat(byRule.get("6-no-status-when-deregistered")).singleElement().extracting(Violation::backend)
                     .isEqualTo("gone");
         }
@@ -89,20 +115,42 @@ class ChaosCheckerIT {
 
     private void event(KafkaProducer<byte[], byte[]> producer, String id, long sequence, String monitor, int epoch,
                        int secondsAfterStart) throws Exception {
+        event(producer, id, 0, sequence, monitor, epoch, secondsAfterStart, "HEALTHY");
+    }
+
+    /** An event of {@code monitor} at epoch 1 for the registration at {@code registration}. */
+    private void event(KafkaProducer<byte[], byte[]> producer, String id, long registration, long sequence,
+                       String monitor, int secondsAfterStart, String status) throws Exception {
+        event(producer, id, registration, sequence, monitor, 1, secondsAfterStart, status);
+    }
+
+    private void event(KafkaProducer<byte[], byte[]> producer, String id, long registration, long sequence,
+                       String monitor, int epoch, int secondsAfterStart, String status) throws Exception {
         ObjectNode e = json.createObjectNode();
         e.put("schemaVersion", 1).put("backendId", id).put("sequence", sequence).put("monitorId", monitor)
                 .put("ownerEpoch", epoch).put("checkedAt", t0.plusSeconds(secondsAfterStart).toString())
-                .put("outcome", "HEALTHY").put("status", "HEALTHY");
-        e.putObject("registration").put("partition", 0).put("offset", 0);
+                .put("outcome", "HEALTHY".equals(status) ? "HEALTHY" : "UNHEALTHY").put("status", status);
+        e.putObject("registration").put("partition", 0).put("offset", registration);
         send(producer, topics.events(), id, json.writeValueAsBytes(e));
     }
 
     private void status(KafkaProducer<byte[], byte[]> producer, String id, String monitor, int epoch,
                         int secondsAfterStart, String status) throws Exception {
+        status(producer, id, 0, monitor, epoch, secondsAfterStart, status);
+    }
+
+    /** A status naming {@code monitor}'s check (epoch 1) at {@code secondsAfterStart} of that registration. */
+    private void status(KafkaProducer<byte[], byte[]> producer, String id, long registration, String monitor,
+                        int secondsAfterStart, String status) throws Exception {
+        status(producer, id, registration, monitor, 1, secondsAfterStart, status);
+    }
+
+    private void status(KafkaProducer<byte[], byte[]> producer, String id, long registration, String monitor,
+                        int epoch, int secondsAfterStart, String status) throws Exception {
         ObjectNode s = json.createObjectNode();
         s.put("schemaVersion", 1).put("id", id).put("status", status).put("checkedBy", monitor).put("ownerEpoch", epoch)
                 .put("lastCheckedAt", t0.plusSeconds(secondsAfterStart).toString());
-        s.putObject("registration").put("partition", 0).put("offset", 0);
+        s.putObject("registration").put("partition", 0).put("offset", registration);
         send(producer, topics.status(), id, json.writeValueAsBytes(s));
     }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.healthmon.aggregate.AggregatorSettings;
 import dev.healthmon.chaos.ChaosBackends;
 import dev.healthmon.chaos.ChaosBackends.Kind;
 import dev.healthmon.chaos.ChaosChecker;
@@ -257,7 +258,7 @@ class ChaosIT {
                 .map(Map.Entry::getKey).collect(Collectors.toSet());
         ChaosChecker checker = new ChaosChecker(new ChaosChecker.Scenario(brokers.bootstrapServers(), topics.registry(),
                 topics.events(), topics.status(), chaosStart, chaosEnd, settled, Map.copyOf(counters), answering,
-                deregisteredAt, GAP_BOUND));
+                deregisteredAt, GAP_BOUND, AggregatorSettings.DEFAULTS.statusHeartbeat()));
         ChaosChecker.Report report = checker.check(Duration.ofSeconds(60));
         Duration wall = Duration.ofNanos(System.nanoTime() - wallStart);
 
