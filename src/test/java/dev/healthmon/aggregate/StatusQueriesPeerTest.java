@@ -389,6 +389,26 @@ class StatusQueriesPeerTest {
     }
 
     @Test
+    void countsThatOverflowWithAnEarlierVersionsStatusesAreABadGatewayNamingAPeerNotADroppedConnection()
+            throws Exception {
+        // One peer of this version forges a total just under the limit; the statuses of a peer of an earlier
+        // version, counted here, take it past: the fallback added them unchecked (an ArithmeticException).
+        ObjectNode forged = ((ObjectNode) summaryNode(List.of())).put("total", Integer.MAX_VALUE - 1)
+                .put("scope", "local");
+        serve(peer, Map.of("/api/summary", MAPPER.writeValueAsBytes(forged)));
+        HttpServer earlier = startPeerServer();
+        serve(earlier, Map.of("/api/summary", MAPPER.writeValueAsBytes(summaryNode(generated(2))),
+                "/api/status", page(generated(2).stream().map(JSON::statusNode).toList())));
+        startApi(null);
+
+        HttpResponse<String> answer = get("/api/summary");
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(MAPPER.readTree(answer.body()).path("error").asText())
+                .contains("127.0.0.1:" + earlier.getAddress().getPort()).contains("overflow");
+    }
+
+    @Test
     void anEarlierVersionsPeerAnsweringForEveryInstanceIsNotCountedTwiceAndItsStatusesAreFilteredHere()
             throws Exception {
         List<BackendStatus> all = generated(120);
