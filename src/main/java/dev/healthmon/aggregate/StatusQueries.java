@@ -10,14 +10,19 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -62,14 +67,47 @@ final class StatusQueries implements StatusSource {
         this.peers = new PeerFanout(limits, mapper);
     }
 
-    /** Every status this instance holds as the active owner. */
+    /**
+     * Every status this instance holds as the active owner, by id, read from each of its partitions' stores at once
+     * and merged: the store over all of them reads one partition after another, each in its own order. Each store
+     * orders its keys by their UTF-8 bytes, which is {@link String#compareTo}'s order for ids (ASCII, {@code
+     * RegistrationCodec.ID_PATTERN}).
+     */
     @Override
-    public List<StatusState> localStates() {
-        List<StatusState> states = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> all = store().all()) {
-            all.forEachRemaining(kv -> states.add(stored(kv.key, kv.value)));
+    public void eachLocal(Consumer<StatusState> each) {
+        List<KeyValueIterator<String, byte[]>> open = new ArrayList<>();
+        try {
+            PriorityQueue<Head> heads = new PriorityQueue<>(Comparator.comparing((Head h) -> h.next().key));
+            for (ReadOnlyKeyValueStore<String, byte[]> store : partitionStores()) {
+                KeyValueIterator<String, byte[]> all = store.all();
+                open.add(all);
+                if (all.hasNext()) {
+                    heads.add(new Head(all.next(), all));
+                }
+            }
+            for (Head head = heads.poll(); head != null; head = heads.poll()) {
+                each.accept(stored(head.next().key, head.next().value));
+                if (head.rest().hasNext()) {
+                    heads.add(new Head(head.rest().next(), head.rest()));
+                }
+            }
+        } finally {
+            open.forEach(KeyValueIterator::close);
         }
-        return states;
+    }
+
+    /** A partition's next entry and its iterator past it. */
+    private record Head(KeyValue<String, byte[]> next, KeyValueIterator<String, byte[]> rest) {}
+
+    /** The statuses store of each partition this instance owns (active): one store each, not the one over all. */
+    private List<ReadOnlyKeyValueStore<String, byte[]>> partitionStores() {
+        Set<Integer> partitions = new TreeSet<>();
+        whileRunning(() -> streams.streamsMetadataForStore(StatusStores.STATUSES)).stream()
+                .filter(member -> member.hostInfo().equals(self))
+                .forEach(member -> member.topicPartitions().forEach(tp -> partitions.add(tp.partition())));
+        return partitions.stream().map(p -> whileRunning(() -> streams.store(StoreQueryParameters.fromNameAndType(
+                StatusStores.STATUSES, QueryableStoreTypes.<String, byte[]>keyValueStore()).withPartition(p))))
+                .toList();
     }
 
     @Override
@@ -90,17 +128,6 @@ final class StatusQueries implements StatusSource {
         } catch (IllegalArgumentException e) {
             throw new UnreadableStoreValueException("the statuses store holds a value for "
                     + UntrustedText.escape(id, 200) + " that this version cannot read: " + e.getMessage(), e);
-        }
-    }
-
-    /** Every status, from every instance, handed to {@code use}: other instances' answers are held until it returns. */
-    @Override
-    public <R> R all(Function<List<BackendStatus>, R> use) throws IOException, InterruptedException {
-        try (PeerFanout.Query query = peers.open()) {
-            List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
-            peers.ask(query, others(), "/api/status?scope=local&limit=" + Integer.MAX_VALUE, PeerItems.Shape.PAGE,
-                    json::status, NONE_ABSENT).forEach(statuses::addAll);
-            return use.apply(statuses);
         }
     }
 
@@ -321,7 +348,8 @@ final class StatusQueries implements StatusSource {
                 QueryableStoreTypes.<String, byte[]>keyValueStore())));
     }
 
-    private List<HostInfo> others() {
+    /** The other instances (package-private for the bench's previous-version row). */
+    List<HostInfo> others() {
         return whileRunning(() -> streams.metadataForAllStreamsClients()).stream().map(StreamsMetadata::hostInfo)
                 .filter(host -> !host.equals(self)).distinct().toList();
     }
