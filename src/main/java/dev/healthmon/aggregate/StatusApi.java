@@ -35,14 +35,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /} — the status page (static files from the jar; it polls the API)
  * </ul>
  *
- * Any instance answers any query; {@code scope=local} (used between instances) answers from this
- * instance's stores only, and says {@code "scope": "local"} so that the asker can tell it from an earlier
- * version's answer: a page of its matches (the filter, {@code offset} and {@code limit} not capped; written as the
- * statuses are read, {@link StreamedPage}), or the summary of its statuses (docs/design.md §8.6). Errors are JSON
- * {@code {"error": "…"}}: 400 for a bad parameter (named), 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
- * error) or while other instances' answers to queries in progress hold all this instance may hold of
- * them ({@link PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered
- * something else than statuses, 500 when this instance's store holds a value it cannot read.
+ * Any instance answers any query; {@code scope=local} (used between instances) answers from this instance's stores
+ * only, and says {@code "scope": "local"} so that the asker can tell it from an earlier version's answer: a page of its
+ * matches (the filter, {@code offset} and {@code limit} not capped; written as the statuses are read, {@link
+ * StreamedPage}), or the summary of its statuses (docs/design.md §8.6). Errors are JSON {@code {"error": "…"}}: 400 for
+ * a bad parameter (named), 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or
+ * an error) or while other instances' answers to queries in progress hold all this instance may hold of them ({@link
+ * PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered something else than
+ * statuses, 500 when this instance's store holds a value it cannot read.
  */
 final class StatusApi {
 
