@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -136,6 +138,11 @@ final class StatusQueries implements StatusSource {
      * and the pieces are merged: a page holds at most that many statuses per instance, not every status
      * (docs/design.md §8.6). An instance of an earlier version answers every status it holds, unfiltered and without
      * {@code "scope": "local"}: it is filtered and paged here instead.
+     *
+     * <p>An instance's answer is checked, not trusted: one id twice, or (paged there) a status the filter does not
+     * match or more than were asked, is its failure (a 502 naming it). The same id from two instances, as during a
+     * rebalance while the previous owner's store still holds it, is one item, the {@link #FRESHEST} (and counted once
+     * in the total, when both are within the pieces).
      */
     @Override
     public StatusFilter.Page page(StatusFilter filter) throws IOException, InterruptedException {
@@ -143,19 +150,32 @@ final class StatusQueries implements StatusSource {
         List<HostInfo> others = others();
         try (PeerFanout.Query query = peers.open()) {
             StatusFilter.Page own = localPage(filter, 0, each);
-            List<BackendStatus> pieces = new ArrayList<>(own.items());
+            Map<String, BackendStatus> pieces = new HashMap<>();
+            own.items().forEach(s -> pieces.put(s.id(), s));
             long total = own.total();
             List<PeerFanout.Answer<BackendStatus>> answers = peers.askPages(query, others,
                     "/api/status?scope=local" + parameters(filter) + "&offset=0&limit=" + each, json::status,
                     NONE_ABSENT);
             for (int i = 0; i < others.size(); i++) {
+                HostInfo peer = others.get(i);
                 PeerFanout.Answer<BackendStatus> answer = answers.get(i);
-                StatusFilter.Page its = answeredForItself(answer) ? new StatusFilter.Page(answer.items(),
-                        total(others.get(i), answer, each), 0, each) : filter.page(answer.items(), 0, each);
-                pieces.addAll(its.items());
+                distinct(peer, answer.items());
+                StatusFilter.Page its = answeredForItself(answer)
+                        ? new StatusFilter.Page(matching(peer, answer.items(), filter), total(peer, answer, each), 0,
+                        each)
+                        : filter.page(answer.items(), 0, each);
                 total += its.total();
+                for (BackendStatus status : its.items()) {
+                    BackendStatus held = pieces.putIfAbsent(status.id(), status);
+                    if (held != null) {
+                        total--; // one backend, counted by both
+                        if (FRESHEST.compare(status, held) > 0) {
+                            pieces.put(status.id(), status);
+                        }
+                    }
+                }
             }
-            return filter.merge(pieces, (int) Math.min(total, Integer.MAX_VALUE));
+            return filter.merge(List.copyOf(pieces.values()), (int) Math.min(total, Integer.MAX_VALUE));
         }
     }
 
@@ -184,6 +204,7 @@ final class StatusQueries implements StatusSource {
                 List<List<BackendStatus>> theirs = peers.ask(query, earlier, "/api/status?scope=local&limit="
                         + Integer.MAX_VALUE, PeerItems.Shape.PAGE, json::status, NONE_ABSENT);
                 for (int i = 0; i < earlier.size(); i++) {
+                    distinct(earlier.get(i), theirs.get(i));
                     // Checked as the others: added unchecked, forged counts beside them ended the query with an
                     // ArithmeticException (a dropped connection, no answer at all).
                     sum = added(sum, StatusFilter.summarize(theirs.get(i)), earlier.get(i));
@@ -191,6 +212,41 @@ final class StatusQueries implements StatusSource {
             }
             return sum;
         }
+    }
+
+    /**
+     * Of one backend's statuses from two instances, the one checked last (then changed last; a tie keeps the first
+     * asked, this instance's own first): during a rebalance the previous owner's store stops at the last event it
+     * applied while the new owner's goes on, so the later check is the current status.
+     */
+    static final Comparator<BackendStatus> FRESHEST = Comparator.comparing(
+            (BackendStatus s) -> s.lastCheckedAt().orElse(Instant.MIN)).thenComparing(BackendStatus::since);
+
+    /** {@code peer}'s statuses if no id is among them twice; otherwise its failure (an IOException naming it). */
+    private static void distinct(HostInfo peer, List<BackendStatus> statuses) throws IOException {
+        Set<String> ids = new HashSet<>();
+        for (BackendStatus status : statuses) {
+            if (!ids.add(status.id())) {
+                throw new IOException(name(peer) + " answered backend " + UntrustedText.escape(status.id(), 200)
+                        + " twice");
+            }
+        }
+    }
+
+    /** {@code statuses}, if {@code filter} matches every one; otherwise {@code peer}'s failure. */
+    private static List<BackendStatus> matching(HostInfo peer, List<BackendStatus> statuses, StatusFilter filter)
+            throws IOException {
+        for (BackendStatus status : statuses) {
+            if (!filter.matches(status)) {
+                throw new IOException(name(peer) + " answered backend " + UntrustedText.escape(status.id(), 200)
+                        + ", which does not match the filter it was asked for");
+            }
+        }
+        return statuses;
+    }
+
+    private static String name(HostInfo peer) {
+        return "aggregator " + peer.host() + ":" + peer.port();
     }
 
     /** Counts that pass {@code Integer.MAX_VALUE} added up are forged by {@code peer}: its failure (a 502). */
@@ -302,11 +358,25 @@ final class StatusQueries implements StatusSource {
         if (local.isPresent()) {
             return local;
         }
+        List<HostInfo> others = others();
         try (PeerFanout.Query query = peers.open()) {
             // Any answer but 200 is "not here", as the instances answer a backend they do not hold with 404.
-            return peers.ask(query, others(), "/api/status/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
-                    + "?scope=local", PeerItems.Shape.ONE, json::status, status -> true)
-                    .stream().flatMap(List::stream).findFirst();
+            List<List<BackendStatus>> answers = peers.ask(query, others, "/api/status/"
+                    + URLEncoder.encode(id, StandardCharsets.UTF_8) + "?scope=local", PeerItems.Shape.ONE,
+                    json::status, status -> true);
+            Optional<BackendStatus> found = Optional.empty();
+            for (int i = 0; i < others.size(); i++) {
+                for (BackendStatus status : answers.get(i)) {
+                    if (!status.id().equals(id)) {
+                        throw new IOException(name(others.get(i)) + " answered backend "
+                                + UntrustedText.escape(status.id(), 200) + " when asked for another");
+                    }
+                    if (found.isEmpty() || FRESHEST.compare(status, found.get()) > 0) {
+                        found = Optional.of(status); // two instances during a rebalance: the one checked last
+                    }
+                }
+            }
+            return found;
         }
     }
 

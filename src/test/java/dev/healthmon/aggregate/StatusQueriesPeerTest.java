@@ -37,6 +37,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -385,6 +386,64 @@ class StatusQueriesPeerTest {
                 }
             }
         }
+    }
+
+    @Test
+    void aPeersAnswerWithAStatusOutsideTheFilterOrOneBackendTwiceIsABadGatewayNamingIt() throws Exception {
+        startApi(null);
+        BackendStatus unhealthy = JSON.status(JSON.statusNode(unknown("a-first")).put("status", "UNHEALTHY"));
+        BackendStatus healthy = JSON.status(JSON.statusNode(unknown("b-second")).put("status", "HEALTHY"));
+        Map<String, Map<String, byte[]>> answers = new LinkedHashMap<>();
+        answers.put("/api/status?status=HEALTHY does not match the filter", Map.of("/api/status",
+                localPage(List.of(healthy, unhealthy))));
+        answers.put("/api/status twice", Map.of("/api/status", localPage(List.of(healthy, healthy))));
+        // An earlier version: every status it holds, no "scope", filtered here; and its summary for every instance.
+        answers.put("/api/status?label=team:payments twice", Map.of("/api/status",
+                page(List.of(JSON.statusNode(healthy), JSON.statusNode(healthy)))));
+        answers.put("/api/summary twice", Map.of("/api/summary", MAPPER.writeValueAsBytes(summaryNode(List.of())),
+                "/api/status", page(List.of(JSON.statusNode(healthy), JSON.statusNode(healthy)))));
+        answers.put("/api/status/a-first when asked for another", Map.of("/api/status/a-first",
+                MAPPER.writeValueAsBytes(JSON.statusNode(healthy))));
+        for (Map.Entry<String, Map<String, byte[]>> answer : answers.entrySet()) {
+            String path = answer.getKey().substring(0, answer.getKey().indexOf(' '));
+            serve(peer, answer.getValue());
+
+            HttpResponse<String> got = get(path);
+
+            assertThat(got.statusCode()).as("%s: %s", path, got.body()).isEqualTo(502);
+            assertThat(MAPPER.readTree(got.body()).path("error").asText()).as(path)
+                    .contains("127.0.0.1:" + peer.getAddress().getPort())
+                    .contains(answer.getKey().substring(path.length() + 1));
+            peer.removeContext("/");
+        }
+    }
+
+    @Test
+    void oneBackendHeldByTwoInstancesDuringARebalanceIsOneItemTheOneCheckedLast() throws Exception {
+        BackendStatus stale = checkedAt("m-moving", StoreValues.T0.plusSeconds(10));
+        BackendStatus fresh = checkedAt("m-moving", StoreValues.T0.plusSeconds(20));
+        HttpServer second = startPeerServer();
+        instance(peer, List.of(fresh, unknown("z-theirs")), null);
+        instance(second, List.of(stale), null);
+        startApi(stored(List.of(stale, unknown("a-mine"))), PeerFanout.Limits.DEFAULTS);
+
+        JsonNode all = MAPPER.readTree(get("/api/status").body());
+
+        assertThat(all.path("items")).containsExactly(asRead(JSON.statusNode(unknown("a-mine"))),
+                asRead(JSON.statusNode(fresh)), asRead(JSON.statusNode(unknown("z-theirs"))));
+        assertThat(all.path("total").asInt()).isEqualTo(3);
+        JsonNode paged = MAPPER.readTree(get("/api/status?offset=1&limit=1").body());
+        assertThat(paged.path("items")).containsExactly(asRead(JSON.statusNode(fresh)));
+    }
+
+    private static BackendStatus checkedAt(String id, Instant at) {
+        return JSON.status(JSON.statusNode(unknown(id)).put("lastCheckedAt", at.toString()));
+    }
+
+    /** A page as this version answers {@code scope=local}: {@code "scope": "local"} and the total of its items. */
+    private static byte[] localPage(List<BackendStatus> items) throws IOException {
+        ObjectNode page = (ObjectNode) MAPPER.readTree(page(items.stream().map(JSON::statusNode).toList()));
+        return MAPPER.writeValueAsBytes(page.put("scope", "local"));
     }
 
     @Test
