@@ -45,9 +45,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <p>Other instances are asked at once, under one deadline and a bound on what their answers hold
  * ({@link PeerFanout}).
  *
- * <p>Thread-safe.
+ * <p>Thread-safe; {@link #close()} ends the threads that read other instances' answers.
  */
-final class StatusQueries implements StatusSource {
+final class StatusQueries implements StatusSource, AutoCloseable {
 
     /** No HTTP status but 200 is an answer: any other is the other instance's failure. */
     private static final IntPredicate NONE_ABSENT = status -> false;
@@ -406,6 +406,12 @@ final class StatusQueries implements StatusSource {
                     .forEach(page -> page.forEach(entry -> all.put(entry.getKey(), entry.getValue())));
             return StatusSource.first(all, limit);
         }
+    }
+
+    /** Ends the threads that read other instances' answers ({@link PeerFanout#close()}). */
+    @Override
+    public void close() {
+        peers.close();
     }
 
     /** The most other instances' answers have held at once (for tests). */

@@ -74,12 +74,15 @@ class StatusPageQueryBench {
                     StatusQueries now = queries(streams, self);
                     report("refresh, each instance its own", now::mostHeldPeerBytes, () -> both(handlers,
                             () -> now.page(refresh), now::summary));
-                    PeerFanout before = new PeerFanout(UNBOUNDED, MAPPER);
-                    report("refresh, every status here", before::mostHeldBytes, () -> both(handlers,
-                            () -> everyStatus(before, now, refresh::page),
-                            () -> everyStatus(before, now, StatusFilter::summarize)));
-                    StatusQueries deeper = queries(streams, self);
-                    report("page at offset 30,000", deeper::mostHeldPeerBytes, () -> deeper.page(deep));
+                    try (PeerFanout before = new PeerFanout(UNBOUNDED, MAPPER)) {
+                        report("refresh, every status here", before::mostHeldBytes, () -> both(handlers,
+                                () -> everyStatus(before, now, refresh::page),
+                                () -> everyStatus(before, now, StatusFilter::summarize)));
+                    }
+                    try (StatusQueries deeper = queries(streams, self)) {
+                        report("page at offset 30,000", deeper::mostHeldPeerBytes, () -> deeper.page(deep));
+                    }
+                    now.close();
                 }
             }
         } finally {

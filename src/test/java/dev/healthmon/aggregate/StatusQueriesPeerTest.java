@@ -128,7 +128,7 @@ class StatusQueriesPeerTest {
                 .toList(), KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
                         + self.port(), stateDir.toString(), 0), partitions.stream().map(StoredValues::new).toList());
         if (limits.equals(PeerFanout.Limits.DEFAULTS)) {
-            AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+            queries = AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
         } else {
             queries = new StatusQueries(streams, self, JSON, MAPPER, limits);
             new StatusApi(api, queries, JSON, MAPPER);
@@ -142,6 +142,7 @@ class StatusQueriesPeerTest {
         peers.forEach(p -> p.stop(0));
         if (api != null) {
             api.stop(0);
+            queries.close();
             streams.close(Duration.ofSeconds(10));
         }
         handlers.shutdownNow();
