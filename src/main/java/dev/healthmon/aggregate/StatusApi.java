@@ -132,14 +132,14 @@ final class StatusApi {
 
         void item(ObjectNode status) {
             try {
-                mapper.writeTree(started(exchange), status);
+                mapper.writeTree(generator(), status);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
 
         void end(int total, int offset, int limit) throws IOException {
-            JsonGenerator page = started(exchange);
+            JsonGenerator page = generator();
             page.writeEndArray();
             page.writeNumberField("total", total);
             page.writeNumberField("offset", offset);
@@ -148,7 +148,8 @@ final class StatusApi {
             page.close();
         }
 
-        private JsonGenerator started(HttpExchange exchange) throws IOException {
+        /** The page's generator, the status line and the page's start sent first if they are not yet. */
+        private JsonGenerator generator() throws IOException {
             if (out == null) {
                 headers(exchange);
                 exchange.sendResponseHeaders(200, 0); // chunked: the length is not known until the end
