@@ -36,10 +36,10 @@ import org.apache.kafka.streams.state.HostInfo;
  *   <li>Memory: an answer holds at most {@link Limits#maxAnswerBytes}, and is decoded as it arrives
  *       ({@link PeerItems}). The answers of all the queries this instance is answering hold at most
  *       {@link Limits#maxHeldBytes} together: each answer reserves its length when its headers arrive (its
- *       {@code Content-Length}, as instances send it; an answer of unknown length reserves its bytes as they
- *       arrive), and gives it back when the query that asked {@linkplain Query#close() closes}, after it has built
- *       its own answer. An answer that does not fit is refused ({@link OverBudgetException}, a 503) instead of
- *       waited for.
+ *       {@code Content-Length}; an answer of unknown length, as instances now send their pages, reserves its
+ *       bytes as they arrive), and gives it back when the query that asked {@linkplain Query#close() closes},
+ *       after it has built its own answer. An answer that does not fit is refused ({@link OverBudgetException}, a
+ *       503) instead of waited for.
  * </ul>
  *
  * <p>Thread-safe: query threads call {@link #ask}; the HTTP client's threads decode and reserve. Those are
