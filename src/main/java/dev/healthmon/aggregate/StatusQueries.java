@@ -352,6 +352,10 @@ final class StatusQueries implements StatusSource, AutoCloseable {
         return parameters.toString();
     }
 
+    /**
+     * This instance's status of {@code id} when it holds one (no other is asked); otherwise the others', the one
+     * checked last ({@link #FRESHEST}) if two hold it. An answer naming another backend is that instance's failure.
+     */
     @Override
     public Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
         Optional<BackendStatus> local = local(id);
