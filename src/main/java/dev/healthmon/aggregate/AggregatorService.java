@@ -39,14 +39,16 @@ public final class AggregatorService implements AutoCloseable {
     private final KafkaStreams streams;
     private final HttpServer http;
     private final ExecutorService httpThreads;
+    private final StatusQueries queries;
     private final HostInfo self;
     private final CountDownLatch stopped;
 
-    private AggregatorService(KafkaStreams streams, HttpServer http, ExecutorService httpThreads, HostInfo self,
-                              CountDownLatch stopped) {
+    private AggregatorService(KafkaStreams streams, HttpServer http, ExecutorService httpThreads,
+                              StatusQueries queries, HostInfo self, CountDownLatch stopped) {
         this.streams = streams;
         this.http = http;
         this.httpThreads = httpThreads;
+        this.queries = queries;
         this.self = self;
         this.stopped = stopped;
     }
@@ -94,7 +96,7 @@ public final class AggregatorService implements AutoCloseable {
         });
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(meters);
-        serve(http, streams, self, meters);
+        StatusQueries queries = serve(http, streams, self, meters);
         ExecutorService httpThreads = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "healthmon-aggregator-http");
             thread.setDaemon(true);
@@ -105,18 +107,22 @@ public final class AggregatorService implements AutoCloseable {
         http.start();
         log.info("aggregator={} started: {} partitions, status page http://{}:{}/", config.applicationId(), partitions,
                 self.host(), self.port());
-        return new AggregatorService(streams, http, httpThreads, self, stopped);
+        return new AggregatorService(streams, http, httpThreads, queries, self, stopped);
     }
 
     /**
      * Installs the instance's HTTP surface over {@code streams}: {@code /readyz} and the other ops
      * endpoints ({@link #readiness}), the query API and the status page ({@link StatusApi}).
+     *
+     * @return what the API answers from: close it once the server has stopped (it owns the threads that read other
+     *         instances' answers)
      */
-    static void serve(HttpServer http, KafkaStreams streams, HostInfo self, MeterRegistry meters) {
+    static StatusQueries serve(HttpServer http, KafkaStreams streams, HostInfo self, MeterRegistry meters) {
         OpsEndpoints.install(http, meters, () -> readiness(streams.state()));
         ObjectMapper mapper = Json.mapper();
-        new StatusApi(http, new StatusQueries(streams, self, new StatusJson(mapper), mapper), new StatusJson(mapper),
-                mapper);
+        StatusQueries queries = new StatusQueries(streams, self, new StatusJson(mapper), mapper);
+        new StatusApi(http, queries, new StatusJson(mapper), mapper);
+        return queries;
     }
 
     /**
@@ -169,6 +175,7 @@ public final class AggregatorService implements AutoCloseable {
     public void close() {
         http.stop(0);
         httpThreads.shutdownNow();
+        queries.close();
         // Leave the group: otherwise the other instances wait a session timeout (45 s) before taking
         // over this instance's partitions, and their statuses are not queryable meanwhile.
         streams.close(CloseOptions.timeout(CLOSE_TIMEOUT)

@@ -16,8 +16,11 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.IntPredicate;
 import org.apache.kafka.streams.state.HostInfo;
@@ -33,15 +36,26 @@ import org.apache.kafka.streams.state.HostInfo;
  *   <li>Memory: an answer holds at most {@link Limits#maxAnswerBytes}, and is decoded as it arrives
  *       ({@link PeerItems}). The answers of all the queries this instance is answering hold at most
  *       {@link Limits#maxHeldBytes} together: each answer reserves its length when its headers arrive (its
- *       {@code Content-Length}, as instances send it; an answer of unknown length reserves its bytes as they
- *       arrive), and gives it back when the query that asked {@linkplain Query#close() closes}, after it has built
- *       its own answer. An answer that does not fit is refused ({@link OverBudgetException}, a 503) instead of
- *       waited for.
+ *       {@code Content-Length}; an answer of unknown length, as instances now send their pages, reserves its
+ *       bytes as they arrive), and gives it back when the query that asked {@linkplain Query#close() closes},
+ *       after it has built its own answer. An answer that does not fit is refused ({@link OverBudgetException}, a
+ *       503) instead of waited for.
  * </ul>
  *
- * <p>Thread-safe: query threads call {@link #ask}; the HTTP client's threads decode and reserve.
+ * <p>Thread-safe: query threads call {@link #ask}; the HTTP client's threads decode and reserve. Those are
+ * {@link #THREADS} daemon threads of its own ({@code healthmon-peer-fanout-N}), ended by {@link #close()}: the JDK
+ * client's default executor is a cached pool, which starts a thread for every task that finds none idle, so the
+ * answers of many queries at once (anyone may send them) made as many threads.
  */
-final class PeerFanout {
+final class PeerFanout implements AutoCloseable {
+
+    /**
+     * The HTTP client's threads: they only decode chunks as they arrive and complete futures (nothing there blocks),
+     * so a few keep up with the cores the aggregator has; more would only contend for them.
+     */
+    static final int THREADS = 2;
+
+    private static final AtomicInteger THREAD_NUMBER = new AtomicInteger();
 
     /**
      * @param deadline       the time the whole fan-out may take, bodies included
@@ -67,6 +81,7 @@ final class PeerFanout {
 
     private final Limits limits;
     private final ObjectMapper mapper;
+    private final ExecutorService threads;
     private final HttpClient http;
     private final Object budget = new Object();
     /** Bytes reserved by the answers of queries not closed yet; guarded by {@link #budget}. */
@@ -77,7 +92,21 @@ final class PeerFanout {
     PeerFanout(Limits limits, ObjectMapper mapper) {
         this.limits = limits;
         this.mapper = mapper;
-        this.http = HttpClient.newBuilder().connectTimeout(limits.deadline()).build();
+        this.threads = Executors.newFixedThreadPool(THREADS, task -> {
+            Thread thread = new Thread(task, "healthmon-peer-fanout-" + THREAD_NUMBER.incrementAndGet());
+            thread.setDaemon(true); // never what keeps the process alive
+            return thread;
+        });
+        this.http = HttpClient.newBuilder().connectTimeout(limits.deadline()).executor(threads).build();
+    }
+
+    /**
+     * Ends the HTTP client's threads; a fan-out still in flight then fails (a 502, or a 503 once the server stops).
+     * Java 17's {@link HttpClient} has no close: its selector thread ends once the client is unreachable.
+     */
+    @Override
+    public void close() {
+        threads.shutdownNow();
     }
 
     /** A query's hold on the answers it asks for: close it once they are no longer needed. */

@@ -1,5 +1,6 @@
 package dev.healthmon.aggregate;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +10,7 @@ import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -33,15 +35,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /} — the status page (static files from the jar; it polls the API)
  * </ul>
  *
- * Any instance answers any query; {@code scope=local} (used between instances) answers from this
- * instance's stores only, and says {@code "scope": "local"} so that the asker can tell it from an earlier
- * version's answer: a page of its matches (the filter, {@code offset} and {@code limit} not capped), or the
- * summary of its statuses (docs/design.md §8.6). Errors are JSON {@code {"error": "…"}}: 400 for a bad parameter
- * (named),
- * 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or an
- * error) or while other instances' answers to queries in progress hold all this instance may hold of
- * them ({@link PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered
- * something else than statuses, 500 when this instance's store holds a value it cannot read.
+ * Any instance answers any query; {@code scope=local} (used between instances) answers from this instance's stores
+ * only, and says {@code "scope": "local"} so that the asker can tell it from an earlier version's answer: a page of its
+ * matches (the filter, {@code offset} and {@code limit} not capped; written as the statuses are read, {@link
+ * StreamedPage}), or the summary of its statuses (docs/design.md §8.6). Errors are JSON {@code {"error": "…"}}: 400 for
+ * a bad parameter (named), 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or
+ * an error) or while other instances' answers to queries in progress hold all this instance may hold of them ({@link
+ * PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered something else than
+ * statuses, 500 when this instance's store holds a value it cannot read.
  */
 final class StatusApi {
 
@@ -79,28 +80,87 @@ final class StatusApi {
             return status.<Response>map(s -> new Response(200, json.statusNode(s)))
                     .orElseGet(() -> new Response(404, error("no backend " + id)));
         }
-        StatusFilter.Page page;
         if (local) {
             // Another instance's part of a page: filtered and paged here, where the statuses are (design.md §8.6).
-            // Its limit is offset + limit of the page asked, so not capped; none asks for all (as earlier versions).
+            // Its limit is offset + limit of the page asked, so not capped (earlier versions ask for all): the page
+            // is written as its statuses are read, so that what one answer holds does not grow with the limit.
             Map<String, String> filterOnly = new HashMap<>(query);
             filterOnly.keySet().removeAll(List.of("offset", "limit"));
-            page = queries.localPage(StatusFilter.parse(filterOnly), whole(query, "offset", 0),
-                    whole(query, "limit", Integer.MAX_VALUE));
-        } else {
-            StatusFilter filter = StatusFilter.parse(query); // a bad parameter is a 400 before any instance is asked
-            page = queries.page(filter);
+            StatusFilter filter = StatusFilter.parse(filterOnly);
+            int offset = whole(query, "offset", 0);
+            int limit = whole(query, "limit", Integer.MAX_VALUE);
+            return new Response(200, (Streamed) page -> {
+                int total = queries.localPage(filter, offset, limit, status -> page.item(json.statusNode(status)));
+                page.end(total, offset, limit);
+            });
         }
+        StatusFilter.Page page = queries.page(StatusFilter.parse(query)); // a bad parameter is a 400 before any ask
         ObjectNode body = mapper.createObjectNode();
         ArrayNode items = body.putArray("items");
         page.items().forEach(s -> items.add(json.statusNode(s)));
         body.put("total", page.total());
         body.put("offset", page.offset());
         body.put("limit", page.limit());
-        if (local) {
-            body.put("scope", "local"); // filtered and paged: earlier versions sent every status and no scope
-        }
         return new Response(200, body);
+    }
+
+    /** An answer written as it is made ({@link StreamedPage}), not built whole before it is sent. */
+    @FunctionalInterface
+    private interface Streamed {
+        void write(StreamedPage page) throws IOException, InterruptedException;
+    }
+
+    /**
+     * A {@code scope=local} page written to the exchange as its statuses are read: what it holds is one status and
+     * Jackson's buffer, whatever the limit. The status line and the page's start go with its first item (or its
+     * end, when it has none), so that a failure before it (the store not queryable, a value this version cannot
+     * read) is still an answer of its own (503, 500). A failure after it cannot change the status sent: the
+     * connection is dropped before the last chunk, so the asker reads a cut answer (its 502), never a page that
+     * ends early as valid JSON.
+     */
+    private final class StreamedPage {
+        private final HttpExchange exchange;
+        private JsonGenerator out;
+
+        StreamedPage(HttpExchange exchange) {
+            this.exchange = exchange;
+        }
+
+        boolean started() {
+            return out != null;
+        }
+
+        void item(ObjectNode status) {
+            try {
+                mapper.writeTree(generator(), status);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        void end(int total, int offset, int limit) throws IOException {
+            JsonGenerator page = generator();
+            page.writeEndArray();
+            page.writeNumberField("total", total);
+            page.writeNumberField("offset", offset);
+            page.writeNumberField("limit", limit);
+            page.writeEndObject();
+            page.close();
+        }
+
+        /** The page's generator, the status line and the page's start sent first if they are not yet. */
+        private JsonGenerator generator() throws IOException {
+            if (out == null) {
+                headers(exchange);
+                exchange.sendResponseHeaders(200, 0); // chunked: the length is not known until the end
+                out = mapper.getFactory().createGenerator(exchange.getResponseBody())
+                        .disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT);
+                out.writeStartObject();
+                out.writeStringField("scope", "local"); // filtered and paged: earlier versions sent all, no scope
+                out.writeArrayFieldStart("items");
+            }
+            return out;
+        }
     }
 
     private Response summary(String path, Map<String, String> query) throws IOException, InterruptedException {
@@ -161,45 +221,62 @@ final class StatusApi {
     }
 
     private void handle(HttpExchange exchange, Endpoint endpoint) throws IOException {
-        try (exchange) {
-            Response response;
-            if (!exchange.getRequestMethod().equals("GET")) {
-                response = new Response(405, error("only GET"));
-            } else {
-                try {
-                    response = endpoint.answer(exchange.getRequestURI().getRawPath(), query(exchange));
-                } catch (IllegalArgumentException e) {
-                    response = new Response(400, error(e.getMessage()));
-                } catch (StatusQueries.UnreadableStoreValueException e) {
-                    log.error("query {} failed: {}", exchange.getRequestURI(), e.getMessage());
-                    response = new Response(500, error(e.getMessage()));
-                } catch (InvalidStateStoreException e) {
-                    response = new Response(503,
-                            error("status store not queryable now (starting, rebalancing or stopped): "
-                            + e.getMessage() + "; retry"));
-                } catch (PeerFanout.OverBudgetException e) {
-                    log.warn("query {} refused: {}", exchange.getRequestURI(),
-                            UntrustedText.escape(e.getMessage(), 500));
-                    response = new Response(503, error("too much of other aggregator instances' answers held now: "
-                            + e.getMessage()));
-                } catch (IOException e) {
-                    log.warn("query {} failed: {}", exchange.getRequestURI(),
-                            UntrustedText.escape(e.getMessage(), 500));
-                    response = new Response(502, error("another aggregator instance did not answer: "
-                            + e.getMessage()));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    response = new Response(503, error("shutting down"));
+        StreamedPage streamed = new StreamedPage(exchange);
+        Response response;
+        if (!exchange.getRequestMethod().equals("GET")) {
+            response = new Response(405, error("only GET"));
+        } else {
+            try {
+                response = endpoint.answer(exchange.getRequestURI().getRawPath(), query(exchange));
+                if (response.body() instanceof Streamed page) {
+                    page.write(streamed);
+                    exchange.close();
+                    return;
                 }
+            } catch (IllegalArgumentException e) {
+                response = new Response(400, error(e.getMessage()));
+            } catch (StatusQueries.UnreadableStoreValueException e) {
+                log.error("query {} failed: {}", exchange.getRequestURI(), e.getMessage());
+                response = new Response(500, error(e.getMessage()));
+            } catch (InvalidStateStoreException e) {
+                response = new Response(503,
+                        error("status store not queryable now (starting, rebalancing or stopped): "
+                        + e.getMessage() + "; retry"));
+            } catch (PeerFanout.OverBudgetException e) {
+                log.warn("query {} refused: {}", exchange.getRequestURI(),
+                        UntrustedText.escape(e.getMessage(), 500));
+                response = new Response(503, error("too much of other aggregator instances' answers held now: "
+                        + e.getMessage()));
+            } catch (IOException e) {
+                log.warn("query {} failed: {}", exchange.getRequestURI(),
+                        UntrustedText.escape(e.getMessage(), 500));
+                response = new Response(502, error("another aggregator instance did not answer: "
+                        + e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                response = new Response(503, error("shutting down"));
             }
+            if (streamed.started()) {
+                // Part of a 200 is sent: no other answer can follow. Leaving without closing the exchange makes the
+                // server drop the connection before the last chunk, so the page is cut, not ended as valid JSON.
+                log.warn("query {} failed while its answer was being sent; connection dropped: {}",
+                        exchange.getRequestURI(), UntrustedText.escape(String.valueOf(response.body()), 500));
+                throw new IOException("answer cut: " + response.body());
+            }
+        }
+        try (exchange) {
             byte[] body = mapper.writeValueAsBytes(response.body());
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.getResponseHeaders().set("Cache-Control", "no-store");
+            headers(exchange);
             exchange.sendResponseHeaders(response.status(), body.length);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(body);
             }
         }
+    }
+
+    private static void headers(HttpExchange exchange) {
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
     }
 
     private void staticFile(HttpExchange exchange) throws IOException {

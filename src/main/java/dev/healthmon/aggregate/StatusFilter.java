@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * A {@code GET /api/status} query: which statuses (by status and by one label), and which page.
@@ -136,16 +137,23 @@ public record StatusFilter(Optional<HealthStatus> status, Optional<String> label
     }
 
     public static Summary summarize(List<BackendStatus> statuses) {
+        return summarize(statuses::forEach);
+    }
+
+    /** The counts of the statuses {@code statuses} hands on, counted as they come (none is held). */
+    public static Summary summarize(Consumer<Consumer<BackendStatus>> statuses) {
         Map<HealthStatus, Integer> byStatus = new TreeMap<>();
         for (HealthStatus s : HealthStatus.values()) {
             byStatus.put(s, 0);
         }
         Map<String, Map<String, Map<HealthStatus, Integer>>> byLabel = new TreeMap<>();
-        for (BackendStatus s : statuses) {
+        int[] total = {0};
+        statuses.accept(s -> {
+            total[0]++;
             byStatus.merge(s.status(), 1, Integer::sum);
             s.labels().forEach((key, value) -> byLabel.computeIfAbsent(key, k -> new TreeMap<>())
                     .computeIfAbsent(value, v -> new TreeMap<>()).merge(s.status(), 1, Integer::sum));
-        }
-        return new Summary(statuses.size(), byStatus, byLabel);
+        });
+        return new Summary(total[0], byStatus, byLabel);
     }
 }

@@ -10,14 +10,21 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Function;
+import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
@@ -38,9 +45,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <p>Other instances are asked at once, under one deadline and a bound on what their answers hold
  * ({@link PeerFanout}).
  *
- * <p>Thread-safe.
+ * <p>Thread-safe; {@link #close()} ends the threads that read other instances' answers.
  */
-final class StatusQueries implements StatusSource {
+final class StatusQueries implements StatusSource, AutoCloseable {
 
     /** No HTTP status but 200 is an answer: any other is the other instance's failure. */
     private static final IntPredicate NONE_ABSENT = status -> false;
@@ -62,14 +69,47 @@ final class StatusQueries implements StatusSource {
         this.peers = new PeerFanout(limits, mapper);
     }
 
-    /** Every status this instance holds as the active owner. */
+    /**
+     * Every status this instance holds as the active owner, by id, read from each of its partitions' stores at once
+     * and merged: the store over all of them reads one partition after another, each in its own order. Each store
+     * orders its keys by their UTF-8 bytes, which is {@link String#compareTo}'s order for ids (ASCII, {@code
+     * RegistrationCodec.ID_PATTERN}).
+     */
     @Override
-    public List<StatusState> localStates() {
-        List<StatusState> states = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> all = store().all()) {
-            all.forEachRemaining(kv -> states.add(stored(kv.key, kv.value)));
+    public void eachLocal(Consumer<StatusState> each) {
+        List<KeyValueIterator<String, byte[]>> open = new ArrayList<>();
+        try {
+            PriorityQueue<Head> heads = new PriorityQueue<>(Comparator.comparing((Head h) -> h.next().key));
+            for (ReadOnlyKeyValueStore<String, byte[]> store : partitionStores()) {
+                KeyValueIterator<String, byte[]> all = store.all();
+                open.add(all);
+                if (all.hasNext()) {
+                    heads.add(new Head(all.next(), all));
+                }
+            }
+            for (Head head = heads.poll(); head != null; head = heads.poll()) {
+                each.accept(stored(head.next().key, head.next().value));
+                if (head.rest().hasNext()) {
+                    heads.add(new Head(head.rest().next(), head.rest()));
+                }
+            }
+        } finally {
+            open.forEach(KeyValueIterator::close);
         }
-        return states;
+    }
+
+    /** A partition's next entry and its iterator past it. */
+    private record Head(KeyValue<String, byte[]> next, KeyValueIterator<String, byte[]> rest) {}
+
+    /** The statuses store of each partition this instance owns (active): one store each, not the one over all. */
+    private List<ReadOnlyKeyValueStore<String, byte[]>> partitionStores() {
+        Set<Integer> partitions = new TreeSet<>();
+        whileRunning(() -> streams.streamsMetadataForStore(StatusStores.STATUSES)).stream()
+                .filter(member -> member.hostInfo().equals(self))
+                .forEach(member -> member.topicPartitions().forEach(tp -> partitions.add(tp.partition())));
+        return partitions.stream().map(p -> whileRunning(() -> streams.store(StoreQueryParameters.fromNameAndType(
+                StatusStores.STATUSES, QueryableStoreTypes.<String, byte[]>keyValueStore()).withPartition(p))))
+                .toList();
     }
 
     @Override
@@ -93,22 +133,16 @@ final class StatusQueries implements StatusSource {
         }
     }
 
-    /** Every status, from every instance, handed to {@code use}: other instances' answers are held until it returns. */
-    @Override
-    public <R> R all(Function<List<BackendStatus>, R> use) throws IOException, InterruptedException {
-        try (PeerFanout.Query query = peers.open()) {
-            List<BackendStatus> statuses = new ArrayList<>(localStates().stream().map(StatusState::view).toList());
-            peers.ask(query, others(), "/api/status?scope=local&limit=" + Integer.MAX_VALUE, PeerItems.Shape.PAGE,
-                    json::status, NONE_ABSENT).forEach(statuses::addAll);
-            return use.apply(statuses);
-        }
-    }
-
     /**
      * Each instance pages its own matches ({@code scope=local}, the same filter, its first {@code offset + limit}),
      * and the pieces are merged: a page holds at most that many statuses per instance, not every status
      * (docs/design.md §8.6). An instance of an earlier version answers every status it holds, unfiltered and without
      * {@code "scope": "local"}: it is filtered and paged here instead.
+     *
+     * <p>An instance's answer is checked, not trusted: one id twice, or (paged there) a status the filter does not
+     * match or more than were asked, is its failure (a 502 naming it). The same id from two instances, as during a
+     * rebalance while the previous owner's store still holds it, is one item, the {@link #FRESHEST} (and counted once
+     * in the total, when both are within the pieces).
      */
     @Override
     public StatusFilter.Page page(StatusFilter filter) throws IOException, InterruptedException {
@@ -116,19 +150,32 @@ final class StatusQueries implements StatusSource {
         List<HostInfo> others = others();
         try (PeerFanout.Query query = peers.open()) {
             StatusFilter.Page own = localPage(filter, 0, each);
-            List<BackendStatus> pieces = new ArrayList<>(own.items());
+            Map<String, BackendStatus> pieces = new HashMap<>();
+            own.items().forEach(s -> pieces.put(s.id(), s));
             long total = own.total();
             List<PeerFanout.Answer<BackendStatus>> answers = peers.askPages(query, others,
                     "/api/status?scope=local" + parameters(filter) + "&offset=0&limit=" + each, json::status,
                     NONE_ABSENT);
             for (int i = 0; i < others.size(); i++) {
+                HostInfo peer = others.get(i);
                 PeerFanout.Answer<BackendStatus> answer = answers.get(i);
-                StatusFilter.Page its = answeredForItself(answer) ? new StatusFilter.Page(answer.items(),
-                        total(others.get(i), answer, each), 0, each) : filter.page(answer.items(), 0, each);
-                pieces.addAll(its.items());
+                distinct(peer, answer.items());
+                StatusFilter.Page its = answeredForItself(answer)
+                        ? new StatusFilter.Page(matching(peer, answer.items(), filter), total(peer, answer, each), 0,
+                        each)
+                        : filter.page(answer.items(), 0, each);
                 total += its.total();
+                for (BackendStatus status : its.items()) {
+                    BackendStatus held = pieces.putIfAbsent(status.id(), status);
+                    if (held != null) {
+                        total--; // one backend, counted by both
+                        if (FRESHEST.compare(status, held) > 0) {
+                            pieces.put(status.id(), status);
+                        }
+                    }
+                }
             }
-            return filter.merge(pieces, (int) Math.min(total, Integer.MAX_VALUE));
+            return filter.merge(List.copyOf(pieces.values()), (int) Math.min(total, Integer.MAX_VALUE));
         }
     }
 
@@ -154,13 +201,52 @@ final class StatusQueries implements StatusSource {
                 }
             }
             if (!earlier.isEmpty()) {
-                List<BackendStatus> theirs = new ArrayList<>();
-                peers.ask(query, earlier, "/api/status?scope=local&limit=" + Integer.MAX_VALUE, PeerItems.Shape.PAGE,
-                        json::status, NONE_ABSENT).forEach(theirs::addAll);
-                sum = sum.plus(StatusFilter.summarize(theirs));
+                List<List<BackendStatus>> theirs = peers.ask(query, earlier, "/api/status?scope=local&limit="
+                        + Integer.MAX_VALUE, PeerItems.Shape.PAGE, json::status, NONE_ABSENT);
+                for (int i = 0; i < earlier.size(); i++) {
+                    distinct(earlier.get(i), theirs.get(i));
+                    // Checked as the others: added unchecked, forged counts beside them ended the query with an
+                    // ArithmeticException (a dropped connection, no answer at all).
+                    sum = added(sum, StatusFilter.summarize(theirs.get(i)), earlier.get(i));
+                }
             }
             return sum;
         }
+    }
+
+    /**
+     * Of one backend's statuses from two instances, the one checked last (then changed last; a tie keeps the first
+     * asked, this instance's own first): during a rebalance the previous owner's store stops at the last event it
+     * applied while the new owner's goes on, so the later check is the current status.
+     */
+    static final Comparator<BackendStatus> FRESHEST = Comparator.comparing(
+            (BackendStatus s) -> s.lastCheckedAt().orElse(Instant.MIN)).thenComparing(BackendStatus::since);
+
+    /** {@code peer}'s statuses if no id is among them twice; otherwise its failure (an IOException naming it). */
+    private static void distinct(HostInfo peer, List<BackendStatus> statuses) throws IOException {
+        Set<String> ids = new HashSet<>();
+        for (BackendStatus status : statuses) {
+            if (!ids.add(status.id())) {
+                throw new IOException(name(peer) + " answered backend " + UntrustedText.escape(status.id(), 200)
+                        + " twice");
+            }
+        }
+    }
+
+    /** {@code statuses}, if {@code filter} matches every one; otherwise {@code peer}'s failure. */
+    private static List<BackendStatus> matching(HostInfo peer, List<BackendStatus> statuses, StatusFilter filter)
+            throws IOException {
+        for (BackendStatus status : statuses) {
+            if (!filter.matches(status)) {
+                throw new IOException(name(peer) + " answered backend " + UntrustedText.escape(status.id(), 200)
+                        + ", which does not match the filter it was asked for");
+            }
+        }
+        return statuses;
+    }
+
+    private static String name(HostInfo peer) {
+        return "aggregator " + peer.host() + ":" + peer.port();
     }
 
     /** Counts that pass {@code Integer.MAX_VALUE} added up are forged by {@code peer}: its failure (a 502). */
@@ -266,17 +352,35 @@ final class StatusQueries implements StatusSource {
         return parameters.toString();
     }
 
+    /**
+     * This instance's status of {@code id} when it holds one (no other is asked); otherwise the others', the one
+     * checked last ({@link #FRESHEST}) if two hold it. An answer naming another backend is that instance's failure.
+     */
     @Override
     public Optional<BackendStatus> one(String id) throws IOException, InterruptedException {
         Optional<BackendStatus> local = local(id);
         if (local.isPresent()) {
             return local;
         }
+        List<HostInfo> others = others();
         try (PeerFanout.Query query = peers.open()) {
             // Any answer but 200 is "not here", as the instances answer a backend they do not hold with 404.
-            return peers.ask(query, others(), "/api/status/" + URLEncoder.encode(id, StandardCharsets.UTF_8)
-                    + "?scope=local", PeerItems.Shape.ONE, json::status, status -> true)
-                    .stream().flatMap(List::stream).findFirst();
+            List<List<BackendStatus>> answers = peers.ask(query, others, "/api/status/"
+                    + URLEncoder.encode(id, StandardCharsets.UTF_8) + "?scope=local", PeerItems.Shape.ONE,
+                    json::status, status -> true);
+            Optional<BackendStatus> found = Optional.empty();
+            for (int i = 0; i < others.size(); i++) {
+                for (BackendStatus status : answers.get(i)) {
+                    if (!status.id().equals(id)) {
+                        throw new IOException(name(others.get(i)) + " answered backend "
+                                + UntrustedText.escape(status.id(), 200) + " when asked for another");
+                    }
+                    if (found.isEmpty() || FRESHEST.compare(status, found.get()) > 0) {
+                        found = Optional.of(status); // two instances during a rebalance: the one checked last
+                    }
+                }
+            }
+            return found;
         }
     }
 
@@ -308,6 +412,12 @@ final class StatusQueries implements StatusSource {
         }
     }
 
+    /** Ends the threads that read other instances' answers ({@link PeerFanout#close()}). */
+    @Override
+    public void close() {
+        peers.close();
+    }
+
     /** The most other instances' answers have held at once (for tests). */
     long mostHeldPeerBytes() {
         return peers.mostHeldBytes();
@@ -318,7 +428,8 @@ final class StatusQueries implements StatusSource {
                 QueryableStoreTypes.<String, byte[]>keyValueStore())));
     }
 
-    private List<HostInfo> others() {
+    /** The other instances (package-private for the bench's previous-version row). */
+    List<HostInfo> others() {
         return whileRunning(() -> streams.metadataForAllStreamsClients()).stream().map(StreamsMetadata::hostInfo)
                 .filter(host -> !host.equals(self)).distinct().toList();
     }

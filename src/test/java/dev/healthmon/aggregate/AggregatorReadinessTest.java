@@ -62,9 +62,8 @@ class AggregatorReadinessTest {
                         new SimpleMeterRegistry()),
                 KafkaSettings.toProperties(KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused())
                         .streams("readiness-test", "127.0.0.1:" + port, stateDir.toString(), 0)));
-        try {
-            AggregatorService.serve(server, streams, new HostInfo("127.0.0.1", port),
-                    new SimpleMeterRegistry());
+        try (StatusQueries queries = AggregatorService.serve(server, streams, new HostInfo("127.0.0.1", port),
+                new SimpleMeterRegistry())) {
             server.start();
 
             assertNotReadyNorQueryable(port, streams, KafkaStreams.State.CREATED);

@@ -3,6 +3,7 @@ package dev.healthmon.aggregate;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.json.Json;
@@ -14,7 +15,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.state.HostInfo;
@@ -105,6 +109,34 @@ class PeerFanoutTest {
             assertThat(Duration.ofNanos(System.nanoTime() - second)).as("the second fan-out, past the deadline")
                     .isLessThan(Duration.ofMillis(500));
         }
+    }
+
+    @Test
+    void answersAreReadOnAFewNamedDaemonThreadsOfItsOwnThatEndWhenItCloses() throws Exception {
+        // The JDK client's default executor starts a thread for every task that finds none idle: as many threads as
+        // answers arriving at once, from as many queries as anyone sends.
+        String body = "{\"items\": [1]}";
+        HostInfo peer = peerAnswering("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        Set<Thread> decoders = ConcurrentHashMap.newKeySet();
+        PeerFanout fanout = new PeerFanout(new PeerFanout.Limits(Duration.ofSeconds(10), 1024, 1 << 20), MAPPER);
+
+        try (PeerFanout.Query query = fanout.open()) {
+            List<List<Thread>> answers = fanout.ask(query, Collections.nCopies(16, peer), "/api/status?scope=local",
+                    PeerItems.Shape.PAGE, item -> {
+                        decoders.add(Thread.currentThread());
+                        return Thread.currentThread();
+                    }, status -> false);
+            assertThat(answers).hasSize(16).allSatisfy(items -> assertThat(items).hasSize(1));
+        }
+        fanout.close();
+
+        List<Thread> pool = decoders.stream().filter(t -> !t.getName().contains("SelectorManager")).toList();
+        assertThat(pool).as("decoded on %s", decoders).isNotEmpty().hasSizeLessThanOrEqualTo(PeerFanout.THREADS)
+                .allSatisfy(thread -> {
+                    assertThat(thread.getName()).startsWith("healthmon-peer-fanout-");
+                    assertThat(thread.isDaemon()).isTrue();
+                });
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pool).noneMatch(Thread::isAlive));
     }
 
     @Test

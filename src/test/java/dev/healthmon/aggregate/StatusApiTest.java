@@ -13,10 +13,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The query API's answers, over states folded as the aggregator folds them ({@link StatusPageFixture}). */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StatusApiTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();

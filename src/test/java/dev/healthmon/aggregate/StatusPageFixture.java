@@ -1,7 +1,5 @@
 package dev.healthmon.aggregate;
 
-import static java.util.stream.Collectors.toMap;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.healthmon.events.Failure;
@@ -22,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The query API ({@link StatusApi}, the real one, with the status page's files) over a fixed set of backends whose
@@ -60,7 +57,7 @@ final class StatusPageFixture implements AutoCloseable {
         add(registered("newbie", "Newbie", "search"));
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
         ObjectMapper mapper = Json.mapper();
-        new StatusApi(server, new FixedStatuses(List.copyOf(states.values())), new StatusJson(mapper), mapper);
+        new StatusApi(server, new LocalStatuses(List.copyOf(states.values())), new StatusJson(mapper), mapper);
         server.start();
     }
 
@@ -119,42 +116,5 @@ final class StatusPageFixture implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
-    }
-
-    /** One instance holding every backend: "all" and "local" are the same. */
-    private record FixedStatuses(List<StatusState> states) implements StatusSource {
-        @Override
-        public List<StatusState> localStates() {
-            return states;
-        }
-
-        @Override
-        public Optional<BackendStatus> local(String id) {
-            return Optional.ofNullable(byId().get(id)).map(StatusState::view);
-        }
-
-        @Override
-        public <R> R all(Function<List<BackendStatus>, R> use) {
-            return use.apply(states.stream().map(StatusState::view).toList());
-        }
-
-        @Override
-        public Optional<BackendStatus> one(String id) {
-            return local(id);
-        }
-
-        @Override
-        public List<StatusTransition> transitions(Instant since, int limit) {
-            return localTransitions(since, limit);
-        }
-
-        @Override
-        public Map<String, RecentChecks> checks(int limit) {
-            return localChecks(limit);
-        }
-
-        private Map<String, StatusState> byId() {
-            return states.stream().collect(toMap(s -> s.view().id(), Function.identity()));
-        }
     }
 }

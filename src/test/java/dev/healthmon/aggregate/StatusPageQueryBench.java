@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -53,7 +55,7 @@ class StatusPageQueryBench {
         try {
             for (List<StatusState> states : spread.subList(1, 3)) {
                 HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-                new StatusApi(server, new StatusQueriesPeerTest.Holding(states, null), JSON, MAPPER);
+                new StatusApi(server, new LocalStatuses(states), JSON, MAPPER);
                 server.setExecutor(handlers);
                 server.start();
                 servers.add(server);
@@ -70,13 +72,17 @@ class StatusPageQueryBench {
                 System.out.printf("%-34s %16s %10s%n", "query (64,000 backends, 3 inst.)", "held peer bytes", "ms");
                 for (int round = 0; round < 3; round++) { // the first round warms the JIT up
                     StatusQueries now = queries(streams, self);
-                    report("refresh, each instance its own", now, () -> both(handlers, () -> now.page(refresh),
-                            now::summary));
-                    StatusQueries before = queries(streams, self);
-                    report("refresh, every status here", before, () -> both(handlers,
-                            () -> before.all(refresh::page), () -> before.all(StatusFilter::summarize)));
-                    StatusQueries deeper = queries(streams, self);
-                    report("page at offset 30,000", deeper, () -> deeper.page(deep));
+                    report("refresh, each instance its own", now::mostHeldPeerBytes, () -> both(handlers,
+                            () -> now.page(refresh), now::summary));
+                    try (PeerFanout before = new PeerFanout(UNBOUNDED, MAPPER)) {
+                        report("refresh, every status here", before::mostHeldBytes, () -> both(handlers,
+                                () -> everyStatus(before, now, refresh::page),
+                                () -> everyStatus(before, now, StatusFilter::summarize)));
+                    }
+                    try (StatusQueries deeper = queries(streams, self)) {
+                        report("page at offset 30,000", deeper::mostHeldPeerBytes, () -> deeper.page(deep));
+                    }
+                    now.close();
                 }
             }
         } finally {
@@ -85,10 +91,27 @@ class StatusPageQueryBench {
         }
     }
 
-    /** A query source with a budget that refuses nothing, so that the most it held is what the queries need. */
+    /** A budget that refuses nothing, so that the most held is what the queries need. */
+    private static final PeerFanout.Limits UNBOUNDED = new PeerFanout.Limits(Duration.ofSeconds(60),
+            Integer.MAX_VALUE, Long.MAX_VALUE);
+
     private static StatusQueries queries(StatusQueriesPeerTest.PeerStreams streams, HostInfo self) {
-        return new StatusQueries(streams, self, JSON, MAPPER,
-                new PeerFanout.Limits(Duration.ofSeconds(60), Integer.MAX_VALUE, Long.MAX_VALUE));
+        return new StatusQueries(streams, self, JSON, MAPPER, UNBOUNDED);
+    }
+
+    /**
+     * The previous version's way: every status of every instance (its own from {@code local}, the others' asked
+     * for whole) handed to {@code use} here, the others' answers held until it returns.
+     */
+    private static <R> R everyStatus(PeerFanout fanout, StatusQueries local, Function<List<BackendStatus>, R> use)
+            throws Exception {
+        try (PeerFanout.Query query = fanout.open()) {
+            List<BackendStatus> statuses = new ArrayList<>();
+            local.eachLocal(s -> statuses.add(s.view()));
+            fanout.ask(query, local.others(), "/api/status?scope=local&limit=" + Integer.MAX_VALUE,
+                    PeerItems.Shape.PAGE, JSON::status, status -> false).forEach(statuses::addAll);
+            return use.apply(statuses);
+        }
     }
 
     @FunctionalInterface
@@ -111,10 +134,10 @@ class StatusPageQueryBench {
         }
     }
 
-    private static void report(String name, StatusQueries queries, Query query) throws Exception {
+    private static void report(String name, LongSupplier held, Query query) throws Exception {
         long start = System.nanoTime();
         query.run();
-        System.out.printf("%-34s %16d %10.0f%n", name, queries.mostHeldPeerBytes(),
+        System.out.printf("%-34s %16d %10.0f%n", name, held.getAsLong(),
                 (System.nanoTime() - start) / 1e6);
     }
 }

@@ -37,6 +37,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,12 +50,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -115,13 +117,18 @@ class StatusQueriesPeerTest {
 
     /** This instance's API over a store holding {@code stored} (store values by id). */
     private void startApi(SortedMap<String, byte[]> stored, PeerFanout.Limits limits) throws Exception {
+        startApi(List.of(stored), limits);
+    }
+
+    /** This instance's API over the stores of the partitions it owns, each holding store values by id. */
+    private void startApi(List<SortedMap<String, byte[]>> partitions, PeerFanout.Limits limits) throws Exception {
         api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         HostInfo self = new HostInfo("127.0.0.1", api.getAddress().getPort());
         streams = new PeerStreams(peers.stream().map(p -> new HostInfo("127.0.0.1", p.getAddress().getPort()))
                 .toList(), KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
-                        + self.port(), stateDir.toString(), 0), new StoredValues(stored));
+                        + self.port(), stateDir.toString(), 0), partitions.stream().map(StoredValues::new).toList());
         if (limits.equals(PeerFanout.Limits.DEFAULTS)) {
-            AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+            queries = AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
         } else {
             queries = new StatusQueries(streams, self, JSON, MAPPER, limits);
             new StatusApi(api, queries, JSON, MAPPER);
@@ -135,6 +142,7 @@ class StatusQueriesPeerTest {
         peers.forEach(p -> p.stop(0));
         if (api != null) {
             api.stop(0);
+            queries.close();
             streams.close(Duration.ofSeconds(10));
         }
         handlers.shutdownNow();
@@ -361,6 +369,85 @@ class StatusQueriesPeerTest {
     }
 
     @Test
+    void aLocalPageOfAnInstanceOwningSeveralPartitionsIsItsMatchesByIdAcrossThem() throws Exception {
+        // Read from one partition's store after another, ids came in that order, and the first offset + limit were
+        // not the first by id: the asker's merge then missed statuses of the page.
+        List<BackendStatus> all = generated(150);
+        List<List<BackendStatus>> partitions = spread(all, 3, new Random(21));
+        startApi(partitions.stream().map(StatusQueriesPeerTest::stored).toList(), PeerFanout.Limits.DEFAULTS);
+
+        for (String filter : List.of("", "&status=UNHEALTHY", "&label=team:b")) {
+            for (int offset : List.of(0, 1, 37, 149, 150, 151)) {
+                for (int limit : List.of(1, 7, 100, Integer.MAX_VALUE)) {
+                    String path = "/api/status?scope=local&offset=" + offset + "&limit=" + limit + filter;
+                    StatusFilter wanted = StatusFilter.parse(queryOf(path.replace("&limit=" + limit, "")));
+
+                    assertThat(MAPPER.readTree(get(path).body())).as(path).isEqualTo(((ObjectNode) asRead(pageNode(
+                            wanted.page(all, offset, limit)))).put("scope", "local"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aPeersAnswerWithAStatusOutsideTheFilterOrOneBackendTwiceIsABadGatewayNamingIt() throws Exception {
+        startApi(null);
+        BackendStatus unhealthy = JSON.status(JSON.statusNode(unknown("a-first")).put("status", "UNHEALTHY"));
+        BackendStatus healthy = JSON.status(JSON.statusNode(unknown("b-second")).put("status", "HEALTHY"));
+        Map<String, Map<String, byte[]>> answers = new LinkedHashMap<>();
+        answers.put("/api/status?status=HEALTHY does not match the filter", Map.of("/api/status",
+                localPage(List.of(healthy, unhealthy))));
+        answers.put("/api/status twice", Map.of("/api/status", localPage(List.of(healthy, healthy))));
+        // An earlier version: every status it holds, no "scope", filtered here; and its summary for every instance.
+        answers.put("/api/status?label=team:payments twice", Map.of("/api/status",
+                page(List.of(JSON.statusNode(healthy), JSON.statusNode(healthy)))));
+        answers.put("/api/summary twice", Map.of("/api/summary", MAPPER.writeValueAsBytes(summaryNode(List.of())),
+                "/api/status", page(List.of(JSON.statusNode(healthy), JSON.statusNode(healthy)))));
+        answers.put("/api/status/a-first when asked for another", Map.of("/api/status/a-first",
+                MAPPER.writeValueAsBytes(JSON.statusNode(healthy))));
+        for (Map.Entry<String, Map<String, byte[]>> answer : answers.entrySet()) {
+            String path = answer.getKey().substring(0, answer.getKey().indexOf(' '));
+            serve(peer, answer.getValue());
+
+            HttpResponse<String> got = get(path);
+
+            assertThat(got.statusCode()).as("%s: %s", path, got.body()).isEqualTo(502);
+            assertThat(MAPPER.readTree(got.body()).path("error").asText()).as(path)
+                    .contains("127.0.0.1:" + peer.getAddress().getPort())
+                    .contains(answer.getKey().substring(path.length() + 1));
+            peer.removeContext("/");
+        }
+    }
+
+    @Test
+    void oneBackendHeldByTwoInstancesDuringARebalanceIsOneItemTheOneCheckedLast() throws Exception {
+        BackendStatus stale = checkedAt("m-moving", StoreValues.T0.plusSeconds(10));
+        BackendStatus fresh = checkedAt("m-moving", StoreValues.T0.plusSeconds(20));
+        HttpServer second = startPeerServer();
+        instance(peer, List.of(fresh, unknown("z-theirs")), null);
+        instance(second, List.of(stale), null);
+        startApi(stored(List.of(stale, unknown("a-mine"))), PeerFanout.Limits.DEFAULTS);
+
+        JsonNode all = MAPPER.readTree(get("/api/status").body());
+
+        assertThat(all.path("items")).containsExactly(asRead(JSON.statusNode(unknown("a-mine"))),
+                asRead(JSON.statusNode(fresh)), asRead(JSON.statusNode(unknown("z-theirs"))));
+        assertThat(all.path("total").asInt()).isEqualTo(3);
+        JsonNode paged = MAPPER.readTree(get("/api/status?offset=1&limit=1").body());
+        assertThat(paged.path("items")).containsExactly(asRead(JSON.statusNode(fresh)));
+    }
+
+    private static BackendStatus checkedAt(String id, Instant at) {
+        return JSON.status(JSON.statusNode(unknown(id)).put("lastCheckedAt", at.toString()));
+    }
+
+    /** A page as this version answers {@code scope=local}: {@code "scope": "local"} and the total of its items. */
+    private static byte[] localPage(List<BackendStatus> items) throws IOException {
+        ObjectNode page = (ObjectNode) MAPPER.readTree(page(items.stream().map(JSON::statusNode).toList()));
+        return MAPPER.writeValueAsBytes(page.put("scope", "local"));
+    }
+
+    @Test
     void theSummaryOfThreeInstancesIsTheSummaryOfAllTheirStatuses() throws Exception {
         List<BackendStatus> all = generated(300);
         List<List<BackendStatus>> spread = spread(all, 3, new Random(17));
@@ -386,6 +473,26 @@ class StatusQueriesPeerTest {
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
         assertThat(MAPPER.readTree(answer.body()).path("error").asText())
                 .contains("127.0.0.1:" + peer.getAddress().getPort()).contains("overflow");
+    }
+
+    @Test
+    void countsThatOverflowWithAnEarlierVersionsStatusesAreABadGatewayNamingAPeerNotADroppedConnection()
+            throws Exception {
+        // One peer of this version forges a total just under the limit; the statuses of a peer of an earlier
+        // version, counted here, take it past: the fallback added them unchecked (an ArithmeticException).
+        ObjectNode forged = ((ObjectNode) summaryNode(List.of())).put("total", Integer.MAX_VALUE - 1)
+                .put("scope", "local");
+        serve(peer, Map.of("/api/summary", MAPPER.writeValueAsBytes(forged)));
+        HttpServer earlier = startPeerServer();
+        serve(earlier, Map.of("/api/summary", MAPPER.writeValueAsBytes(summaryNode(generated(2))),
+                "/api/status", page(generated(2).stream().map(JSON::statusNode).toList())));
+        startApi(null);
+
+        HttpResponse<String> answer = get("/api/summary");
+
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(502);
+        assertThat(MAPPER.readTree(answer.body()).path("error").asText())
+                .contains("127.0.0.1:" + earlier.getAddress().getPort()).contains("overflow");
     }
 
     @Test
@@ -440,8 +547,8 @@ class StatusQueriesPeerTest {
         // Each instance is asked for its newest `limit` since `since`; the newest of all are among them.
         List<StatusState> all = withHistories(generated(90), new Random(19));
         List<List<StatusState>> spread = List.of(all.subList(0, 30), all.subList(30, 60), all.subList(60, 90));
-        new StatusApi(peer, new Holding(spread.get(1), null), JSON, MAPPER);
-        new StatusApi(startPeerServer(), new Holding(spread.get(2), null), JSON, MAPPER);
+        new StatusApi(peer, new LocalStatuses(spread.get(1)), JSON, MAPPER);
+        new StatusApi(startPeerServer(), new LocalStatuses(spread.get(2)), JSON, MAPPER);
         SortedMap<String, byte[]> stored = new TreeMap<>();
         spread.get(0).forEach(s -> stored.put(s.view().id(), JSON.encode(s)));
         startApi(stored, PeerFanout.Limits.DEFAULTS);
@@ -519,7 +626,18 @@ class StatusQueriesPeerTest {
      * reads them only once as many queries as the gate counts have asked it.
      */
     private void instance(HttpServer server, List<BackendStatus> holds, CountDownLatch gate) {
-        new StatusApi(server, new Holding(holds.stream().map(StatusState::fresh).toList(), gate), JSON, MAPPER);
+        new StatusApi(server, new LocalStatuses(holds.stream().map(StatusState::fresh).toList(),
+                gate == null ? () -> { } : () -> await(gate)), JSON, MAPPER);
+    }
+
+    /** Counts {@code gate} down and waits until every query it counts has done so. */
+    private static void await(CountDownLatch gate) {
+        gate.countDown();
+        try {
+            assertThat(gate.await(20, TimeUnit.SECONDS)).as("every query asked this instance").isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A page as the API writes it. */
@@ -548,47 +666,6 @@ class StatusQueriesPeerTest {
             query.put(pair.substring(0, eq), URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
         }
         return query;
-    }
-
-    /** One instance's statuses, as a fake peer's API answers from them; see {@link #instance}. */
-    record Holding(List<StatusState> states, CountDownLatch gate) implements StatusSource {
-        @Override
-        public List<StatusState> localStates() {
-            if (gate != null) {
-                gate.countDown();
-                try {
-                    assertThat(gate.await(20, TimeUnit.SECONDS)).as("every query asked this instance").isTrue();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return states;
-        }
-
-        @Override
-        public Optional<BackendStatus> local(String id) {
-            return states.stream().map(StatusState::view).filter(s -> s.id().equals(id)).findFirst();
-        }
-
-        @Override
-        public <R> R all(Function<List<BackendStatus>, R> use) {
-            throw new AssertionError("another instance answers scope=local queries only");
-        }
-
-        @Override
-        public Optional<BackendStatus> one(String id) {
-            return local(id);
-        }
-
-        @Override
-        public List<StatusTransition> transitions(Instant since, int limit) {
-            return localTransitions(since, limit);
-        }
-
-        @Override
-        public Map<String, RecentChecks> checks(int limit) {
-            return localChecks(limit);
-        }
     }
 
     /** A status of a backend just registered, with every other field empty. */
@@ -661,13 +738,27 @@ class StatusQueriesPeerTest {
     /** A Streams application (never started): {@code store} is its own, {@code peers} its other instances. */
     static final class PeerStreams extends KafkaStreams {
         private final List<HostInfo> peers;
-        private final StoredValues store;
+        private final List<StoredValues> partitions;
+        private final HostInfo self;
 
         PeerStreams(List<HostInfo> peers, Map<String, Object> config, StoredValues store) {
+            this(peers, config, List.of(store));
+        }
+
+        /** This instance owns partitions 0 … n - 1, whose stores are {@code partitions}. */
+        PeerStreams(List<HostInfo> peers, Map<String, Object> config, List<StoredValues> partitions) {
             super(StatusTopology.build(Topics.DEFAULTS, CheckDefaults.STANDARD, AggregatorSettings.DEFAULTS,
                     new SimpleMeterRegistry()), KafkaSettings.toProperties(config));
             this.peers = peers;
-            this.store = store;
+            this.partitions = partitions;
+            this.self = HostInfo.buildFromEndpoint((String) config.get(StreamsConfig.APPLICATION_SERVER_CONFIG));
+        }
+
+        @Override
+        public Collection<StreamsMetadata> streamsMetadataForStore(String storeName) {
+            Set<TopicPartition> owned = IntStream.range(0, partitions.size())
+                    .mapToObj(p -> new TopicPartition(Topics.DEFAULTS.registry(), p)).collect(Collectors.toSet());
+            return List.of(new StreamsMetadataImpl(self, Set.of(StatusStores.STATUSES), owned, Set.of(), Set.of()));
         }
 
         @Override
@@ -676,10 +767,16 @@ class StatusQueriesPeerTest {
                     Set.of(StatusStores.STATUSES), Set.of(), Set.of(), Set.of())).toList();
         }
 
+        /** A partition's store; without one, a store over all of them (as Streams', for a look-up by id). */
         @Override
         @SuppressWarnings("unchecked")
         public <T> T store(StoreQueryParameters<T> parameters) {
-            return (T) store;
+            if (parameters.partition() != null) {
+                return (T) partitions.get(parameters.partition());
+            }
+            SortedMap<String, byte[]> all = new TreeMap<>();
+            partitions.forEach(p -> all.putAll(p.values()));
+            return (T) new StoredValues(all);
         }
     }
 
