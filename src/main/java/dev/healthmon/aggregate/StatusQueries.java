@@ -101,12 +101,21 @@ final class StatusQueries implements StatusSource, AutoCloseable {
     /** A partition's next entry and its iterator past it. */
     private record Head(KeyValue<String, byte[]> next, KeyValueIterator<String, byte[]> rest) {}
 
-    /** The statuses store of each partition this instance owns (active): one store each, not the one over all. */
+    /**
+     * The statuses store of each partition this instance owns (active): one store each, not the one over all. No
+     * partition at all is an empty answer only while Streams runs (more instances than partitions); while it starts or
+     * rebalances, the others may already count this instance as the owner of partitions it has not taken yet, and an
+     * empty page would leave their statuses out of the merged answer without a word: not queryable now (503).
+     */
     private List<ReadOnlyKeyValueStore<String, byte[]>> partitionStores() {
         Set<Integer> partitions = new TreeSet<>();
         whileRunning(() -> streams.streamsMetadataForStore(StatusStores.STATUSES)).stream()
                 .filter(member -> member.hostInfo().equals(self))
                 .forEach(member -> member.topicPartitions().forEach(tp -> partitions.add(tp.partition())));
+        KafkaStreams.State state = streams.state();
+        if (partitions.isEmpty() && state != KafkaStreams.State.RUNNING) {
+            throw new InvalidStateStoreException("no partition of its own yet (" + state + ")");
+        }
         return partitions.stream().map(p -> whileRunning(() -> streams.store(StoreQueryParameters.fromNameAndType(
                 StatusStores.STATUSES, QueryableStoreTypes.<String, byte[]>keyValueStore()).withPartition(p))))
                 .toList();

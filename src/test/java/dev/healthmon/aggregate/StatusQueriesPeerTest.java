@@ -167,6 +167,21 @@ class StatusQueriesPeerTest {
     }
 
     @Test
+    void anInstanceWithoutPartitionsAnswersEmptyOnlyOnceRunningNotWhileItsPartitionsMayStillBeComing() throws Exception {
+        startApi(List.of(), PeerFanout.Limits.DEFAULTS);
+
+        ((PeerStreams) streams).shownState = KafkaStreams.State.REBALANCING;
+        HttpResponse<String> rebalancing = get("/api/status?scope=local");
+        assertThat(rebalancing.statusCode()).as(rebalancing.body()).isEqualTo(503);
+        assertThat(rebalancing.body()).contains("no partition of its own yet (REBALANCING)");
+
+        ((PeerStreams) streams).shownState = KafkaStreams.State.RUNNING; // more instances than partitions: this one has none
+        HttpResponse<String> running = get("/api/status?scope=local");
+        assertThat(running.statusCode()).as(running.body()).isEqualTo(200);
+        assertThat(MAPPER.readTree(running.body()).path("items").size()).isZero();
+    }
+
+    @Test
     void aPeerOfAnEarlierVersionWithoutRecentChecksLeavesThemOutDuringARollingUpgrade() throws Exception {
         startApi(null);
         HttpResponse<String> answer = get("/api/checks"); // the peer answers 404: it predates /api/checks
@@ -740,6 +755,8 @@ class StatusQueriesPeerTest {
         private final List<HostInfo> peers;
         private final List<StoredValues> partitions;
         private final HostInfo self;
+        /** The state queries see; Streams' own (never started: CREATED) when null. */
+        volatile State shownState;
 
         PeerStreams(List<HostInfo> peers, Map<String, Object> config, StoredValues store) {
             this(peers, config, List.of(store));
@@ -752,6 +769,12 @@ class StatusQueriesPeerTest {
             this.peers = peers;
             this.partitions = partitions;
             this.self = HostInfo.buildFromEndpoint((String) config.get(StreamsConfig.APPLICATION_SERVER_CONFIG));
+        }
+
+        @Override
+        public State state() {
+            State shown = shownState;
+            return shown == null ? super.state() : shown;
         }
 
         @Override
