@@ -167,7 +167,7 @@ class StatusQueriesPeerTest {
     }
 
     @Test
-    void anInstanceWithoutPartitionsAnswersEmptyOnlyOnceRunningNotWhileItsPartitionsMayStillBeComing() throws Exception {
+    void anInstanceWithoutPartitionsAnswersEmptyOnlyOnceRunningNotWhilePartitionsMayStillCome() throws Exception {
         startApi(List.of(), PeerFanout.Limits.DEFAULTS);
 
         ((PeerStreams) streams).shownState = KafkaStreams.State.REBALANCING;
@@ -175,7 +175,8 @@ class StatusQueriesPeerTest {
         assertThat(rebalancing.statusCode()).as(rebalancing.body()).isEqualTo(503);
         assertThat(rebalancing.body()).contains("no partition of its own yet (REBALANCING)");
 
-        ((PeerStreams) streams).shownState = KafkaStreams.State.RUNNING; // more instances than partitions: this one has none
+        // More instances than partitions: this one has none.
+        ((PeerStreams) streams).shownState = KafkaStreams.State.RUNNING;
         HttpResponse<String> running = get("/api/status?scope=local");
         assertThat(running.statusCode()).as(running.body()).isEqualTo(200);
         assertThat(MAPPER.readTree(running.body()).path("items").size()).isZero();
