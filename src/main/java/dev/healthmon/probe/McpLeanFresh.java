@@ -231,7 +231,9 @@ final class McpLeanFresh {
             Throwable cause = error instanceof CompletionException && error.getCause() != null
                     ? error.getCause() : error;
             if (cause instanceof McpLeanPing.Refused refused) {
-                refusal = new McpSession.Refusal(refused.status(), refused.retryAfter());
+                // Only initialize goes without the session's id: the session is set before anything else is sent.
+                refusal = new McpSession.Refusal(refused.status(), refused.retryAfter(),
+                        session.sessionId().isPresent());
             }
             if (cause instanceof McpLeanPing.Unanswered) {
                 failAtTheDeadline();

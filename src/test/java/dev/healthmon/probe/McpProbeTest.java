@@ -42,6 +42,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -866,12 +867,13 @@ class McpProbeTest {
         }
     }
 
+    /** The SDK (1.1.5) takes a 404, and a 400 to a request that carried a session id, as "session not found". */
     @ParameterizedTest
-    @EnumSource(McpSessionMode.class)
-    void pingRefusedWith404ForAStaleSessionIsHttpStatus404WithoutServerInfo(McpSessionMode mode)
+    @CsvSource({"404, REUSE", "404, FRESH", "400, REUSE", "400, FRESH"})
+    void pingRefusedWith404Or400ForAStaleSessionIsHttpStatusWithoutServerInfo(int status, McpSessionMode mode)
             throws Exception {
         try (RawMcpBackend backend = RawMcpBackend.session(
-                id -> "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")) {
+                id -> "HTTP/1.1 " + status + " Refused\r\nContent-Length: 0\r\n\r\n")) {
             DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
                     .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
                     .put("mcpSession", mode.name().toLowerCase(Locale.ROOT)));
@@ -880,10 +882,39 @@ class McpProbeTest {
 
                 assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
                     assertThat(f.kind()).isEqualTo(FailureKind.HTTP_STATUS);
-                    assertThat(f.httpStatus()).hasValue(404);
+                    assertThat(f.httpStatus()).hasValue(status);
                 });
                 // The session is gone, and the SDK forgets its initialize result with it.
                 assertThat(result.mcp()).isEmpty();
+            }
+        }
+    }
+
+    /**
+     * A server restarted behind a kept session answers its old id with 400 (as some do, and the SDK reads as "session
+     * not found"): the check renews the session at once and is healthy, on every path.
+     */
+    @Test
+    void keptSessionRefusedWith400AfterARestartIsRenewedAndHealthy() throws Exception {
+        AtomicInteger initializes = new AtomicInteger();
+        AtomicInteger pings = new AtomicInteger();
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> {
+            initializes.incrementAndGet();
+            return RawMcpBackend.jsonAnswer(RawMcpBackend.initializeResult(id, "2025-06-18"),
+                    "Mcp-Session-Id: " + RawMcpBackend.SESSION + "\r\n");
+        }, id -> pings.incrementAndGet() == 2 ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" : pong(id))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).failure()).isEmpty();
+
+                ProbeResult afterRestart = check(session, r);
+
+                assertThat(afterRestart.observation().outcome()).as("%s", afterRestart).isEqualTo(Outcome.HEALTHY);
+                assertThat(initializes).as("a new session after the 400").hasValue(2);
+                assertThat(pings).as("the refused ping, then one on the new session").hasValue(3);
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                assertThat(initializes).as("the new session is kept").hasValue(2);
             }
         }
     }
