@@ -10,6 +10,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -190,6 +191,13 @@ final class McpLeanPing {
      * the first verdict counts (the response, or why the body is not one), and the head's
      * {@code Mcp-Session-Id} (an {@code initialize} answer names the session with it).
      *
+     * <p>The body is read as the SDK (1.1.5, {@code HttpClientStreamableHttpTransport}) reads a 2xx answer to a POST:
+     * a {@code 202} or an answer without {@code Content-Type} has no body (nothing in it is read: for a request the
+     * response is still to come, and the caller waits for it until the deadline); a {@code Content-Type} containing
+     * {@code text/event-stream} is an event stream, one containing {@code application/json} one JSON-RPC message, and
+     * any other is malformed (the SDK's "Unknown media type"). The answer to a notification counts only when it is
+     * malformed: the SDK logs a response to a notification, a JSON-RPC error too, and goes on.
+     *
      * <p>Threading: fed on the client's selector thread; read after the exchange's future completed.
      */
     static final class Answer implements ResponseReader.Body {
@@ -198,6 +206,9 @@ final class McpLeanPing {
         private McpSchema.JSONRPCResponse response;
         private String malformed;
         private String sessionId;
+        private String contentType;
+        /** A 2xx answer the SDK reads as having no body (no {@code Content-Type}): what comes is not read. */
+        private boolean bodyless;
         private long bodyBytes;
 
         /** @param id the request's JSON-RPC id; empty for a notification, which no response answers */
@@ -211,6 +222,8 @@ final class McpLeanPing {
             response = null;
             malformed = null;
             sessionId = null;
+            contentType = null;
+            bodyless = false;
             bodyBytes = 0;
         }
 
@@ -220,10 +233,22 @@ final class McpLeanPing {
         }
 
         @Override
+        public void contentType(String value) {
+            contentType = value;
+        }
+
+        @Override
         public void start(boolean eventStream) {
-            watch = eventStream
-                    ? AnswerWatch.eventStream(this::malformed, () -> id, this::answered)
-                    : AnswerWatch.json(this::malformed, () -> id, this::answered);
+            String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+            if (type.isBlank()) {
+                bodyless = true;
+            } else if (type.contains("text/event-stream")) {
+                watch = AnswerWatch.eventStream(this::malformed, () -> id, this::answered);
+            } else if (type.contains("application/json")) {
+                watch = AnswerWatch.json(this::malformed, () -> id, this::answered);
+            } else {
+                malformed("unknown media type returned: " + type.strip());
+            }
         }
 
         @Override
@@ -248,7 +273,7 @@ final class McpLeanPing {
         }
 
         private boolean decided() {
-            return response != null || malformed != null;
+            return bodyless || response != null || malformed != null;
         }
 
         private void malformed(String text) {
@@ -281,10 +306,13 @@ final class McpLeanPing {
                 throw new CompletionException(new McpSession.MalformedAnswerException(
                         "the request was answered with HTTP " + status));
             }
+            if (bodyless || status == 202) {
+                return null; // no body, as the SDK reads it: the response, if one is due, is still to come
+            }
             if (malformed != null) {
                 throw new CompletionException(new McpSession.MalformedAnswerException(malformed));
             }
-            if (response != null && response.error() != null) {
+            if (response != null && response.error() != null && id.isPresent()) {
                 throw new CompletionException(new McpError(response.error()));
             }
             return response;

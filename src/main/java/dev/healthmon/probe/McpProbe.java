@@ -42,8 +42,8 @@ import reactor.core.publisher.Mono;
  *
  * <p>Sessions ({@code healthCheck.mcpSession}): {@code reuse} keeps one initialized session per
  * check lifetime ({@link #openSession}), so a check is one {@code ping}; when the server has
- * dropped the session (404, or the SDK's session-not-found) the check initializes a new one and
- * tries once more. A session is also dropped after a check that leaves it in doubt (timeout,
+ * dropped the session ({@link McpSession.Refusal#sessionGone}: 404, or 400 with its id) the check
+ * initializes a new one and tries once more. A session is also dropped after a check that leaves it in doubt (timeout,
  * connection or protocol failure), so the next check starts clean. {@code fresh} initializes
  * and closes on every check.
  *

@@ -780,6 +780,70 @@ class McpProbeTest {
         }
     }
 
+    /** As the SDK (1.1.5): a 2xx answer whose media type is neither JSON nor an event stream fails at once. */
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingAnsweredWithAnUnknownMediaTypeIsAProtocolFailureBeforeTheTimeout(McpSessionMode mode) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> pong(id).replace("application/json", "text/plain"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
+                    .put("mcpSession", mode.wireName()));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                    assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                    assertThat(f.message()).containsIgnoringCase("media type").contains("text/plain");
+                });
+                assertThat(result.latency()).isLessThan(r.settings().timeout());
+            }
+        }
+    }
+
+    /** As the SDK (1.1.5): a 2xx answer without {@code Content-Type} has no body, so the response never comes. */
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingAnsweredWithoutAContentTypeTimesOutAsTheSdkDoes(McpSessionMode mode) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(
+                id -> pong(id).replace("Content-Type: application/json\r\n", ""))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 2000).put("intervalMs", 30000).put("degradedLatencyMs", 2000)
+                    .put("mcpSession", mode.wireName()));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result)
+                        .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+                assertThat(result.latency()).isGreaterThanOrEqualTo(r.settings().timeout());
+            }
+        }
+    }
+
+    /**
+     * The answer to {@code notifications/initialized} counts only when it is malformed: the SDK logs a JSON-RPC error
+     * to a notification and goes on, while a body that is not JSON-RPC fails the check as any malformed answer does.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"no\"}}|HEALTHY",
+        "not json|UNHEALTHY"})
+    void answerToTheInitializedNotificationCountsOnlyWhenMalformed(String body, Outcome expected) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer(
+                RawMcpBackend.initializeResult(id, "2025-06-18"), "Mcp-Session-Id: s1\r\n"), jsonAnswer(body),
+                McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 20000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(expected);
+            if (expected == Outcome.UNHEALTHY) {
+                assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind())
+                        .isEqualTo(FailureKind.PROTOCOL));
+                assertThat(result.latency()).isLessThan(r.settings().timeout());
+            }
+        }
+    }
+
     // What a fresh session's handshake can get wrong: run against the SDK and the lean handshake (McpLeanFresh) alike.
 
     @Test
