@@ -40,7 +40,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * deadline and reads at most {@link McpSession#MAX_RESPONSE_BYTES} of answer.
  *
  * <p>Threading: {@link #start} from any thread; each next request is sent from the client's selector
- * thread when the previous answer completes; {@link Run#abandon()} from any thread.
+ * thread when the previous answer completes; {@link Run#abandon()} from any thread; {@link Run#close()}
+ * from any thread once {@link Run#done()} completed (it reads the session, final by then, and sends
+ * without waiting).
  */
 final class McpLeanFresh {
 
@@ -87,8 +89,11 @@ final class McpLeanFresh {
 
     /**
      * One check's exchanges. {@link #done()} completes with the server's {@code initialize} result once
-     * the ping has been answered, or exceptionally with what the check failed with (see the class); never
-     * on the caller's thread. What it read ({@link #init()}, {@link #refusal()}) is final once it completed.
+     * the ping has been answered, or exceptionally with what the check failed with (see the class): on
+     * the client's selector thread as a rule, on the JDK's delay thread for a 2xx answer without the
+     * response (it fails at the deadline), and on the thread that called {@link #start} or
+     * {@link #abandon()} when a request was not sent at all (deadline passed, check abandoned). What it
+     * read ({@link #init()}, {@link #refusal()}) is final once it completed.
      */
     final class Run {
         private final Optional<SecretResolver.Credential> credential;

@@ -45,7 +45,8 @@ final class McpLeanPing {
         /**
          * Whether both values can go into a request head as they are: the session id is the server's
          * choice (the spec asks for visible ASCII), and a value with a line break or a control
-         * character would let the server write our request. A session with such a value stays on the SDK.
+         * character would let the server write our request. An empty value is not one either (a header
+         * without a value names no session). A session with such a value stays on the SDK.
          */
         boolean sendable() {
             return sessionId.map(McpLeanPing::visibleAscii).orElse(true)
@@ -53,14 +54,14 @@ final class McpLeanPing {
         }
     }
 
-    /** The server refused the ping with an HTTP status ≥ 400. */
+    /** The server refused a request ({@code initialize}, the notification, the ping) with a status ≥ 400. */
     static final class Refused extends IOException {
         private static final long serialVersionUID = 1L;
         private final int status;
         private final transient Optional<String> retryAfter;
 
         Refused(int status, Optional<String> retryAfter) {
-            super("MCP ping refused with HTTP " + status);
+            super("MCP request refused with HTTP " + status);
             this.status = status;
             this.retryAfter = retryAfter;
         }
@@ -75,15 +76,15 @@ final class McpLeanPing {
     }
 
     /**
-     * A 2xx answer that ended without the ping's response (an empty body, a 202, an event stream
-     * closed early): the SDK keeps waiting
-     * for the response then, until the check's timeout, and so does the lean ping's caller.
+     * A 2xx answer that ended without the response to its request (an empty body, a 202, an event stream
+     * closed early): the SDK keeps waiting for the response then, until the check's timeout, and so do the
+     * lean paths.
      */
     static final class Unanswered extends IOException {
         private static final long serialVersionUID = 1L;
 
         Unanswered() {
-            super("the 2xx answer to the ping carried no response to it", null);
+            super("the 2xx answer carried no response to the request", null);
         }
     }
 
@@ -173,9 +174,10 @@ final class McpLeanPing {
         return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /** Non-empty, and only characters 0x21–0x7e: no space, control character, line break or obs-text. */
     static boolean visibleAscii(String value) {
         if (value == null || value.isEmpty()) {
-            return value != null;
+            return false;
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -229,7 +231,8 @@ final class McpLeanPing {
 
         @Override
         public void sessionId(String value) {
-            sessionId = value;
+            // An empty header names no session: taken as absent, so nothing carries or deletes an empty id.
+            sessionId = value.isEmpty() ? null : value;
         }
 
         @Override
