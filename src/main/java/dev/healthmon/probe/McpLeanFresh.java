@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link HttpTimeoutException} (or, for a 2xx answer that carried no response, a
  * {@link TimeoutException} at the deadline: the SDK would wait for the response); network and TLS
  * failures as the client's {@link IOException}s. Every request carries the time left to the check's
- * deadline and reads at most {@link McpSession#MAX_RESPONSE_BYTES} of answer.
+ * deadline and reads at most {@link McpSession#MAX_RESPONSE_BYTES} of a JSON answer, or per line and event of an
+ * event stream (as the SDK).
  *
  * <p>Threading: {@link #start} from any thread; each next request is sent from the client's selector
  * thread when the previous answer completes; {@link Run#abandon()} from any thread; {@link Run#close()}

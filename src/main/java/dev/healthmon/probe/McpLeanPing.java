@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The answer is read as the SDK path reads it ({@link AnswerWatch}): a JSON body or an event
  * stream carrying the response with the ping's id, at most {@link McpSession#MAX_RESPONSE_BYTES}
- * bytes, to the vetted address and by the check's deadline. Its outcome is given as what the SDK
+ * bytes of JSON or per event-stream line and event (the SDK's limits), to the vetted address and by the
+ * check's deadline. Its outcome is given as what the SDK
  * path fails with, so that one classification ({@link McpProbe}) serves both: a refusal (status ≥
  * 400) as {@link Refused} with its status and {@code Retry-After}, a JSON-RPC error as
  * {@link McpError}, a 2xx answer that is not the ping's response, or that reaches
@@ -211,6 +212,8 @@ final class McpLeanPing {
         private String contentType;
         /** A 2xx answer the SDK reads as having no body (no {@code Content-Type}): what comes is not read. */
         private boolean bodyless;
+        /** An event stream: limited per line and event as the SDK limits it, and as a whole by the deadline. */
+        private boolean stream;
         private long bodyBytes;
 
         /** @param id the request's JSON-RPC id; empty for a notification, which no response answers */
@@ -226,6 +229,7 @@ final class McpLeanPing {
             sessionId = null;
             contentType = null;
             bodyless = false;
+            stream = false;
             bodyBytes = 0;
         }
 
@@ -246,6 +250,7 @@ final class McpLeanPing {
             if (type.isBlank()) {
                 bodyless = true;
             } else if (type.contains("text/event-stream")) {
+                stream = true;
                 watch = AnswerWatch.eventStream(this::malformed, () -> id, this::answered);
             } else if (type.contains("application/json")) {
                 watch = AnswerWatch.json(this::malformed, () -> id, this::answered);
@@ -261,8 +266,8 @@ final class McpLeanPing {
             }
             bodyBytes += view.remaining();
             watch.bytes(view);
-            if (!decided() && bodyBytes >= McpSession.MAX_RESPONSE_BYTES) {
-                // The SDK fails such an answer at once (its inbound line limit); read on, it would hold the check.
+            if (!decided() && !stream && bodyBytes >= McpSession.MAX_RESPONSE_BYTES) {
+                // The SDK fails such an answer at once (its response size limit); read on, it would hold the check.
                 malformed("the answer reached " + McpSession.MAX_RESPONSE_BYTES + " bytes without the response");
             }
             return decided();

@@ -259,7 +259,9 @@ final class ResponseReader {
 
     private void countBody(int n) {
         bodyBytes += n;
-        if (bodyBytes >= bodyCap && state != State.DONE) {
+        // A body watcher still waiting for its answer bounds what it reads itself (the MCP lean paths: per message of
+        // an event stream, as the SDK does); the exchange's deadline bounds the whole.
+        if (bodyBytes >= bodyCap && state != State.DONE && !awaitingBody()) {
             capped = true; // enough: the rest is not worth reading, and the connection goes
             state = State.DONE;
         }

@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -839,6 +840,51 @@ class McpProbeTest {
             if (expected == Outcome.UNHEALTHY) {
                 assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind())
                         .isEqualTo(FailureKind.PROTOCOL));
+                assertThat(result.latency()).isLessThan(r.settings().timeout());
+            }
+        }
+    }
+
+    /**
+     * The SDK's 1 MiB limit is per line of an event stream, not per answer: a stream carrying more than that in small
+     * notifications before the response is healthy, on every path (the whole stream is bounded by the deadline).
+     */
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingAnsweredAfterMoreThanAMebibyteOfSmallNotificationsIsHealthy(McpSessionMode mode) throws Exception {
+        String notification = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\","
+                + "\"params\":{\"level\":\"info\",\"data\":\"" + "x".repeat(900) + "\"}}\n\n";
+        int count = McpSession.MAX_RESPONSE_BYTES / notification.length() + 200;
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> {
+            String[] events = new String[count + 1];
+            Arrays.fill(events, notification);
+            events[count] = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}\n\n";
+            return eventStream(events) + "0\r\n\r\n";
+        })) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
+                    .put("mcpSession", mode.wireName()));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            }
+        }
+    }
+
+    /** One event line over the SDK's 1 MiB limit fails the check at once, on every path. */
+    @Test
+    void pingAnsweredWithAnEventLineOverTheLimitIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> eventStream("event: message\ndata: {\"jsonrpc\":"
+                + "\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\""
+                + "x".repeat(McpSession.MAX_RESPONSE_BYTES) + "\"}}\n\n"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result)
+                        .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL));
                 assertThat(result.latency()).isLessThan(r.settings().timeout());
             }
         }
