@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -149,7 +148,8 @@ final class McpLeanFresh {
             if (abandoned || session.sessionId().isEmpty()) {
                 return;
             }
-            client.send(route(), McpLeanPing.delete(url, McpSession.USER_AGENT, session, credential), timeout, 0);
+            client.send(McpLeanPing.route(url, target),
+                    McpLeanPing.delete(url, McpSession.USER_AGENT, session, credential), timeout, 0);
         }
 
         private void initialize() {
@@ -218,7 +218,7 @@ final class McpLeanFresh {
                 return CompletableFuture.failedFuture(
                         new HttpTimeoutException("the check's deadline has passed: request not sent"));
             }
-            CompletableFuture<PlainHttpClient.Response> sent = client.send(route(),
+            CompletableFuture<PlainHttpClient.Response> sent = client.send(McpLeanPing.route(url, target),
                     McpLeanPing.post(url, McpSession.USER_AGENT, json, session, credential), Duration.ofNanos(left),
                     McpSession.MAX_RESPONSE_BYTES, answer);
             current = sent;
@@ -228,14 +228,8 @@ final class McpLeanFresh {
             return sent;
         }
 
-        private PlainHttpClient.Route route() {
-            return "https".equalsIgnoreCase(url.getScheme())
-                    ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target);
-        }
-
         private Void fail(Throwable error) {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
+            Throwable cause = McpLeanPing.unwrap(error);
             if (cause instanceof McpLeanPing.Refused refused) {
                 // Only initialize goes without the session's id: the session is set before anything else is sent.
                 refusal = new McpSession.Refusal(refused.status(), refused.retryAfter(),

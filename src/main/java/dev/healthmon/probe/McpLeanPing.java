@@ -115,10 +115,8 @@ final class McpLeanPing {
         }
         String id = "healthmon-ping-" + IDS.incrementAndGet();
         Answer answer = new Answer(Optional.of(id));
-        boolean tls = "https".equalsIgnoreCase(url.getScheme());
         InetSocketAddress target = new InetSocketAddress(address, ObservedHttpClient.portOf(url));
-        CompletableFuture<PlainHttpClient.Response> sent = client.send(
-                tls ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target),
+        CompletableFuture<PlainHttpClient.Response> sent = client.send(route(url, target),
                 request(id, session, credential), Duration.ofNanos(left), McpSession.MAX_RESPONSE_BYTES, answer);
         CompletableFuture<Void> done = sent.thenApply(response -> {
             if (answer.verdict(response) == null) {
@@ -132,6 +130,17 @@ final class McpLeanPing {
             }
         });
         return done;
+    }
+
+    /** Where a lean request to {@code url} goes: {@code target}, over TLS to the URL's name for {@code https}. */
+    static PlainHttpClient.Route route(URI url, InetSocketAddress target) {
+        return "https".equalsIgnoreCase(url.getScheme())
+                ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target);
+    }
+
+    /** What a lean exchange failed with: the cause a {@link CompletionException} wraps, or the error itself. */
+    static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** The whole request: head and body. No part can carry a line break (see {@link SessionHeaders#sendable}). */

@@ -25,7 +25,6 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import reactor.core.Disposable;
@@ -374,8 +373,7 @@ public final class McpProbe implements Probe {
             if (error == null) {
                 outcome = success(latency, settings).withMcp(McpSession.serverInfo(init));
             } else {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = McpLeanPing.unwrap(error);
                 ProbeResult failed = classify(cause, run.refusal(), registration, latency);
                 // The session is gone, and the SDK forgets its initialize result with it: so do we.
                 boolean gone = run.refusal().map(McpSession.Refusal::sessionGone).orElse(false);

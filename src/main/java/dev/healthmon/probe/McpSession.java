@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -193,8 +192,7 @@ final class McpSession implements AutoCloseable {
                 if (leanExchange == ping) {
                     leanExchange = null; // a kept session must not hold its last answer until the next check
                 }
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = McpLeanPing.unwrap(error);
                 if (cause instanceof McpLeanPing.Refused refused) {
                     leanRefusal = new Refusal(refused.status(), refused.retryAfter(), session.sessionId().isPresent());
                 }
