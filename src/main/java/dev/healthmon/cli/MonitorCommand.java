@@ -97,13 +97,9 @@ final class MonitorCommand implements Callable<Integer> {
             + "--config file > defaults) and exit.")
     boolean printConfig;
 
-    @Override
-    public Integer call() throws InterruptedException {
-        if (printConfig) {
-            EffectiveSettings.print(spec, kafka.settings(), spec.commandLine().getOut());
-            return 0;
-        }
-        MonitorConfig config = new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
+    /** The monitor's configuration from the parsed settings (its own method: tests read what reaches it). */
+    MonitorConfig config() {
+        return new MonitorConfig(kafka.settings(), kafka.topics(), groupId, groupProtocol,
                 monitorId != null ? monitorId : defaultMonitorId(), checks.toDefaults(),
                 new CircuitBreakerSettings(circuitBreaker, circuitBreakerFailures,
                 Duration.ofMillis(circuitBreakerOpenMs)),
@@ -111,6 +107,15 @@ final class MonitorCommand implements Callable<Integer> {
                 Duration.ofSeconds(5),
                 Duration.ofMillis(shutdownTimeoutMs), 100_000,
                 secretsFile == null ? SecretCatalog.EMPTY : SecretCatalog.load(secretsFile), mcpLean);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (printConfig) {
+            EffectiveSettings.print(spec, kafka.settings(), spec.commandLine().getOut());
+            return 0;
+        }
+        MonitorConfig config = config();
         PrometheusMeterRegistry meters = Meters.prometheus();
         // Bind the port first: a taken port fails the start before anything joins the group.
         AtomicReference<MonitorService> running = new AtomicReference<>();

@@ -16,7 +16,8 @@ import java.util.function.Supplier;
  * only logs such a message and lets the request it answers wait for its timeout, while the check
  * should end at once as PROTOCOL. Reads copies of the buffers (the SDK
  * consumes the originals) and never buffers more than {@link McpSession#MAX_RESPONSE_BYTES} per
- * message; beyond that it stops watching and leaves the SDK's own size limit to act.
+ * message; beyond that it stops watching and leaves the SDK's own size limit to act (for the lean
+ * paths, which have no SDK, it reports an event-stream line or event over the limit as malformed).
  *
  * <p>Threading: fed by one body subscriber, whose calls are serial.
  */
@@ -50,16 +51,24 @@ abstract class AnswerWatch {
 
     /** A {@code text/event-stream} body: each {@code message} event's data is one JSON-RPC message. */
     static AnswerWatch eventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId) {
-        return eventStream(malformed, requestId, response -> {});
+        return new EventStream(malformed, requestId, response -> {}, false);
     }
 
-    /** As above; {@code answer} is given the response to {@code requestId} when it comes (the lean ping). */
+    /**
+     * As above; {@code answer} is given the response to {@code requestId} when it comes, and a line or an event over
+     * {@link McpSession#MAX_RESPONSE_BYTES} is reported as malformed, as the SDK fails it (the lean paths, which have
+     * no SDK to do it).
+     */
     static AnswerWatch eventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
                                    Consumer<McpSchema.JSONRPCResponse> answer) {
-        return new EventStream(malformed, requestId, answer);
+        return new EventStream(malformed, requestId, answer, true);
     }
 
     abstract void bytes(ByteBuffer view);
+
+    final void reportMalformed(String text) {
+        malformed.accept(text);
+    }
 
     abstract void end();
 
@@ -115,10 +124,21 @@ abstract class AnswerWatch {
         private StringBuilder data;
         private String event = "";
         private boolean overflow;
+        private final boolean reportOverflow;
 
         EventStream(Consumer<String> malformed, Supplier<Optional<Object>> requestId,
-                    Consumer<McpSchema.JSONRPCResponse> answer) {
+                    Consumer<McpSchema.JSONRPCResponse> answer, boolean reportOverflow) {
             super(malformed, requestId, answer);
+            this.reportOverflow = reportOverflow;
+        }
+
+        /** A line or an event's data went over the limit: the SDK fails the answer ("Inbound line exceeds ..."). */
+        private void overflow() {
+            if (!overflow && reportOverflow) {
+                reportMalformed("an MCP event stream's line or event exceeds " + McpSession.MAX_RESPONSE_BYTES
+                        + " bytes");
+            }
+            overflow = true;
         }
 
         @Override
@@ -128,10 +148,10 @@ abstract class AnswerWatch {
                 if (b == '\n') {
                     line(line.toString(StandardCharsets.UTF_8));
                     line.reset();
-                } else if (line.size() <= McpSession.MAX_RESPONSE_BYTES) {
+                } else if (line.size() < McpSession.MAX_RESPONSE_BYTES) {
                     line.write(b);
                 } else {
-                    overflow = true;
+                    overflow();
                 }
             }
         }
@@ -149,10 +169,10 @@ abstract class AnswerWatch {
                 String value = text.substring(5).startsWith(" ") ? text.substring(6) : text.substring(5);
                 if (data == null) {
                     data = new StringBuilder(value);
-                } else if (data.length() <= McpSession.MAX_RESPONSE_BYTES) {
+                } else if (data.length() + 1 + value.length() <= McpSession.MAX_RESPONSE_BYTES) {
                     data.append('\n').append(value);
                 } else {
-                    overflow = true;
+                    overflow();
                 }
             } else if (text.startsWith("event:")) {
                 event = text.substring(6).strip();

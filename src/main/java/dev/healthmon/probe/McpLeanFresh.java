@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,10 +36,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link HttpTimeoutException} (or, for a 2xx answer that carried no response, a
  * {@link TimeoutException} at the deadline: the SDK would wait for the response); network and TLS
  * failures as the client's {@link IOException}s. Every request carries the time left to the check's
- * deadline and reads at most {@link McpSession#MAX_RESPONSE_BYTES} of answer.
+ * deadline and reads at most {@link McpSession#MAX_RESPONSE_BYTES} of a JSON answer, or per line and event of an
+ * event stream (as the SDK).
  *
  * <p>Threading: {@link #start} from any thread; each next request is sent from the client's selector
- * thread when the previous answer completes; {@link Run#abandon()} from any thread.
+ * thread when the previous answer completes; {@link Run#abandon()} from any thread; {@link Run#close()}
+ * from any thread once {@link Run#done()} completed (it reads the session, final by then, and sends
+ * without waiting).
  */
 final class McpLeanFresh {
 
@@ -87,8 +89,11 @@ final class McpLeanFresh {
 
     /**
      * One check's exchanges. {@link #done()} completes with the server's {@code initialize} result once
-     * the ping has been answered, or exceptionally with what the check failed with (see the class); never
-     * on the caller's thread. What it read ({@link #init()}, {@link #refusal()}) is final once it completed.
+     * the ping has been answered, or exceptionally with what the check failed with (see the class): on
+     * the client's selector thread as a rule, on the JDK's delay thread for a 2xx answer without the
+     * response (it fails at the deadline), and on the thread that called {@link #start} or
+     * {@link #abandon()} when a request was not sent at all (deadline passed, check abandoned). What it
+     * read ({@link #init()}, {@link #refusal()}) is final once it completed.
      */
     final class Run {
         private final Optional<SecretResolver.Credential> credential;
@@ -143,7 +148,8 @@ final class McpLeanFresh {
             if (abandoned || session.sessionId().isEmpty()) {
                 return;
             }
-            client.send(route(), McpLeanPing.delete(url, McpSession.USER_AGENT, session, credential), timeout, 0);
+            client.send(McpLeanPing.route(url, target),
+                    McpLeanPing.delete(url, McpSession.USER_AGENT, session, credential), timeout, 0);
         }
 
         private void initialize() {
@@ -212,7 +218,7 @@ final class McpLeanFresh {
                 return CompletableFuture.failedFuture(
                         new HttpTimeoutException("the check's deadline has passed: request not sent"));
             }
-            CompletableFuture<PlainHttpClient.Response> sent = client.send(route(),
+            CompletableFuture<PlainHttpClient.Response> sent = client.send(McpLeanPing.route(url, target),
                     McpLeanPing.post(url, McpSession.USER_AGENT, json, session, credential), Duration.ofNanos(left),
                     McpSession.MAX_RESPONSE_BYTES, answer);
             current = sent;
@@ -222,16 +228,12 @@ final class McpLeanFresh {
             return sent;
         }
 
-        private PlainHttpClient.Route route() {
-            return "https".equalsIgnoreCase(url.getScheme())
-                    ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target);
-        }
-
         private Void fail(Throwable error) {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
+            Throwable cause = McpLeanPing.unwrap(error);
             if (cause instanceof McpLeanPing.Refused refused) {
-                refusal = new McpSession.Refusal(refused.status(), refused.retryAfter());
+                // Only initialize goes without the session's id: the session is set before anything else is sent.
+                refusal = new McpSession.Refusal(refused.status(), refused.retryAfter(),
+                        session.sessionId().isPresent());
             }
             if (cause instanceof McpLeanPing.Unanswered) {
                 failAtTheDeadline();

@@ -10,6 +10,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -26,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The answer is read as the SDK path reads it ({@link AnswerWatch}): a JSON body or an event
  * stream carrying the response with the ping's id, at most {@link McpSession#MAX_RESPONSE_BYTES}
- * bytes, to the vetted address and by the check's deadline. Its outcome is given as what the SDK
+ * bytes of JSON or per event-stream line and event (the SDK's limits), to the vetted address and by the
+ * check's deadline. Its outcome is given as what the SDK
  * path fails with, so that one classification ({@link McpProbe}) serves both: a refusal (status ≥
  * 400) as {@link Refused} with its status and {@code Retry-After}, a JSON-RPC error as
  * {@link McpError}, a 2xx answer that is not the ping's response, or that reaches
@@ -44,7 +46,8 @@ final class McpLeanPing {
         /**
          * Whether both values can go into a request head as they are: the session id is the server's
          * choice (the spec asks for visible ASCII), and a value with a line break or a control
-         * character would let the server write our request. A session with such a value stays on the SDK.
+         * character would let the server write our request. An empty value is not one either (a header
+         * without a value names no session). A session with such a value stays on the SDK.
          */
         boolean sendable() {
             return sessionId.map(McpLeanPing::visibleAscii).orElse(true)
@@ -52,14 +55,14 @@ final class McpLeanPing {
         }
     }
 
-    /** The server refused the ping with an HTTP status ≥ 400. */
+    /** The server refused a request ({@code initialize}, the notification, the ping) with a status ≥ 400. */
     static final class Refused extends IOException {
         private static final long serialVersionUID = 1L;
         private final int status;
         private final transient Optional<String> retryAfter;
 
         Refused(int status, Optional<String> retryAfter) {
-            super("MCP ping refused with HTTP " + status);
+            super("MCP request refused with HTTP " + status);
             this.status = status;
             this.retryAfter = retryAfter;
         }
@@ -74,15 +77,15 @@ final class McpLeanPing {
     }
 
     /**
-     * A 2xx answer that ended without the ping's response (an empty body, a 202, an event stream
-     * closed early): the SDK keeps waiting
-     * for the response then, until the check's timeout, and so does the lean ping's caller.
+     * A 2xx answer that ended without the response to its request (an empty body, a 202, an event stream
+     * closed early): the SDK keeps waiting for the response then, until the check's timeout, and so do the
+     * lean paths.
      */
     static final class Unanswered extends IOException {
         private static final long serialVersionUID = 1L;
 
         Unanswered() {
-            super("the 2xx answer to the ping carried no response to it", null);
+            super("the 2xx answer carried no response to the request", null);
         }
     }
 
@@ -112,10 +115,8 @@ final class McpLeanPing {
         }
         String id = "healthmon-ping-" + IDS.incrementAndGet();
         Answer answer = new Answer(Optional.of(id));
-        boolean tls = "https".equalsIgnoreCase(url.getScheme());
         InetSocketAddress target = new InetSocketAddress(address, ObservedHttpClient.portOf(url));
-        CompletableFuture<PlainHttpClient.Response> sent = client.send(
-                tls ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target),
+        CompletableFuture<PlainHttpClient.Response> sent = client.send(route(url, target),
                 request(id, session, credential), Duration.ofNanos(left), McpSession.MAX_RESPONSE_BYTES, answer);
         CompletableFuture<Void> done = sent.thenApply(response -> {
             if (answer.verdict(response) == null) {
@@ -129,6 +130,17 @@ final class McpLeanPing {
             }
         });
         return done;
+    }
+
+    /** Where a lean request to {@code url} goes: {@code target}, over TLS to the URL's name for {@code https}. */
+    static PlainHttpClient.Route route(URI url, InetSocketAddress target) {
+        return "https".equalsIgnoreCase(url.getScheme())
+                ? PlainHttpClient.Route.tls(target, url.getHost()) : PlainHttpClient.Route.plain(target);
+    }
+
+    /** What a lean exchange failed with: the cause a {@link CompletionException} wraps, or the error itself. */
+    static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** The whole request: head and body. No part can carry a line break (see {@link SessionHeaders#sendable}). */
@@ -172,9 +184,10 @@ final class McpLeanPing {
         return head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1);
     }
 
+    /** Non-empty, and only characters 0x21–0x7e: no space, control character, line break or obs-text. */
     static boolean visibleAscii(String value) {
         if (value == null || value.isEmpty()) {
-            return value != null;
+            return false;
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -190,6 +203,13 @@ final class McpLeanPing {
      * the first verdict counts (the response, or why the body is not one), and the head's
      * {@code Mcp-Session-Id} (an {@code initialize} answer names the session with it).
      *
+     * <p>The body is read as the SDK (1.1.5, {@code HttpClientStreamableHttpTransport}) reads a 2xx answer to a POST:
+     * a {@code 202} or an answer without {@code Content-Type} has no body (nothing in it is read: for a request the
+     * response is still to come, and the caller waits for it until the deadline); a {@code Content-Type} containing
+     * {@code text/event-stream} is an event stream, one containing {@code application/json} one JSON-RPC message, and
+     * any other is malformed (the SDK's "Unknown media type"). The answer to a notification counts only when it is
+     * malformed: the SDK logs a response to a notification, a JSON-RPC error too, and goes on.
+     *
      * <p>Threading: fed on the client's selector thread; read after the exchange's future completed.
      */
     static final class Answer implements ResponseReader.Body {
@@ -198,6 +218,11 @@ final class McpLeanPing {
         private McpSchema.JSONRPCResponse response;
         private String malformed;
         private String sessionId;
+        private String contentType;
+        /** A 2xx answer the SDK reads as having no body (no {@code Content-Type}): what comes is not read. */
+        private boolean bodyless;
+        /** An event stream: limited per line and event as the SDK limits it, and as a whole by the deadline. */
+        private boolean stream;
         private long bodyBytes;
 
         /** @param id the request's JSON-RPC id; empty for a notification, which no response answers */
@@ -211,19 +236,36 @@ final class McpLeanPing {
             response = null;
             malformed = null;
             sessionId = null;
+            contentType = null;
+            bodyless = false;
+            stream = false;
             bodyBytes = 0;
         }
 
         @Override
         public void sessionId(String value) {
-            sessionId = value;
+            // An empty header names no session: taken as absent, so nothing carries or deletes an empty id.
+            sessionId = value.isEmpty() ? null : value;
+        }
+
+        @Override
+        public void contentType(String value) {
+            contentType = value;
         }
 
         @Override
         public void start(boolean eventStream) {
-            watch = eventStream
-                    ? AnswerWatch.eventStream(this::malformed, () -> id, this::answered)
-                    : AnswerWatch.json(this::malformed, () -> id, this::answered);
+            String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+            if (type.isBlank()) {
+                bodyless = true;
+            } else if (type.contains("text/event-stream")) {
+                stream = true;
+                watch = AnswerWatch.eventStream(this::malformed, () -> id, this::answered);
+            } else if (type.contains("application/json")) {
+                watch = AnswerWatch.json(this::malformed, () -> id, this::answered);
+            } else {
+                malformed("unknown media type returned: " + type.strip());
+            }
         }
 
         @Override
@@ -233,8 +275,8 @@ final class McpLeanPing {
             }
             bodyBytes += view.remaining();
             watch.bytes(view);
-            if (!decided() && bodyBytes >= McpSession.MAX_RESPONSE_BYTES) {
-                // The SDK fails such an answer at once (its inbound line limit); read on, it would hold the check.
+            if (!decided() && !stream && bodyBytes >= McpSession.MAX_RESPONSE_BYTES) {
+                // The SDK fails such an answer at once (its response size limit); read on, it would hold the check.
                 malformed("the answer reached " + McpSession.MAX_RESPONSE_BYTES + " bytes without the response");
             }
             return decided();
@@ -248,7 +290,7 @@ final class McpLeanPing {
         }
 
         private boolean decided() {
-            return response != null || malformed != null;
+            return bodyless || response != null || malformed != null;
         }
 
         private void malformed(String text) {
@@ -281,10 +323,13 @@ final class McpLeanPing {
                 throw new CompletionException(new McpSession.MalformedAnswerException(
                         "the request was answered with HTTP " + status));
             }
+            if (bodyless || status == 202) {
+                return null; // no body, as the SDK reads it: the response, if one is due, is still to come
+            }
             if (malformed != null) {
                 throw new CompletionException(new McpSession.MalformedAnswerException(malformed));
             }
-            if (response != null && response.error() != null) {
+            if (response != null && response.error() != null && id.isPresent()) {
                 throw new CompletionException(new McpError(response.error()));
             }
             return response;

@@ -25,7 +25,6 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
 import reactor.core.Disposable;
@@ -42,8 +41,8 @@ import reactor.core.publisher.Mono;
  *
  * <p>Sessions ({@code healthCheck.mcpSession}): {@code reuse} keeps one initialized session per
  * check lifetime ({@link #openSession}), so a check is one {@code ping}; when the server has
- * dropped the session (404, or the SDK's session-not-found) the check initializes a new one and
- * tries once more. A session is also dropped after a check that leaves it in doubt (timeout,
+ * dropped the session ({@link McpSession.Refusal#sessionGone}: 404, or 400 with its id) the check
+ * initializes a new one and tries once more. A session is also dropped after a check that leaves it in doubt (timeout,
  * connection or protocol failure), so the next check starts clean. {@code fresh} initializes
  * and closes on every check.
  *
@@ -374,15 +373,14 @@ public final class McpProbe implements Probe {
             if (error == null) {
                 outcome = success(latency, settings).withMcp(McpSession.serverInfo(init));
             } else {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = McpLeanPing.unwrap(error);
                 ProbeResult failed = classify(cause, run.refusal(), registration, latency);
-                // A 404 says the session is gone, and the SDK forgets its initialize result with it: so do we.
-                boolean gone = run.refusal().map(McpSession.Refusal::status).orElse(0) == 404;
+                // The session is gone, and the SDK forgets its initialize result with it: so do we.
+                boolean gone = run.refusal().map(McpSession.Refusal::sessionGone).orElse(false);
                 outcome = gone ? failed
                         : run.init().map(McpSession::serverInfo).map(failed::withMcp).orElse(failed);
             }
-            if (!result.isDone() && sound(outcome, run.init().isPresent())) {
+            if (!result.isDone() && sound(outcome, run.init().isPresent(), run.refusal())) {
                 run.close();
             }
             result.complete(outcome);
@@ -469,29 +467,32 @@ public final class McpProbe implements Probe {
      * doubt.
      */
     private static boolean keepsSession(ProbeResult result, McpSession session) {
-        return sound(result, session.initialized());
+        return sound(result, session.initialized(), session.lastRefusal());
     }
 
-    /** Whether a check leaves its session sound: a success, or an HTTP-level refusal once initialized (not 404). */
-    private static boolean sound(ProbeResult result, boolean initialized) {
+    /**
+     * Whether a check leaves its session sound: a success, or an HTTP-level refusal once initialized that does not
+     * say the session is gone ({@link McpSession.Refusal#sessionGone}).
+     */
+    private static boolean sound(ProbeResult result, boolean initialized, Optional<McpSession.Refusal> refusal) {
         if (result.failure().isEmpty()) {
             return true;
         }
         FailureKind kind = result.failure().get().kind();
         return initialized && (kind == FailureKind.HTTP_STATUS || kind == FailureKind.AUTH)
-                && result.failure().get().httpStatus().orElse(0) != 404;
+                && !refusal.map(McpSession.Refusal::sessionGone).orElse(false);
     }
 
     private static boolean sessionLost(Throwable error, McpSession session) {
         return find(error, McpTransportSessionNotFoundException.class).isPresent()
-                || session.lastRefusal().map(McpSession.Refusal::status).orElse(0) == 404;
+                || session.lastRefusal().map(McpSession.Refusal::sessionGone).orElse(false);
     }
 
     private static ProbeResult failure(Throwable error, McpSession session, BackendRegistration registration,
             Duration latency) {
         Optional<McpSession.Refusal> refusal = session.lastRefusal();
         ProbeResult result = classify(error, refusal, registration, latency);
-        if (refusal.map(McpSession.Refusal::status).orElse(0) == 404) {
+        if (refusal.map(McpSession.Refusal::sessionGone).orElse(false)) {
             return result; // the session is gone, and the SDK forgets its initialize result with it
         }
         return session.serverInfo().map(result::withMcp).orElse(result);

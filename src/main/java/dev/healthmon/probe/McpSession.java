@@ -19,7 +19,6 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -56,8 +55,22 @@ final class McpSession implements AutoCloseable {
     private volatile CompletableFuture<Void> leanExchange;
     private volatile boolean abandoned;
 
-    /** An HTTP answer with status ≥ 400, as classification needs it. */
-    record Refusal(int status, Optional<String> retryAfter) {}
+    /**
+     * An HTTP answer with status ≥ 400, as classification needs it.
+     *
+     * @param withSessionId whether the refused request carried an {@code Mcp-Session-Id}
+     */
+    record Refusal(int status, Optional<String> retryAfter, boolean withSessionId) {
+        /**
+         * Whether the refusal says the server no longer knows the session: a 404, or a 400 to a request that carried
+         * an {@code Mcp-Session-Id}. The SDK (1.1.5, {@code HttpClientStreamableHttpTransport}) fails both with
+         * {@code McpTransportSessionNotFoundException} and forgets the session; every path does the same with it. A
+         * 404 counts without the header too: the SSE transport carries its session in the URL, not in a header.
+         */
+        boolean sessionGone() {
+            return status == 404 || (status == 400 && withSessionId);
+        }
+    }
 
     /**
      * @param lean the client for the lean ping ({@link McpLeanPing}) of an initialized streamable-HTTP
@@ -179,10 +192,9 @@ final class McpSession implements AutoCloseable {
                 if (leanExchange == ping) {
                     leanExchange = null; // a kept session must not hold its last answer until the next check
                 }
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
+                Throwable cause = McpLeanPing.unwrap(error);
                 if (cause instanceof McpLeanPing.Refused refused) {
-                    leanRefusal = new Refusal(refused.status(), refused.retryAfter());
+                    leanRefusal = new Refusal(refused.status(), refused.retryAfter(), session.sessionId().isPresent());
                 }
                 if (cause == null) {
                     sink.success();
@@ -217,8 +229,9 @@ final class McpSession implements AutoCloseable {
         if (lean != null) {
             return Optional.of(lean);
         }
+        boolean withSessionId = http.lastRefusalHadSessionId();
         return http.lastRefusal().map(info -> new Refusal(info.statusCode(),
-                info.headers().firstValue("Retry-After")));
+                info.headers().firstValue("Retry-After"), withSessionId));
     }
 
     /** How many HTTP exchanges of this session are still open. */

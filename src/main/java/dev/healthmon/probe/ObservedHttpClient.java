@@ -68,6 +68,8 @@ final class ObservedHttpClient extends HttpClient {
     private final HttpClient shared;
     private final Set<Exchange> open = ConcurrentHashMap.newKeySet();
     private volatile HttpResponse.ResponseInfo lastRefusal;
+    /** Whether the request {@link #lastRefusal} answered carried an {@code Mcp-Session-Id}; written just before it. */
+    private volatile boolean lastRefusalHadSessionId;
     private volatile Route route;
     private volatile boolean aborted;
     private volatile boolean optionalStream;
@@ -84,6 +86,11 @@ final class ObservedHttpClient extends HttpClient {
     /** The last exchange answered with status ≥ 400 since {@link #forgetRefusal()}, if any. */
     Optional<HttpResponse.ResponseInfo> lastRefusal() {
         return Optional.ofNullable(lastRefusal);
+    }
+
+    /** Whether the request of {@link #lastRefusal()} carried an {@code Mcp-Session-Id} (a session-gone refusal). */
+    boolean lastRefusalHadSessionId() {
+        return lastRefusalHadSessionId;
     }
 
     void forgetRefusal() {
@@ -227,6 +234,7 @@ final class ObservedHttpClient extends HttpClient {
                                                       Exchange exchange) {
         return info -> {
             if (info.statusCode() >= 400 && !(optionalStream && isGet(request) && info.statusCode() == 405)) {
+                lastRefusalHadSessionId = request.headers().firstValue("Mcp-Session-Id").isPresent();
                 lastRefusal = info;
                 if (isGet(request)) {
                     refusedStream.accept(info);

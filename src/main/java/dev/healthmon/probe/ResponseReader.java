@@ -59,6 +59,8 @@ final class ResponseReader {
     private int bodyCap;
     private boolean started;
     private boolean eventStream;
+    /** The {@code Content-Type} as sent, for a {@link Body} (which reads it as the MCP SDK does); null: none. */
+    private String contentType;
     private Body body;
     private boolean answered;
 
@@ -88,6 +90,12 @@ final class ResponseReader {
          * head has none. Only a body is told: an MCP {@code initialize} answer names the session this way.
          */
         default void sessionId(String value) {}
+
+        /**
+         * The 2xx head's {@code Content-Type} as sent (the last, if repeated), before {@link #start}; not called when
+         * the head has none.
+         */
+        default void contentType(String value) {}
     }
 
     ResponseReader() {
@@ -121,6 +129,7 @@ final class ResponseReader {
         mcpSessionId = null;
         started = false;
         eventStream = false;
+        contentType = null;
     }
 
     /**
@@ -250,7 +259,9 @@ final class ResponseReader {
 
     private void countBody(int n) {
         bodyBytes += n;
-        if (bodyBytes >= bodyCap && state != State.DONE) {
+        // A body watcher still waiting for its answer bounds what it reads itself (the MCP lean paths: per message of
+        // an event stream, as the SDK does); the exchange's deadline bounds the whole.
+        if (bodyBytes >= bodyCap && state != State.DONE && !awaitingBody()) {
             capped = true; // enough: the rest is not worth reading, and the connection goes
             state = State.DONE;
         }
@@ -362,7 +373,8 @@ final class ResponseReader {
         } else if (nameIs("connection", colon)) {
             closeRequested |= valueString(colon, length).toLowerCase(Locale.ROOT).contains("close");
         } else if (nameIs("content-type", colon)) {
-            eventStream = valueString(colon, length).toLowerCase(Locale.ROOT).startsWith("text/event-stream");
+            contentType = valueString(colon, length);
+            eventStream = contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
         } else if (nameIs("retry-after", colon)) {
             retryAfter = valueString(colon, length);
         } else if (body != null && mcpSessionId == null && nameIs("mcp-session-id", colon)) {
@@ -381,6 +393,7 @@ final class ResponseReader {
             retryAfter = null;
             mcpSessionId = null;
             eventStream = false;
+            contentType = null;
             state = State.STATUS_LINE;
             return;
         }
@@ -390,6 +403,9 @@ final class ResponseReader {
         if (awaitingBody()) {
             if (mcpSessionId != null) {
                 body.sessionId(mcpSessionId);
+            }
+            if (contentType != null) {
+                body.contentType(contentType);
             }
             body.start(eventStream);
         }

@@ -62,6 +62,25 @@ class McpLeanFreshTest {
         }
     }
 
+    /** An empty {@code Mcp-Session-Id} names no session: no request carries an empty one, and nothing is deleted. */
+    @Test
+    void emptySessionIdIsTakenAsNone() throws Exception {
+        try (Probes probes = Probes.standard(TargetPolicy.DEFAULT, SecretCatalog.EMPTY, true);
+             RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer(
+                     RawMcpBackend.initializeResult(id, "2025-06-18"), "Mcp-Session-Id: \r\n"),
+                     McpLeanFreshTest::pong)) {
+            DecodedRegistration.Valid r = fresh(backend);
+
+            ProbeResult result = probes.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> backend.requestHeads()
+                    .stream().noneMatch(h -> h.startsWith("DELETE")));
+            assertThat(backend.requestHeads()).hasSize(3).noneSatisfy(h -> assertThat(h.toLowerCase(Locale.ROOT))
+                    .contains("mcp-session-id"));
+        }
+    }
+
     @Test
     void backToBackFreshChecksShareAFewKeptConnections() throws Exception {
         try (Probes probes = Probes.standard(TargetPolicy.DEFAULT, SecretCatalog.EMPTY, true);

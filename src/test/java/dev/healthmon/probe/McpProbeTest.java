@@ -27,6 +27,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,6 +43,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -779,6 +781,115 @@ class McpProbeTest {
         }
     }
 
+    /** As the SDK (1.1.5): a 2xx answer whose media type is neither JSON nor an event stream fails at once. */
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingAnsweredWithAnUnknownMediaTypeIsAProtocolFailureBeforeTheTimeout(McpSessionMode mode) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> pong(id).replace("application/json", "text/plain"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
+                    .put("mcpSession", mode.wireName()));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
+                    assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL);
+                    assertThat(f.message()).containsIgnoringCase("media type").contains("text/plain");
+                });
+                assertThat(result.latency()).isLessThan(r.settings().timeout());
+            }
+        }
+    }
+
+    /** As the SDK (1.1.5): a 2xx answer without {@code Content-Type} has no body, so the response never comes. */
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingAnsweredWithoutAContentTypeTimesOutAsTheSdkDoes(McpSessionMode mode) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(
+                id -> pong(id).replace("Content-Type: application/json\r\n", ""))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 2000).put("intervalMs", 30000).put("degradedLatencyMs", 2000)
+                    .put("mcpSession", mode.wireName()));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result)
+                        .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.TIMEOUT));
+                assertThat(result.latency()).isGreaterThanOrEqualTo(r.settings().timeout());
+            }
+        }
+    }
+
+    /**
+     * The answer to {@code notifications/initialized} counts only when it is malformed: the SDK logs a JSON-RPC error
+     * to a notification and goes on, while a body that is not JSON-RPC fails the check as any malformed answer does.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"no\"}}|HEALTHY",
+        "not json|UNHEALTHY"})
+    void answerToTheInitializedNotificationCountsOnlyWhenMalformed(String body, Outcome expected) throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> RawMcpBackend.jsonAnswer(
+                RawMcpBackend.initializeResult(id, "2025-06-18"), "Mcp-Session-Id: s1\r\n"), jsonAnswer(body),
+                McpProbeTest::pong)) {
+            DecodedRegistration.Valid r = freshRaw(backend.url(), 20000);
+
+            ProbeResult result = probe.check(r.registration(), r.settings()).get(30, TimeUnit.SECONDS);
+
+            assertThat(result.observation().outcome()).as("%s", result).isEqualTo(expected);
+            if (expected == Outcome.UNHEALTHY) {
+                assertThat(result.failure()).hasValueSatisfying(f -> assertThat(f.kind())
+                        .isEqualTo(FailureKind.PROTOCOL));
+                assertThat(result.latency()).isLessThan(r.settings().timeout());
+            }
+        }
+    }
+
+    /**
+     * The SDK's 1 MiB limit is per line of an event stream, not per answer: a stream carrying more than that in small
+     * notifications before the response is healthy, on every path (the whole stream is bounded by the deadline).
+     */
+    @ParameterizedTest
+    @EnumSource(McpSessionMode.class)
+    void pingAnsweredAfterMoreThanAMebibyteOfSmallNotificationsIsHealthy(McpSessionMode mode) throws Exception {
+        String notification = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\","
+                + "\"params\":{\"level\":\"info\",\"data\":\"" + "x".repeat(900) + "\"}}\n\n";
+        int count = McpSession.MAX_RESPONSE_BYTES / notification.length() + 200;
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> {
+            String[] events = new String[count + 1];
+            Arrays.fill(events, notification);
+            events[count] = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":" + id + ",\"result\":{}}\n\n";
+            return eventStream(events) + "0\r\n\r\n";
+        })) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
+                    .put("mcpSession", mode.wireName()));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.observation().outcome()).as("%s", result).isEqualTo(Outcome.HEALTHY);
+            }
+        }
+    }
+
+    /** One event line over the SDK's 1 MiB limit fails the check at once, on every path. */
+    @Test
+    void pingAnsweredWithAnEventLineOverTheLimitIsAProtocolFailureBeforeTheTimeout() throws Exception {
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> eventStream("event: message\ndata: {\"jsonrpc\":"
+                + "\"2.0\",\"method\":\"notifications/message\",\"params\":{\"data\":\""
+                + "x".repeat(McpSession.MAX_RESPONSE_BYTES) + "\"}}\n\n"))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                ProbeResult result = check(session, r);
+
+                assertThat(result.failure()).as("%s", result)
+                        .hasValueSatisfying(f -> assertThat(f.kind()).isEqualTo(FailureKind.PROTOCOL));
+                assertThat(result.latency()).isLessThan(r.settings().timeout());
+            }
+        }
+    }
+
     // What a fresh session's handshake can get wrong: run against the SDK and the lean handshake (McpLeanFresh) alike.
 
     @Test
@@ -861,17 +972,19 @@ class McpProbeTest {
                     .noneSatisfy(h -> assertThat(h).contains("mcp-session-id"));
             assertThat(heads.stream().filter(h -> h.startsWith("post")).skip(1))
                     .allSatisfy(h -> assertThat(h).contains("mcp-protocol-version: 2025-06-18"));
-            // The check has ended: a DELETE would have been sent by now (it goes before the result is handed over).
-            assertThat(heads).noneSatisfy(h -> assertThat(h).startsWith("delete"));
+            // Held for a while: a DELETE is sent without waiting, so its absence right after the result proves nothing.
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> backend.requestHeads()
+                    .stream().noneMatch(h -> h.startsWith("DELETE")));
         }
     }
 
+    /** The SDK (1.1.5) takes a 404, and a 400 to a request that carried a session id, as "session not found". */
     @ParameterizedTest
-    @EnumSource(McpSessionMode.class)
-    void pingRefusedWith404ForAStaleSessionIsHttpStatus404WithoutServerInfo(McpSessionMode mode)
+    @CsvSource({"404, REUSE", "404, FRESH", "400, REUSE", "400, FRESH"})
+    void pingRefusedWith404Or400ForAStaleSessionIsHttpStatusWithoutServerInfo(int status, McpSessionMode mode)
             throws Exception {
         try (RawMcpBackend backend = RawMcpBackend.session(
-                id -> "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")) {
+                id -> "HTTP/1.1 " + status + " Refused\r\nContent-Length: 0\r\n\r\n")) {
             DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
                     .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000)
                     .put("mcpSession", mode.name().toLowerCase(Locale.ROOT)));
@@ -880,10 +993,39 @@ class McpProbeTest {
 
                 assertThat(result.failure()).as("%s", result).hasValueSatisfying(f -> {
                     assertThat(f.kind()).isEqualTo(FailureKind.HTTP_STATUS);
-                    assertThat(f.httpStatus()).hasValue(404);
+                    assertThat(f.httpStatus()).hasValue(status);
                 });
                 // The session is gone, and the SDK forgets its initialize result with it.
                 assertThat(result.mcp()).isEmpty();
+            }
+        }
+    }
+
+    /**
+     * A server restarted behind a kept session answers its old id with 400 (as some do, and the SDK reads as "session
+     * not found"): the check renews the session at once and is healthy, on every path.
+     */
+    @Test
+    void keptSessionRefusedWith400AfterARestartIsRenewedAndHealthy() throws Exception {
+        AtomicInteger initializes = new AtomicInteger();
+        AtomicInteger pings = new AtomicInteger();
+        try (RawMcpBackend backend = RawMcpBackend.session(id -> {
+            initializes.incrementAndGet();
+            return RawMcpBackend.jsonAnswer(RawMcpBackend.initializeResult(id, "2025-06-18"),
+                    "Mcp-Session-Id: " + RawMcpBackend.SESSION + "\r\n");
+        }, id -> pings.incrementAndGet() == 2 ? "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" : pong(id))) {
+            DecodedRegistration.Valid r = rawRegistration(backend.url(), j -> ((ObjectNode) j.get("healthCheck"))
+                    .put("timeoutMs", 20000).put("intervalMs", 30000).put("degradedLatencyMs", 20000));
+            try (ProbeSession session = probe.openSession(r.settings())) {
+                assertThat(check(session, r).failure()).isEmpty();
+
+                ProbeResult afterRestart = check(session, r);
+
+                assertThat(afterRestart.observation().outcome()).as("%s", afterRestart).isEqualTo(Outcome.HEALTHY);
+                assertThat(initializes).as("a new session after the 400").hasValue(2);
+                assertThat(pings).as("the refused ping, then one on the new session").hasValue(3);
+                assertThat(check(session, r).observation().outcome()).isEqualTo(Outcome.HEALTHY);
+                assertThat(initializes).as("the new session is kept").hasValue(2);
             }
         }
     }

@@ -132,6 +132,12 @@ public final class RawMcpBackend implements AutoCloseable {
      */
     public static RawMcpBackend session(Function<String, String> initializeAnswer, Function<String, String> pingAnswer)
             throws IOException {
+        return session(initializeAnswer, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n", pingAnswer);
+    }
+
+    /** As {@link #session(Function, Function)}, and every notification is answered with {@code notificationAnswer}. */
+    public static RawMcpBackend session(Function<String, String> initializeAnswer, String notificationAnswer,
+                                        Function<String, String> pingAnswer) throws IOException {
         AtomicReference<RawMcpBackend> self = new AtomicReference<>();
         RawMcpBackend backend = new RawMcpBackend((method, body, out) -> {
             String answer;
@@ -144,7 +150,7 @@ public final class RawMcpBackend implements AutoCloseable {
             } else if (body.contains("\"ping\"")) {
                 answer = pingAnswer.apply(idOf(body));
             } else {
-                answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+                answer = notificationAnswer;
             }
             if (answer != null) {
                 out.write(answer.getBytes(StandardCharsets.UTF_8));
