@@ -2,6 +2,7 @@ package dev.healthmon.aggregate;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How the aggregator judges events.
@@ -64,16 +65,25 @@ public record AggregatorSettings(int flapChanges, int flapWindow, Duration monit
 
     /**
      * Whether an applied event's status goes to {@code backend-status}: always without a heartbeat; with
-     * one, when the status changed beyond check progress, or when {@code after}'s check is the first in
-     * a new heartbeat period (periods aligned on the epoch, so no state is kept for it).
+     * one, when the status changed beyond check progress, when the event is the first applied of the
+     * registration in force (a name- or labels-only re-registration was published with the previous
+     * registration's {@code lastCheckedAt}: without this record the last one would name no event of the
+     * registration in force for up to a period, docs/design.md §8.9), or when {@code after}'s check is the
+     * first in a new heartbeat period (periods aligned on the epoch, so no state is kept for it).
      */
-    boolean publishes(BackendStatus before, BackendStatus after) {
-        if (statusHeartbeat.isZero() || !after.sameBesidesProgress(before) || before.lastCheckedAt().isEmpty()
-                || after.lastCheckedAt().isEmpty()) {
+    boolean publishes(StatusState before, StatusState after) {
+        BackendStatus was = before.view();
+        BackendStatus now = after.view();
+        if (statusHeartbeat.isZero() || !now.sameBesidesProgress(was) || was.lastCheckedAt().isEmpty()
+                || now.lastCheckedAt().isEmpty() || !registrationOffset(before).equals(registrationOffset(after))) {
             return true;
         }
         long period = statusHeartbeat.toMillis();
-        return Math.floorDiv(before.lastCheckedAt().get().toEpochMilli(), period)
-                != Math.floorDiv(after.lastCheckedAt().get().toEpochMilli(), period);
+        return Math.floorDiv(was.lastCheckedAt().get().toEpochMilli(), period)
+                != Math.floorDiv(now.lastCheckedAt().get().toEpochMilli(), period);
+    }
+
+    private static Optional<Long> registrationOffset(StatusState state) {
+        return state.applied().map(StatusState.Applied::registrationOffset);
     }
 }

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * Applies {@code health-events} to the status table: an unreadable record goes to the events
  * dead-letter topic; an event for an unknown backend, from a superseded registration or not newer
  * than what was applied (fencing, {@link StatusFold#judge}) is dropped and counted; the rest is
- * folded in ({@link StatusFold#apply}) and the new status and any transition are published.
+ * folded in ({@link StatusFold#apply}), any transition is published, and the new status when
+ * {@link AggregatorSettings#publishes} says so (on change and once per heartbeat period, docs/design.md §8.9).
  *
  * <p>Threading: one instance per task, called by its stream thread only.
  */
@@ -99,7 +100,7 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
                 StatusFold.Update update = StatusFold.apply(state.get(), backend.get(), event, settings);
                 stores.put(update.state());
                 StatusTopology.publish(context, json, update, record.timestamp(),
-                        settings.publishes(state.get().view(), update.state().view()));
+                        settings.publishes(state.get(), update.state()));
                 applied.increment();
                 update.basis().map(trusted::get).ifPresent(Counter::increment);
                 update.basis().filter(b -> b != PolicyReplay.Basis.FOLLOWS).ifPresent(b -> log.debug(

@@ -28,8 +28,8 @@ import org.apache.kafka.streams.state.Stores;
  *
  * Both processors share both stores, so each task owns one partition number of both input
  * topics: they must be co-partitioned, which the service verifies before starting. Stores are
- * persistent, logged and uncached, so a status is published as soon as its event is processed
- * (no 30 s cache delay).
+ * persistent, logged and uncached, so a status that is published ({@link AggregatorSettings#publishes}: on change
+ * and once per heartbeat period, docs/design.md §8.9) leaves as soon as its event is processed (no 30 s cache delay).
  */
 public final class StatusTopology {
 

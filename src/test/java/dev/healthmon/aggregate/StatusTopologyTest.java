@@ -415,6 +415,23 @@ class StatusTopologyTest {
     }
 
     @Test
+    void firstEventOfALabelsOnlyReRegistrationIsPublishedWithinTheMinute() {
+        long v1 = register("api");
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));
+        send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(2));
+        long v2 = register("api", "http://api.test/", j -> j.putObject("labels").put("team", "platform"));
+        statuses.readValuesToList();
+        send("api", 1, v2, Outcome.HEALTHY, T0.plusSeconds(3));
+        send("api", 1, v2, Outcome.HEALTHY, T0.plusSeconds(4));
+
+        // The registration's own record carried v1's last check (10:00:02); the record of v2's first event names
+        // an event of v2, as §8.9 promises of the last record; v2's next event within the minute is progress only.
+        assertThat(statuses.readValuesToList().stream().map(json::decodeStatus).toList())
+                .extracting(s -> s.registration().offset(), s -> s.lastCheckedAt().orElseThrow())
+                .containsExactly(tuple(v2, T0.plusSeconds(3)));
+    }
+
+    @Test
     void zombieOwnerIsFencedOnceTheNewOwnerHasReported() {
         long v1 = register("api");
         send("api", 1, v1, Outcome.HEALTHY, T0.plusSeconds(1));

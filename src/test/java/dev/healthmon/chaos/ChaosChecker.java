@@ -17,9 +17,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -47,13 +53,17 @@ public final class ChaosChecker {
     /**
      * What the driver knows about the run; the checker takes everything else from the topics.
      *
-     * @param statusHeartbeat the aggregators' {@code --status-heartbeat-ms}: how much older than the fold's last
-     *                        event the event named by the last {@code backend-status} may be (zero: none older)
+     * @param statusHeartbeat the aggregators' {@code --status-heartbeat-ms}: the event named by the last
+     *                        {@code backend-status} is less than this older than the fold's last event (zero: it is
+     *                        that event)
+     * @param aggregatorApplicationId the aggregators' {@code --application-id}: their consumer group, whose committed
+     *                        offsets on {@code health-events} show they consumed every event (rule 7)
      */
     public record Scenario(String bootstrapServers, String registryTopic, String eventsTopic, String statusTopic,
                            Instant chaosStart, Instant chaosEnd, List<Window> settled,
                            Map<String, MonitorCounters> counters, Set<String> answering,
-                           Map<String, Instant> deregisteredAt, Duration gapBound, Duration statusHeartbeat) {}
+                           Map<String, Instant> deregisteredAt, Duration gapBound, Duration statusHeartbeat,
+                           String aggregatorApplicationId) {}
 
     public record Violation(String rule, String backend, String detail) {
         @Override
@@ -119,8 +129,8 @@ public final class ChaosChecker {
     }
 
     /**
-     * Reads everything and checks all rules; the status rules (5, 6) are re-read until they hold
-     * or {@code statusDeadline} passes, since the aggregator folds asynchronously.
+     * Reads everything and checks all rules; the aggregator's rules (5, 6, 7) are re-read until they
+     * hold or {@code statusDeadline} passes, since the aggregator folds asynchronously.
      */
     public Report check(Duration statusDeadline) throws InterruptedException {
         Map<String, Registration> registry = readRegistry();
@@ -140,6 +150,7 @@ public final class ChaosChecker {
         while (true) {
             statusViolations = new ArrayList<>();
             statusIsTheFold(registry, byBackend, readStatuses(), statusViolations, compared);
+            aggregatorConsumedEveryEvent(events, statusViolations);
             if (statusViolations.isEmpty() || System.nanoTime() > deadline) {
                 break;
             }
@@ -299,12 +310,13 @@ public final class ChaosChecker {
      * end on is the greatest by (ownerEpoch, registration offset, sequence), and the events it applies
      * are those, in the partition's order, greater than every one before them. Two promises of
      * docs/design.md §8.9 are checked. (a) The last status record names an event of that last event's
-     * owner and registration at most one status heartbeat older (with none: that event itself), and
+     * owner and registration less than one status heartbeat older (with none: that event itself), and
      * carries the last event's status. (b) Every applied event whose status differs from the applied
-     * event before it (the first one included) has a status record of its own: naming it and carrying
-     * its status. A different status is excused, in both, when the event's owner took over from another
-     * (a failover) and has not yet seen a failure followed by a success, the one case docs/design.md
-     * §8.4 lets the aggregator keep the status it had (counted as excused, not as a violation).
+     * event before it has a status record of its own: naming it and carrying its status; so does the
+     * first applied event of the registration in force, which the aggregator always publishes (§8.9). A
+     * different status is excused, in both, when the event's owner took over from another (a failover)
+     * and has not yet seen a failure followed by a success, the one case docs/design.md §8.4 lets the
+     * aggregator keep the status it had (counted as excused, not as a violation).
      */
     private void statusIsTheFold(Map<String, Registration> registry, Map<String, List<Event>> byBackend,
                                  Map<String, List<Status>> read, List<Violation> violations, int[] compared) {
@@ -336,9 +348,13 @@ public final class ChaosChecker {
             compared[0]++;
             JsonNode s = status.json();
             Instant named = status.lastCheckedAt();
-            Instant oldest = last.checkedAt().minus(scenario.statusHeartbeat()).truncatedTo(ChronoUnit.MILLIS);
+            // Strictly less than a heartbeat older: the named event opened the last one's period (periods of N ms
+            // aligned on the epoch, by millisecond), or is the last one itself (no heartbeat).
+            Instant lastAt = last.checkedAt().truncatedTo(ChronoUnit.MILLIS);
+            Instant tooOld = lastAt.minus(scenario.statusHeartbeat());
             boolean recentEvent = accepted.stream().filter(e -> e.owner().equals(last.owner()))
-                    .filter(e -> !e.checkedAt().truncatedTo(ChronoUnit.MILLIS).isBefore(oldest))
+                    .filter(e -> e.checkedAt().truncatedTo(ChronoUnit.MILLIS).isAfter(tooOld)
+                            || e.checkedAt().truncatedTo(ChronoUnit.MILLIS).equals(lastAt))
                     .anyMatch(status::names);
             if (!recentEvent) {
                 violations.add(new Violation("5-status-is-the-fold", id, "status applied checkedBy="
@@ -361,19 +377,32 @@ public final class ChaosChecker {
         }
     }
 
-    /** Promise (b) of {@link #statusIsTheFold}: one violation per backend, at its first change without a record. */
+    /**
+     * Promise (b) of {@link #statusIsTheFold}: one violation per backend, at its first change without a record.
+     * "Changed" compares the monitor's statuses, which the aggregator's differ from while the failover rule
+     * excuses them; at the event where the excuse ends, the aggregator already holds the status the monitor now
+     * reaches if the latest earlier record of that owner carries it (every change of the aggregator's is
+     * published), and then nothing changes and nothing is published.
+     */
     private static void everyChangeHasItsRecord(String id, List<Event> accepted, List<Status> records,
                                                 List<Violation> violations) {
         List<Event> inOrder = new ArrayList<>(accepted);
         inOrder.sort(Comparator.comparingInt(Event::partition).thenComparingLong(Event::offset));
         Event previous = null;
+        boolean previousExcused = false;
         for (Event e : inOrder) {
             if (previous != null && ACCEPTANCE.compare(e, previous) <= 0) {
                 continue; // a zombie's or a duplicate: the aggregator drops it
             }
             boolean changed = previous == null || !previous.status().equals(e.status());
+            boolean excused = tookOverWithoutFailureThenSuccess(accepted, e);
+            boolean excuseEnds = previousExcused && !excused;
             previous = e;
-            if (!changed || tookOverWithoutFailureThenSuccess(accepted, e)) {
+            previousExcused = excused;
+            if (!changed || excused) {
+                continue;
+            }
+            if (excuseEnds && e.status().equals(latestEarlierRecordOfOwner(e, accepted, records))) {
                 continue;
             }
             if (records.stream().noneMatch(s -> s.names(e) && e.status().equals(s.json().path("status").asText()))) {
@@ -381,6 +410,52 @@ public final class ChaosChecker {
                         + e.status() + " at " + e.brief() + "; records naming it: " + records.stream()
                         .filter(s -> s.names(e)).map(s -> s.json().path("status").asText()).toList()));
                 return;
+            }
+        }
+    }
+
+    /** The status of the last record naming an earlier event of {@code e}'s owner; null if there is none. */
+    private static String latestEarlierRecordOfOwner(Event e, List<Event> accepted, List<Status> records) {
+        List<Event> earlier = accepted.stream().filter(x -> x.owner().equals(e.owner()))
+                .filter(x -> x.sequence() < e.sequence()).toList();
+        String latest = null;
+        for (Status s : records) {
+            if (earlier.stream().anyMatch(s::names)) {
+                latest = s.json().path("status").asText();
+            }
+        }
+        return latest;
+    }
+
+    // ---- rule 7: the aggregators consumed every event -----------------------------------------
+
+    /**
+     * Rule 7: the aggregators' consumer group has committed, on every partition of {@code health-events},
+     * beyond the partition's last event. With a status heartbeat the status records cannot show this: a task
+     * stuck for the last heartbeat of a run, on a partition whose backends did not change, leaves records that
+     * pass rule 5. Past the last data record rather than to the end offset, so a transaction marker after it
+     * does not count.
+     */
+    private void aggregatorConsumedEveryEvent(List<Event> events, List<Violation> violations)
+            throws InterruptedException {
+        Map<Integer, Event> lastByPartition = new TreeMap<>();
+        events.forEach(e -> lastByPartition.merge(e.partition(), e, (a, b) -> a.offset() >= b.offset() ? a : b));
+        Map<TopicPartition, OffsetAndMetadata> committed;
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                scenario.bootstrapServers()))) {
+            committed = admin.listConsumerGroupOffsets(scenario.aggregatorApplicationId())
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not read the committed offsets of "
+                    + scenario.aggregatorApplicationId(), e);
+        }
+        for (Map.Entry<Integer, Event> last : lastByPartition.entrySet()) {
+            OffsetAndMetadata at = committed.get(new TopicPartition(scenario.eventsTopic(), last.getKey()));
+            if (at == null || at.offset() <= last.getValue().offset()) {
+                violations.add(new Violation("7-aggregator-consumed-every-event", "*", "application "
+                        + scenario.aggregatorApplicationId() + " committed " + scenario.eventsTopic() + "-"
+                        + last.getKey() + " up to " + (at == null ? "nothing" : "offset " + at.offset())
+                        + ", its last event is " + last.getValue().brief()));
             }
         }
     }

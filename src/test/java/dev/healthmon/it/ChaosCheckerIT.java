@@ -19,8 +19,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -72,20 +77,48 @@ class ChaosCheckerIT {
             event(producer, "d", 5, 1, "m3", 0, "HEALTHY");
             event(producer, "d", 5, 2, "m3", 30, "HEALTHY");
             status(producer, "d", 5, "m3", 0, "HEALTHY");
+            // A failover while the aggregator shows DEGRADED: the new owner m6 (epoch 2) fails first (UNKNOWN on the
+            // monitor; the aggregator keeps DEGRADED and publishes for the new owner), then succeeds (DEGRADED on the
+            // monitor again). The aggregator's view does not change at m6's seq 2, so nothing is published: no breach.
+            send(producer, topics.registry(), "e", "{}".getBytes(StandardCharsets.UTF_8)); // offset 6
+            event(producer, "e", 6, 1, "m5", 1, 0, "DEGRADED", "DEGRADED");
+            event(producer, "e", 6, 1, "m6", 2, 3, "UNHEALTHY", "UNKNOWN");
+            event(producer, "e", 6, 2, "m6", 2, 5, "DEGRADED", "DEGRADED");
+            status(producer, "e", 6, "m5", 1, 0, "DEGRADED");
+            status(producer, "e", 6, "m6", 2, 3, "DEGRADED");
+            // The same failover from HEALTHY: at m6's seq 2 the aggregator changes to DEGRADED and that record is
+            // missing (the later one at 8 s hides it from rule 5 (a)): a lost change where the excuse ends.
+            send(producer, topics.registry(), "f", "{}".getBytes(StandardCharsets.UTF_8)); // offset 7
+            event(producer, "f", 7, 1, "m5", 1, 0, "HEALTHY", "HEALTHY");
+            event(producer, "f", 7, 1, "m6", 2, 3, "UNHEALTHY", "UNKNOWN");
+            event(producer, "f", 7, 2, "m6", 2, 5, "DEGRADED", "DEGRADED");
+            event(producer, "f", 7, 3, "m6", 2, 8, "DEGRADED", "DEGRADED");
+            status(producer, "f", 7, "m5", 1, 0, "HEALTHY");
+            status(producer, "f", 7, "m6", 2, 3, "HEALTHY");
+            status(producer, "f", 7, "m6", 2, 8, "DEGRADED");
+            // g's last record is exactly one heartbeat (20 s) older than its last event: the aggregator publishes the
+            // first check of each period, so the named event is always strictly less than a heartbeat older.
+            send(producer, topics.registry(), "g", "{}".getBytes(StandardCharsets.UTF_8)); // offset 8
+            event(producer, "g", 8, 1, "m3", 0, "HEALTHY");
+            event(producer, "g", 8, 2, "m3", 20, "HEALTHY");
+            status(producer, "g", 8, "m3", 0, "HEALTHY");
+            // The aggregators committed health-events-0 up to the last event's offset (21), not past it: that event
+            // was never consumed, whatever backend-status shows.
+            commit(fixture, "checker-it-aggregator", 21);
 
             ChaosChecker checker = new ChaosChecker(new ChaosChecker.Scenario(fixture.bootstrapServers(),
                     topics.registry(), topics.events(), topics.status(), t0, t0.plusSeconds(250),
                     List.of(new Window(t0.plusSeconds(2), t0.plusSeconds(20), "a fault")),
                     Map.of("m1", new MonitorCounters(10, 0, 0, 0), "m2", new MonitorCounters(2, 0, 0, 0),
                             "m3", new MonitorCounters(7, 0, 0, 0)),
-                    Set.of("a"), Map.of(), Duration.ofSeconds(20), Duration.ofSeconds(20)));
+                    Set.of("a"), Map.of(), Duration.ofSeconds(20), Duration.ofSeconds(20), "checker-it-aggregator"));
             ChaosChecker.Report report = checker.check(Duration.ZERO);
 
             Map<String, List<Violation>> byRule = report.violations().stream()
                     .collect(Collectors.groupingBy(Violation::rule));
             assertThat(byRule.keySet()).containsExactlyInAnyOrder("1-acknowledged-published", "2-sequence-increases",
                     "3-one-checker-after-settle", "4-gap-within-bound", "5-status-is-the-fold",
-                    "6-no-status-when-deregistered");
+                    "6-no-status-when-deregistered", "7-aggregator-consumed-every-event");
             assertThat(byRule.get("1-acknowledged-published")).extracting(Violation::detail).containsExactlyInAnyOrder(
                     "monitor m1 counted 10 events acknowledged, health-events holds 4",
                     "monitor m1: 1 sequence numbers missing, its counters explain 0 (MonitorCounters[published=10, "
@@ -101,13 +134,20 @@ class ChaosCheckerIT {
                     .contains("238000 ms > bound 20000 ms");
             Map<String, String> fold = byRule.get("5-status-is-the-fold").stream()
                     .collect(Collectors.toMap(Violation::backend, Violation::detail));
-            assertThat(fold).containsOnlyKeys("a", "b", "d");
+            assertThat(fold).containsOnlyKeys("a", "b", "d", "f", "g");
             assertThat(fold.get("a")).contains("checkedBy=m1", "the fold ends on {m2/epoch 2/reg 0:0 seq 2");
             assertThat(fold.get("b")).contains("no backend-status record of the change to UNHEALTHY at {m3/epoch 1/reg "
                     + "0:3 seq 2", "records naming it: []");
             assertThat(fold.get("d")).contains("lastCheckedAt=" + t0.truncatedTo(ChronoUnit.MILLIS),
                     "the fold ends on {m3/epoch 1/reg 0:5 seq 2",
                     "heartbeat 20000 ms");
+            assertThat(fold.get("f")).contains("no backend-status record of the change to DEGRADED at {m6/epoch 2/reg "
+                    + "0:7 seq 2", "records naming it: []");
+            assertThat(fold.get("g")).contains("lastCheckedAt=" + t0.truncatedTo(ChronoUnit.MILLIS),
+                    "the fold ends on {m3/epoch 1/reg 0:8 seq 2", "heartbeat 20000 ms");
+            assertThat(byRule.get("7-aggregator-consumed-every-event")).singleElement().extracting(Violation::detail)
+                    .asString().startsWith("application checker-it-aggregator committed " + topics.events()
+                            + "-0 up to offset 21, its last event is {m3/epoch 1/reg 0:8 seq 2");
             assertThat(byRule.get("6-no-status-when-deregistered")).singleElement().extracting(Violation::backend)
                     .isEqualTo("gone");
         }
@@ -126,10 +166,17 @@ class ChaosCheckerIT {
 
     private void event(KafkaProducer<byte[], byte[]> producer, String id, long registration, long sequence,
                        String monitor, int epoch, int secondsAfterStart, String status) throws Exception {
+        event(producer, id, registration, sequence, monitor, epoch, secondsAfterStart,
+                "HEALTHY".equals(status) ? "HEALTHY" : "UNHEALTHY", status);
+    }
+
+    private void event(KafkaProducer<byte[], byte[]> producer, String id, long registration, long sequence,
+                       String monitor, int epoch, int secondsAfterStart, String outcome, String status)
+            throws Exception {
         ObjectNode e = json.createObjectNode();
         e.put("schemaVersion", 1).put("backendId", id).put("sequence", sequence).put("monitorId", monitor)
                 .put("ownerEpoch", epoch).put("checkedAt", t0.plusSeconds(secondsAfterStart).toString())
-                .put("outcome", "HEALTHY".equals(status) ? "HEALTHY" : "UNHEALTHY").put("status", status);
+                .put("outcome", outcome).put("status", status);
         e.putObject("registration").put("partition", 0).put("offset", registration);
         send(producer, topics.events(), id, json.writeValueAsBytes(e));
     }
@@ -152,6 +199,18 @@ class ChaosCheckerIT {
                 .put("lastCheckedAt", t0.plusSeconds(secondsAfterStart).toString());
         s.putObject("registration").put("partition", 0).put("offset", registration);
         send(producer, topics.status(), id, json.writeValueAsBytes(s));
+    }
+
+    /** Commits {@code offset} on health-events-0 for {@code group}, as the aggregators' Streams consumer would. */
+    private void commit(KafkaFixture fixture, String group, long offset) {
+        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, fixture.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, group,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
+            consumer.commitSync(Map.of(new TopicPartition(topics.events(), 0), new OffsetAndMetadata(offset)),
+                    Duration.ofSeconds(30));
+        }
     }
 
     private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value)

@@ -70,6 +70,7 @@ import org.junit.jupiter.api.Timeout;
 class ChaosIT {
 
     static final Duration SESSION_TIMEOUT = Duration.ofSeconds(6);
+    static final String AGGREGATOR_APPLICATION_ID = "chaos-aggregator";
     static final Duration INTERVAL = Duration.ofSeconds(2);
     static final Duration TIMEOUT = Duration.ofSeconds(1);
     static final int JITTER_PERCENT = 10;
@@ -155,7 +156,7 @@ class ChaosIT {
             // The monitors' session timeout, not Streams' default 45 s: a SIGKILLed aggregator's tasks move only
             // when its session expires, and the status rules give the aggregator 60 s after the run to catch up.
             process = AggregatorProcess.start(name, port, stateDir, List.of(
-                    "--bootstrap-servers", brokers.bootstrapServers(), "--application-id", "chaos-aggregator",
+                    "--bootstrap-servers", brokers.bootstrapServers(), "--application-id", AGGREGATOR_APPLICATION_ID,
                     "--monitor-session-timeout-ms", Long.toString(SESSION_TIMEOUT.toMillis()),
                     "-X", "session.timeout.ms=" + SESSION_TIMEOUT.toMillis(), "-X", "heartbeat.interval.ms=1500",
                     "-X", "metadata.max.age.ms=5000"));
@@ -258,7 +259,7 @@ class ChaosIT {
                 .map(Map.Entry::getKey).collect(Collectors.toSet());
         ChaosChecker checker = new ChaosChecker(new ChaosChecker.Scenario(brokers.bootstrapServers(), topics.registry(),
                 topics.events(), topics.status(), chaosStart, chaosEnd, settled, Map.copyOf(counters), answering,
-                deregisteredAt, GAP_BOUND, AggregatorSettings.DEFAULTS.statusHeartbeat()));
+                deregisteredAt, GAP_BOUND, AggregatorSettings.DEFAULTS.statusHeartbeat(), AGGREGATOR_APPLICATION_ID));
         ChaosChecker.Report report = checker.check(Duration.ofSeconds(60));
         Duration wall = Duration.ofNanos(System.nanoTime() - wallStart);
 
