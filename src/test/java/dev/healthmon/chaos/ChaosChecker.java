@@ -1,5 +1,7 @@
 package dev.healthmon.chaos;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,6 +31,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * The chaos run's judge. It shares no code with the monitor or the aggregator: it reads
@@ -128,6 +132,15 @@ public final class ChaosChecker {
         this.scenario = scenario;
     }
 
+    /** Rules 5 and 7 as the topics and the aggregators' offsets stand now. */
+    private List<Violation> statusViolations(Map<String, Registration> registry, Map<String, List<Event>> byBackend,
+            List<Event> events, int[] compared) throws InterruptedException {
+        List<Violation> found = new ArrayList<>();
+        statusIsTheFold(registry, byBackend, readStatuses(), found, compared);
+        aggregatorConsumedEveryEvent(events, found);
+        return found;
+    }
+
     /**
      * Reads everything and checks all rules; the aggregator's rules (5, 6, 7) are re-read until they
      * hold or {@code statusDeadline} passes, since the aggregator folds asynchronously.
@@ -144,19 +157,23 @@ public final class ChaosChecker {
         oneCheckerAfterSettle(byBackend, violations);
         Map.Entry<String, Duration> longest = gapsWithinBound(byBackend, violations);
 
-        long deadline = System.nanoTime() + statusDeadline.toNanos();
-        List<Violation> statusViolations;
         int[] compared = new int[2];
-        while (true) {
-            statusViolations = new ArrayList<>();
-            statusIsTheFold(registry, byBackend, readStatuses(), statusViolations, compared);
-            aggregatorConsumedEveryEvent(events, statusViolations);
-            if (statusViolations.isEmpty() || System.nanoTime() > deadline) {
-                break;
+        AtomicReference<List<Violation>> statusViolations = new AtomicReference<>(
+                statusViolations(registry, byBackend, events, compared));
+        Duration rereadEvery = Duration.ofSeconds(2);
+        if (!statusViolations.get().isEmpty() && statusDeadline.compareTo(rereadEvery) > 0) {
+            try {
+                // The aggregator catches up on its own schedule: read and judge again until it has, or the deadline.
+                await().atMost(statusDeadline).pollInSameThread().pollDelay(rereadEvery)
+                        .pollInterval(rereadEvery).until(() -> {
+                            statusViolations.set(statusViolations(registry, byBackend, events, compared));
+                            return statusViolations.get().isEmpty();
+                        });
+            } catch (ConditionTimeoutException e) {
+                // What the last reading found stands.
             }
-            Thread.sleep(2000); // the aggregator catches up on its own schedule; re-read and judge again
         }
-        violations.addAll(statusViolations);
+        violations.addAll(statusViolations.get());
         return new Report(violations, events.size(), byBackend.size(), runs, gaps, longest.getValue(),
                 longest.getKey(), compared[0], compared[1], scenario.settled().size());
     }
