@@ -57,14 +57,16 @@ import org.junit.jupiter.api.Timeout;
  * <p>Run: {@code mvn -B -Pbench test -Dtest=ProbeCostBench}. Backends: {@value #BACKENDS}, each
  * checked {@value #ROUNDS} times, all backends of a round in flight together. {@code http} and {@code https} run
  * once more after everything else ({@code http again}, {@code https again}): warm, every client path compiled.
- * {@code -Dbench.probeCost.mcp=false} leaves the MCP cases out (≈ 15 s instead of ≈ 1 min, for profiling https);
- * {@code -Dbench.probeCost.warmupRounds=N} sets the unmeasured rounds before each case (default 20).
+ * {@code -Dbench.probeCost.mcp=false} leaves the MCP cases out (for profiling https);
+ * {@code -Dbench.probeCost.warmupRounds=N} sets the unmeasured rounds before each case (default 300, ≈ 3 min in
+ * all: with 20 the JIT compiler was still compiling the TLS and MCP paths in the measured rounds, 300-550 µs per
+ * check on its own threads, so the ratios were a young JVM's, not a monitor's that has run for a minute).
  */
 class ProbeCostBench {
 
     private static final int BACKENDS = 50;
     private static final int ROUNDS = 60;
-    private static final int WARMUP_ROUNDS = Integer.getInteger("bench.probeCost.warmupRounds", 20);
+    private static final int WARMUP_ROUNDS = Integer.getInteger("bench.probeCost.warmupRounds", 300);
     private static final String KEY_STORE_PASSWORD = "changeit";
 
     private static Process servers;
