@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * The pending tasks of {@link ExecutorCheckScheduler}, ordered by due time, and the rule that batches them: the
  * tasks due by a wake-up are taken together, and a wake-up is planned {@code slack} after the earliest due time,
- * so that every task due within that slack of it runs in the same wake-up (docs/design.md §4.2). A task never runs
- * before it is due, and at most {@code slack} after (plus the thread's own delay).
+ * so that every task due within that slack of it runs in the same wake-up (docs/design.md §4.2). The slack is sized
+ * by each wake-up's count ({@link BatchSlack}). A task never runs before it is due, and at most the slack then in
+ * force after (plus the thread's own delay).
  *
  * <p>Why: at 4,000 checks/s a thread that woke for each due check woke 4,000 times a second, and handed each check
  * to the HTTP selector with a wake-up of its own (docs/BENCHMARKS.md, the load run). With 5 ms of slack it wakes
@@ -21,16 +22,18 @@ import java.util.List;
  */
 final class DueQueue {
 
-    private final long slackNanos;
+    private final BatchSlack slack;
     private Entry[] heap = new Entry[64];
     private int size;
     private long scheduled;
 
+    /** A queue whose slack never changes. */
     DueQueue(long slackNanos) {
-        if (slackNanos < 0) {
-            throw new IllegalArgumentException("slack must not be negative: " + slackNanos + " ns");
-        }
-        this.slackNanos = slackNanos;
+        this(BatchSlack.fixed(slackNanos));
+    }
+
+    DueQueue(BatchSlack slack) {
+        this.slack = slack;
     }
 
     /** One pending task; its {@code index} is -1 once it has left the queue (taken or cancelled). */
@@ -91,12 +94,18 @@ final class DueQueue {
 
     /** When the thread should wake next: {@code slack} after the earliest due time. Only while not empty. */
     long wakeAt() {
-        return heap[0].dueNanos + slackNanos;
+        return heap[0].dueNanos + slack.nanos();
+    }
+
+    /** The slack the next wake-up is planned with. */
+    long slackNanos() {
+        return slack.nanos();
     }
 
     /**
      * Moves every task due by {@code now} to {@code batch}, earliest first (ties in the order scheduled), and
-     * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}.
+     * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}: the count sizes the slack of
+     * the next wake-up.
      */
     int takeDue(long now, List<Entry> batch) {
         int taken = 0;
@@ -106,6 +115,7 @@ final class DueQueue {
             batch.add(head);
             taken++;
         }
+        slack.taken(taken);
         return taken;
     }
 
