@@ -26,6 +26,9 @@ final class DueQueue {
     private Entry[] heap = new Entry[64];
     private int size;
     private long scheduled;
+    /** Whether a task added by {@link #addNow} waits, due by {@link #nowDue}: the next wake-up is then at once. */
+    private boolean nowPending;
+    private long nowDue;
 
     /** A queue whose slack never changes. */
     DueQueue(long slackNanos) {
@@ -68,6 +71,19 @@ final class DueQueue {
         return heap[0] == entry;
     }
 
+    /**
+     * Adds {@code entry}, due at the time of the call, to be run without slack: the next wake-up is at its due time.
+     * A new registration's first check is one (its {@code initialDelayMs} is 0): at low rates the slack is up to
+     * 40 ms, which registration → first event would otherwise pay on top of the publisher's tick and linger.
+     */
+    void addNow(Entry entry) {
+        add(entry);
+        if (!nowPending || entry.dueNanos - nowDue < 0) {
+            nowDue = entry.dueNanos;
+        }
+        nowPending = true;
+    }
+
     /** Removes {@code entry} if it is still queued; returns whether it was. */
     boolean remove(Entry entry) {
         int i = entry.index;
@@ -92,8 +108,16 @@ final class DueQueue {
         return size;
     }
 
-    /** When the thread should wake next: {@code slack} after the earliest due time. Only while not empty. */
+    /**
+     * When the thread should wake next: {@code slack} after the earliest due time, or sooner for a task added by
+     * {@link #addNow}. Only while not empty.
+     */
     long wakeAt() {
+        long planned = plannedWake();
+        return nowPending && nowDue - planned < 0 ? nowDue : planned;
+    }
+
+    private long plannedWake() {
         return heap[0].dueNanos + slack.nanos();
     }
 
@@ -104,10 +128,12 @@ final class DueQueue {
 
     /**
      * Moves every task due by {@code now} to {@code batch}, earliest first (ties in the order scheduled), and
-     * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}: the count sizes the slack of
-     * the next wake-up.
+     * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}. The count of a wake-up at or
+     * after its slack sizes the slack of the next; one made sooner for {@link #addNow} says nothing of the rate.
      */
     int takeDue(long now, List<Entry> batch) {
+        boolean sized = size > 0 && now - plannedWake() >= 0;
+        nowPending = false; // what addNow added was due when added, so it is due by now: taken here (or cancelled)
         int taken = 0;
         while (size > 0 && heap[0].dueNanos - now <= 0) {
             Entry head = heap[0];
@@ -115,7 +141,9 @@ final class DueQueue {
             batch.add(head);
             taken++;
         }
-        slack.taken(taken);
+        if (sized) {
+            slack.taken(taken);
+        }
         return taken;
     }
 

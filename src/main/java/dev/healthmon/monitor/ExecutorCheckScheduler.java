@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  * one wake-up. The monitor's slack is sized to the rate, between {@link #SHORTEST_SLACK} and {@link #LONGEST_SLACK}
  * ({@link BatchSlack}). A task never runs before its due time, and at most the slack after it (plus the thread's own
  * delay) — timeout guards included, so a guard fires at its timeout or up to the slack after, never before. A task
+ * scheduled with no delay (a new registration's first check) wakes the thread at once, without slack. A task
  * that throws, even an {@code Error}, is logged and the others run on.
  *
  * <p><b>Threading.</b> {@link #schedule}, a handle's {@code cancel} and {@link #close} may be called from any
@@ -111,13 +112,19 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
         Task scheduled;
         lock.lock();
         try {
-            scheduled = new Task(task, nanoTime.getAsLong() + Math.max(0, delay.toNanos()), queue.nextOrder());
+            long delayNanos = delay.toNanos();
+            scheduled = new Task(task, nanoTime.getAsLong() + Math.max(0, delayNanos), queue.nextOrder());
             if (closed) {
                 return scheduled;
             }
+            if (delayNanos <= 0) {
+                queue.addNow(scheduled); // asked for at once (a new registration's first check): no slack
+            } else {
+                queue.add(scheduled);
+            }
             // Signal only when the new task needs an earlier wake-up than planned: tasks scheduled for later
             // (the next check, 30 s away) cost the sleeping thread nothing.
-            if (queue.add(scheduled) && waiting && queue.wakeAt() - plannedWake < 0) {
+            if (waiting && queue.wakeAt() - plannedWake < 0) {
                 changed.signal();
             }
         } finally {

@@ -192,6 +192,26 @@ class DueQueueTest {
         assertThat(sized.slackNanos()).isEqualTo(20 * MS);
     }
 
+    @Test
+    void aTaskAddedNowWakesAtItsDueTimeAndThatWakeUpLeavesTheSlackAsItIs() {
+        // A new registration's first check: at low rates it would otherwise wait up to 40 ms for company.
+        DueQueue sized = new DueQueue(BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40)));
+        List<DueQueue.Entry> batch = new ArrayList<>();
+        sized.add(new DueQueue.Entry(0, sized.nextOrder()));
+        sized.takeDue(sized.wakeAt(), batch);
+        assertThat(sized.slackNanos()).isEqualTo(10 * MS);
+        sized.add(new DueQueue.Entry(time(1_000), sized.nextOrder()));
+        sized.addNow(new DueQueue.Entry(time(1_002), sized.nextOrder()));
+
+        assertThat(sized.wakeAt()).as("not 1,000 + 10 ms").isEqualTo(time(1_002));
+        batch.clear();
+        assertThat(sized.takeDue(sized.wakeAt(), batch)).isEqualTo(2);
+
+        assertThat(sized.slackNanos()).as("a wake-up before its slack says nothing of the rate").isEqualTo(10 * MS);
+        sized.add(new DueQueue.Entry(time(2_000), sized.nextOrder()));
+        assertThat(sized.wakeAt()).as("later tasks wait for the slack again").isEqualTo(time(2_010));
+    }
+
     private static long time(long millis) {
         return millis * MS;
     }

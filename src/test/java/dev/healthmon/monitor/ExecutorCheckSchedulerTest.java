@@ -257,12 +257,24 @@ class ExecutorCheckSchedulerTest {
             assertThat(sized.slackNanos()).isEqualTo(ExecutorCheckScheduler.SHORTEST_SLACK.toNanos());
             for (int i = 0; i < 3; i++) {
                 CountDownLatch ran = new CountDownLatch(1);
-                sized.schedule(ran::countDown, Duration.ZERO);
+                sized.schedule(ran::countDown, Duration.ofMillis(1)); // a delay: no delay would skip the slack
                 await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 0);
             }
 
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> sized.slackNanos() == ExecutorCheckScheduler.LONGEST_SLACK.toNanos());
+        }
+    }
+
+    @Test
+    void aTaskWithNoDelayRunsWithoutWaitingForTheSlack() throws InterruptedException {
+        try (ExecutorCheckScheduler batching = new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMinutes(10),
+                Runnable::run)) {
+            CountDownLatch ran = new CountDownLatch(1);
+
+            batching.schedule(ran::countDown, Duration.ZERO);
+
+            assertThat(ran.await(10, TimeUnit.SECONDS)).as("not left until the ten-minute slack").isTrue();
         }
     }
 
