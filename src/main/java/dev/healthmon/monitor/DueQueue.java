@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * The pending tasks of {@link ExecutorCheckScheduler}, ordered by due time, and the rule that batches them: the
  * tasks due by a wake-up are taken together, and a wake-up is planned {@code slack} after the earliest due time,
- * so that every task due within that slack of it runs in the same wake-up (docs/design.md §4.2). A task never runs
- * before it is due, and at most {@code slack} after (plus the thread's own delay).
+ * so that every task due within that slack of it runs in the same wake-up (docs/design.md §4.2). The slack is sized
+ * by each wake-up's count ({@link BatchSlack}). A task never runs before it is due, and at most the slack then in
+ * force after (plus the thread's own delay).
  *
  * <p>Why: at 4,000 checks/s a thread that woke for each due check woke 4,000 times a second, and handed each check
  * to the HTTP selector with a wake-up of its own (docs/BENCHMARKS.md, the load run). With 5 ms of slack it wakes
@@ -21,16 +22,21 @@ import java.util.List;
  */
 final class DueQueue {
 
-    private final long slackNanos;
+    private final BatchSlack slack;
     private Entry[] heap = new Entry[64];
     private int size;
     private long scheduled;
+    /** Whether a task added by {@link #addNow} waits, due by {@link #nowDue}: the next wake-up is then at once. */
+    private boolean nowPending;
+    private long nowDue;
 
+    /** A queue whose slack never changes. */
     DueQueue(long slackNanos) {
-        if (slackNanos < 0) {
-            throw new IllegalArgumentException("slack must not be negative: " + slackNanos + " ns");
-        }
-        this.slackNanos = slackNanos;
+        this(BatchSlack.fixed(slackNanos));
+    }
+
+    DueQueue(BatchSlack slack) {
+        this.slack = slack;
     }
 
     /** One pending task; its {@code index} is -1 once it has left the queue (taken or cancelled). */
@@ -65,6 +71,19 @@ final class DueQueue {
         return heap[0] == entry;
     }
 
+    /**
+     * Adds {@code entry}, due at the time of the call, to be run without slack: the next wake-up is at its due time.
+     * A new registration's first check is one (its {@code initialDelayMs} is 0): at low rates the slack is up to
+     * 40 ms, which registration → first event would otherwise pay on top of the publisher's tick and linger.
+     */
+    void addNow(Entry entry) {
+        add(entry);
+        if (!nowPending || entry.dueNanos - nowDue < 0) {
+            nowDue = entry.dueNanos;
+        }
+        nowPending = true;
+    }
+
     /** Removes {@code entry} if it is still queued; returns whether it was. */
     boolean remove(Entry entry) {
         int i = entry.index;
@@ -89,22 +108,41 @@ final class DueQueue {
         return size;
     }
 
-    /** When the thread should wake next: {@code slack} after the earliest due time. Only while not empty. */
+    /**
+     * When the thread should wake next: {@code slack} after the earliest due time, or sooner for a task added by
+     * {@link #addNow}. Only while not empty.
+     */
     long wakeAt() {
-        return heap[0].dueNanos + slackNanos;
+        long planned = plannedWake();
+        return nowPending && nowDue - planned < 0 ? nowDue : planned;
+    }
+
+    private long plannedWake() {
+        return heap[0].dueNanos + slack.nanos();
+    }
+
+    /** The slack the next wake-up is planned with. */
+    long slackNanos() {
+        return slack.nanos();
     }
 
     /**
      * Moves every task due by {@code now} to {@code batch}, earliest first (ties in the order scheduled), and
-     * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}.
+     * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}. The count of a wake-up at or
+     * after its slack sizes the slack of the next; one made sooner for {@link #addNow} says nothing of the rate.
      */
     int takeDue(long now, List<Entry> batch) {
+        boolean sized = size > 0 && now - plannedWake() >= 0;
+        nowPending = false; // what addNow added was due when added, so it is due by now: taken here (or cancelled)
         int taken = 0;
         while (size > 0 && heap[0].dueNanos - now <= 0) {
             Entry head = heap[0];
             remove(head);
             batch.add(head);
             taken++;
+        }
+        if (sized) {
+            slack.taken(taken);
         }
         return taken;
     }

@@ -16,8 +16,11 @@ import org.slf4j.LoggerFactory;
  * batches (docs/design.md §4.2). It sleeps until {@code slack} after the earliest due time and then runs every task
  * due by then, in due order, inside calls of {@code aroundBatch} of at most {@link #MAX_SLICE_NANOS} each, which
  * the monitor sets to {@code PlainHttpClient::sendsInOneWakeup}: the HTTP requests of a slice reach the selector with
- * one wake-up. A task never runs before its due time, and at most {@code slack} after it (plus the thread's own
- * delay). A task that throws, even an {@code Error}, is logged and the others run on.
+ * one wake-up. The monitor's slack is sized to the rate, between {@link #SHORTEST_SLACK} and {@link #LONGEST_SLACK}
+ * ({@link BatchSlack}). A task never runs before its due time, and at most the slack after it (plus the thread's own
+ * delay) — timeout guards included, so a guard fires at its timeout or up to the slack after, never before. A task
+ * scheduled with no delay (a new registration's first check) wakes the thread at once, without slack. A task
+ * that throws, even an {@code Error}, is logged and the others run on.
  *
  * <p><b>Threading.</b> {@link #schedule}, a handle's {@code cancel} and {@link #close} may be called from any
  * thread; they take one lock, never held while a task runs. Tasks run on the scheduler's thread only. A task
@@ -28,10 +31,12 @@ import org.slf4j.LoggerFactory;
 public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseable {
 
     /**
-     * How late a task may run so that it runs in the same wake-up as others: 5 ms batches about 20 checks at
-     * 4,000 checks/s, and keeps lateness far below the 50 ms that the scale target allows (docs/BENCHMARKS.md).
+     * The slack at high rates: 5 ms batches about 20 checks at 4,000 checks/s, and keeps lateness far below the
+     * 50 ms p99 that the scale target allows (docs/BENCHMARKS.md).
      */
-    public static final Duration DEFAULT_SLACK = Duration.ofMillis(5);
+    public static final Duration SHORTEST_SLACK = BatchSlack.SHORTEST;
+    /** The slack at low rates: at 167 checks/s a wake-up starts about seven checks instead of one. */
+    public static final Duration LONGEST_SLACK = BatchSlack.LONGEST;
 
     /**
      * How long one {@code aroundBatch} call may run before the batch goes on in the next: the sends it holds back
@@ -64,20 +69,35 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
     }
 
     /**
-     * @param slack       how late a task may run, to run with the others due by then
+     * @param slack       how late a task may run, to run with the others due by then; fixed
      * @param aroundBatch runs each batch (given as one {@code Runnable}) on the scheduler's thread
      */
     public ExecutorCheckScheduler(Clock clock, Duration slack, Consumer<Runnable> aroundBatch) {
-        this(clock, slack, aroundBatch, System::nanoTime, true);
+        this(clock, BatchSlack.fixed(slack.toNanos()), aroundBatch, System::nanoTime, true);
+    }
+
+    /**
+     * The monitor's: a slack sized to the rate ({@link BatchSlack}), from {@code shortest} up to {@code longest}.
+     *
+     * @param aroundBatch runs each batch (given as one {@code Runnable}) on the scheduler's thread
+     */
+    public ExecutorCheckScheduler(Clock clock, Duration shortest, Duration longest, Consumer<Runnable> aroundBatch) {
+        this(clock, BatchSlack.sizedToRate(shortest, longest), aroundBatch, System::nanoTime, true);
     }
 
     /** For tests: time from {@code nanoTime}, and with {@code startThread} false no thread: call {@link #runDue}. */
     ExecutorCheckScheduler(Clock clock, Duration slack, Consumer<Runnable> aroundBatch, LongSupplier nanoTime,
                            boolean startThread) {
+        this(clock, BatchSlack.fixed(slack.toNanos()), aroundBatch, nanoTime, startThread);
+    }
+
+    /** For tests, as above, with the slack given. */
+    ExecutorCheckScheduler(Clock clock, BatchSlack slack, Consumer<Runnable> aroundBatch, LongSupplier nanoTime,
+                           boolean startThread) {
         this.clock = clock;
         this.nanoTime = nanoTime;
         this.aroundBatch = aroundBatch;
-        this.queue = new DueQueue(slack.toNanos());
+        this.queue = new DueQueue(slack);
         if (startThread) {
             thread = new Thread(this::loop, "healthmon-scheduler");
             thread.setDaemon(true);
@@ -92,13 +112,19 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
         Task scheduled;
         lock.lock();
         try {
-            scheduled = new Task(task, nanoTime.getAsLong() + Math.max(0, delay.toNanos()), queue.nextOrder());
+            long delayNanos = delay.toNanos();
+            scheduled = new Task(task, nanoTime.getAsLong() + Math.max(0, delayNanos), queue.nextOrder());
             if (closed) {
                 return scheduled;
             }
+            if (delayNanos <= 0) {
+                queue.addNow(scheduled); // asked for at once (a new registration's first check): no slack
+            } else {
+                queue.add(scheduled);
+            }
             // Signal only when the new task needs an earlier wake-up than planned: tasks scheduled for later
             // (the next check, 30 s away) cost the sleeping thread nothing.
-            if (queue.add(scheduled) && waiting && queue.wakeAt() - plannedWake < 0) {
+            if (waiting && queue.wakeAt() - plannedWake < 0) {
                 changed.signal();
             }
         } finally {
@@ -110,6 +136,16 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
     @Override
     public Clock clock() {
         return clock;
+    }
+
+    /** The slack the next wake-up is planned with, in nanoseconds; for tests and diagnostics. */
+    long slackNanos() {
+        lock.lock();
+        try {
+            return queue.slackNanos();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Pending tasks, for the active-checks gauge and tests. */

@@ -2,12 +2,15 @@ package dev.healthmon.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -105,5 +108,111 @@ class DueQueueTest {
         assertThat(batch).extracting(e -> e.dueNanos)
                 .containsExactlyElementsOf(reference.stream().map(e -> e.dueNanos).toList());
         assertThat(queue.size()).isZero();
+    }
+
+    /** What a scheduler thread sees at {@code perSecond} checks due at random times: batch sizes and lateness. */
+    private record Run(int[] batchSizes, long[] slackPlanned, long maxLatenessOverPlanned, long minLateness,
+                       long finalSlack) {
+        double meanBatchOfSecondHalf() {
+            return IntStream.of(batchSizes).skip(batchSizes.length / 2).average().orElse(0);
+        }
+    }
+
+    /**
+     * Checks due at uniformly random times over {@code seconds} (phase offsets and jitter spread them so), drained
+     * the way the scheduler's thread does: wake at {@link DueQueue#wakeAt()}, take what is due by then.
+     */
+    private static Run drain(int perSecond, int seconds, long seed) {
+        DueQueue sized = new DueQueue(BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40)));
+        Random random = new Random(seed);
+        for (int i = 0; i < perSecond * seconds; i++) {
+            sized.add(new DueQueue.Entry((long) (random.nextDouble() * seconds * 1_000 * MS), sized.nextOrder()));
+        }
+        List<Integer> sizes = new ArrayList<>();
+        List<Long> planned = new ArrayList<>();
+        long worstOverPlanned = Long.MIN_VALUE;
+        long minLateness = Long.MAX_VALUE;
+        List<DueQueue.Entry> batch = new ArrayList<>();
+        while (sized.size() > 0) {
+            long slack = sized.slackNanos();
+            long now = sized.wakeAt();
+            batch.clear();
+            sized.takeDue(now, batch);
+            for (DueQueue.Entry entry : batch) {
+                long lateness = now - entry.dueNanos;
+                minLateness = Math.min(minLateness, lateness);
+                worstOverPlanned = Math.max(worstOverPlanned, lateness - slack);
+            }
+            sizes.add(batch.size());
+            planned.add(slack);
+        }
+        return new Run(sizes.stream().mapToInt(Integer::intValue).toArray(),
+                planned.stream().mapToLong(Long::longValue).toArray(), worstOverPlanned, minLateness,
+                sized.slackNanos());
+    }
+
+    @Test
+    void atOneCheckEverySixMillisecondsTheSlackGrowsToItsLongestAndAWakeUpStartsSeveral() {
+        // 10,000 backends every 60 s: with a fixed 5 ms a wake-up started one check, and the scheduler woke per check.
+        Run run = drain(167, 60, 16);
+
+        assertThat(run.finalSlack()).isEqualTo(40 * MS);
+        assertThat(run.meanBatchOfSecondHalf()).as("checks per wake-up, settled").isGreaterThan(6.5);
+        assertThat(run.minLateness()).as("never early").isGreaterThanOrEqualTo(0);
+        assertThat(run.maxLatenessOverPlanned()).as("never later than the slack planned for it").isLessThanOrEqualTo(0);
+    }
+
+    @Test
+    void atTheScaleTargetsRateTheSlackStaysSmall() {
+        // 100,000 backends every 30 s: lateness p99 must stay < 50 ms there, so the slack must not grow.
+        Run run = drain(3_333, 20, 16);
+
+        long[] settled = LongStream.of(run.slackPlanned()).skip(run.slackPlanned().length / 10).sorted().toArray();
+        assertThat(settled[settled.length * 99 / 100]).as("p99 of the slack").isLessThanOrEqualTo(10 * MS);
+        assertThat(run.minLateness()).isGreaterThanOrEqualTo(0);
+        assertThat(run.maxLatenessOverPlanned()).isLessThanOrEqualTo(0);
+    }
+
+    @Test
+    void aBurstShrinksTheSlackAgain() {
+        DueQueue sized = new DueQueue(BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40)));
+        List<DueQueue.Entry> batch = new ArrayList<>();
+        for (int i = 0; i < 3; i++) { // three lone checks: 5 -> 40 ms
+            sized.add(new DueQueue.Entry(i * 100 * MS, sized.nextOrder()));
+            sized.takeDue(sized.wakeAt(), batch);
+        }
+        assertThat(sized.slackNanos()).isEqualTo(40 * MS);
+
+        // A restore: many due at once, taken in one wake-up.
+        for (int i = 0; i < 1_000; i++) {
+            sized.add(new DueQueue.Entry(time(1_000), sized.nextOrder()));
+        }
+        sized.takeDue(sized.wakeAt(), batch);
+
+        assertThat(sized.slackNanos()).isEqualTo(20 * MS);
+    }
+
+    @Test
+    void aTaskAddedNowWakesAtItsDueTimeAndThatWakeUpLeavesTheSlackAsItIs() {
+        // A new registration's first check: at low rates it would otherwise wait up to 40 ms for company.
+        DueQueue sized = new DueQueue(BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40)));
+        List<DueQueue.Entry> batch = new ArrayList<>();
+        sized.add(new DueQueue.Entry(0, sized.nextOrder()));
+        sized.takeDue(sized.wakeAt(), batch);
+        assertThat(sized.slackNanos()).isEqualTo(10 * MS);
+        sized.add(new DueQueue.Entry(time(1_000), sized.nextOrder()));
+        sized.addNow(new DueQueue.Entry(time(1_002), sized.nextOrder()));
+
+        assertThat(sized.wakeAt()).as("not 1,000 + 10 ms").isEqualTo(time(1_002));
+        batch.clear();
+        assertThat(sized.takeDue(sized.wakeAt(), batch)).isEqualTo(2);
+
+        assertThat(sized.slackNanos()).as("a wake-up before its slack says nothing of the rate").isEqualTo(10 * MS);
+        sized.add(new DueQueue.Entry(time(2_000), sized.nextOrder()));
+        assertThat(sized.wakeAt()).as("later tasks wait for the slack again").isEqualTo(time(2_010));
+    }
+
+    private static long time(long millis) {
+        return millis * MS;
     }
 }

@@ -228,6 +228,56 @@ class ExecutorCheckSchedulerTest {
         }
     }
 
+    @Test
+    void theSlackSizedToTheRateGrowsWhileWakeUpsStartOneTaskAndNoTaskRunsEarly() {
+        AtomicLong now = new AtomicLong();
+        List<Long> ranAt = new ArrayList<>();
+        try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
+                BatchSlack.sizedToRate(ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK),
+                Runnable::run, now::get, false)) {
+            for (int i = 0; i < 4; i++) { // one task a wake-up, as at 167 checks/s with 5 ms
+                now.set(TimeUnit.MILLISECONDS.toNanos(100L * i));
+                long due = now.get() + TimeUnit.MILLISECONDS.toNanos(10);
+                sized.schedule(() -> ranAt.add(now.get()), Duration.ofMillis(10));
+
+                assertThat(sized.runDue(due - 1)).as("not before its due time").isZero();
+                now.set(due + sized.slackNanos());
+                assertThat(sized.runDue(now.get())).isEqualTo(1);
+            }
+
+            assertThat(sized.slackNanos()).isEqualTo(ExecutorCheckScheduler.LONGEST_SLACK.toNanos());
+            assertThat(ranAt).hasSize(4);
+        }
+    }
+
+    @Test
+    void theMonitorsSchedulerSizesItsSlackOnItsOwnThread() {
+        try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
+                ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK, Runnable::run)) {
+            assertThat(sized.slackNanos()).isEqualTo(ExecutorCheckScheduler.SHORTEST_SLACK.toNanos());
+            for (int i = 0; i < 3; i++) {
+                CountDownLatch ran = new CountDownLatch(1);
+                sized.schedule(ran::countDown, Duration.ofMillis(1)); // a delay: no delay would skip the slack
+                await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 0);
+            }
+
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> sized.slackNanos() == ExecutorCheckScheduler.LONGEST_SLACK.toNanos());
+        }
+    }
+
+    @Test
+    void aTaskWithNoDelayRunsWithoutWaitingForTheSlack() throws InterruptedException {
+        try (ExecutorCheckScheduler batching = new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMinutes(10),
+                Runnable::run)) {
+            CountDownLatch ran = new CountDownLatch(1);
+
+            batching.schedule(ran::countDown, Duration.ZERO);
+
+            assertThat(ran.await(10, TimeUnit.SECONDS)).as("not left until the ten-minute slack").isTrue();
+        }
+    }
+
     private static ExecutorCheckScheduler manual(AtomicLong now, AtomicInteger batches) {
         return new ExecutorCheckScheduler(Clock.systemUTC(), Duration.ofMillis(5), batch -> {
             batches.incrementAndGet();

@@ -1,0 +1,66 @@
+package dev.healthmon.monitor;
+
+import java.time.Duration;
+
+/**
+ * How late {@link ExecutorCheckScheduler} lets a task run so that it runs in one wake-up with others (docs/design.md
+ * §4.2, §10.27), sized to the rate as the publisher's tick is ({@code events.DrainTick}): it doubles, up to its
+ * longest, after a wake-up that took at most {@link #FEW} tasks, and halves, down to its shortest, after one that took
+ * more than {@link #MANY}. At 10,000 backends every 60 s (167 checks a second, one every 6 ms) a fixed 5 ms woke the
+ * scheduler once per check; at 40 ms a wake-up starts about seven. At 1,000 checks a second and more a wake-up finds
+ * eight or more within 10 ms, and at the scale target's 3,333 a second about seventeen within 5 ms, so there the
+ * slack, and with it the lateness, stays small.
+ *
+ * <p>Bound: a task never runs before its due time, and at most the slack in force when its wake-up was planned after
+ * it (plus the thread's own delay); never more than the longest.
+ *
+ * <p><b>Threading.</b> Not thread-safe: {@link DueQueue} calls it under the scheduler's lock.
+ */
+final class BatchSlack {
+
+    /** The slack at high rates and to begin with: 5 ms batches about 17 checks at 3,333 checks/s. */
+    static final Duration SHORTEST = Duration.ofMillis(5);
+    /** The most a task may be late at low rates, inside the 50 ms p99 lateness that issue #16 allows. */
+    static final Duration LONGEST = Duration.ofMillis(40);
+    /** At most this many tasks in a wake-up: mostly a wake-up per check, wait longer next time. */
+    static final int FEW = 7;
+    /** More than this many: tasks wait longer than sharing a wake-up needs, wait less next time. */
+    static final int MANY = 32;
+
+    private final long shortest;
+    private final long longest;
+    private long nanos;
+
+    private BatchSlack(long shortest, long longest) {
+        if (shortest < 0 || longest < shortest) {
+            throw new IllegalArgumentException("slack bounds must be 0 <= shortest <= longest: " + shortest + " ns, "
+                    + longest + " ns");
+        }
+        this.shortest = shortest;
+        this.longest = longest;
+        this.nanos = shortest;
+    }
+
+    /** A slack that never changes (tests, and the one-task-at-a-time scheduler with none). */
+    static BatchSlack fixed(long nanos) {
+        return new BatchSlack(nanos, nanos);
+    }
+
+    /** A slack that starts at {@code shortest} and follows the rate between the two. */
+    static BatchSlack sizedToRate(Duration shortest, Duration longest) {
+        return new BatchSlack(shortest.toNanos(), longest.toNanos());
+    }
+
+    long nanos() {
+        return nanos;
+    }
+
+    /** A wake-up just took {@code taken} tasks: size the slack of the next one by it. */
+    void taken(int taken) {
+        if (taken <= FEW) {
+            nanos = Math.min(longest, Math.max(nanos * 2, 1));
+        } else if (taken > MANY) {
+            nanos = Math.max(shortest, nanos / 2);
+        }
+    }
+}
