@@ -194,6 +194,9 @@ class AggregatorThroughputBench {
                 streams.close(Duration.ofSeconds(30));
             }
             changelogs.add(applicationId + "-" + PlainStreamsYardstick.STORE + "-changelog");
+            if (yardstick.pieces().contains(PlainStreamsYardstick.Piece.REGISTRATIONS)) {
+                changelogs.add(applicationId + "-" + PlainStreamsYardstick.REGISTRATIONS + "-changelog");
+            }
         }
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("seconds", Math.round(seconds * 10) / 10.0);
