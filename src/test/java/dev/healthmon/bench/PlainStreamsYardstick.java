@@ -204,7 +204,8 @@ record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output
         @Override
         public void process(Record<byte[], byte[]> record) {
             RecordMetadata meta = context.recordMetadata().orElseThrow();
-            if (registrations != null && meta.topic().equals(registryTopic)) {
+            boolean registry = meta.topic().equals(registryTopic);
+            if (registrations != null && registry) {
                 // What the aggregator keeps of a registration, at its position; its JSON is decoded once per
                 // registration, never per event, so it is not part of what is measured here.
                 String id = new String(record.key(), StandardCharsets.UTF_8);
@@ -213,7 +214,8 @@ record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output
                         Duration.ofSeconds(30), Duration.ofSeconds(5), "bench")));
                 return;
             }
-            HealthEvent event = pieces.contains(Piece.DECODE) ? codec.decode(record.value()) : null;
+            // A registration without the registrations store is counted as an event, as -twosources always did.
+            HealthEvent event = pieces.contains(Piece.DECODE) && !registry ? codec.decode(record.value()) : null;
             TrackedBackend backend = null;
             if (registrations != null) {
                 byte[] registration = registrations.get(record.key());
