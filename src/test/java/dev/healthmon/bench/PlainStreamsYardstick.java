@@ -146,6 +146,15 @@ record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output
 
     KafkaStreams start(KafkaSettings settings, String applicationId, String eventsTopic, String registryTopic,
             String outputTopic, Path stateDir) {
+        Topology topology = topology(eventsTopic, registryTopic, outputTopic);
+        Map<String, Object> props = settings.streams(applicationId, "127.0.0.1:1", stateDir.toString(), 0);
+        props.put("statestore.cache.max.bytes", cacheBytes);
+        KafkaStreams streams = new KafkaStreams(topology, KafkaSettings.toProperties(props));
+        streams.start();
+        return streams;
+    }
+
+    Topology topology(String eventsTopic, String registryTopic, String outputTopic) {
         Topology topology = new Topology();
         topology.addSource("events", new ByteArrayDeserializer(), new ByteArrayDeserializer(), eventsTopic);
         if (pieces.contains(Piece.TWOSOURCES)) {
@@ -161,11 +170,7 @@ record PlainStreamsYardstick(boolean persistent, long cacheBytes, boolean output
         if (output) {
             topology.addSink("out", outputTopic, new ByteArraySerializer(), new ByteArraySerializer(), "fold");
         }
-        Map<String, Object> props = settings.streams(applicationId, "127.0.0.1:1", stateDir.toString(), 0);
-        props.put("statestore.cache.max.bytes", cacheBytes);
-        KafkaStreams streams = new KafkaStreams(topology, KafkaSettings.toProperties(props));
-        streams.start();
-        return streams;
+        return topology;
     }
 
     private StoreBuilder<KeyValueStore<byte[], byte[]>> store(String name) {
