@@ -86,15 +86,7 @@ final class StoredChecks extends AbstractList<RecentChecks.Check> implements Ran
         long ms = check.at().toEpochMilli();
         w.number(ms - lastMs).name(check.outcome()).unsigned(check.latencyMs());
         byte[] appended = w.toByteArray();
-        // Only the first check is read to find where the second starts: the rest was checked when read and the new
-        // one was just written (scanning all of them again was a walk over the body per event).
-        StoreBytes.Reader r = new StoreBytes.Reader(appended, 0);
-        int n = r.count();
-        int first = r.position();
-        long firstMs = r.number();
-        r.name(Outcome.class);
-        r.unsigned();
-        return new StoredChecks(appended, n, first, r.position(), firstMs, ms);
+        return scan(new StoreBytes.Reader(appended, 0), 0);
     }
 
     /** Writes the body as it is. */
