@@ -122,6 +122,26 @@ class RecentChecksTest {
     }
 
     @Test
+    void checksAppendedAgainAndAgainOnTheBytesAreTheChecksAppendedToAsObjects() {
+        // The fold appends to what an append made when it is not read back in between (a replay of several results
+        // of one event, a test): the appended value must know where its checks start as a read one does.
+        Random random = new Random(4_242L);
+        RecentChecks objects = RecentChecks.NONE;
+        RecentChecks bytes = json.decodeState(json.encode(state(RecentChecks.NONE))).checks();
+        long ms = T0.toEpochMilli();
+        for (int i = 0; i < 3 * RecentChecks.CAPACITY; i++) {
+            ms += random.nextInt(200_000) - 20_000;
+            RecentChecks.Check check = new RecentChecks.Check(Instant.ofEpochMilli(ms),
+                    Outcome.values()[random.nextInt(Outcome.values().length)], random.nextInt(70_000));
+            objects = objects.add(check);
+            bytes = bytes.add(check);
+
+            assertThat(bytes.checks()).as("after check " + i).isEqualTo(objects.checks());
+            assertThat(json.encode(state(bytes))).as("after check " + i).isEqualTo(json.encode(state(objects)));
+        }
+    }
+
+    @Test
     void anOutcomeThisVersionDoesNotKnowIsRefused() {
         byte[] value = json.encode(state(RecentChecks.NONE.add(check(0, Outcome.UNAUTHENTICATED))));
         String text = new String(value, StandardCharsets.ISO_8859_1);

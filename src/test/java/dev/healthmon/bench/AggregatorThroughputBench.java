@@ -187,13 +187,18 @@ class AggregatorThroughputBench {
             KafkaStreams streams = yardstick.start(settings, applicationId, Topics.DEFAULTS.events(),
                     Topics.DEFAULTS.registry(), output, dir);
             try {
-                awaitCommitted(admin, applicationId, ends, started);
+                awaitCommitted(admin, applicationId, ends, started, () -> assertThat(streams.state())
+                        .as(name + " stopped (see its log)").isIn(KafkaStreams.State.CREATED,
+                                KafkaStreams.State.REBALANCING, KafkaStreams.State.RUNNING));
                 seconds = (System.nanoTime() - started) / 1e9;
                 cpuNanos = threadCpuNanos(applicationId);
             } finally {
                 streams.close(Duration.ofSeconds(30));
             }
             changelogs.add(applicationId + "-" + PlainStreamsYardstick.STORE + "-changelog");
+            if (yardstick.pieces().contains(PlainStreamsYardstick.Piece.REGISTRATIONS)) {
+                changelogs.add(applicationId + "-" + PlainStreamsYardstick.REGISTRATIONS + "-changelog");
+            }
         }
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("seconds", Math.round(seconds * 10) / 10.0);
@@ -223,7 +228,14 @@ class AggregatorThroughputBench {
 
     static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> ends, long started)
             throws Exception {
+        awaitCommitted(admin, group, ends, started, () -> { });
+    }
+
+    /** As above, checking {@code alive} at every sample: an application that stopped fails the run at once. */
+    static void awaitCommitted(Admin admin, String group, Map<TopicPartition, Long> ends, long started,
+            Runnable alive) throws Exception {
         while (true) {
+            alive.run();
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
                     .partitionsToOffsetAndMetadata().get();
             if (ends.entrySet().stream().allMatch(e -> committed.get(e.getKey()) != null
