@@ -84,6 +84,15 @@ final class DueQueue {
         nowPending = true;
     }
 
+    /**
+     * Adds {@code entry}, scheduled {@code aheadNanos} before its due time: a short time ahead caps the slack until it
+     * is due ({@link BatchSlack#scheduled}). Returns whether it is now the earliest.
+     */
+    boolean add(Entry entry, long aheadNanos) {
+        slack.scheduled(aheadNanos, entry.dueNanos);
+        return add(entry);
+    }
+
     /** Removes {@code entry} if it is still queued; returns whether it was. */
     boolean remove(Entry entry) {
         int i = entry.index;
@@ -144,6 +153,7 @@ final class DueQueue {
         if (sized) {
             slack.taken(taken);
         }
+        slack.woke(now);
         return taken;
     }
 

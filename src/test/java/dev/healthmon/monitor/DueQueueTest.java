@@ -212,6 +212,32 @@ class DueQueueTest {
         assertThat(sized.wakeAt()).as("later tasks wait for the slack again").isEqualTo(time(2_010));
     }
 
+    @Test
+    void aTaskScheduledAShortTimeAheadIsLateByATenthOfThatTimeAtMostUntilItIsDue() {
+        // A backend checked every 100 ms among a few slow ones: at 40 ms of slack it was checked every 100 to 140 ms.
+        DueQueue sized = new DueQueue(BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40)));
+        List<DueQueue.Entry> batch = new ArrayList<>();
+        for (int i = 0; sized.slackNanos() < 40 * MS; i++) {
+            sized.add(new DueQueue.Entry(time(1_000L * i), sized.nextOrder()));
+            sized.takeDue(sized.wakeAt(), batch);
+        }
+        sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(10_000));
+        sized.add(new DueQueue.Entry(time(20_100), sized.nextOrder()), time(100));
+
+        batch.clear();
+        assertThat(sized.wakeAt()).as("the 100 ms task caps the slack at 10 ms").isEqualTo(time(20_010));
+        sized.takeDue(sized.wakeAt(), batch);
+        assertThat(sized.wakeAt()).as("still capped: the short task is not due yet").isEqualTo(time(20_110));
+        sized.takeDue(sized.wakeAt(), batch);
+        assertThat(batch).hasSize(2);
+
+        sized.add(new DueQueue.Entry(time(21_000), sized.nextOrder()), time(890));
+        assertThat(sized.wakeAt()).as("lifted once it ran; 890 ms ahead is no cap").isEqualTo(time(21_040));
+        sized.add(new DueQueue.Entry(time(20_130), sized.nextOrder()), time(20));
+        assertThat(sized.wakeAt()).as("a tenth of 20 ms is below the shortest: the shortest")
+                .isEqualTo(time(20_135));
+    }
+
     private static long time(long millis) {
         return millis * MS;
     }

@@ -251,6 +251,25 @@ class ExecutorCheckSchedulerTest {
     }
 
     @Test
+    void aCheckEveryHundredMillisecondsKeepsItsIntervalWhenTheSlackHasGrown() {
+        AtomicLong now = new AtomicLong();
+        try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
+                BatchSlack.sizedToRate(ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK),
+                Runnable::run, now::get, false)) {
+            for (int i = 0; sized.slackNanos() < ExecutorCheckScheduler.LONGEST_SLACK.toNanos(); i++) {
+                sized.schedule(() -> { }, Duration.ofSeconds(1)); // a slow backend alone: one task a wake-up
+                now.addAndGet(TimeUnit.SECONDS.toNanos(1) + sized.slackNanos());
+                sized.runDue(now.get());
+            }
+
+            sized.schedule(() -> { }, Duration.ofMillis(100));
+
+            assertThat(sized.slackNanos()).as("a tenth of the 100 ms, not 40 ms")
+                    .isEqualTo(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    @Test
     void theMonitorsSchedulerSizesItsSlackOnItsOwnThread() {
         try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
                 ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK, Runnable::run)) {
