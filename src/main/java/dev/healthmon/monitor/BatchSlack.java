@@ -11,14 +11,14 @@ import java.time.Duration;
  * eight or more within 10 ms, and at the scale target's 3,333 a second about seventeen within 5 ms, so there the
  * slack, and with it the lateness, stays small.
  *
- * <p>A task scheduled a short time ahead caps the slack at a tenth of that time ({@link #LATENESS_SHARE}, never below
- * the shortest) until it is due: a backend checked every 100 ms among a few others would otherwise be checked every
- * 100 to 140 ms, and a 50 ms timeout declared up to 40 ms late. Tasks 400 ms or more ahead (a check every second or
- * slower, a timeout of 400 ms or more) are not capped below the longest.
+ * <p>A task scheduled a short time ahead may be late by a tenth of that time at most ({@link #capFor}, never below
+ * the shortest): a backend checked every 100 ms among a few others would otherwise be checked every 100 to 140 ms,
+ * and a 50 ms timeout declared up to 40 ms late. Only that task's own wake-up is brought forward ({@link DueQueue}):
+ * the slack of the others is not capped. Tasks 400 ms or more ahead (a check every second or slower, a timeout of
+ * 400 ms or more) are bounded by the slack alone.
  *
  * <p>Bound: a task never runs before its due time, and at most the slack in force when its wake-up was planned after
- * it (plus the thread's own delay); never more than the longest, nor than a tenth of how far ahead it was scheduled
- * when that is more than the shortest.
+ * it (plus the thread's own delay); never more than the longest, nor than its {@link #capFor}.
  *
  * <p><b>Threading.</b> Not thread-safe: {@link DueQueue} calls it under the scheduler's lock.
  */
@@ -39,9 +39,6 @@ final class BatchSlack {
     private final long shortest;
     private final long longest;
     private long nanos;
-    /** The cap set by tasks scheduled a short time ahead, and until when it holds (the latest of their due times). */
-    private long capNanos = Long.MAX_VALUE;
-    private long capUntil;
 
     private BatchSlack(long shortest, long longest) {
         if (shortest < 0 || longest < shortest) {
@@ -64,26 +61,17 @@ final class BatchSlack {
     }
 
     long nanos() {
-        return Math.min(nanos, capNanos);
+        return nanos;
     }
 
-    /** A task due at {@code dueNanos} was scheduled {@code aheadNanos} ahead: cap the slack for it until it is due. */
-    void scheduled(long aheadNanos, long dueNanos) {
+    /**
+     * How late a task scheduled {@code aheadNanos} ahead may run, when that is less than the longest slack: a tenth of
+     * it, never below the shortest; {@link Long#MAX_VALUE} when the slack alone bounds it (400 ms ahead or more, or a
+     * fixed slack).
+     */
+    long capFor(long aheadNanos) {
         long cap = Math.max(shortest, aheadNanos / LATENESS_SHARE);
-        if (cap >= longest) {
-            return;
-        }
-        if (capNanos == Long.MAX_VALUE || dueNanos - capUntil > 0) {
-            capUntil = dueNanos;
-        }
-        capNanos = Math.min(capNanos, cap);
-    }
-
-    /** A wake-up at {@code now} took every task due by then: a cap whose tasks were all due is lifted. */
-    void woke(long now) {
-        if (capNanos != Long.MAX_VALUE && now - capUntil >= 0) {
-            capNanos = Long.MAX_VALUE;
-        }
+        return cap < longest ? cap : Long.MAX_VALUE;
     }
 
     /** A wake-up just took {@code taken} tasks: size the slack of the next one by it. */

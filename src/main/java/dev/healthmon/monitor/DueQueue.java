@@ -2,6 +2,7 @@ package dev.healthmon.monitor;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.PriorityQueue;
 
 /**
  * The pending tasks of {@link ExecutorCheckScheduler}, ordered by due time, and the rule that batches them: the
@@ -23,6 +24,12 @@ import java.util.List;
 final class DueQueue {
 
     private final BatchSlack slack;
+    /**
+     * Tasks scheduled a short time ahead, by the latest time each may run ({@link BatchSlack#capFor}): only these
+     * few (intervals or timeouts under 400 ms) get an object here. One that has left the queue (taken or cancelled)
+     * is dropped when it comes to the head.
+     */
+    private final PriorityQueue<Capped> capped = new PriorityQueue<>((a, b) -> Long.signum(a.latest - b.latest));
     private Entry[] heap = new Entry[64];
     private int size;
     private long scheduled;
@@ -85,12 +92,18 @@ final class DueQueue {
     }
 
     /**
-     * Adds {@code entry}, scheduled {@code aheadNanos} before its due time: a short time ahead caps the slack until it
-     * is due ({@link BatchSlack#scheduled}). Returns whether it is now the earliest.
+     * Adds {@code entry}, scheduled {@code aheadNanos} before its due time: a short time ahead, it runs at most its
+     * {@link BatchSlack#capFor} late, whatever the slack. Returns whether it is now the earliest.
      */
     boolean add(Entry entry, long aheadNanos) {
-        slack.scheduled(aheadNanos, entry.dueNanos);
+        long cap = slack.capFor(aheadNanos);
+        if (cap != Long.MAX_VALUE) {
+            capped.add(new Capped(entry.dueNanos + cap, entry));
+        }
         return add(entry);
+    }
+
+    private record Capped(long latest, Entry entry) {
     }
 
     /** Removes {@code entry} if it is still queued; returns whether it was. */
@@ -123,7 +136,21 @@ final class DueQueue {
      */
     long wakeAt() {
         long planned = plannedWake();
+        Capped first = firstCapped();
+        if (first != null && first.latest - planned < 0) {
+            planned = first.latest;
+        }
         return nowPending && nowDue - planned < 0 ? nowDue : planned;
+    }
+
+    /** The queued capped task that must run first, dropping those that left the queue; null if none. */
+    private Capped firstCapped() {
+        Capped first = capped.peek();
+        while (first != null && !first.entry.queued()) {
+            capped.poll();
+            first = capped.peek();
+        }
+        return first;
     }
 
     private long plannedWake() {
@@ -138,7 +165,8 @@ final class DueQueue {
     /**
      * Moves every task due by {@code now} to {@code batch}, earliest first (ties in the order scheduled), and
      * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}. The count of a wake-up at or
-     * after its slack sizes the slack of the next; one made sooner for {@link #addNow} says nothing of the rate.
+     * after its slack sizes the slack of the next; one made sooner, for {@link #addNow} or a capped task, says nothing
+     * of the rate.
      */
     int takeDue(long now, List<Entry> batch) {
         boolean sized = size > 0 && now - plannedWake() >= 0;
@@ -153,7 +181,6 @@ final class DueQueue {
         if (sized) {
             slack.taken(taken);
         }
-        slack.woke(now);
         return taken;
     }
 

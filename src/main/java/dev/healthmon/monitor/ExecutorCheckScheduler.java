@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * one wake-up. The monitor's slack is sized to the rate, between {@link #SHORTEST_SLACK} and {@link #LONGEST_SLACK}
  * ({@link BatchSlack}). A task never runs before its due time, and at most the slack after it (plus the thread's own
  * delay) — timeout guards included, so a guard fires at its timeout or up to the slack after, never before. A task
- * scheduled a short time ahead caps the slack at a tenth of its delay until it has run. A task
+ * scheduled a short time ahead runs at most a tenth of its delay late (never below the shortest slack); only its own
+ * wake-up comes sooner. A task
  * scheduled with no delay (a new registration's first check) wakes the thread at once, without slack. A task
  * that throws, even an {@code Error}, is logged and the others run on.
  *
@@ -121,7 +122,7 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
             if (delayNanos <= 0) {
                 queue.addNow(scheduled); // asked for at once (a new registration's first check): no slack
             } else {
-                queue.add(scheduled, delayNanos); // a short delay caps the slack: a tenth of it late at most
+                queue.add(scheduled, delayNanos); // a short delay: a tenth of it late at most
             }
             // Signal only when the new task needs an earlier wake-up than planned: tasks scheduled for later
             // (the next check, 30 s away) cost the sleeping thread nothing.

@@ -213,29 +213,52 @@ class DueQueueTest {
     }
 
     @Test
-    void aTaskScheduledAShortTimeAheadIsLateByATenthOfThatTimeAtMostUntilItIsDue() {
-        // A backend checked every 100 ms among a few slow ones: at 40 ms of slack it was checked every 100 to 140 ms.
+    void aTaskScheduledAShortTimeAheadIsLateByATenthOfThatTimeAtMostAndTheOthersKeepTheSlack() {
+        // A backend checked every 100 ms among slow ones: at 40 ms of slack it was checked every 100 to 140 ms. Only
+        // its own wake-up comes sooner: one fast backend must not put every other check back on 5 ms batches.
+        DueQueue sized = grownTo40Ms();
+        List<DueQueue.Entry> batch = new ArrayList<>();
+        sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(50)); // a 50 ms timeout: 5 ms late
+        sized.add(new DueQueue.Entry(time(20_020), sized.nextOrder()), time(900)); // no cap
+        sized.add(new DueQueue.Entry(time(20_100), sized.nextOrder()), time(100)); // 10 ms late at most
+
+        assertThat(sized.wakeAt()).as("the 50 ms task's own bound").isEqualTo(time(20_005));
+        assertThat(sized.takeDue(sized.wakeAt(), batch)).isEqualTo(1);
+        assertThat(sized.wakeAt()).as("the uncapped task keeps the 40 ms slack").isEqualTo(time(20_060));
+        assertThat(sized.takeDue(sized.wakeAt(), batch)).isEqualTo(1);
+        assertThat(sized.wakeAt()).as("the 100 ms task's own bound, before its 40 ms").isEqualTo(time(20_110));
+        assertThat(sized.takeDue(sized.wakeAt(), batch)).isEqualTo(1);
+
+        assertThat(sized.slackNanos()).as("wake-ups brought forward by a cap say nothing of the rate")
+                .isEqualTo(40 * MS);
+        sized.add(new DueQueue.Entry(time(21_000), sized.nextOrder()), time(890));
+        assertThat(sized.wakeAt()).isEqualTo(time(21_040));
+    }
+
+    @Test
+    void aCappedTaskCancelledOrTakenNoLongerBringsAWakeUpForward() {
+        DueQueue sized = grownTo40Ms();
+        DueQueue.Entry guard = new DueQueue.Entry(time(20_050), sized.nextOrder());
+        sized.add(guard, time(50));
+        sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(900));
+        assertThat(sized.wakeAt()).isEqualTo(time(20_040));
+
+        sized.remove(guard); // the check ended before its timeout
+
+        assertThat(sized.wakeAt()).isEqualTo(time(20_040));
+        sized.takeDue(time(20_040), new ArrayList<>());
+        sized.add(new DueQueue.Entry(time(22_000), sized.nextOrder()), time(900));
+        assertThat(sized.wakeAt()).as("not 20,055 for a guard that is gone").isEqualTo(time(22_040));
+    }
+
+    private static DueQueue grownTo40Ms() {
         DueQueue sized = new DueQueue(BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40)));
         List<DueQueue.Entry> batch = new ArrayList<>();
         for (int i = 0; sized.slackNanos() < 40 * MS; i++) {
             sized.add(new DueQueue.Entry(time(1_000L * i), sized.nextOrder()));
             sized.takeDue(sized.wakeAt(), batch);
         }
-        sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(10_000));
-        sized.add(new DueQueue.Entry(time(20_100), sized.nextOrder()), time(100));
-
-        batch.clear();
-        assertThat(sized.wakeAt()).as("the 100 ms task caps the slack at 10 ms").isEqualTo(time(20_010));
-        sized.takeDue(sized.wakeAt(), batch);
-        assertThat(sized.wakeAt()).as("still capped: the short task is not due yet").isEqualTo(time(20_110));
-        sized.takeDue(sized.wakeAt(), batch);
-        assertThat(batch).hasSize(2);
-
-        sized.add(new DueQueue.Entry(time(21_000), sized.nextOrder()), time(890));
-        assertThat(sized.wakeAt()).as("lifted once it ran; 890 ms ahead is no cap").isEqualTo(time(21_040));
-        sized.add(new DueQueue.Entry(time(20_130), sized.nextOrder()), time(20));
-        assertThat(sized.wakeAt()).as("a tenth of 20 ms is below the shortest: the shortest")
-                .isEqualTo(time(20_135));
+        return sized;
     }
 
     private static long time(long millis) {

@@ -237,8 +237,8 @@ class ExecutorCheckSchedulerTest {
                 Runnable::run, now::get, false)) {
             for (int i = 0; i < 4; i++) { // one task a wake-up, as at 167 checks/s with 5 ms
                 now.set(TimeUnit.MILLISECONDS.toNanos(100L * i));
-                long due = now.get() + TimeUnit.MILLISECONDS.toNanos(10);
-                sized.schedule(() -> ranAt.add(now.get()), Duration.ofMillis(10));
+                long due = now.get() + TimeUnit.MILLISECONDS.toNanos(400);
+                sized.schedule(() -> ranAt.add(now.get()), Duration.ofMillis(400));
 
                 assertThat(sized.runDue(due - 1)).as("not before its due time").isZero();
                 now.set(due + sized.slackNanos());
@@ -251,21 +251,24 @@ class ExecutorCheckSchedulerTest {
     }
 
     @Test
-    void aCheckEveryHundredMillisecondsKeepsItsIntervalWhenTheSlackHasGrown() {
-        AtomicLong now = new AtomicLong();
+    void aTaskAFewMillisecondsAheadWakesTheSleepingThreadAtItsOwnBoundWhenTheSlackHasGrown() {
+        // The thread sleeps until a check 10 s away (+ 40 ms of slack); a check every 100 ms is then scheduled: it
+        // must run within its tenth (10 ms), so the sleeping thread has to be woken for it.
         try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
-                BatchSlack.sizedToRate(ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK),
-                Runnable::run, now::get, false)) {
-            for (int i = 0; sized.slackNanos() < ExecutorCheckScheduler.LONGEST_SLACK.toNanos(); i++) {
-                sized.schedule(() -> { }, Duration.ofSeconds(1)); // a slow backend alone: one task a wake-up
-                now.addAndGet(TimeUnit.SECONDS.toNanos(1) + sized.slackNanos());
-                sized.runDue(now.get());
+                ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK, Runnable::run)) {
+            for (int i = 0; i < 3; i++) {
+                CountDownLatch ran = new CountDownLatch(1);
+                sized.schedule(ran::countDown, Duration.ofMillis(400)); // 400 ms: no cap below the longest slack
+                await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 0);
             }
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> sized.slackNanos() == ExecutorCheckScheduler.LONGEST_SLACK.toNanos());
+            sized.schedule(() -> { }, Duration.ofSeconds(10));
+            CountDownLatch fast = new CountDownLatch(1);
 
-            sized.schedule(() -> { }, Duration.ofMillis(100));
+            sized.schedule(fast::countDown, Duration.ofMillis(100));
 
-            assertThat(sized.slackNanos()).as("a tenth of the 100 ms, not 40 ms")
-                    .isEqualTo(TimeUnit.MILLISECONDS.toNanos(10));
+            await().atMost(Duration.ofSeconds(5)).until(() -> fast.getCount() == 0); // not after the 10 s one
         }
     }
 
@@ -276,7 +279,7 @@ class ExecutorCheckSchedulerTest {
             assertThat(sized.slackNanos()).isEqualTo(ExecutorCheckScheduler.SHORTEST_SLACK.toNanos());
             for (int i = 0; i < 3; i++) {
                 CountDownLatch ran = new CountDownLatch(1);
-                sized.schedule(ran::countDown, Duration.ofMillis(1)); // a delay: no delay would skip the slack
+                sized.schedule(ran::countDown, Duration.ofMillis(400)); // no delay, or a short one, would skip the slack
                 await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 0);
             }
 
