@@ -279,7 +279,7 @@ class ExecutorCheckSchedulerTest {
             assertThat(sized.slackNanos()).isEqualTo(ExecutorCheckScheduler.SHORTEST_SLACK.toNanos());
             for (int i = 0; i < 3; i++) {
                 CountDownLatch ran = new CountDownLatch(1);
-                sized.schedule(ran::countDown, Duration.ofMillis(400)); // no delay, or a short one, would skip the slack
+                sized.schedule(ran::countDown, Duration.ofMillis(400)); // no delay or a short one skips the slack
                 await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 0);
             }
 
