@@ -123,6 +123,9 @@ final class DueQueue {
                 siftUp(i);
             }
         }
+        if (size == 0) {
+            capped.clear(); // the thread now sleeps without looking here: drop what would hold finished tasks
+        }
         return true;
     }
 

@@ -229,10 +229,34 @@ class DueQueueTest {
         assertThat(sized.wakeAt()).as("the 100 ms task's own bound, before its 40 ms").isEqualTo(time(20_110));
         assertThat(sized.takeDue(sized.wakeAt(), batch)).isEqualTo(1);
 
-        assertThat(sized.slackNanos()).as("wake-ups brought forward by a cap say nothing of the rate")
-                .isEqualTo(40 * MS);
         sized.add(new DueQueue.Entry(time(21_000), sized.nextOrder()), time(890));
         assertThat(sized.wakeAt()).isEqualTo(time(21_040));
+    }
+
+    @Test
+    void aWakeUpBroughtForwardByACapSaysNothingOfTheRate() {
+        DueQueue sized = grownTo40Ms();
+        for (int i = 0; i < 40; i++) { // a crowd due at once: a wake-up planned by the slack would halve it
+            sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(900));
+        }
+        sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(50));
+
+        assertThat(sized.wakeAt()).isEqualTo(time(20_005));
+        assertThat(sized.takeDue(sized.wakeAt(), new ArrayList<>())).isEqualTo(41);
+
+        assertThat(sized.slackNanos()).isEqualTo(40 * MS);
+    }
+
+    @Test
+    void aShortDelayIsBoundByATenthOfItNeverBelowTheShortestSlackAndFromFourHundredMillisecondsByTheSlack() {
+        BatchSlack slack = BatchSlack.sizedToRate(Duration.ofMillis(5), Duration.ofMillis(40));
+
+        assertThat(slack.capFor(time(20))).isEqualTo(5 * MS);
+        assertThat(slack.capFor(time(100))).isEqualTo(10 * MS);
+        assertThat(slack.capFor(time(399))).isEqualTo(39_900_000L);
+        assertThat(slack.capFor(time(400))).isEqualTo(Long.MAX_VALUE);
+        assertThat(BatchSlack.fixed(5 * MS).capFor(time(20))).as("a fixed slack is its own bound")
+                .isEqualTo(Long.MAX_VALUE);
     }
 
     @Test
@@ -240,13 +264,13 @@ class DueQueueTest {
         DueQueue sized = grownTo40Ms();
         DueQueue.Entry guard = new DueQueue.Entry(time(20_050), sized.nextOrder());
         sized.add(guard, time(50));
-        sized.add(new DueQueue.Entry(time(20_000), sized.nextOrder()), time(900));
-        assertThat(sized.wakeAt()).isEqualTo(time(20_040));
+        sized.add(new DueQueue.Entry(time(20_030), sized.nextOrder()), time(900));
+        assertThat(sized.wakeAt()).isEqualTo(time(20_055));
 
         sized.remove(guard); // the check ended before its timeout
 
-        assertThat(sized.wakeAt()).isEqualTo(time(20_040));
-        sized.takeDue(time(20_040), new ArrayList<>());
+        assertThat(sized.wakeAt()).isEqualTo(time(20_070));
+        sized.takeDue(time(20_070), new ArrayList<>());
         sized.add(new DueQueue.Entry(time(22_000), sized.nextOrder()), time(900));
         assertThat(sized.wakeAt()).as("not 20,055 for a guard that is gone").isEqualTo(time(22_040));
     }

@@ -251,28 +251,6 @@ class ExecutorCheckSchedulerTest {
     }
 
     @Test
-    void aTaskAFewMillisecondsAheadWakesTheSleepingThreadAtItsOwnBoundWhenTheSlackHasGrown() {
-        // The thread sleeps until a check 10 s away (+ 40 ms of slack); a check every 100 ms is then scheduled: it
-        // must run within its tenth (10 ms), so the sleeping thread has to be woken for it.
-        try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
-                ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK, Runnable::run)) {
-            for (int i = 0; i < 3; i++) {
-                CountDownLatch ran = new CountDownLatch(1);
-                sized.schedule(ran::countDown, Duration.ofMillis(400)); // 400 ms: no cap below the longest slack
-                await().atMost(Duration.ofSeconds(10)).until(() -> ran.getCount() == 0);
-            }
-            await().atMost(Duration.ofSeconds(10))
-                    .until(() -> sized.slackNanos() == ExecutorCheckScheduler.LONGEST_SLACK.toNanos());
-            sized.schedule(() -> { }, Duration.ofSeconds(10));
-            CountDownLatch fast = new CountDownLatch(1);
-
-            sized.schedule(fast::countDown, Duration.ofMillis(100));
-
-            await().atMost(Duration.ofSeconds(5)).until(() -> fast.getCount() == 0); // not after the 10 s one
-        }
-    }
-
-    @Test
     void theMonitorsSchedulerSizesItsSlackOnItsOwnThread() {
         try (ExecutorCheckScheduler sized = new ExecutorCheckScheduler(Clock.systemUTC(),
                 ExecutorCheckScheduler.SHORTEST_SLACK, ExecutorCheckScheduler.LONGEST_SLACK, Runnable::run)) {
