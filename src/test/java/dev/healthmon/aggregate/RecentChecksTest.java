@@ -107,9 +107,8 @@ class RecentChecksTest {
         StatusState stored = state(RecentChecks.NONE);
         long ms = T0.toEpochMilli();
         for (int i = 0; i < 3 * RecentChecks.CAPACITY; i++) {
-            ms += random.nextInt(200_000) - 20_000;
-            RecentChecks.Check check = new RecentChecks.Check(Instant.ofEpochMilli(ms),
-                    Outcome.values()[random.nextInt(Outcome.values().length)], random.nextInt(70_000));
+            ms += random.nextInt(200_000) - 20_000; // times back and forth
+            RecentChecks.Check check = randomCheck(random, ms);
             objects = objects.add(check);
             StatusState read = json.decodeState(json.encode(stored));
             stored = new StatusState(read.view(), read.applied(), read.flapping(), read.availability(), read.history(),
@@ -130,9 +129,8 @@ class RecentChecksTest {
         RecentChecks bytes = json.decodeState(json.encode(state(RecentChecks.NONE))).checks();
         long ms = T0.toEpochMilli();
         for (int i = 0; i < 3 * RecentChecks.CAPACITY; i++) {
-            ms += random.nextInt(200_000) - 20_000;
-            RecentChecks.Check check = new RecentChecks.Check(Instant.ofEpochMilli(ms),
-                    Outcome.values()[random.nextInt(Outcome.values().length)], random.nextInt(70_000));
+            ms += random.nextInt(200_000) - 20_000; // times back and forth
+            RecentChecks.Check check = randomCheck(random, ms);
             objects = objects.add(check);
             bytes = bytes.add(check);
 
@@ -151,5 +149,10 @@ class RecentChecksTest {
 
         assertThatThrownBy(() -> json.decodeState(corrupt)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("UNAUTHENTICATEX");
+    }
+
+    private static RecentChecks.Check randomCheck(Random random, long epochMillis) {
+        return new RecentChecks.Check(Instant.ofEpochMilli(epochMillis),
+                Outcome.values()[random.nextInt(Outcome.values().length)], random.nextInt(70_000));
     }
 }
