@@ -116,7 +116,10 @@ class PeerFanoutTest {
         // The JDK client's default executor starts a thread for every task that finds none idle: as many threads as
         // answers arriving at once, from as many queries as anyone sends.
         String body = "{\"items\": [1]}";
-        HostInfo peer = peerAnswering("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+        // Connection: close — this peer answers one request per connection, and the client may send a second on a
+        // kept connection, which would then wait out the deadline (a CI run saw 1 of the 16 do so).
+        HostInfo peer = peerAnswering("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: " + body.length()
+                + "\r\n\r\n" + body);
         Set<Thread> decoders = ConcurrentHashMap.newKeySet();
         PeerFanout fanout = new PeerFanout(new PeerFanout.Limits(Duration.ofSeconds(10), 1024, 1 << 20), MAPPER);
 
