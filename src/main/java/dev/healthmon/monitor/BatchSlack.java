@@ -65,12 +65,13 @@ final class BatchSlack {
     }
 
     /**
-     * How late a task scheduled {@code aheadNanos} ahead may run, when that is less than the longest slack: a tenth of
-     * it, never below the shortest; {@link Long#MAX_VALUE} when the slack alone bounds it (400 ms ahead or more, or a
-     * fixed slack).
+     * How late a task scheduled {@code aheadNanos} ahead may run, when that is less than the longest slack: not at all
+     * when asked for with no delay (a new registration's first check: registration → first event would otherwise pay
+     * up to 40 ms on top of the publisher's tick and linger), else a tenth of it, never below the shortest;
+     * {@link Long#MAX_VALUE} when the slack alone bounds it (400 ms ahead or more, or a fixed slack).
      */
     long capFor(long aheadNanos) {
-        long cap = Math.max(shortest, aheadNanos / LATENESS_SHARE);
+        long cap = aheadNanos <= 0 ? 0 : Math.max(shortest, aheadNanos / LATENESS_SHARE);
         return cap < longest ? cap : Long.MAX_VALUE;
     }
 

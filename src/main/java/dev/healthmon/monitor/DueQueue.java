@@ -25,17 +25,14 @@ final class DueQueue {
 
     private final BatchSlack slack;
     /**
-     * Tasks scheduled a short time ahead, by the latest time each may run ({@link BatchSlack#capFor}): only these
-     * few (intervals or timeouts under 400 ms) get an object here. One that has left the queue (taken or cancelled)
-     * is dropped when it comes to the head.
+     * Tasks scheduled with no delay or a short time ahead, by the latest time each may run ({@link BatchSlack#capFor}):
+     * only these few (new registrations' first checks, intervals or timeouts under 400 ms) get an object here. One
+     * that has left the queue (taken or cancelled) is dropped when it comes to the head.
      */
     private final PriorityQueue<Capped> capped = new PriorityQueue<>((a, b) -> Long.signum(a.latest - b.latest));
     private Entry[] heap = new Entry[64];
     private int size;
     private long scheduled;
-    /** Whether a task added by {@link #addNow} waits, due by {@link #nowDue}: the next wake-up is then at once. */
-    private boolean nowPending;
-    private long nowDue;
 
     /** A queue whose slack never changes. */
     DueQueue(long slackNanos) {
@@ -79,21 +76,8 @@ final class DueQueue {
     }
 
     /**
-     * Adds {@code entry}, due at the time of the call, to be run without slack: the next wake-up is at its due time.
-     * A new registration's first check is one (its {@code initialDelayMs} is 0): at low rates the slack is up to
-     * 40 ms, which registration → first event would otherwise pay on top of the publisher's tick and linger.
-     */
-    void addNow(Entry entry) {
-        add(entry);
-        if (!nowPending || entry.dueNanos - nowDue < 0) {
-            nowDue = entry.dueNanos;
-        }
-        nowPending = true;
-    }
-
-    /**
-     * Adds {@code entry}, scheduled {@code aheadNanos} before its due time: a short time ahead, it runs at most its
-     * {@link BatchSlack#capFor} late, whatever the slack. Returns whether it is now the earliest.
+     * Adds {@code entry}, scheduled {@code aheadNanos} before its due time: with no delay or a short time ahead, it
+     * runs at most its {@link BatchSlack#capFor} late, whatever the slack. Returns whether it is now the earliest.
      */
     boolean add(Entry entry, long aheadNanos) {
         long cap = slack.capFor(aheadNanos);
@@ -134,16 +118,13 @@ final class DueQueue {
     }
 
     /**
-     * When the thread should wake next: {@code slack} after the earliest due time, or sooner for a task added by
-     * {@link #addNow}. Only while not empty.
+     * When the thread should wake next: {@code slack} after the earliest due time, or sooner for a capped task. Only
+     * while not empty.
      */
     long wakeAt() {
         long planned = plannedWake();
         Capped first = firstCapped();
-        if (first != null && first.latest - planned < 0) {
-            planned = first.latest;
-        }
-        return nowPending && nowDue - planned < 0 ? nowDue : planned;
+        return first != null && first.latest - planned < 0 ? first.latest : planned;
     }
 
     /** The queued capped task that must run first, dropping those that left the queue; null if none. */
@@ -168,12 +149,10 @@ final class DueQueue {
     /**
      * Moves every task due by {@code now} to {@code batch}, earliest first (ties in the order scheduled), and
      * returns how many. Called when the thread wakes at (or after) {@link #wakeAt()}. The count of a wake-up at or
-     * after its slack sizes the slack of the next; one made sooner, for {@link #addNow} or a capped task, says nothing
-     * of the rate.
+     * after its slack sizes the slack of the next; one made sooner, for a capped task, says nothing of the rate.
      */
     int takeDue(long now, List<Entry> batch) {
         boolean sized = size > 0 && now - plannedWake() >= 0;
-        nowPending = false; // what addNow added was due when added, so it is due by now: taken here (or cancelled)
         int taken = 0;
         while (size > 0 && heap[0].dueNanos - now <= 0) {
             Entry head = heap[0];

@@ -119,11 +119,8 @@ public final class ExecutorCheckScheduler implements CheckScheduler, AutoCloseab
             if (closed) {
                 return scheduled;
             }
-            if (delayNanos <= 0) {
-                queue.addNow(scheduled); // asked for at once (a new registration's first check): no slack
-            } else {
-                queue.add(scheduled, delayNanos); // a short delay: a tenth of it late at most
-            }
+            // No delay (a new registration's first check): no slack; a short delay: a tenth of it late at most.
+            queue.add(scheduled, delayNanos);
             // Signal only when the new task needs an earlier wake-up than planned: tasks scheduled for later
             // (the next check, 30 s away) cost the sleeping thread nothing.
             if (waiting && queue.wakeAt() - plannedWake < 0) {

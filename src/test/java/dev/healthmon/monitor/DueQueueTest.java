@@ -201,7 +201,7 @@ class DueQueueTest {
         sized.takeDue(sized.wakeAt(), batch);
         assertThat(sized.slackNanos()).isEqualTo(10 * MS);
         sized.add(new DueQueue.Entry(time(1_000), sized.nextOrder()));
-        sized.addNow(new DueQueue.Entry(time(1_002), sized.nextOrder()));
+        sized.add(new DueQueue.Entry(time(1_002), sized.nextOrder()), 0); // asked for with no delay
 
         assertThat(sized.wakeAt()).as("not 1,000 + 10 ms").isEqualTo(time(1_002));
         batch.clear();
