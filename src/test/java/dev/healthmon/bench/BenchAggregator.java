@@ -68,6 +68,11 @@ final class BenchAggregator implements AutoCloseable {
         return process.info().totalCpuDuration().orElseThrow();
     }
 
+    /** Its OS threads now ({@link OsThreadStats#sample(String)}): which of them its CPU goes to. */
+    Map<String, OsThreadStats.Usage> threads() {
+        return OsThreadStats.sample(Long.toString(process.pid()));
+    }
+
     /**
      * Events of {@code topic} not yet committed by the aggregator: near zero when it keeps up with the monitor.
      * Blocking admin calls, 30 s at most.

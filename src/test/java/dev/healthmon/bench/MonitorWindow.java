@@ -24,7 +24,8 @@ final class MonitorWindow {
     /** Counters at one moment; {@code stat} is /proc/stat's total and steal jiffies, null where there is none. */
     record Sample(double checks, double published, Map<String, Long> threads, long jitMillis, long gcMillis,
             long cpuNanos, long farmNanos, long brokerNanos, long aggregatorNanos, long[] stat,
-            Map<String, OsThreadStats.Usage> osThreads, long wallNanos) {}
+            Map<String, OsThreadStats.Usage> osThreads, Map<String, OsThreadStats.Usage> aggregatorThreads,
+            long wallNanos) {}
 
     private MonitorWindow() {}
 
@@ -36,7 +37,7 @@ final class MonitorWindow {
                 ManagementFactory.getCompilationMXBean().getTotalCompilationTime(), gcPauseMillis(),
                 os.getProcessCpuTime(), cpuNanos(farm), broker.cpuTime().toNanos(),
                 aggregator.map(a -> a.cpu().toNanos()).orElse(0L), cpuJiffies(), OsThreadStats.sample(),
-                System.nanoTime());
+                aggregator.map(BenchAggregator::threads).orElse(Map.of()), System.nanoTime());
     }
 
     /** The window's figures, added to {@code results} (docs/BENCHMARKS.md says what each means). */
@@ -82,6 +83,9 @@ final class MonitorWindow {
             results.put("aggregatorCpuPercentOfCore",
                     Math.round((b.aggregatorNanos() - a.aggregatorNanos()) / 1e9 / seconds * 1000) / 10.0);
             results.put("pipelineCpuMicrosPerCheck", Math.round(cpuMicros / checks) + aggregator);
+            // Which of its threads that goes to: the stream thread's events, its clients' network threads, its JIT, GC.
+            results.put("aggregatorOsThreads",
+                    OsThreadStats.between(a.aggregatorThreads(), b.aggregatorThreads(), seconds, 0.05, 1));
         }
     }
 

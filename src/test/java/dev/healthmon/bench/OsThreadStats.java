@@ -9,8 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * CPU time and wake-ups of every OS thread of this process, from {@code /proc/self/task/*}: the
- * JVM's own threads (GC, JIT, "VM Periodic Task Thread") included, which {@code ThreadMXBean} does
+ * CPU time and wake-ups of every OS thread of this process (or of another, by pid), from {@code /proc/<pid>/task/*}:
+ * the JVM's own threads (GC, JIT, "VM Periodic Task Thread") included, which {@code ThreadMXBean} does
  * not list. Grouped by thread name (Linux keeps its first 15 characters) with numbers stripped.
  * Empty where there is no {@code /proc} (not Linux).
  *
@@ -40,8 +40,13 @@ final class OsThreadStats {
      * from its group, and the figures went negative.
      */
     static Map<String, Usage> sample() {
+        return sample("self");
+    }
+
+    /** The same as {@link #sample()} for the process {@code pid} ("self" for this one); empty once it has ended. */
+    static Map<String, Usage> sample(String pid) {
         Map<String, Usage> groups = new HashMap<>();
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", pid, "task"))) {
             for (Path task : tasks) {
                 try {
                     String name = Files.readString(task.resolve("comm")).trim().replaceAll("-?\\d+", "");
