@@ -75,7 +75,15 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     private static final Logger log = LoggerFactory.getLogger(HealthEventPublisher.class);
     /** While an item waits to be tried again, dead letters that fall due are sent at most this late. */
-    private static final Duration POLL = DrainTick.SHORTEST;
+    private static final Duration POLL = Duration.ofMillis(5);
+    /**
+     * How long the publisher lets health events gather before it hands them to the producer together (docs/design.md
+     * §7.1, §10.29). The batching is done here, not by the producer's linger: Kafka's producer wakes its sender
+     * thread for every new partition batch, so results handed over one by one as they came woke it about as often
+     * as results came to partitions without an open batch; handed over once a tick, a tick costs the sender one
+     * wake-up for them, one when its short linger ends and one for the answer.
+     */
+    static final Duration TICK = Duration.ofMillis(50);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
     /** The producer's default {@code max.request.size}, for callers that do not know the real limit. */
@@ -119,12 +127,12 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      */
     private final NavigableMap<Integer, Map<String, HealthEvent>> parked = new TreeMap<>();
     /**
-     * Publisher thread only: how long it waits for health events while they come (they do not wake it, see
-     * CoalescingBuffer), 5 to 20 ms by the rate, on top of the producer's 50 ms linger: a wake-up per tick instead of
-     * per event. After a tick without any it sleeps with no timer (but the next dead letter's), and the first result
-     * wakes it: an idle publisher does not wake at all.
+     * Written by the publisher thread only: how many times it handed over what had come and went back to waiting
+     * for its {@link #TICK} (health events do not wake it, see CoalescingBuffer; after a tick without any it sleeps
+     * with no timer but the next dead letter's, and the first result wakes it: an idle publisher does not wake at
+     * all). Volatile so that a test can read it.
      */
-    private final DrainTick tick = new DrainTick();
+    private volatile long drains;
     /** Publisher thread only: items taken since the last wait for a tick. */
     private int drainedThisTick;
     /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
@@ -305,10 +313,12 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             try {
                 next = queue.poll(0, TimeUnit.NANOSECONDS).orElse(null);
                 if (next == null) {
-                    // Everything that came during the last tick is handed over: size the next one by how much it was.
-                    tick.ended(drainedThisTick);
-                    drainedThisTick = 0;
-                    next = queue.poll(tick.nanos(), TimeUnit.NANOSECONDS).orElse(null);
+                    // Everything that came during the last tick is handed over: wait for the next one's.
+                    if (drainedThisTick > 0) {
+                        drains++;
+                        drainedThisTick = 0;
+                    }
+                    next = queue.poll(TICK.toNanos(), TimeUnit.NANOSECONDS).orElse(null);
                 }
                 if (next == null && running && parked.isEmpty()) {
                     // A whole tick without a result: no timer until one comes (it wakes us) or a letter is due.
@@ -512,9 +522,9 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         return missingPartitions;
     }
 
-    /** How long the publisher waits for its next tick now ({@link DrainTick}). Any thread; for tests. */
-    long tickNanos() {
-        return tick.nanos();
+    /** How many times the publisher has handed over what came and gone back to waiting. Any thread; for tests. */
+    long drains() {
+        return drains;
     }
 
     /** Results waiting to be sent. */

@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * How late {@link ExecutorCheckScheduler} lets a task run so that it runs in one wake-up with others (docs/design.md
- * §4.2, §10.27), sized to the rate as the publisher's tick is ({@code events.DrainTick}): it doubles, up to its
+ * §4.2, §10.27), sized to the rate: it doubles, up to its
  * longest, after a wake-up that took at most {@link #FEW} tasks, and halves, down to its shortest, after one that took
  * more than {@link #MANY}. At 10,000 backends every 60 s (167 checks a second, one every 6 ms) a fixed 5 ms woke the
  * scheduler once per check; at 40 ms a wake-up starts about seven. At 1,000 checks a second and more a wake-up finds
