@@ -5,20 +5,23 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * The publisher's bounded buffer (docs/design.md §7.1). Items leave in the order they came. While a
- * backend's previous result is still waiting (Kafka slow or down), a new result replaces it unless
- * the waiting one changed the status: so the buffer keeps, per backend, every status change plus
- * the latest result, and counts the results it dropped that way as coalesced. Items that are not
- * health events (dead letters, flush markers) are never coalesced. When the buffer is full a new
- * item that cannot be coalesced is refused.
+ * backend's previous result is still waiting, late (Kafka slow or down: it has waited longer than the
+ * publisher's tick), a new result replaces it unless the waiting one changed the status: so the buffer
+ * keeps, per backend, every status change plus the latest result, and counts the results it dropped that
+ * way as coalesced. A result that has waited less is on time and is sent as it is, so a backend checked
+ * more often than the tick loses no check while Kafka keeps up. Items that are not health events (dead
+ * letters, flush markers) are never coalesced. When the buffer is full a new item that cannot be
+ * coalesced is refused.
  *
  * <p>Thread-safe: any number of producers, one consumer (the publisher thread).
  *
  * <p><b>Wake-ups.</b> A health event does not wake the consumer until {@link #WAKE_AT} are waiting:
- * the consumer polls on a short timer instead, so 4,000 results a second cost it a few hundred
- * wake-ups, not 4,000 (each a futex call on both sides). Other items (dead letters, flush markers)
+ * the consumer polls on its tick instead, so 4,000 results a second cost it about 20 wake-ups, not
+ * 4,000 (each a futex call on both sides). Other items (dead letters, flush markers) and {@link #wake()}
  * wake it at once. A consumer with nothing to tick for sleeps instead ({@link #pollAsleep}) and the
  * first item of any kind wakes it: an idle monitor's publisher does not wake at all.
  */
@@ -27,16 +30,21 @@ final class CoalescingBuffer {
     /** Waiting items at which a new health event wakes the consumer: a burst is not left to the timer. */
     static final int WAKE_AT = 1024;
 
-    /** One waiting item; {@code item} is replaced in place when a result is coalesced into it. */
+    /** One waiting item since {@code since}; {@code item} is replaced in place when a result is coalesced into it. */
     private static final class Slot {
         Object item;
+        final long since;
 
-        Slot(Object item) {
+        Slot(Object item, long since) {
             this.item = item;
+            this.since = since;
         }
     }
 
     private final int capacity;
+    /** How long a result may wait and still be on time: a newer one is coalesced only into one that waited longer. */
+    private final long onTimeNanos;
+    private final LongSupplier nanoTime;
     private final ArrayDeque<Slot> queue = new ArrayDeque<>();
     /** Per backend, its last waiting result if that one did not change the status (so it may be replaced). */
     private final Map<String, Slot> replaceable = new HashMap<>();
@@ -46,15 +54,24 @@ final class CoalescingBuffer {
     /** {@link #wake()} was called: the next (or current) {@link #pollAsleep} returns at once. */
     private boolean wakePending;
 
+    /** A buffer that coalesces whatever waits (as everything waits while Kafka is away). */
     CoalescingBuffer(int capacity) {
+        this(capacity, 0, System::nanoTime);
+    }
+
+    /** A buffer that coalesces only results that waited longer than {@code onTimeNanos} on {@code nanoTime}. */
+    CoalescingBuffer(int capacity, long onTimeNanos, LongSupplier nanoTime) {
         this.capacity = capacity;
+        this.onTimeNanos = onTimeNanos;
+        this.nanoTime = nanoTime;
     }
 
     /** Adds a health event, coalescing it into the backend's waiting result when it may; false if refused (full). */
     synchronized boolean offer(HealthEvent event) {
         Slot waiting = replaceable.get(event.backendId());
         boolean changesStatus = event.status() != event.previousStatus();
-        if (waiting != null) {
+        long now = nanoTime.getAsLong();
+        if (waiting != null && now - waiting.since >= onTimeNanos) {
             waiting.item = event;
             coalesced++;
             if (changesStatus) {
@@ -65,9 +82,11 @@ final class CoalescingBuffer {
         if (queue.size() >= capacity) {
             return false;
         }
-        Slot slot = new Slot(event);
+        Slot slot = new Slot(event, now);
         queue.addLast(slot);
-        if (!changesStatus) {
+        if (changesStatus) {
+            replaceable.remove(event.backendId()); // the one waiting on time is now followed by a change
+        } else {
             replaceable.put(event.backendId(), slot);
         }
         if (queue.size() >= WAKE_AT || consumerAsleep) {
@@ -82,7 +101,7 @@ final class CoalescingBuffer {
         if (queue.size() >= capacity) {
             return false;
         }
-        queue.addLast(new Slot(item));
+        queue.addLast(new Slot(item, 0));
         notifyAll();
         return true;
     }
@@ -100,12 +119,16 @@ final class CoalescingBuffer {
         return offerOther(item);
     }
 
-    /** The oldest item, waiting up to {@code timeout} for one. */
+    /** The oldest item, waiting up to {@code timeout} for one; empty at once after {@link #wake()}. */
     synchronized Optional<Object> poll(long timeout, TimeUnit unit) throws InterruptedException {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         while (queue.isEmpty()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
+                return Optional.empty();
+            }
+            if (wakePending) { // consumed only by a wait it ends: a poll(0) leaves it for the next wait
+                wakePending = false;
                 return Optional.empty();
             }
             TimeUnit.NANOSECONDS.timedWait(this, left);

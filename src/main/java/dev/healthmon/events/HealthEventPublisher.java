@@ -182,7 +182,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         this.codec = codec;
-        this.queue = new CoalescingBuffer(capacity);
+        this.queue = new CoalescingBuffer(capacity, TICK.toNanos(), nanoTime);
         this.published = meters.counter("healthmon.events.published");
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");

@@ -44,10 +44,10 @@ public final class RegistryWriter implements AutoCloseable {
     }
 
     /**
-     * The producer settings, without the monitor's 50 ms linger unless asked for: every write here
-     * waits for its acknowledgement, so lingering would only add 50 ms per registration.
+     * The producer settings {@code healthmon register} writes with: without the monitor's linger unless asked for
+     * (every write here waits for its acknowledgement, so lingering would only add to each registration).
      */
-    private static Map<String, Object> writerSettings(KafkaSettings settings) {
+    public static Map<String, Object> writerSettings(KafkaSettings settings) {
         Map<String, Object> props = settings.producer("healthmon-registry-writer");
         if (!settings.passThrough().containsKey(ProducerConfig.LINGER_MS_CONFIG)) {
             props.put(ProducerConfig.LINGER_MS_CONFIG, 0);

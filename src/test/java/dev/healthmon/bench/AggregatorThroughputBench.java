@@ -129,7 +129,7 @@ class AggregatorThroughputBench {
             throws Exception {
         HealthEventCodec codec = new HealthEventCodec(new ObjectMapper());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench"))) {
-            // Sent together, then awaited: one at a time each would wait out the producer's 50 ms linger.
+            // Sent together, then awaited: one at a time each would wait out the producer's linger.
             List<Future<RecordMetadata>> sent = new ArrayList<>(backends);
             for (int b = 0; b < backends; b++) {
                 String id = "b" + b;

@@ -13,6 +13,7 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -110,7 +111,7 @@ final class LoadRun implements AutoCloseable {
     private void runMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
             Optional<BenchAggregator> aggregator, Map<String, Object> results) throws Exception {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RegistryWriter.writerSettings(settings))) {
             if (point.preRegistered()) {
                 register(producer, point, 0, point.backends());
             }

@@ -16,6 +16,7 @@ import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
 import dev.healthmon.monitor.CircuitBreakerSettings;
 import dev.healthmon.registration.CheckDefaults;
+import dev.healthmon.registry.RegistryWriter;
 import dev.healthmon.support.BrokerProcesses;
 import dev.healthmon.target.TargetPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -99,7 +100,7 @@ class ScaleBench {
             }
             String[] hosts = new BufferedReader(new InputStreamReader(farm.getInputStream(), StandardCharsets.UTF_8))
                     .readLine().substring("farm=".length()).split(",");
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producer("bench-registry"))) {
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RegistryWriter.writerSettings(settings))) {
                 for (int i = 0; i < BASELINE; i++) {
                     String id = PREFIX + i;
                     producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -100,6 +101,33 @@ class CoalescingBufferTest {
     }
 
     @Test
+    void aResultThatHasWaitedLessThanATickIsSentAsItIsAndOnlyALateOneIsReplaced() throws Exception {
+        AtomicLong nanos = new AtomicLong(0);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
+        buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(20)); // a backend checked every 20 ms, Kafka keeping up
+        buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(50)); // now the second has waited longer than a tick
+        buffer.offer(event("a", 3, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+
+        assertThat(sequences(drain(buffer), "a")).containsExactly(1L, 3L);
+        assertThat(buffer.coalesced()).isEqualTo(1);
+    }
+
+    @Test
+    void aStatusChangeThatCameOnTimeIsNeverOvertakenByALaterResult() throws Exception {
+        AtomicLong nanos = new AtomicLong(0);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
+        buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(10));
+        buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY));
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(100)); // the first is late now, but a change follows it
+        buffer.offer(event("a", 3, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY));
+
+        assertThat(sequences(drain(buffer), "a")).containsExactly(1L, 2L, 3L);
+    }
+
+    @Test
     void neverCoalescesOtherItemsAndRefusesWhatDoesNotFit() throws Exception {
         CoalescingBuffer buffer = new CoalescingBuffer(2);
         assertThat(buffer.offerOther("dead letter 1")).isTrue();
@@ -146,6 +174,17 @@ class CoalescingBufferTest {
 
         await().atMost(Duration.ofSeconds(10)).until(polled::isDone); // not the minute: it was woken
         assertThat(polled.join()).isPresent();
+    }
+
+    @Test
+    void aWakeEndsAPublishersWaitForItsTickAtOnce() {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        CompletableFuture<Optional<Object>> polled = waitingConsumer(buffer);
+
+        buffer.wake(); // a dead letter queued, or closing: not left until the tick ends
+
+        await().atMost(Duration.ofSeconds(10)).until(polled::isDone); // not the minute
+        assertThat(polled.join()).isEmpty();
     }
 
     @Test
