@@ -100,7 +100,8 @@ class ScaleBench {
             }
             String[] hosts = new BufferedReader(new InputStreamReader(farm.getInputStream(), StandardCharsets.UTF_8))
                     .readLine().substring("farm=".length()).split(",");
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RegistryWriter.writerSettings(settings))) {
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(RegistryWriter.writerSettings(settings))) {
                 for (int i = 0; i < BASELINE; i++) {
                     String id = PREFIX + i;
                     producer.send(new ProducerRecord<>(Topics.DEFAULTS.registry(), id.getBytes(StandardCharsets.UTF_8),
