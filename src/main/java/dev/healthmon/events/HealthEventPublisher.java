@@ -350,9 +350,9 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     }
 
     /**
-     * Takes {@code first} and what is queued behind it, up to {@link CoalescingBuffer#WAKE_AT} items (taken, a result can
-     * no longer be coalesced: while Kafka is away the rest stay in the buffer), encoding the health events, for the
-     * loop to hand over.
+     * Takes {@code first} and what is queued behind it, up to {@link CoalescingBuffer#WAKE_AT} items (taken, a result
+     * can no longer be coalesced: while Kafka is away the rest stay in the buffer), encoding the health events, for
+     * the loop to hand over.
      */
     private void take(Object first) throws InterruptedException {
         Object item = first;
@@ -402,7 +402,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         }
     }
 
-    /** Sends {@code event} (encoding it unless {@code value} is its encoding), or parks it if its partition is missing. */
+    /** Sends {@code event} (encoded unless {@code value} is its encoding), or parks it if its partition is missing. */
     private void sendOrPark(HealthEvent event, byte[] value) {
         if (event.registration().partition() >= eventPartitions.getAsInt()) {
             park(event);
