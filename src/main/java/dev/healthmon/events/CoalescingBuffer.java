@@ -8,12 +8,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * The publisher's bounded buffer (docs/design.md §7.1). Items leave in the order they came. While a
- * backend's previous result is still waiting, late (Kafka slow or down: it has waited longer than the
- * publisher's tick), a new result replaces it unless the waiting one changed the status: so the buffer
- * keeps, per backend, every status change plus the latest result, and counts the results it dropped that
- * way as coalesced. A result that has waited less is on time and is sent as it is, so a backend checked
- * more often than the tick loses no check while Kafka keeps up. Items that are not health events (dead
+ * The publisher's bounded buffer (docs/design.md §7.1). Items leave in the order they came. While the
+ * consumer is behind (Kafka slow or down: the oldest waiting item has waited {@code behindNanos}, two of the
+ * publisher's ticks), a new result replaces its backend's waiting one unless the waiting one changed the
+ * status: so the buffer keeps, per backend, every status change plus the latest result, and counts the
+ * results it dropped that way as coalesced. While the consumer keeps up nothing is coalesced, so a backend
+ * checked more often than the tick loses no check. Items that are not health events (dead
  * letters, flush markers) are never coalesced. When the buffer is full a new item that cannot be
  * coalesced is refused.
  *
@@ -42,8 +42,8 @@ final class CoalescingBuffer {
     }
 
     private final int capacity;
-    /** How long a result may wait and still be on time: a newer one is coalesced only into one that waited longer. */
-    private final long onTimeNanos;
+    /** How long the oldest item may wait before the consumer counts as behind, and results are coalesced. */
+    private final long behindNanos;
     private final LongSupplier nanoTime;
     private final ArrayDeque<Slot> queue = new ArrayDeque<>();
     /** Per backend, its last waiting result if that one did not change the status (so it may be replaced). */
@@ -59,10 +59,10 @@ final class CoalescingBuffer {
         this(capacity, 0, System::nanoTime);
     }
 
-    /** A buffer that coalesces only results that waited longer than {@code onTimeNanos} on {@code nanoTime}. */
-    CoalescingBuffer(int capacity, long onTimeNanos, LongSupplier nanoTime) {
+    /** A buffer that coalesces only while its oldest item has waited {@code behindNanos} on {@code nanoTime}. */
+    CoalescingBuffer(int capacity, long behindNanos, LongSupplier nanoTime) {
         this.capacity = capacity;
-        this.onTimeNanos = onTimeNanos;
+        this.behindNanos = behindNanos;
         this.nanoTime = nanoTime;
     }
 
@@ -71,7 +71,7 @@ final class CoalescingBuffer {
         Slot waiting = replaceable.get(event.backendId());
         boolean changesStatus = event.status() != event.previousStatus();
         long now = nanoTime.getAsLong();
-        if (waiting != null && now - waiting.since >= onTimeNanos) {
+        if (waiting != null && now - queue.peekFirst().since >= behindNanos) {
             waiting.item = event;
             coalesced++;
             if (changesStatus) {
@@ -101,7 +101,7 @@ final class CoalescingBuffer {
         if (queue.size() >= capacity) {
             return false;
         }
-        queue.addLast(new Slot(item, 0));
+        queue.addLast(new Slot(item, nanoTime.getAsLong()));
         notifyAll();
         return true;
     }

@@ -143,6 +143,10 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      * the first, where sends spaced by encoding woke it again and again.
      */
     private final ArrayDeque<Object> taken = new ArrayDeque<>();
+    /** Written by the publisher thread only: {@code taken.size()}, for the buffered count read by other threads. */
+    private volatile int takenCount;
+    /** At most this many items in {@link #taken}: no more than the buffer would hold, nor than a burst that wakes. */
+    private final int handOverLimit;
     /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
     private Object retry;
     private long retryAtNanos;
@@ -190,7 +194,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         this.codec = codec;
-        this.queue = new CoalescingBuffer(capacity, TICK.toNanos(), nanoTime);
+        this.queue = new CoalescingBuffer(capacity, 2 * TICK.toNanos(), nanoTime);
+        this.handOverLimit = Math.min(CoalescingBuffer.WAKE_AT, capacity);
         this.published = meters.counter("healthmon.events.published");
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");
@@ -199,7 +204,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         this.deadLetterFailures = meters.counter("healthmon.registry.dlq.failures");
         meters.gauge("healthmon.registry.dlq.pending", unacknowledged, Set::size);
         meters.gauge("healthmon.events.partitions.missing", this, p -> p.missingPartitions.size());
-        meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
+        meters.gauge("healthmon.events.buffered", this, HealthEventPublisher::buffered);
         meters.more().counter("healthmon.events.coalesced", List.of(), queue, CoalescingBuffer::coalesced);
         this.flusher = Executors.newSingleThreadExecutor(runnable -> {
             Thread flushing = new Thread(runnable, "healthmon-publisher-flush");
@@ -321,6 +326,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 releaseParked();
             }
             Object next = taken.poll();
+            takenCount = taken.size();
             if (next != null) {
                 drainedThisTick++;
                 handle(next);
@@ -350,13 +356,13 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     }
 
     /**
-     * Takes {@code first} and what is queued behind it, up to {@link CoalescingBuffer#WAKE_AT} items (taken, a result
-     * can no longer be coalesced: while Kafka is away the rest stay in the buffer), encoding the health events, for
-     * the loop to hand over.
+     * Takes {@code first} and what is queued behind it, up to {@link #handOverLimit} items (taken, a result can no
+     * longer be coalesced: while Kafka is away the rest stay in the buffer), encoding the health events, for the loop
+     * to hand over.
      */
     private void take(Object first) throws InterruptedException {
         Object item = first;
-        for (int room = CoalescingBuffer.WAKE_AT; item != null; room--) {
+        for (int room = handOverLimit; item != null; room--) {
             try {
                 taken.add(item instanceof HealthEvent event ? new Encoded(event, codec.encode(event)) : item);
             } catch (RuntimeException e) {
@@ -364,6 +370,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             }
             item = room > 1 ? queue.poll(0, TimeUnit.NANOSECONDS).orElse(null) : null;
         }
+        takenCount = taken.size();
     }
 
     /** Until the first waiting dead letter is due; {@code Long.MAX_VALUE} when none waits. */
@@ -568,7 +575,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     /** Results waiting to be sent. */
     public int buffered() {
-        return queue.size();
+        return queue.size() + takenCount;
     }
 
     /**
@@ -593,8 +600,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             thread.interrupt();
         }
         // The publisher thread's own fields are safe to read once it has ended.
-        int unsent = queue.size() + (thread.isAlive() ? 0 : parked.values().stream().mapToInt(Map::size).sum()
-                + taken.size() + (retry == null ? 0 : 1));
+        int unsent = buffered() + (thread.isAlive() ? 0 : parked.values().stream().mapToInt(Map::size).sum()
+                + (retry == null ? 0 : 1));
         if (unsent > 0) {
             log.warn("publisher closed with {} results unsent", unsent);
         }

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class CoalescingBufferTest {
 
@@ -101,17 +102,43 @@ class CoalescingBufferTest {
     }
 
     @Test
-    void aResultThatHasWaitedLessThanATickIsSentAsItIsAndOnlyALateOneIsReplaced() throws Exception {
+    void whileTheConsumerKeepsUpNoResultIsReplacedAndOnceItIsBehindTheWaitingOneIs() throws Exception {
         AtomicLong nanos = new AtomicLong(0);
         CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
         buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
         nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(20)); // a backend checked every 20 ms, Kafka keeping up
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
-        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(50)); // now the second has waited longer than a tick
+        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(30)); // the oldest has waited 50 ms: the consumer is behind
         buffer.offer(event("a", 3, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
 
         assertThat(sequences(drain(buffer), "a")).containsExactly(1L, 3L);
         assertThat(buffer.coalesced()).isEqualTo(1);
+    }
+
+    @Test
+    void aBackendCheckedMoreOftenThanTheTickDoesNotFillTheBufferWhileKafkaIsAway() throws Exception {
+        AtomicLong nanos = new AtomicLong(0);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
+        for (long s = 1; s <= 100; s++) { // every 20 ms for 2 s, nothing taken
+            assertThat(buffer.offer(event("a", s, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).isTrue();
+            nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        assertThat(buffer.offer(event("b", 1, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY)))
+                .as("another backend's change still fits").isTrue();
+
+        List<Object> delivered = drain(buffer);
+        // 1 and 2 came while the oldest had waited under 50 ms; 3 did too, then took every later one's place.
+        assertThat(sequences(delivered, "a")).containsExactly(1L, 2L, 100L);
+        assertThat(sequences(delivered, "b")).containsExactly(1L);
+    }
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.SECONDS) // were the wake consumed, pollAsleep would wait forever
+    void aWakeIsLeftForTheNextWaitByAPollThatDoesNotWait() throws Exception {
+        CoalescingBuffer buffer = new CoalescingBuffer(10);
+        buffer.wake();
+        assertThat(buffer.poll(0, TimeUnit.MILLISECONDS)).isEmpty();
+        assertThat(buffer.pollAsleep(Long.MAX_VALUE)).as("returns at once, not never").isEmpty();
     }
 
     @Test
