@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,10 +78,9 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private static final Duration POLL = Duration.ofMillis(5);
     /**
      * How long the publisher lets health events gather before it hands them to the producer together (docs/design.md
-     * §7.1, §10.29). The batching is done here, not by the producer's linger: Kafka's producer wakes its sender
-     * thread for every new partition batch, so results handed over one by one as they came woke it about as often
-     * as results came to partitions without an open batch; handed over once a tick, a tick costs the sender one
-     * wake-up for them, one when its short linger ends and one for the answer.
+     * §7.1, §10.29). The batching is done here, not by the producer's linger (5 ms, only to outlast a hand-over): one
+     * wake-up of the publisher per 50 ms at any rate, where a tick sized 5 to 20 ms to the rate woke it 200 times a
+     * second at 1,000 results a second. Kafka's producer still wakes its sender for every new partition batch.
      */
     static final Duration TICK = Duration.ofMillis(50);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
@@ -136,17 +134,6 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private volatile long drains;
     /** Publisher thread only: items taken since the last wait for a tick. */
     private int drainedThisTick;
-    /**
-     * Publisher thread only: what one hand-over took from the queue and has not given the producer yet, in order, its
-     * health events already encoded ({@link Encoded}). Encoded first, they reach the producer back to back: Kafka's
-     * producer wakes its sender for each new partition batch, and sends microseconds apart find it still awake from
-     * the first, where sends spaced by encoding woke it again and again.
-     */
-    private final ArrayDeque<Object> taken = new ArrayDeque<>();
-    /** Written by the publisher thread only: {@code taken.size()}, for the buffered count read by other threads. */
-    private volatile int takenCount;
-    /** At most this many items in {@link #taken}: no more than the buffer would hold, nor than a burst that wakes. */
-    private final int handOverLimit;
     /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
     private Object retry;
     private long retryAtNanos;
@@ -195,7 +182,6 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         this.dlqTopic = dlqTopic;
         this.codec = codec;
         this.queue = new CoalescingBuffer(capacity, 2 * TICK.toNanos(), nanoTime);
-        this.handOverLimit = Math.min(CoalescingBuffer.WAKE_AT, capacity);
         this.published = meters.counter("healthmon.events.published");
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");
@@ -204,7 +190,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         this.deadLetterFailures = meters.counter("healthmon.registry.dlq.failures");
         meters.gauge("healthmon.registry.dlq.pending", unacknowledged, Set::size);
         meters.gauge("healthmon.events.partitions.missing", this, p -> p.missingPartitions.size());
-        meters.gauge("healthmon.events.buffered", this, HealthEventPublisher::buffered);
+        meters.gauge("healthmon.events.buffered", queue, CoalescingBuffer::size);
         meters.more().counter("healthmon.events.coalesced", List.of(), queue, CoalescingBuffer::coalesced);
         this.flusher = Executors.newSingleThreadExecutor(runnable -> {
             Thread flushing = new Thread(runnable, "healthmon-publisher-flush");
@@ -306,11 +292,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         }
     }
 
-    /** A health event with its record value, encoded before its hand-over's first send. */
-    private record Encoded(HealthEvent event, byte[] value) {}
-
     private void run() {
-        while (running || !queue.isEmpty() || !taken.isEmpty() || retry != null || !deadLetters.isEmpty()) {
+        while (running || !queue.isEmpty() || retry != null || !deadLetters.isEmpty()) {
             sendDueDeadLetters();
             if (retry != null) {
                 if (System.nanoTime() - retryAtNanos >= 0) {
@@ -325,13 +308,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             if (!parked.isEmpty()) {
                 releaseParked();
             }
-            Object next = taken.poll();
-            takenCount = taken.size();
-            if (next != null) {
-                drainedThisTick++;
-                handle(next);
-                continue;
-            }
+            Object next;
             try {
                 next = queue.poll(0, TimeUnit.NANOSECONDS).orElse(null);
                 if (next == null) {
@@ -346,31 +323,14 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                     // A whole tick without a result: no timer until one comes (it wakes us) or a letter is due.
                     next = queue.pollAsleep(nanosUntilNextDeadLetter()).orElse(null);
                 }
-                if (next != null) {
-                    take(next);
-                }
             } catch (InterruptedException e) {
                 break;
             }
-        }
-    }
-
-    /**
-     * Takes {@code first} and what is queued behind it, up to {@link #handOverLimit} items (taken, a result can no
-     * longer be coalesced: while Kafka is away the rest stay in the buffer), encoding the health events, for the loop
-     * to hand over.
-     */
-    private void take(Object first) throws InterruptedException {
-        Object item = first;
-        for (int room = handOverLimit; item != null; room--) {
-            try {
-                taken.add(item instanceof HealthEvent event ? new Encoded(event, codec.encode(event)) : item);
-            } catch (RuntimeException e) {
-                taken.add(item); // handle() encodes it again, and retries if that fails again
+            if (next != null) {
+                drainedThisTick++;
+                handle(next);
             }
-            item = room > 1 ? queue.poll(0, TimeUnit.NANOSECONDS).orElse(null) : null;
         }
-        takenCount = taken.size();
     }
 
     /** Until the first waiting dead letter is due; {@code Long.MAX_VALUE} when none waits. */
@@ -381,10 +341,12 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     private void handle(Object item) {
         try {
-            if (item instanceof Encoded encoded) {
-                sendOrPark(encoded.event(), encoded.value());
-            } else if (item instanceof HealthEvent event) {
-                sendOrPark(event, null);
+            if (item instanceof HealthEvent event) {
+                if (event.registration().partition() >= eventPartitions.getAsInt()) {
+                    park(event);
+                } else {
+                    send(event);
+                }
             } else {
                 sendDueDeadLetters(); // letters queued before the flush leave before it
                 FlushMarker marker = (FlushMarker) item;
@@ -406,15 +368,6 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             retry = item;
             retryAtNanos = System.nanoTime() + retryPauseNanos;
             retryPauseNanos = Math.min(RETRY_MAX.toNanos(), retryPauseNanos * 2);
-        }
-    }
-
-    /** Sends {@code event} (encoded unless {@code value} is its encoding), or parks it if its partition is missing. */
-    private void sendOrPark(HealthEvent event, byte[] value) {
-        if (event.registration().partition() >= eventPartitions.getAsInt()) {
-            park(event);
-        } else {
-            send(event, value == null ? codec.encode(event) : value);
         }
     }
 
@@ -452,9 +405,9 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         }
     }
 
-    private void send(HealthEvent event, byte[] value) {
+    private void send(HealthEvent event) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(eventsTopic, event.registration().partition(),
-                event.backendId().getBytes(StandardCharsets.UTF_8), value);
+                event.backendId().getBytes(StandardCharsets.UTF_8), codec.encode(event));
         producer.send(record, callback(event.backendId(), published, event));
     }
 
@@ -575,7 +528,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     /** Results waiting to be sent. */
     public int buffered() {
-        return queue.size() + takenCount;
+        return queue.size();
     }
 
     /**
@@ -600,7 +553,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             thread.interrupt();
         }
         // The publisher thread's own fields are safe to read once it has ended.
-        int unsent = buffered() + (thread.isAlive() ? 0 : parked.values().stream().mapToInt(Map::size).sum()
+        int unsent = queue.size() + (thread.isAlive() ? 0 : parked.values().stream().mapToInt(Map::size).sum()
                 + (retry == null ? 0 : 1));
         if (unsent > 0) {
             log.warn("publisher closed with {} results unsent", unsent);

@@ -90,10 +90,8 @@ public record KafkaSettings(String bootstrapServers, Map<String, String> passThr
         // nothing, and per-request cost falls with the request count (LoadRunBench at 4,000
         // checks/s: producer network thread 37 → 9 µs per event against 5 ms batches). The
         // publisher gathers them: it hands a tick's results over together every 50 ms
-        // (HealthEventPublisher.TICK), so the linger only has to outlast that hand-over, and the
-        // sender wakes once for a tick's new partition batches instead of once per batch as they
-        // came (design.md §10.29). lz4 costs ~10 µs less per event than zstd, on the monitor and on
-        // the broker.
+        // (HealthEventPublisher.TICK), so the linger only has to outlast that hand-over (design.md
+        // §10.29). lz4 costs ~10 µs less per event than zstd, on the monitor and on the broker.
         props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
         // One request in flight per broker: with more, a partition's second request can be written
         // while its first is refused (a partition the broker is still creating), and the first then
