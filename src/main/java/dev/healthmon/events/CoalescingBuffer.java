@@ -13,16 +13,17 @@ import java.util.function.LongSupplier;
  * publisher's ticks), a new result replaces its backend's waiting one unless the waiting one changed the
  * status: so the buffer keeps, per backend, every status change plus the latest result, and counts the
  * results it dropped that way as coalesced. While the consumer keeps up nothing is coalesced, so a backend
- * checked more often than the tick loses no check. Items that are not health events (dead
- * letters, flush markers) are never coalesced. When the buffer is full a new item that cannot be
+ * checked more often than the tick loses no check. Items offered with {@link #offerOther} (flush markers,
+ * results queued again after a failed send, which then wait behind newer ones of their backend: the
+ * aggregator orders by sequence) are never coalesced. When the buffer is full a new item that cannot be
  * coalesced is refused.
  *
  * <p>Thread-safe: any number of producers, one consumer (the publisher thread).
  *
  * <p><b>Wake-ups.</b> A health event does not wake the consumer until {@link #WAKE_AT} are waiting:
- * the consumer polls on its tick instead, so 4,000 results a second cost it about 20 wake-ups, not
- * 4,000 (each a futex call on both sides). Other items (dead letters, flush markers) and {@link #wake()}
- * wake it at once. A consumer with nothing to tick for sleeps instead ({@link #pollAsleep}) and the
+ * the consumer polls on its tick instead, so 4,000 results a second cost it about 20 timer wake-ups, not
+ * 4,000 (each a futex call on both sides). Other items and {@link #wake()} (a dead letter queued,
+ * closing) wake it at once. A consumer with nothing to tick for sleeps instead ({@link #pollAsleep}) and the
  * first item of any kind wakes it: an idle monitor's publisher does not wake at all.
  */
 final class CoalescingBuffer {

@@ -79,8 +79,9 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     /**
      * How long the publisher lets health events gather before it hands them to the producer together (docs/design.md
      * §7.1, §10.29). The batching is done here, not by the producer's linger (5 ms, only to outlast a hand-over): one
-     * wake-up of the publisher per 50 ms at any rate, where a tick sized 5 to 20 ms to the rate woke it 200 times a
-     * second at 1,000 results a second. Kafka's producer still wakes its sender for every new partition batch.
+     * timer wake-up of the publisher per 50 ms at any rate, where a tick sized 5 to 20 ms to the rate woke it 200
+     * times a second at 1,000 results a second. Kafka's producer still wakes its sender for every new partition
+     * batch.
      */
     static final Duration TICK = Duration.ofMillis(50);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */

@@ -6,7 +6,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The publisher's real {@link CoalescingBuffer}, for tests in other packages: what an outage leaves
+ * The publisher's real {@link CoalescingBuffer}, for tests in other packages, with the publisher counting as
+ * behind from the start (as it is once an outage has lasted two ticks): what an outage leaves
  * of a monitor's results when Kafka comes back. Single-threaded use.
  */
 public final class OutageBuffer {
