@@ -19,8 +19,10 @@ import org.apache.kafka.common.utils.Utils;
  * One aggregator ({@code healthmon aggregate}) in a process of its own (unlike {@code support.AggregatorProcess}, which
  * tests kill and restart, this one runs as deployed and is measured), run with the image's JVM flags under a 1 GiB
  * limit as {@link AggregatorMemoryBench} runs it, so the load run can measure its CPU next to the monitor's for the
- * same checks (issue #16 target 6). Its log goes to {@code target/bench/aggregator-<applicationId>.log}.
- * Not thread-safe: the load run's thread starts, samples and closes it.
+ * same checks (issue #16 target 6); or, with {@link #yardstick}, the plain Streams yardstick ({@link YardstickProcess})
+ * under the same flags, reading the same events next to it. Its log goes to
+ * {@code target/bench/aggregator-<applicationId>.log}. Not thread-safe: the load run's thread starts, samples and
+ * closes it.
  */
 final class BenchAggregator implements AutoCloseable {
 
@@ -38,24 +40,40 @@ final class BenchAggregator implements AutoCloseable {
 
     static BenchAggregator start(String bootstrapServers, String applicationId) throws Exception {
         Path stateDir = Files.createTempDirectory("healthmon-bench-aggregator");
-        Path log = Files.createDirectories(Path.of("target", "bench")).resolve("aggregator-" + applicationId + ".log");
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-cp",
-                System.getProperty("java.class.path"), "dev.healthmon.cli.HealthmonCli", "aggregate",
+        List<String> main = new ArrayList<>(List.of("dev.healthmon.cli.HealthmonCli", "aggregate",
                 "--bootstrap-servers", bootstrapServers, "--application-id", applicationId,
                 "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1",
                 "--http-port", Integer.toString(LoopbackPorts.unused()), "--state-dir", stateDir.toString()));
-        // -Dbench.aggregator.jvm="-XX:StartFlightRecording=filename=target/bench/aggregator.jfr" to profile it,
         // -Dbench.aggregator.kafka=commit.interval.ms=1000,… for Streams settings to try (the CLI's -X).
-        String jvm = System.getProperty("bench.aggregator.jvm", "").trim();
-        if (!jvm.isEmpty()) {
-            command.addAll(1, List.of(jvm.split("\\s+")));
-        }
         for (String setting : System.getProperty("bench.aggregator.kafka", "").split(",")) {
             if (!setting.isBlank()) {
-                command.addAll(List.of("-X", setting.trim()));
+                main.addAll(List.of("-X", setting.trim()));
             }
         }
+        // -Dbench.aggregator.jvm="-XX:StartFlightRecording=filename=target/bench/aggregator.jfr" to profile it.
+        String jvm = System.getProperty("bench.aggregator.jvm", "").trim();
+        return launch(jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")), main, applicationId, stateDir);
+    }
+
+    /**
+     * The plain Streams yardstick {@code spec} ({@link PlainStreamsYardstick#parse}) reading the events topic of
+     * {@code partitions} partitions with the aggregator's delivery settings, in a process like the aggregator's.
+     */
+    static BenchAggregator yardstick(String bootstrapServers, String applicationId, String spec, int partitions)
+            throws Exception {
+        Path stateDir = Files.createTempDirectory("healthmon-bench-yardstick");
+        return launch(List.of(), List.of(YardstickProcess.class.getName(), bootstrapServers, applicationId, spec,
+                Integer.toString(partitions), stateDir.toString()), applicationId, stateDir);
+    }
+
+    private static BenchAggregator launch(List<String> jvm, List<String> main, String applicationId, Path stateDir)
+            throws Exception {
+        Path log = Files.createDirectories(Path.of("target", "bench")).resolve("aggregator-" + applicationId + ".log");
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        command.addAll(jvm);
+        command.addAll(List.of("-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-cp",
+                System.getProperty("java.class.path")));
+        command.addAll(main);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new BenchAggregator(process, applicationId, stateDir, log);
     }
@@ -63,7 +81,8 @@ final class BenchAggregator implements AutoCloseable {
     /** CPU time the process has used so far; fails if it died (its log says why). */
     Duration cpu() {
         if (!process.isAlive()) {
-            throw new IllegalStateException("the aggregator exited with " + process.exitValue() + "; its log: " + log);
+            throw new IllegalStateException(applicationId + " exited with " + process.exitValue() + "; its log: "
+                    + log);
         }
         return process.info().totalCpuDuration().orElseThrow();
     }

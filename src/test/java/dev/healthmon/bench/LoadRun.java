@@ -36,7 +36,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * The load run, one {@link LoadPoint} at a time: a monitor in this JVM checks the point's backends on a target farm
  * (a process of its own, started once and kept for every point), publishing to a broker started for the point (a
  * process of its own), its events read by an {@link EventRecorder} (another process) — so this JVM's CPU is the
- * monitor's alone. Optionally an {@link BenchAggregator} folds the same events, and after the monitor has stopped
+ * monitor's alone. Optionally an {@link BenchAggregator} folds the same events (and, with {@code
+ * -Dbench.yardstick=yardstick-rocksdb-twosources}, a {@link PlainStreamsYardstick} next to it reads them too, for
+ * what the engine alone costs per event at this rate), and after the monitor has stopped
  * {@link BlackboxExporter} probes the same targets at the same rate. Figures: see docs/BENCHMARKS.md.
  *
  * <p>Not thread-safe: one thread runs the points one after the other.
@@ -46,6 +48,7 @@ final class LoadRun implements AutoCloseable {
     private static final int FRESH = 200;
     /** Outstanding {@code /probe} requests at most: a few keep-alive connections, as a Prometheus server has. */
     private static final int BLACKBOX_CONNECTIONS = 32;
+    private static final int PARTITIONS = 12;
 
     private final Process farm;
     private final String[] hosts;
@@ -93,12 +96,20 @@ final class LoadRun implements AutoCloseable {
         try (BrokerProcesses broker = BrokerProcesses.start(1)) {
             KafkaSettings settings = new KafkaSettings(broker.bootstrapServers(), kafkaOverrides);
             try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
-                admin.createTopics(12, (short) 1);
+                admin.createTopics(PARTITIONS, (short) 1);
             }
             // Started before the first registration, so it has folded every event when the window opens.
+            String yardstickSpec = System.getProperty("bench.yardstick", "").trim();
             try (BenchAggregator aggregator = point.aggregator()
-                    ? BenchAggregator.start(broker.bootstrapServers(), "bench-aggregator-" + pointId) : null) {
-                runMonitor(point, broker, settings, Optional.ofNullable(aggregator), results);
+                    ? BenchAggregator.start(broker.bootstrapServers(), "bench-aggregator-" + pointId) : null;
+                    BenchAggregator yardstick = point.aggregator() && !yardstickSpec.isEmpty()
+                            ? BenchAggregator.yardstick(broker.bootstrapServers(), "bench-yardstick-" + pointId,
+                                    yardstickSpec, PARTITIONS) : null) {
+                if (yardstick != null) {
+                    results.put("yardstick", PlainStreamsYardstick.parse(yardstickSpec).name());
+                }
+                runMonitor(point, broker, settings, Optional.ofNullable(aggregator), Optional.ofNullable(yardstick),
+                        results);
             }
         }
         if (point.blackbox()) {
@@ -109,7 +120,8 @@ final class LoadRun implements AutoCloseable {
     }
 
     private void runMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
-            Optional<BenchAggregator> aggregator, Map<String, Object> results) throws Exception {
+            Optional<BenchAggregator> aggregator, Optional<BenchAggregator> yardstick, Map<String, Object> results)
+            throws Exception {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RegistryWriter.writerSettings(settings))) {
             if (point.preRegistered()) {
@@ -118,13 +130,14 @@ final class LoadRun implements AutoCloseable {
             try (MonitorService monitor = MonitorService.start(new MonitorConfig(settings, Topics.DEFAULTS,
                     "bench", "classic", "bench-monitor", CheckDefaults.STANDARD, CircuitBreakerSettings.DEFAULTS,
                     TargetPolicy.DEFAULT, Duration.ofSeconds(5), Duration.ofSeconds(10), 200_000), meters)) {
-                measureMonitor(point, broker, settings, aggregator, meters, monitor, producer, results);
+                measureMonitor(point, broker, settings, aggregator, yardstick, meters, monitor, producer, results);
             }
         }
     }
 
     private void measureMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
-            Optional<BenchAggregator> aggregator, SimpleMeterRegistry meters, MonitorService monitor,
+            Optional<BenchAggregator> aggregator, Optional<BenchAggregator> yardstick, SimpleMeterRegistry meters,
+            MonitorService monitor,
             KafkaProducer<byte[], byte[]> producer, Map<String, Object> results) throws Exception {
         warmUp(point, monitor, producer, results);
         Process recorder = EventRecorder.start(broker.bootstrapServers(), Topics.DEFAULTS.events(),
@@ -136,14 +149,17 @@ final class LoadRun implements AutoCloseable {
             if (ready == null || !ready.startsWith("ready ")) {
                 throw new IllegalStateException("event recorder did not start: " + ready);
             }
-            MonitorWindow.Sample before = MonitorWindow.sample(meters, farm, broker, aggregator);
+            MonitorWindow.Sample before = MonitorWindow.sample(meters, farm, broker, aggregator, yardstick);
             TimeUnit.SECONDS.sleep(point.measureSeconds()); // the measurement window
-            MonitorWindow.Sample after = MonitorWindow.sample(meters, farm, broker, aggregator);
+            MonitorWindow.Sample after = MonitorWindow.sample(meters, farm, broker, aggregator, yardstick);
             MonitorWindow.figures(point, before, after, results);
             if (aggregator.isPresent()) {
                 try (Admin admin = Admin.create(settings.admin())) {
                     results.put("aggregatorLagAtWindowEnd", aggregator.get().lag(admin,
                             Topics.DEFAULTS.events()));
+                    if (yardstick.isPresent()) {
+                        results.put("yardstickLagAtWindowEnd", yardstick.get().lag(admin, Topics.DEFAULTS.events()));
+                    }
                 }
             }
             recordFreshRegistrations(producer, point, recorderOut, results);

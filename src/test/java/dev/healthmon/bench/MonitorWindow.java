@@ -23,21 +23,22 @@ final class MonitorWindow {
 
     /** Counters at one moment; {@code stat} is /proc/stat's total and steal jiffies, null where there is none. */
     record Sample(double checks, double published, Map<String, Long> threads, long jitMillis, long gcMillis,
-            long cpuNanos, long farmNanos, long brokerNanos, long aggregatorNanos, long[] stat,
+            long cpuNanos, long farmNanos, long brokerNanos, long aggregatorNanos, long yardstickNanos, long[] stat,
             Map<String, OsThreadStats.Usage> osThreads, Map<String, OsThreadStats.Usage> aggregatorThreads,
-            long wallNanos) {}
+            Map<String, OsThreadStats.Usage> yardstickThreads, long wallNanos) {}
 
     private MonitorWindow() {}
 
     static Sample sample(SimpleMeterRegistry meters, Process farm, BrokerProcesses broker,
-            Optional<BenchAggregator> aggregator) {
+            Optional<BenchAggregator> aggregator, Optional<BenchAggregator> yardstick) {
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         return new Sample(meters.find("healthmon.checks").counters().stream().mapToDouble(Counter::count).sum(),
                 meters.counter("healthmon.events.published").count(), cpuByThreadGroup(),
                 ManagementFactory.getCompilationMXBean().getTotalCompilationTime(), gcPauseMillis(),
                 os.getProcessCpuTime(), cpuNanos(farm), broker.cpuTime().toNanos(),
-                aggregator.map(a -> a.cpu().toNanos()).orElse(0L), cpuJiffies(), OsThreadStats.sample(),
-                aggregator.map(BenchAggregator::threads).orElse(Map.of()), System.nanoTime());
+                aggregator.map(a -> a.cpu().toNanos()).orElse(0L), yardstick.map(y -> y.cpu().toNanos()).orElse(0L),
+                cpuJiffies(), OsThreadStats.sample(), aggregator.map(BenchAggregator::threads).orElse(Map.of()),
+                yardstick.map(BenchAggregator::threads).orElse(Map.of()), System.nanoTime());
     }
 
     /** The window's figures, added to {@code results} (docs/BENCHMARKS.md says what each means). */
@@ -86,6 +87,16 @@ final class MonitorWindow {
             // Which of its threads that goes to: the stream thread's events, its clients' network threads, its JIT, GC.
             results.put("aggregatorOsThreads",
                     OsThreadStats.between(a.aggregatorThreads(), b.aggregatorThreads(), seconds, 0.05, 1));
+        }
+        if (results.containsKey("yardstick")) {
+            // The engine alone on the same events at the same time, in a process like the aggregator's: what of the
+            // aggregator's CPU per event the engine (polls, commits, changelog, output) costs at this rate.
+            long yardstick = Math.round((b.yardstickNanos() - a.yardstickNanos()) / 1e3 / checks);
+            results.put("yardstickCpuMicrosPerCheck", yardstick);
+            results.put("yardstickOsThreads",
+                    OsThreadStats.between(a.yardstickThreads(), b.yardstickThreads(), seconds, 0.05, 1));
+            results.put("aggregatorToYardstick", Math.round(100.0 * yardstick
+                    / Math.max(1, (b.aggregatorNanos() - a.aggregatorNanos()) / 1e3 / checks)) / 100.0);
         }
     }
 
