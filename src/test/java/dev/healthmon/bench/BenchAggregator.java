@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -16,13 +17,13 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 
 /**
- * One aggregator ({@code healthmon aggregate}) in a process of its own (unlike {@code support.AggregatorProcess}, which
- * tests kill and restart, this one runs as deployed and is measured), run with the image's JVM flags under a 1 GiB
- * limit as {@link AggregatorMemoryBench} runs it, so the load run can measure its CPU next to the monitor's for the
- * same checks (issue #16 target 6); or, with {@link #yardstick}, the plain Streams yardstick ({@link YardstickProcess})
- * under the same flags, reading the same events next to it. Its log goes to
- * {@code target/bench/aggregator-<applicationId>.log}. Not thread-safe: the load run's thread starts, samples and
- * closes it.
+ * One Kafka Streams application in a process of its own, measured next to the monitor in the load run: the
+ * aggregator ({@code healthmon aggregate}; unlike {@code support.AggregatorProcess}, which tests kill and restart,
+ * this one runs as deployed), for its CPU for the same checks (issue #16 target 6), or with {@link #yardstick} the
+ * plain Streams yardstick ({@link YardstickProcess}) reading the same events, for what the engine alone costs. Both
+ * run with the image's JVM flags under a 1 GiB limit, as {@link AggregatorMemoryBench} runs the aggregator. Its log
+ * goes to {@code target/bench/<applicationId>.log}. Not thread-safe: the load run's thread starts, samples and closes
+ * it.
  */
 final class BenchAggregator implements AutoCloseable {
 
@@ -44,38 +45,54 @@ final class BenchAggregator implements AutoCloseable {
                 "--bootstrap-servers", bootstrapServers, "--application-id", applicationId,
                 "--http-host", "127.0.0.1", "--advertised-host", "127.0.0.1",
                 "--http-port", Integer.toString(LoopbackPorts.unused()), "--state-dir", stateDir.toString()));
-        // -Dbench.aggregator.kafka=commit.interval.ms=1000,… for Streams settings to try (the CLI's -X).
-        for (String setting : System.getProperty("bench.aggregator.kafka", "").split(",")) {
-            if (!setting.isBlank()) {
-                main.addAll(List.of("-X", setting.trim()));
-            }
+        for (String setting : kafkaSettingsToTry()) {
+            main.addAll(List.of("-X", setting));
         }
-        // -Dbench.aggregator.jvm="-XX:StartFlightRecording=filename=target/bench/aggregator.jfr" to profile it.
+        // -Dbench.aggregator.jvm="-XX:StartFlightRecording=filename=target/bench/aggregator.jfr" to profile it (the
+        // aggregator only: a recording is of one process).
         String jvm = System.getProperty("bench.aggregator.jvm", "").trim();
         return launch(jvm.isEmpty() ? List.of() : List.of(jvm.split("\\s+")), main, applicationId, stateDir);
     }
 
     /**
      * The plain Streams yardstick {@code spec} ({@link PlainStreamsYardstick#parse}) reading the events topic of
-     * {@code partitions} partitions with the aggregator's delivery settings, in a process like the aggregator's.
+     * {@code partitions} partitions with the aggregator's delivery settings and {@code bench.aggregator.kafka}'s, in
+     * a process like the aggregator's.
      */
     static BenchAggregator yardstick(String bootstrapServers, String applicationId, String spec, int partitions)
             throws Exception {
         Path stateDir = Files.createTempDirectory("healthmon-bench-yardstick");
-        return launch(List.of(), List.of(YardstickProcess.class.getName(), bootstrapServers, applicationId, spec,
-                Integer.toString(partitions), stateDir.toString()), applicationId, stateDir);
+        List<String> main = new ArrayList<>(List.of(YardstickProcess.class.getName(), bootstrapServers, applicationId,
+                spec, Integer.toString(partitions), stateDir.toString()));
+        main.addAll(kafkaSettingsToTry());
+        return launch(List.of(), main, applicationId, stateDir);
+    }
+
+    /**
+     * {@code -Dbench.aggregator.kafka=commit.interval.ms=1000,…}: Streams settings to try, given to the aggregator (its
+     * CLI's {@code -X}) and the yardstick alike, so that their ratio stays one of equals.
+     */
+    private static List<String> kafkaSettingsToTry() {
+        return Arrays.stream(System.getProperty("bench.aggregator.kafka", "").split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList();
     }
 
     private static BenchAggregator launch(List<String> jvm, List<String> main, String applicationId, Path stateDir)
             throws Exception {
-        Path log = Files.createDirectories(Path.of("target", "bench")).resolve("aggregator-" + applicationId + ".log");
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-        command.addAll(jvm);
-        command.addAll(List.of("-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-cp",
-                System.getProperty("java.class.path")));
-        command.addAll(main);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new BenchAggregator(process, applicationId, stateDir, log);
+        try {
+            Path log = Files.createDirectories(Path.of("target", "bench")).resolve(applicationId + ".log");
+            List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+            command.addAll(jvm);
+            command.addAll(List.of("-XX:MaxRAM=1g", "-XX:MaxRAMPercentage=75", "-XX:+ExitOnOutOfMemoryError", "-cp",
+                    System.getProperty("java.class.path")));
+            command.addAll(main);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                    .start();
+            return new BenchAggregator(process, applicationId, stateDir, log);
+        } catch (Exception e) {
+            Utils.delete(stateDir.toFile());
+            throw e;
+        }
     }
 
     /** CPU time the process has used so far; fails if it died (its log says why). */
@@ -93,7 +110,7 @@ final class BenchAggregator implements AutoCloseable {
     }
 
     /**
-     * Events of {@code topic} not yet committed by the aggregator: near zero when it keeps up with the monitor.
+     * Events of {@code topic} not yet committed by the application: near zero when it keeps up with the monitor.
      * Blocking admin calls, 30 s at most.
      */
     long lag(Admin admin, String topic) throws Exception {

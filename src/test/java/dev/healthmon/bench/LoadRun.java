@@ -93,21 +93,19 @@ final class LoadRun implements AutoCloseable {
         results.put("loadAverageAtStart", loadAverage());
         results.put("kafkaOverrides", kafkaOverrides);
         String pointId = "point-" + ++points;
+        Optional<String> yardstickSpec = yardstick(point);
         try (BrokerProcesses broker = BrokerProcesses.start(1)) {
             KafkaSettings settings = new KafkaSettings(broker.bootstrapServers(), kafkaOverrides);
             try (TopicAdmin admin = new TopicAdmin(settings, Topics.DEFAULTS)) {
                 admin.createTopics(PARTITIONS, (short) 1);
             }
             // Started before the first registration, so it has folded every event when the window opens.
-            String yardstickSpec = System.getProperty("bench.yardstick", "").trim();
             try (BenchAggregator aggregator = point.aggregator()
                     ? BenchAggregator.start(broker.bootstrapServers(), "bench-aggregator-" + pointId) : null;
-                    BenchAggregator yardstick = point.aggregator() && !yardstickSpec.isEmpty()
+                    BenchAggregator yardstick = yardstickSpec.isPresent()
                             ? BenchAggregator.yardstick(broker.bootstrapServers(), "bench-yardstick-" + pointId,
-                                    yardstickSpec, PARTITIONS) : null) {
-                if (yardstick != null) {
-                    results.put("yardstick", PlainStreamsYardstick.parse(yardstickSpec).name());
-                }
+                                    yardstickSpec.get(), PARTITIONS) : null) {
+                yardstickSpec.ifPresent(spec -> results.put("yardstick", spec));
                 runMonitor(point, broker, settings, Optional.ofNullable(aggregator), Optional.ofNullable(yardstick),
                         results);
             }
@@ -117,6 +115,23 @@ final class LoadRun implements AutoCloseable {
         }
         results.put("loadAverageAtEnd", loadAverage());
         return results;
+    }
+
+    /** {@code -Dbench.yardstick}'s spec, checked before anything starts; it needs the aggregator it is compared to. */
+    private static Optional<String> yardstick(LoadPoint point) {
+        String spec = System.getProperty("bench.yardstick", "").trim();
+        if (spec.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!point.aggregator()) {
+            throw new IllegalArgumentException("bench.yardstick needs -Dbench.aggregator=true: it is measured"
+                    + " against the aggregator");
+        }
+        try {
+            return Optional.of(PlainStreamsYardstick.parse(spec).name());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("bench.yardstick=" + spec + ": " + e.getMessage(), e);
+        }
     }
 
     private void runMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
@@ -137,8 +152,8 @@ final class LoadRun implements AutoCloseable {
 
     private void measureMonitor(LoadPoint point, BrokerProcesses broker, KafkaSettings settings,
             Optional<BenchAggregator> aggregator, Optional<BenchAggregator> yardstick, SimpleMeterRegistry meters,
-            MonitorService monitor,
-            KafkaProducer<byte[], byte[]> producer, Map<String, Object> results) throws Exception {
+            MonitorService monitor, KafkaProducer<byte[], byte[]> producer, Map<String, Object> results)
+            throws Exception {
         warmUp(point, monitor, producer, results);
         Process recorder = EventRecorder.start(broker.bootstrapServers(), Topics.DEFAULTS.events(),
                 point.measureSeconds() * 1000L, "fresh-", FRESH, 60_000);
@@ -152,7 +167,7 @@ final class LoadRun implements AutoCloseable {
             MonitorWindow.Sample before = MonitorWindow.sample(meters, farm, broker, aggregator, yardstick);
             TimeUnit.SECONDS.sleep(point.measureSeconds()); // the measurement window
             MonitorWindow.Sample after = MonitorWindow.sample(meters, farm, broker, aggregator, yardstick);
-            MonitorWindow.figures(point, before, after, results);
+            MonitorWindow.figures(point, yardstick.isPresent(), before, after, results);
             if (aggregator.isPresent()) {
                 try (Admin admin = Admin.create(settings.admin())) {
                     results.put("aggregatorLagAtWindowEnd", aggregator.get().lag(admin,

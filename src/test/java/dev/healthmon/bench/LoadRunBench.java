@@ -21,8 +21,10 @@ import org.junit.jupiter.api.Timeout;
  * -Dbench.blackbox=false}. Low rates,
  * where fixed costs show: {@code -Dbench.backends=10000 -Dbench.intervalMs=60000}, and an idle monitor: {@code
  * -Dbench.backends=1 -Dbench.intervalMs=60000} ({@code cpuPercentOfCore}, {@code osThreads}). {@code
- * bench.aggregator} adds an aggregator process reading the same events (its CPU per check), {@code bench.blackbox}
- * blackbox_exporter probing the same targets at the same rate once the monitor has stopped.
+ * bench.aggregator} adds an aggregator process reading the same events (its CPU per check), {@code
+ * -Dbench.yardstick=yardstick-rocksdb-twosources} next to it the plain Streams yardstick reading them too (what the
+ * engine alone costs per event at this rate), {@code bench.blackbox} blackbox_exporter probing the same targets at
+ * the same rate once the monitor has stopped.
  */
 class LoadRunBench {
 

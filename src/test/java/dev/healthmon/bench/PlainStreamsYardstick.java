@@ -44,7 +44,8 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The yardstick the aggregator is measured against: the plainest Kafka Streams application doing the
- * same shape of work on the same {@code health-events} backlog. Per event it reads the key's value from
+ * same shape of work on the same {@code health-events} backlog ({@link AggregatorThroughputBench}), or on the same
+ * live events next to it ({@link YardstickProcess} in the load run). Per event it reads the key's value from
  * a logged store, writes a new {@value #VALUE_BYTES}-byte value back, and (unless {@code output} is off)
  * forwards that value to an output topic — grouping by backend id, one store value per backend, one
  * output record per input, with the aggregator's delivery settings ({@code exactly_once_v2}, 100 ms
