@@ -409,7 +409,14 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private void send(HealthEvent event) {
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(eventsTopic, event.registration().partition(),
                 event.backendId().getBytes(StandardCharsets.UTF_8), codec.encode(event));
-        producer.send(record, callback(event.backendId(), published, event));
+        Callback callback = callback(event.backendId(), published, event);
+        sends.incrementAndGet();
+        try {
+            producer.send(record, callback);
+        } catch (RuntimeException e) {
+            sends.decrementAndGet(); // not taken, so not outstanding: handle() queues it again
+            throw e;
+        }
     }
 
     private void sendDueDeadLetters() {
@@ -465,7 +472,6 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
 
     /** On a retriable error the item is queued again, behind what came since (the aggregator orders by sequence). */
     private Callback callback(String backendId, Counter onSuccess, Object item) {
-        sends.incrementAndGet();
         return (metadata, error) -> {
             long now = nanoTime.getAsLong();
             lastCompletedNanos = now;

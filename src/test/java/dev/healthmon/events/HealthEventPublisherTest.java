@@ -242,6 +242,24 @@ class HealthEventPublisherTest {
     }
 
     @Test
+    void aSendThatThrowsLeavesNothingOutstandingSoAMonitorIdleAfterItStaysReady() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
+        MockProducer<byte[], byte[]> producer = producer(true);
+        producer.sendException = new KafkaException("interrupted, say"); // thrown by send(), not reported to a callback
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        publisher.publish(event("b1", 0, 1));
+        await().atMost(WAIT).until(() -> counter("healthmon.events.retried") >= 1);
+        producer.sendException = null;
+        await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
+
+        // Every result is acknowledged; then no backend is checked for longer than the limit.
+        nanos.addAndGet(HealthEventPublisher.UNHEALTHY_AFTER.plusSeconds(1).toNanos());
+
+        assertThat(publisher.readiness().reasons()).isEmpty();
+        assertThat(publisher.readiness().ready()).isTrue();
+    }
+
+    @Test
     void aDeadLetterKafkaLeavesUnacknowledgedForTheLimitMakesTheMonitorNotReadyUntilItIsAcknowledged() {
         AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
         MockProducer<byte[], byte[]> producer = producer(false);
