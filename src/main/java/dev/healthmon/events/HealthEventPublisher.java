@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Nothing lost to a failed send, no partition holding up the others.</b> A send that fails
  * with a retriable error (Kafka's callback, or an exception from {@code send} itself) is queued
  * again ({@code healthmon.events.retried}); only a non-retriable error (a record Kafka can never
- * take, a missing ACL) loses it, counted in {@code healthmon.events.failed} and logged. An event
+ * take, a missing ACL) or an event that cannot be encoded loses it, counted in {@code healthmon.events.failed} and
+ * logged. An event
  * for a partition that {@code health-events} does not have — {@code backend-registry} grew at run
  * time — is never handed to the producer, whose {@code send} would block every other backend for
  * {@code max.block.ms} and then fail: it is parked (latest per backend) and reported
@@ -407,8 +408,18 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     }
 
     private void send(HealthEvent event) {
+        byte[] value;
+        try {
+            value = codec.encode(event);
+        } catch (RuntimeException e) {
+            // No retry makes it encodable, and retrying would hold up every result behind it for good.
+            failed.increment();
+            log.error("backend={} sequence={} health event cannot be encoded, not published: {}",
+                    UntrustedText.escape(event.backendId(), LOGGED_ID_CHARS), event.sequence(), e.toString());
+            return;
+        }
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(eventsTopic, event.registration().partition(),
-                event.backendId().getBytes(StandardCharsets.UTF_8), codec.encode(event));
+                event.backendId().getBytes(StandardCharsets.UTF_8), value);
         Callback callback = callback(event.backendId(), published, event);
         sends.incrementAndGet();
         try {

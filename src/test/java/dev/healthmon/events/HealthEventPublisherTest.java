@@ -3,10 +3,16 @@ package dev.healthmon.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.support.HealthEvents;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -158,6 +164,32 @@ class HealthEventPublisherTest {
 
         await().atMost(WAIT).until(() -> sentKeys(producer).contains("b1"));
         assertThat(counter("healthmon.events.failed")).isZero();
+    }
+
+    @Test
+    void anEventThatCannotBeEncodedIsCountedAsFailedAndDoesNotHoldUpTheOthers() {
+        MockProducer<byte[], byte[]> producer = producer(true);
+        ObjectMapper poisoned = new ObjectMapper().registerModule(new SimpleModule().addSerializer(HealthEvent.class,
+                new StdSerializer<>(HealthEvent.class) {
+                    @Override
+                    public void serialize(HealthEvent e, JsonGenerator out, SerializerProvider provider)
+                            throws IOException {
+                        if (e.backendId().equals("poison")) {
+                            throw JsonMappingException.from(out, "cannot write " + e.backendId());
+                        }
+                        out.writeString(e.backendId());
+                    }
+                }));
+        publisher = new HealthEventPublisher(producer, "health-events", "backend-registry-dlq",
+                new HealthEventCodec(poisoned), 1_000, eventPartitions::get, meters);
+
+        publisher.publish(event("poison", 0, 1));
+        publisher.publish(event("b1", 0, 1));
+
+        await().atMost(WAIT).until(() -> sentKeys(producer).contains("b1"));
+        assertThat(sentKeys(producer)).containsExactly("b1");
+        assertThat(counter("healthmon.events.failed")).isEqualTo(1);
+        assertThat(counter("healthmon.events.retried")).isZero();
     }
 
     @Test
