@@ -7,6 +7,7 @@ import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -43,6 +44,7 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
     private final Counter applied;
     /** Applied events whose status needed the monitor's counters (results coalesced or lost), by how. */
     private final Map<PolicyReplay.Basis, Counter> trusted = new EnumMap<>(PolicyReplay.Basis.class);
+    private final MeterRegistry meters;
     private ProcessorContext<String, byte[]> context;
     private StatusStores stores;
 
@@ -50,6 +52,7 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
         this.codec = codec;
         this.json = json;
         this.settings = settings;
+        this.meters = meters;
         for (Drop drop : Drop.values()) {
             dropped.put(drop, Counter.builder("healthmon.aggregator.events.dropped")
                     .description("Health events not applied to the status table, by reason")
@@ -68,7 +71,7 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        this.stores = new StatusStores(context, json);
+        this.stores = new StatusStores(context, json, meters);
     }
 
     @Override
@@ -86,11 +89,15 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
             return;
         }
         Optional<TrackedBackend> backend = stores.backend(key);
-        Optional<StatusState> state = stores.status(key);
-        if (backend.isEmpty() || state.isEmpty()) {
+        if (backend.isEmpty()) {
             dropped.get(Drop.UNKNOWN_BACKEND).increment();
             return;
         }
+        // A registered backend always has a status value; without one (it could not be read) the status starts
+        // again from the registration, as for a new target, and this event applies to it.
+        Optional<StatusState> state = Optional.of(stores.status(key).orElseGet(() -> StatusFold.registered(
+                Optional.empty(), Optional.empty(), backend.get(), Instant.ofEpochMilli(record.timestamp()), settings)
+                .state()));
         StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event,
                 settings.monitorSessionTimeout());
         switch (verdict) {

@@ -27,6 +27,7 @@ final class RegistryProcessor implements Processor<byte[], byte[], String, byte[
     private final StatusJson json;
     private final AggregatorSettings settings;
     private final Counter invalid;
+    private final MeterRegistry meters;
     private ProcessorContext<String, byte[]> context;
     private StatusStores stores;
 
@@ -34,6 +35,7 @@ final class RegistryProcessor implements Processor<byte[], byte[], String, byte[
         this.codec = codec;
         this.json = json;
         this.settings = settings;
+        this.meters = meters;
         this.invalid = Counter.builder("healthmon.aggregator.registrations.invalid")
                 .description("Registry records skipped because they are invalid").register(meters);
     }
@@ -41,14 +43,14 @@ final class RegistryProcessor implements Processor<byte[], byte[], String, byte[
     @Override
     public void init(ProcessorContext<String, byte[]> context) {
         this.context = context;
-        this.stores = new StatusStores(context, json);
+        this.stores = new StatusStores(context, json, meters);
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
         DecodedRegistration decoded = codec.decode(record.key(), record.value());
         if (decoded instanceof DecodedRegistration.Tombstone tombstone) {
-            if (stores.backend(tombstone.id()).isPresent()) {
+            if (stores.holds(tombstone.id())) {
                 stores.delete(tombstone.id());
                 context.forward(new Record<>(tombstone.id(), (byte[]) null, record.timestamp()),
                         StatusTopology.STATUS_SINK);

@@ -31,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -386,6 +387,60 @@ class StatusTopologyTest {
         send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(2));
         assertThat(dropped("unknown_backend")).isEqualTo(1);
         assertThat(statuses.isEmpty()).as("nothing published for a deregistered backend").isTrue();
+    }
+
+    private double unreadable(String store) {
+        return meters.get("healthmon.aggregator.store.unreadable").tag("store", store).counter().count();
+    }
+
+    /** What a torn write leaves: the value's first bytes. */
+    private void truncate(String store, String id) {
+        var values = driver.<String, byte[]>getKeyValueStore(store);
+        values.put(id, Arrays.copyOf(values.get(id), 6));
+    }
+
+    @Test
+    void aStatusValueThatCannotBeReadStartsOverAtTheNextEventInsteadOfStoppingTheAggregator() {
+        long a = register("api");
+        long b = register("web");
+        send("api", 1, a, Outcome.UNHEALTHY, T0.plusSeconds(1));
+        truncate(StatusStores.STATUSES, "api");
+
+        send("api", 1, a, Outcome.HEALTHY, T0.plusSeconds(2));
+        send("web", 1, b, Outcome.HEALTHY, T0.plusSeconds(2));
+
+        assertThat(unreadable(StatusStores.STATUSES)).isEqualTo(1);
+        assertThat(status("api").lastCheckedAt()).as("rebuilt, with this event in it").contains(T0.plusSeconds(2));
+        assertThat(latest()).containsKeys("api", "web");
+    }
+
+    @Test
+    void aRegistrationValueThatCannotBeReadDropsItsEventsUntilTheBackendIsRegisteredAgain() {
+        long r = register("api");
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(1));
+        truncate(StatusStores.REGISTRATIONS, "api");
+
+        send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(2));
+        assertThat(dropped("unknown_backend")).isEqualTo(1);
+        assertThat(unreadable(StatusStores.REGISTRATIONS)).isEqualTo(1);
+
+        long again = register("api");
+        send("api", 1, again, Outcome.HEALTHY, T0.plusSeconds(3));
+        assertThat(status("api").lastCheckedAt()).contains(T0.plusSeconds(3));
+        assertThat(status("api").registration().offset()).isEqualTo(again);
+    }
+
+    @Test
+    void aDeregistrationDeletesValuesThatCannotBeRead() {
+        register("api");
+        truncate(StatusStores.REGISTRATIONS, "api");
+        truncate(StatusStores.STATUSES, "api");
+
+        deregister("api");
+
+        assertThat(latest()).containsEntry("api", null);
+        assertThat(driver.<String, byte[]>getKeyValueStore(StatusStores.REGISTRATIONS).get("api")).isNull();
+        assertThat(driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES).get("api")).isNull();
     }
 
     @Test
