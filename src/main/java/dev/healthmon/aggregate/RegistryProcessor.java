@@ -60,7 +60,10 @@ final class RegistryProcessor implements Processor<byte[], byte[], String, byte[
             RegistrationVersion version = new RegistrationVersion(meta.partition(), meta.offset());
             String id = valid.registration().id();
             Optional<TrackedBackend> previous = stores.backend(id);
-            if (previous.isPresent() && previous.get().version().offset() >= version.offset()) {
+            // The status value names the registration it was folded under, should the registration's be unreadable.
+            long inForce = previous.map(p -> p.version().offset())
+                    .or(() -> stores.statusRegistrationOffset(id)).orElse(-1L);
+            if (inForce >= version.offset()) {
                 return; // already applied (a replay): the registration in force is newer
             }
             TrackedBackend backend = TrackedBackend.of(valid.registration(), valid.settings(), version);

@@ -3,6 +3,7 @@ package dev.healthmon.aggregate;
 import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.DateTimeException;
 import java.util.Optional;
 import java.util.function.Function;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -15,10 +16,12 @@ import org.slf4j.LoggerFactory;
  * table, id → {@link TrackedBackend}) and {@value #STATUSES} (id → {@link StatusState}). Both are
  * local to a task, i.e. to one partition of the co-partitioned registry and events topics.
  *
- * <p>A value this version cannot read (a torn or foreign write, a format from a later version after a rollback) is
- * logged, counted in {@code healthmon.aggregator.store.unreadable{store}} and read as absent, so that the processors
- * rebuild it from what comes next (docs/design.md §8.2): thrown, it would stop the stream thread at that record,
- * after every restart and on every instance the task moved to.
+ * <p>A value this version cannot read (a torn or foreign write, a format from a later version after a rollback: the
+ * codecs' {@link IllegalArgumentException}, or a {@link DateTimeException} from an old JSON value) is logged, counted
+ * in {@code healthmon.aggregator.store.unreadable{store}}, deleted and read as absent, so that the processors rebuild
+ * it from what comes next and it is reported once (docs/design.md §8.2): thrown, it would stop the stream thread at
+ * that record, after every restart and on every instance the task moved to. Any other exception is a bug and still
+ * stops the thread.
  */
 final class StatusStores {
 
@@ -55,6 +58,11 @@ final class StatusStores {
         return read(statuses, STATUSES, unreadableStatuses, id, json::decodeState);
     }
 
+    /** The registration the status value was last folded under, when the registration value itself is unreadable. */
+    Optional<Long> statusRegistrationOffset(String id) {
+        return status(id).map(s -> s.view().registration().offset());
+    }
+
     private static <T> Optional<T> read(KeyValueStore<String, byte[]> store, String name, Counter unreadable,
             String id, Function<byte[], T> decode) {
         byte[] value = store.get(id);
@@ -63,10 +71,11 @@ final class StatusStores {
         }
         try {
             return Optional.of(decode.apply(value));
-        } catch (RuntimeException e) {
+        } catch (IllegalArgumentException | DateTimeException e) {
             unreadable.increment();
-            log.error("backend={} {} store value of {} bytes cannot be read, taken as absent: {}",
-                    UntrustedText.escape(id, 200), name, value.length, e.toString());
+            store.delete(id);
+            log.error("backend={} {} store value of {} bytes cannot be read, deleted: {}",
+                    UntrustedText.escape(id, 200), name, value.length, UntrustedText.escape(e.toString(), 500));
             return Optional.empty();
         }
     }

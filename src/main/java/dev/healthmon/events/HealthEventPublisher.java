@@ -365,6 +365,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 return;
             }
             // The producer refused it before taking it (serializer, buffer, interrupted): nothing was sent, try again.
+            // Until Kafka acknowledges something again the monitor is not ready (healthy()), even with no new result.
+            lastFailedNanos = nanoTime.getAsLong();
             retried.increment();
             log.warn("publish failed, trying again in {} ms: {}", retryPauseNanos / 1_000_000, e.toString());
             retry = item;
@@ -413,9 +415,11 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             value = codec.encode(event);
         } catch (RuntimeException e) {
             // No retry makes it encodable, and retrying would hold up every result behind it for good.
+            lastFailedNanos = nanoTime.getAsLong();
             failed.increment();
             log.error("backend={} sequence={} health event cannot be encoded, not published: {}",
-                    UntrustedText.escape(event.backendId(), LOGGED_ID_CHARS), event.sequence(), e.toString());
+                    UntrustedText.escape(event.backendId(), LOGGED_ID_CHARS), event.sequence(),
+                    UntrustedText.escape(e.toString(), LOGGED_ERROR_CHARS));
             return;
         }
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(eventsTopic, event.registration().partition(),

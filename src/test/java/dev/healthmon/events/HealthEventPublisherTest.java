@@ -281,6 +281,7 @@ class HealthEventPublisherTest {
         HealthEventPublisher publisher = startWithClock(producer, nanos);
         publisher.publish(event("b1", 0, 1));
         await().atMost(WAIT).until(() -> counter("healthmon.events.retried") >= 1);
+        assertThat(publisher.readiness().ready()).as("while Kafka refuses the result").isFalse();
         producer.sendException = null;
         await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
 
