@@ -95,19 +95,18 @@ final class EventProcessor implements Processor<byte[], byte[], String, byte[]> 
         }
         // A registered backend always has a status value; without one (it could not be read) the status starts
         // again from the registration, as for a new target, and this event applies to it.
-        Optional<StatusState> state = Optional.of(stores.status(key).orElseGet(() -> StatusFold.registered(
-                Optional.empty(), Optional.empty(), backend.get(), Instant.ofEpochMilli(record.timestamp()), settings)
-                .state()));
-        StatusFold.Verdict verdict = StatusFold.judge(state.get(), backend.get(), event,
+        StatusState state = stores.status(key).orElseGet(() -> StatusFold.registered(Optional.empty(),
+                Optional.empty(), backend.get(), Instant.ofEpochMilli(record.timestamp()), settings).state());
+        StatusFold.Verdict verdict = StatusFold.judge(state, backend.get(), event,
                 settings.monitorSessionTimeout());
         switch (verdict) {
             case SUPERSEDED -> dropped.get(Drop.SUPERSEDED).increment();
             case STALE -> dropped.get(Drop.STALE).increment();
             case APPLY -> {
-                StatusFold.Update update = StatusFold.apply(state.get(), backend.get(), event, settings);
+                StatusFold.Update update = StatusFold.apply(state, backend.get(), event, settings);
                 stores.put(update.state());
                 StatusTopology.publish(context, json, update, record.timestamp(),
-                        settings.publishes(state.get(), update.state()));
+                        settings.publishes(state, update.state()));
                 applied.increment();
                 update.basis().map(trusted::get).ifPresent(Counter::increment);
                 update.basis().filter(b -> b != PolicyReplay.Basis.FOLLOWS).ifPresent(b -> log.debug(
