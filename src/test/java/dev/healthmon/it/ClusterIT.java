@@ -44,6 +44,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -315,13 +316,19 @@ class ClusterIT {
                 assertThat(statusOf(aggregator, id)).as("%s as the zombie sees it", id).isEqualTo("HEALTHY");
             }
         });
-        // Exactly the checks it runs, each publishing every interval (awaitSettled's 3 s window can still credit a
-        // backend that has just moved to it to its previous checker).
-        Instant settledAt = Instant.now();
+        // Exactly the checks it runs (awaitSettled's 3 s window can still credit a backend that has just moved to it to
+        // its previous checker, and right after a reassignment a backend whose first check is still to come has no
+        // recent result): the backends it checked in the last two intervals, once that set is the same one interval
+        // later.
         tail.awaitCaughtUp(settings, topics.events());
-        Set<String> frozenBackends = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
-                && e.checkedAt().isAfter(settledAt.minus(INTERVAL.multipliedBy(2)))).map(HealthEvent::backendId)
-                .collect(Collectors.toSet());
+        AtomicReference<Set<String>> checkedRecently = new AtomicReference<>(Set.of());
+        await().atMost(Duration.ofSeconds(60)).pollInterval(INTERVAL).until(() -> {
+            Instant recent = Instant.now().minus(INTERVAL.multipliedBy(2));
+            Set<String> now = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
+                    && e.checkedAt().isAfter(recent)).map(HealthEvent::backendId).collect(Collectors.toSet());
+            return !now.isEmpty() && now.equals(checkedRecently.getAndSet(now));
+        });
+        Set<String> frozenBackends = checkedRecently.get();
 
         int zombieEpoch = events(tail).stream().filter(e -> e.monitorId().equals(zombieId))
                 .mapToInt(HealthEvent::ownerEpoch).max().orElseThrow();
