@@ -1,5 +1,7 @@
 package dev.healthmon.events;
 
+import dev.healthmon.status.CircuitState;
+import dev.healthmon.status.HealthStatus;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,6 +20,13 @@ import java.util.function.LongSupplier;
  * aggregator orders by sequence) are never coalesced. When the buffer is full a new item that cannot be
  * coalesced is refused.
  *
+ * <p><b>Routine results wait for company</b> ({@link #pollWhenDue}): a result that only confirms its backend's
+ * status ({@link #routine}: the status unchanged and not UNKNOWN, the check's outcome that status, the circuit
+ * closed) may wait up to {@code holdNanos} for others; anything else — a change, a failure of a healthy backend, a
+ * success of a failing one, a first result — makes everything waiting due at the consumer's next tick. So news
+ * leaves within a tick and confirmations within the hold, in fewer, larger hand-overs (docs/design.md §7.1,
+ * §10.30).
+ *
  * <p>Thread-safe: any number of producers, one consumer (the publisher thread).
  *
  * <p><b>Wake-ups.</b> A health event does not wake the consumer until {@link #WAKE_AT} are waiting:
@@ -31,40 +40,66 @@ final class CoalescingBuffer {
     /** Waiting items at which a new health event wakes the consumer: a burst is not left to the timer. */
     static final int WAKE_AT = 1024;
 
-    /** One waiting item since {@code since}; {@code item} is replaced in place when a result is coalesced into it. */
+    /**
+     * One waiting item since {@code since}; {@code item} is replaced in place when a result is coalesced into it,
+     * and {@code urgent} with it.
+     */
     private static final class Slot {
         Object item;
+        boolean urgent;
         final long since;
 
         Slot(Object item, long since) {
             this.item = item;
+            this.urgent = !(item instanceof HealthEvent event) || !routine(event);
             this.since = since;
         }
     }
 
     private final int capacity;
-    /** How long the oldest item may wait before the consumer counts as behind, and results are coalesced. */
+    /** How long a routine result may wait for others before it is due. */
+    private final long holdNanos;
+    /**
+     * How long the oldest item may wait beyond {@link #holdNanos} before the consumer counts as behind, and results
+     * are coalesced.
+     */
     private final long behindNanos;
     private final LongSupplier nanoTime;
     private final ArrayDeque<Slot> queue = new ArrayDeque<>();
     /** Per backend, its last waiting result if that one did not change the status (so it may be replaced). */
     private final Map<String, Slot> replaceable = new HashMap<>();
     private long coalesced;
+    /** Waiting items that are not routine results: while there is one, everything waiting is due. */
+    private int urgentWaiting;
     /** The consumer waits in {@link #pollAsleep}: the next item wakes it, whatever it is. */
     private boolean consumerAsleep;
     /** {@link #wake()} was called: the next (or current) {@link #pollAsleep} returns at once. */
     private boolean wakePending;
 
-    /** A buffer that coalesces whatever waits (as everything waits while Kafka is away). */
+    /** A buffer that coalesces whatever waits (as everything waits while Kafka is away) and holds nothing back. */
     CoalescingBuffer(int capacity) {
-        this(capacity, 0, System::nanoTime);
+        this(capacity, 0, 0, System::nanoTime);
     }
 
-    /** A buffer that coalesces only while its oldest item has waited {@code behindNanos} on {@code nanoTime}. */
-    CoalescingBuffer(int capacity, long behindNanos, LongSupplier nanoTime) {
+    /**
+     * A buffer whose routine results are due once they have waited {@code holdNanos}, and that coalesces only while
+     * its oldest item has waited {@code holdNanos + behindNanos}, on {@code nanoTime}.
+     */
+    CoalescingBuffer(int capacity, long holdNanos, long behindNanos, LongSupplier nanoTime) {
         this.capacity = capacity;
+        this.holdNanos = holdNanos;
         this.behindNanos = behindNanos;
         this.nanoTime = nanoTime;
+    }
+
+    /**
+     * A result that only confirms what its backend's status already says: the status unchanged and known, the
+     * check's outcome that very status (a failure of a healthy backend, or a success of a failing one, is news
+     * before it changes the status), the circuit closed.
+     */
+    static boolean routine(HealthEvent event) {
+        return event.status() == event.previousStatus() && event.status() != HealthStatus.UNKNOWN
+                && event.status().name().equals(event.outcome().name()) && event.circuit() == CircuitState.CLOSED;
     }
 
     /** Adds a health event, coalescing it into the backend's waiting result when it may; false if refused (full). */
@@ -72,8 +107,11 @@ final class CoalescingBuffer {
         Slot waiting = replaceable.get(event.backendId());
         boolean changesStatus = event.status() != event.previousStatus();
         long now = nanoTime.getAsLong();
-        if (waiting != null && now - queue.peekFirst().since >= behindNanos) {
+        if (waiting != null && now - queue.peekFirst().since >= holdNanos + behindNanos) {
+            urgentWaiting -= waiting.urgent ? 1 : 0;
             waiting.item = event;
+            waiting.urgent = !routine(event);
+            urgentWaiting += waiting.urgent ? 1 : 0;
             coalesced++;
             if (changesStatus) {
                 replaceable.remove(event.backendId());
@@ -85,6 +123,7 @@ final class CoalescingBuffer {
         }
         Slot slot = new Slot(event, now);
         queue.addLast(slot);
+        urgentWaiting += slot.urgent ? 1 : 0;
         if (changesStatus) {
             replaceable.remove(event.backendId()); // the one waiting on time is now followed by a change
         } else {
@@ -103,6 +142,7 @@ final class CoalescingBuffer {
             return false;
         }
         queue.addLast(new Slot(item, nanoTime.getAsLong()));
+        urgentWaiting++;
         notifyAll();
         return true;
     }
@@ -134,18 +174,50 @@ final class CoalescingBuffer {
             }
             TimeUnit.NANOSECONDS.timedWait(this, left);
         }
+        return Optional.of(takeFirst());
+    }
+
+    /**
+     * Waits {@code waitNanos} (the consumer's tick), then returns the oldest item if what waits is due: an item that
+     * is not a routine result waits, the oldest has waited {@code holdNanos}, or {@link #WAKE_AT} wait. Returns at
+     * once when an item that wakes the consumer makes it due, and empty at once after {@link #wake()}; empty when
+     * nothing is due. The consumer takes the rest with {@code poll(0, …)}.
+     */
+    synchronized Optional<Object> pollWhenDue(long waitNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + waitNanos;
+        long left = waitNanos;
+        while (left > 0 && !due()) {
+            if (wakePending) {
+                wakePending = false;
+                return Optional.empty();
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+            left = deadline - System.nanoTime();
+        }
+        return due() ? Optional.of(takeFirst()) : Optional.empty();
+    }
+
+    private boolean due() {
+        return urgentWaiting > 0 || queue.size() >= WAKE_AT
+                || (!queue.isEmpty() && nanoTime.getAsLong() - queue.peekFirst().since >= holdNanos);
+    }
+
+    private Object takeFirst() {
         Slot slot = queue.pollFirst();
+        urgentWaiting -= slot.urgent ? 1 : 0;
         if (slot.item instanceof HealthEvent event && replaceable.get(event.backendId()) == slot) {
             replaceable.remove(event.backendId());
         }
         notifyAll(); // room for offerOther(…, timeout)
-        return Optional.of(slot.item);
+        return slot.item;
     }
 
     /**
      * The oldest item, waiting for one without a timer: the next item offered, of any kind, wakes
      * the consumer, and so does {@link #wake()}; it waits at most {@code maxNanos}
-     * ({@code Long.MAX_VALUE}: no limit). Empty when woken or timed out with nothing queued.
+     * ({@code Long.MAX_VALUE}: no limit). Empty when woken or timed out with nothing due: a routine result that woke
+     * the consumer is left for {@link #pollWhenDue}, to wait for its hold as it would have had the consumer been
+     * awake.
      */
     synchronized Optional<Object> pollAsleep(long maxNanos) throws InterruptedException {
         long start = System.nanoTime();
@@ -166,7 +238,7 @@ final class CoalescingBuffer {
             consumerAsleep = false;
             wakePending = false;
         }
-        return queue.isEmpty() ? Optional.empty() : poll(0, TimeUnit.NANOSECONDS);
+        return due() ? Optional.of(takeFirst()) : Optional.empty();
     }
 
     /**

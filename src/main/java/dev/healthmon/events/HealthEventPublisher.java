@@ -47,6 +47,12 @@ import org.slf4j.LoggerFactory;
  * ({@code healthmon.events.coalesced} counts the rest); a result that still does not fit is
  * dropped and counted in {@code healthmon.events.dropped}.
  *
+ * <p><b>News at the next tick, confirmations within a second.</b> Every {@link #TICK} the publisher hands all that
+ * waits to the producer if any of it is due: a result that is news at once, one that only confirms its backend's
+ * status ({@link CoalescingBuffer#routine}) once it has waited {@link #ROUTINE_HOLD}. Fewer, larger hand-overs where
+ * nothing changes cost the monitor's producer and the aggregator's stream thread fewer wake-ups (docs/design.md
+ * §10.30).
+ *
  * <p><b>Nothing lost to a failed send, no partition holding up the others.</b> A send that fails
  * with a retriable error (Kafka's callback, or an exception from {@code send} itself) is queued
  * again ({@code healthmon.events.retried}); only a non-retriable error (a record Kafka can never
@@ -67,7 +73,7 @@ import org.slf4j.LoggerFactory;
  * {@code healthmon.registry.dlq.failures} the failed attempts, and {@link #deadLetterProblem()}
  * says why the topic cannot be written.
  *
- * <p><b>Stuck.</b> How long results or letters have waited for Kafka is measured on an injected
+ * <p><b>Stuck.</b> How long results or letters have waited for Kafka (and for the hold) is measured on an injected
  * monotonic clock ({@code System::nanoTime} outside tests), so a test can show the publisher
  * turning not ready after {@link #UNHEALTHY_AFTER} without waiting that long; retry pauses are real
  * waits and use the real clock.
@@ -78,13 +84,20 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     /** While an item waits to be tried again, dead letters that fall due are sent at most this late. */
     private static final Duration POLL = Duration.ofMillis(5);
     /**
-     * How long the publisher lets health events gather before it hands them to the producer together (docs/design.md
-     * §7.1, §10.29). The batching is done here, not by the producer's linger (5 ms, only to outlast a hand-over): one
-     * timer wake-up of the publisher per 50 ms at any rate, where a tick sized 5 to 20 ms to the rate woke it 200
-     * times a second at 1,000 results a second. Kafka's producer still wakes its sender for every new partition
-     * batch.
+     * How often the publisher looks at what waits, and hands it all to the producer together if any of it is due
+     * (docs/design.md §7.1, §10.29): news at once, confirmations after {@link #ROUTINE_HOLD}. The batching is done
+     * here, not by the producer's linger (5 ms, only to outlast a hand-over): one timer wake-up of the publisher per
+     * 50 ms at any rate, where a tick sized 5 to 20 ms to the rate woke it 200 times a second at 1,000 results a
+     * second. Kafka's producer still wakes its sender for every new partition batch.
      */
     static final Duration TICK = Duration.ofMillis(50);
+    /**
+     * How long a result that only confirms its backend's status ({@link CoalescingBuffer#routine}) may wait for
+     * others (docs/design.md §10.30): any other result is handed over at the next tick and takes every waiting one
+     * with it. At a few results a tick, each hand-over opens a producer batch per partition it touches and wakes
+     * the aggregator's stream thread; holding confirmations makes those wake-ups fewer where no news waits.
+     */
+    static final Duration ROUTINE_HOLD = Duration.ofSeconds(1);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
     /** The producer's default {@code max.request.size}, for callers that do not know the real limit. */
@@ -129,13 +142,15 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private final NavigableMap<Integer, Map<String, HealthEvent>> parked = new TreeMap<>();
     /**
      * Written by the publisher thread only: how many times it handed over what had come and went back to waiting
-     * for its {@link #TICK} (health events do not wake it, see CoalescingBuffer; after a tick without any it sleeps
-     * with no timer but the next dead letter's, and the first result wakes it: an idle publisher does not wake at
-     * all). Volatile so that a test can read it.
+     * for its {@link #TICK} (health events do not wake it, see CoalescingBuffer; after a tick with nothing waiting it
+     * sleeps with no timer but the next dead letter's, and the first item wakes it: an idle publisher does not wake
+     * at all). Volatile so that a test can read it.
      */
     private volatile long drains;
     /** Publisher thread only: items taken since the last wait for a tick. */
     private int drainedThisTick;
+    /** Publisher thread only: what waited was due at the last tick, so everything waiting is handed over. */
+    private boolean handingOver;
     /** Publisher thread only: the item whose {@code send} threw, tried again before anything else after a pause. */
     private Object retry;
     private long retryAtNanos;
@@ -183,7 +198,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         this.eventsTopic = eventsTopic;
         this.dlqTopic = dlqTopic;
         this.codec = codec;
-        this.queue = new CoalescingBuffer(capacity, 2 * TICK.toNanos(), nanoTime);
+        this.queue = new CoalescingBuffer(capacity, ROUTINE_HOLD.toNanos(), 2 * TICK.toNanos(), nanoTime);
         this.published = meters.counter("healthmon.events.published");
         this.failed = meters.counter("healthmon.events.failed");
         this.dropped = meters.counter("healthmon.events.dropped");
@@ -312,16 +327,17 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
             }
             Object next;
             try {
-                next = queue.poll(0, TimeUnit.NANOSECONDS).orElse(null);
+                next = handingOver || !running ? queue.poll(0, TimeUnit.NANOSECONDS).orElse(null) : null;
                 if (next == null) {
-                    // Everything that came during the last tick is handed over: wait for the next one's.
+                    // Everything that waited is handed over (or none of it was due): wait for the next tick.
                     if (drainedThisTick > 0) {
                         drains++;
                         drainedThisTick = 0;
                     }
-                    next = queue.poll(TICK.toNanos(), TimeUnit.NANOSECONDS).orElse(null);
+                    handingOver = false;
+                    next = queue.pollWhenDue(TICK.toNanos()).orElse(null);
                 }
-                if (next == null && running && parked.isEmpty()) {
+                if (next == null && running && parked.isEmpty() && queue.isEmpty()) {
                     // A whole tick without a result: no timer until one comes (it wakes us) or a letter is due.
                     next = queue.pollAsleep(nanosUntilNextDeadLetter()).orElse(null);
                 }
@@ -329,6 +345,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 break;
             }
             if (next != null) {
+                handingOver = true;
                 drainedThisTick++;
                 handle(next);
             }

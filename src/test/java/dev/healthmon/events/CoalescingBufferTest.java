@@ -3,6 +3,7 @@ package dev.healthmon.events;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.healthmon.status.CircuitState;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.Outcome;
 import dev.healthmon.support.HealthEvents;
@@ -104,7 +105,7 @@ class CoalescingBufferTest {
     @Test
     void whileTheConsumerKeepsUpNoResultIsReplacedAndOnceItIsBehindTheWaitingOneIs() throws Exception {
         AtomicLong nanos = new AtomicLong(0);
-        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, 0, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
         buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
         nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(20)); // a backend checked every 20 ms, Kafka keeping up
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
@@ -118,7 +119,7 @@ class CoalescingBufferTest {
     @Test
     void aBackendCheckedMoreOftenThanTheTickDoesNotFillTheBufferWhileKafkaIsAway() throws Exception {
         AtomicLong nanos = new AtomicLong(0);
-        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, 0, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
         for (long s = 1; s <= 100; s++) { // every 20 ms for 2 s, nothing taken
             assertThat(buffer.offer(event("a", s, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).isTrue();
             nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(20));
@@ -144,7 +145,7 @@ class CoalescingBufferTest {
     @Test
     void aStatusChangeThatCameOnTimeIsNeverOvertakenByALaterResult() throws Exception {
         AtomicLong nanos = new AtomicLong(0);
-        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, 0, TimeUnit.MILLISECONDS.toNanos(50), nanos::get);
         buffer.offer(event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
         nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(10));
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY));
@@ -175,6 +176,74 @@ class CoalescingBufferTest {
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
         assertThat(sequences(drain(buffer), "a")).containsExactly(2L);
         assertThat(buffer.coalesced()).isZero();
+    }
+
+    @Test
+    void onlyAResultThatConfirmsAKnownStatusWithItsOwnOutcomeIsRoutine() {
+        assertThat(CoalescingBuffer.routine(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).isTrue();
+        assertThat(CoalescingBuffer.routine(event("a", 2, HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY))).isTrue();
+        assertThat(CoalescingBuffer.routine(HealthEvents.event("a").outcome(Outcome.DEGRADED)
+                .status(HealthStatus.DEGRADED, HealthStatus.DEGRADED).build())).as("still slow").isTrue();
+
+        assertThat(CoalescingBuffer.routine(event("a", 2, HealthStatus.HEALTHY, HealthStatus.UNHEALTHY)))
+                .as("a change").isFalse();
+        assertThat(CoalescingBuffer.routine(event("a", 1, HealthStatus.UNKNOWN, HealthStatus.HEALTHY)))
+                .as("a first result").isFalse();
+        assertThat(CoalescingBuffer.routine(HealthEvents.event("a").outcome(Outcome.HEALTHY)
+                .status(HealthStatus.UNKNOWN, HealthStatus.UNKNOWN).build())).as("no status yet").isFalse();
+        assertThat(CoalescingBuffer.routine(HealthEvents.event("a").outcome(Outcome.UNHEALTHY)
+                .status(HealthStatus.HEALTHY, HealthStatus.HEALTHY).build()))
+                .as("a failure below the threshold").isFalse();
+        assertThat(CoalescingBuffer.routine(HealthEvents.event("a").outcome(Outcome.HEALTHY)
+                .status(HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY).build()))
+                .as("a success below the threshold").isFalse();
+        assertThat(CoalescingBuffer.routine(HealthEvents.event("a").outcome(Outcome.UNHEALTHY)
+                .status(HealthStatus.UNHEALTHY, HealthStatus.UNHEALTHY).circuit(CircuitState.OPEN).build()))
+                .as("the circuit opened").isFalse();
+    }
+
+    @Test
+    void routineResultsWaitForTheHoldAndNewsMakesEverythingWaitingDueAtTheNextTick() throws Exception {
+        AtomicLong nanos = new AtomicLong(0);
+        long hold = TimeUnit.SECONDS.toNanos(1);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, hold, TimeUnit.MILLISECONDS.toNanos(100), nanos::get);
+        buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        buffer.offer(event("b", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        nanos.addAndGet(hold - 1);
+        assertThat(buffer.pollWhenDue(TimeUnit.MILLISECONDS.toNanos(1))).as("just under the hold").isEmpty();
+        nanos.addAndGet(1);
+        assertThat(buffer.pollWhenDue(TimeUnit.MILLISECONDS.toNanos(1))).as("the oldest held for the hold")
+                .map(e -> ((HealthEvent) e).backendId()).contains("a");
+        assertThat(sequences(drain(buffer), "b")).containsExactly(2L);
+
+        buffer.offer(event("a", 3, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        buffer.offer(event("c", 1, HealthStatus.UNKNOWN, HealthStatus.HEALTHY)); // news, with no time gone by
+        List<Object> handedOver = new ArrayList<>();
+        buffer.pollWhenDue(TimeUnit.MILLISECONDS.toNanos(1)).ifPresent(handedOver::add);
+        handedOver.addAll(drain(buffer));
+        assertThat(handedOver).as("the routine result leaves with the news, before it")
+                .extracting(e -> ((HealthEvent) e).backendId()).containsExactly("a", "c");
+
+        buffer.offer(event("a", 4, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        buffer.offerOther("flush marker");
+        assertThat(buffer.pollWhenDue(TimeUnit.MILLISECONDS.toNanos(1))).as("anything but a result is due at once")
+                .isPresent();
+    }
+
+    @Test
+    void aResultHeldForTheHoldIsNotCoalescedButOneWaitingLongerThanTheHoldAndTwoTicksIs() throws Exception {
+        AtomicLong nanos = new AtomicLong(0);
+        long hold = TimeUnit.SECONDS.toNanos(1);
+        CoalescingBuffer buffer = new CoalescingBuffer(100, hold, TimeUnit.MILLISECONDS.toNanos(100), nanos::get);
+        for (long s = 1; s <= 11; s++) { // a healthy backend checked every 100 ms, nothing taken
+            assertThat(buffer.offer(event("a", s, HealthStatus.HEALTHY, HealthStatus.HEALTHY))).isTrue();
+            nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        // 1.1 s after the first: the publisher is behind, and the next result takes the last one's place.
+        buffer.offer(event("a", 12, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+
+        assertThat(sequences(drain(buffer), "a")).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 12L);
+        assertThat(buffer.coalesced()).isOne();
     }
 
     /** Starts a consumer waiting up to a minute for an item, and returns once it is waiting. */

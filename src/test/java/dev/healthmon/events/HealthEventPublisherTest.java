@@ -63,10 +63,17 @@ class HealthEventPublisherTest {
         return new MockProducer<>(autoComplete, null, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
+    /** A result that is news (a first status), so it is handed over at the next tick. */
     private static HealthEvent event(String id, int partition, long sequence) {
         Instant at = Instant.parse("2026-12-01T10:00:00Z").plusSeconds(sequence);
         return HealthEvents.event(id).registration(partition, 1).sequence(sequence).at(at)
-                .status(HealthStatus.HEALTHY, HealthStatus.HEALTHY).build();
+                .status(HealthStatus.UNKNOWN, HealthStatus.HEALTHY).build();
+    }
+
+    /** A result that only confirms a healthy backend's status, so it may wait for the routine hold. */
+    private static HealthEvent confirmation(String id, int partition, long sequence) {
+        return HealthEvents.copyOf(event(id, partition, sequence)).status(HealthStatus.HEALTHY, HealthStatus.HEALTHY)
+                .build();
     }
 
     private static List<String> sentKeys(MockProducer<byte[], byte[]> producer) {
@@ -108,6 +115,29 @@ class HealthEventPublisherTest {
         assertThat(publisher.drains()).as("hand-overs for results that came over %d ms", millis)
                 .isLessThanOrEqualTo(millis / 50 * 5 / 4 + 3);
         assertThat(sentKeys(producer)).hasSize(results).startsWith("b1").endsWith("b" + results);
+    }
+
+    @Test
+    void resultsThatOnlyConfirmTheStatusWaitForTheHoldOrForNewsAndLeaveInTheOrderTheyCame() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1)); // stands still unless the test moves it
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        for (int i = 1; i <= 3; i++) {
+            publisher.publish(confirmation("b" + i, 0, 2));
+        }
+        await("confirmations held").during(Duration.ofMillis(300)).atMost(WAIT)
+                .until(() -> producer.history().isEmpty());
+
+        publisher.publish(event("b4", 1, 1)); // news: leaves at the next tick, and takes the waiting ones along
+        await().atMost(WAIT).until(() -> producer.history().size() == 4);
+        assertThat(sentKeys(producer)).containsExactly("b1", "b2", "b3", "b4");
+
+        publisher.publish(confirmation("b5", 2, 2));
+        await("a confirmation held").during(Duration.ofMillis(300)).atMost(WAIT)
+                .until(() -> producer.history().size() == 4);
+        nanos.addAndGet(HealthEventPublisher.ROUTINE_HOLD.toNanos());
+        await("the hold over").atMost(WAIT).until(() -> producer.history().size() == 5);
+        assertThat(sentKeys(producer)).endsWith("b5");
     }
 
     @Test
