@@ -97,7 +97,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      * with it. At a few results a tick, each hand-over opens a producer batch per partition it touches and wakes
      * the aggregator's stream thread; holding confirmations makes those wake-ups fewer where no news waits.
      */
-    static final Duration ROUTINE_HOLD = Duration.ofSeconds(1);
+    public static final Duration ROUTINE_HOLD = Duration.ofSeconds(1);
     /** How long records may be outstanding without any acknowledgement before the publisher counts as unhealthy. */
     public static final Duration UNHEALTHY_AFTER = Duration.ofSeconds(30);
     /** The producer's default {@code max.request.size}, for callers that do not know the real limit. */

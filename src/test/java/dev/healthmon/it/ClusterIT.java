@@ -13,6 +13,7 @@ import dev.healthmon.aggregate.AggregatorService;
 import dev.healthmon.aggregate.AggregatorSettings;
 import dev.healthmon.events.HealthEvent;
 import dev.healthmon.events.HealthEventCodec;
+import dev.healthmon.events.HealthEventPublisher;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.kafka.TopicAdmin;
 import dev.healthmon.kafka.Topics;
@@ -83,6 +84,11 @@ class ClusterIT {
             "group.consumer.heartbeat.interval.ms", Long.toString(HEARTBEAT.toMillis()),
             "group.consumer.min.heartbeat.interval.ms", Long.toString(HEARTBEAT.toMillis()));
     static final Duration INTERVAL = Duration.ofSeconds(1);
+    /**
+     * How far back a monitor's results show which backends it checks now: two intervals, plus the time a result that
+     * only confirms a healthy status may wait in its publisher before it reaches the topic.
+     */
+    private static final Duration RECENT = INTERVAL.multipliedBy(2).plus(HealthEventPublisher.ROUTINE_HOLD);
     private static final AtomicInteger TEST = new AtomicInteger();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -308,7 +314,7 @@ class ClusterIT {
         // The backends the zombie checks NOW, recomputed on every try: a cooperative rebalance can still move a
         // partition after awaitSettled's window, and a backend that moved is the live monitor's (UNHEALTHY).
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
-            Instant recent = Instant.now().minus(INTERVAL.multipliedBy(2));
+            Instant recent = Instant.now().minus(RECENT);
             Set<String> onZombieNow = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
                     && e.checkedAt().isAfter(recent)).map(HealthEvent::backendId).collect(Collectors.toSet());
             assertThat(onZombieNow).as("backends the zombie checks").isNotEmpty();
@@ -318,12 +324,12 @@ class ClusterIT {
         });
         // Exactly the checks it runs (awaitSettled's 3 s window can still credit a backend that has just moved to it to
         // its previous checker, and right after a reassignment a backend whose first check is still to come has no
-        // recent result): the backends it checked in the last two intervals, once that set is the same one interval
-        // later.
+        // recent result): the backends it checked in the last two intervals (and the hold its healthy results may wait
+        // in its publisher), once that set is the same one interval later.
         tail.awaitCaughtUp(settings, topics.events());
         AtomicReference<Set<String>> checkedRecently = new AtomicReference<>(Set.of());
         await().atMost(Duration.ofSeconds(60)).pollInterval(INTERVAL).until(() -> {
-            Instant recent = Instant.now().minus(INTERVAL.multipliedBy(2));
+            Instant recent = Instant.now().minus(RECENT);
             Set<String> now = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
                     && e.checkedAt().isAfter(recent)).map(HealthEvent::backendId).collect(Collectors.toSet());
             return !now.isEmpty() && now.equals(checkedRecently.getAndSet(now));
