@@ -11,19 +11,19 @@ import java.util.function.LongSupplier;
 
 /**
  * The publisher's bounded buffer (docs/design.md §7.1). Items leave in the order they came. While the
- * consumer is behind (Kafka slow or down: the oldest waiting item has waited {@code behindNanos}, two of the
- * publisher's ticks), a new result replaces its backend's waiting one unless the waiting one changed the
- * status: so the buffer keeps, per backend, every status change plus the latest result, and counts the
- * results it dropped that way as coalesced. While the consumer keeps up nothing is coalesced, so a backend
- * checked more often than the tick loses no check. Items offered with {@link #offerOther} (flush markers,
- * results queued again after a failed send, which then wait behind newer ones of their backend: the
- * aggregator orders by sequence) are never coalesced. When the buffer is full a new item that cannot be
- * coalesced is refused.
+ * consumer is behind (Kafka slow or down: the oldest waiting item has waited {@code holdNanos + behindNanos},
+ * the routine hold and two of the publisher's ticks), a new result replaces its backend's waiting one unless
+ * the waiting one changed the status: so the buffer keeps, per backend, every status change plus the latest
+ * result, and counts the results it dropped that way as coalesced. While the consumer keeps up nothing is
+ * coalesced, so a backend checked more often than the tick loses no check. Items offered with
+ * {@link #offerOther} (flush and hand-over markers, results queued again after a failed send, which then wait
+ * behind newer ones of their backend: the aggregator orders by sequence) are never coalesced. When the buffer
+ * is full a new item that cannot be coalesced is refused.
  *
  * <p><b>Routine results wait for company</b> ({@link #pollWhenDue}): a result that only confirms its backend's
- * status ({@link #routine}: the status unchanged and not UNKNOWN, the check's outcome that status, the circuit
- * closed) may wait up to {@code holdNanos} for others; anything else — a change, a failure of a healthy backend, a
- * success of a failing one, a first result — makes everything waiting due at the consumer's next tick. So news
+ * status ({@link #routine}) may wait up to {@code holdNanos} for others; anything else — a change, a failure of a
+ * healthy backend, a success of a failing one, a first result, a DEGRADED result, a result queued again after a
+ * failed send, a flush marker — makes everything waiting due at the consumer's next tick. So news
  * leaves within a tick and confirmations within the hold, in fewer, larger hand-overs (docs/design.md §7.1,
  * §10.30).
  *
@@ -93,13 +93,15 @@ final class CoalescingBuffer {
     }
 
     /**
-     * A result that only confirms what its backend's status already says: the status unchanged and known, the
-     * check's outcome that very status (a failure of a healthy backend, or a success of a failing one, is news
-     * before it changes the status), the circuit closed.
+     * A result that only confirms what its backend's status already says: the status unchanged and HEALTHY,
+     * UNHEALTHY or UNAUTHENTICATED, the check's outcome that very status (a failure of a healthy backend, or a success
+     * of a failing one, is news before it changes the status), the circuit closed. Never DEGRADED: its reason (slow,
+     * rate limited, recovering) can change while the status does not, and the event does not say the previous one.
      */
     static boolean routine(HealthEvent event) {
-        return event.status() == event.previousStatus() && event.status() != HealthStatus.UNKNOWN
-                && event.status().name().equals(event.outcome().name()) && event.circuit() == CircuitState.CLOSED;
+        HealthStatus status = event.status();
+        return status == event.previousStatus() && status != HealthStatus.UNKNOWN && status != HealthStatus.DEGRADED
+                && status.name().equals(event.outcome().name()) && event.circuit() == CircuitState.CLOSED;
     }
 
     /** Adds a health event, coalescing it into the backend's waiting result when it may; false if refused (full). */
@@ -129,7 +131,7 @@ final class CoalescingBuffer {
         } else {
             replaceable.put(event.backendId(), slot);
         }
-        if (queue.size() >= WAKE_AT || consumerAsleep) {
+        if (queue.size() >= wakeAt() || consumerAsleep) {
             consumerAsleep = false;
             notifyAll();
         }
@@ -141,7 +143,9 @@ final class CoalescingBuffer {
         if (queue.size() >= capacity) {
             return false;
         }
-        queue.addLast(new Slot(item, nanoTime.getAsLong()));
+        Slot slot = new Slot(item, nanoTime.getAsLong());
+        slot.urgent = true; // a flush marker, or a result queued again after a failed send: it has waited already
+        queue.addLast(slot);
         urgentWaiting++;
         notifyAll();
         return true;
@@ -178,10 +182,10 @@ final class CoalescingBuffer {
     }
 
     /**
-     * Waits {@code waitNanos} (the consumer's tick), then returns the oldest item if what waits is due: an item that
-     * is not a routine result waits, the oldest has waited {@code holdNanos}, or {@link #WAKE_AT} wait. Returns at
-     * once when an item that wakes the consumer makes it due, and empty at once after {@link #wake()}; empty when
-     * nothing is due. The consumer takes the rest with {@code poll(0, …)}.
+     * The oldest item if what waits is {@link #due}: at once if it is on entry, else after waiting up to {@code
+     * waitNanos} (the consumer's tick), sooner when an item that wakes the consumer (a burst of {@link #WAKE_AT}, any
+     * item but a result) makes it due; empty at once after {@link #wake()}, and empty when nothing is due by then. The
+     * consumer takes the rest with {@code poll(0, …)}.
      */
     synchronized Optional<Object> pollWhenDue(long waitNanos) throws InterruptedException {
         long deadline = System.nanoTime() + waitNanos;
@@ -197,9 +201,15 @@ final class CoalescingBuffer {
         return due() ? Optional.of(takeFirst()) : Optional.empty();
     }
 
-    private boolean due() {
-        return urgentWaiting > 0 || queue.size() >= WAKE_AT
-                || (!queue.isEmpty() && nanoTime.getAsLong() - queue.peekFirst().since >= holdNanos);
+    /** Something waits that the consumer should hand over now; not a result still within its hold. Any thread. */
+    synchronized boolean due() {
+        return !queue.isEmpty() && (urgentWaiting > 0 || queue.size() >= wakeAt()
+                || nanoTime.getAsLong() - queue.peekFirst().since >= holdNanos);
+    }
+
+    /** {@link #WAKE_AT}, or the capacity if smaller: a full buffer of held results is due, not refusing others. */
+    private int wakeAt() {
+        return Math.min(WAKE_AT, capacity);
     }
 
     private Object takeFirst() {

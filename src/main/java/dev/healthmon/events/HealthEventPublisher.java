@@ -286,6 +286,18 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      */
     private record FlushMarker(CompletableFuture<Void> done) {}
 
+    /** Queued by {@link #handOver}: makes everything before it due (it is not a result); nothing to do on it. */
+    private static final Object HAND_OVER = new Object();
+
+    /**
+     * Results held for company leave at the next chance (checks were stopped: nothing newer of theirs will take them
+     * along, and the partition's new owner is about to publish). Never blocks; a full buffer is due anyway.
+     */
+    @Override
+    public void handOver() {
+        queue.offerOther(HAND_OVER);
+    }
+
     /**
      * Sends everything queued so far and waits for Kafka's acknowledgements; blocks up to
      * {@code timeout}. Returns false if that was not enough; the publisher goes on either way (the
@@ -366,7 +378,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
                 } else {
                     send(event);
                 }
-            } else {
+            } else if (item != HAND_OVER) {
                 sendDueDeadLetters(); // letters queued before the flush leave before it
                 FlushMarker marker = (FlushMarker) item;
                 flusher.execute(() -> {
@@ -533,7 +545,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
         if (lastFailedNanos > lastAcknowledgedNanos) {
             return false;
         }
-        boolean outstanding = sends.get() > completions.get() || !queue.isEmpty();
+        // Results still within their routine hold are not waiting for Kafka: not outstanding.
+        boolean outstanding = sends.get() > completions.get() || queue.due();
         return !outstanding
                 || nanoTime.getAsLong() - Math.max(lastCompletedNanos, startedNanos) < UNHEALTHY_AFTER.toNanos();
     }

@@ -9,4 +9,12 @@ package dev.healthmon.events;
 public interface HealthEventSink {
 
     void publish(HealthEvent event);
+
+    /**
+     * Checks were stopped (their partition revoked or lost, or the monitor stopping): results they left waiting for
+     * company (docs/design.md §7.1) should leave now, as nothing newer of theirs will come to take them along. Must
+     * not block.
+     */
+    default void handOver() {
+    }
 }

@@ -115,6 +115,9 @@ public final class HealthMonitor implements AutoCloseable {
             }
         });
         ids.forEach(id -> activeChecks.remove(id).stop());
+        if (!ids.isEmpty()) {
+            context.sink().handOver(); // before the partition's new owner publishes its first results
+        }
         return ids.size();
     }
 
@@ -123,6 +126,7 @@ public final class HealthMonitor implements AutoCloseable {
         confined();
         activeChecks.values().forEach(BackendCheck::stop);
         activeChecks.clear();
+        context.sink().handOver();
     }
 
     /** How many checks run; any thread. */

@@ -141,6 +141,59 @@ class HealthEventPublisherTest {
     }
 
     @Test
+    void confirmationsLeftWaitingByStoppedChecksLeaveWithoutWaitingForTheirHold() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1)); // stands still: the hold never ends by itself
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        publisher.publish(confirmation("b1", 0, 2));
+        publisher.publish(confirmation("b2", 0, 2));
+
+        publisher.handOver(); // their partition was revoked
+
+        await().atMost(WAIT).until(() -> producer.history().size() == 2);
+        assertThat(sentKeys(producer)).containsExactly("b1", "b2");
+    }
+
+    @Test
+    void aConfirmationKafkaRefusedOnceIsSentAgainAndLaterConfirmationsAreStillHeld() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
+        MockProducer<byte[], byte[]> producer = producer(false);
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        publisher.publish(confirmation("b1", 0, 2));
+        nanos.addAndGet(HealthEventPublisher.ROUTINE_HOLD.toNanos());
+        await().atMost(WAIT).until(() -> producer.history().size() == 1);
+        producer.errorNext(new TimeoutException("Expiring 1 record(s)")); // retriable: queued again, and due
+        await().atMost(WAIT).until(() -> producer.history().size() == 2);
+        assertThat(producer.completeNext()).isTrue();
+        await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
+
+        publisher.publish(confirmation("b2", 0, 2));
+        await("the next confirmation held as any other").during(Duration.ofMillis(300)).atMost(WAIT)
+                .until(() -> producer.history().size() == 2);
+        nanos.addAndGet(HealthEventPublisher.ROUTINE_HOLD.toNanos());
+        await("and sent after its hold: the publisher goes on").atMost(WAIT)
+                .until(() -> producer.history().size() == 3);
+        assertThat(sentKeys(producer)).containsExactly("b1", "b1", "b2");
+    }
+
+    @Test
+    void aConfirmationWithinItsHoldDoesNotMakeAMonitorIdleForLongerThanTheLimitNotReady() {
+        AtomicLong nanos = new AtomicLong(TimeUnit.HOURS.toNanos(1));
+        MockProducer<byte[], byte[]> producer = producer(true);
+        HealthEventPublisher publisher = startWithClock(producer, nanos);
+        publisher.publish(event("b1", 0, 1));
+        await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
+        nanos.addAndGet(HealthEventPublisher.UNHEALTHY_AFTER.plusSeconds(1).toNanos()); // a backend checked each minute
+
+        publisher.publish(confirmation("b1", 0, 2));
+
+        assertThat(publisher.readiness().reasons()).as("a held result is not waiting for Kafka").isEmpty();
+        nanos.addAndGet(HealthEventPublisher.ROUTINE_HOLD.toNanos());
+        await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 2);
+        assertThat(publisher.readiness().ready()).isTrue();
+    }
+
+    @Test
     void resultsForAPartitionHealthEventsLacksWaitWhileEveryOtherPartitionKeepsPublishing() {
         MockProducer<byte[], byte[]> producer = producer(true);
         HealthEventPublisher publisher = start(producer);

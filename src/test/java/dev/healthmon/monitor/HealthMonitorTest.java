@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.healthmon.events.FailureKind;
 import dev.healthmon.events.HealthEvent;
+import dev.healthmon.events.HealthEventSink;
 import dev.healthmon.probe.ProbeResult;
 import dev.healthmon.registration.DecodedRegistration;
 import dev.healthmon.registration.RegistrationVersion;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -316,6 +318,31 @@ class HealthMonitorTest {
         assertThat(monitor.stopPartition(0)).isEqualTo(1);
 
         assertThat(monitor.snapshot()).containsOnlyKeys("b");
+    }
+
+    @Test
+    void stoppingAPartitionsChecksHandsOverTheResultsTheyLeftWaitingBeforeTheNewOwnerPublishes() {
+        AtomicInteger handOvers = new AtomicInteger();
+        HealthMonitor stopping = new HealthMonitor(CheckContext.of("m1", probe, scheduler, new HealthEventSink() {
+            @Override
+            public void publish(HealthEvent event) {
+                events.add(event);
+            }
+
+            @Override
+            public void handOver() {
+                handOvers.incrementAndGet();
+            }
+        }));
+        DecodedRegistration.Valid a = valid("a", "http://a.test/");
+        stopping.upsert(a.registration(), a.settings(), new RegistrationVersion(0, 1), EPOCH, StartMode.NEW);
+
+        assertThat(stopping.stopPartition(1)).as("a partition it has no check of").isZero();
+        assertThat(handOvers).hasValue(0);
+        assertThat(stopping.stopPartition(0)).isOne();
+        assertThat(handOvers).hasValue(1);
+        stopping.stopAll();
+        assertThat(handOvers).hasValue(2);
     }
 
     @Test
