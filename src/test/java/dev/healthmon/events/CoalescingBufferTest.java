@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,17 +47,8 @@ class CoalescingBufferTest {
     @Test
     void aSleepingConsumerHasNoTimerAndIsWokenByTheFirstResult() throws Exception {
         CoalescingBuffer buffer = new CoalescingBuffer(10);
-        CompletableFuture<Optional<Object>> taken = new CompletableFuture<>();
-        Thread consumer = new Thread(() -> {
-            try {
-                taken.complete(buffer.pollAsleep(Long.MAX_VALUE));
-            } catch (InterruptedException e) {
-                taken.completeExceptionally(e);
-            }
-        });
-        consumer.setDaemon(true);
-        consumer.start();
-        await().atMost(Duration.ofSeconds(5)).until(() -> consumer.getState() == Thread.State.WAITING);
+        CompletableFuture<Optional<Object>> taken = consumerWaitingIn(() -> buffer.pollAsleep(Long.MAX_VALUE),
+                Thread.State.WAITING);
 
         HealthEvent result = event("a", 1, HealthStatus.HEALTHY, HealthStatus.HEALTHY);
         buffer.offer(result); // one result, far below WAKE_AT: it wakes a sleeping consumer all the same
@@ -209,17 +201,8 @@ class CoalescingBufferTest {
     void aRoutineResultWakesASleepingConsumerButWaitsForItsHold() throws Exception {
         AtomicLong nanos = new AtomicLong(0);
         CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.SECONDS.toNanos(1), 0, nanos::get);
-        CompletableFuture<Optional<Object>> taken = new CompletableFuture<>();
-        Thread consumer = new Thread(() -> {
-            try {
-                taken.complete(buffer.pollAsleep(Long.MAX_VALUE));
-            } catch (InterruptedException e) {
-                taken.completeExceptionally(e);
-            }
-        });
-        consumer.setDaemon(true);
-        consumer.start();
-        await().atMost(Duration.ofSeconds(5)).until(() -> consumer.getState() == Thread.State.WAITING);
+        CompletableFuture<Optional<Object>> taken = consumerWaitingIn(() -> buffer.pollAsleep(Long.MAX_VALUE),
+                Thread.State.WAITING);
 
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
 
@@ -240,17 +223,8 @@ class CoalescingBufferTest {
     void anItemThatIsNotAResultEndsAWaitForTheTickAtOnce() throws Exception {
         CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.SECONDS.toNanos(1), 0, () -> 0L);
         buffer.offer(event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY)); // held: not due
-        CompletableFuture<Optional<Object>> polled = new CompletableFuture<>();
-        Thread consumer = new Thread(() -> {
-            try {
-                polled.complete(buffer.pollWhenDue(TimeUnit.SECONDS.toNanos(60)));
-            } catch (InterruptedException e) {
-                polled.completeExceptionally(e);
-            }
-        });
-        consumer.setDaemon(true);
-        consumer.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.getState() == Thread.State.TIMED_WAITING);
+        CompletableFuture<Optional<Object>> polled = consumerWaitingIn(
+                () -> buffer.pollWhenDue(TimeUnit.SECONDS.toNanos(60)), Thread.State.TIMED_WAITING);
 
         buffer.offerOther("flush marker");
 
@@ -305,17 +279,26 @@ class CoalescingBufferTest {
 
     /** Starts a consumer waiting up to a minute for an item, and returns once it is waiting. */
     private static CompletableFuture<Optional<Object>> waitingConsumer(CoalescingBuffer buffer) {
+        return consumerWaitingIn(() -> buffer.poll(60, TimeUnit.SECONDS), Thread.State.TIMED_WAITING);
+    }
+
+    /**
+     * Starts a consumer thread calling {@code poll}, and returns once it waits in it ({@code state}: WAITING without
+     * a timer, TIMED_WAITING with one).
+     */
+    private static CompletableFuture<Optional<Object>> consumerWaitingIn(Callable<Optional<Object>> poll,
+            Thread.State state) {
         CompletableFuture<Optional<Object>> polled = new CompletableFuture<>();
         Thread consumer = new Thread(() -> {
             try {
-                polled.complete(buffer.poll(60, TimeUnit.SECONDS));
-            } catch (InterruptedException e) {
+                polled.complete(poll.call());
+            } catch (Exception e) {
                 polled.completeExceptionally(e);
             }
         });
         consumer.setDaemon(true);
         consumer.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.getState() == Thread.State.TIMED_WAITING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> consumer.getState() == state);
         return polled;
     }
 
