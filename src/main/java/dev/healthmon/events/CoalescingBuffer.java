@@ -29,7 +29,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Thread-safe: any number of producers, one consumer (the publisher thread).
  *
- * <p><b>Wake-ups.</b> A health event does not wake the consumer until {@link #WAKE_AT} are waiting:
+ * <p><b>Wake-ups.</b> A health event does not wake the consumer until {@link #WAKE_AT} are waiting (or the buffer
+ * is full, if it holds fewer):
  * the consumer polls on its tick instead, so 4,000 results a second cost it about 20 timer wake-ups, not
  * 4,000 (each a futex call on both sides). Other items and {@link #wake()} (a dead letter queued,
  * closing) wake it at once. A consumer with nothing to tick for sleeps instead ({@link #pollAsleep}) and the
@@ -144,7 +145,7 @@ final class CoalescingBuffer {
             return false;
         }
         Slot slot = new Slot(item, nanoTime.getAsLong());
-        slot.urgent = true; // a flush marker, or a result queued again after a failed send: it has waited already
+        slot.urgent = true; // a flush or hand-over marker, or a result queued again after a failed send
         queue.addLast(slot);
         urgentWaiting++;
         notifyAll();

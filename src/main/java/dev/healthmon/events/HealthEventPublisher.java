@@ -164,6 +164,8 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     private volatile long lastCompletedNanos;
     private volatile long lastAcknowledgedNanos;
     private volatile long lastFailedNanos;
+    /** Set if the publisher thread ended on an exception of its own (a bug): nothing is sent any more. */
+    private volatile String stoppedBy;
 
     /** A publisher whose dead letters may be as large as Kafka's default {@code max.request.size}. */
     public HealthEventPublisher(Producer<byte[], byte[]> producer, String eventsTopic, String dlqTopic,
@@ -322,6 +324,16 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
     }
 
     private void run() {
+        try {
+            publish();
+        } catch (RuntimeException | Error e) {
+            // A bug, not Kafka: say so now, and let readiness say so at once rather than 30 s later.
+            stoppedBy = e.toString();
+            log.error("publisher thread stopped; results are no longer sent: {}", e.toString(), e);
+        }
+    }
+
+    private void publish() {
         while (running || !queue.isEmpty() || retry != null || !deadLetters.isEmpty()) {
             sendDueDeadLetters();
             if (retry != null) {
@@ -542,7 +554,7 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      * retries through an outage, so that is how an outage shows). Any thread.
      */
     public boolean healthy() {
-        if (lastFailedNanos > lastAcknowledgedNanos) {
+        if (stoppedBy != null || lastFailedNanos > lastAcknowledgedNanos) {
             return false;
         }
         // Results still within their routine hold are not waiting for Kafka: not outstanding.
@@ -556,8 +568,12 @@ public final class HealthEventPublisher implements HealthEventSink, DeadLetterSi
      * lacks a partition that results wait for. Any thread.
      */
     public Readiness readiness() {
-        Readiness kafka = Readiness.when(healthy(), "Kafka does not take health events: the last send failed, or "
-                + "results have waited " + UNHEALTHY_AFTER.toSeconds() + " s without an acknowledgement");
+        String stopped = stoppedBy;
+        Readiness kafka = stopped != null
+                ? Readiness.notReady("the publisher thread stopped, results are no longer sent: "
+                        + UntrustedText.escape(stopped, LOGGED_ERROR_CHARS))
+                : Readiness.when(healthy(), "Kafka does not take health events: the last send failed, or "
+                        + "results have waited " + UNHEALTHY_AFTER.toSeconds() + " s without an acknowledgement");
         Optional<String> deadLetters = deadLetterProblem();
         if (deadLetters.isPresent()) {
             kafka = kafka.and(Readiness.notReady(deadLetters.get()));

@@ -262,6 +262,19 @@ class CoalescingBufferTest {
     }
 
     @Test
+    void aRoutineResultQueuedAgainIsDueAndLeavesNothingDueBehindIt() throws Exception {
+        AtomicLong nanos = new AtomicLong(0);
+        CoalescingBuffer buffer = new CoalescingBuffer(10, TimeUnit.SECONDS.toNanos(1), 0, nanos::get);
+        HealthEvent refused = event("a", 2, HealthStatus.HEALTHY, HealthStatus.HEALTHY);
+        buffer.offerOther(refused); // Kafka refused it once: it has waited already
+
+        assertThat(buffer.pollWhenDue(TimeUnit.MILLISECONDS.toNanos(1))).contains(refused);
+        assertThat(buffer.pollWhenDue(TimeUnit.MILLISECONDS.toNanos(1))).as("nothing left").isEmpty();
+        buffer.offer(event("a", 3, HealthStatus.HEALTHY, HealthStatus.HEALTHY));
+        assertThat(buffer.due()).as("the next confirmation is held as any other").isFalse();
+    }
+
+    @Test
     void aResultHeldForTheHoldIsNotCoalescedButOneWaitingLongerThanTheHoldAndTwoTicksIs() throws Exception {
         AtomicLong nanos = new AtomicLong(0);
         long hold = TimeUnit.SECONDS.toNanos(1);

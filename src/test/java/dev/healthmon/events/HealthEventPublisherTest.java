@@ -19,12 +19,15 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
@@ -162,7 +165,7 @@ class HealthEventPublisherTest {
         publisher.publish(confirmation("b1", 0, 2));
         nanos.addAndGet(HealthEventPublisher.ROUTINE_HOLD.toNanos());
         await().atMost(WAIT).until(() -> producer.history().size() == 1);
-        producer.errorNext(new TimeoutException("Expiring 1 record(s)")); // retriable: queued again, and due
+        assertThat(producer.errorNext(new TimeoutException("Expiring 1 record(s)"))).isTrue(); // queued again, due
         await().atMost(WAIT).until(() -> producer.history().size() == 2);
         assertThat(producer.completeNext()).isTrue();
         await().atMost(WAIT).until(() -> counter("healthmon.events.published") == 1);
@@ -174,6 +177,23 @@ class HealthEventPublisherTest {
         await("and sent after its hold: the publisher goes on").atMost(WAIT)
                 .until(() -> producer.history().size() == 3);
         assertThat(sentKeys(producer)).containsExactly("b1", "b1", "b2");
+    }
+
+    @Test
+    void aPublisherThreadStoppedByABugMakesTheMonitorNotReadyAtOnceAndSaysWhy() {
+        MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+                throw new StackOverflowError("a bug of ours"); // not the producer refusing: nothing to try again
+            }
+        };
+        HealthEventPublisher publisher = start(producer);
+        publisher.publish(event("b1", 0, 1));
+
+        await().atMost(WAIT).until(() -> !publisher.readiness().ready());
+        assertThat(publisher.readiness().reasons()).singleElement().asString()
+                .contains("the publisher thread stopped").contains("a bug of ours");
     }
 
     @Test
