@@ -43,16 +43,16 @@ final class CoalescingBuffer {
 
     /**
      * One waiting item since {@code since}; {@code item} is replaced in place when a result is coalesced into it,
-     * and {@code urgent} with it.
+     * and {@code urgent} (counted in {@link #urgentWaiting}) with it.
      */
     private static final class Slot {
         Object item;
         boolean urgent;
         final long since;
 
-        Slot(Object item, long since) {
+        Slot(Object item, boolean urgent, long since) {
             this.item = item;
-            this.urgent = !(item instanceof HealthEvent event) || !routine(event);
+            this.urgent = urgent;
             this.since = since;
         }
     }
@@ -124,7 +124,7 @@ final class CoalescingBuffer {
         if (queue.size() >= capacity) {
             return false;
         }
-        Slot slot = new Slot(event, now);
+        Slot slot = new Slot(event, !routine(event), now);
         queue.addLast(slot);
         urgentWaiting += slot.urgent ? 1 : 0;
         if (changesStatus) {
@@ -144,9 +144,8 @@ final class CoalescingBuffer {
         if (queue.size() >= capacity) {
             return false;
         }
-        Slot slot = new Slot(item, nanoTime.getAsLong());
-        slot.urgent = true; // a flush or hand-over marker, or a result queued again after a failed send
-        queue.addLast(slot);
+        // A flush or hand-over marker, or a result queued again after a failed send: due, whatever it is.
+        queue.addLast(new Slot(item, true, nanoTime.getAsLong()));
         urgentWaiting++;
         notifyAll();
         return true;

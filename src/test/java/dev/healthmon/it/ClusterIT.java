@@ -172,6 +172,13 @@ class ClusterIT {
         return tail.records().stream().map(r -> codec.decode(r.value())).toList();
     }
 
+    /** The backends {@code monitorId} checked within {@link #RECENT}, as far as its results have reached the topic. */
+    private Set<String> checkedRecentlyBy(TopicTail tail, String monitorId) {
+        Instant recent = Instant.now().minus(RECENT);
+        return events(tail).stream().filter(e -> e.monitorId().equals(monitorId) && e.checkedAt().isAfter(recent))
+                .map(HealthEvent::backendId).collect(Collectors.toSet());
+    }
+
     /** Backend → the monitors that checked it in the last {@code window}; empty until every backend was checked. */
     private Map<String, Set<String>> recentCheckers(TopicTail tail, List<String> ids, Duration window) {
         Instant since = Instant.now().minus(window);
@@ -314,9 +321,7 @@ class ClusterIT {
         // The backends the zombie checks NOW, recomputed on every try: a cooperative rebalance can still move a
         // partition after awaitSettled's window, and a backend that moved is the live monitor's (UNHEALTHY).
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
-            Instant recent = Instant.now().minus(RECENT);
-            Set<String> onZombieNow = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
-                    && e.checkedAt().isAfter(recent)).map(HealthEvent::backendId).collect(Collectors.toSet());
+            Set<String> onZombieNow = checkedRecentlyBy(tail, zombieId);
             assertThat(onZombieNow).as("backends the zombie checks").isNotEmpty();
             for (String id : onZombieNow) {
                 assertThat(statusOf(aggregator, id)).as("%s as the zombie sees it", id).isEqualTo("HEALTHY");
@@ -329,9 +334,7 @@ class ClusterIT {
         tail.awaitCaughtUp(settings, topics.events());
         AtomicReference<Set<String>> checkedRecently = new AtomicReference<>(Set.of());
         await().atMost(Duration.ofSeconds(60)).pollInterval(INTERVAL).until(() -> {
-            Instant recent = Instant.now().minus(RECENT);
-            Set<String> now = events(tail).stream().filter(e -> e.monitorId().equals(zombieId)
-                    && e.checkedAt().isAfter(recent)).map(HealthEvent::backendId).collect(Collectors.toSet());
+            Set<String> now = checkedRecentlyBy(tail, zombieId);
             return !now.isEmpty() && now.equals(checkedRecently.getAndSet(now));
         });
         Set<String> frozenBackends = checkedRecently.get();
