@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * a bad parameter (named), 503 while the stores are not queryable (starting, rebalancing, or stopped after a close or
  * an error) or while other instances' answers to queries in progress hold all this instance may hold of them ({@link
  * PeerFanout}), 502 when another instance did not answer (all of them within 5 s) or answered something else than
- * statuses, 500 when this instance's store holds a value it cannot read.
+ * statuses. A status value this instance's store holds but cannot read is left out of its answers (logged once,
+ * {@link StatusQueries}), not an error that would fail every page until the value is repaired.
  */
 final class StatusApi {
 
@@ -235,9 +236,6 @@ final class StatusApi {
                 }
             } catch (IllegalArgumentException e) {
                 response = new Response(400, error(e.getMessage()));
-            } catch (StatusQueries.UnreadableStoreValueException e) {
-                log.error("query {} failed: {}", exchange.getRequestURI(), e.getMessage());
-                response = new Response(500, error(e.getMessage()));
             } catch (InvalidStateStoreException e) {
                 response = new Response(503,
                         error("status store not queryable now (starting, rebalancing or stopped): "

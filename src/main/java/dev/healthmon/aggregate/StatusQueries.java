@@ -8,6 +8,7 @@ import dev.healthmon.status.UntrustedText;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,6 +21,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.IntPredicate;
 import java.util.function.Supplier;
@@ -33,6 +35,8 @@ import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers the query API from the {@code statuses} stores of every aggregator instance
@@ -45,9 +49,17 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * <p>Other instances are asked at once, under one deadline and a bound on what their answers hold
  * ({@link PeerFanout}).
  *
+ * <p>A status value this version cannot read is left out of every answer, as if this instance did not hold it, and
+ * logged once: one damaged value must not take the whole status page down until the backend's next event repairs it
+ * (or for good, while its registration is unreadable too and its events are dropped; docs/design.md §8.2). The stream
+ * thread, which may write, deletes and counts it when it meets it ({@link StatusStores}); queries only read.
+ *
  * <p>Thread-safe; {@link #close()} ends the threads that read other instances' answers.
  */
 final class StatusQueries implements StatusSource, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(StatusQueries.class);
+    private static final int LOGGED_UNREADABLE_LIMIT = 10_000;
 
     /** No HTTP status but 200 is an answer: any other is the other instance's failure. */
     private static final IntPredicate NONE_ABSENT = status -> false;
@@ -56,6 +68,8 @@ final class StatusQueries implements StatusSource, AutoCloseable {
     private final HostInfo self;
     private final StatusJson json;
     private final PeerFanout peers;
+    /** Ids whose unreadable value was logged, so that a page polled every 2 s logs each once; bounded. */
+    private final Set<String> loggedUnreadable = ConcurrentHashMap.newKeySet();
 
     StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper) {
         this(streams, self, json, mapper, PeerFanout.Limits.DEFAULTS);
@@ -88,7 +102,7 @@ final class StatusQueries implements StatusSource, AutoCloseable {
                 }
             }
             for (Head head = heads.poll(); head != null; head = heads.poll()) {
-                each.accept(stored(head.next().key, head.next().value));
+                readable(head.next().key, head.next().value).ifPresent(each);
                 if (head.rest().hasNext()) {
                     heads.add(new Head(head.rest().next(), head.rest()));
                 }
@@ -123,22 +137,20 @@ final class StatusQueries implements StatusSource, AutoCloseable {
 
     @Override
     public Optional<BackendStatus> local(String id) {
-        return Optional.ofNullable(store().get(id)).map(value -> stored(id, value)).map(StatusState::view);
+        return Optional.ofNullable(store().get(id)).flatMap(value -> readable(id, value)).map(StatusState::view);
     }
 
-    /** A store value this version cannot read: a fault of this instance's state, not of the caller's request. */
-    static final class UnreadableStoreValueException extends RuntimeException {
-        UnreadableStoreValueException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
-
-    private StatusState stored(String id, byte[] value) {
+    /** The status {@code value} holds, or none when this version cannot read it (the codecs' exceptions). */
+    private Optional<StatusState> readable(String id, byte[] value) {
         try {
-            return json.decodeState(value);
-        } catch (IllegalArgumentException e) {
-            throw new UnreadableStoreValueException("the statuses store holds a value for "
-                    + UntrustedText.escape(id, 200) + " that this version cannot read: " + e.getMessage(), e);
+            return Optional.of(json.decodeState(value));
+        } catch (IllegalArgumentException | DateTimeException e) {
+            if (loggedUnreadable.size() < LOGGED_UNREADABLE_LIMIT && loggedUnreadable.add(id)) {
+                log.error("backend={} statuses store value of {} bytes cannot be read; left out of query answers "
+                        + "until the backend's next event or registration replaces it: {}",
+                        UntrustedText.escape(id, 200), value.length, UntrustedText.escape(e.toString(), 500));
+            }
+            return Optional.empty();
         }
     }
 

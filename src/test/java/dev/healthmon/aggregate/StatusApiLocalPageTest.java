@@ -124,10 +124,10 @@ class StatusApiLocalPageTest {
 
     @Test
     void aPageWhoseStoreFailsAfterItsFirstBytesIsCutNeverEndedAsValidJson() throws Exception {
-        // Past its 200, a 500 cannot follow: ended early as JSON, the asker would take a page short of statuses.
+        // Past its 200, a 503 cannot follow: ended early as JSON, the asker would take a page short of statuses.
         serve((i, state, each) -> {
             if (i == 300) {
-                throw new StatusQueries.UnreadableStoreValueException("a value cut short", null);
+                throw new InvalidStateStoreException("the store closed by a rebalance while it was read");
             }
             each.accept(state);
         });

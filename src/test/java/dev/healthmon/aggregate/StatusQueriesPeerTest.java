@@ -192,16 +192,29 @@ class StatusQueriesPeerTest {
     }
 
     @Test
-    void aStoreValueThisVersionCannotReadIsAServerErrorNotTheCallersBadRequest() throws Exception {
-        startApi(new byte[] {1, 1, 5}); // the binary format, a view field cut short
+    void aStatusValueThisVersionCannotReadIsLeftOutOfEveryAnswerInsteadOfFailingThem() throws Exception {
+        // One damaged value (a torn write, a later version's format after a rollback) made every page, summary and
+        // list of checks a 500 until the backend's next event replaced it: for good while its registration was
+        // unreadable too, since its events are then dropped.
+        List<BackendStatus> readable = generated(6);
+        List<SortedMap<String, byte[]>> partitions = List.of(stored(readable.subList(0, 3)),
+                stored(readable.subList(3, 6)));
+        partitions.get(0).put("payments-api", new byte[] {1, 1, 5}); // the binary format, a view field cut short
+        instance(peer, List.of(), null);
+        startApi(partitions, PeerFanout.Limits.DEFAULTS);
 
-        for (String path : List.of("/api/status", "/api/status/payments-api", "/api/summary", "/api/checks")) {
+        for (String path : List.of("/api/status", "/api/status?scope=local", "/api/summary", "/api/checks",
+                "/api/transitions")) {
             HttpResponse<String> answer = get(path);
 
-            assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(500);
-            assertThat(MAPPER.readTree(answer.body()).path("error").asText()).as(path)
-                    .contains("a value for payments-api that this version cannot read");
+            assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(200);
+            assertThat(answer.body()).as(path).doesNotContain("payments-api");
         }
+        assertThat(MAPPER.readTree(get("/api/status").body()).path("total").asInt()).isEqualTo(6);
+        assertThat(MAPPER.readTree(get("/api/summary").body()).path("total").asInt()).isEqualTo(6);
+        assertThat(MAPPER.readTree(get("/api/checks").body()).path("items").size()).isEqualTo(6);
+        assertThat(get("/api/status/payments-api").statusCode()).isEqualTo(404);
+        assertThat(get("/api/status/" + readable.get(4).id()).statusCode()).isEqualTo(200);
     }
 
     @Test
