@@ -120,7 +120,7 @@ public final class AggregatorService implements AutoCloseable {
     static StatusQueries serve(HttpServer http, KafkaStreams streams, HostInfo self, MeterRegistry meters) {
         OpsEndpoints.install(http, meters, () -> readiness(streams.state()));
         ObjectMapper mapper = Json.mapper();
-        StatusQueries queries = new StatusQueries(streams, self, new StatusJson(mapper), mapper);
+        StatusQueries queries = new StatusQueries(streams, self, new StatusJson(mapper), mapper, meters);
         new StatusApi(http, queries, new StatusJson(mapper), mapper);
         return queries;
     }

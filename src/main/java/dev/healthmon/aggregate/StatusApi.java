@@ -114,8 +114,8 @@ final class StatusApi {
     /**
      * A {@code scope=local} page written to the exchange as its statuses are read: what it holds is one status and
      * Jackson's buffer, whatever the limit. The status line and the page's start go with its first item (or its
-     * end, when it has none), so that a failure before it (the store not queryable, a value this version cannot
-     * read) is still an answer of its own (503, 500). A failure after it cannot change the status sent: the
+     * end, when it has none), so that a failure before it (the store not queryable) is still an answer of its own
+     * (503). A failure after it cannot change the status sent: the
      * connection is dropped before the last chunk, so the asker reads a cut answer (its 502), never a page that
      * ends early as valid JSON.
      */

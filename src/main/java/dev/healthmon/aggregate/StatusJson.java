@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * JSON of the aggregator's records, and the door to its store values. The published {@link
@@ -110,7 +111,24 @@ public final class StatusJson {
 
     /** Reads a {@code registrations} store value: binary, or JSON as versions before the binary format wrote it. */
     public TrackedBackend decodeTracked(byte[] bytes) {
-        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeTracked(bytes) : legacyTracked(bytes);
+        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeTracked(bytes) : legacy(bytes,
+                this::legacyTracked);
+    }
+
+    /**
+     * A JSON store value read by {@code reader}; any failure is an {@link IllegalArgumentException}, as the binary
+     * codec's: valid JSON of the wrong shape ({@code {"view": null}}, a bucket {@code [1]}) failed with a
+     * NullPointerException or an index out of bounds, which the store's readers take for a bug, so that one such value
+     * stopped the stream thread after every restart and failed every query that read it.
+     */
+    private static <T> T legacy(byte[] bytes, Function<byte[], T> reader) {
+        try {
+            return reader.apply(bytes);
+        } catch (IllegalArgumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("a JSON store value of the wrong shape: " + e, e);
+        }
     }
 
     private TrackedBackend legacyTracked(byte[] bytes) {
@@ -131,7 +149,8 @@ public final class StatusJson {
 
     /** Reads a {@code statuses} store value: binary, or JSON as versions before the binary format wrote it. */
     public StatusState decodeState(byte[] bytes) {
-        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeState(bytes) : legacyState(bytes);
+        return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeState(bytes) : legacy(bytes,
+                this::legacyState);
     }
 
     private StatusState legacyState(byte[] bytes) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.healthmon.status.HealthStatus;
 import dev.healthmon.status.UntrustedText;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -68,19 +70,26 @@ final class StatusQueries implements StatusSource, AutoCloseable {
     private final HostInfo self;
     private final StatusJson json;
     private final PeerFanout peers;
-    /** Ids whose unreadable value was logged, so that a page polled every 2 s logs each once; bounded. */
+    /**
+     * Ids whose unreadable value was logged, so that a page polled every 2 s logs each once; bounded. An id whose value
+     * is repaired and breaks again is not logged again (the counter still counts it).
+     */
     private final Set<String> loggedUnreadable = ConcurrentHashMap.newKeySet();
+    private final Counter leftOut;
 
-    StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper) {
-        this(streams, self, json, mapper, PeerFanout.Limits.DEFAULTS);
+    StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper, MeterRegistry meters) {
+        this(streams, self, json, mapper, meters, PeerFanout.Limits.DEFAULTS);
     }
 
-    StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper,
+    StatusQueries(KafkaStreams streams, HostInfo self, StatusJson json, ObjectMapper mapper, MeterRegistry meters,
                   PeerFanout.Limits limits) {
         this.streams = streams;
         this.self = self;
         this.json = json;
         this.peers = new PeerFanout(limits, mapper);
+        this.leftOut = Counter.builder("healthmon.aggregator.query.unreadable")
+                .description("Status values queries left out of their answers because this version cannot read them")
+                .register(meters);
     }
 
     /**
@@ -145,10 +154,16 @@ final class StatusQueries implements StatusSource, AutoCloseable {
         try {
             return Optional.of(json.decodeState(value));
         } catch (IllegalArgumentException | DateTimeException e) {
+            leftOut.increment();
             if (loggedUnreadable.size() < LOGGED_UNREADABLE_LIMIT && loggedUnreadable.add(id)) {
                 log.error("backend={} statuses store value of {} bytes cannot be read; left out of query answers "
-                        + "until the backend's next event or registration replaces it: {}",
+                        + "until its next event replaces it (its next registration, if that is unreadable too): {}",
                         UntrustedText.escape(id, 200), value.length, UntrustedText.escape(e.toString(), 500));
+                if (loggedUnreadable.size() == LOGGED_UNREADABLE_LIMIT) {
+                    log.error("{} backends' statuses cannot be read; further ones are left out of query answers "
+                            + "without a line each (healthmon.aggregator.query.unreadable counts them)",
+                            LOGGED_UNREADABLE_LIMIT);
+                }
             }
             return Optional.empty();
         }

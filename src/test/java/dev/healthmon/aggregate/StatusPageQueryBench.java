@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.healthmon.json.Json;
 import dev.healthmon.kafka.KafkaSettings;
 import dev.healthmon.support.LoopbackPorts;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -96,7 +97,7 @@ class StatusPageQueryBench {
             Integer.MAX_VALUE, Long.MAX_VALUE);
 
     private static StatusQueries queries(StatusQueriesPeerTest.PeerStreams streams, HostInfo self) {
-        return new StatusQueries(streams, self, JSON, MAPPER, UNBOUNDED);
+        return new StatusQueries(streams, self, JSON, MAPPER, new SimpleMeterRegistry(), UNBOUNDED);
     }
 
     /**

@@ -91,6 +91,7 @@ class StatusQueriesPeerTest {
     private HttpServer api;
     private KafkaStreams streams;
     private StatusQueries queries;
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
     @BeforeEach
     void startPeer() throws Exception {
@@ -128,9 +129,9 @@ class StatusQueriesPeerTest {
                 .toList(), KafkaSettings.of("127.0.0.1:" + LoopbackPorts.unused()).streams("peer-test", "127.0.0.1:"
                         + self.port(), stateDir.toString(), 0), partitions.stream().map(StoredValues::new).toList());
         if (limits.equals(PeerFanout.Limits.DEFAULTS)) {
-            queries = AggregatorService.serve(api, streams, self, new SimpleMeterRegistry());
+            queries = AggregatorService.serve(api, streams, self, meters);
         } else {
-            queries = new StatusQueries(streams, self, JSON, MAPPER, limits);
+            queries = new StatusQueries(streams, self, JSON, MAPPER, meters, limits);
             new StatusApi(api, queries, JSON, MAPPER);
         }
         api.setExecutor(handlers);
@@ -196,10 +197,14 @@ class StatusQueriesPeerTest {
         // One damaged value (a torn write, a later version's format after a rollback) made every page, summary and
         // list of checks a 500 until the backend's next event replaced it: for good while its registration was
         // unreadable too, since its events are then dropped.
-        List<BackendStatus> readable = generated(6);
-        List<SortedMap<String, byte[]>> partitions = List.of(stored(readable.subList(0, 3)),
-                stored(readable.subList(3, 6)));
+        List<StatusState> readable = withHistories(generated(6), new Random(7));
+        List<SortedMap<String, byte[]>> partitions = List.of(new TreeMap<>(), new TreeMap<>());
+        for (int i = 0; i < readable.size(); i++) {
+            partitions.get(i % 2).put(readable.get(i).view().id(), JSON.encode(readable.get(i)));
+        }
         partitions.get(0).put("payments-api", new byte[] {1, 1, 5}); // the binary format, a view field cut short
+        partitions.get(1).put("orders-api", "{\"applied\": {\"checkedAt\": \"yesterday\"}}"
+                .getBytes(StandardCharsets.UTF_8)); // an earlier version's JSON, an instant that is none
         instance(peer, List.of(), null);
         startApi(partitions, PeerFanout.Limits.DEFAULTS);
 
@@ -208,13 +213,19 @@ class StatusQueriesPeerTest {
             HttpResponse<String> answer = get(path);
 
             assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(200);
-            assertThat(answer.body()).as(path).doesNotContain("payments-api");
+            assertThat(answer.body()).as(path).doesNotContain("payments-api").doesNotContain("orders-api");
         }
         assertThat(MAPPER.readTree(get("/api/status").body()).path("total").asInt()).isEqualTo(6);
+        assertThat(MAPPER.readTree(get("/api/status?scope=local").body()).path("total").asInt()).isEqualTo(6);
         assertThat(MAPPER.readTree(get("/api/summary").body()).path("total").asInt()).isEqualTo(6);
         assertThat(MAPPER.readTree(get("/api/checks").body()).path("items").size()).isEqualTo(6);
+        int transitions = readable.stream().mapToInt(s -> s.history().size()).sum();
+        assertThat(transitions).as("the readable statuses have transitions to show").isPositive();
+        assertThat(MAPPER.readTree(get("/api/transitions").body()).path("items").size()).isEqualTo(transitions);
         assertThat(get("/api/status/payments-api").statusCode()).isEqualTo(404);
-        assertThat(get("/api/status/" + readable.get(4).id()).statusCode()).isEqualTo(200);
+        assertThat(get("/api/status/" + readable.get(4).view().id()).statusCode()).isEqualTo(200);
+        assertThat(meters.get("healthmon.aggregator.query.unreadable").counter().count())
+                .as("each value left out is counted, every time").isGreaterThanOrEqualTo(2 * 5);
     }
 
     @Test

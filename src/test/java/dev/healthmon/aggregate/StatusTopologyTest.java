@@ -415,6 +415,24 @@ class StatusTopologyTest {
     }
 
     @Test
+    void anEarlierVersionsJsonValueOfTheWrongShapeStartsOverInsteadOfStoppingTheAggregator() {
+        // Valid JSON, not a status: the JSON reader failed with a NullPointerException, which the store's reader takes
+        // for a bug, so the stream thread stopped at this event after every restart.
+        long a = register("api");
+        long b = register("web");
+        send("api", 1, a, Outcome.UNHEALTHY, T0.plusSeconds(1));
+        driver.<String, byte[]>getKeyValueStore(StatusStores.STATUSES).put("api",
+                "{\"view\": null}".getBytes(StandardCharsets.UTF_8));
+
+        send("api", 1, a, Outcome.HEALTHY, T0.plusSeconds(2));
+        send("web", 1, b, Outcome.HEALTHY, T0.plusSeconds(2));
+
+        assertThat(unreadable(StatusStores.STATUSES)).isEqualTo(1);
+        assertThat(status("api").lastCheckedAt()).as("rebuilt, with this event in it").contains(T0.plusSeconds(2));
+        assertThat(latest()).containsKeys("api", "web");
+    }
+
+    @Test
     void aRegistrationValueThatCannotBeReadDropsItsEventsUntilTheBackendIsRegisteredAgain() {
         long r = register("api");
         send("api", 1, r, Outcome.HEALTHY, T0.plusSeconds(1));
