@@ -109,7 +109,11 @@ public final class StatusJson {
         return StatusStoreCodec.encode(b);
     }
 
-    /** Reads a {@code registrations} store value: binary, or JSON as versions before the binary format wrote it. */
+    /**
+     * Reads a {@code registrations} store value: binary, or JSON as versions before the binary format wrote it.
+     *
+     * @throws IllegalArgumentException whatever makes the value unreadable, in either format
+     */
     public TrackedBackend decodeTracked(byte[] bytes) {
         return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeTracked(bytes) : legacy(bytes,
                 this::legacyTracked);
@@ -147,7 +151,11 @@ public final class StatusJson {
         return StatusStoreCodec.encode(s);
     }
 
-    /** Reads a {@code statuses} store value: binary, or JSON as versions before the binary format wrote it. */
+    /**
+     * Reads a {@code statuses} store value: binary, or JSON as versions before the binary format wrote it.
+     *
+     * @throws IllegalArgumentException whatever makes the value unreadable, in either format
+     */
     public StatusState decodeState(byte[] bytes) {
         return StatusStoreCodec.isBinary(bytes) ? StatusStoreCodec.decodeState(bytes) : legacy(bytes,
                 this::legacyState);

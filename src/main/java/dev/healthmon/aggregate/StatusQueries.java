@@ -10,7 +10,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -149,11 +148,11 @@ final class StatusQueries implements StatusSource, AutoCloseable {
         return Optional.ofNullable(store().get(id)).flatMap(value -> readable(id, value)).map(StatusState::view);
     }
 
-    /** The status {@code value} holds, or none when this version cannot read it (the codecs' exceptions). */
+    /** The status {@code value} holds, or none when this version cannot read it. */
     private Optional<StatusState> readable(String id, byte[] value) {
         try {
             return Optional.of(json.decodeState(value));
-        } catch (IllegalArgumentException | DateTimeException e) {
+        } catch (IllegalArgumentException e) {
             leftOut.increment();
             if (loggedUnreadable.size() < LOGGED_UNREADABLE_LIMIT && loggedUnreadable.add(id)) {
                 log.error("backend={} statuses store value of {} bytes cannot be read; left out of query answers "

@@ -3,7 +3,6 @@ package dev.healthmon.aggregate;
 import dev.healthmon.status.UntrustedText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.DateTimeException;
 import java.util.Optional;
 import java.util.function.Function;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -17,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * local to a task, i.e. to one partition of the co-partitioned registry and events topics.
  *
  * <p>A value this version cannot read (a torn or foreign write, a format from a later version after a rollback: the
- * codecs' {@link IllegalArgumentException}, or a {@link DateTimeException} from an old JSON value) is logged, counted
+ * codecs' {@link IllegalArgumentException}, which both formats throw for any fault) is logged, counted
  * in {@code healthmon.aggregator.store.unreadable{store}}, deleted and read as absent, so that the processors rebuild
  * it from what comes next and it is reported once (docs/design.md §8.2): thrown, it would stop the stream thread at
  * that record, after every restart and on every instance the task moved to. Any other exception is a bug and still
@@ -71,7 +70,7 @@ final class StatusStores {
         }
         try {
             return Optional.of(decode.apply(value));
-        } catch (IllegalArgumentException | DateTimeException e) {
+        } catch (IllegalArgumentException e) {
             unreadable.increment();
             store.delete(id);
             log.error("backend={} {} store value of {} bytes cannot be read, deleted: {}",
